@@ -1,0 +1,180 @@
+// Package gradpath is the shared vocabulary of every other package: the error type and its
+// codes, money and currencies, countries, calendar dates, and the clock. It imports only the
+// standard library, so that domain packages can depend on it without depending on each other.
+package gradpath
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Code classifies an error for the caller. The HTTP, GraphQL and command-line adapters map
+// each code to their own status once (see httpapi.StatusFor); nothing else switches on codes.
+type Code string
+
+// Error codes. They are stable: clients read them from problem+json `type` and GraphQL
+// `extensions.code`.
+const (
+	CodeInvalid       Code = "invalid"        // the request is malformed or fails validation
+	CodeUnauthorized  Code = "unauthorized"   // no valid credentials
+	CodeForbidden     Code = "forbidden"      // credentials valid, permission missing
+	CodeNotFound      Code = "not_found"      // no such object, or not visible to the caller
+	CodeConflict      Code = "conflict"       // the request conflicts with the current state
+	CodePrecondition  Code = "precondition"   // an If-Match style precondition failed
+	CodeTooLarge      Code = "too_large"      // the body is larger than allowed
+	CodeUnsupported   Code = "unsupported"    // unsupported media type
+	CodeUnprocessable Code = "unprocessable"  // well-formed but cannot be processed (e.g. reused idempotency key)
+	CodeRateLimited   Code = "rate_limited"   // too many requests; retry later
+	CodeUnavailable   Code = "unavailable"    // a dependency is down; retry later
+	CodeInternal      Code = "internal"       // a bug or an unexpected failure; logged with its cause
+)
+
+// FieldError names one offending input and says what is wrong with it in words a user reads.
+type FieldError struct {
+	// Field is the input's name as the caller sent it: a query parameter (`limit`), a JSON
+	// path (`profile.tests[0].overall`) or a CSV column.
+	Field string `json:"field"`
+	// Detail says what is wrong and, where it helps, what is accepted.
+	Detail string `json:"detail"`
+}
+
+// Error is the one error type of gradpath. Message is safe to show to users; Err, the cause,
+// is for logs only and is never rendered to a client.
+type Error struct {
+	Code    Code
+	Message string
+	Fields  []FieldError
+	Err     error
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString(string(e.Code))
+	if e.Message != "" {
+		b.WriteString(": ")
+		b.WriteString(e.Message)
+	}
+	for _, f := range e.Fields {
+		fmt.Fprintf(&b, "; %s: %s", f.Field, f.Detail)
+	}
+	if e.Err != nil {
+		b.WriteString(": ")
+		b.WriteString(e.Err.Error())
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Errorf returns an Error with the code and a user-facing message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Invalid returns a validation error naming one field.
+func Invalid(field, format string, args ...any) *Error {
+	d := fmt.Sprintf(format, args...)
+	return &Error{Code: CodeInvalid, Message: field + ": " + d, Fields: []FieldError{{Field: field, Detail: d}}}
+}
+
+// NotFound returns a not_found error for the kind of object and its id.
+func NotFound(kind, id string) *Error {
+	return &Error{Code: CodeNotFound, Message: fmt.Sprintf("no %s with id %q", kind, id)}
+}
+
+// Internal wraps an unexpected failure. Its message to users is generic; the cause is logged.
+func Internal(err error) *Error {
+	return &Error{Code: CodeInternal, Message: "an internal error occurred", Err: err}
+}
+
+// ErrorCode returns the code of the first *Error in err's chain, or CodeInternal for any other
+// non-nil error.
+func ErrorCode(err error) Code {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// ErrorMessage returns the user-facing message of err: the message of its *Error, or a
+// generic sentence for errors that are not ours (their text may hold internals).
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) && e.Code != CodeInternal {
+		return e.Message
+	}
+	return "an internal error occurred"
+}
+
+// ErrorFields returns the field errors of err's *Error, if any.
+func ErrorFields(err error) []FieldError {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Fields
+	}
+	return nil
+}
+
+// Problems collects field errors so that a validator can report every bad field at once
+// instead of stopping at the first.
+type Problems struct {
+	fields []FieldError
+}
+
+// Add records a problem with field.
+func (p *Problems) Add(field, format string, args ...any) {
+	p.fields = append(p.fields, FieldError{Field: field, Detail: fmt.Sprintf(format, args...)})
+}
+
+// Merge records the field errors of err (an *Error with fields), prefixing each field name.
+// Any other non-nil error is recorded against the prefix itself.
+func (p *Problems) Merge(prefix string, err error) {
+	if err == nil {
+		return
+	}
+	fields := ErrorFields(err)
+	if len(fields) == 0 {
+		p.Add(strings.TrimSuffix(prefix, "."), "%s", ErrorMessage(err))
+		return
+	}
+	for _, f := range fields {
+		name := f.Field
+		if prefix != "" {
+			if strings.HasPrefix(name, "[") {
+				name = strings.TrimSuffix(prefix, ".") + name
+			} else {
+				name = prefix + name
+			}
+		}
+		p.fields = append(p.fields, FieldError{Field: name, Detail: f.Detail})
+	}
+}
+
+// Len is the number of problems recorded.
+func (p *Problems) Len() int { return len(p.fields) }
+
+// Err returns nil when nothing was recorded, or an invalid error listing every problem.
+func (p *Problems) Err() error {
+	if len(p.fields) == 0 {
+		return nil
+	}
+	msg := p.fields[0].Field + ": " + p.fields[0].Detail
+	if n := len(p.fields); n > 1 {
+		msg = fmt.Sprintf("%s (and %d more problem%s)", msg, n-1, plural(n-1))
+	}
+	return &Error{Code: CodeInvalid, Message: msg, Fields: p.fields}
+}
+
+func plural(n int) string {
+	if n == 1 {
+		return ""
+	}
+	return "s"
+}

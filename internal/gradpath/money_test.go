@@ -1,0 +1,73 @@
+package gradpath
+
+import "testing"
+
+func TestMoneyString(t *testing.T) {
+	tests := []struct {
+		m    Money
+		want string
+	}{
+		{Money{150000, "INR"}, "INR 1500.00"},
+		{Money{5, "INR"}, "INR 0.05"},
+		{Money{-1999, "GBP"}, "GBP -19.99"},
+		{Money{1200000, "JPY"}, "JPY 1200000"},
+		{Money{1234, "KWD"}, "KWD 1.234"},
+		{Money{10, "XXX"}, "XXX 10 (minor units)"},
+	}
+	for _, tt := range tests {
+		if got := tt.m.String(); got != tt.want {
+			t.Errorf("%#v.String() = %q, want %q", tt.m, got, tt.want)
+		}
+	}
+}
+
+func TestMoneyValidate(t *testing.T) {
+	if err := (Money{100, "AUD"}).Validate(); err != nil {
+		t.Errorf("valid money rejected: %v", err)
+	}
+	err := (Money{-1, "rupees"}).Validate()
+	fields := ErrorFields(err)
+	if ErrorCode(err) != CodeInvalid || len(fields) != 2 {
+		t.Fatalf("want 2 field problems, got %v", err)
+	}
+	if fields[0].Field != "currency" || fields[1].Field != "amount" {
+		t.Errorf("fields = %+v", fields)
+	}
+}
+
+func TestCountries(t *testing.T) {
+	for _, c := range []string{"IN", "GB", "AU", "US", "XK"} {
+		if !ValidCountry(c) {
+			t.Errorf("%s should be a country", c)
+		}
+	}
+	for _, c := range []string{"UK", "gb", "ZZ", ""} {
+		if ValidCountry(c) {
+			t.Errorf("%q should not be a country", c)
+		}
+	}
+	if n, _ := CountryName("GB"); n != "United Kingdom" {
+		t.Errorf("GB = %q", n)
+	}
+	if got := len(Countries()); got != 250 {
+		t.Errorf("%d countries, want the 249 of ISO 3166-1 and XK", got)
+	}
+}
+
+func TestProblemsMerge(t *testing.T) {
+	var p Problems
+	p.Merge("intakes[0].", Invalid("start", "is required"))
+	p.Merge("tuition.", (Money{-1, "INR"}).Validate())
+	p.Add("title", "is required")
+	err := p.Err()
+	got := ErrorFields(err)
+	want := []string{"intakes[0].start", "tuition.amount", "title"}
+	if len(got) != len(want) {
+		t.Fatalf("fields = %+v", got)
+	}
+	for i := range want {
+		if got[i].Field != want[i] {
+			t.Errorf("field %d = %q, want %q", i, got[i].Field, want[i])
+		}
+	}
+}

@@ -1,0 +1,682 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// CatalogueStore implements catalogue.Store.
+type CatalogueStore struct {
+	db *DB
+}
+
+var _ catalogue.Store = (*CatalogueStore)(nil)
+
+// NewCatalogueStore returns the catalogue store of db.
+func NewCatalogueStore(db *DB) *CatalogueStore { return &CatalogueStore{db: db} }
+
+// batchSize bounds the rows of one multi-row statement, well under both engines' limits on
+// the number of parameters.
+const batchSize = 200
+
+// noDeadline sorts programmes without an upcoming deadline after every real date.
+const noDeadline = "9999-12-31"
+
+// noTuition sorts programmes without a known tuition after every currency code.
+const noTuition = "~"
+
+// University implements catalogue.Store.
+func (s *CatalogueStore) University(ctx context.Context, id string) (catalogue.University, error) {
+	row := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT doc, updated_at FROM universities WHERE id = ?`), id)
+	u, err := scanUniversity(row)
+	if err == sql.ErrNoRows {
+		return u, gradpath.NotFound("university", id)
+	}
+	return u, wrap(err, "university")
+}
+
+type scanner interface{ Scan(...any) error }
+
+func scanUniversity(r scanner, extra ...any) (catalogue.University, error) {
+	var (
+		u   catalogue.University
+		doc []byte
+		at  time.Time
+	)
+	if err := r.Scan(append([]any{&doc, &at}, extra...)...); err != nil {
+		return u, err
+	}
+	if err := json.Unmarshal(doc, &u); err != nil {
+		return u, fmt.Errorf("decode university: %w", err)
+	}
+	u.UpdatedAt = at.UTC()
+	return u, nil
+}
+
+// Universities implements catalogue.Store.
+func (s *CatalogueStore) Universities(ctx context.Context, q catalogue.UniversityQuery) (catalogue.UniversityPage, error) {
+	var page catalogue.UniversityPage
+	var conds []string
+	var args []any
+	if len(q.Countries) > 0 {
+		conds = append(conds, "u.country IN ("+placeholders(len(q.Countries))+")")
+		args = append(args, anys(q.Countries)...)
+	}
+	if ts := terms(q.Text); len(ts) > 0 {
+		if s.db.Engine == Postgres {
+			conds = append(conds, "u.search @@ to_tsquery('simple', ?)")
+		} else {
+			conds = append(conds, "u.rowid IN (SELECT rowid FROM universities_fts WHERE universities_fts MATCH ?)")
+		}
+		args = append(args, ftsQuery(s.db.Engine, ts))
+	}
+	where := "TRUE"
+	if len(conds) > 0 {
+		where = strings.Join(conds, " AND ")
+	}
+	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM universities u WHERE `+where), args...).Scan(&page.Total); err != nil {
+			return err
+		}
+		query := `SELECT u.doc, u.updated_at, u.sort_name FROM universities u WHERE ` + where
+		pargs := append([]any(nil), args...)
+		if q.After != nil {
+			query += ` AND (u.sort_name > ? OR (u.sort_name = ? AND u.id > ?))`
+			pargs = append(pargs, q.After.Key, q.After.Key, q.After.ID)
+		}
+		query += ` ORDER BY u.sort_name, u.id LIMIT ?`
+		pargs = append(pargs, q.Limit+1)
+		rows, err := tx.QueryContext(ctx, s.db.q(query), pargs...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		var keys []string
+		for rows.Next() {
+			var key string
+			u, err := scanUniversity(rows, &key)
+			if err != nil {
+				return err
+			}
+			page.Items = append(page.Items, u)
+			keys = append(keys, key)
+		}
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		if len(page.Items) > q.Limit {
+			page.Items = page.Items[:q.Limit]
+			last := page.Items[q.Limit-1]
+			page.Next = &catalogue.Position{Key: keys[q.Limit-1], ID: last.ID}
+		}
+		return nil
+	})
+	return page, wrap(err, "universities")
+}
+
+// PutUniversities implements catalogue.Store.
+func (s *CatalogueStore) PutUniversities(ctx context.Context, us []catalogue.University) error {
+	now := utc(s.db.now())
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		// Programmes copy their university's country and name (for filtering and search): find
+		// the universities whose country or name changes, to refresh their programmes after.
+		old, err := s.universityHeads(ctx, tx, universityIDs(us))
+		if err != nil {
+			return err
+		}
+		for start := 0; start < len(us); start += batchSize {
+			batch := us[start:min(start+batchSize, len(us))]
+			var b strings.Builder
+			b.WriteString(`INSERT INTO universities (id, name, sort_name, country, search_text, doc, updated_at) VALUES `)
+			args := make([]any, 0, len(batch)*7)
+			for i, u := range batch {
+				if i > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
+				u.UpdatedAt = time.Time{}
+				doc, err := json.Marshal(u)
+				if err != nil {
+					return err
+				}
+				args = append(args, u.ID, u.Name, fold(u.Name), u.Country, universitySearchText(u), string(doc), now)
+			}
+			b.WriteString(` ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
+				country = excluded.country, search_text = excluded.search_text, doc = excluded.doc,
+				updated_at = excluded.updated_at`)
+			if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
+				return err
+			}
+		}
+		for _, u := range us {
+			if h, ok := old[u.ID]; ok && (h.name != u.Name || h.country != u.Country) {
+				if err := s.refreshProgrammesOf(ctx, tx, u.ID, now); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return wrap(err, "put universities")
+}
+
+func universityIDs(us []catalogue.University) []string {
+	ids := make([]string, len(us))
+	for i, u := range us {
+		ids[i] = u.ID
+	}
+	return ids
+}
+
+func universitySearchText(u catalogue.University) string {
+	parts := []string{u.Name, u.Region}
+	parts = append(parts, u.Domains...)
+	if n, ok := gradpath.CountryName(u.Country); ok {
+		parts = append(parts, n)
+	}
+	return fold(strings.Join(parts, " "))
+}
+
+type universityHead struct{ name, country string }
+
+// universityHeads reads the name and country of the universities with those ids.
+func (s *CatalogueStore) universityHeads(ctx context.Context, tx *sql.Tx, ids []string) (map[string]universityHead, error) {
+	out := make(map[string]universityHead, len(ids))
+	for start := 0; start < len(ids); start += batchSize {
+		batch := ids[start:min(start+batchSize, len(ids))]
+		rows, err := tx.QueryContext(ctx, s.db.q(`SELECT id, name, country FROM universities WHERE id IN (`+placeholders(len(batch))+`)`), anys(batch)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id string
+			var h universityHead
+			if err := rows.Scan(&id, &h.name, &h.country); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// refreshProgrammesOf rewrites the copied country and search text of a university's
+// programmes after the university changed.
+func (s *CatalogueStore) refreshProgrammesOf(ctx context.Context, tx *sql.Tx, universityID string, now time.Time) error {
+	var name, country string
+	if err := tx.QueryRowContext(ctx, s.db.q(`SELECT name, country FROM universities WHERE id = ?`), universityID).Scan(&name, &country); err != nil {
+		return err
+	}
+	rows, err := tx.QueryContext(ctx, s.db.q(`SELECT doc FROM programmes WHERE university_id = ?`), universityID)
+	if err != nil {
+		return err
+	}
+	var ps []catalogue.Programme
+	for rows.Next() {
+		var doc []byte
+		var p catalogue.Programme
+		if err := rows.Scan(&doc); err != nil {
+			rows.Close()
+			return err
+		}
+		if err := json.Unmarshal(doc, &p); err != nil {
+			rows.Close()
+			return err
+		}
+		ps = append(ps, p)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, p := range ps {
+		p.University.Name, p.University.Country = name, country
+		if _, err := tx.ExecContext(ctx, s.db.q(`UPDATE programmes SET country = ?, search_text = ?, updated_at = ? WHERE id = ?`),
+			country, programmeSearchText(p), now, p.ID); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MissingUniversities implements catalogue.Store.
+func (s *CatalogueStore) MissingUniversities(ctx context.Context, ids []string) ([]string, error) {
+	found := make(map[string]bool, len(ids))
+	for start := 0; start < len(ids); start += batchSize {
+		batch := ids[start:min(start+batchSize, len(ids))]
+		rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id FROM universities WHERE id IN (`+placeholders(len(batch))+`)`), anys(batch)...)
+		if err != nil {
+			return nil, wrap(err, "missing universities")
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, wrap(err, "missing universities")
+			}
+			found[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "missing universities")
+		}
+	}
+	var missing []string
+	for _, id := range ids {
+		if !found[id] {
+			missing = append(missing, id)
+		}
+	}
+	return missing, nil
+}
+
+// Programme implements catalogue.Store.
+func (s *CatalogueStore) Programme(ctx context.Context, id string) (catalogue.Programme, error) {
+	row := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT p.doc, p.updated_at, u.name, u.country
+		FROM programmes p JOIN universities u ON u.id = p.university_id WHERE p.id = ?`), id)
+	p, err := scanProgramme(row)
+	if err == sql.ErrNoRows {
+		return p, gradpath.NotFound("programme", id)
+	}
+	return p, wrap(err, "programme")
+}
+
+func scanProgramme(r scanner, extra ...any) (catalogue.Programme, error) {
+	var (
+		p              catalogue.Programme
+		doc            []byte
+		at             time.Time
+		uname, country string
+	)
+	if err := r.Scan(append([]any{&doc, &at, &uname, &country}, extra...)...); err != nil {
+		return p, err
+	}
+	if err := json.Unmarshal(doc, &p); err != nil {
+		return p, fmt.Errorf("decode programme: %w", err)
+	}
+	p.University.Name, p.University.Country = uname, country
+	p.UpdatedAt = at.UTC()
+	if p.Intakes == nil {
+		p.Intakes = []catalogue.Intake{}
+	}
+	if p.Sources == nil {
+		p.Sources = []catalogue.Source{}
+	}
+	return p, nil
+}
+
+// PutProgrammes implements catalogue.Store.
+func (s *CatalogueStore) PutProgrammes(ctx context.Context, ps []catalogue.Programme) error {
+	now := utc(s.db.now())
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		uids := map[string]bool{}
+		for _, p := range ps {
+			uids[p.University.ID] = true
+		}
+		ids := make([]string, 0, len(uids))
+		for id := range uids {
+			ids = append(ids, id)
+		}
+		heads, err := s.universityHeads(ctx, tx, ids)
+		if err != nil {
+			return err
+		}
+		for start := 0; start < len(ps); start += batchSize {
+			batch := ps[start:min(start+batchSize, len(ps))]
+			if err := s.putProgrammeBatch(ctx, tx, batch, heads, now); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	return wrap(err, "put programmes")
+}
+
+func (s *CatalogueStore) putProgrammeBatch(ctx context.Context, tx *sql.Tx, batch []catalogue.Programme, heads map[string]universityHead, now time.Time) error {
+	var b strings.Builder
+	b.WriteString(`INSERT INTO programmes (id, university_id, country, title, sort_name, level, mode,
+		tuition_currency, tuition_annual, tuition_key, search_text, doc, updated_at) VALUES `)
+	args := make([]any, 0, len(batch)*13)
+	ids := make([]any, len(batch))
+	for i, p := range batch {
+		h, ok := heads[p.University.ID]
+		if !ok {
+			return gradpath.Errorf(gradpath.CodeNotFound, "programme %q: no university has the id %q", p.ID, p.University.ID)
+		}
+		p.University.Name, p.University.Country = h.name, h.country
+		search := programmeSearchText(p)
+		p.University = catalogue.UniversityRef{ID: p.University.ID}
+		p.UpdatedAt = time.Time{}
+		doc, err := json.Marshal(p)
+		if err != nil {
+			return err
+		}
+		var cur, key any = nil, noTuition
+		var annual any
+		if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
+			cur, annual = m.Currency, m.Amount
+			key = fmt.Sprintf("%s:%019d", m.Currency, m.Amount)
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+		args = append(args, p.ID, p.University.ID, h.country, p.Title, fold(p.Title), string(p.Level), string(p.Mode),
+			cur, annual, key, search, string(doc), now)
+		ids[i] = p.ID
+	}
+	b.WriteString(` ON CONFLICT (id) DO UPDATE SET university_id = excluded.university_id, country = excluded.country,
+		title = excluded.title, sort_name = excluded.sort_name, level = excluded.level, mode = excluded.mode,
+		tuition_currency = excluded.tuition_currency, tuition_annual = excluded.tuition_annual,
+		tuition_key = excluded.tuition_key, search_text = excluded.search_text, doc = excluded.doc,
+		updated_at = excluded.updated_at`)
+	if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
+		return err
+	}
+	in := placeholders(len(ids))
+	if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_intakes WHERE programme_id IN (`+in+`)`), ids...); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_tags WHERE programme_id IN (`+in+`)`), ids...); err != nil {
+		return err
+	}
+	var intakeRows, tagRows [][]any
+	for _, p := range batch {
+		for i, in := range p.Intakes {
+			var first, last any
+			if c := in.ApplicationCloses; !c.IsZero() {
+				first, last = c.Earliest().Format(time.DateOnly), c.Latest().Format(time.DateOnly)
+			}
+			intakeRows = append(intakeRows, []any{p.ID, i, in.Start.MonthOf().String(), first, last})
+		}
+		for _, t := range p.Tags {
+			tagRows = append(tagRows, []any{p.ID, t})
+		}
+	}
+	if err := s.insertRows(ctx, tx, `INSERT INTO programme_intakes (programme_id, position, start_month, closes_first, closes_last) VALUES `, intakeRows); err != nil {
+		return err
+	}
+	return s.insertRows(ctx, tx, `INSERT INTO programme_tags (programme_id, tag) VALUES `, tagRows)
+}
+
+// insertRows inserts rows of equal width with multi-row statements.
+func (s *CatalogueStore) insertRows(ctx context.Context, tx *sql.Tx, prefix string, rows [][]any) error {
+	for start := 0; start < len(rows); start += batchSize {
+		batch := rows[start:min(start+batchSize, len(rows))]
+		var b strings.Builder
+		b.WriteString(prefix)
+		var args []any
+		tuple := "(" + placeholders(len(batch[0])) + ")"
+		for i, r := range batch {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			b.WriteString(tuple)
+			args = append(args, r...)
+		}
+		if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// programmeSearchText is what the full-text index of a programme holds: its own words, and
+// its university's name and country so that "melbourne computer science" finds it.
+func programmeSearchText(p catalogue.Programme) string {
+	parts := []string{p.Title, p.Code, p.Discipline, p.Summary, p.University.Name}
+	parts = append(parts, p.Specialisations...)
+	for _, t := range p.Tags {
+		parts = append(parts, strings.ReplaceAll(t, "-", " "))
+	}
+	if n, ok := gradpath.CountryName(p.University.Country); ok {
+		parts = append(parts, n)
+	}
+	return fold(strings.Join(parts, " \n"))
+}
+
+// facet names a filter whose condition a facet count leaves out.
+type facet int
+
+const (
+	noFacet facet = iota
+	countryFacet
+	levelFacet
+	modeFacet
+	intakeFacet
+)
+
+// programmeWhere renders the filters of q on alias p, leaving out the one of facet except.
+func (s *CatalogueStore) programmeWhere(q catalogue.ProgrammeQuery, except facet) (string, []any) {
+	var conds []string
+	var args []any
+	if len(q.Countries) > 0 && except != countryFacet {
+		conds = append(conds, "p.country IN ("+placeholders(len(q.Countries))+")")
+		args = append(args, anys(q.Countries)...)
+	}
+	if len(q.Levels) > 0 && except != levelFacet {
+		conds = append(conds, "p.level IN ("+placeholders(len(q.Levels))+")")
+		args = append(args, anys(q.Levels)...)
+	}
+	if len(q.Modes) > 0 && except != modeFacet {
+		conds = append(conds, "p.mode IN ("+placeholders(len(q.Modes))+")")
+		args = append(args, anys(q.Modes)...)
+	}
+	if len(q.Intakes) > 0 && except != intakeFacet {
+		months := intakeMonths(q)
+		conds = append(conds, "EXISTS (SELECT 1 FROM programme_intakes i WHERE i.programme_id = p.id AND i.start_month IN ("+placeholders(len(months))+"))")
+		args = append(args, months...)
+	}
+	for _, t := range q.Tags {
+		conds = append(conds, "EXISTS (SELECT 1 FROM programme_tags t WHERE t.programme_id = p.id AND t.tag = ?)")
+		args = append(args, t)
+	}
+	if len(q.Universities) > 0 {
+		conds = append(conds, "p.university_id IN ("+placeholders(len(q.Universities))+")")
+		args = append(args, anys(q.Universities)...)
+	}
+	if m := q.MaxTuition; m != nil {
+		conds = append(conds, "p.tuition_currency = ? AND p.tuition_annual <= ?")
+		args = append(args, m.Currency, m.Amount)
+	}
+	if ts := terms(q.Text); len(ts) > 0 {
+		if s.db.Engine == Postgres {
+			conds = append(conds, "p.search @@ to_tsquery('english', ?)")
+		} else {
+			conds = append(conds, "p.rowid IN (SELECT rowid FROM programmes_fts WHERE programmes_fts MATCH ?)")
+		}
+		args = append(args, ftsQuery(s.db.Engine, ts))
+	}
+	if len(conds) == 0 {
+		return "TRUE", nil
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+func intakeMonths(q catalogue.ProgrammeQuery) []any {
+	out := make([]any, len(q.Intakes))
+	for i, d := range q.Intakes {
+		out[i] = d.MonthOf().String()
+	}
+	return out
+}
+
+// Programmes implements catalogue.Store.
+func (s *CatalogueStore) Programmes(ctx context.Context, q catalogue.ProgrammeQuery) (catalogue.ProgrammePage, error) {
+	var page catalogue.ProgrammePage
+	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
+		where, args := s.programmeWhere(q, noFacet)
+		if err := tx.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM programmes p WHERE `+where), args...).Scan(&page.Total); err != nil {
+			return err
+		}
+		var err error
+		if q.Sort == catalogue.SortRelevance && len(terms(q.Text)) > 0 {
+			err = s.rankedPage(ctx, tx, q, &page)
+		} else {
+			err = s.keysetPage(ctx, tx, q, &page)
+		}
+		if err != nil {
+			return err
+		}
+		return s.facets(ctx, tx, q, &page.Facets)
+	})
+	return page, wrap(err, "programmes")
+}
+
+// keysetPage reads a page in name, deadline or tuition order, continuing after q.After.
+func (s *CatalogueStore) keysetPage(ctx context.Context, tx *sql.Tx, q catalogue.ProgrammeQuery, page *catalogue.ProgrammePage) error {
+	var key string
+	var keyArgs []any
+	switch q.Sort {
+	case catalogue.SortDeadline:
+		key = `COALESCE((SELECT MIN(i.closes_first) FROM programme_intakes i WHERE i.programme_id = p.id AND i.closes_last >= ?`
+		keyArgs = append(keyArgs, q.Today.String())
+		if len(q.Intakes) > 0 {
+			months := intakeMonths(q)
+			key += ` AND i.start_month IN (` + placeholders(len(months)) + `)`
+			keyArgs = append(keyArgs, months...)
+		}
+		key += `), '` + noDeadline + `')`
+	case catalogue.SortTuition:
+		key = `p.tuition_key`
+	default:
+		key = `p.sort_name`
+	}
+	where, args := s.programmeWhere(q, noFacet)
+	query := `SELECT t.doc, t.updated_at, t.uname, t.ucountry, t.sort_key, t.id FROM (
+		SELECT p.id, p.doc, p.updated_at, u.name AS uname, u.country AS ucountry, ` + key + ` AS sort_key
+		FROM programmes p JOIN universities u ON u.id = p.university_id WHERE ` + where + `) t`
+	all := append(keyArgs, args...)
+	if q.After != nil {
+		query += ` WHERE t.sort_key > ? OR (t.sort_key = ? AND t.id > ?)`
+		all = append(all, q.After.Key, q.After.Key, q.After.ID)
+	}
+	query += ` ORDER BY t.sort_key, t.id LIMIT ?`
+	all = append(all, q.Limit+1)
+	rows, err := tx.QueryContext(ctx, s.db.q(query), all...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	var keys []string
+	for rows.Next() {
+		var k, id string
+		p, err := scanProgramme(rows, &k, &id)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, p)
+		keys = append(keys, k)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(page.Items) > q.Limit {
+		page.Items = page.Items[:q.Limit]
+		page.Next = &catalogue.Position{Key: keys[q.Limit-1], ID: page.Items[q.Limit-1].ID}
+	}
+	return nil
+}
+
+// rankedPage reads a page in relevance order. Ranks are floats that change as the catalogue
+// changes, so the position is an offset rather than a key.
+func (s *CatalogueStore) rankedPage(ctx context.Context, tx *sql.Tx, q catalogue.ProgrammeQuery, page *catalogue.ProgrammePage) error {
+	text := ftsQuery(s.db.Engine, terms(q.Text))
+	rest := q
+	rest.Text = ""
+	where, args := s.programmeWhere(rest, noFacet)
+	offset := 0
+	if q.After != nil {
+		offset = q.After.Offset
+	}
+	var query string
+	var all []any
+	if s.db.Engine == Postgres {
+		query = `SELECT p.doc, p.updated_at, u.name, u.country FROM programmes p JOIN universities u ON u.id = p.university_id
+			WHERE p.search @@ to_tsquery('english', ?) AND ` + where + `
+			ORDER BY ts_rank(p.search, to_tsquery('english', ?)) DESC, p.id LIMIT ? OFFSET ?`
+		all = append(append([]any{text}, args...), text, q.Limit+1, offset)
+	} else {
+		query = `SELECT p.doc, p.updated_at, u.name, u.country FROM programmes_fts
+			JOIN programmes p ON p.rowid = programmes_fts.rowid JOIN universities u ON u.id = p.university_id
+			WHERE programmes_fts MATCH ? AND ` + where + `
+			ORDER BY programmes_fts.rank, p.id LIMIT ? OFFSET ?`
+		all = append(append([]any{text}, args...), q.Limit+1, offset)
+	}
+	rows, err := tx.QueryContext(ctx, s.db.q(query), all...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		p, err := scanProgramme(rows)
+		if err != nil {
+			return err
+		}
+		page.Items = append(page.Items, p)
+	}
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	if len(page.Items) > q.Limit {
+		page.Items = page.Items[:q.Limit]
+		page.Next = &catalogue.Position{Offset: offset + q.Limit}
+	}
+	return nil
+}
+
+// facets counts the matches per country, level, mode and intake month (from this month on).
+func (s *CatalogueStore) facets(ctx context.Context, tx *sql.Tx, q catalogue.ProgrammeQuery, f *catalogue.Facets) error {
+	count := func(dst *[]catalogue.FacetCount, query string, args ...any) error {
+		rows, err := tx.QueryContext(ctx, s.db.q(query), args...)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		*dst = []catalogue.FacetCount{}
+		for rows.Next() {
+			var c catalogue.FacetCount
+			if err := rows.Scan(&c.Value, &c.Count); err != nil {
+				return err
+			}
+			*dst = append(*dst, c)
+		}
+		return rows.Err()
+	}
+	byColumn := func(dst *[]catalogue.FacetCount, column string, except facet) error {
+		where, args := s.programmeWhere(q, except)
+		return count(dst, `SELECT `+column+`, COUNT(*) FROM programmes p WHERE `+where+` AND `+column+` <> ''
+			GROUP BY `+column+` ORDER BY COUNT(*) DESC, `+column, args...)
+	}
+	if err := byColumn(&f.Country, "p.country", countryFacet); err != nil {
+		return err
+	}
+	if err := byColumn(&f.Level, "p.level", levelFacet); err != nil {
+		return err
+	}
+	if err := byColumn(&f.Mode, "p.mode", modeFacet); err != nil {
+		return err
+	}
+	where, args := s.programmeWhere(q, intakeFacet)
+	return count(&f.Intake, `SELECT i.start_month, COUNT(DISTINCT i.programme_id) FROM programme_intakes i
+		JOIN programmes p ON p.id = i.programme_id WHERE i.start_month >= ? AND `+where+`
+		GROUP BY i.start_month ORDER BY i.start_month`, append([]any{q.Today.MonthOf().String()}, args...)...)
+}
+
+// Counts implements catalogue.Store.
+func (s *CatalogueStore) Counts(ctx context.Context) (universities, programmes int, err error) {
+	err = s.db.read.QueryRowContext(ctx, `SELECT (SELECT COUNT(*) FROM universities), (SELECT COUNT(*) FROM programmes)`).Scan(&universities, &programmes)
+	return universities, programmes, wrap(err, "counts")
+}
