@@ -16,18 +16,18 @@ type Code string
 // Error codes. They are stable: clients read them from problem+json `type` and GraphQL
 // `extensions.code`.
 const (
-	CodeInvalid       Code = "invalid"        // the request is malformed or fails validation
-	CodeUnauthorized  Code = "unauthorized"   // no valid credentials
-	CodeForbidden     Code = "forbidden"      // credentials valid, permission missing
-	CodeNotFound      Code = "not_found"      // no such object, or not visible to the caller
-	CodeConflict      Code = "conflict"       // the request conflicts with the current state
-	CodePrecondition  Code = "precondition"   // an If-Match style precondition failed
-	CodeTooLarge      Code = "too_large"      // the body is larger than allowed
-	CodeUnsupported   Code = "unsupported"    // unsupported media type
-	CodeUnprocessable Code = "unprocessable"  // well-formed but cannot be processed (e.g. reused idempotency key)
-	CodeRateLimited   Code = "rate_limited"   // too many requests; retry later
-	CodeUnavailable   Code = "unavailable"    // a dependency is down; retry later
-	CodeInternal      Code = "internal"       // a bug or an unexpected failure; logged with its cause
+	CodeInvalid       Code = "invalid"       // the request is malformed or fails validation
+	CodeUnauthorized  Code = "unauthorized"  // no valid credentials
+	CodeForbidden     Code = "forbidden"     // credentials valid, permission missing
+	CodeNotFound      Code = "not_found"     // no such object, or not visible to the caller
+	CodeConflict      Code = "conflict"      // the request conflicts with the current state
+	CodePrecondition  Code = "precondition"  // an If-Match style precondition failed
+	CodeTooLarge      Code = "too_large"     // the body is larger than allowed
+	CodeUnsupported   Code = "unsupported"   // unsupported media type
+	CodeUnprocessable Code = "unprocessable" // well-formed but cannot be processed (e.g. reused idempotency key)
+	CodeRateLimited   Code = "rate_limited"  // too many requests; retry later
+	CodeUnavailable   Code = "unavailable"   // a dependency is down; retry later
+	CodeInternal      Code = "internal"      // a bug or an unexpected failure; logged with its cause
 )
 
 // FieldError names one offending input and says what is wrong with it in words a user reads.
