@@ -25,6 +25,11 @@ type Requirements struct {
 	Source        string   `json:"source,omitempty"`
 }
 
+func (r Requirements) empty() bool {
+	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.English) == 0 &&
+		r.WorkExperienceMonths == 0 && len(r.Prerequisites) == 0
+}
+
 // Scale is a scale of academic scores.
 type Scale string
 

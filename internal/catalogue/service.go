@@ -187,7 +187,9 @@ func (p *Programme) fillSources() {
 	if p.Tuition != nil {
 		set(&p.Tuition.Source)
 	}
-	set(&p.Requirements.Source)
+	if !p.Requirements.empty() {
+		set(&p.Requirements.Source)
+	}
 	if p.Features != (Features{Source: p.Features.Source}) {
 		set(&p.Features.Source)
 	}
