@@ -215,3 +215,37 @@ type Store interface {
 	// Counts returns how many universities and programmes are stored.
 	Counts(ctx context.Context) (universities, programmes int, err error)
 }
+
+// Label is the level as a person reads it.
+func (l Level) Label() string {
+	switch l {
+	case LevelSecondary:
+		return "Secondary school"
+	case LevelFoundation:
+		return "Foundation"
+	case LevelCertificate:
+		return "Certificate"
+	case LevelDiploma:
+		return "Diploma"
+	case LevelBachelor:
+		return "Bachelor's"
+	case LevelMaster:
+		return "Master's"
+	case LevelDoctorate:
+		return "Doctorate"
+	}
+	return string(l)
+}
+
+// Label is the mode as a person reads it.
+func (m Mode) Label() string {
+	switch m {
+	case ModeOnCampus:
+		return "On campus"
+	case ModeOnline:
+		return "Online"
+	case ModeBlended:
+		return "Blended"
+	}
+	return string(m)
+}

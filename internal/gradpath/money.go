@@ -85,3 +85,29 @@ func (m Money) String() string {
 	}
 	return fmt.Sprintf("%s %s%d.%0*d", m.Currency, sign, a/pow, digits, a%pow)
 }
+
+// ParseMoney reads an amount written in major units ("30000", "1499.50") in currency.
+func ParseMoney(s, currency string) (Money, error) {
+	digits, ok := MinorDigits(currency)
+	if !ok {
+		return Money{}, fmt.Errorf("%q is not an ISO 4217 currency code", currency)
+	}
+	whole, frac, hasFrac := strings.Cut(strings.TrimSpace(s), ".")
+	if whole == "" || len(whole) > 15 || (hasFrac && (frac == "" || len(frac) > digits)) {
+		return Money{}, fmt.Errorf("%q is not an amount of %s with at most %d decimal places", s, currency, digits)
+	}
+	for _, r := range whole + frac {
+		if r < '0' || r > '9' {
+			return Money{}, fmt.Errorf("%q is not an amount of %s with at most %d decimal places", s, currency, digits)
+		}
+	}
+	n, _ := strconv.ParseInt(whole, 10, 64)
+	for range digits {
+		n *= 10
+	}
+	if hasFrac {
+		f, _ := strconv.ParseInt(frac+strings.Repeat("0", digits-len(frac)), 10, 64)
+		n += f
+	}
+	return Money{Amount: n, Currency: currency}, nil
+}

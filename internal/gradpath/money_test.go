@@ -71,3 +71,29 @@ func TestProblemsMerge(t *testing.T) {
 		}
 	}
 }
+
+func TestParseMoney(t *testing.T) {
+	tests := []struct {
+		s, cur string
+		want   int64
+		err    bool
+	}{
+		{"30000", "GBP", 3000000, false},
+		{"1499.5", "INR", 149950, false},
+		{"1499.55", "INR", 149955, false},
+		{"1499.555", "INR", 0, true},
+		{"1200000", "JPY", 1200000, false},
+		{"12.5", "JPY", 0, true},
+		{"-5", "GBP", 0, true},
+		{"1e6", "GBP", 0, true},
+		{"", "GBP", 0, true},
+		{"5.", "GBP", 0, true},
+		{"100", "ABC", 0, true},
+	}
+	for _, tt := range tests {
+		m, err := ParseMoney(tt.s, tt.cur)
+		if (err != nil) != tt.err || (!tt.err && m.Amount != tt.want) {
+			t.Errorf("ParseMoney(%q, %s) = %v, %v", tt.s, tt.cur, m, err)
+		}
+	}
+}

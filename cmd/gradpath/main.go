@@ -1,0 +1,121 @@
+// Command gradpath is the whole of gradpath in one binary: the server and the commands that
+// look after its data.
+//
+//	gradpath serve --demo        start on the embedded database with the demo dataset
+//	gradpath migrate             apply pending database migrations
+//	gradpath version             print the version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes
+// from the module's build information.
+var version = ""
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := run(ctx, os.Args, os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
+			fmt.Fprintln(os.Stderr, "gradpath:", err)
+		}
+		var u usageError
+		if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+			os.Exit(2)
+		}
+		os.Exit(1)
+	}
+}
+
+// usageError is a mistake on the command line; it exits with status 2.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+// errReported means the command has already told the user what went wrong.
+var errReported = errors.New("reported")
+
+const usage = `gradpath runs a study-abroad and career counselling platform.
+
+Usage:
+  gradpath <command> [flags]
+
+Commands:
+  serve     start the server (REST API at /api/v1, health at /healthz)
+  migrate   apply pending database migrations and exit
+  version   print the version
+
+Run "gradpath <command> -h" for a command's flags. Every flag can also be set with a
+GRADPATH_* environment variable (GRADPATH_ADDR, GRADPATH_DATA, GRADPATH_DATABASE_URL, ...)
+or in a TOML file given with --config.
+`
+
+// run is the whole program, with its environment passed in so that tests can call it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) < 2 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command given"}
+	}
+	env := &environment{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	cmd, rest := args[1], args[2:]
+	switch cmd {
+	case "serve":
+		return serve(ctx, env, rest)
+	case "migrate":
+		return migrate(ctx, env, rest)
+	case "version", "--version", "-version":
+		fmt.Fprintln(stdout, "gradpath", versionString())
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}
+
+// environment is what a command may touch of the outside world.
+type environment struct {
+	getenv         func(string) string
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// flagSet returns a flag set for a command, printing its usage to stderr.
+func (e *environment) flagSet(name, summary string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(e.stderr, "%s\n\nUsage:\n  gradpath %s [flags]\n\nFlags:\n", summary, name)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func versionString() string {
+	if version != "" {
+		return version
+	}
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "unknown"
+	}
+	v := info.Main.Version
+	for _, s := range info.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			v += " " + s.Value[:12]
+		}
+	}
+	return v
+}

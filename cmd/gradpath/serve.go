@@ -1,0 +1,108 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/config"
+	"github.com/gradpath/gradpath/internal/httpapi"
+	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+)
+
+func serve(ctx context.Context, env *environment, args []string) error {
+	fs := env.flagSet("serve", "Start the gradpath server.")
+	loader := config.NewLoader(env.getenv)
+	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageError{fmt.Sprintf("serve takes no arguments, got %q", fs.Args())}
+	}
+	cfg, err := loader.Load()
+	if err != nil {
+		return err
+	}
+	logger, err := observability.NewLogger(env.stderr, cfg.LogFormat, cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+
+	db, err := openDatabase(ctx, cfg, env.stderr)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	registry := observability.NewRegistry()
+	write, read := db.Pools()
+	if err := observability.RegisterDBPools(registry, map[string]*sql.DB{"write": write, "read": read}); err != nil {
+		return err
+	}
+
+	cat := catalogue.NewService(sqlstore.NewCatalogueStore(db), time.Now)
+	if cfg.Demo {
+		if err := loadDemo(ctx, cat, logger); err != nil {
+			return err
+		}
+	}
+	api, err := httpapi.NewServer(httpapi.Deps{
+		Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
+	})
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("cannot listen on %s: %w (is another server using it? choose another with --addr)", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+	}
+	url := "http://" + ln.Addr().String()
+	logger.Info("serving", "addr", ln.Addr().String(), "database", cfg.Engine(), "data", cfg.DataDir, "version", versionString())
+	fmt.Fprintf(env.stdout, "gradpath is serving on %s (database: %s)\n", url, describeDatabase(cfg))
+	fmt.Fprintf(env.stdout, "  try %s/api/v1/programmes?country=AU  ·  API description: %s/api/v1/openapi.json  ·  stop with Ctrl-C\n", url, url)
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down: finishing requests in flight", "timeout", cfg.ShutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-errc; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+func describeDatabase(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		for _, kv := range cfg.Describe() {
+			if kv[0] == "database_url" {
+				return "PostgreSQL at " + kv[1]
+			}
+		}
+	}
+	return "SQLite in " + cfg.DataDir
+}

@@ -1,0 +1,275 @@
+// Package config is gradpath's one typed configuration. Each setting is read, in order, from
+// its default, the optional TOML file (--config or GRADPATH_CONFIG), the GRADPATH_*
+// environment variable, and the command-line flag; the last one given wins. Start-up stops on
+// the first bad setting with a message naming it and where it came from.
+package config
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config holds every setting.
+type Config struct {
+	// Addr is the HTTP listen address, host:port; port 0 picks a free port.
+	Addr string
+	// DataDir holds the SQLite database and uploaded files.
+	DataDir string
+	// DatabaseURL, when set (postgres://…), moves the database to PostgreSQL.
+	DatabaseURL string
+	// Demo loads the demo dataset into an empty database at start.
+	Demo bool
+	// LogFormat is json or text; LogLevel is debug, info, warn or error.
+	LogFormat, LogLevel string
+	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM.
+	ShutdownTimeout time.Duration
+}
+
+// Default returns the settings used when nothing else is given.
+func Default() Config {
+	return Config{
+		Addr:            "127.0.0.1:8080",
+		DataDir:         "./gradpath-data",
+		LogFormat:       "json",
+		LogLevel:        "info",
+		ShutdownTimeout: 10 * time.Second,
+	}
+}
+
+type setting struct {
+	key    string // the file key; the flag is the same with '-' for '_'
+	help   string
+	isBool bool
+	secret bool
+	set    func(c *Config, v string) error
+	get    func(c *Config) string
+}
+
+func (s setting) env() string  { return "GRADPATH_" + strings.ToUpper(s.key) }
+func (s setting) flag() string { return strings.ReplaceAll(s.key, "_", "-") }
+
+var settings = []setting{
+	{key: "addr", help: "HTTP listen address, host:port (port 0 picks a free one)",
+		set: func(c *Config, v string) error { c.Addr = v; return nil },
+		get: func(c *Config) string { return c.Addr }},
+	{key: "data", help: "data directory: the SQLite database and uploaded files",
+		set: func(c *Config, v string) error { c.DataDir = v; return nil },
+		get: func(c *Config) string { return c.DataDir }},
+	{key: "database_url", help: "PostgreSQL URL (postgres://user:pass@host:5432/db); empty means SQLite in the data directory", secret: true,
+		set: func(c *Config, v string) error { c.DatabaseURL = v; return nil },
+		get: func(c *Config) string { return redactURL(c.DatabaseURL) }},
+	{key: "demo", help: "load the demo dataset into an empty database", isBool: true,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.Demo = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(c.Demo) }},
+	{key: "log_format", help: "log format: json or text",
+		set: func(c *Config, v string) error { c.LogFormat = v; return nil },
+		get: func(c *Config) string { return c.LogFormat }},
+	{key: "log_level", help: "log level: debug, info, warn or error",
+		set: func(c *Config, v string) error { c.LogLevel = v; return nil },
+		get: func(c *Config) string { return c.LogLevel }},
+	{key: "shutdown_timeout", help: "how long SIGTERM waits for in-flight requests (e.g. 10s)",
+		set: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return errors.New("must be a duration such as 10s or 1m")
+			}
+			c.ShutdownTimeout = d
+			return nil
+		},
+		get: func(c *Config) string { return c.ShutdownTimeout.String() }},
+}
+
+func lookup(key string) (setting, bool) {
+	for _, s := range settings {
+		if s.key == key {
+			return s, true
+		}
+	}
+	return setting{}, false
+}
+
+// Loader builds a Config from every source. Create one with NewLoader, register the flags a
+// command accepts with Flags, parse the flag set, then call Load.
+type Loader struct {
+	getenv  func(string) string
+	file    string
+	flagged []struct{ key, value string }
+}
+
+// NewLoader returns a Loader reading the environment through getenv.
+func NewLoader(getenv func(string) string) *Loader { return &Loader{getenv: getenv} }
+
+// Flags registers --config and a flag for each named setting on fs.
+func (l *Loader) Flags(fs *flag.FlagSet, keys ...string) {
+	fs.StringVar(&l.file, "config", "", "TOML configuration file (default: $GRADPATH_CONFIG)")
+	for _, k := range keys {
+		s, ok := lookup(k)
+		if !ok {
+			panic("config: no setting " + k)
+		}
+		record := func(v string) error {
+			l.flagged = append(l.flagged, struct{ key, value string }{s.key, v})
+			return nil
+		}
+		help := s.help
+		if s.isBool {
+			fs.BoolFunc(s.flag(), help, record)
+		} else {
+			fs.Func(s.flag(), help, record)
+		}
+	}
+}
+
+// Load returns the Config from defaults, file, environment and flags, validated.
+func (l *Loader) Load() (Config, error) {
+	c := Default()
+	file := l.file
+	if file == "" {
+		file = l.getenv("GRADPATH_CONFIG")
+	}
+	if file != "" {
+		if err := loadFile(&c, file); err != nil {
+			return c, err
+		}
+	}
+	for _, s := range settings {
+		if v := l.getenv(s.env()); v != "" {
+			if err := s.set(&c, v); err != nil {
+				return c, fmt.Errorf("setting %s: %w", s.env(), err)
+			}
+		}
+	}
+	for _, f := range l.flagged {
+		s, _ := lookup(f.key)
+		if err := s.set(&c, f.value); err != nil {
+			return c, fmt.Errorf("flag --%s: %w", s.flag(), err)
+		}
+	}
+	return c, c.Validate()
+}
+
+func loadFile(c *Config, path string) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("config file: %w", err)
+	}
+	var m map[string]any
+	if _, err := toml.Decode(string(raw), &m); err != nil {
+		return fmt.Errorf("config file %s: %w", path, err)
+	}
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		s, ok := lookup(k)
+		if !ok {
+			return fmt.Errorf("config file %s: unknown setting %q (known: %s)", path, k, strings.Join(Keys(), ", "))
+		}
+		var v string
+		switch x := m[k].(type) {
+		case string:
+			v = x
+		case bool:
+			v = strconv.FormatBool(x)
+		case int64:
+			v = strconv.FormatInt(x, 10)
+		default:
+			return fmt.Errorf("config file %s: setting %s: must be a string, a number or a boolean", path, k)
+		}
+		if err := s.set(c, v); err != nil {
+			return fmt.Errorf("config file %s: setting %s: %w", path, k, err)
+		}
+	}
+	return nil
+}
+
+// Keys lists the names of every setting as the configuration file spells them.
+func Keys() []string {
+	out := make([]string, len(settings))
+	for i, s := range settings {
+		out[i] = s.key
+	}
+	return out
+}
+
+// Validate checks every setting; the error names the first bad one.
+func (c Config) Validate() error {
+	host, port, err := net.SplitHostPort(c.Addr)
+	if err != nil {
+		return fmt.Errorf("setting addr (GRADPATH_ADDR, --addr): %q is not host:port, e.g. 127.0.0.1:8080", c.Addr)
+	}
+	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
+		return fmt.Errorf("setting addr (GRADPATH_ADDR, --addr): port %q must be a number from 0 to 65535", port)
+	}
+	_ = host
+	if strings.TrimSpace(c.DataDir) == "" {
+		return errors.New("setting data (GRADPATH_DATA, --data): the data directory must not be empty")
+	}
+	if c.DatabaseURL != "" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("setting database_url (GRADPATH_DATABASE_URL, --database-url): must be a PostgreSQL URL such as postgres://user:password@host:5432/gradpath, or empty for SQLite")
+		}
+	}
+	switch c.LogFormat {
+	case "json", "text":
+	default:
+		return fmt.Errorf("setting log_format (GRADPATH_LOG_FORMAT): %q is not json or text", c.LogFormat)
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		return fmt.Errorf("setting log_level (GRADPATH_LOG_LEVEL): %q is not debug, info, warn or error", c.LogLevel)
+	}
+	if c.ShutdownTimeout <= 0 {
+		return errors.New("setting shutdown_timeout (GRADPATH_SHUTDOWN_TIMEOUT): must be more than zero")
+	}
+	return nil
+}
+
+// Describe lists every setting with its value as gradpath will use it; secrets are redacted.
+func (c Config) Describe() [][2]string {
+	out := make([][2]string, len(settings))
+	for i, s := range settings {
+		out[i] = [2]string{s.key, s.get(&c)}
+	}
+	return out
+}
+
+// Engine names the database the configuration selects.
+func (c Config) Engine() string {
+	if c.DatabaseURL != "" {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+func redactURL(s string) string {
+	if s == "" {
+		return ""
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		return "(unparseable)"
+	}
+	return u.Redacted()
+}

@@ -1,0 +1,129 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// writeJSON encodes v with status. A 200 answer to GET or HEAD carries a strong ETag of its
+// body, and an If-None-Match that names it gets 304 with no body.
+func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error {
+	body, err := json.Marshal(v)
+	if err != nil {
+		return gradpath.Internal(fmt.Errorf("encode response: %w", err))
+	}
+	body = append(body, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		sum := sha256.Sum256(body)
+		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		h.Set("ETag", etag)
+		h.Set("Cache-Control", "no-cache")
+		if etagMatch(r.Header.Get("If-None-Match"), etag) {
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+	return nil
+}
+
+// etagMatch reports whether an If-None-Match header names etag (weak comparison, RFC 9110).
+func etagMatch(header, etag string) bool {
+	if header == "" {
+		return false
+	}
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimSpace(t)
+		if t == "*" || strings.TrimPrefix(t, "W/") == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// query reads query parameters strictly: a parameter the endpoint does not know is an error
+// (a typo such as "contry" must not silently widen a search), and so is a single-valued
+// parameter given twice. Problems are collected so that one answer names them all.
+type query struct {
+	v url.Values
+	p gradpath.Problems
+}
+
+func newQuery(r *http.Request, known ...string) *query {
+	q := &query{v: r.URL.Query()}
+	allowed := make(map[string]bool, len(known))
+	for _, k := range known {
+		allowed[k] = true
+	}
+	var unknown []string
+	for k := range q.v {
+		if !allowed[k] {
+			unknown = append(unknown, k)
+		}
+	}
+	sort.Strings(unknown)
+	for _, k := range unknown {
+		if len(known) == 0 {
+			q.p.Add(k, "is not a parameter of this endpoint, which takes none")
+			continue
+		}
+		q.p.Add(k, "is not a parameter of this endpoint; it accepts %s", strings.Join(known, ", "))
+	}
+	return q
+}
+
+// one returns a single-valued parameter, or "".
+func (q *query) one(name string) string {
+	vs := q.v[name]
+	if len(vs) > 1 {
+		q.p.Add(name, "is given %d times; give it once", len(vs))
+	}
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[0]
+}
+
+// list returns a multi-valued parameter, given repeated or comma-separated.
+func (q *query) list(name string) []string {
+	var out []string
+	for _, v := range q.v[name] {
+		for _, s := range strings.Split(v, ",") {
+			if s = strings.TrimSpace(s); s != "" {
+				out = append(out, s)
+			}
+		}
+	}
+	return out
+}
+
+// int returns an integer parameter, or def when absent.
+func (q *query) int(name string, def int) int {
+	s := q.one(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		q.p.Add(name, "%q is not a whole number", s)
+		return def
+	}
+	return n
+}
+
+func (q *query) err() error { return q.p.Err() }

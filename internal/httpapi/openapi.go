@@ -1,0 +1,294 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// operation is the OpenAPI description of one route.
+type operation struct {
+	ID, Summary, Description, Tag string
+	Params                        []param
+	// Response is a value of the 200 response's type; its schema is reflected from the type.
+	Response any
+	// ETag says the response carries an ETag and answers If-None-Match with 304.
+	ETag bool
+	// Errors lists the problem statuses the operation returns besides 500.
+	Errors []int
+	// Hidden routes (the HTML index) are not part of the API document.
+	Hidden bool
+}
+
+type param struct {
+	Name, In, Description string
+	Schema                map[string]any
+	Required, List        bool
+}
+
+func str() map[string]any             { return map[string]any{"type": "string"} }
+func pattern(p string) map[string]any { return map[string]any{"type": "string", "pattern": p} }
+func enumOf[T ~string](vs []T) map[string]any {
+	e := make([]string, len(vs))
+	for i, v := range vs {
+		e[i] = string(v)
+	}
+	return map[string]any{"type": "string", "enum": e}
+}
+func queryParam(name, desc string, schema map[string]any) param {
+	return param{Name: name, In: "query", Description: desc, Schema: schema}
+}
+func listParam(name, desc string, schema map[string]any) param {
+	return param{Name: name, In: "query", Description: desc + " Repeat the parameter or separate values with commas.", Schema: schema, List: true}
+}
+func pathParam(name, desc string) param {
+	return param{Name: name, In: "path", Description: desc, Schema: str(), Required: true}
+}
+
+// openAPIDocument builds the OpenAPI 3.1 description of every route of the table.
+func (s *Server) openAPIDocument() ([]byte, error) {
+	g := newSchemaGen()
+	paths := map[string]map[string]any{}
+	for _, rt := range s.routes {
+		if rt.doc.Hidden {
+			continue
+		}
+		method, path, ok := strings.Cut(rt.pattern, " ")
+		if !ok {
+			return nil, fmt.Errorf("route %q has no method", rt.pattern)
+		}
+		op := rt.doc
+		var params []any
+		for _, p := range op.Params {
+			m := map[string]any{"name": p.Name, "in": p.In, "description": p.Description, "schema": p.Schema}
+			if p.Required {
+				m["required"] = true
+			}
+			if p.List {
+				m["schema"] = map[string]any{"type": "array", "items": p.Schema}
+				m["style"], m["explode"] = "form", true
+			}
+			params = append(params, m)
+		}
+		ok200 := map[string]any{
+			"description": op.Summary,
+			"headers":     map[string]any{"X-Request-Id": map[string]any{"$ref": "#/components/headers/X-Request-Id"}},
+			"content":     map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Response))}},
+		}
+		responses := map[string]any{"200": ok200}
+		if op.ETag {
+			ok200["headers"].(map[string]any)["ETag"] = map[string]any{"$ref": "#/components/headers/ETag"}
+			responses["304"] = map[string]any{"description": "Not modified: the If-None-Match header names the current ETag."}
+			params = append(params, map[string]any{"$ref": "#/components/parameters/If-None-Match"})
+		}
+		for _, code := range append(op.Errors, http.StatusInternalServerError) {
+			responses[fmt.Sprint(code)] = map[string]any{"$ref": "#/components/responses/Problem"}
+		}
+		o := map[string]any{"operationId": op.ID, "summary": op.Summary, "responses": responses}
+		if op.Description != "" {
+			o["description"] = op.Description
+		}
+		if op.Tag != "" {
+			o["tags"] = []string{op.Tag}
+		}
+		if len(params) > 0 {
+			o["parameters"] = params
+		}
+		if paths[path] == nil {
+			paths[path] = map[string]any{}
+		}
+		paths[path][strings.ToLower(method)] = o
+	}
+	paths["/metrics"] = map[string]any{"get": map[string]any{
+		"operationId": "metrics", "summary": "Prometheus metrics", "tags": []string{"operations"},
+		"responses": map[string]any{"200": map[string]any{"description": "Metrics in the Prometheus text format.",
+			"content": map[string]any{"text/plain": map[string]any{"schema": str()}}}},
+	}}
+	g.schema(reflect.TypeOf(Problem{}))
+	doc := map[string]any{
+		"openapi":           "3.1.0",
+		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
+		"info": map[string]any{
+			"title":   "gradpath API",
+			"version": s.Version,
+			"description": "The REST API of gradpath: the programme catalogue and finder. Errors are RFC 9457 " +
+				"problem details whose errors list names each offending parameter or field. Lists use cursor " +
+				"pagination; catalogue reads carry ETags.",
+			"license": map[string]any{"name": "Proprietary"},
+		},
+		"tags": []any{
+			map[string]any{"name": "catalogue", "description": "Universities and programmes"},
+			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document"},
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"schemas": g.components,
+			"responses": map[string]any{"Problem": map[string]any{
+				"description": "A problem: what went wrong and, for invalid input, which fields.",
+				"content": map[string]any{"application/problem+json": map[string]any{
+					"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}},
+			}},
+			"headers": map[string]any{
+				"X-Request-Id": map[string]any{"description": "The request's id, as logged; quote it when reporting a problem.", "schema": str()},
+				"ETag":         map[string]any{"description": "Version of the response body; send it back in If-None-Match.", "schema": str()},
+			},
+			"parameters": map[string]any{
+				"If-None-Match": map[string]any{"name": "If-None-Match", "in": "header", "schema": str(),
+					"description": "An ETag from an earlier answer: 304 if the answer is unchanged."},
+			},
+		},
+	}
+	b, err := json.MarshalIndent(doc, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	return append(b, '\n'), nil
+}
+
+// schemaGen reflects JSON Schemas (draft 2020-12, as OpenAPI 3.1 uses) from Go types. Named
+// structs become components referenced by $ref.
+type schemaGen struct {
+	components map[string]any
+	enums      map[reflect.Type][]string
+}
+
+// componentNames renames view types after what they show.
+var componentNames = map[reflect.Type]string{
+	reflect.TypeOf(ProgrammeView{}):  "Programme",
+	reflect.TypeOf(UniversityView{}): "University",
+}
+
+func newSchemaGen() *schemaGen {
+	strs := func(vs ...string) []string { return vs }
+	g := &schemaGen{components: map[string]any{}, enums: map[reflect.Type][]string{}}
+	put := func(v any, values []string) { g.enums[reflect.TypeOf(v)] = values }
+	put(catalogue.Level(""), enumOf(catalogue.PriorLevels)["enum"].([]string))
+	put(catalogue.Mode(""), enumOf(catalogue.Modes)["enum"].([]string))
+	put(catalogue.TuitionBasis(""), strs(string(catalogue.PerYear), string(catalogue.Total)))
+	put(catalogue.Scale(""), enumOf(catalogue.Scales)["enum"].([]string))
+	put(catalogue.ComparisonPoint(""), enumOf(catalogue.ComparisonPoints)["enum"].([]string))
+	tests := make([]string, len(catalogue.Tests))
+	for i, t := range catalogue.Tests {
+		tests[i] = string(t.Test)
+	}
+	put(catalogue.Test(""), tests)
+	codes := make([]string, 0, len(titles))
+	for c := range titles {
+		codes = append(codes, string(c))
+	}
+	sort.Strings(codes)
+	put(gradpath.Code(""), codes)
+	return g
+}
+
+var (
+	timeType = reflect.TypeOf(time.Time{})
+	dateType = reflect.TypeOf(gradpath.Date{})
+)
+
+func (g *schemaGen) schema(t reflect.Type) map[string]any {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t {
+	case timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case dateType:
+		return map[string]any{"type": "string", "pattern": `^\d{4}-\d{2}(-\d{2})?$`,
+			"description": "A date, YYYY-MM-DD, or YYYY-MM when only the month is known."}
+	}
+	if values, ok := g.enums[t]; ok {
+		return map[string]any{"type": "string", "enum": values}
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return str()
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": g.schema(t.Elem())}
+	case reflect.Map:
+		m := map[string]any{"type": "object", "additionalProperties": g.schema(t.Elem())}
+		if values, ok := g.enums[t.Key()]; ok {
+			m["propertyNames"] = map[string]any{"enum": values}
+		}
+		return m
+	case reflect.Interface:
+		return map[string]any{}
+	case reflect.Struct:
+		name := componentNames[t]
+		if name == "" {
+			name = t.Name()
+		}
+		if name == "" {
+			return g.object(t)
+		}
+		ref := map[string]any{"$ref": "#/components/schemas/" + name}
+		if _, done := g.components[name]; !done {
+			g.components[name] = map[string]any{} // placeholder against recursion
+			g.components[name] = g.object(t)
+		}
+		return ref
+	}
+	panic(fmt.Sprintf("openapi: cannot describe %s", t))
+}
+
+// object describes a struct: its JSON properties (embedded structs flattened) and which are
+// always present.
+func (g *schemaGen) object(t reflect.Type) map[string]any {
+	props := map[string]any{}
+	var required []string
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := range t.NumField() {
+			f := t.Field(i)
+			tag := f.Tag.Get("json")
+			if tag == "-" || (!f.IsExported() && !f.Anonymous) {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			if f.Anonymous && name == "" {
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					walk(ft)
+					continue
+				}
+			}
+			if name == "" {
+				name = f.Name
+			}
+			s := g.schema(f.Type)
+			omitted := strings.Contains(opts, "omitempty") || strings.Contains(opts, "omitzero")
+			if f.Type.Kind() == reflect.Pointer && !omitted {
+				// A nil pointer that is not omitted is written as null.
+				s = map[string]any{"anyOf": []any{s, map[string]any{"type": "null"}}}
+			}
+			props[name] = s
+			if !omitted {
+				required = append(required, name)
+			}
+		}
+	}
+	walk(t)
+	sort.Strings(required)
+	m := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		m["required"] = required
+	}
+	return m
+}

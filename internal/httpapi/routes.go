@@ -1,0 +1,75 @@
+package httpapi
+
+import (
+	"github.com/gradpath/gradpath/internal/catalogue"
+)
+
+// route is one endpoint: its ServeMux pattern, its handler, and its OpenAPI description.
+type route struct {
+	pattern string
+	handle  handlerFunc
+	doc     operation
+}
+
+// routeTable lists every endpoint of the API. The OpenAPI document is generated from it.
+func (s *Server) routeTable() []route {
+	return []route{
+		{"GET /{$}", s.index, operation{Hidden: true}},
+		{"GET /healthz", s.healthz, operation{ID: "healthz", Tag: "operations",
+			Summary: "Liveness: the process is up", Response: Status{}}},
+		{"GET /readyz", s.readyz, operation{ID: "readyz", Tag: "operations",
+			Summary: "Readiness: the database answers", Response: Status{}, Errors: []int{503}}},
+		{"GET /problems/{code}", s.problemType, operation{ID: "problemType", Tag: "operations",
+			Summary:  "What a problem type means",
+			Params:   []param{pathParam("code", "An error code, such as invalid or not_found.")},
+			Response: ProblemType{}, Errors: []int{404}}},
+		{"GET /api/v1/openapi.json", s.openAPI, operation{ID: "openapi", Tag: "operations",
+			Summary: "This document", Response: map[string]any{}}},
+
+		{"GET /api/v1/programmes", s.listProgrammes, operation{ID: "listProgrammes", Tag: "catalogue",
+			Summary: "Find programmes",
+			Description: "Full-text search with filters, three orders and cursor pagination. Values of one filter " +
+				"are alternatives (country=AU,GB); different filters must all match, and every listed tag must be " +
+				"covered. Facets count the matches per value of each facet with every filter applied except its own.",
+			Params: []param{
+				queryParam("q", "Words to search for in titles, codes, disciplines, specialisations, module tags, summaries and university names; the last word matches as a prefix.", str()),
+				listParam("country", "ISO 3166-1 alpha-2 code of the university's country.", str()),
+				listParam("level", "Programme level.", enumOf(catalogue.ProgrammeLevels)),
+				listParam("mode", "Delivery mode.", enumOf(catalogue.Modes)),
+				listParam("intake", "Month an intake starts, YYYY-MM.", pattern(`^\d{4}-\d{2}$`)),
+				listParam("tag", "Module topic the programme must cover, such as databases.", str()),
+				listParam("university", "University id.", str()),
+				queryParam("max_tuition", "Highest yearly tuition, in major units of currency (30000 with currency=GBP is £30,000). Programmes with tuition in other currencies or unknown tuition do not match.", pattern(`^\d+(\.\d+)?$`)),
+				queryParam("currency", "ISO 4217 currency of max_tuition.", str()),
+				queryParam("sort", "Order: relevance (the default with q), name (the default without), deadline (soonest open application close first) or tuition (lowest yearly tuition first, by currency).", enumOf(catalogue.Sorts)),
+				limitParam(),
+				cursorParam(),
+			},
+			Response: ProgrammeList{}, ETag: true, Errors: []int{400}}},
+		{"GET /api/v1/programmes/{id}", s.getProgramme, operation{ID: "getProgramme", Tag: "catalogue",
+			Summary:  "One programme",
+			Params:   []param{pathParam("id", "Programme id.")},
+			Response: ProgrammeView{}, ETag: true, Errors: []int{404}}},
+		{"GET /api/v1/universities", s.listUniversities, operation{ID: "listUniversities", Tag: "catalogue",
+			Summary: "Find universities", Description: "Universities ordered by name, with cursor pagination.",
+			Params: []param{
+				queryParam("q", "Words in the name, region, web domain or country name; the last word matches as a prefix.", str()),
+				listParam("country", "ISO 3166-1 alpha-2 country code.", str()),
+				limitParam(),
+				cursorParam(),
+			},
+			Response: UniversityList{}, ETag: true, Errors: []int{400}}},
+		{"GET /api/v1/universities/{id}", s.getUniversity, operation{ID: "getUniversity", Tag: "catalogue",
+			Summary:  "One university",
+			Params:   []param{pathParam("id", "University id.")},
+			Response: UniversityView{}, ETag: true, Errors: []int{404}}},
+	}
+}
+
+func limitParam() param {
+	return queryParam("limit", "Items per page, 1–100 (default 20).", map[string]any{"type": "integer", "minimum": 1, "maximum": catalogue.MaxLimit, "default": catalogue.DefaultLimit})
+}
+
+func cursorParam() param {
+	return queryParam("cursor", "The next_cursor of the previous page, with the same filters and order.", str())
+}
