@@ -67,7 +67,7 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 		Tags:         qp.list("tag"),
 		Universities: qp.list("university"),
 		Sort:         catalogue.Sort(qp.one("sort")),
-		Limit:        qp.int("limit", catalogue.DefaultLimit),
+		Limit:        qp.limit(catalogue.DefaultLimit, catalogue.MaxLimit),
 		Cursor:       qp.one("cursor"),
 	}
 	for _, l := range qp.list("level") {
@@ -175,7 +175,7 @@ func (s *Server) listUniversities(w http.ResponseWriter, r *http.Request) error 
 	q := catalogue.UniversityQuery{
 		Text:      qp.one("q"),
 		Countries: upper(qp.list("country")),
-		Limit:     qp.int("limit", catalogue.DefaultLimit),
+		Limit:     qp.limit(catalogue.DefaultLimit, catalogue.MaxLimit),
 		Cursor:    qp.one("cursor"),
 	}
 	if err := qp.err(); err != nil {

@@ -112,15 +112,15 @@ func (q *query) list(name string) []string {
 	return out
 }
 
-// int returns an integer parameter, or def when absent.
-func (q *query) int(name string, def int) int {
-	s := q.one(name)
+// limit returns the page size, or def when absent.
+func (q *query) limit(def, max int) int {
+	s := q.one("limit")
 	if s == "" {
 		return def
 	}
 	n, err := strconv.Atoi(s)
-	if err != nil {
-		q.p.Add(name, "%q is not a whole number", s)
+	if err != nil || n < 1 || n > max {
+		q.p.Add("limit", "%q is not a whole number from 1 to %d", s, max)
 		return def
 	}
 	return n

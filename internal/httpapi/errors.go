@@ -11,6 +11,10 @@ import (
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
+// codeMethodNotAllowed is the one problem that only HTTP has: a path that exists, asked with a
+// method it does not accept.
+const codeMethodNotAllowed gradpath.Code = "method_not_allowed"
+
 // StatusFor maps an error code to its HTTP status. It is the only such table.
 func StatusFor(code gradpath.Code) int {
 	switch code {
@@ -36,6 +40,8 @@ func StatusFor(code gradpath.Code) int {
 		return http.StatusTooManyRequests
 	case gradpath.CodeUnavailable:
 		return http.StatusServiceUnavailable
+	case codeMethodNotAllowed:
+		return http.StatusMethodNotAllowed
 	}
 	return http.StatusInternalServerError
 }
@@ -54,6 +60,7 @@ var titles = map[gradpath.Code]string{
 	gradpath.CodeRateLimited:   "Too many requests",
 	gradpath.CodeUnavailable:   "Service unavailable",
 	gradpath.CodeInternal:      "Internal error",
+	codeMethodNotAllowed:       "Method not allowed",
 }
 
 // Problem is an RFC 9457 problem details document.

@@ -142,7 +142,7 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	}
 	if probe.Code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", probe.Header().Get("Allow"))
-		s.writeProblem(w, r, gradpath.Errorf(gradpath.CodeInvalid, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.Header().Get("Allow")))
+		s.writeProblem(w, r, gradpath.Errorf(codeMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.Header().Get("Allow")))
 		return
 	}
 	s.writeProblem(w, r, gradpath.Errorf(gradpath.CodeNotFound, "nothing is at %s; the API is described at /api/v1/openapi.json", r.URL.Path))

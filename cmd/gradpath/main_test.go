@@ -1,0 +1,289 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+var binary string
+
+// TestMain builds the gradpath binary once; the end-to-end tests run it as a user would.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "gradpath-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "gradpath")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stdout, build.Stderr = os.Stderr, os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// server is a running gradpath process.
+type server struct {
+	cmd    *exec.Cmd
+	url    string
+	stderr *syncBuffer
+	done   chan error
+}
+
+// syncBuffer is a buffer that the process's output goroutine and the test can share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var addrLine = regexp.MustCompile(`serving on (http://\S+)`)
+
+// start runs "gradpath serve" with args on port 0 and waits for /healthz.
+func start(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	cmd.Env = append(os.Environ(), env...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	cmd.Stderr = s.stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		<-s.done
+	})
+	urls := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			if m := addrLine.FindStringSubmatch(sc.Text()); m != nil {
+				urls <- m[1]
+			}
+		}
+		close(urls)
+	}()
+	go func() { s.done <- cmd.Wait() }()
+	select {
+	case u, ok := <-urls:
+		if !ok {
+			t.Fatalf("gradpath exited before serving:\n%s", s.stderr)
+		}
+		s.url = u
+	case <-time.After(60 * time.Second):
+		t.Fatalf("gradpath did not print its address:\n%s", s.stderr)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		res, err := http.Get(s.url + "/healthz")
+		if err == nil {
+			res.Body.Close()
+			if res.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("/healthz did not answer 200: %v\n%s", err, s.stderr)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func get(t *testing.T, url string, v any) *http.Response {
+	t.Helper()
+	res, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	body, _ := io.ReadAll(res.Body)
+	if v != nil {
+		if err := json.Unmarshal(body, v); err != nil {
+			t.Fatalf("GET %s: %v\n%s", url, err, body)
+		}
+	}
+	return res
+}
+
+// TestServeDemo walks the foundation's contract against the real binary, on SQLite and, when
+// it is available, on PostgreSQL.
+func TestServeDemo(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testServeDemo(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		url := storetest.PostgresURL(t)
+		testServeDemo(t, []string{"GRADPATH_DATABASE_URL=" + url}, "--demo")
+	})
+}
+
+func testServeDemo(t *testing.T, env []string, args ...string) {
+	s := start(t, env, args...)
+
+	var list struct {
+		Items []struct {
+			ID         string `json:"id"`
+			Title      string `json:"title"`
+			University struct {
+				ID, Name, Country string
+			} `json:"university"`
+			Level        string            `json:"level"`
+			Intakes      []json.RawMessage `json:"intakes"`
+			Requirements json.RawMessage   `json:"requirements"`
+		} `json:"items"`
+		NextCursor *string         `json:"next_cursor"`
+		Facets     json.RawMessage `json:"facets"`
+	}
+	res := get(t, s.url+"/api/v1/programmes?country=AU", &list)
+	if res.StatusCode != 200 || len(list.Items) != 2 || list.Facets == nil {
+		t.Fatalf("programmes in AU: %d, %+v", res.StatusCode, list)
+	}
+	for _, p := range list.Items {
+		if p.ID == "" || p.Title == "" || p.University.ID == "" || p.University.Name == "" || p.University.Country != "AU" ||
+			p.Level == "" || p.Intakes == nil || p.Requirements == nil {
+			t.Errorf("incomplete programme: %+v", p)
+		}
+	}
+	if !strings.Contains(list.Items[0].University.Name, "Melbourne") || !strings.Contains(list.Items[1].University.Name, "Sydney") {
+		t.Errorf("AU programmes: %+v", list.Items)
+	}
+
+	var unis struct {
+		Items []struct{ Name string } `json:"items"`
+		Total int                     `json:"total"`
+	}
+	get(t, s.url+"/api/v1/universities?q=Sheffield", &unis)
+	found := false
+	for _, u := range unis.Items {
+		found = found || u.Name == "The University of Sheffield"
+	}
+	if !found {
+		t.Errorf("q=Sheffield: %+v", unis)
+	}
+	get(t, s.url+"/api/v1/universities?country=GB&limit=100", &unis)
+	if len(unis.Items) != 100 || unis.Total < 100 {
+		t.Errorf("GB universities: %d items of %d", len(unis.Items), unis.Total)
+	}
+
+	var problem struct {
+		Errors []struct{ Field string } `json:"errors"`
+	}
+	res = get(t, s.url+"/api/v1/programmes?limit=abc", &problem)
+	if res.StatusCode != 400 || res.Header.Get("Content-Type") != "application/problem+json" || len(problem.Errors) != 1 || problem.Errors[0].Field != "limit" {
+		t.Errorf("limit=abc: %d %s %+v", res.StatusCode, res.Header.Get("Content-Type"), problem)
+	}
+
+	var doc struct {
+		OpenAPI string `json:"openapi"`
+	}
+	get(t, s.url+"/api/v1/openapi.json", &doc)
+	if doc.OpenAPI != "3.1.0" {
+		t.Errorf("openapi = %q", doc.OpenAPI)
+	}
+	if res := get(t, s.url+"/readyz", nil); res.StatusCode != 200 {
+		t.Errorf("readyz = %d", res.StatusCode)
+	}
+	res, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	metrics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, want := range []string{`route="GET /api/v1/programmes"`, "go_sql_open_connections"} {
+		if !bytes.Contains(metrics, []byte(want)) {
+			t.Errorf("/metrics lacks %s", want)
+		}
+	}
+
+	// Logs are JSON lines with request ids.
+	if !strings.Contains(s.stderr.String(), `"msg":"request"`) || !strings.Contains(s.stderr.String(), `"request_id"`) {
+		t.Errorf("no JSON request log:\n%s", s.stderr)
+	}
+
+	// SIGTERM stops it cleanly.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-s.done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, s.stderr)
+		}
+		s.done <- err
+	case <-time.After(15 * time.Second):
+		t.Errorf("still running 15 s after SIGTERM")
+	}
+}
+
+// A bad setting stops start-up with a message that names it.
+func TestBadSettingIsNamed(t *testing.T) {
+	var stderr bytes.Buffer
+	env := map[string]string{"GRADPATH_DATABASE_URL": "mysql://root@localhost/gradpath"}
+	err := run(context.Background(), []string{"gradpath", "serve"}, func(k string) string { return env[k] }, nil, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "GRADPATH_DATABASE_URL") {
+		t.Errorf("error = %v", err)
+	}
+	err = run(context.Background(), []string{"gradpath", "serve", "--addr", "nowhere"}, func(string) string { return "" }, nil, io.Discard, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "addr") {
+		t.Errorf("error = %v", err)
+	}
+	err = run(context.Background(), []string{"gradpath", "launch"}, func(string) string { return "" }, nil, io.Discard, &stderr)
+	if _, ok := err.(usageError); !ok || !strings.Contains(stderr.String(), "Commands:") {
+		t.Errorf("unknown command: %v", err)
+	}
+}
+
+func TestMigrateAndVersion(t *testing.T) {
+	dir := t.TempDir()
+	var out, errs bytes.Buffer
+	if err := run(context.Background(), []string{"gradpath", "migrate", "--data", dir}, func(string) string { return "" }, nil, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errs.String(), "migration 1/") || !strings.Contains(out.String(), "up to date") {
+		t.Errorf("migrate printed %q and %q", out.String(), errs.String())
+	}
+	errs.Reset()
+	if err := run(context.Background(), []string{"gradpath", "migrate", "--data", dir}, func(string) string { return "" }, nil, &out, &errs); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(errs.String(), "migration") {
+		t.Errorf("a second migrate applied something: %q", errs.String())
+	}
+	out.Reset()
+	run(context.Background(), []string{"gradpath", "version"}, func(string) string { return "" }, nil, &out, io.Discard)
+	if !strings.HasPrefix(out.String(), "gradpath ") {
+		t.Errorf("version printed %q", out.String())
+	}
+}
