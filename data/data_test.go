@@ -49,7 +49,7 @@ func TestProgrammes(t *testing.T) {
 		known[u.ID] = true
 	}
 	svc := catalogue.NewService(&checkStore{known: known}, func() time.Time { return time.Now() })
-	if err := svc.PutProgrammes(context.Background(), ps); err != nil {
+	if _, err := svc.Put(context.Background(), catalogue.Change{Programmes: ps}); err != nil {
 		t.Fatalf("demo programmes: %v", err)
 	}
 	if len(ps) != 6 {
@@ -78,4 +78,6 @@ func (s *checkStore) MissingUniversities(_ context.Context, ids []string) ([]str
 	return out, nil
 }
 
-func (s *checkStore) PutProgrammes(context.Context, []catalogue.Programme) error { return nil }
+func (s *checkStore) Put(context.Context, catalogue.Change) (catalogue.PutResult, error) {
+	return catalogue.PutResult{}, nil
+}

@@ -43,15 +43,12 @@ func loadDemo(ctx context.Context, svc *catalogue.Service, logger *slog.Logger) 
 	if err != nil {
 		return fmt.Errorf("demo universities: %w", err)
 	}
-	if err := svc.PutUniversities(ctx, us); err != nil {
-		return fmt.Errorf("demo universities: %w", err)
-	}
 	ps, err := data.Programmes()
 	if err != nil {
 		return fmt.Errorf("demo programmes: %w", err)
 	}
-	if err := svc.PutProgrammes(ctx, ps); err != nil {
-		return fmt.Errorf("demo programmes: %w", err)
+	if _, err := svc.Put(ctx, catalogue.Change{Universities: us, Programmes: ps}); err != nil {
+		return fmt.Errorf("demo data: %w", err)
 	}
 	logger.Info("demo data loaded", "universities", len(us), "programmes", len(ps), "took", time.Since(start).Round(time.Millisecond).String())
 	return nil

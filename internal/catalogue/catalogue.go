@@ -195,7 +195,29 @@ func (p *Programme) NextDeadline(today gradpath.Date) (Deadline, bool) {
 	return best, found
 }
 
+// Change is a set of records to create or replace together.
+type Change struct {
+	Universities []University
+	Programmes   []Programme
+}
+
+// Counts says what a write did to each record it was given.
+type Counts struct {
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+}
+
+// PutResult is the outcome of a Store.Put.
+type PutResult struct {
+	Universities Counts `json:"universities"`
+	Programmes   Counts `json:"programmes"`
+	// Version is the catalogue's version after the write.
+	Version int64 `json:"version"`
+}
+
 // Store persists the catalogue. Implementations validate nothing: the Service does, once.
+// Every write that changes something bumps the catalogue version in the same transaction.
 type Store interface {
 	// University returns one university; not_found if there is none with that id.
 	University(ctx context.Context, id string) (University, error)
@@ -205,13 +227,21 @@ type Store interface {
 	Programme(ctx context.Context, id string) (Programme, error)
 	// Programmes lists programmes matching q with the total and the facet counts.
 	Programmes(ctx context.Context, q ProgrammeQuery) (ProgrammePage, error)
-	// PutUniversities creates or replaces universities by id, all or none.
-	PutUniversities(ctx context.Context, us []University) error
-	// PutProgrammes creates or replaces programmes by id, all or none. It returns not_found
-	// naming the programme whose university does not exist.
-	PutProgrammes(ctx context.Context, ps []Programme) error
+	// EachProgramme calls fn with every programme, in id order, from one snapshot.
+	EachProgramme(ctx context.Context, fn func(Programme) error) error
+	// Put creates or replaces the universities, then the programmes, by id, in one
+	// transaction: all or none. Records equal to the stored ones are left untouched. It returns
+	// not_found naming a programme whose university does not exist.
+	Put(ctx context.Context, c Change) (PutResult, error)
+	// DeleteProgramme removes a programme; not_found if there is none.
+	DeleteProgramme(ctx context.Context, id string) (int64, error)
+	// DeleteUniversity removes a university; not_found if there is none, conflict if it still
+	// has programmes.
+	DeleteUniversity(ctx context.Context, id string) (int64, error)
 	// MissingUniversities returns those of ids that name no stored university.
 	MissingUniversities(ctx context.Context, ids []string) ([]string, error)
+	// Version returns the catalogue version: it grows with every change.
+	Version(ctx context.Context) (int64, error)
 	// Counts returns how many universities and programmes are stored.
 	Counts(ctx context.Context) (universities, programmes int, err error)
 }

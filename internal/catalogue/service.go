@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
 // Service is the catalogue's use cases: reading the finder and writing validated records.
 type Service struct {
-	store Store
-	now   gradpath.Clock
+	store    Store
+	now      gradpath.Clock
+	onChange func(version int64)
 }
 
 // NewService returns a Service over store; now tells the date for "upcoming" deadlines.
@@ -103,66 +105,198 @@ func (s *Service) Universities(ctx context.Context, q UniversityQuery) (Universi
 	return list, nil
 }
 
-// PutUniversities validates every university and stores them all, or reports every problem
-// (fields prefixed by the item's index, "[3].country") and stores none.
-func (s *Service) PutUniversities(ctx context.Context, us []University) error {
-	var p gradpath.Problems
-	seen := make(map[string]int, len(us))
-	for i := range us {
-		prefix := fmt.Sprintf("[%d].", i)
-		p.Merge(prefix, us[i].Validate())
-		if j, dup := seen[us[i].ID]; dup {
-			p.Add(prefix+"id", "%q is also the id of item %d", us[i].ID, j)
-		}
-		seen[us[i].ID] = i
-	}
-	if err := p.Err(); err != nil {
-		return err
-	}
-	return s.store.PutUniversities(ctx, us)
+// ItemError is a problem with one record of a Change.
+type ItemError struct {
+	// Kind is "university" or "programme"; Index is the record's position in its list.
+	Kind  string
+	Index int
+	gradpath.FieldError
 }
 
-// PutProgrammes validates every programme, checks that their universities exist, and stores
-// them all, or reports every problem and stores none.
-func (s *Service) PutProgrammes(ctx context.Context, ps []Programme) error {
-	var p gradpath.Problems
-	seen := make(map[string]int, len(ps))
-	unis := map[string]bool{}
-	for i := range ps {
-		ps[i].fillSources()
-		prefix := fmt.Sprintf("[%d].", i)
-		p.Merge(prefix, ps[i].Validate())
-		if j, dup := seen[ps[i].ID]; dup {
-			p.Add(prefix+"id", "%q is also the id of item %d", ps[i].ID, j)
+// Check validates every record of c and the references between them and the stored
+// catalogue: ids unique within c, and every programme's university stored or in c. It returns
+// every problem, in the order of the records.
+func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
+	var out []ItemError
+	add := func(kind string, i int, err error) {
+		for _, f := range gradpath.ErrorFields(err) {
+			out = append(out, ItemError{Kind: kind, Index: i, FieldError: f})
 		}
-		seen[ps[i].ID] = i
-		unis[ps[i].University.ID] = true
 	}
-	if err := p.Err(); err != nil {
-		return err
+	newUnis := make(map[string]int, len(c.Universities))
+	for i := range c.Universities {
+		add("university", i, c.Universities[i].Validate())
+		if j, dup := newUnis[c.Universities[i].ID]; dup {
+			add("university", i, gradpath.Invalid("id", "%q is also the id of university %d of this change", c.Universities[i].ID, j+1))
+		}
+		newUnis[c.Universities[i].ID] = i
 	}
-	ids := make([]string, 0, len(unis))
-	for id := range unis {
-		ids = append(ids, id)
+	seen := make(map[string]int, len(c.Programmes))
+	refs := map[string]bool{}
+	for i := range c.Programmes {
+		c.Programmes[i].fillSources()
+		add("programme", i, c.Programmes[i].Validate())
+		if j, dup := seen[c.Programmes[i].ID]; dup {
+			add("programme", i, gradpath.Invalid("id", "%q is also the id of programme %d of this change", c.Programmes[i].ID, j+1))
+		}
+		seen[c.Programmes[i].ID] = i
+		if _, ok := newUnis[c.Programmes[i].University.ID]; !ok {
+			refs[c.Programmes[i].University.ID] = true
+		}
+	}
+	ids := make([]string, 0, len(refs))
+	for id := range refs {
+		if ValidID(id) {
+			ids = append(ids, id)
+		}
 	}
 	sort.Strings(ids)
 	missing, err := s.store.MissingUniversities(ctx, ids)
 	if err != nil {
+		return nil, err
+	}
+	gone := map[string]bool{}
+	for _, id := range missing {
+		gone[id] = true
+	}
+	for i, p := range c.Programmes {
+		if gone[p.University.ID] {
+			add("programme", i, gradpath.Invalid("university.id", "no university has the id %q; add it first, or give its name and country", p.University.ID))
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].Kind != out[j].Kind {
+			return out[i].Kind == "university"
+		}
+		return out[i].Index < out[j].Index
+	})
+	return out, nil
+}
+
+// Put validates c and stores it, all or nothing. Problems come back as one invalid error
+// whose fields are prefixed by the record ("programmes[3].title").
+func (s *Service) Put(ctx context.Context, c Change) (PutResult, error) {
+	problems, err := s.Check(ctx, c)
+	if err != nil {
+		return PutResult{}, err
+	}
+	if len(problems) > 0 {
+		var p gradpath.Problems
+		for _, e := range problems {
+			list := "programmes"
+			if e.Kind == "university" {
+				list = "universities"
+			}
+			p.Add(fmt.Sprintf("%s[%d].%s", list, e.Index, e.Field), "%s", e.Detail)
+		}
+		return PutResult{}, p.Err()
+	}
+	res, err := s.store.Put(ctx, c)
+	if err != nil {
+		return res, err
+	}
+	s.changed(res.Version)
+	return res, nil
+}
+
+// CreateProgramme stores a new programme; conflict if its id is taken.
+func (s *Service) CreateProgramme(ctx context.Context, p Programme) (Programme, error) {
+	if ValidID(p.ID) {
+		if _, err := s.store.Programme(ctx, p.ID); err == nil {
+			return Programme{}, gradpath.Errorf(gradpath.CodeConflict, "a programme with id %q exists; change it with PATCH", p.ID)
+		} else if gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			return Programme{}, err
+		}
+	}
+	return s.putOne(ctx, p)
+}
+
+// ReplaceProgramme stores a new version of an existing programme; not_found if there is none.
+func (s *Service) ReplaceProgramme(ctx context.Context, p Programme) (Programme, error) {
+	if _, err := s.Programme(ctx, p.ID); err != nil {
+		return Programme{}, err
+	}
+	return s.putOne(ctx, p)
+}
+
+func (s *Service) putOne(ctx context.Context, p Programme) (Programme, error) {
+	if _, err := s.Put(ctx, Change{Programmes: []Programme{p}}); err != nil {
+		return Programme{}, unprefix(err, "programmes[0].")
+	}
+	return s.store.Programme(ctx, p.ID)
+}
+
+// DeleteProgramme removes a programme; not_found if there is none.
+func (s *Service) DeleteProgramme(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return gradpath.NotFound("programme", id)
+	}
+	v, err := s.store.DeleteProgramme(ctx, id)
+	if err != nil {
 		return err
 	}
-	if len(missing) > 0 {
-		gone := map[string]bool{}
-		for _, id := range missing {
-			gone[id] = true
+	s.changed(v)
+	return nil
+}
+
+// CreateUniversity stores a new university; conflict if its id is taken.
+func (s *Service) CreateUniversity(ctx context.Context, u University) (University, error) {
+	if ValidID(u.ID) {
+		if _, err := s.store.University(ctx, u.ID); err == nil {
+			return University{}, gradpath.Errorf(gradpath.CodeConflict, "a university with id %q exists; change it with PATCH", u.ID)
+		} else if gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			return University{}, err
 		}
-		for i := range ps {
-			if gone[ps[i].University.ID] {
-				p.Add(fmt.Sprintf("[%d].university.id", i), "no university has the id %q; add it first", ps[i].University.ID)
-			}
-		}
-		return p.Err()
 	}
-	return s.store.PutProgrammes(ctx, ps)
+	return s.putUniversity(ctx, u)
+}
+
+// ReplaceUniversity stores a new version of an existing university; not_found if there is none.
+func (s *Service) ReplaceUniversity(ctx context.Context, u University) (University, error) {
+	if _, err := s.University(ctx, u.ID); err != nil {
+		return University{}, err
+	}
+	return s.putUniversity(ctx, u)
+}
+
+func (s *Service) putUniversity(ctx context.Context, u University) (University, error) {
+	if _, err := s.Put(ctx, Change{Universities: []University{u}}); err != nil {
+		return University{}, unprefix(err, "universities[0].")
+	}
+	return s.store.University(ctx, u.ID)
+}
+
+// DeleteUniversity removes a university without programmes.
+func (s *Service) DeleteUniversity(ctx context.Context, id string) error {
+	if !ValidID(id) {
+		return gradpath.NotFound("university", id)
+	}
+	v, err := s.store.DeleteUniversity(ctx, id)
+	if err != nil {
+		return err
+	}
+	s.changed(v)
+	return nil
+}
+
+// unprefix strips the record prefix from the fields of a one-record write's problems.
+func unprefix(err error, prefix string) error {
+	fields := gradpath.ErrorFields(err)
+	if len(fields) == 0 {
+		return err
+	}
+	var p gradpath.Problems
+	for _, f := range fields {
+		p.Add(strings.TrimPrefix(f.Field, prefix), "%s", f.Detail)
+	}
+	return p.Err()
+}
+
+// changed is told of every write this Service made, with the catalogue version after it.
+func (s *Service) changed(version int64) {
+	if s.onChange != nil {
+		s.onChange(version)
+	}
 }
 
 // Counts returns how many universities and programmes the catalogue holds.

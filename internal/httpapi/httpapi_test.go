@@ -56,11 +56,7 @@ func demoServer(t *testing.T) http.Handler {
 		svc := catalogue.NewService(sqlstore.NewCatalogueStore(db), storetest.Clock)
 		us, _ := data.Universities()
 		ps, _ := data.Programmes()
-		if err := svc.PutUniversities(ctx, us); err != nil {
-			shared.err = err
-			return
-		}
-		if err := svc.PutProgrammes(ctx, ps); err != nil {
+		if _, err := svc.Put(ctx, catalogue.Change{Universities: us, Programmes: ps}); err != nil {
 			shared.err = err
 			return
 		}

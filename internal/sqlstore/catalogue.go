@@ -2,6 +2,8 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"database/sql"
 	"encoding/json"
 	"fmt"
@@ -121,50 +123,123 @@ func (s *CatalogueStore) Universities(ctx context.Context, q catalogue.Universit
 	return page, wrap(err, "universities")
 }
 
-// PutUniversities implements catalogue.Store.
-func (s *CatalogueStore) PutUniversities(ctx context.Context, us []catalogue.University) error {
+// Put implements catalogue.Store.
+func (s *CatalogueStore) Put(ctx context.Context, c catalogue.Change) (catalogue.PutResult, error) {
+	var res catalogue.PutResult
 	now := utc(s.db.now())
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		// Programmes copy their university's country and name (for filtering and search): find
-		// the universities whose country or name changes, to refresh their programmes after.
-		old, err := s.universityHeads(ctx, tx, universityIDs(us))
-		if err != nil {
+		var err error
+		if res.Universities, err = s.putUniversities(ctx, tx, c.Universities, now); err != nil {
 			return err
 		}
-		for start := 0; start < len(us); start += batchSize {
-			batch := us[start:min(start+batchSize, len(us))]
-			var b strings.Builder
-			b.WriteString(`INSERT INTO universities (id, name, sort_name, country, search_text, doc, updated_at) VALUES `)
-			args := make([]any, 0, len(batch)*7)
-			for i, u := range batch {
-				if i > 0 {
-					b.WriteString(", ")
-				}
-				b.WriteString("(?, ?, ?, ?, ?, ?, ?)")
-				u.UpdatedAt = time.Time{}
-				doc, err := json.Marshal(u)
-				if err != nil {
-					return err
-				}
-				args = append(args, u.ID, u.Name, fold(u.Name), u.Country, universitySearchText(u), string(doc), now)
-			}
-			b.WriteString(` ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name,
-				country = excluded.country, search_text = excluded.search_text, doc = excluded.doc,
-				updated_at = excluded.updated_at`)
-			if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
-				return err
-			}
+		if res.Programmes, err = s.putProgrammes(ctx, tx, c.Programmes, now); err != nil {
+			return err
 		}
-		for _, u := range us {
-			if h, ok := old[u.ID]; ok && (h.name != u.Name || h.country != u.Country) {
-				if err := s.refreshProgrammesOf(ctx, tx, u.ID, now); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+		changed := res.Universities.Created + res.Universities.Updated + res.Programmes.Created + res.Programmes.Updated
+		res.Version, err = s.bumpVersion(ctx, tx, changed > 0)
+		return err
 	})
-	return wrap(err, "put universities")
+	return res, wrap(err, "put catalogue")
+}
+
+// bumpVersion increments the catalogue version when changed, and returns it.
+func (s *CatalogueStore) bumpVersion(ctx context.Context, tx *sql.Tx, changed bool) (int64, error) {
+	var v int64
+	if !changed {
+		err := tx.QueryRowContext(ctx, `SELECT version FROM catalogue_state WHERE id = 1`).Scan(&v)
+		return v, err
+	}
+	err := tx.QueryRowContext(ctx, `UPDATE catalogue_state SET version = version + 1 WHERE id = 1 RETURNING version`).Scan(&v)
+	return v, err
+}
+
+// Version implements catalogue.Store.
+func (s *CatalogueStore) Version(ctx context.Context) (int64, error) {
+	var v int64
+	err := s.db.read.QueryRowContext(ctx, `SELECT version FROM catalogue_state WHERE id = 1`).Scan(&v)
+	return v, wrap(err, "catalogue version")
+}
+
+// hashDoc identifies a record's content, so that a write of an equal record changes nothing.
+func hashDoc(doc []byte) string {
+	sum := sha256.Sum256(doc)
+	return hex.EncodeToString(sum[:16])
+}
+
+// storedHashes reads the content hashes of the rows of table with those ids.
+func (s *CatalogueStore) storedHashes(ctx context.Context, tx *sql.Tx, table string, ids []string) (map[string]string, error) {
+	out := make(map[string]string, len(ids))
+	for start := 0; start < len(ids); start += batchSize {
+		batch := ids[start:min(start+batchSize, len(ids))]
+		rows, err := tx.QueryContext(ctx, s.db.q(`SELECT id, doc_hash FROM `+table+` WHERE id IN (`+placeholders(len(batch))+`)`), anys(batch)...)
+		if err != nil {
+			return nil, err
+		}
+		for rows.Next() {
+			var id, h string
+			if err := rows.Scan(&id, &h); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[id] = h
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *CatalogueStore) putUniversities(ctx context.Context, tx *sql.Tx, us []catalogue.University, now time.Time) (catalogue.Counts, error) {
+	var counts catalogue.Counts
+	if len(us) == 0 {
+		return counts, nil
+	}
+	ids := universityIDs(us)
+	hashes, err := s.storedHashes(ctx, tx, "universities", ids)
+	if err != nil {
+		return counts, err
+	}
+	// Programmes copy their university's country and name (for filtering and search): find
+	// the universities whose country or name changes, to refresh their programmes after.
+	old, err := s.universityHeads(ctx, tx, ids)
+	if err != nil {
+		return counts, err
+	}
+	var rows [][]any
+	for _, u := range us {
+		u.UpdatedAt = time.Time{}
+		doc, err := json.Marshal(u)
+		if err != nil {
+			return counts, err
+		}
+		h := hashDoc(doc)
+		stored, exists := hashes[u.ID]
+		switch {
+		case exists && stored == h:
+			counts.Unchanged++
+			continue
+		case exists:
+			counts.Updated++
+		default:
+			counts.Created++
+		}
+		rows = append(rows, []any{u.ID, u.Name, fold(u.Name), u.Country, universitySearchText(u), string(doc), h, now})
+	}
+	if err := s.upsertRows(ctx, tx, `INSERT INTO universities (id, name, sort_name, country, search_text, doc, doc_hash, updated_at) VALUES `,
+		` ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, country = excluded.country,
+		search_text = excluded.search_text, doc = excluded.doc, doc_hash = excluded.doc_hash, updated_at = excluded.updated_at`, rows); err != nil {
+		return counts, err
+	}
+	for _, u := range us {
+		if h, ok := old[u.ID]; ok && (h.name != u.Name || h.country != u.Country) {
+			if err := s.refreshProgrammesOf(ctx, tx, u.ID, now); err != nil {
+				return counts, err
+			}
+		}
+	}
+	return counts, nil
 }
 
 func universityIDs(us []catalogue.University) []string {
@@ -317,43 +392,35 @@ func scanProgramme(r scanner, extra ...any) (catalogue.Programme, error) {
 	return p, nil
 }
 
-// PutProgrammes implements catalogue.Store.
-func (s *CatalogueStore) PutProgrammes(ctx context.Context, ps []catalogue.Programme) error {
-	now := utc(s.db.now())
-	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		uids := map[string]bool{}
-		for _, p := range ps {
-			uids[p.University.ID] = true
-		}
-		ids := make([]string, 0, len(uids))
-		for id := range uids {
-			ids = append(ids, id)
-		}
-		heads, err := s.universityHeads(ctx, tx, ids)
-		if err != nil {
-			return err
-		}
-		for start := 0; start < len(ps); start += batchSize {
-			batch := ps[start:min(start+batchSize, len(ps))]
-			if err := s.putProgrammeBatch(ctx, tx, batch, heads, now); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	return wrap(err, "put programmes")
-}
-
-func (s *CatalogueStore) putProgrammeBatch(ctx context.Context, tx *sql.Tx, batch []catalogue.Programme, heads map[string]universityHead, now time.Time) error {
-	var b strings.Builder
-	b.WriteString(`INSERT INTO programmes (id, university_id, country, title, sort_name, level, mode,
-		tuition_currency, tuition_annual, tuition_key, search_text, doc, updated_at) VALUES `)
-	args := make([]any, 0, len(batch)*13)
-	ids := make([]any, len(batch))
-	for i, p := range batch {
+func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []catalogue.Programme, now time.Time) (catalogue.Counts, error) {
+	var counts catalogue.Counts
+	if len(ps) == 0 {
+		return counts, nil
+	}
+	uids := map[string]bool{}
+	ids := make([]string, len(ps))
+	for i, p := range ps {
+		uids[p.University.ID] = true
+		ids[i] = p.ID
+	}
+	ulist := make([]string, 0, len(uids))
+	for id := range uids {
+		ulist = append(ulist, id)
+	}
+	heads, err := s.universityHeads(ctx, tx, ulist)
+	if err != nil {
+		return counts, err
+	}
+	hashes, err := s.storedHashes(ctx, tx, "programmes", ids)
+	if err != nil {
+		return counts, err
+	}
+	var rows [][]any
+	var changed []catalogue.Programme
+	for _, p := range ps {
 		h, ok := heads[p.University.ID]
 		if !ok {
-			return gradpath.Errorf(gradpath.CodeNotFound, "programme %q: no university has the id %q", p.ID, p.University.ID)
+			return counts, gradpath.Errorf(gradpath.CodeNotFound, "programme %q: no university has the id %q", p.ID, p.University.ID)
 		}
 		p.University.Name, p.University.Country = h.name, h.country
 		search := programmeSearchText(p)
@@ -361,39 +428,54 @@ func (s *CatalogueStore) putProgrammeBatch(ctx context.Context, tx *sql.Tx, batc
 		p.UpdatedAt = time.Time{}
 		doc, err := json.Marshal(p)
 		if err != nil {
-			return err
+			return counts, err
 		}
-		var cur, key any = nil, noTuition
-		var annual any
+		dh := hashDoc(doc)
+		stored, exists := hashes[p.ID]
+		switch {
+		case exists && stored == dh:
+			counts.Unchanged++
+			continue
+		case exists:
+			counts.Updated++
+		default:
+			counts.Created++
+		}
+		var cur, annual any
+		key := noTuition
 		if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
 			cur, annual = m.Currency, m.Amount
 			key = fmt.Sprintf("%s:%019d", m.Currency, m.Amount)
 		}
-		if i > 0 {
-			b.WriteString(", ")
-		}
-		b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
-		args = append(args, p.ID, p.University.ID, h.country, p.Title, fold(p.Title), string(p.Level), string(p.Mode),
-			cur, annual, key, search, string(doc), now)
-		ids[i] = p.ID
+		rows = append(rows, []any{p.ID, p.University.ID, h.country, p.Title, fold(p.Title), string(p.Level), string(p.Mode),
+			cur, annual, key, search, string(doc), dh, now})
+		changed = append(changed, p)
 	}
-	b.WriteString(` ON CONFLICT (id) DO UPDATE SET university_id = excluded.university_id, country = excluded.country,
+	if err := s.upsertRows(ctx, tx, `INSERT INTO programmes (id, university_id, country, title, sort_name, level, mode,
+		tuition_currency, tuition_annual, tuition_key, search_text, doc, doc_hash, updated_at) VALUES `,
+		` ON CONFLICT (id) DO UPDATE SET university_id = excluded.university_id, country = excluded.country,
 		title = excluded.title, sort_name = excluded.sort_name, level = excluded.level, mode = excluded.mode,
 		tuition_currency = excluded.tuition_currency, tuition_annual = excluded.tuition_annual,
 		tuition_key = excluded.tuition_key, search_text = excluded.search_text, doc = excluded.doc,
-		updated_at = excluded.updated_at`)
-	if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
-		return err
+		doc_hash = excluded.doc_hash, updated_at = excluded.updated_at`, rows); err != nil {
+		return counts, err
 	}
-	in := placeholders(len(ids))
-	if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_intakes WHERE programme_id IN (`+in+`)`), ids...); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_tags WHERE programme_id IN (`+in+`)`), ids...); err != nil {
-		return err
+	for start := 0; start < len(changed); start += batchSize {
+		batch := changed[start:min(start+batchSize, len(changed))]
+		ids := make([]any, len(batch))
+		for i, p := range batch {
+			ids[i] = p.ID
+		}
+		in := placeholders(len(ids))
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_intakes WHERE programme_id IN (`+in+`)`), ids...); err != nil {
+			return counts, err
+		}
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_tags WHERE programme_id IN (`+in+`)`), ids...); err != nil {
+			return counts, err
+		}
 	}
 	var intakeRows, tagRows [][]any
-	for _, p := range batch {
+	for _, p := range changed {
 		for i, in := range p.Intakes {
 			var first, last any
 			if c := in.ApplicationCloses; !c.IsZero() {
@@ -405,19 +487,83 @@ func (s *CatalogueStore) putProgrammeBatch(ctx context.Context, tx *sql.Tx, batc
 			tagRows = append(tagRows, []any{p.ID, t})
 		}
 	}
-	if err := s.insertRows(ctx, tx, `INSERT INTO programme_intakes (programme_id, position, start_month, closes_first, closes_last) VALUES `, intakeRows); err != nil {
-		return err
+	if err := s.upsertRows(ctx, tx, `INSERT INTO programme_intakes (programme_id, position, start_month, closes_first, closes_last) VALUES `, "", intakeRows); err != nil {
+		return counts, err
 	}
-	return s.insertRows(ctx, tx, `INSERT INTO programme_tags (programme_id, tag) VALUES `, tagRows)
+	return counts, s.upsertRows(ctx, tx, `INSERT INTO programme_tags (programme_id, tag) VALUES `, "", tagRows)
 }
 
-// insertRows inserts rows of equal width with multi-row statements.
-func (s *CatalogueStore) insertRows(ctx context.Context, tx *sql.Tx, prefix string, rows [][]any) error {
+// EachProgramme implements catalogue.Store.
+func (s *CatalogueStore) EachProgramme(ctx context.Context, fn func(catalogue.Programme) error) error {
+	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT p.doc, p.updated_at, u.name, u.country
+			FROM programmes p JOIN universities u ON u.id = p.university_id ORDER BY p.id`)
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			p, err := scanProgramme(rows)
+			if err != nil {
+				return err
+			}
+			if err := fn(p); err != nil {
+				return err
+			}
+		}
+		return rows.Err()
+	})
+	return wrap(err, "each programme")
+}
+
+// DeleteProgramme implements catalogue.Store.
+func (s *CatalogueStore) DeleteProgramme(ctx context.Context, id string) (int64, error) {
+	var v int64
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programmes WHERE id = ?`), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return gradpath.NotFound("programme", id)
+		}
+		v, err = s.bumpVersion(ctx, tx, true)
+		return err
+	})
+	return v, wrap(err, "delete programme")
+}
+
+// DeleteUniversity implements catalogue.Store.
+func (s *CatalogueStore) DeleteUniversity(ctx context.Context, id string) (int64, error) {
+	var v int64
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		var n int
+		if err := tx.QueryRowContext(ctx, s.db.q(`SELECT COUNT(*) FROM programmes WHERE university_id = ?`), id).Scan(&n); err != nil {
+			return err
+		}
+		if n > 0 {
+			return gradpath.Errorf(gradpath.CodeConflict, "university %q still has %d programme(s); delete or move them first", id, n)
+		}
+		res, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM universities WHERE id = ?`), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return gradpath.NotFound("university", id)
+		}
+		v, err = s.bumpVersion(ctx, tx, true)
+		return err
+	})
+	return v, wrap(err, "delete university")
+}
+
+// upsertRows inserts rows of equal width with multi-row statements, each followed by suffix.
+func (s *CatalogueStore) upsertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][]any) error {
 	for start := 0; start < len(rows); start += batchSize {
 		batch := rows[start:min(start+batchSize, len(rows))]
 		var b strings.Builder
 		b.WriteString(prefix)
-		var args []any
+		args := make([]any, 0, len(batch)*len(batch[0]))
 		tuple := "(" + placeholders(len(batch[0])) + ")"
 		for i, r := range batch {
 			if i > 0 {
@@ -426,6 +572,7 @@ func (s *CatalogueStore) insertRows(ctx context.Context, tx *sql.Tx, prefix stri
 			b.WriteString(tuple)
 			args = append(args, r...)
 		}
+		b.WriteString(suffix)
 		if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
 			return err
 		}

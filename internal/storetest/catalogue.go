@@ -98,14 +98,23 @@ func programmes() []catalogue.Programme {
 	}
 }
 
+func putU(s catalogue.Store, us []catalogue.University) error {
+	_, err := s.Put(context.Background(), catalogue.Change{Universities: us})
+	return err
+}
+
+func putP(s catalogue.Store, ps []catalogue.Programme) error {
+	_, err := s.Put(context.Background(), catalogue.Change{Programmes: ps})
+	return err
+}
+
 // seed stores the test catalogue through the store, as the Service would after validating.
 func seed(t *testing.T, s catalogue.Store) {
 	t.Helper()
-	ctx := context.Background()
-	if err := s.PutUniversities(ctx, universities()); err != nil {
+		if err := putU(s, universities()); err != nil {
 		t.Fatalf("put universities: %v", err)
 	}
-	if err := s.PutProgrammes(ctx, programmes()); err != nil {
+	if err := putP(s, programmes()); err != nil {
 		t.Fatalf("put programmes: %v", err)
 	}
 }
@@ -389,7 +398,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		p.Intakes = p.Intakes[1:]
 		p.Tags = []string{"cloud"}
 		p.Title = "Advanced Computer Science MSc (revised)"
-		if err := s.PutProgrammes(ctx, []catalogue.Programme{p}); err != nil {
+		if err := putP(s, []catalogue.Programme{p}); err != nil {
 			t.Fatal(err)
 		}
 		for _, q := range []catalogue.ProgrammeQuery{
@@ -417,7 +426,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		seed(t, s)
 		u := universities()[1]
 		u.Name, u.Country = "Sydney Test University", "NZ"
-		if err := s.PutUniversities(ctx, []catalogue.University{u}); err != nil {
+		if err := putU(s, []catalogue.University{u}); err != nil {
 			t.Fatal(err)
 		}
 		page, err := s.Programmes(ctx, catalogue.ProgrammeQuery{Countries: []string{"NZ"}, Text: "sydney test", Limit: 10, Sort: catalogue.SortName, Today: Today})
@@ -434,12 +443,12 @@ func testCatalogue(t *testing.T, open Opener) {
 
 	t.Run("AllOrNothing", func(t *testing.T) {
 		s := NewStores(open(t)).Catalogue
-		if err := s.PutUniversities(ctx, universities()); err != nil {
+		if err := putU(s, universities()); err != nil {
 			t.Fatal(err)
 		}
 		ps := programmes()
 		ps[len(ps)-1].University.ID = "no-such-university"
-		err := s.PutProgrammes(ctx, ps)
+		err := putP(s, ps)
 		if err == nil {
 			t.Fatal("stored programmes of a university that does not exist")
 		}
@@ -459,13 +468,108 @@ func testCatalogue(t *testing.T, open Opener) {
 		}
 	})
 
+	t.Run("PutCountsAndVersions", func(t *testing.T) {
+		s := NewStores(open(t)).Catalogue
+		v0, err := s.Version(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := s.Put(ctx, catalogue.Change{Universities: universities(), Programmes: programmes()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Universities != (catalogue.Counts{Created: 7}) || res.Programmes != (catalogue.Counts{Created: 7}) || res.Version != v0+1 {
+			t.Errorf("first put = %+v (version before %d)", res, v0)
+		}
+		// The same records again change nothing, not even the version.
+		res, err = s.Put(ctx, catalogue.Change{Universities: universities(), Programmes: programmes()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Universities != (catalogue.Counts{Unchanged: 7}) || res.Programmes != (catalogue.Counts{Unchanged: 7}) || res.Version != v0+1 {
+			t.Errorf("identical put = %+v", res)
+		}
+		ps := programmes()
+		ps[2].Title += " (updated)"
+		res, err = s.Put(ctx, catalogue.Change{Programmes: ps})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Programmes != (catalogue.Counts{Updated: 1, Unchanged: 6}) || res.Version != v0+2 {
+			t.Errorf("one change = %+v", res)
+		}
+		if v, _ := s.Version(ctx); v != v0+2 {
+			t.Errorf("version = %d, want %d", v, v0+2)
+		}
+	})
+
+	t.Run("PutIsAllOrNothing", func(t *testing.T) {
+		s := NewStores(open(t)).Catalogue
+		ps := programmes()
+		ps[4].University.ID = "nowhere"
+		v0, _ := s.Version(ctx)
+		_, err := s.Put(ctx, catalogue.Change{Universities: universities(), Programmes: ps})
+		wantCode(t, err, gradpath.CodeNotFound)
+		if us, n, _ := s.Counts(ctx); us != 0 || n != 0 {
+			t.Errorf("a failed put left %d universities and %d programmes", us, n)
+		}
+		if v, _ := s.Version(ctx); v != v0 {
+			t.Errorf("a failed put moved the version from %d to %d", v0, v)
+		}
+	})
+
+	t.Run("Delete", func(t *testing.T) {
+		s := NewStores(open(t)).Catalogue
+		seed(t, s)
+		v0, _ := s.Version(ctx)
+		_, err := s.DeleteUniversity(ctx, "shef")
+		wantCode(t, err, gradpath.CodeConflict)
+		v, err := s.DeleteProgramme(ctx, "shef-acs")
+		if err != nil || v != v0+1 {
+			t.Fatalf("delete programme: version %d, %v", v, err)
+		}
+		_, err = s.Programme(ctx, "shef-acs")
+		wantCode(t, err, gradpath.CodeNotFound)
+		page, _ := s.Programmes(ctx, catalogue.ProgrammeQuery{Tags: []string{"distributed-systems"}, Limit: 10, Sort: catalogue.SortName, Today: Today})
+		if slices.Contains(programmeIDs(page.Items), "shef-acs") {
+			t.Errorf("a deleted programme still matches a tag")
+		}
+		if _, err := s.DeleteUniversity(ctx, "shef"); err != nil {
+			t.Fatal(err)
+		}
+		_, err = s.DeleteProgramme(ctx, "shef-acs")
+		wantCode(t, err, gradpath.CodeNotFound)
+		_, err = s.DeleteUniversity(ctx, "shef")
+		wantCode(t, err, gradpath.CodeNotFound)
+	})
+
+	t.Run("EachProgramme", func(t *testing.T) {
+		s := NewStores(open(t)).Catalogue
+		seed(t, s)
+		var got []string
+		err := s.EachProgramme(ctx, func(p catalogue.Programme) error {
+			if p.University.Name == "" || p.UpdatedAt.IsZero() {
+				t.Errorf("%s comes without its university or time", p.ID)
+			}
+			got = append(got, p.ID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := sortedIDs(programmes())
+		if !slices.Equal(got, want) {
+			t.Errorf("got %v, want %v", got, want)
+		}
+	})
+
 	t.Run("ManyRows", func(t *testing.T) {
 		s := NewStores(open(t)).Catalogue
 		var us []catalogue.University
 		for i := range 450 {
 			us = append(us, catalogue.University{ID: fmt.Sprintf("u%03d", i), Name: fmt.Sprintf("University %03d", i), Country: "IN"})
 		}
-		if err := s.PutUniversities(ctx, us); err != nil {
+		if err := putU(s, us); err != nil {
 			t.Fatal(err)
 		}
 		var ps []catalogue.Programme
@@ -474,7 +578,7 @@ func testCatalogue(t *testing.T, open Opener) {
 				Title: "Programme", Level: catalogue.LevelBachelor, Tags: []string{"apis", "databases"},
 				Intakes: []catalogue.Intake{{Start: date("2027-07")}, {Start: date("2028-07")}}, Sources: testSource})
 		}
-		if err := s.PutProgrammes(ctx, ps); err != nil {
+		if err := putP(s, ps); err != nil {
 			t.Fatal(err)
 		}
 		page, err := s.Programmes(ctx, catalogue.ProgrammeQuery{Intakes: []gradpath.Date{date("2028-07")}, Tags: []string{"databases"}, Limit: 5, Sort: catalogue.SortName, Today: Today})
