@@ -299,6 +299,16 @@ func (s *Service) changed(version int64) {
 	}
 }
 
+// MissingUniversities returns those of ids that name no stored university.
+func (s *Service) MissingUniversities(ctx context.Context, ids []string) ([]string, error) {
+	return s.store.MissingUniversities(ctx, ids)
+}
+
+// EachProgramme calls fn with every programme, in id order.
+func (s *Service) EachProgramme(ctx context.Context, fn func(Programme) error) error {
+	return s.store.EachProgramme(ctx, fn)
+}
+
 // Counts returns how many universities and programmes the catalogue holds.
 func (s *Service) Counts(ctx context.Context) (universities, programmes int, err error) {
 	return s.store.Counts(ctx)

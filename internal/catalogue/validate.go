@@ -107,7 +107,9 @@ func (p *Programme) Validate() error {
 		if t.Amount.Amount == 0 {
 			pr.Add("tuition.amount.amount", "must be more than zero; leave tuition out when it is not known")
 		}
-		if t.Basis != PerYear && t.Basis != Total {
+		if t.Basis == "" {
+			pr.Add("tuition.basis", "is required: per_year or total")
+		} else if t.Basis != PerYear && t.Basis != Total {
 			pr.Add("tuition.basis", "%q is not a basis; use per_year or total", t.Basis)
 		}
 		checkText(&pr, "tuition.year", t.Year, 0, 20)

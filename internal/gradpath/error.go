@@ -37,6 +37,8 @@ type FieldError struct {
 	Field string `json:"field"`
 	// Detail says what is wrong and, where it helps, what is accepted.
 	Detail string `json:"detail"`
+	// Line is the line of an uploaded file the problem is on, when there is a file.
+	Line int `json:"line,omitempty"`
 }
 
 // Error is the one error type of gradpath. Message is safe to show to users; Err, the cause,

@@ -114,6 +114,13 @@ func OpenPostgres(t testing.TB) *sqlstore.DB {
 	return db
 }
 
+// Engines runs fn as a subtest on a fresh database of each engine: SQLite always, PostgreSQL
+// when it is available (see PostgresURL).
+func Engines(t *testing.T, fn func(t *testing.T, db *sqlstore.DB)) {
+	t.Run("sqlite", func(t *testing.T) { fn(t, OpenSQLite(t)) })
+	t.Run("postgres", func(t *testing.T) { fn(t, OpenPostgres(t)) })
+}
+
 // Run runs the whole conformance suite against databases from open.
 func Run(t *testing.T, open Opener) {
 	t.Run("Catalogue", func(t *testing.T) { testCatalogue(t, open) })
