@@ -111,7 +111,7 @@ func putP(s catalogue.Store, ps []catalogue.Programme) error {
 // seed stores the test catalogue through the store, as the Service would after validating.
 func seed(t *testing.T, s catalogue.Store) {
 	t.Helper()
-		if err := putU(s, universities()); err != nil {
+	if err := putU(s, universities()); err != nil {
 		t.Fatalf("put universities: %v", err)
 	}
 	if err := putP(s, programmes()); err != nil {
