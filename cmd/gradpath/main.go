@@ -3,6 +3,9 @@
 //
 //	gradpath serve --demo        start on the embedded database with the demo dataset
 //	gradpath migrate             apply pending database migrations
+//	gradpath import programmes   import a CSV or JSON file of programmes, all or nothing
+//	gradpath export programmes   write every programme as CSV or JSON
+//	gradpath gen catalogue       write a synthetic catalogue
 //	gradpath version             print the version
 package main
 
@@ -54,6 +57,9 @@ Usage:
 Commands:
   serve     start the server (REST API at /api/v1, health at /healthz)
   migrate   apply pending database migrations and exit
+  import    import programmes from a CSV or JSON file, all or nothing
+  export    write every programme as CSV or JSON
+  gen       write a synthetic catalogue for tests and benchmarks
   version   print the version
 
 Run "gradpath <command> -h" for a command's flags. Every flag can also be set with a
@@ -74,6 +80,12 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return serve(ctx, env, rest)
 	case "migrate":
 		return migrate(ctx, env, rest)
+	case "import":
+		return importCmd(ctx, env, rest)
+	case "export":
+		return exportCmd(ctx, env, rest)
+	case "gen":
+		return genCmd(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gradpath", versionString())
 		return nil

@@ -173,6 +173,21 @@ func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
 	return out, nil
 }
 
+// Apply checks c and, when it has no problem, stores it, all or nothing. It is Put for
+// callers that report problems per record (an import maps them to lines).
+func (s *Service) Apply(ctx context.Context, c Change, dryRun bool) (PutResult, []ItemError, error) {
+	problems, err := s.Check(ctx, c)
+	if err != nil || len(problems) > 0 || dryRun {
+		return PutResult{}, problems, err
+	}
+	res, err := s.store.Put(ctx, c)
+	if err != nil {
+		return res, nil, err
+	}
+	s.changed(res.Version)
+	return res, nil, nil
+}
+
 // Put validates c and stores it, all or nothing. Problems come back as one invalid error
 // whose fields are prefixed by the record ("programmes[3].title").
 func (s *Service) Put(ctx context.Context, c Change) (PutResult, error) {

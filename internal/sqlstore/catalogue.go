@@ -6,8 +6,11 @@ import (
 	"database/sql"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"runtime"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
@@ -415,25 +418,22 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 	if err != nil {
 		return counts, err
 	}
-	var rows [][]any
-	var changed []catalogue.Programme
 	for _, p := range ps {
-		h, ok := heads[p.University.ID]
-		if !ok {
+		if _, ok := heads[p.University.ID]; !ok {
 			return counts, gradpath.Errorf(gradpath.CodeNotFound, "programme %q: no university has the id %q", p.ID, p.University.ID)
 		}
-		p.University.Name, p.University.Country = h.name, h.country
-		search := programmeSearchText(p)
-		p.University = catalogue.UniversityRef{ID: p.University.ID}
-		p.UpdatedAt = time.Time{}
-		doc, err := json.Marshal(p)
-		if err != nil {
-			return counts, err
-		}
-		dh := hashDoc(doc)
+	}
+	prepared, err := prepareProgrammes(ps, heads)
+	if err != nil {
+		return counts, err
+	}
+	var rows [][]any
+	var changed []catalogue.Programme
+	for i, p := range ps {
+		pr := prepared[i]
 		stored, exists := hashes[p.ID]
 		switch {
-		case exists && stored == dh:
+		case exists && stored == pr.hash:
 			counts.Unchanged++
 			continue
 		case exists:
@@ -441,14 +441,8 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 		default:
 			counts.Created++
 		}
-		var cur, annual any
-		key := noTuition
-		if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
-			cur, annual = m.Currency, m.Amount
-			key = fmt.Sprintf("%s:%019d", m.Currency, m.Amount)
-		}
-		rows = append(rows, []any{p.ID, p.University.ID, h.country, p.Title, fold(p.Title), string(p.Level), string(p.Mode),
-			cur, annual, key, search, string(doc), dh, now})
+		rows = append(rows, []any{p.ID, p.University.ID, heads[p.University.ID].country, p.Title, pr.sortName, string(p.Level), string(p.Mode),
+			pr.currency, pr.annual, pr.tuitionKey, pr.search, pr.doc, pr.hash, now})
 		changed = append(changed, p)
 	}
 	if err := s.upsertRows(ctx, tx, `INSERT INTO programmes (id, university_id, country, title, sort_name, level, mode,
@@ -491,6 +485,48 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 		return counts, err
 	}
 	return counts, s.upsertRows(ctx, tx, `INSERT INTO programme_tags (programme_id, tag) VALUES `, "", tagRows)
+}
+
+// preparedProgramme is a programme's row values that take CPU to compute.
+type preparedProgramme struct {
+	doc, hash, search, sortName, tuitionKey string
+	currency, annual                        any
+}
+
+// prepareProgrammes computes the row values of programmes on every core: encoding, hashing
+// and folding 100,000 programmes is seconds of work that need not wait for the database.
+func prepareProgrammes(ps []catalogue.Programme, heads map[string]universityHead) ([]preparedProgramme, error) {
+	out := make([]preparedProgramme, len(ps))
+	workers := min(runtime.GOMAXPROCS(0), max(1, len(ps)/256))
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(ps); i += workers {
+				p := ps[i]
+				h := heads[p.University.ID]
+				p.University.Name, p.University.Country = h.name, h.country
+				pr := preparedProgramme{search: programmeSearchText(p), sortName: fold(p.Title), tuitionKey: noTuition}
+				p.University = catalogue.UniversityRef{ID: p.University.ID}
+				p.UpdatedAt = time.Time{}
+				doc, err := json.Marshal(p)
+				if err != nil {
+					errs[w] = err
+					return
+				}
+				pr.doc, pr.hash = string(doc), hashDoc(doc)
+				if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
+					pr.currency, pr.annual = m.Currency, m.Amount
+					pr.tuitionKey = fmt.Sprintf("%s:%019d", m.Currency, m.Amount)
+				}
+				out[i] = pr
+			}
+		}()
+	}
+	wg.Wait()
+	return out, errors.Join(errs...)
 }
 
 // EachProgramme implements catalogue.Store.

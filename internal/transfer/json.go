@@ -44,17 +44,18 @@ func readJSON(r io.Reader) ([]Record, []Problem, error) {
 		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
 			return fail(`"programmes" must be a list`)
 		}
+		dec.DisallowUnknownFields()
 		for dec.More() {
-			var item json.RawMessage
 			start := int(dec.InputOffset())
-			if err := dec.Decode(&item); err != nil {
-				return fail(err.Error())
-			}
 			line := lines.at(start + leadingSpace(raw[start:]))
+			// The decoder reads a whole value before it decodes it, so an unknown field or a
+			// wrong type fails that programme only and the next one is read normally.
 			var p catalogue.Programme
-			d := json.NewDecoder(bytes.NewReader(item))
-			d.DisallowUnknownFields()
-			if err := d.Decode(&p); err != nil {
+			if err := dec.Decode(&p); err != nil {
+				var se *json.SyntaxError
+				if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return fail(err.Error())
+				}
 				problems = append(problems, Problem{Line: line, Field: jsonErrorField(err), Detail: jsonErrorDetail(err)})
 				continue
 			}

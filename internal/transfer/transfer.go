@@ -98,7 +98,10 @@ func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, 
 	if err != nil {
 		return rep, err
 	}
-	checked, err := svc.Check(ctx, change)
+	if len(problems) > 0 {
+		dryRun = true // the file is refused: still check every record, to report all problems
+	}
+	res, checked, err := svc.Apply(ctx, change, dryRun)
 	if err != nil {
 		return rep, err
 	}
@@ -126,13 +129,6 @@ func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, 
 		bad[p.Line] = true
 	}
 	rep.Rejected = len(bad)
-	if len(problems) > 0 || dryRun {
-		return rep, nil
-	}
-	res, err := svc.Put(ctx, change)
-	if err != nil {
-		return rep, err
-	}
 	rep.Result = res
 	return rep, nil
 }

@@ -35,7 +35,6 @@ CREATE TABLE programmes (
 );
 CREATE INDEX programmes_by_name ON programmes (sort_name, id);
 CREATE INDEX programmes_by_country ON programmes (country, sort_name, id);
-CREATE INDEX programmes_by_level ON programmes (level, sort_name, id);
 CREATE INDEX programmes_by_university ON programmes (university_id);
 CREATE INDEX programmes_by_tuition ON programmes (tuition_key, id);
 CREATE INDEX programmes_search ON programmes USING GIN (search);
