@@ -227,8 +227,9 @@ type Store interface {
 	Programme(ctx context.Context, id string) (Programme, error)
 	// Programmes lists programmes matching q with the total and the facet counts.
 	Programmes(ctx context.Context, q ProgrammeQuery) (ProgrammePage, error)
-	// EachProgramme calls fn with every programme, in id order, from one snapshot.
-	EachProgramme(ctx context.Context, fn func(Programme) error) error
+	// EachProgramme calls fn with every programme, in id order, from one snapshot, and returns
+	// the catalogue version of that snapshot.
+	EachProgramme(ctx context.Context, fn func(Programme) error) (int64, error)
 	// Put creates or replaces the universities, then the programmes, by id, in one
 	// transaction: all or none. Records equal to the stored ones are left untouched. It returns
 	// not_found naming a programme whose university does not exist.

@@ -2,9 +2,12 @@ package catalogue
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
@@ -14,6 +17,12 @@ type Service struct {
 	store    Store
 	now      gradpath.Clock
 	onChange func(version int64)
+
+	// index, when the finder runs in memory, answers programme queries; it is replaced whole
+	// when the catalogue version moves.
+	index   atomic.Pointer[Index]
+	indexed atomic.Bool
+	reload  sync.Mutex
 }
 
 // NewService returns a Service over store; now tells the date for "upcoming" deadlines.
@@ -52,29 +61,17 @@ func (s *Service) University(ctx context.Context, id string) (University, error)
 	return s.store.University(ctx, id)
 }
 
-// Programmes runs a finder query. Bad parameters are an invalid error naming each of them.
+// Programmes runs a finder query and returns its programmes decoded.
 func (s *Service) Programmes(ctx context.Context, q ProgrammeQuery) (ProgrammeList, error) {
-	q.Normalize()
-	if err := q.Validate(); err != nil {
-		return ProgrammeList{}, err
-	}
-	fp := q.Fingerprint()
-	q.After = nil
-	if q.Cursor != "" {
-		pos, err := DecodeCursor(q.Cursor, fp)
-		if err != nil {
-			return ProgrammeList{}, err
-		}
-		q.After = pos
-	}
-	q.Today = gradpath.DateOf(s.now().UTC())
-	page, err := s.store.Programmes(ctx, q)
+	f, err := s.Find(ctx, q)
 	if err != nil {
 		return ProgrammeList{}, err
 	}
-	list := ProgrammeList{Items: page.Items, Total: page.Total, Facets: page.Facets}
-	if page.Next != nil {
-		list.NextCursor = EncodeCursor(*page.Next, fp)
+	list := ProgrammeList{Items: make([]Programme, len(f.Items)), Total: f.Total, Facets: f.Facets, NextCursor: f.NextCursor}
+	for i, it := range f.Items {
+		if err := json.Unmarshal(it.JSON, &list.Items[i]); err != nil {
+			return ProgrammeList{}, gradpath.Internal(err)
+		}
 	}
 	return list, nil
 }
@@ -307,12 +304,20 @@ func unprefix(err error, prefix string) error {
 	return p.Err()
 }
 
-// changed is told of every write this Service made, with the catalogue version after it.
+// changed is told of every write this Service made, with the catalogue version after it. The
+// in-memory finder is rebuilt before the write returns, so a writer reads its own write.
 func (s *Service) changed(version int64) {
+	if s.indexed.Load() {
+		// A failed rebuild leaves the previous index serving; the watcher retries.
+		_ = s.Refresh(context.Background())
+	}
 	if s.onChange != nil {
 		s.onChange(version)
 	}
 }
+
+// OnChange registers fn to be told of every write made through this Service.
+func (s *Service) OnChange(fn func(version int64)) { s.onChange = fn }
 
 // MissingUniversities returns those of ids that name no stored university.
 func (s *Service) MissingUniversities(ctx context.Context, ids []string) ([]string, error) {
@@ -321,7 +326,8 @@ func (s *Service) MissingUniversities(ctx context.Context, ids []string) ([]stri
 
 // EachProgramme calls fn with every programme, in id order.
 func (s *Service) EachProgramme(ctx context.Context, fn func(Programme) error) error {
-	return s.store.EachProgramme(ctx, fn)
+	_, err := s.store.EachProgramme(ctx, fn)
+	return err
 }
 
 // Counts returns how many universities and programmes the catalogue holds.

@@ -530,8 +530,12 @@ func prepareProgrammes(ps []catalogue.Programme, heads map[string]universityHead
 }
 
 // EachProgramme implements catalogue.Store.
-func (s *CatalogueStore) EachProgramme(ctx context.Context, fn func(catalogue.Programme) error) error {
+func (s *CatalogueStore) EachProgramme(ctx context.Context, fn func(catalogue.Programme) error) (int64, error) {
+	var version int64
 	err := s.db.readTx(ctx, func(tx *sql.Tx) error {
+		if err := tx.QueryRowContext(ctx, `SELECT version FROM catalogue_state WHERE id = 1`).Scan(&version); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT p.doc, p.updated_at, u.name, u.country
 			FROM programmes p JOIN universities u ON u.id = p.university_id ORDER BY p.id`)
 		if err != nil {
@@ -549,7 +553,7 @@ func (s *CatalogueStore) EachProgramme(ctx context.Context, fn func(catalogue.Pr
 		}
 		return rows.Err()
 	})
-	return wrap(err, "each programme")
+	return version, wrap(err, "each programme")
 }
 
 // DeleteProgramme implements catalogue.Store.

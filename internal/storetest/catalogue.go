@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
@@ -141,7 +142,33 @@ func sortedIDs(ps []catalogue.Programme) []string {
 	return out
 }
 
-func testCatalogue(t *testing.T, open Opener) {
+// Finder answers a finder query on a store: the store itself, or an index built from it.
+type Finder func(s catalogue.Store, q catalogue.ProgrammeQuery) (catalogue.ProgrammePage, error)
+
+// StoreFinder asks the store.
+func StoreFinder(s catalogue.Store, q catalogue.ProgrammeQuery) (catalogue.ProgrammePage, error) {
+	return s.Programmes(context.Background(), q)
+}
+
+// IndexFinder builds an in-memory Index from the store and asks it.
+func IndexFinder(s catalogue.Store, q catalogue.ProgrammeQuery) (catalogue.ProgrammePage, error) {
+	b := catalogue.NewIndexBuilder(catalogue.EncodeProgramme)
+	v, err := s.EachProgramme(context.Background(), func(p catalogue.Programme) error { return b.Add(&p) })
+	if err != nil {
+		return catalogue.ProgrammePage{}, err
+	}
+	ix := b.Build(v)
+	res := ix.Query(q)
+	page := catalogue.ProgrammePage{Total: res.Total, Facets: res.Facets, Next: res.Next, Items: make([]catalogue.Programme, len(res.Docs))}
+	for i, d := range res.Docs {
+		if err := json.Unmarshal(ix.Payload(d), &page.Items[i]); err != nil {
+			return page, err
+		}
+	}
+	return page, nil
+}
+
+func testCatalogue(t *testing.T, open Opener, find Finder) {
 	ctx := context.Background()
 
 	t.Run("UniversityRoundTrip", func(t *testing.T) {
@@ -270,7 +297,7 @@ func testCatalogue(t *testing.T, open Opener) {
 			t.Run(tt.name, func(t *testing.T) {
 				q := tt.q
 				q.Limit, q.Sort, q.Today = 100, catalogue.SortName, Today
-				page, err := s.Programmes(ctx, q)
+				page, err := find(s, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -287,7 +314,7 @@ func testCatalogue(t *testing.T, open Opener) {
 	t.Run("Facets", func(t *testing.T) {
 		s := NewStores(open(t)).Catalogue
 		seed(t, s)
-		page, err := s.Programmes(ctx, catalogue.ProgrammeQuery{
+		page, err := find(s, catalogue.ProgrammeQuery{
 			Countries: []string{"GB"}, Levels: []catalogue.Level{catalogue.LevelMaster},
 			Limit: 10, Sort: catalogue.SortName, Today: Today,
 		})
@@ -334,7 +361,7 @@ func testCatalogue(t *testing.T, open Opener) {
 			t.Run(tt.name, func(t *testing.T) {
 				q := tt.q
 				q.Limit, q.Today = 100, Today
-				page, err := s.Programmes(ctx, q)
+				page, err := find(s, q)
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -345,7 +372,7 @@ func testCatalogue(t *testing.T, open Opener) {
 				q.Limit = 2
 				var paged []string
 				for range 10 {
-					page, err := s.Programmes(ctx, q)
+					page, err := find(s, q)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -366,7 +393,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		s := NewStores(open(t)).Catalogue
 		seed(t, s)
 		q := catalogue.ProgrammeQuery{Text: "computer science", Sort: catalogue.SortRelevance, Limit: 100, Today: Today}
-		all, err := s.Programmes(ctx, q)
+		all, err := find(s, q)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -376,7 +403,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		q.Limit = 2
 		var paged []string
 		for range 10 {
-			page, err := s.Programmes(ctx, q)
+			page, err := find(s, q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -406,12 +433,12 @@ func testCatalogue(t *testing.T, open Opener) {
 			{Tags: []string{"apis"}},
 		} {
 			q.Limit, q.Sort, q.Today = 100, catalogue.SortName, Today
-			page, _ := s.Programmes(ctx, q)
+			page, _ := find(s, q)
 			if slices.Contains(programmeIDs(page.Items), "bham-acs") {
 				t.Errorf("stale intake or tag still matches: %+v", q)
 			}
 		}
-		page, _ := s.Programmes(ctx, catalogue.ProgrammeQuery{Text: "revised", Limit: 10, Sort: catalogue.SortName, Today: Today})
+		page, _ := find(s, catalogue.ProgrammeQuery{Text: "revised", Limit: 10, Sort: catalogue.SortName, Today: Today})
 		if got := programmeIDs(page.Items); !slices.Equal(got, []string{"bham-acs"}) {
 			t.Errorf("search after update = %v", got)
 		}
@@ -429,7 +456,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		if err := putU(s, []catalogue.University{u}); err != nil {
 			t.Fatal(err)
 		}
-		page, err := s.Programmes(ctx, catalogue.ProgrammeQuery{Countries: []string{"NZ"}, Text: "sydney test", Limit: 10, Sort: catalogue.SortName, Today: Today})
+		page, err := find(s, catalogue.ProgrammeQuery{Countries: []string{"NZ"}, Text: "sydney test", Limit: 10, Sort: catalogue.SortName, Today: Today})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -530,7 +557,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		}
 		_, err = s.Programme(ctx, "shef-acs")
 		wantCode(t, err, gradpath.CodeNotFound)
-		page, _ := s.Programmes(ctx, catalogue.ProgrammeQuery{Tags: []string{"distributed-systems"}, Limit: 10, Sort: catalogue.SortName, Today: Today})
+		page, _ := find(s, catalogue.ProgrammeQuery{Tags: []string{"distributed-systems"}, Limit: 10, Sort: catalogue.SortName, Today: Today})
 		if slices.Contains(programmeIDs(page.Items), "shef-acs") {
 			t.Errorf("a deleted programme still matches a tag")
 		}
@@ -547,7 +574,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		s := NewStores(open(t)).Catalogue
 		seed(t, s)
 		var got []string
-		err := s.EachProgramme(ctx, func(p catalogue.Programme) error {
+		v, err := s.EachProgramme(ctx, func(p catalogue.Programme) error {
 			if p.University.Name == "" || p.UpdatedAt.IsZero() {
 				t.Errorf("%s comes without its university or time", p.ID)
 			}
@@ -560,6 +587,9 @@ func testCatalogue(t *testing.T, open Opener) {
 		want := sortedIDs(programmes())
 		if !slices.Equal(got, want) {
 			t.Errorf("got %v, want %v", got, want)
+		}
+		if cur, _ := s.Version(ctx); v != cur {
+			t.Errorf("snapshot version %d, current %d", v, cur)
 		}
 	})
 
@@ -581,7 +611,7 @@ func testCatalogue(t *testing.T, open Opener) {
 		if err := putP(s, ps); err != nil {
 			t.Fatal(err)
 		}
-		page, err := s.Programmes(ctx, catalogue.ProgrammeQuery{Intakes: []gradpath.Date{date("2028-07")}, Tags: []string{"databases"}, Limit: 5, Sort: catalogue.SortName, Today: Today})
+		page, err := find(s, catalogue.ProgrammeQuery{Intakes: []gradpath.Date{date("2028-07")}, Tags: []string{"databases"}, Limit: 5, Sort: catalogue.SortName, Today: Today})
 		if err != nil {
 			t.Fatal(err)
 		}

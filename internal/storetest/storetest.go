@@ -123,7 +123,10 @@ func Engines(t *testing.T, fn func(t *testing.T, db *sqlstore.DB)) {
 
 // Run runs the whole conformance suite against databases from open.
 func Run(t *testing.T, open Opener) {
-	t.Run("Catalogue", func(t *testing.T) { testCatalogue(t, open) })
+	t.Run("Catalogue", func(t *testing.T) { testCatalogue(t, open, StoreFinder) })
+	// The in-memory finder must answer as the stores do, so it runs the same tests.
+	t.Run("CatalogueIndex", func(t *testing.T) { testCatalogue(t, open, IndexFinder) })
+	t.Run("FinderAgreement", func(t *testing.T) { testFinderAgreement(t, open) })
 }
 
 func wantCode(t testing.TB, err error, code gradpath.Code) {

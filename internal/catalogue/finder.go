@@ -1,0 +1,153 @@
+package catalogue
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// FoundProgramme is one programme of a finder page: its JSON, and its next deadline on the day
+// of the query (which the caller adds to the JSON).
+type FoundProgramme struct {
+	JSON         []byte
+	NextDeadline *Deadline
+}
+
+// Found is a page of the finder with its JSON ready to send.
+type Found struct {
+	Items      []FoundProgramme
+	Total      int
+	Facets     Facets
+	NextCursor string
+	// Version is the catalogue version the answer comes from.
+	Version int64
+}
+
+// EncodeProgramme is the JSON of a programme in every answer of gradpath.
+func EncodeProgramme(p *Programme) ([]byte, error) { return json.Marshal(p) }
+
+// UseIndex makes the finder answer from an in-memory Index of the catalogue, built now and
+// rebuilt whenever the catalogue version moves (see Refresh and Watch).
+func (s *Service) UseIndex(ctx context.Context) error {
+	if err := s.rebuild(ctx); err != nil {
+		return err
+	}
+	s.indexed.Store(true)
+	return nil
+}
+
+// Index returns the current in-memory index, or nil when the finder reads the store.
+func (s *Service) Index() *Index { return s.index.Load() }
+
+// Refresh rebuilds the index if the stored catalogue is newer than it: after this replica's
+// own writes, and when another replica or a command-line import changed the database.
+func (s *Service) Refresh(ctx context.Context) error {
+	if !s.indexed.Load() {
+		return nil
+	}
+	v, err := s.store.Version(ctx)
+	if err != nil {
+		return err
+	}
+	if ix := s.index.Load(); ix != nil && ix.version >= v {
+		return nil
+	}
+	return s.rebuild(ctx)
+}
+
+func (s *Service) rebuild(ctx context.Context) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	if ix := s.index.Load(); ix != nil {
+		if v, err := s.store.Version(ctx); err == nil && ix.version >= v {
+			return nil // another caller rebuilt it while this one waited
+		}
+	}
+	b := NewIndexBuilder(EncodeProgramme)
+	version, err := s.store.EachProgramme(ctx, func(p Programme) error { return b.Add(&p) })
+	if err != nil {
+		return err
+	}
+	s.index.Store(b.Build(version))
+	return nil
+}
+
+// Watch refreshes the index every interval until ctx ends, so that changes made by other
+// replicas and by command-line imports reach this one. report is told of failures.
+func (s *Service) Watch(ctx context.Context, every time.Duration, report func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := s.Refresh(ctx); err != nil && ctx.Err() == nil {
+				report(err)
+			}
+		}
+	}
+}
+
+// prepare normalises and validates a finder query and decodes its cursor.
+func (s *Service) prepare(q *ProgrammeQuery) (string, error) {
+	q.Normalize()
+	if err := q.Validate(); err != nil {
+		return "", err
+	}
+	fp := q.Fingerprint()
+	q.After = nil
+	if q.Cursor != "" {
+		pos, err := DecodeCursor(q.Cursor, fp)
+		if err != nil {
+			return "", err
+		}
+		q.After = pos
+	}
+	q.Today = gradpath.DateOf(s.now().UTC())
+	return fp, nil
+}
+
+// Find runs a finder query and returns its page as JSON, from the in-memory index when there
+// is one, else from the store. Bad parameters are an invalid error naming each of them.
+func (s *Service) Find(ctx context.Context, q ProgrammeQuery) (Found, error) {
+	fp, err := s.prepare(&q)
+	if err != nil {
+		return Found{}, err
+	}
+	var f Found
+	var next *Position
+	if ix := s.index.Load(); ix != nil {
+		page := ix.Query(q)
+		f = Found{Items: make([]FoundProgramme, len(page.Docs)), Total: page.Total, Facets: page.Facets, Version: ix.version}
+		for i, d := range page.Docs {
+			f.Items[i].JSON = ix.Payload(d)
+			if dl, ok := ix.NextDeadline(d, q.Today); ok {
+				f.Items[i].NextDeadline = &dl
+			}
+		}
+		next = page.Next
+	} else {
+		page, err := s.store.Programmes(ctx, q)
+		if err != nil {
+			return Found{}, err
+		}
+		f = Found{Items: make([]FoundProgramme, len(page.Items)), Total: page.Total, Facets: page.Facets}
+		for i := range page.Items {
+			p := &page.Items[i]
+			if f.Items[i].JSON, err = EncodeProgramme(p); err != nil {
+				return Found{}, gradpath.Internal(err)
+			}
+			if dl, ok := p.NextDeadline(q.Today); ok {
+				f.Items[i].NextDeadline = &dl
+			}
+		}
+		next = page.Next
+	}
+	if next != nil {
+		f.NextCursor = EncodeCursor(*next, fp)
+	}
+	return f, nil
+}

@@ -1,0 +1,795 @@
+package catalogue
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Index is an immutable in-memory read model of the programme catalogue, built for the finder:
+// one bitset per value of each filter (country, level, mode, intake month, tag), an inverted
+// index of words, the orders precomputed, and each programme's JSON encoded once. A query
+// intersects a few bitsets and counts facets with popcounts, so answering it costs
+// microseconds, not a scan of every row. It gives the same answers as Store.Programmes (the
+// conformance tests compare them), except for the order of relevance, which ranks by its own
+// measure.
+//
+// Documents are numbered in name order (folded title, then id), so the name order of a set of
+// documents is the order of its bits.
+type Index struct {
+	version int64
+	n       int
+
+	ids      []string
+	sortKeys []string
+
+	country     []uint16
+	countries   []string
+	countryBits []bitset
+
+	level     []uint8
+	levels    []Level
+	levelBits []bitset
+
+	mode     []uint8
+	modes    []Mode // modes[0] is "" (not known)
+	modeBits []bitset
+
+	univDocs map[string][]int32
+
+	tuitionCur    []uint8 // 0: no yearly tuition
+	currencies    []string
+	tuitionAnnual []int64
+	byCurrency    map[string][]int32 // docs with tuition in that currency, by (annual, id)
+	byTuition     []int32            // every doc by (tuition key, id)
+
+	intakeOff   []int32 // intakes of doc d are [intakeOff[d], intakeOff[d+1])
+	intakeStart []gradpath.Date
+	intakeMonth []int32 // year*12 + month-1 of the start
+	closesFirst []int32 // days since 1970 of the earliest close, or noDay
+	closesLast  []int32
+	monthBits   map[int32]bitset
+
+	tagBits map[string]bitset
+
+	dict     []string   // stemmed words, sorted
+	postings [][]uint32 // per word: doc<<1 | 1 when the word is in the title or code
+
+	payloadOff []int64
+	arena      []byte
+
+	deadlines atomic.Pointer[deadlineOrder]
+	universe  bitset
+	pool      sync.Pool // of bitsets
+}
+
+const noDay = math.MaxInt32
+
+// noDeadlineKey sorts programmes without an upcoming deadline after every date; the SQL
+// stores use the same key.
+const noDeadlineKey = "9999-12-31"
+
+// noTuitionKey sorts programmes without a yearly tuition after every currency.
+const noTuitionKey = "~"
+
+func dayNumber(t time.Time) int32 { return int32(t.Unix() / 86400) }
+
+func dayString(d int32) string {
+	if d == noDay {
+		return noDeadlineKey
+	}
+	return time.Unix(int64(d)*86400, 0).UTC().Format(time.DateOnly)
+}
+
+func monthNumber(d gradpath.Date) int32 { return int32(d.Year*12 + int(d.Month) - 1) }
+
+func monthString(m int32) string { return fmt.Sprintf("%04d-%02d", m/12, m%12+1) }
+
+// IndexBuilder collects programmes, in any order, into an Index.
+type IndexBuilder struct {
+	entries  []indexEntry
+	words    map[string]int32
+	wordList []string
+	encode   func(*Programme) ([]byte, error)
+}
+
+type indexEntry struct {
+	id, sortKey, country, univ string
+	level                      Level
+	mode                       Mode
+	cur                        string
+	annual                     int64
+	hasTuition                 bool
+	intakes                    []Intake
+	tags                       []string
+	words                      []uint32 // word id << 1 | in title
+	payload                    []byte
+}
+
+// NewIndexBuilder returns a builder that stores each programme's JSON as encode makes it.
+func NewIndexBuilder(encode func(*Programme) ([]byte, error)) *IndexBuilder {
+	return &IndexBuilder{words: map[string]int32{}, encode: encode}
+}
+
+// Add adds one programme. The builder keeps only what the index needs, not the programme.
+func (b *IndexBuilder) Add(p *Programme) error {
+	payload, err := b.encode(p)
+	if err != nil {
+		return err
+	}
+	e := indexEntry{
+		id: p.ID, sortKey: gradpath.Fold(p.Title), country: p.University.Country, univ: p.University.ID,
+		level: p.Level, mode: p.Mode, intakes: slices.Clone(p.Intakes), tags: slices.Clone(p.Tags), payload: payload,
+	}
+	if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
+		e.cur, e.annual, e.hasTuition = m.Currency, m.Amount, true
+	}
+	seen := map[uint32]bool{}
+	addWords := func(text string, title bool) {
+		for _, w := range gradpath.Words(text) {
+			id, ok := b.words[stem(w)]
+			if !ok {
+				id = int32(len(b.wordList))
+				b.words[stem(w)] = id
+				b.wordList = append(b.wordList, stem(w))
+			}
+			v := uint32(id) << 1
+			if title {
+				v |= 1
+			}
+			if !seen[v] {
+				seen[v] = true
+				e.words = append(e.words, v)
+			}
+		}
+	}
+	addWords(p.Title+" "+p.Code, true)
+	rest := []string{p.Discipline, p.Summary, p.University.Name}
+	rest = append(rest, p.Specialisations...)
+	rest = append(rest, p.Tags...)
+	if n, ok := gradpath.CountryName(p.University.Country); ok {
+		rest = append(rest, n)
+	}
+	addWords(strings.Join(rest, " \n"), false)
+	b.entries = append(b.entries, e)
+	return nil
+}
+
+// Build returns the index of every programme added.
+func (b *IndexBuilder) Build(version int64) *Index {
+	es := b.entries
+	sort.Slice(es, func(i, j int) bool {
+		if es[i].sortKey != es[j].sortKey {
+			return es[i].sortKey < es[j].sortKey
+		}
+		return es[i].id < es[j].id
+	})
+	n := len(es)
+	ix := &Index{version: version, n: n, univDocs: map[string][]int32{}, byCurrency: map[string][]int32{},
+		monthBits: map[int32]bitset{}, tagBits: map[string]bitset{}}
+	ix.pool.New = func() any { return newBitset(n) }
+	ix.universe = newBitset(n)
+	ix.universe.fill(n)
+	ix.ids = make([]string, n)
+	ix.sortKeys = make([]string, n)
+	ix.country = make([]uint16, n)
+	ix.level = make([]uint8, n)
+	ix.mode = make([]uint8, n)
+	ix.tuitionCur = make([]uint8, n)
+	ix.tuitionAnnual = make([]int64, n)
+	ix.intakeOff = make([]int32, n+1)
+	ix.payloadOff = make([]int64, n+1)
+	ix.modes = []Mode{""}
+
+	countryIdx, levelIdx, modeIdx, curIdx := map[string]int{}, map[Level]int{}, map[Mode]int{"": 0}, map[string]int{"": 0}
+	ix.currencies = []string{""}
+	size := 0
+	for _, e := range es {
+		size += len(e.payload)
+	}
+	ix.arena = make([]byte, 0, size)
+	wordDocs := make([][]uint32, len(b.wordList))
+	for d, e := range es {
+		doc := int32(d)
+		ix.ids[d], ix.sortKeys[d] = e.id, e.sortKey
+		ci, ok := countryIdx[e.country]
+		if !ok {
+			ci = len(ix.countries)
+			countryIdx[e.country] = ci
+			ix.countries = append(ix.countries, e.country)
+			ix.countryBits = append(ix.countryBits, newBitset(n))
+		}
+		ix.country[d] = uint16(ci)
+		ix.countryBits[ci].set(doc)
+		li, ok := levelIdx[e.level]
+		if !ok {
+			li = len(ix.levels)
+			levelIdx[e.level] = li
+			ix.levels = append(ix.levels, e.level)
+			ix.levelBits = append(ix.levelBits, newBitset(n))
+		}
+		ix.level[d] = uint8(li)
+		ix.levelBits[li].set(doc)
+		mi, ok := modeIdx[e.mode]
+		if !ok {
+			mi = len(ix.modes)
+			modeIdx[e.mode] = mi
+			ix.modes = append(ix.modes, e.mode)
+		}
+		ix.mode[d] = uint8(mi)
+		ix.univDocs[e.univ] = append(ix.univDocs[e.univ], doc)
+		if e.hasTuition {
+			k, ok := curIdx[e.cur]
+			if !ok {
+				k = len(ix.currencies)
+				curIdx[e.cur] = k
+				ix.currencies = append(ix.currencies, e.cur)
+			}
+			ix.tuitionCur[d], ix.tuitionAnnual[d] = uint8(k), e.annual
+			ix.byCurrency[e.cur] = append(ix.byCurrency[e.cur], doc)
+		}
+		for _, in := range e.intakes {
+			m := monthNumber(in.Start)
+			ix.intakeStart = append(ix.intakeStart, in.Start)
+			ix.intakeMonth = append(ix.intakeMonth, m)
+			first, last := int32(noDay), int32(noDay)
+			if c := in.ApplicationCloses; !c.IsZero() {
+				first, last = dayNumber(c.Earliest()), dayNumber(c.Latest())
+			}
+			ix.closesFirst = append(ix.closesFirst, first)
+			ix.closesLast = append(ix.closesLast, last)
+			bs, ok := ix.monthBits[m]
+			if !ok {
+				bs = newBitset(n)
+				ix.monthBits[m] = bs
+			}
+			bs.set(doc)
+		}
+		ix.intakeOff[d+1] = int32(len(ix.intakeMonth))
+		for _, t := range e.tags {
+			bs, ok := ix.tagBits[t]
+			if !ok {
+				bs = newBitset(n)
+				ix.tagBits[t] = bs
+			}
+			bs.set(doc)
+		}
+		for _, w := range e.words {
+			wordDocs[w>>1] = append(wordDocs[w>>1], uint32(doc)<<1|w&1)
+		}
+		ix.arena = append(ix.arena, e.payload...)
+		ix.payloadOff[d+1] = int64(len(ix.arena))
+	}
+	ix.modeBits = make([]bitset, len(ix.modes))
+	for i := range ix.modeBits {
+		ix.modeBits[i] = newBitset(n)
+	}
+	for d, m := range ix.mode {
+		ix.modeBits[m].set(int32(d))
+	}
+	// The dictionary, sorted, so that a prefix is a range.
+	order := make([]int32, len(b.wordList))
+	for i := range order {
+		order[i] = int32(i)
+	}
+	sort.Slice(order, func(i, j int) bool { return b.wordList[order[i]] < b.wordList[order[j]] })
+	ix.dict = make([]string, len(order))
+	ix.postings = make([][]uint32, len(order))
+	for i, w := range order {
+		ix.dict[i], ix.postings[i] = b.wordList[w], wordDocs[w]
+	}
+	for cur, docs := range ix.byCurrency {
+		sort.Slice(docs, func(i, j int) bool {
+			a, b := docs[i], docs[j]
+			if ix.tuitionAnnual[a] != ix.tuitionAnnual[b] {
+				return ix.tuitionAnnual[a] < ix.tuitionAnnual[b]
+			}
+			return ix.ids[a] < ix.ids[b]
+		})
+		ix.byCurrency[cur] = docs
+	}
+	ix.byTuition = make([]int32, n)
+	for i := range ix.byTuition {
+		ix.byTuition[i] = int32(i)
+	}
+	sort.Slice(ix.byTuition, func(i, j int) bool {
+		a, b := ix.byTuition[i], ix.byTuition[j]
+		ka, kb := ix.tuitionKey(a), ix.tuitionKey(b)
+		if ka != kb {
+			return ka < kb
+		}
+		return ix.ids[a] < ix.ids[b]
+	})
+	b.entries, b.words, b.wordList = nil, nil, nil
+	return ix
+}
+
+// stem reduces an English plural to its singular, so that "databases" finds "database". It
+// is deliberately small: plurals are what people type differently from titles.
+func stem(w string) string {
+	n := len(w)
+	switch {
+	case n <= 3:
+		return w
+	case strings.HasSuffix(w, "ies") && n > 4:
+		return w[:n-3] + "y"
+	case strings.HasSuffix(w, "sses"), strings.HasSuffix(w, "xes"), strings.HasSuffix(w, "zes"),
+		strings.HasSuffix(w, "ches"), strings.HasSuffix(w, "shes"):
+		return w[:n-2]
+	case strings.HasSuffix(w, "ss"), strings.HasSuffix(w, "us"), strings.HasSuffix(w, "is"):
+		return w
+	case strings.HasSuffix(w, "s"):
+		return w[:n-1]
+	}
+	return w
+}
+
+// Version is the catalogue version the index was built from.
+func (ix *Index) Version() int64 { return ix.version }
+
+// Len is the number of programmes.
+func (ix *Index) Len() int { return ix.n }
+
+// Payload returns the JSON of a programme as the builder encoded it.
+func (ix *Index) Payload(doc int32) []byte { return ix.arena[ix.payloadOff[doc]:ix.payloadOff[doc+1]] }
+
+// ID returns a programme's id.
+func (ix *Index) ID(doc int32) string { return ix.ids[doc] }
+
+// NextDeadline is Programme.NextDeadline from the index.
+func (ix *Index) NextDeadline(doc int32, today gradpath.Date) (Deadline, bool) {
+	t := dayNumber(today.Earliest())
+	best := int32(-1)
+	for i := ix.intakeOff[doc]; i < ix.intakeOff[doc+1]; i++ {
+		if ix.closesLast[i] == noDay || ix.closesLast[i] < t {
+			continue
+		}
+		if best < 0 || ix.closesFirst[i] < ix.closesFirst[best] {
+			best = i
+		}
+	}
+	if best < 0 {
+		return Deadline{}, false
+	}
+	return Deadline{Intake: ix.intakeStart[best], Closes: ix.closesDate(doc, best)}, true
+}
+
+// closesDate recovers the published close of intake i (a day, or a month).
+func (ix *Index) closesDate(_ int32, i int32) gradpath.Date {
+	first := time.Unix(int64(ix.closesFirst[i])*86400, 0).UTC()
+	if ix.closesFirst[i] == ix.closesLast[i] {
+		return gradpath.DateOf(first)
+	}
+	return gradpath.Date{Year: first.Year(), Month: first.Month()}
+}
+
+func (ix *Index) tuitionKey(doc int32) string {
+	if ix.tuitionCur[doc] == 0 {
+		return noTuitionKey
+	}
+	return fmt.Sprintf("%s:%019d", ix.currencies[ix.tuitionCur[doc]], ix.tuitionAnnual[doc])
+}
+
+// IndexPage is one page of a query on the Index.
+type IndexPage struct {
+	Docs   []int32
+	Total  int
+	Facets Facets
+	Next   *Position
+}
+
+func (ix *Index) getBits() bitset  { return ix.pool.Get().(bitset) }
+func (ix *Index) putBits(b bitset) { ix.pool.Put(b) } //nolint:staticcheck // slices are fine in a pool
+
+// filter is one filter of a query as a set of documents.
+type filter struct {
+	facet facet
+	bits  bitset
+}
+
+type facet int
+
+const (
+	noFacet facet = iota
+	countryFacet
+	levelFacet
+	modeFacet
+	intakeFacet
+)
+
+// Query answers q, which the Service has validated and normalised.
+func (ix *Index) Query(q ProgrammeQuery) IndexPage {
+	var page IndexPage
+	filters := ix.filters(q)
+	defer func() {
+		for _, f := range filters {
+			ix.putBits(f.bits)
+		}
+	}()
+	all := ix.intersect(filters, noFacet)
+	defer ix.putBits(all)
+	page.Total = all.count()
+	page.Docs, page.Next = ix.page(q, all)
+	page.Facets = ix.facets(q, filters, all)
+	return page
+}
+
+// filters turns the query's filters into document sets.
+func (ix *Index) filters(q ProgrammeQuery) []filter {
+	var fs []filter
+	union := func(f facet, sets []bitset) {
+		b := ix.getBits()
+		clear(b)
+		for _, s := range sets {
+			if s != nil {
+				b.or(s)
+			}
+		}
+		fs = append(fs, filter{f, b})
+	}
+	if len(q.Countries) > 0 {
+		var sets []bitset
+		for _, c := range q.Countries {
+			if i := slices.Index(ix.countries, c); i >= 0 {
+				sets = append(sets, ix.countryBits[i])
+			}
+		}
+		union(countryFacet, sets)
+	}
+	if len(q.Levels) > 0 {
+		var sets []bitset
+		for _, l := range q.Levels {
+			if i := slices.Index(ix.levels, l); i >= 0 {
+				sets = append(sets, ix.levelBits[i])
+			}
+		}
+		union(levelFacet, sets)
+	}
+	if len(q.Modes) > 0 {
+		var sets []bitset
+		for _, m := range q.Modes {
+			if i := slices.Index(ix.modes, m); i > 0 {
+				sets = append(sets, ix.modeBits[i])
+			}
+		}
+		union(modeFacet, sets)
+	}
+	if len(q.Intakes) > 0 {
+		var sets []bitset
+		for _, m := range q.Intakes {
+			sets = append(sets, ix.monthBits[monthNumber(m)])
+		}
+		union(intakeFacet, sets)
+	}
+	for _, t := range q.Tags {
+		union(noFacet, []bitset{ix.tagBits[t]})
+	}
+	if len(q.Universities) > 0 {
+		b := ix.getBits()
+		clear(b)
+		for _, u := range q.Universities {
+			for _, d := range ix.univDocs[u] {
+				b.set(d)
+			}
+		}
+		fs = append(fs, filter{noFacet, b})
+	}
+	if m := q.MaxTuition; m != nil {
+		b := ix.getBits()
+		clear(b)
+		docs := ix.byCurrency[m.Currency]
+		end := sort.Search(len(docs), func(i int) bool { return ix.tuitionAnnual[docs[i]] > m.Amount })
+		for _, d := range docs[:end] {
+			b.set(d)
+		}
+		fs = append(fs, filter{noFacet, b})
+	}
+	if words := gradpath.QueryWords(q.Text); len(words) > 0 {
+		b := ix.getBits()
+		b.fill(ix.n)
+		t := ix.getBits()
+		for i, w := range words {
+			clear(t)
+			for _, p := range ix.wordPostings(w, i == len(words)-1) {
+				for _, v := range p {
+					t.set(int32(v >> 1))
+				}
+			}
+			b.and(t)
+		}
+		ix.putBits(t)
+		fs = append(fs, filter{noFacet, b})
+	}
+	return fs
+}
+
+// wordPostings returns the postings of a query word: of its stem, or, for the last word, of
+// every word that starts with its stem (so that a finder matches as the user types).
+func (ix *Index) wordPostings(w string, prefix bool) [][]uint32 {
+	s := stem(w)
+	i := sort.SearchStrings(ix.dict, s)
+	if !prefix {
+		if i < len(ix.dict) && ix.dict[i] == s {
+			return [][]uint32{ix.postings[i]}
+		}
+		return nil
+	}
+	var out [][]uint32
+	for ; i < len(ix.dict) && strings.HasPrefix(ix.dict[i], s); i++ {
+		out = append(out, ix.postings[i])
+	}
+	return out
+}
+
+// intersect returns the documents that pass every filter but those of facet except.
+func (ix *Index) intersect(fs []filter, except facet) bitset {
+	b := ix.getBits()
+	copy(b, ix.universe)
+	for _, f := range fs {
+		if except == noFacet || f.facet != except {
+			b.and(f.bits)
+		}
+	}
+	return b
+}
+
+func hasFacet(fs []filter, f facet) bool {
+	for _, x := range fs {
+		if x.facet == f {
+			return true
+		}
+	}
+	return false
+}
+
+// facets counts the matches per value of each facet, each with every filter but its own.
+func (ix *Index) facets(q ProgrammeQuery, fs []filter, all bitset) Facets {
+	mask := func(f facet) (bitset, func()) {
+		if !hasFacet(fs, f) {
+			return all, func() {}
+		}
+		m := ix.intersect(fs, f)
+		return m, func() { ix.putBits(m) }
+	}
+	var out Facets
+	// Counting per value costs a pass over the set per value; counting per document costs a
+	// pass over its members. Take the cheaper.
+	byValue := func(m bitset, values []bitset) []int {
+		counts := make([]int, len(values))
+		for i, v := range values {
+			counts[i] = andCount(m, v)
+		}
+		return counts
+	}
+	m, done := mask(countryFacet)
+	var counts []int
+	if members := m.count(); members*4 < len(ix.countries)*len(m) {
+		counts = make([]int, len(ix.countries))
+		for d := m.next(0); d >= 0; d = m.next(d + 1) {
+			counts[ix.country[d]]++
+		}
+	} else {
+		counts = byValue(m, ix.countryBits)
+	}
+	done()
+	out.Country = facetCounts(counts, func(i int) string { return ix.countries[i] })
+
+	m, done = mask(levelFacet)
+	out.Level = facetCounts(byValue(m, ix.levelBits), func(i int) string { return string(ix.levels[i]) })
+	done()
+
+	m, done = mask(modeFacet)
+	counts = byValue(m, ix.modeBits)
+	counts[0] = 0 // mode not known: not a facet value
+	out.Mode = facetCounts(counts, func(i int) string { return string(ix.modes[i]) })
+	done()
+
+	m, done = mask(intakeFacet)
+	from := monthNumber(q.Today)
+	out.Intake = []FacetCount{}
+	months := make([]int32, 0, len(ix.monthBits))
+	for month := range ix.monthBits {
+		if month >= from {
+			months = append(months, month)
+		}
+	}
+	slices.Sort(months)
+	for _, month := range months {
+		if c := andCount(m, ix.monthBits[month]); c > 0 {
+			out.Intake = append(out.Intake, FacetCount{Value: monthString(month), Count: c})
+		}
+	}
+	done()
+	return out
+}
+
+// facetCounts lists the values with a count, most first, then by value.
+func facetCounts(counts []int, value func(int) string) []FacetCount {
+	out := []FacetCount{}
+	for i, c := range counts {
+		if c > 0 {
+			out = append(out, FacetCount{Value: value(i), Count: c})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Count != out[j].Count {
+			return out[i].Count > out[j].Count
+		}
+		return out[i].Value < out[j].Value
+	})
+	return out
+}
+
+// page returns the documents of one page in the query's order, and where the next begins.
+func (ix *Index) page(q ProgrammeQuery, all bitset) ([]int32, *Position) {
+	limit := q.Limit
+	docs := make([]int32, 0, limit+1)
+	switch {
+	case q.Sort == SortRelevance && len(gradpath.QueryWords(q.Text)) > 0:
+		return ix.rankedPage(q, all)
+	case q.Sort == SortTuition:
+		return ix.keyed(q, all, ix.byTuition, ix.tuitionKey)
+	case q.Sort == SortDeadline:
+		order, keys := ix.deadlineOrder(q, all)
+		return ix.keyed(q, all, order, func(d int32) string { return dayString(keys[d]) })
+	}
+	// Name order is document order.
+	start := int32(0)
+	if a := q.After; a != nil {
+		start = int32(sort.Search(ix.n, func(i int) bool {
+			return ix.sortKeys[i] > a.Key || ix.sortKeys[i] == a.Key && ix.ids[i] > a.ID
+		}))
+	}
+	for d := all.next(start); d >= 0 && len(docs) <= limit; d = all.next(d + 1) {
+		docs = append(docs, d)
+	}
+	return ix.trim(docs, limit, func(d int32) string { return ix.sortKeys[d] })
+}
+
+// keyed pages through order (documents sorted by (key, id)), keeping members of all.
+func (ix *Index) keyed(q ProgrammeQuery, all bitset, order []int32, key func(int32) string) ([]int32, *Position) {
+	start := 0
+	if a := q.After; a != nil {
+		start = sort.Search(len(order), func(i int) bool {
+			k := key(order[i])
+			return k > a.Key || k == a.Key && ix.ids[order[i]] > a.ID
+		})
+	}
+	docs := make([]int32, 0, q.Limit+1)
+	for _, d := range order[start:] {
+		if all.has(d) {
+			docs = append(docs, d)
+			if len(docs) > q.Limit {
+				break
+			}
+		}
+	}
+	return ix.trim(docs, q.Limit, key)
+}
+
+func (ix *Index) trim(docs []int32, limit int, key func(int32) string) ([]int32, *Position) {
+	if len(docs) <= limit {
+		return docs, nil
+	}
+	docs = docs[:limit]
+	last := docs[limit-1]
+	return docs, &Position{Key: key(last), ID: ix.ids[last]}
+}
+
+// deadlineOrder is every document by its next deadline on one day.
+type deadlineOrder struct {
+	day   int32
+	order []int32
+	keys  []int32 // per document: day of the soonest upcoming close, or noDay
+}
+
+// deadlineOrder returns documents by (deadline, id) and each document's deadline. Without an
+// intake filter the order is computed once a day for every document; with one, the deadline
+// is that of the chosen intakes, computed for the matching documents only.
+func (ix *Index) deadlineOrder(q ProgrammeQuery, all bitset) ([]int32, []int32) {
+	today := dayNumber(q.Today.Earliest())
+	if len(q.Intakes) == 0 {
+		if o := ix.deadlines.Load(); o != nil && o.day == today {
+			return o.order, o.keys
+		}
+		keys := make([]int32, ix.n)
+		order := make([]int32, ix.n)
+		for d := range ix.n {
+			keys[d] = ix.deadlineOf(int32(d), today, nil)
+			order[d] = int32(d)
+		}
+		ix.sortByKey(order, keys)
+		ix.deadlines.Store(&deadlineOrder{day: today, order: order, keys: keys})
+		return order, keys
+	}
+	months := make([]int32, len(q.Intakes))
+	for i, m := range q.Intakes {
+		months[i] = monthNumber(m)
+	}
+	keys := make([]int32, ix.n)
+	var order []int32
+	for d := all.next(0); d >= 0; d = all.next(d + 1) {
+		keys[d] = ix.deadlineOf(d, today, months)
+		order = append(order, d)
+	}
+	ix.sortByKey(order, keys)
+	return order, keys
+}
+
+func (ix *Index) sortByKey(order, keys []int32) {
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if keys[a] != keys[b] {
+			return keys[a] < keys[b]
+		}
+		return ix.ids[a] < ix.ids[b]
+	})
+}
+
+// deadlineOf is the earliest first day of an application close that has not passed, among the
+// intakes starting in one of months (all intakes when months is nil).
+func (ix *Index) deadlineOf(doc, today int32, months []int32) int32 {
+	best := int32(noDay)
+	for i := ix.intakeOff[doc]; i < ix.intakeOff[doc+1]; i++ {
+		if ix.closesLast[i] == noDay || ix.closesLast[i] < today {
+			continue
+		}
+		if months != nil && !slices.Contains(months, ix.intakeMonth[i]) {
+			continue
+		}
+		best = min(best, ix.closesFirst[i])
+	}
+	return best
+}
+
+// rankedPage orders the matches by relevance: the sum, over the query's words, of how rare the
+// word is, tripled when it is in the title. Ties keep name order. The position is an offset.
+func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
+	words := gradpath.QueryWords(q.Text)
+	scores := map[int32]float64{}
+	for i, w := range words {
+		for _, p := range ix.wordPostings(w, i == len(words)-1) {
+			idf := math.Log(1 + float64(ix.n)/float64(len(p)))
+			for _, v := range p {
+				d := int32(v >> 1)
+				if !all.has(d) {
+					continue
+				}
+				s := idf
+				if v&1 == 1 {
+					s *= 3
+				}
+				scores[d] += s
+			}
+		}
+	}
+	docs := make([]int32, 0, len(scores))
+	for d := range scores {
+		docs = append(docs, d)
+	}
+	sort.Slice(docs, func(i, j int) bool {
+		if scores[docs[i]] != scores[docs[j]] {
+			return scores[docs[i]] > scores[docs[j]]
+		}
+		return docs[i] < docs[j]
+	})
+	offset := 0
+	if q.After != nil {
+		offset = q.After.Offset
+	}
+	if offset >= len(docs) {
+		return nil, nil
+	}
+	docs = docs[offset:]
+	if len(docs) <= q.Limit {
+		return docs, nil
+	}
+	return docs[:q.Limit], &Position{Offset: offset + q.Limit}
+}
