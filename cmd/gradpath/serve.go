@@ -19,7 +19,8 @@ import (
 func serve(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("serve", "Start the gradpath server.")
 	loader := config.NewLoader(env.getenv)
-	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout")
+	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
+		"finder", "page_cache_mb", "catalogue_refresh")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -52,8 +53,18 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			return err
 		}
 	}
+	if cfg.Finder == "memory" {
+		start := time.Now()
+		if err := cat.UseIndex(ctx); err != nil {
+			return fmt.Errorf("building the finder index: %w", err)
+		}
+		ix := cat.Index()
+		logger.Info("finder index built", "programmes", ix.Len(), "version", ix.Version(), "took", time.Since(start).Round(time.Millisecond).String())
+		go cat.Watch(ctx, cfg.CatalogueRefresh, func(err error) { logger.Error("refreshing the finder index", "error", err.Error()) })
+	}
 	api, err := httpapi.NewServer(httpapi.Deps{
 		Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
+		PageCacheBytes: cfg.PageCacheMB << 20,
 	})
 	if err != nil {
 		return err

@@ -3,6 +3,7 @@ package catalogue
 import (
 	"context"
 	"encoding/json"
+	"runtime/debug"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -60,6 +61,10 @@ func (s *Service) Refresh(ctx context.Context) error {
 func (s *Service) rebuild(ctx context.Context) error {
 	s.reload.Lock()
 	defer s.reload.Unlock()
+	return s.rebuildLocked(ctx)
+}
+
+func (s *Service) rebuildLocked(ctx context.Context) error {
 	if ix := s.index.Load(); ix != nil {
 		if v, err := s.store.Version(ctx); err == nil && ix.version >= v {
 			return nil // another caller rebuilt it while this one waited
@@ -71,6 +76,9 @@ func (s *Service) rebuild(ctx context.Context) error {
 		return err
 	}
 	s.index.Store(b.Build(version))
+	// The decoded programmes of the build are garbage now; give their memory back at once
+	// rather than when the scavenger gets to it.
+	debug.FreeOSMemory()
 	return nil
 }
 

@@ -62,8 +62,9 @@ type Index struct {
 	dict     []string   // stemmed words, sorted
 	postings [][]uint32 // per word: doc<<1 | 1 when the word is in the title or code
 
-	payloadOff []int64
-	arena      []byte
+	univOf   []int32
+	univList []string
+	payloads [][]byte // each programme's JSON, encoded once
 
 	deadlines atomic.Pointer[deadlineOrder]
 	universe  bitset
@@ -185,16 +186,13 @@ func (b *IndexBuilder) Build(version int64) *Index {
 	ix.tuitionCur = make([]uint8, n)
 	ix.tuitionAnnual = make([]int64, n)
 	ix.intakeOff = make([]int32, n+1)
-	ix.payloadOff = make([]int64, n+1)
+	ix.payloads = make([][]byte, n)
+	ix.univOf = make([]int32, n)
 	ix.modes = []Mode{""}
+	univIdx := map[string]int32{}
 
 	countryIdx, levelIdx, modeIdx, curIdx := map[string]int{}, map[Level]int{}, map[Mode]int{"": 0}, map[string]int{"": 0}
 	ix.currencies = []string{""}
-	size := 0
-	for _, e := range es {
-		size += len(e.payload)
-	}
-	ix.arena = make([]byte, 0, size)
 	wordDocs := make([][]uint32, len(b.wordList))
 	for d, e := range es {
 		doc := int32(d)
@@ -225,6 +223,13 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		}
 		ix.mode[d] = uint8(mi)
 		ix.univDocs[e.univ] = append(ix.univDocs[e.univ], doc)
+		ui, ok := univIdx[e.univ]
+		if !ok {
+			ui = int32(len(ix.univList))
+			univIdx[e.univ] = ui
+			ix.univList = append(ix.univList, e.univ)
+		}
+		ix.univOf[d] = ui
 		if e.hasTuition {
 			k, ok := curIdx[e.cur]
 			if !ok {
@@ -264,8 +269,7 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		for _, w := range e.words {
 			wordDocs[w>>1] = append(wordDocs[w>>1], uint32(doc)<<1|w&1)
 		}
-		ix.arena = append(ix.arena, e.payload...)
-		ix.payloadOff[d+1] = int64(len(ix.arena))
+		ix.payloads[d] = e.payload
 	}
 	ix.modeBits = make([]bitset, len(ix.modes))
 	for i := range ix.modeBits {
@@ -296,14 +300,15 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		ix.byCurrency[cur] = docs
 	}
 	ix.byTuition = make([]int32, n)
+	keys := make([]string, n)
 	for i := range ix.byTuition {
 		ix.byTuition[i] = int32(i)
+		keys[i] = ix.tuitionKey(int32(i))
 	}
 	sort.Slice(ix.byTuition, func(i, j int) bool {
 		a, b := ix.byTuition[i], ix.byTuition[j]
-		ka, kb := ix.tuitionKey(a), ix.tuitionKey(b)
-		if ka != kb {
-			return ka < kb
+		if keys[a] != keys[b] {
+			return keys[a] < keys[b]
 		}
 		return ix.ids[a] < ix.ids[b]
 	})
@@ -311,10 +316,75 @@ func (b *IndexBuilder) Build(version int64) *Index {
 	return ix
 }
 
+// Update returns a new index: this one with the programmes of changed added or replaced and
+// those with ids in deleted removed. It reuses everything that did not change (the encoded
+// JSON above all), so a small change costs a fraction of a full build.
+func (ix *Index) Update(changed []Programme, deleted []string, version int64, encode func(*Programme) ([]byte, error)) (*Index, error) {
+	skip := make(map[string]bool, len(changed)+len(deleted))
+	for _, id := range deleted {
+		skip[id] = true
+	}
+	for i := range changed {
+		skip[changed[i].ID] = true
+	}
+	b := &IndexBuilder{encode: encode, words: make(map[string]int32, len(ix.dict)), wordList: slices.Clone(ix.dict)}
+	for i, w := range ix.dict {
+		b.words[w] = int32(i)
+	}
+	// The words of each document, from the postings.
+	words := make([][]uint32, ix.n)
+	for w, p := range ix.postings {
+		for _, v := range p {
+			d := v >> 1
+			words[d] = append(words[d], uint32(w)<<1|v&1)
+		}
+	}
+	tags := make([][]string, ix.n)
+	for t, bits := range ix.tagBits {
+		for d := bits.next(0); d >= 0; d = bits.next(d + 1) {
+			tags[d] = append(tags[d], t)
+		}
+	}
+	b.entries = make([]indexEntry, 0, ix.n+len(changed))
+	for d := range ix.n {
+		doc := int32(d)
+		if skip[ix.ids[d]] {
+			continue
+		}
+		e := indexEntry{
+			id: ix.ids[d], sortKey: ix.sortKeys[d], country: ix.countries[ix.country[d]], univ: ix.univList[ix.univOf[d]],
+			level: ix.levels[ix.level[d]], mode: ix.modes[ix.mode[d]], tags: tags[d], words: words[d], payload: ix.payloads[d],
+		}
+		if c := ix.tuitionCur[d]; c != 0 {
+			e.cur, e.annual, e.hasTuition = ix.currencies[c], ix.tuitionAnnual[d], true
+		}
+		for i := ix.intakeOff[d]; i < ix.intakeOff[d+1]; i++ {
+			in := Intake{Start: ix.intakeStart[i]}
+			if ix.closesFirst[i] != noDay {
+				in.ApplicationCloses = ix.closesDate(doc, i)
+			}
+			e.intakes = append(e.intakes, in)
+		}
+		b.entries = append(b.entries, e)
+	}
+	for i := range changed {
+		if err := b.Add(&changed[i]); err != nil {
+			return nil, err
+		}
+	}
+	return b.Build(version), nil
+}
+
+// acronymPlurals are plurals of acronyms that look like Greek singulars ("thesis", "basis").
+var acronymPlurals = map[string]string{"apis": "api", "kpis": "kpi", "guis": "gui", "clis": "cli", "uis": "ui"}
+
 // stem reduces an English plural to its singular, so that "databases" finds "database". It
 // is deliberately small: plurals are what people type differently from titles.
 func stem(w string) string {
 	n := len(w)
+	if s, ok := acronymPlurals[w]; ok {
+		return s
+	}
 	switch {
 	case n <= 3:
 		return w
@@ -338,7 +408,7 @@ func (ix *Index) Version() int64 { return ix.version }
 func (ix *Index) Len() int { return ix.n }
 
 // Payload returns the JSON of a programme as the builder encoded it.
-func (ix *Index) Payload(doc int32) []byte { return ix.arena[ix.payloadOff[doc]:ix.payloadOff[doc+1]] }
+func (ix *Index) Payload(doc int32) []byte { return ix.payloads[doc] }
 
 // ID returns a programme's id.
 func (ix *Index) ID(doc int32) string { return ix.ids[doc] }

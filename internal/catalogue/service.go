@@ -181,7 +181,7 @@ func (s *Service) Apply(ctx context.Context, c Change, dryRun bool) (PutResult, 
 	if err != nil {
 		return res, nil, err
 	}
-	s.changed(res.Version)
+	s.afterPut(ctx, c, res)
 	return res, nil, nil
 }
 
@@ -207,7 +207,7 @@ func (s *Service) Put(ctx context.Context, c Change) (PutResult, error) {
 	if err != nil {
 		return res, err
 	}
-	s.changed(res.Version)
+	s.afterPut(ctx, c, res)
 	return res, nil
 }
 
@@ -247,7 +247,7 @@ func (s *Service) DeleteProgramme(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.changed(v)
+	s.changed(ctx, v, nil, []string{id}, false)
 	return nil
 }
 
@@ -287,7 +287,7 @@ func (s *Service) DeleteUniversity(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	s.changed(v)
+	s.changed(ctx, v, nil, nil, false)
 	return nil
 }
 
@@ -304,16 +304,56 @@ func unprefix(err error, prefix string) error {
 	return p.Err()
 }
 
-// changed is told of every write this Service made, with the catalogue version after it. The
-// in-memory finder is rebuilt before the write returns, so a writer reads its own write.
-func (s *Service) changed(version int64) {
+func (s *Service) afterPut(ctx context.Context, c Change, res PutResult) {
+	if res.Universities.Created+res.Universities.Updated+res.Programmes.Created+res.Programmes.Updated == 0 {
+		return
+	}
+	ids := make([]string, len(c.Programmes))
+	for i, p := range c.Programmes {
+		ids[i] = p.ID
+	}
+	// A university's new name or country shows in all its programmes: rebuild everything.
+	s.changed(ctx, res.Version, ids, nil, res.Universities.Updated > 0)
+}
+
+// incrementalLimit is the largest change applied to the index in place; a larger one (an
+// import) rebuilds it from the store.
+const incrementalLimit = 1000
+
+// changed is told of every write this Service made: the catalogue version after it, the
+// programmes it wrote and deleted, and whether everything must be rebuilt. The in-memory
+// finder is updated before the write returns, so a writer reads its own write.
+func (s *Service) changed(ctx context.Context, version int64, written, deleted []string, full bool) {
 	if s.indexed.Load() {
-		// A failed rebuild leaves the previous index serving; the watcher retries.
-		_ = s.Refresh(context.Background())
+		// A failed update leaves the previous index serving; the watcher retries.
+		_ = s.update(ctx, version, written, deleted, full)
 	}
 	if s.onChange != nil {
 		s.onChange(version)
 	}
+}
+
+func (s *Service) update(ctx context.Context, version int64, written, deleted []string, full bool) error {
+	s.reload.Lock()
+	defer s.reload.Unlock()
+	cur := s.index.Load()
+	if cur == nil || full || cur.version != version-1 || len(written)+len(deleted) > incrementalLimit {
+		return s.rebuildLocked(ctx)
+	}
+	ps := make([]Programme, 0, len(written))
+	for _, id := range written {
+		p, err := s.store.Programme(ctx, id)
+		if err != nil {
+			return s.rebuildLocked(ctx)
+		}
+		ps = append(ps, p)
+	}
+	next, err := cur.Update(ps, deleted, version, EncodeProgramme)
+	if err != nil {
+		return err
+	}
+	s.index.Store(next)
+	return nil
 }
 
 // OnChange registers fn to be told of every write made through this Service.

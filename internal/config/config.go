@@ -33,17 +33,37 @@ type Config struct {
 	LogFormat, LogLevel string
 	// ShutdownTimeout bounds the wait for in-flight requests on SIGTERM.
 	ShutdownTimeout time.Duration
+	// Finder is where programme searches are answered: "memory" (an in-memory index of the
+	// catalogue, rebuilt on change) or "sql" (queries on the database, for small machines
+	// with very large catalogues).
+	Finder string
+	// PageCacheMB bounds the cache of finder answers, in MiB; 0 turns it off.
+	PageCacheMB int
+	// CatalogueRefresh is how often a replica checks the database for catalogue changes made
+	// elsewhere (other replicas, command-line imports).
+	CatalogueRefresh time.Duration
 }
 
 // Default returns the settings used when nothing else is given.
 func Default() Config {
 	return Config{
-		Addr:            "127.0.0.1:8080",
-		DataDir:         "./gradpath-data",
-		LogFormat:       "json",
-		LogLevel:        "info",
-		ShutdownTimeout: 10 * time.Second,
+		Addr:             "127.0.0.1:8080",
+		DataDir:          "./gradpath-data",
+		LogFormat:        "json",
+		LogLevel:         "info",
+		ShutdownTimeout:  10 * time.Second,
+		Finder:           "memory",
+		PageCacheMB:      64,
+		CatalogueRefresh: 2 * time.Second,
 	}
+}
+
+func parseDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil {
+		return 0, errors.New("must be a duration such as 10s or 1m")
+	}
+	return d, nil
 }
 
 type setting struct {
@@ -86,14 +106,31 @@ var settings = []setting{
 		get: func(c *Config) string { return c.LogLevel }},
 	{key: "shutdown_timeout", help: "how long SIGTERM waits for in-flight requests (e.g. 10s)",
 		set: func(c *Config, v string) error {
-			d, err := time.ParseDuration(v)
-			if err != nil {
-				return errors.New("must be a duration such as 10s or 1m")
-			}
+			d, err := parseDuration(v)
 			c.ShutdownTimeout = d
-			return nil
+			return err
 		},
 		get: func(c *Config) string { return c.ShutdownTimeout.String() }},
+	{key: "finder", help: "where programme searches are answered: memory (an index rebuilt on change) or sql",
+		set: func(c *Config, v string) error { c.Finder = v; return nil },
+		get: func(c *Config) string { return c.Finder }},
+	{key: "page_cache_mb", help: "MiB of recent finder answers to keep (0 turns the cache off)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errors.New("must be a whole number of MiB")
+			}
+			c.PageCacheMB = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.PageCacheMB) }},
+	{key: "catalogue_refresh", help: "how often to look for catalogue changes made by other replicas or imports (e.g. 2s)",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			c.CatalogueRefresh = d
+			return err
+		},
+		get: func(c *Config) string { return c.CatalogueRefresh.String() }},
 }
 
 func lookup(key string) (setting, bool) {
@@ -242,6 +279,15 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout (GRADPATH_SHUTDOWN_TIMEOUT): must be more than zero")
+	}
+	if c.Finder != "memory" && c.Finder != "sql" {
+		return fmt.Errorf("setting finder (GRADPATH_FINDER): %q is not memory or sql", c.Finder)
+	}
+	if c.PageCacheMB < 0 || c.PageCacheMB > 64<<10 {
+		return errors.New("setting page_cache_mb (GRADPATH_PAGE_CACHE_MB): must be between 0 and 65536")
+	}
+	if c.CatalogueRefresh < 100*time.Millisecond {
+		return errors.New("setting catalogue_refresh (GRADPATH_CATALOGUE_REFRESH): must be at least 100ms")
 	}
 	return nil
 }

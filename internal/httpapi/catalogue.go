@@ -1,7 +1,9 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,6 +62,15 @@ type UniversityList struct {
 var programmeParams = []string{"q", "country", "level", "mode", "intake", "tag", "university", "max_tuition", "currency", "sort", "limit", "cursor"}
 
 func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
+	// A page asked for before, of the same catalogue version on the same day, is sent as it
+	// was. Only valid queries are ever cached, so a hit needs no parsing.
+	gen := ""
+	if ix := s.Catalogue.Index(); ix != nil {
+		gen = strconv.FormatInt(ix.Version(), 10) + "." + gradpath.DateOf(s.Now().UTC()).String()
+		if p, ok := s.pages.get(gen, r.URL.RawQuery); ok {
+			return writeBody(w, r, p.body, p.etag)
+		}
+	}
 	qp := newQuery(r, programmeParams...)
 	q := catalogue.ProgrammeQuery{
 		Text:         qp.one("q"),
@@ -105,19 +116,64 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 	if err := qp.err(); err != nil {
 		return err
 	}
-	list, err := s.Catalogue.Programmes(r.Context(), q)
+	found, err := s.Catalogue.Find(r.Context(), q)
 	if err != nil {
 		return err
 	}
-	today := gradpath.DateOf(s.Now().UTC())
-	out := ProgrammeList{Items: make([]ProgrammeView, len(list.Items)), Total: list.Total, Facets: facetsView(list.Facets)}
-	for i, p := range list.Items {
-		out.Items[i] = programmeView(p, today)
+	body, err := encodeFound(found)
+	if err != nil {
+		return err
 	}
-	if list.NextCursor != "" {
-		out.NextCursor = &list.NextCursor
+	etag := ""
+	if gen != "" {
+		etag = `"` + gen + "-" + hashString(r.URL.RawQuery) + `"`
+		s.pages.put(gen, r.URL.RawQuery, cachedPage{body: body, etag: etag})
 	}
-	return writeJSON(w, r, http.StatusOK, out)
+	return writeBody(w, r, body, etag)
+}
+
+// encodeFound writes a finder page as ProgrammeList JSON, splicing each programme's next
+// deadline into its ready-made JSON.
+func encodeFound(f catalogue.Found) ([]byte, error) {
+	size := 256
+	for _, it := range f.Items {
+		size += len(it.JSON) + 80
+	}
+	b := make([]byte, 0, size)
+	b = append(b, `{"items":[`...)
+	for i, it := range f.Items {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		if it.NextDeadline == nil || len(it.JSON) < 2 {
+			b = append(b, it.JSON...)
+			continue
+		}
+		dl, err := json.Marshal(it.NextDeadline)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, it.JSON[:len(it.JSON)-1]...)
+		b = append(b, `,"next_deadline":`...)
+		b = append(b, dl...)
+		b = append(b, '}')
+	}
+	b = append(b, `],"total":`...)
+	b = strconv.AppendInt(b, int64(f.Total), 10)
+	b = append(b, `,"next_cursor":`...)
+	if f.NextCursor == "" {
+		b = append(b, "null"...)
+	} else {
+		b = strconv.AppendQuote(b, f.NextCursor)
+	}
+	facets, err := json.Marshal(facetsView(f.Facets))
+	if err != nil {
+		return nil, err
+	}
+	b = append(b, `,"facets":`...)
+	b = append(b, facets...)
+	b = append(b, "}\n"...)
+	return b, nil
 }
 
 func programmeView(p catalogue.Programme, today gradpath.Date) ProgrammeView {

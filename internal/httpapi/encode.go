@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"net/http"
 	"net/url"
 	"sort"
@@ -40,6 +41,35 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error 
 		w.Write(body)
 	}
 	return nil
+}
+
+// writeBody sends a ready JSON body with an ETag: etag when given (a version-derived tag, cheap
+// to make), else a hash of the body.
+func writeBody(w http.ResponseWriter, r *http.Request, body []byte, etag string) error {
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	if etag == "" {
+		sum := sha256.Sum256(body)
+		etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+	}
+	h.Set("ETag", etag)
+	h.Set("Cache-Control", "no-cache")
+	if etagMatch(r.Header.Get("If-None-Match"), etag) {
+		w.WriteHeader(http.StatusNotModified)
+		return nil
+	}
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(http.StatusOK)
+	if r.Method != http.MethodHead {
+		w.Write(body)
+	}
+	return nil
+}
+
+func hashString(s string) string {
+	h := fnv.New64a()
+	h.Write([]byte(s))
+	return strconv.FormatUint(h.Sum64(), 36)
 }
 
 // etagMatch reports whether an If-None-Match header names etag (weak comparison, RFC 9110).

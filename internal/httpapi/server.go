@@ -30,6 +30,8 @@ type Deps struct {
 	Registry *prometheus.Registry
 	Now      gradpath.Clock
 	Version  string
+	// PageCacheBytes bounds the cache of finder pages; 0 turns it off.
+	PageCacheBytes int
 }
 
 // Server is the REST API.
@@ -40,11 +42,12 @@ type Server struct {
 	routes  []route
 	metrics *httpMetrics
 	openapi []byte
+	pages   *pageCache
 }
 
 // NewServer returns the API as one http.Handler, with its middleware.
 func NewServer(d Deps) (*Server, error) {
-	s := &Server{Deps: d, logger: d.Logger, mux: http.NewServeMux()}
+	s := &Server{Deps: d, logger: d.Logger, mux: http.NewServeMux(), pages: newPageCache(d.PageCacheBytes)}
 	m, err := newHTTPMetrics(d.Registry)
 	if err != nil {
 		return nil, err

@@ -1,0 +1,4 @@
+package catalogue
+
+// Stem is stem, for tests.
+var Stem = stem
