@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/pprof"
+	"runtime/debug"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
@@ -20,7 +22,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("serve", "Start the gradpath server.")
 	loader := config.NewLoader(env.getenv)
 	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
-		"finder", "page_cache_mb", "catalogue_refresh")
+		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -36,6 +38,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
+	tuner := memoryTuner(cfg, env.getenv)
 	db, err := openDatabase(ctx, cfg, env.stderr)
 	if err != nil {
 		return err
@@ -62,6 +65,11 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		logger.Info("finder index built", "programmes", ix.Len(), "version", ix.Version(), "took", time.Since(start).Round(time.Millisecond).String())
 		go cat.Watch(ctx, cfg.CatalogueRefresh, func(err error) { logger.Error("refreshing the finder index", "error", err.Error()) })
 	}
+	if tuner != nil {
+		limit := tuner.Apply()
+		logger.Info("memory limit follows the live heap", "limit_mb", limit>>20)
+		go tuner.Run(ctx, 10*time.Second)
+	}
 	api, err := httpapi.NewServer(httpapi.Deps{
 		Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
 		PageCacheBytes: cfg.PageCacheMB << 20,
@@ -70,6 +78,18 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 
+	if cfg.DebugAddr != "" {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		go func() {
+			logger.Warn("profiler listening", "addr", cfg.DebugAddr)
+			if err := http.ListenAndServe(cfg.DebugAddr, dbg); err != nil {
+				logger.Error("profiler", "error", err.Error())
+			}
+		}()
+	}
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using it? choose another with --addr)", cfg.Addr, err)
@@ -105,6 +125,20 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// memoryTuner applies the memory_limit_mb setting and returns the tuner to keep running, if any.
+func memoryTuner(cfg config.Config, getenv func(string) string) *observability.MemoryTuner {
+	switch {
+	case getenv("GOMEMLIMIT") != "" || cfg.MemoryLimitMB < 0:
+		return nil
+	case cfg.MemoryLimitMB > 0:
+		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
+		return nil
+	}
+	t := &observability.MemoryTuner{Min: 256 << 20, Factor: 1.5}
+	debug.SetMemoryLimit(t.Min) // while the index is built
+	return t
 }
 
 func describeDatabase(cfg config.Config) string {

@@ -72,3 +72,43 @@ func (b bitset) next(i int32) int32 {
 }
 
 func (b bitset) clone() bitset { return append(bitset(nil), b...) }
+
+// countRange counts the bits set in [lo, hi).
+func (b bitset) countRange(lo, hi int32) int {
+	if lo >= hi {
+		return 0
+	}
+	lw, hw := int(lo>>6), int((hi-1)>>6)
+	loMask := ^uint64(0) << (uint(lo) & 63)
+	hiMask := ^uint64(0) >> (63 - (uint(hi-1) & 63))
+	if lw == hw {
+		return bits.OnesCount64(b[lw] & loMask & hiMask)
+	}
+	n := bits.OnesCount64(b[lw]&loMask) + bits.OnesCount64(b[hw]&hiMask)
+	for _, w := range b[lw+1 : hw] {
+		n += bits.OnesCount64(w)
+	}
+	return n
+}
+
+// span returns the range of words [lo, hi) outside which every word is zero.
+func (b bitset) span() (lo, hi int) {
+	for lo < len(b) && b[lo] == 0 {
+		lo++
+	}
+	hi = len(b)
+	for hi > lo && b[hi-1] == 0 {
+		hi--
+	}
+	return lo, hi
+}
+
+// andCountSpan counts the bits set in both a and b within words [lo, hi).
+func andCountSpan(a, b bitset, lo, hi int) int {
+	n := 0
+	a, b = a[lo:hi], b[lo:hi]
+	for i, w := range a {
+		n += bits.OnesCount64(w & b[i])
+	}
+	return n
+}

@@ -21,8 +21,9 @@ import (
 // conformance tests compare them), except for the order of relevance, which ranks by its own
 // measure.
 //
-// Documents are numbered in name order (folded title, then id), so the name order of a set of
-// documents is the order of its bits.
+// Documents are numbered by country, then name (folded title, then id): the programmes of a
+// country are one run of bits, so its facet count is a popcount over a range, and within a
+// country the bit order is the name order.
 type Index struct {
 	version int64
 	n       int
@@ -30,9 +31,15 @@ type Index struct {
 	ids      []string
 	sortKeys []string
 
-	country     []uint16
-	countries   []string
-	countryBits []bitset
+	country      []uint16
+	countries    []string
+	countryBits  []bitset
+	countryStart []int32 // documents of country c are [countryStart[c], countryStart[c+1])
+
+	byName   []int32 // documents by (title, id)
+	nameRank []int32 // position of each document in byName
+	idRank   []int32 // position of each document in id order, to break ties without comparing strings
+	byID     []int32
 
 	level     []uint8
 	levels    []Level
@@ -49,6 +56,7 @@ type Index struct {
 	tuitionAnnual []int64
 	byCurrency    map[string][]int32 // docs with tuition in that currency, by (annual, id)
 	byTuition     []int32            // every doc by (tuition key, id)
+	tuitionRank   []int32
 
 	intakeOff   []int32 // intakes of doc d are [intakeOff[d], intakeOff[d+1])
 	intakeStart []gradpath.Date
@@ -59,16 +67,19 @@ type Index struct {
 
 	tagBits map[string]bitset
 
-	dict     []string   // stemmed words, sorted
-	postings [][]uint32 // per word: doc<<1 | 1 when the word is in the title or code
+	dict      []string   // stemmed words, sorted
+	postings  [][]uint32 // per word: doc<<1 | 1 when the word is in the title or code
+	wordBits  []bitset   // per word in more than 1 in 32 documents, its documents as a bitset
+	monthKeys map[int32]string
 
 	univOf   []int32
 	univList []string
 	payloads [][]byte // each programme's JSON, encoded once
 
-	deadlines atomic.Pointer[deadlineOrder]
-	universe  bitset
-	pool      sync.Pool // of bitsets
+	deadlines   atomic.Pointer[deadlineOrder]
+	gatherLimit int
+	universe    bitset
+	pool        sync.Pool // of bitsets
 }
 
 const noDay = math.MaxInt32
@@ -95,6 +106,11 @@ func monthString(m int32) string { return fmt.Sprintf("%04d-%02d", m/12, m%12+1)
 
 // IndexBuilder collects programmes, in any order, into an Index.
 type IndexBuilder struct {
+	// GatherLimit overrides the number of matches below which pages are gathered from the
+	// matches rather than found by walking an order (tests lower it to cover both ways).
+	GatherLimit int
+
+	chunk    []byte // the current block of encoded programmes; full blocks are never moved
 	entries  []indexEntry
 	words    map[string]int32
 	wordList []string
@@ -121,10 +137,18 @@ func NewIndexBuilder(encode func(*Programme) ([]byte, error)) *IndexBuilder {
 
 // Add adds one programme. The builder keeps only what the index needs, not the programme.
 func (b *IndexBuilder) Add(p *Programme) error {
-	payload, err := b.encode(p)
+	encoded, err := b.encode(p)
 	if err != nil {
 		return err
 	}
+	// Programmes' JSON is packed into 4 MiB blocks: exact sizes, and a few large objects
+	// for the garbage collector instead of 100,000 small ones.
+	if len(b.chunk)+len(encoded) > cap(b.chunk) {
+		b.chunk = make([]byte, 0, max(4<<20, len(encoded)))
+	}
+	start := len(b.chunk)
+	b.chunk = append(b.chunk, encoded...)
+	payload := b.chunk[start:len(b.chunk):len(b.chunk)]
 	e := indexEntry{
 		id: p.ID, sortKey: gradpath.Fold(p.Title), country: p.University.Country, univ: p.University.ID,
 		level: p.Level, mode: p.Mode, intakes: slices.Clone(p.Intakes), tags: slices.Clone(p.Tags), payload: payload,
@@ -167,13 +191,20 @@ func (b *IndexBuilder) Add(p *Programme) error {
 func (b *IndexBuilder) Build(version int64) *Index {
 	es := b.entries
 	sort.Slice(es, func(i, j int) bool {
+		if es[i].country != es[j].country {
+			return es[i].country < es[j].country
+		}
 		if es[i].sortKey != es[j].sortKey {
 			return es[i].sortKey < es[j].sortKey
 		}
 		return es[i].id < es[j].id
 	})
 	n := len(es)
-	ix := &Index{version: version, n: n, univDocs: map[string][]int32{}, byCurrency: map[string][]int32{},
+	gather := b.GatherLimit
+	if gather <= 0 {
+		gather = defaultGatherLimit
+	}
+	ix := &Index{version: version, n: n, gatherLimit: gather, univDocs: map[string][]int32{}, byCurrency: map[string][]int32{},
 		monthBits: map[int32]bitset{}, tagBits: map[string]bitset{}}
 	ix.pool.New = func() any { return newBitset(n) }
 	ix.universe = newBitset(n)
@@ -203,6 +234,7 @@ func (b *IndexBuilder) Build(version int64) *Index {
 			countryIdx[e.country] = ci
 			ix.countries = append(ix.countries, e.country)
 			ix.countryBits = append(ix.countryBits, newBitset(n))
+			ix.countryStart = append(ix.countryStart, doc)
 		}
 		ix.country[d] = uint16(ci)
 		ix.countryBits[ci].set(doc)
@@ -271,6 +303,26 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		}
 		ix.payloads[d] = e.payload
 	}
+	ix.countryStart = append(ix.countryStart, int32(n))
+	ix.byName = make([]int32, n)
+	for i := range ix.byName {
+		ix.byName[i] = int32(i)
+	}
+	sort.Slice(ix.byName, func(i, j int) bool {
+		a, b := ix.byName[i], ix.byName[j]
+		if ix.sortKeys[a] != ix.sortKeys[b] {
+			return ix.sortKeys[a] < ix.sortKeys[b]
+		}
+		return ix.ids[a] < ix.ids[b]
+	})
+	ix.nameRank = ranks(ix.byName)
+	byID := make([]int32, n)
+	for i := range byID {
+		byID[i] = int32(i)
+	}
+	sort.Slice(byID, func(i, j int) bool { return ix.ids[byID[i]] < ix.ids[byID[j]] })
+	ix.idRank = ranks(byID)
+	ix.byID = byID
 	ix.modeBits = make([]bitset, len(ix.modes))
 	for i := range ix.modeBits {
 		ix.modeBits[i] = newBitset(n)
@@ -288,6 +340,22 @@ func (b *IndexBuilder) Build(version int64) *Index {
 	ix.postings = make([][]uint32, len(order))
 	for i, w := range order {
 		ix.dict[i], ix.postings[i] = b.wordList[w], wordDocs[w]
+	}
+	// Frequent words also get a bitset: setting tens of thousands of bits per query costs
+	// more than OR-ing 12.5 KB.
+	ix.wordBits = make([]bitset, len(ix.dict))
+	for w, p := range ix.postings {
+		if len(p) > n/32 {
+			bs := newBitset(n)
+			for _, v := range p {
+				bs.set(int32(v >> 1))
+			}
+			ix.wordBits[w] = bs
+		}
+	}
+	ix.monthKeys = make(map[int32]string, len(ix.monthBits))
+	for m := range ix.monthBits {
+		ix.monthKeys[m] = monthString(m)
 	}
 	for cur, docs := range ix.byCurrency {
 		sort.Slice(docs, func(i, j int) bool {
@@ -310,10 +378,20 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		if keys[a] != keys[b] {
 			return keys[a] < keys[b]
 		}
-		return ix.ids[a] < ix.ids[b]
+		return ix.idRank[a] < ix.idRank[b]
 	})
+	ix.tuitionRank = ranks(ix.byTuition)
 	b.entries, b.words, b.wordList = nil, nil, nil
 	return ix
+}
+
+// ranks inverts an order: the position of each document in it.
+func ranks(order []int32) []int32 {
+	r := make([]int32, len(order))
+	for pos, d := range order {
+		r[d] = int32(pos)
+	}
+	return r
 }
 
 // Update returns a new index: this one with the programmes of changed added or replaced and
@@ -327,7 +405,7 @@ func (ix *Index) Update(changed []Programme, deleted []string, version int64, en
 	for i := range changed {
 		skip[changed[i].ID] = true
 	}
-	b := &IndexBuilder{encode: encode, words: make(map[string]int32, len(ix.dict)), wordList: slices.Clone(ix.dict)}
+	b := &IndexBuilder{GatherLimit: ix.gatherLimit, encode: encode, words: make(map[string]int32, len(ix.dict)), wordList: slices.Clone(ix.dict)}
 	for i, w := range ix.dict {
 		b.words[w] = int32(i)
 	}
@@ -486,7 +564,7 @@ func (ix *Index) Query(q ProgrammeQuery) IndexPage {
 	all := ix.intersect(filters, noFacet)
 	defer ix.putBits(all)
 	page.Total = all.count()
-	page.Docs, page.Next = ix.page(q, all)
+	page.Docs, page.Next = ix.page(q, all, page.Total)
 	page.Facets = ix.facets(q, filters, all)
 	return page
 }
@@ -567,8 +645,13 @@ func (ix *Index) filters(q ProgrammeQuery) []filter {
 		t := ix.getBits()
 		for i, w := range words {
 			clear(t)
-			for _, p := range ix.wordPostings(w, i == len(words)-1) {
-				for _, v := range p {
+			lo, hi := ix.wordRange(w, i == len(words)-1)
+			for k := lo; k < hi; k++ {
+				if bs := ix.wordBits[k]; bs != nil {
+					t.or(bs)
+					continue
+				}
+				for _, v := range ix.postings[k] {
 					t.set(int32(v >> 1))
 				}
 			}
@@ -580,22 +663,23 @@ func (ix *Index) filters(q ProgrammeQuery) []filter {
 	return fs
 }
 
-// wordPostings returns the postings of a query word: of its stem, or, for the last word, of
-// every word that starts with its stem (so that a finder matches as the user types).
-func (ix *Index) wordPostings(w string, prefix bool) [][]uint32 {
+// wordRange returns the dictionary entries [lo, hi) a query word matches: its stem, or, for
+// the last word, every word that starts with its stem (so that a finder matches as the user
+// types).
+func (ix *Index) wordRange(w string, prefix bool) (lo, hi int) {
 	s := stem(w)
-	i := sort.SearchStrings(ix.dict, s)
+	lo = sort.SearchStrings(ix.dict, s)
 	if !prefix {
-		if i < len(ix.dict) && ix.dict[i] == s {
-			return [][]uint32{ix.postings[i]}
+		if lo < len(ix.dict) && ix.dict[lo] == s {
+			return lo, lo + 1
 		}
-		return nil
+		return lo, lo
 	}
-	var out [][]uint32
-	for ; i < len(ix.dict) && strings.HasPrefix(ix.dict[i], s); i++ {
-		out = append(out, ix.postings[i])
+	hi = lo
+	for hi < len(ix.dict) && strings.HasPrefix(ix.dict[hi], s) {
+		hi++
 	}
-	return out
+	return lo, hi
 }
 
 // intersect returns the documents that pass every filter but those of facet except.
@@ -629,24 +713,20 @@ func (ix *Index) facets(q ProgrammeQuery, fs []filter, all bitset) Facets {
 		return m, func() { ix.putBits(m) }
 	}
 	var out Facets
-	// Counting per value costs a pass over the set per value; counting per document costs a
-	// pass over its members. Take the cheaper.
+	// Matches often lie in a few words (one country's programmes are one run of bits): count
+	// only there.
 	byValue := func(m bitset, values []bitset) []int {
+		lo, hi := m.span()
 		counts := make([]int, len(values))
 		for i, v := range values {
-			counts[i] = andCount(m, v)
+			counts[i] = andCountSpan(m, v, lo, hi)
 		}
 		return counts
 	}
 	m, done := mask(countryFacet)
-	var counts []int
-	if members := m.count(); members*4 < len(ix.countries)*len(m) {
-		counts = make([]int, len(ix.countries))
-		for d := m.next(0); d >= 0; d = m.next(d + 1) {
-			counts[ix.country[d]]++
-		}
-	} else {
-		counts = byValue(m, ix.countryBits)
+	counts := make([]int, len(ix.countries))
+	for c := range ix.countries {
+		counts[c] = m.countRange(ix.countryStart[c], ix.countryStart[c+1])
 	}
 	done()
 	out.Country = facetCounts(counts, func(i int) string { return ix.countries[i] })
@@ -671,9 +751,10 @@ func (ix *Index) facets(q ProgrammeQuery, fs []filter, all bitset) Facets {
 		}
 	}
 	slices.Sort(months)
+	lo, hi := m.span()
 	for _, month := range months {
-		if c := andCount(m, ix.monthBits[month]); c > 0 {
-			out.Intake = append(out.Intake, FacetCount{Value: monthString(month), Count: c})
+		if c := andCountSpan(m, ix.monthBits[month], lo, hi); c > 0 {
+			out.Intake = append(out.Intake, FacetCount{Value: ix.monthKeys[month], Count: c})
 		}
 	}
 	done()
@@ -682,62 +763,87 @@ func (ix *Index) facets(q ProgrammeQuery, fs []filter, all bitset) Facets {
 
 // facetCounts lists the values with a count, most first, then by value.
 func facetCounts(counts []int, value func(int) string) []FacetCount {
-	out := []FacetCount{}
+	out := make([]FacetCount, 0, len(counts))
 	for i, c := range counts {
 		if c > 0 {
 			out = append(out, FacetCount{Value: value(i), Count: c})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool {
-		if out[i].Count != out[j].Count {
-			return out[i].Count > out[j].Count
-		}
-		return out[i].Value < out[j].Value
-	})
+	// Values are mostly in order already (countries always are): sort by value, which is
+	// cheap then, and stably by count.
+	if !slices.IsSortedFunc(out, func(a, b FacetCount) int { return strings.Compare(a.Value, b.Value) }) {
+		slices.SortFunc(out, func(a, b FacetCount) int { return strings.Compare(a.Value, b.Value) })
+	}
+	slices.SortStableFunc(out, func(a, b FacetCount) int { return b.Count - a.Count })
 	return out
 }
 
 // page returns the documents of one page in the query's order, and where the next begins.
-func (ix *Index) page(q ProgrammeQuery, all bitset) ([]int32, *Position) {
-	limit := q.Limit
-	docs := make([]int32, 0, limit+1)
+func (ix *Index) page(q ProgrammeQuery, all bitset, total int) ([]int32, *Position) {
 	switch {
 	case q.Sort == SortRelevance && len(gradpath.QueryWords(q.Text)) > 0:
 		return ix.rankedPage(q, all)
 	case q.Sort == SortTuition:
-		return ix.keyed(q, all, ix.byTuition, ix.tuitionKey)
+		return ix.ordered(q, all, total, ix.byTuition, ix.tuitionRank, ix.tuitionKey)
+	case q.Sort == SortDeadline && len(q.Intakes) > 0:
+		return ix.intakeDeadlinePage(q, all)
 	case q.Sort == SortDeadline:
-		order, keys := ix.deadlineOrder(q, all)
-		return ix.keyed(q, all, order, func(d int32) string { return dayString(keys[d]) })
+		o := ix.dailyDeadlines(dayNumber(q.Today.Earliest()))
+		return ix.ordered(q, all, total, o.order, o.rank, func(d int32) string { return dayString(o.keys[d]) })
 	}
-	// Name order is document order.
-	start := int32(0)
-	if a := q.After; a != nil {
-		start = int32(sort.Search(ix.n, func(i int) bool {
-			return ix.sortKeys[i] > a.Key || ix.sortKeys[i] == a.Key && ix.ids[i] > a.ID
-		}))
+	key := func(d int32) string { return ix.sortKeys[d] }
+	if len(q.Countries) == 1 {
+		// One country: its documents are one run of bits, already in name order.
+		c := slices.Index(ix.countries, q.Countries[0])
+		if c < 0 {
+			return nil, nil
+		}
+		lo, hi := ix.countryStart[c], ix.countryStart[c+1]
+		start := lo
+		if a := q.After; a != nil {
+			start = lo + int32(sort.Search(int(hi-lo), func(i int) bool { return after(key(lo+int32(i)), ix.ids[lo+int32(i)], a) }))
+		}
+		docs := make([]int32, 0, q.Limit+1)
+		for d := all.next(start); d >= 0 && d < hi && len(docs) <= q.Limit; d = all.next(d + 1) {
+			docs = append(docs, d)
+		}
+		return ix.trim(docs, q.Limit, key)
 	}
-	for d := all.next(start); d >= 0 && len(docs) <= limit; d = all.next(d + 1) {
-		docs = append(docs, d)
-	}
-	return ix.trim(docs, limit, func(d int32) string { return ix.sortKeys[d] })
+	return ix.ordered(q, all, total, ix.byName, ix.nameRank, key)
 }
 
-// keyed pages through order (documents sorted by (key, id)), keeping members of all.
-func (ix *Index) keyed(q ProgrammeQuery, all bitset, order []int32, key func(int32) string) ([]int32, *Position) {
-	start := 0
+// after reports whether (key, id) comes after a position.
+func after(key, id string, a *Position) bool { return key > a.Key || key == a.Key && id > a.ID }
+
+// defaultGatherLimit is the number of matches below which a page is taken from the matches
+// themselves rather than by walking the whole order.
+const defaultGatherLimit = 2048
+
+// ordered pages through the matches in an order given as a permutation and its ranks. Few
+// matches are gathered and the smallest ranks kept; many are found by walking the order from
+// the position, where they are dense enough to fill a page quickly.
+func (ix *Index) ordered(q ProgrammeQuery, all bitset, total int, order, rank []int32, key func(int32) string) ([]int32, *Position) {
+	from := 0
 	if a := q.After; a != nil {
-		start = sort.Search(len(order), func(i int) bool {
-			k := key(order[i])
-			return k > a.Key || k == a.Key && ix.ids[order[i]] > a.ID
-		})
+		from = sort.Search(len(order), func(i int) bool { return after(key(order[i]), ix.ids[order[i]], a) })
 	}
-	docs := make([]int32, 0, q.Limit+1)
-	for _, d := range order[start:] {
-		if all.has(d) {
-			docs = append(docs, d)
-			if len(docs) > q.Limit {
-				break
+	var docs []int32
+	if total <= ix.gatherLimit {
+		top := newTopK(q.Limit+1, func(a, b int32) bool { return rank[a] < rank[b] })
+		for d := all.next(0); d >= 0; d = all.next(d + 1) {
+			if int(rank[d]) >= from {
+				top.add(d)
+			}
+		}
+		docs = top.items
+	} else {
+		docs = make([]int32, 0, q.Limit+1)
+		for _, d := range order[from:] {
+			if all.has(d) {
+				docs = append(docs, d)
+				if len(docs) > q.Limit {
+					break
+				}
 			}
 		}
 	}
@@ -757,50 +863,78 @@ func (ix *Index) trim(docs []int32, limit int, key func(int32) string) ([]int32,
 type deadlineOrder struct {
 	day   int32
 	order []int32
+	rank  []int32
 	keys  []int32 // per document: day of the soonest upcoming close, or noDay
 }
 
-// deadlineOrder returns documents by (deadline, id) and each document's deadline. Without an
-// intake filter the order is computed once a day for every document; with one, the deadline
-// is that of the chosen intakes, computed for the matching documents only.
-func (ix *Index) deadlineOrder(q ProgrammeQuery, all bitset) ([]int32, []int32) {
-	today := dayNumber(q.Today.Earliest())
-	if len(q.Intakes) == 0 {
-		if o := ix.deadlines.Load(); o != nil && o.day == today {
-			return o.order, o.keys
-		}
-		keys := make([]int32, ix.n)
-		order := make([]int32, ix.n)
-		for d := range ix.n {
-			keys[d] = ix.deadlineOf(int32(d), today, nil)
-			order[d] = int32(d)
-		}
-		ix.sortByKey(order, keys)
-		ix.deadlines.Store(&deadlineOrder{day: today, order: order, keys: keys})
-		return order, keys
-	}
-	months := make([]int32, len(q.Intakes))
-	for i, m := range q.Intakes {
-		months[i] = monthNumber(m)
+// dailyDeadlines returns the deadline order of a day, computed once for that day.
+func (ix *Index) dailyDeadlines(today int32) *deadlineOrder {
+	if o := ix.deadlines.Load(); o != nil && o.day == today {
+		return o
 	}
 	keys := make([]int32, ix.n)
-	var order []int32
-	for d := all.next(0); d >= 0; d = all.next(d + 1) {
-		keys[d] = ix.deadlineOf(d, today, months)
-		order = append(order, d)
+	order := make([]int32, ix.n)
+	for d := range ix.n {
+		keys[d] = ix.deadlineOf(int32(d), today, nil)
+		order[d] = int32(d)
 	}
-	ix.sortByKey(order, keys)
-	return order, keys
-}
-
-func (ix *Index) sortByKey(order, keys []int32) {
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		if keys[a] != keys[b] {
 			return keys[a] < keys[b]
 		}
-		return ix.ids[a] < ix.ids[b]
+		return ix.idRank[a] < ix.idRank[b]
 	})
+	o := &deadlineOrder{day: today, order: order, rank: ranks(order), keys: keys}
+	ix.deadlines.Store(o)
+	return o
+}
+
+// intakeDeadlinePage orders the matches by the deadline of the chosen intakes.
+func (ix *Index) intakeDeadlinePage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
+	today := dayNumber(q.Today.Earliest())
+	months := make([]int32, len(q.Intakes))
+	for i, m := range q.Intakes {
+		months[i] = monthNumber(m)
+	}
+	type keyed struct {
+		doc, key int32
+	}
+	less := func(a, b keyed) bool {
+		if a.key != b.key {
+			return a.key < b.key
+		}
+		return ix.idRank[a.doc] < ix.idRank[b.doc]
+	}
+	// The position as integers: its key as a day, and the id rank from which documents with
+	// that same key come after it.
+	fromKey, fromRank := int32(math.MinInt32), int32(0)
+	if a := q.After; a != nil {
+		fromKey = noDay
+		if a.Key != noDeadlineKey {
+			t, err := time.Parse(time.DateOnly, a.Key)
+			if err != nil {
+				return nil, nil
+			}
+			fromKey = dayNumber(t)
+		}
+		fromRank = int32(sort.Search(ix.n, func(i int) bool { return ix.ids[ix.byID[i]] > a.ID }))
+	}
+	top := newTopK(q.Limit+1, less)
+	for d := all.next(0); d >= 0; d = all.next(d + 1) {
+		k := keyed{d, ix.deadlineOf(d, today, months)}
+		if k.key < fromKey || k.key == fromKey && ix.idRank[d] < fromRank {
+			continue
+		}
+		top.add(k)
+	}
+	docs := make([]int32, len(top.items))
+	keys := map[int32]int32{}
+	for i, k := range top.items {
+		docs[i] = k.doc
+		keys[k.doc] = k.key
+	}
+	return ix.trim(docs, q.Limit, func(d int32) string { return dayString(keys[d]) })
 }
 
 // deadlineOf is the earliest first day of an application close that has not passed, among the
@@ -819,41 +953,56 @@ func (ix *Index) deadlineOf(doc, today int32, months []int32) int32 {
 	return best
 }
 
+// scorePool holds per-query relevance scores, one float per document.
+var scorePool sync.Pool
+
 // rankedPage orders the matches by relevance: the sum, over the query's words, of how rare the
 // word is, tripled when it is in the title. Ties keep name order. The position is an offset.
 func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 	words := gradpath.QueryWords(q.Text)
-	scores := map[int32]float64{}
+	scores, _ := scorePool.Get().([]float32)
+	if len(scores) < ix.n {
+		scores = make([]float32, ix.n)
+	}
+	defer scorePool.Put(scores) //nolint:staticcheck // a slice is fine in a pool
+	var touched []int32
 	for i, w := range words {
-		for _, p := range ix.wordPostings(w, i == len(words)-1) {
-			idf := math.Log(1 + float64(ix.n)/float64(len(p)))
+		lo, hi := ix.wordRange(w, i == len(words)-1)
+		for _, p := range ix.postings[lo:hi] {
+			idf := float32(math.Log(1 + float64(ix.n)/float64(len(p))))
 			for _, v := range p {
 				d := int32(v >> 1)
 				if !all.has(d) {
 					continue
 				}
-				s := idf
-				if v&1 == 1 {
-					s *= 3
+				if scores[d] == 0 {
+					touched = append(touched, d)
 				}
-				scores[d] += s
+				if v&1 == 1 {
+					scores[d] += 3 * idf
+				} else {
+					scores[d] += idf
+				}
 			}
 		}
 	}
-	docs := make([]int32, 0, len(scores))
-	for d := range scores {
-		docs = append(docs, d)
-	}
-	sort.Slice(docs, func(i, j int) bool {
-		if scores[docs[i]] != scores[docs[j]] {
-			return scores[docs[i]] > scores[docs[j]]
-		}
-		return docs[i] < docs[j]
-	})
 	offset := 0
 	if q.After != nil {
 		offset = q.After.Offset
 	}
+	top := newTopK(offset+q.Limit+1, func(a, b int32) bool {
+		if scores[a] != scores[b] {
+			return scores[a] > scores[b]
+		}
+		return ix.nameRank[a] < ix.nameRank[b]
+	})
+	for _, d := range touched {
+		top.add(d)
+	}
+	for _, d := range touched {
+		scores[d] = 0
+	}
+	docs := top.items
 	if offset >= len(docs) {
 		return nil, nil
 	}
@@ -862,4 +1011,30 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 		return docs, nil
 	}
 	return docs[:q.Limit], &Position{Offset: offset + q.Limit}
+}
+
+// topK keeps the k smallest items added, in order.
+type topK[T any] struct {
+	k     int
+	less  func(a, b T) bool
+	items []T
+}
+
+func newTopK[T any](k int, less func(a, b T) bool) *topK[T] {
+	return &topK[T]{k: k, less: less, items: make([]T, 0, k)}
+}
+
+func (t *topK[T]) add(v T) {
+	n := len(t.items)
+	if n == t.k {
+		if !t.less(v, t.items[n-1]) {
+			return
+		}
+		n--
+		t.items = t.items[:n]
+	}
+	i := sort.Search(n, func(i int) bool { return t.less(v, t.items[i]) })
+	t.items = append(t.items, v)
+	copy(t.items[i+1:], t.items[i:n])
+	t.items[i] = v
 }

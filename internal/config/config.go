@@ -39,6 +39,13 @@ type Config struct {
 	Finder string
 	// PageCacheMB bounds the cache of finder answers, in MiB; 0 turns it off.
 	PageCacheMB int
+	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on that address; keep it on
+	// loopback.
+	DebugAddr string
+	// MemoryLimitMB is the Go runtime's soft memory limit: 0 keeps it at 1.5 × the live heap
+	// (at least 256 MiB), a positive number fixes it, -1 leaves the runtime's default. A
+	// GOMEMLIMIT environment variable takes precedence.
+	MemoryLimitMB int
 	// CatalogueRefresh is how often a replica checks the database for catalogue changes made
 	// elsewhere (other replicas, command-line imports).
 	CatalogueRefresh time.Duration
@@ -111,6 +118,9 @@ var settings = []setting{
 			return err
 		},
 		get: func(c *Config) string { return c.ShutdownTimeout.String() }},
+	{key: "debug_addr", help: "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty turns it off",
+		set: func(c *Config, v string) error { c.DebugAddr = v; return nil },
+		get: func(c *Config) string { return c.DebugAddr }},
 	{key: "finder", help: "where programme searches are answered: memory (an index rebuilt on change) or sql",
 		set: func(c *Config, v string) error { c.Finder = v; return nil },
 		get: func(c *Config) string { return c.Finder }},
@@ -124,6 +134,16 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.PageCacheMB) }},
+	{key: "memory_limit_mb", help: "soft memory limit in MiB: 0 follows the live heap (1.5x, at least 256), -1 leaves Go's default",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil {
+				return errors.New("must be a whole number of MiB, 0 or -1")
+			}
+			c.MemoryLimitMB = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.MemoryLimitMB) }},
 	{key: "catalogue_refresh", help: "how often to look for catalogue changes made by other replicas or imports (e.g. 2s)",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(v)
@@ -280,11 +300,19 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout (GRADPATH_SHUTDOWN_TIMEOUT): must be more than zero")
 	}
+	if c.DebugAddr != "" {
+		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
+			return fmt.Errorf("setting debug_addr (GRADPATH_DEBUG_ADDR): %q is not host:port", c.DebugAddr)
+		}
+	}
 	if c.Finder != "memory" && c.Finder != "sql" {
 		return fmt.Errorf("setting finder (GRADPATH_FINDER): %q is not memory or sql", c.Finder)
 	}
 	if c.PageCacheMB < 0 || c.PageCacheMB > 64<<10 {
 		return errors.New("setting page_cache_mb (GRADPATH_PAGE_CACHE_MB): must be between 0 and 65536")
+	}
+	if c.MemoryLimitMB < -1 || (c.MemoryLimitMB > 0 && c.MemoryLimitMB < 64) {
+		return errors.New("setting memory_limit_mb (GRADPATH_MEMORY_LIMIT_MB): must be -1, 0, or at least 64")
 	}
 	if c.CatalogueRefresh < 100*time.Millisecond {
 		return errors.New("setting catalogue_refresh (GRADPATH_CATALOGUE_REFRESH): must be at least 100ms")

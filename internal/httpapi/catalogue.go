@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
@@ -116,11 +117,20 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 	if err := qp.err(); err != nil {
 		return err
 	}
-	found, err := s.Catalogue.Find(r.Context(), q)
-	if err != nil {
-		return err
+	// Searches take turns, as many at once as there are processors, in the order they came:
+	// waiting in a queue is fairer than the scheduler's preference for the newest goroutine,
+	// and keeps the slowest answers close to the typical one under load.
+	select {
+	case s.searchSlots <- struct{}{}:
+	case <-r.Context().Done():
+		return r.Context().Err()
 	}
-	body, err := encodeFound(found)
+	found, err := s.Catalogue.Find(r.Context(), q)
+	var body []byte
+	if err == nil {
+		body, err = encodeFound(found)
+	}
+	<-s.searchSlots
 	if err != nil {
 		return err
 	}
@@ -149,14 +159,12 @@ func encodeFound(f catalogue.Found) ([]byte, error) {
 			b = append(b, it.JSON...)
 			continue
 		}
-		dl, err := json.Marshal(it.NextDeadline)
-		if err != nil {
-			return nil, err
-		}
 		b = append(b, it.JSON[:len(it.JSON)-1]...)
-		b = append(b, `,"next_deadline":`...)
-		b = append(b, dl...)
-		b = append(b, '}')
+		b = append(b, `,"next_deadline":{"intake":"`...)
+		b = append(b, it.NextDeadline.Intake.String()...)
+		b = append(b, `","closes":"`...)
+		b = append(b, it.NextDeadline.Closes.String()...)
+		b = append(b, `"}}`...)
 	}
 	b = append(b, `],"total":`...)
 	b = strconv.AppendInt(b, int64(f.Total), 10)
@@ -166,20 +174,104 @@ func encodeFound(f catalogue.Found) ([]byte, error) {
 	} else {
 		b = strconv.AppendQuote(b, f.NextCursor)
 	}
-	facets, err := json.Marshal(facetsView(f.Facets))
-	if err != nil {
-		return nil, err
-	}
 	b = append(b, `,"facets":`...)
-	b = append(b, facets...)
+	b = appendFacetCounts(b, f.Facets)
 	b = append(b, "}\n"...)
 	return b, nil
+}
+
+// facetPrefixes holds, per facet and value, its JSON up to the count:
+// {"value":"GB","label":"United Kingdom","count":
+type facetPrefixes struct {
+	mu    sync.RWMutex
+	kinds map[string]map[string][]byte
+}
+
+var prefixes = &facetPrefixes{kinds: map[string]map[string][]byte{}}
+
+func (f *facetPrefixes) get(kind, value string, label func(string) string) []byte {
+	f.mu.RLock()
+	p, ok := f.kinds[kind][value]
+	f.mu.RUnlock()
+	if ok {
+		return p
+	}
+	b := []byte(`{"value":`)
+	b = appendString(b, value)
+	b = append(b, `,"label":`...)
+	b = appendString(b, label(value))
+	b = append(b, `,"count":`...)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.kinds[kind] == nil {
+		f.kinds[kind] = map[string][]byte{}
+	}
+	f.kinds[kind][value] = b
+	return b
+}
+
+// appendFacetCounts writes the facets of a page as FacetsView in JSON, from cached pieces.
+func appendFacetCounts(b []byte, f catalogue.Facets) []byte {
+	list := func(kind string, vs []catalogue.FacetCount, label func(string) string) {
+		b = append(b, '"')
+		b = append(b, kind...)
+		b = append(b, `":[`...)
+		for i, v := range vs {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, prefixes.get(kind, v.Value, label)...)
+			b = strconv.AppendInt(b, int64(v.Count), 10)
+			b = append(b, '}')
+		}
+		b = append(b, ']')
+	}
+	b = append(b, '{')
+	list("country", f.Country, countryLabel)
+	b = append(b, ',')
+	list("level", f.Level, levelLabel)
+	b = append(b, ',')
+	list("mode", f.Mode, modeLabel)
+	b = append(b, ',')
+	list("intake", f.Intake, intakeLabel)
+	return append(b, '}')
+}
+
+// appendString writes s as a JSON string; labels and values are plain text, so the encoder is
+// needed only when one holds a character JSON escapes.
+func appendString(b []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= 0x80 {
+			q, _ := json.Marshal(s)
+			return append(b, q...)
+		}
+	}
+	b = append(b, '"')
+	b = append(b, s...)
+	return append(b, '"')
 }
 
 func programmeView(p catalogue.Programme, today gradpath.Date) ProgrammeView {
 	v := ProgrammeView{Programme: p}
 	if d, ok := p.NextDeadline(today); ok {
 		v.NextDeadline = &d
+	}
+	return v
+}
+
+func countryLabel(v string) string {
+	if n, ok := gradpath.CountryName(v); ok {
+		return n
+	}
+	return v
+}
+
+func levelLabel(v string) string { return catalogue.Level(v).Label() }
+func modeLabel(v string) string  { return catalogue.Mode(v).Label() }
+
+func intakeLabel(v string) string {
+	if t, err := time.Parse("2006-01", v); err == nil {
+		return t.Format("January 2006")
 	}
 	return v
 }
@@ -193,20 +285,10 @@ func facetsView(f catalogue.Facets) FacetsView {
 		return out
 	}
 	return FacetsView{
-		Country: conv(f.Country, func(v string) string {
-			if n, ok := gradpath.CountryName(v); ok {
-				return n
-			}
-			return v
-		}),
-		Level: conv(f.Level, func(v string) string { return catalogue.Level(v).Label() }),
-		Mode:  conv(f.Mode, func(v string) string { return catalogue.Mode(v).Label() }),
-		Intake: conv(f.Intake, func(v string) string {
-			if t, err := time.Parse("2006-01", v); err == nil {
-				return t.Format("January 2006")
-			}
-			return v
-		}),
+		Country: conv(f.Country, countryLabel),
+		Level:   conv(f.Level, levelLabel),
+		Mode:    conv(f.Mode, modeLabel),
+		Intake:  conv(f.Intake, intakeLabel),
 	}
 }
 

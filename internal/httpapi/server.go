@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"time"
@@ -43,11 +44,14 @@ type Server struct {
 	metrics *httpMetrics
 	openapi []byte
 	pages   *pageCache
+	// searchSlots admits finder searches one per processor, in arrival order.
+	searchSlots chan struct{}
 }
 
 // NewServer returns the API as one http.Handler, with its middleware.
 func NewServer(d Deps) (*Server, error) {
-	s := &Server{Deps: d, logger: d.Logger, mux: http.NewServeMux(), pages: newPageCache(d.PageCacheBytes)}
+	s := &Server{Deps: d, logger: d.Logger, mux: http.NewServeMux(), pages: newPageCache(d.PageCacheBytes),
+		searchSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	m, err := newHTTPMetrics(d.Registry)
 	if err != nil {
 		return nil, err

@@ -41,15 +41,15 @@ func dsn(path string, readOnly bool) string {
 	v.Add("_pragma", "journal_mode(WAL)")
 	v.Add("_pragma", "synchronous(FULL)")
 	v.Add("_pragma", "foreign_keys(1)")
-	// A 64 MiB page cache keeps large imports from spilling pages to the WAL mid-transaction.
-	v.Add("_pragma", "cache_size(-65536)")
-	v.Add("_pragma", "temp_store(memory)")
 	if readOnly {
 		v.Add("_pragma", "query_only(1)")
 	} else {
 		// Writers take the write lock when they begin, so a transaction never fails half-way
 		// for want of a lock it could not upgrade to.
 		v.Set("_txlock", "immediate")
+		// A 64 MiB page cache keeps large imports from spilling pages to the WAL mid-transaction.
+		v.Add("_pragma", "cache_size(-65536)")
+		v.Add("_pragma", "temp_store(memory)")
 	}
 	return "file:" + path + "?" + v.Encode()
 }

@@ -536,16 +536,47 @@ func (s *CatalogueStore) EachProgramme(ctx context.Context, fn func(catalogue.Pr
 		if err := tx.QueryRowContext(ctx, `SELECT version FROM catalogue_state WHERE id = 1`).Scan(&version); err != nil {
 			return err
 		}
-		rows, err := tx.QueryContext(ctx, `SELECT p.doc, p.updated_at, u.name, u.country
-			FROM programmes p JOIN universities u ON u.id = p.university_id ORDER BY p.id`)
+		// The universities first, then the programmes in primary-key order without a join: a
+		// join here makes the engine sort every programme's document in memory.
+		heads := map[string]universityHead{}
+		urows, err := tx.QueryContext(ctx, `SELECT id, name, country FROM universities`)
+		if err != nil {
+			return err
+		}
+		for urows.Next() {
+			var id string
+			var h universityHead
+			if err := urows.Scan(&id, &h.name, &h.country); err != nil {
+				urows.Close()
+				return err
+			}
+			heads[id] = h
+		}
+		urows.Close()
+		if err := urows.Err(); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT doc, updated_at, university_id FROM programmes ORDER BY id`)
 		if err != nil {
 			return err
 		}
 		defer rows.Close()
 		for rows.Next() {
-			p, err := scanProgramme(rows)
-			if err != nil {
+			var uid string
+			var doc []byte
+			var at time.Time
+			if err := rows.Scan(&doc, &at, &uid); err != nil {
 				return err
+			}
+			var p catalogue.Programme
+			if err := json.Unmarshal(doc, &p); err != nil {
+				return fmt.Errorf("decode programme: %w", err)
+			}
+			h := heads[uid]
+			p.University.Name, p.University.Country = h.name, h.country
+			p.UpdatedAt = at.UTC()
+			if p.Intakes == nil {
+				p.Intakes = []catalogue.Intake{}
 			}
 			if err := fn(p); err != nil {
 				return err

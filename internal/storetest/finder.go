@@ -42,6 +42,7 @@ func testFinderAgreement(t *testing.T, open Opener) {
 		t.Fatal(err)
 	}
 	b := catalogue.NewIndexBuilder(catalogue.EncodeProgramme)
+	b.GatherLimit = 64 // so that both ways of paging are exercised on a small catalogue
 	v, err := s.EachProgramme(ctx, func(p catalogue.Programme) error { return b.Add(&p) })
 	if err != nil {
 		t.Fatal(err)
