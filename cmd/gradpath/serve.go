@@ -22,7 +22,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("serve", "Start the gradpath server.")
 	loader := config.NewLoader(env.getenv)
 	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
-		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb")
+		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "admin_token")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +72,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	api, err := httpapi.NewServer(httpapi.Deps{
 		Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
-		PageCacheBytes: cfg.PageCacheMB << 20,
+		PageCacheBytes: cfg.PageCacheMB << 20, AdminToken: cfg.AdminToken,
 	})
 	if err != nil {
 		return err

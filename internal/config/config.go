@@ -39,6 +39,9 @@ type Config struct {
 	Finder string
 	// PageCacheMB bounds the cache of finder answers, in MiB; 0 turns it off.
 	PageCacheMB int
+	// AdminToken, when set, is a bearer token that may edit and import the catalogue (until
+	// accounts and roles exist). At least 24 characters.
+	AdminToken string
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on that address; keep it on
 	// loopback.
 	DebugAddr string
@@ -118,6 +121,14 @@ var settings = []setting{
 			return err
 		},
 		get: func(c *Config) string { return c.ShutdownTimeout.String() }},
+	{key: "admin_token", help: "bearer token that may edit and import the catalogue (at least 24 characters); empty turns editing off", secret: true,
+		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
+		get: func(c *Config) string {
+			if c.AdminToken == "" {
+				return ""
+			}
+			return "(set)"
+		}},
 	{key: "debug_addr", help: "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty turns it off",
 		set: func(c *Config, v string) error { c.DebugAddr = v; return nil },
 		get: func(c *Config) string { return c.DebugAddr }},
@@ -299,6 +310,9 @@ func (c Config) Validate() error {
 	}
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout (GRADPATH_SHUTDOWN_TIMEOUT): must be more than zero")
+	}
+	if c.AdminToken != "" && len(c.AdminToken) < 24 {
+		return errors.New("setting admin_token (GRADPATH_ADMIN_TOKEN): use at least 24 random characters, e.g. from: openssl rand -hex 24")
 	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {

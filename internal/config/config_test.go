@@ -65,6 +65,9 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"GRADPATH_CONFIG": bad}, nil, `unknown setting "adress"`},
 		{map[string]string{"GRADPATH_CONFIG": "/nonexistent.toml"}, nil, "config file"},
 		{nil, []string{"--data", ""}, "data"},
+		{map[string]string{"GRADPATH_ADMIN_TOKEN": "short"}, nil, "admin_token"},
+		{map[string]string{"GRADPATH_FINDER": "elastic"}, nil, "finder"},
+		{map[string]string{"GRADPATH_MEMORY_LIMIT_MB": "10"}, nil, "memory_limit_mb"},
 	}
 	for _, tt := range tests {
 		_, err := load(t, tt.vars, tt.args...)
@@ -77,6 +80,7 @@ func TestBadSettingsAreNamed(t *testing.T) {
 func TestDescribeRedactsSecrets(t *testing.T) {
 	c := Default()
 	c.DatabaseURL = "postgres://gradpath:s3cret@db:5432/gradpath"
+	c.AdminToken = "s3cret-token-s3cret-token-s3cret"
 	for _, kv := range c.Describe() {
 		if strings.Contains(kv[1], "s3cret") {
 			t.Errorf("%s shows the password: %s", kv[0], kv[1])

@@ -1,8 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -26,8 +24,7 @@ func writeJSON(w http.ResponseWriter, r *http.Request, status int, v any) error 
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if status == http.StatusOK && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-		sum := sha256.Sum256(body)
-		etag := `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		etag := bodyETag(body)
 		h.Set("ETag", etag)
 		h.Set("Cache-Control", "no-cache")
 		if etagMatch(r.Header.Get("If-None-Match"), etag) {
@@ -49,8 +46,7 @@ func writeBody(w http.ResponseWriter, r *http.Request, body []byte, etag string)
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	if etag == "" {
-		sum := sha256.Sum256(body)
-		etag = `"` + base64.RawURLEncoding.EncodeToString(sum[:12]) + `"`
+		etag = bodyETag(body)
 	}
 	h.Set("ETag", etag)
 	h.Set("Cache-Control", "no-cache")

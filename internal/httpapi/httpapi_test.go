@@ -76,9 +76,13 @@ func demoServer(t *testing.T) http.Handler {
 }
 
 func newServer(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger) (http.Handler, error) {
+	return newServerWithToken(svc, ready, logger, "")
+}
+
+func newServerWithToken(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger, token string) (http.Handler, error) {
 	return httpapi.NewServer(httpapi.Deps{
 		Logger: logger, Catalogue: svc, Ready: ready, Registry: observability.NewRegistry(),
-		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20,
+		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20, AdminToken: token,
 	})
 }
 
@@ -96,7 +100,16 @@ func (r response) json(v any) {
 
 func do(t *testing.T, h http.Handler, method, target string, header ...string) response {
 	t.Helper()
-	req := httptest.NewRequest(method, target, nil)
+	return send(t, h, method, target, "", header...)
+}
+
+func send(t *testing.T, h http.Handler, method, target, body string, header ...string) response {
+	t.Helper()
+	var rd io.Reader
+	if body != "" {
+		rd = strings.NewReader(body)
+	}
+	req := httptest.NewRequest(method, target, rd)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}

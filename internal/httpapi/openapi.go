@@ -11,14 +11,23 @@ import (
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/transfer"
 )
 
 // operation is the OpenAPI description of one route.
 type operation struct {
 	ID, Summary, Description, Tag string
 	Params                        []param
-	// Response is a value of the 200 response's type; its schema is reflected from the type.
+	// Request is a value of the request body's type, sent as one of RequestTypes
+	// (application/json when empty).
+	Request      any
+	RequestTypes []string
+	// Response is a value of the success response's type; its schema is reflected from the
+	// type. Status is the success status (200 when 0); 204 has no body.
 	Response any
+	Status   int
+	// Admin says the operation needs the admin token.
+	Admin bool
 	// ETag says the response carries an ETag and answers If-None-Match with 304.
 	ETag bool
 	// Errors lists the problem statuses the operation returns besides 500.
@@ -77,12 +86,18 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			}
 			params = append(params, m)
 		}
+		status := op.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
 		ok200 := map[string]any{
 			"description": op.Summary,
 			"headers":     map[string]any{"X-Request-Id": map[string]any{"$ref": "#/components/headers/X-Request-Id"}},
-			"content":     map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Response))}},
 		}
-		responses := map[string]any{"200": ok200}
+		if status != http.StatusNoContent {
+			ok200["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Response))}}
+		}
+		responses := map[string]any{fmt.Sprint(status): ok200}
 		if op.ETag {
 			ok200["headers"].(map[string]any)["ETag"] = map[string]any{"$ref": "#/components/headers/ETag"}
 			responses["304"] = map[string]any{"description": "Not modified: the If-None-Match header names the current ETag."}
@@ -92,6 +107,26 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			responses[fmt.Sprint(code)] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}
 		o := map[string]any{"operationId": op.ID, "summary": op.Summary, "responses": responses}
+		if op.Request != nil {
+			types := op.RequestTypes
+			if len(types) == 0 {
+				types = []string{"application/json"}
+			}
+			content := map[string]any{}
+			for _, t := range types {
+				schema := g.schema(reflect.TypeOf(op.Request))
+				if t == "text/csv" {
+					schema = map[string]any{"type": "string", "description": "CSV with a header line; see the columns in the README."}
+				}
+				content[t] = map[string]any{"schema": schema}
+			}
+			o["requestBody"] = map[string]any{"required": true, "content": content}
+		}
+		if op.Admin {
+			o["security"] = []any{map[string]any{"adminToken": []string{}}}
+			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
+			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
+		}
 		if op.Description != "" {
 			o["description"] = op.Description
 		}
@@ -139,9 +174,15 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 				"X-Request-Id": map[string]any{"description": "The request's id, as logged; quote it when reporting a problem.", "schema": str()},
 				"ETag":         map[string]any{"description": "Version of the response body; send it back in If-None-Match.", "schema": str()},
 			},
+			"securitySchemes": map[string]any{
+				"adminToken": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "The admin_token of the server's configuration; it may edit and import the catalogue."},
+			},
 			"parameters": map[string]any{
 				"If-None-Match": map[string]any{"name": "If-None-Match", "in": "header", "schema": str(),
 					"description": "An ETag from an earlier answer: 304 if the answer is unchanged."},
+				"If-Match": map[string]any{"name": "If-Match", "in": "header", "schema": str(),
+					"description": "The ETag of the record as you read it: 412 if it has changed since."},
 			},
 		},
 	}
@@ -156,18 +197,23 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 // structs become components referenced by $ref.
 type schemaGen struct {
 	components map[string]any
+	types      map[string]reflect.Type
 	enums      map[reflect.Type][]string
 }
 
 // componentNames renames view types after what they show.
 var componentNames = map[reflect.Type]string{
-	reflect.TypeOf(ProgrammeView{}):  "Programme",
-	reflect.TypeOf(UniversityView{}): "University",
+	reflect.TypeOf(ProgrammeView{}):        "Programme",
+	reflect.TypeOf(UniversityView{}):       "University",
+	reflect.TypeOf(catalogue.Programme{}):  "ProgrammeInput",
+	reflect.TypeOf(catalogue.University{}): "UniversityInput",
+	reflect.TypeOf(transfer.Problem{}):     "ImportProblem",
+	reflect.TypeOf(transfer.Report{}):      "ImportReport",
 }
 
 func newSchemaGen() *schemaGen {
 	strs := func(vs ...string) []string { return vs }
-	g := &schemaGen{components: map[string]any{}, enums: map[reflect.Type][]string{}}
+	g := &schemaGen{components: map[string]any{}, types: map[string]reflect.Type{}, enums: map[reflect.Type][]string{}}
 	put := func(v any, values []string) { g.enums[reflect.TypeOf(v)] = values }
 	put(catalogue.Level(""), enumOf(catalogue.PriorLevels)["enum"].([]string))
 	put(catalogue.Mode(""), enumOf(catalogue.Modes)["enum"].([]string))
@@ -236,6 +282,10 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 			return g.object(t)
 		}
 		ref := map[string]any{"$ref": "#/components/schemas/" + name}
+		if other, ok := g.types[name]; ok && other != t {
+			panic(fmt.Sprintf("openapi: %s and %s are both named %s; add one to componentNames", other, t, name))
+		}
+		g.types[name] = t
 		if _, done := g.components[name]; !done {
 			g.components[name] = map[string]any{} // placeholder against recursion
 			g.components[name] = g.object(t)

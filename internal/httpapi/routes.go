@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/transfer"
 )
 
 // route is one endpoint: its ServeMux pattern, its handler, and its OpenAPI description.
@@ -50,6 +51,27 @@ func (s *Server) routeTable() []route {
 			Summary:  "One programme",
 			Params:   []param{pathParam("id", "Programme id.")},
 			Response: ProgrammeView{}, ETag: true, Errors: []int{404}}},
+		{"POST /api/v1/programmes", s.createProgramme, operation{ID: "createProgramme", Tag: "catalogue",
+			Summary: "Add a programme", Admin: true,
+			Description: "Every field is validated; the university must exist. Each fact cites one of the programme's sources.",
+			Request:     catalogue.Programme{}, Response: ProgrammeView{}, Status: 201, Errors: []int{400, 409, 413, 415}}},
+		{"PATCH /api/v1/programmes/{id}", s.patchProgramme, operation{ID: "patchProgramme", Tag: "catalogue",
+			Summary: "Change a programme", Admin: true,
+			Description: "A JSON merge patch (RFC 7396): the fields sent replace the programme's, null removes one. " +
+				"With If-Match, the change applies only to the version read.",
+			Params:  []param{pathParam("id", "Programme id."), {Name: "If-Match", In: "header", Description: "The ETag of the programme as read.", Schema: str()}},
+			Request: map[string]any{}, RequestTypes: []string{"application/merge-patch+json", "application/json"},
+			Response: ProgrammeView{}, Errors: []int{400, 404, 412, 413, 415}}},
+		{"DELETE /api/v1/programmes/{id}", s.deleteProgramme, operation{ID: "deleteProgramme", Tag: "catalogue",
+			Summary: "Remove a programme", Admin: true, Params: []param{pathParam("id", "Programme id.")}, Status: 204, Errors: []int{404}}},
+		{"POST /api/v1/imports", s.createImport, operation{ID: "importProgrammes", Tag: "catalogue",
+			Summary: "Import programmes from a CSV or JSON file", Admin: true,
+			Description: "All or nothing: every problem is reported with its line and field, and if there is any, nothing " +
+				"is written. A good file is written in one transaction; importing it again changes nothing. " +
+				"Universities named in the file (university_name, university_country) that the catalogue lacks are created.",
+			Params:  []param{queryParam("dry_run", "true: check and report, write nothing.", map[string]any{"type": "boolean"})},
+			Request: map[string]any{}, RequestTypes: []string{"text/csv", "application/json"},
+			Response: transfer.Report{}, Status: 201, Errors: []int{400, 413, 415}}},
 		{"GET /api/v1/universities", s.listUniversities, operation{ID: "listUniversities", Tag: "catalogue",
 			Summary: "Find universities", Description: "Universities ordered by name, with cursor pagination.",
 			Params: []param{
@@ -63,6 +85,17 @@ func (s *Server) routeTable() []route {
 			Summary:  "One university",
 			Params:   []param{pathParam("id", "University id.")},
 			Response: UniversityView{}, ETag: true, Errors: []int{404}}},
+		{"POST /api/v1/universities", s.createUniversity, operation{ID: "createUniversity", Tag: "catalogue",
+			Summary: "Add a university", Admin: true,
+			Request: catalogue.University{}, Response: UniversityView{}, Status: 201, Errors: []int{400, 409, 413, 415}}},
+		{"PATCH /api/v1/universities/{id}", s.patchUniversity, operation{ID: "patchUniversity", Tag: "catalogue",
+			Summary: "Change a university", Admin: true, Description: "A JSON merge patch (RFC 7396).",
+			Params:  []param{pathParam("id", "University id."), {Name: "If-Match", In: "header", Description: "The ETag of the university as read.", Schema: str()}},
+			Request: map[string]any{}, RequestTypes: []string{"application/merge-patch+json", "application/json"},
+			Response: UniversityView{}, Errors: []int{400, 404, 412, 413, 415}}},
+		{"DELETE /api/v1/universities/{id}", s.deleteUniversity, operation{ID: "deleteUniversity", Tag: "catalogue",
+			Summary: "Remove a university without programmes", Admin: true,
+			Params: []param{pathParam("id", "University id.")}, Status: 204, Errors: []int{404, 409}}},
 	}
 }
 

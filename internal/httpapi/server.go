@@ -33,6 +33,8 @@ type Deps struct {
 	Version  string
 	// PageCacheBytes bounds the cache of finder pages; 0 turns it off.
 	PageCacheBytes int
+	// AdminToken, when set, is the bearer token that may edit and import the catalogue.
+	AdminToken string
 }
 
 // Server is the REST API.

@@ -123,7 +123,9 @@ func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, 
 		problems = append(problems, p)
 	}
 	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
-	rep.Problems = problems
+	if problems != nil {
+		rep.Problems = problems
+	}
 	bad := map[int]bool{}
 	for _, p := range problems {
 		bad[p.Line] = true
