@@ -39,8 +39,12 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == "-bare" {
-		bare(os.Args[2])
+	if len(os.Args) == 4 && os.Args[1] == "-bare" {
+		spin, err := time.ParseDuration(os.Args[3])
+		if err != nil {
+			panic(err)
+		}
+		bare(os.Args[2], spin)
 		return
 	}
 	programmes := flag.Int("programmes", 100_000, "size of the generated catalogue")
@@ -115,8 +119,8 @@ func run(n int, duration time.Duration, conns, nurls int, keep string) error {
 	var page []byte
 	for _, mode := range []struct{ name, finder, cacheMB, script string }{
 		{"index, no cache, uniform", "memory", "0", script},
-		{"index + page cache, uniform", "memory", "64", script},
-		{"index + page cache, Zipf", "memory", "64", zipfScript},
+		{"index + page cache, uniform", "memory", "16", script},
+		{"index + page cache, Zipf", "memory", "16", zipfScript},
 		{"SQL finder, uniform", "sql", "0", script},
 	} {
 		addr := freeAddr()
@@ -150,32 +154,41 @@ func run(n int, duration time.Duration, conns, nurls int, keep string) error {
 
 	pageFile := filepath.Join(dir, "page.json")
 	os.WriteFile(pageFile, page, 0o644)
-	addr := freeAddr()
-	step("serving: bare handler")
 	self, err := os.Executable()
 	if err != nil {
 		return err
 	}
-	bareCmd := command(self, "-bare", addr+"="+pageFile)
-	if err := bareCmd.Start(); err != nil {
-		return err
+	// The bare handler, and the same handler spending a fixed 120 µs of CPU per request: how
+	// latency grows with service time alone when 64 connections share two cores with wrk.
+	type bareResult struct{ rps, p50, p99 float64 }
+	var bares []bareResult
+	for _, spin := range []string{"0s", "120us"} {
+		addr := freeAddr()
+		step("serving: bare handler, " + spin + " of CPU per request")
+		bareCmd := command(self, "-bare", addr+"="+pageFile, spin)
+		if err := bareCmd.Start(); err != nil {
+			return err
+		}
+		if err := waitHealthy("http://" + addr); err != nil {
+			return err
+		}
+		runWrk("http://"+addr, script, conns, min(duration/4, 5*time.Second))
+		rps, p50, p99, err := runWrk("http://"+addr, script, conns, duration)
+		bareCmd.Process.Kill()
+		bareCmd.Wait()
+		if err != nil {
+			return err
+		}
+		bares = append(bares, bareResult{rps, p50, p99})
 	}
-	if err := waitHealthy("http://" + addr); err != nil {
-		return err
-	}
-	runWrk("http://"+addr, script, conns, min(duration/4, 5*time.Second))
-	brps, bp50, bp99, err := runWrk("http://"+addr, script, conns, duration)
-	bareCmd.Process.Kill()
-	bareCmd.Wait()
-	if err != nil {
-		return err
-	}
+	brps, bp50, bp99 := bares[0].rps, bares[0].p50, bares[0].p99
 
 	fmt.Printf("\nfinder benchmark: %d programmes, %d distinct URLs, %d connections, %s per run, %d CPUs\n",
 		n, len(mix), conns, duration, runtime.NumCPU())
 	fmt.Printf("import of %d programmes: %.1f s\n\n", n, importTook.Seconds())
 	fmt.Printf("%-32s %10s %8s %9s %9s %9s %9s %9s\n", "", "req/s", "ratio", "p50 ms", "p99 ms", "RSS MB", "peak MB", "start s")
 	fmt.Printf("%-32s %10.0f %8s %9.2f %9.2f\n", "bare handler (fixed page)", brps, "1.00", bp50, bp99)
+	fmt.Printf("%-32s %10.0f %8.2f %9.2f %9.2f\n", "bare handler + 120 µs CPU", bares[1].rps, bares[1].rps/brps, bares[1].p50, bares[1].p99)
 	for _, r := range results {
 		fmt.Printf("%-32s %10.0f %8.2f %9.2f %9.2f %9.0f %9.0f %9.1f\n", r.name, r.rps, r.rps/brps, r.p50, r.p99, r.rss, r.hwm, r.start.Seconds())
 	}
@@ -370,8 +383,10 @@ func memory(pid int) (rss, hwm float64) {
 	return rss, hwm
 }
 
-// bare serves one fixed page to every request: the ceiling of net/http on this machine.
-func bare(arg string) {
+// bare serves one fixed page to every request: the ceiling of net/http on this machine. With
+// spin > 0 it first spends that much CPU, admitting one request per processor at a time, as
+// gradpath's finder does.
+func bare(arg string, spin time.Duration) {
 	addr, file, _ := strings.Cut(arg, "=")
 	page, err := os.ReadFile(file)
 	if err != nil {
@@ -382,7 +397,14 @@ func bare(arg string) {
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
+	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if spin > 0 {
+			slots <- struct{}{}
+			for t := time.Now(); time.Since(t) < spin; {
+			}
+			<-slots
+		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(page)
 	})

@@ -136,7 +136,7 @@ func memoryTuner(cfg config.Config, getenv func(string) string) *observability.M
 		debug.SetMemoryLimit(int64(cfg.MemoryLimitMB) << 20)
 		return nil
 	}
-	t := &observability.MemoryTuner{Min: 256 << 20, Factor: 1.5}
+	t := &observability.MemoryTuner{Min: 256 << 20, Factor: 1.4}
 	debug.SetMemoryLimit(t.Min) // while the index is built
 	return t
 }

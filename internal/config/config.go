@@ -45,7 +45,7 @@ type Config struct {
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on that address; keep it on
 	// loopback.
 	DebugAddr string
-	// MemoryLimitMB is the Go runtime's soft memory limit: 0 keeps it at 1.5 × the live heap
+	// MemoryLimitMB is the Go runtime's soft memory limit: 0 keeps it at 1.4 × the live heap
 	// (at least 256 MiB), a positive number fixes it, -1 leaves the runtime's default. A
 	// GOMEMLIMIT environment variable takes precedence.
 	MemoryLimitMB int
@@ -63,7 +63,7 @@ func Default() Config {
 		LogLevel:         "info",
 		ShutdownTimeout:  10 * time.Second,
 		Finder:           "memory",
-		PageCacheMB:      64,
+		PageCacheMB:      16,
 		CatalogueRefresh: 2 * time.Second,
 	}
 }
@@ -145,7 +145,7 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.PageCacheMB) }},
-	{key: "memory_limit_mb", help: "soft memory limit in MiB: 0 follows the live heap (1.5x, at least 256), -1 leaves Go's default",
+	{key: "memory_limit_mb", help: "soft memory limit in MiB: 0 follows the live heap (1.4x, at least 256), -1 leaves Go's default",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
 			if err != nil {
