@@ -229,6 +229,35 @@ func testServeDemo(t *testing.T, env []string, args ...string) {
 		}
 	}
 
+	// Eligibility: the contract's profile against the Australian programmes.
+	elig := `{"profile": {"education": [{"level": "bachelor", "field": "computer science", "country": "IN", "score": {"value": 7.8, "scale": "cgpa10"}}],
+	  "tests": [{"test": "ielts", "overall": 6.5, "taken_on": "2026-06-01", "sections": {"listening": 6.0, "reading": 6.0, "writing": 6.0, "speaking": 6.0}}],
+	  "work_experience_months": 0, "budget": {"amount": 4000000, "currency": "INR"}}, "filters": {"country": "AU"}}`
+	res, err = http.Post(s.url+"/api/v1/eligibility", "application/json", strings.NewReader(elig))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var er struct {
+		Results []struct {
+			Programme struct{ ID string } `json:"programme"`
+			Verdict   string              `json:"verdict"`
+			Checks    []struct {
+				Requirement, Result, Explanation string
+			} `json:"checks"`
+		} `json:"results"`
+	}
+	json.NewDecoder(res.Body).Decode(&er)
+	res.Body.Close()
+	melbourne := false
+	for _, r := range er.Results {
+		if r.Programme.ID == "unimelb-mc-cs" {
+			melbourne = (r.Verdict == "eligible" || r.Verdict == "conditional") && len(r.Checks) > 0
+		}
+	}
+	if res.StatusCode != 200 || !melbourne {
+		t.Errorf("eligibility: %d %+v", res.StatusCode, er)
+	}
+
 	// Logs are JSON lines with request ids.
 	if !strings.Contains(s.stderr.String(), `"msg":"request"`) || !strings.Contains(s.stderr.String(), `"request_id"`) {
 		t.Errorf("no JSON request log:\n%s", s.stderr)

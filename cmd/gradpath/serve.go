@@ -13,6 +13,8 @@ import (
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -22,7 +24,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("serve", "Start the gradpath server.")
 	loader := config.NewLoader(env.getenv)
 	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
-		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "admin_token")
+		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "admin_token", "eligibility_tables")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -65,13 +67,26 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		logger.Info("finder index built", "programmes", ix.Len(), "version", ix.Version(), "took", time.Since(start).Round(time.Millisecond).String())
 		go cat.Watch(ctx, cfg.CatalogueRefresh, func(err error) { logger.Error("refreshing the finder index", "error", err.Error()) })
 	}
+	tables := eligibility.DefaultTables()
+	if cfg.EligibilityTables != "" {
+		if tables, err = eligibility.LoadTables(cfg.EligibilityTables); err != nil {
+			return fmt.Errorf("setting eligibility_tables: %w", err)
+		}
+	}
+	rates := exchange.NewService(sqlstore.NewExchangeStore(db))
+	elig := eligibility.NewService(cat, tables, rates, time.Now, func(err error) { logger.Error("compiling eligibility rules", "error", err.Error()) })
+	if cfg.Finder == "memory" {
+		if _, err := elig.Compiled(); err != nil {
+			return fmt.Errorf("compiling eligibility rules: %w", err)
+		}
+	}
 	if tuner != nil {
 		limit := tuner.Apply()
 		logger.Info("memory limit follows the live heap", "limit_mb", limit>>20)
 		go tuner.Run(ctx, 10*time.Second)
 	}
 	api, err := httpapi.NewServer(httpapi.Deps{
-		Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
+		Logger: logger, Catalogue: cat, Eligibility: elig, Exchange: rates, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
 		PageCacheBytes: cfg.PageCacheMB << 20, AdminToken: cfg.AdminToken,
 	})
 	if err != nil {

@@ -75,7 +75,7 @@ func (s *Service) rebuildLocked(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.index.Store(b.Build(version))
+	s.setIndex(b.Build(version))
 	// The decoded programmes of the build are garbage now; give their memory back at once
 	// rather than when the scavenger gets to it.
 	debug.FreeOSMemory()

@@ -1038,3 +1038,42 @@ func (t *topK[T]) add(v T) {
 	copy(t.items[i+1:], t.items[i:n])
 	t.items[i] = v
 }
+
+// Filter returns the documents that pass every filter of q, in document order; q's order and
+// page are ignored.
+func (ix *Index) Filter(q ProgrammeQuery) []int32 {
+	fs := ix.filters(q)
+	all := ix.intersect(fs, noFacet)
+	out := make([]int32, 0, all.count())
+	for d := all.next(0); d >= 0; d = all.next(d + 1) {
+		out = append(out, d)
+	}
+	ix.putBits(all)
+	for _, f := range fs {
+		ix.putBits(f.bits)
+	}
+	return out
+}
+
+// Countries lists the countries of the index; CountryIndex gives a document's position in it.
+func (ix *Index) Countries() []string { return ix.countries }
+
+// CountryIndex is the position of a document's country in Countries.
+func (ix *Index) CountryIndex(doc int32) int { return int(ix.country[doc]) }
+
+// Levels lists the levels of the index; LevelIndex gives a document's position in it.
+func (ix *Index) Levels() []Level { return ix.levels }
+
+// LevelIndex is the position of a document's level in Levels.
+func (ix *Index) LevelIndex(doc int32) int { return int(ix.level[doc]) }
+
+// ModeOf is a document's delivery mode ("" when not known).
+func (ix *Index) ModeOf(doc int32) Mode { return ix.modes[ix.mode[doc]] }
+
+// NameRank is a document's position in name order.
+func (ix *Index) NameRank(doc int32) int32 { return ix.nameRank[doc] }
+
+// IntakeStarts lists the start of each intake of a document; the slice is shared, read only.
+func (ix *Index) IntakeStarts(doc int32) []gradpath.Date {
+	return ix.intakeStart[ix.intakeOff[doc]:ix.intakeOff[doc+1]]
+}

@@ -16,6 +16,10 @@ type Requirements struct {
 	PriorFields []string `json:"prior_fields,omitempty"`
 	// Academic is the minimum academic score of the prior degree.
 	Academic *Score `json:"academic,omitempty"`
+	// AcademicByCountry are minimums for degrees from particular countries (ISO 3166-1
+	// alpha-2), as UK universities publish for Indian degrees; they take the place of
+	// Academic for those countries.
+	AcademicByCountry map[string]Score `json:"academic_by_country,omitempty"`
 	// English lists the accepted English tests; meeting any one of them is enough.
 	English []EnglishMinimum `json:"english,omitempty"`
 	// WorkExperienceMonths is the minimum relevant work experience.
@@ -26,7 +30,7 @@ type Requirements struct {
 }
 
 func (r Requirements) empty() bool {
-	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.English) == 0 &&
+	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.AcademicByCountry) == 0 && len(r.English) == 0 &&
 		r.WorkExperienceMonths == 0 && len(r.Prerequisites) == 0
 }
 
@@ -153,8 +157,11 @@ type EnglishMinimum struct {
 	Sections map[string]float64 `json:"sections,omitempty"`
 	// SectionMinimumsUnstated says the programme sets section minimums that its source does not
 	// give: a match can then only be conditional.
-	SectionMinimumsUnstated bool   `json:"section_minimums_unstated,omitempty"`
-	Note                    string `json:"note,omitempty"`
+	SectionMinimumsUnstated bool `json:"section_minimums_unstated,omitempty"`
+	// PresessionalBelow is how far below the minimums (in the test's points) a pre-sessional
+	// English course admits a student on condition of completing it; 0 when it does not.
+	PresessionalBelow float64 `json:"presessional_below,omitempty"`
+	Note              string  `json:"note,omitempty"`
 }
 
 // Validate checks the minimum against the test's published range.
@@ -172,6 +179,9 @@ func (m EnglishMinimum) Validate() error {
 		if err := inRange("each_section", *m.EachSection, lo, hi, spec.Step); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if m.PresessionalBelow < 0 || m.PresessionalBelow > (spec.Max-spec.Min)/2 {
+		errs = append(errs, fieldErr("presessional_below", fmt.Sprintf("%g is not a gap a pre-sessional course could close", m.PresessionalBelow)))
 	}
 	names := make([]string, 0, len(m.Sections))
 	for n := range m.Sections {

@@ -23,6 +23,18 @@ type Service struct {
 	index   atomic.Pointer[Index]
 	indexed atomic.Bool
 	reload  sync.Mutex
+	onIndex []func(*Index)
+}
+
+// OnIndex registers fn to be told of every new index, from the goroutine that built it; fn
+// must not block.
+func (s *Service) OnIndex(fn func(*Index)) { s.onIndex = append(s.onIndex, fn) }
+
+func (s *Service) setIndex(ix *Index) {
+	s.index.Store(ix)
+	for _, fn := range s.onIndex {
+		fn(ix)
+	}
 }
 
 // NewService returns a Service over store; now tells the date for "upcoming" deadlines.
@@ -352,7 +364,7 @@ func (s *Service) update(ctx context.Context, version int64, written, deleted []
 	if err != nil {
 		return err
 	}
-	s.index.Store(next)
+	s.setIndex(next)
 	return nil
 }
 

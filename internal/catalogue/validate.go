@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sort"
 	"strings"
 	"unicode/utf8"
 
@@ -143,6 +144,19 @@ func (p *Programme) Validate() error {
 }
 
 func validateIntake(p *gradpath.Problems, prefix string, in Intake) {
+	bad := false
+	for _, f := range []struct {
+		name string
+		d    gradpath.Date
+	}{{"start", in.Start}, {"application_opens", in.ApplicationOpens}, {"application_closes", in.ApplicationCloses}} {
+		if err := f.d.Err(); err != nil {
+			p.Add(prefix+f.name, "%v", err)
+			bad = true
+		}
+	}
+	if bad {
+		return
+	}
 	if in.Start.IsZero() {
 		p.Add(prefix+"start", "is required (YYYY-MM or YYYY-MM-DD)")
 		return
@@ -177,6 +191,13 @@ func (r Requirements) Validate() error {
 	if r.Academic != nil {
 		p.Merge("academic.", r.Academic.Validate())
 	}
+	for _, c := range sortedKeys(r.AcademicByCountry) {
+		if !gradpath.ValidCountry(c) {
+			p.Add("academic_by_country."+c, "%q is not an ISO 3166-1 alpha-2 country code", c)
+			continue
+		}
+		p.Merge("academic_by_country."+c+".", r.AcademicByCountry[c].Validate())
+	}
 	seen := map[Test]bool{}
 	for i, m := range r.English {
 		prefix := fmt.Sprintf("english[%d].", i)
@@ -201,6 +222,9 @@ func checkSource(p *gradpath.Problems, prefix string, s Source) {
 		p.Add(prefix+"id", "must be a short lower-case id such as \"uni-website-2026\"")
 	}
 	checkText(p, prefix+"title", s.Title, 1, 300)
+	if err := s.Date.Err(); err != nil {
+		p.Add(prefix+"date", "%v", err)
+	}
 	if s.URL != "" {
 		checkURL(p, prefix+"url", s.URL)
 	}
@@ -257,4 +281,13 @@ func joinFieldErrs(errs []error) error {
 		return errors.Join(errs...)
 	}
 	return p.Err()
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

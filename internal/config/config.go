@@ -42,6 +42,9 @@ type Config struct {
 	// AdminToken, when set, is a bearer token that may edit and import the catalogue (until
 	// accounts and roles exist). At least 24 characters.
 	AdminToken string
+	// EligibilityTables is a JSON file of academic score conversion tables; empty uses
+	// gradpath's documented defaults (docs/eligibility.md).
+	EligibilityTables string
 	// DebugAddr, when set, serves Go's profiler (net/http/pprof) on that address; keep it on
 	// loopback.
 	DebugAddr string
@@ -129,6 +132,9 @@ var settings = []setting{
 			}
 			return "(set)"
 		}},
+	{key: "eligibility_tables", help: "JSON file of academic score conversion tables (default: the documented built-in ones)",
+		set: func(c *Config, v string) error { c.EligibilityTables = v; return nil },
+		get: func(c *Config) string { return c.EligibilityTables }},
 	{key: "debug_addr", help: "serve Go's profiler (/debug/pprof/) on this address, e.g. 127.0.0.1:6060; empty turns it off",
 		set: func(c *Config, v string) error { c.DebugAddr = v; return nil },
 		get: func(c *Config) string { return c.DebugAddr }},

@@ -13,6 +13,17 @@ type Date struct {
 	Year  int
 	Month time.Month
 	Day   int // 0 when only the month is known
+	// bad keeps text that JSON gave for a date and that is not one, so that validation can
+	// name the field it came from (encoding/json does not say which field a bad value was in).
+	bad string
+}
+
+// Err reports a date that could not be read.
+func (d Date) Err() error {
+	if d.bad == "" {
+		return nil
+	}
+	return fmt.Errorf("%q is not a date (YYYY-MM-DD) or a month (YYYY-MM)", d.bad)
 }
 
 // ParseDate parses "YYYY-MM-DD" or "YYYY-MM".
@@ -50,7 +61,7 @@ func DateOf(t time.Time) Date {
 }
 
 // IsZero reports whether d is the zero Date (unknown).
-func (d Date) IsZero() bool { return d.Year == 0 && d.Month == 0 && d.Day == 0 }
+func (d Date) IsZero() bool { return d.Year == 0 && d.Month == 0 && d.Day == 0 && d.bad == "" }
 
 // MonthOnly reports whether only the month of d is known.
 func (d Date) MonthOnly() bool { return !d.IsZero() && d.Day == 0 }
@@ -101,6 +112,8 @@ func cmpInt(a, b int) int {
 // String formats d as "YYYY-MM-DD", or "YYYY-MM" when only the month is known, or "" when zero.
 func (d Date) String() string {
 	switch {
+	case d.bad != "":
+		return d.bad
 	case d.IsZero():
 		return ""
 	case d.Day == 0:
@@ -112,7 +125,8 @@ func (d Date) String() string {
 // MarshalText implements encoding.TextMarshaler.
 func (d Date) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
-// UnmarshalText implements encoding.TextUnmarshaler.
+// UnmarshalText implements encoding.TextUnmarshaler. Text that is not a date is kept and
+// reported by Err, for validation to name the field.
 func (d *Date) UnmarshalText(b []byte) error {
 	if len(b) == 0 {
 		*d = Date{}
@@ -120,7 +134,8 @@ func (d *Date) UnmarshalText(b []byte) error {
 	}
 	v, err := ParseDate(string(b))
 	if err != nil {
-		return err
+		*d = Date{bad: string(b)}
+		return nil
 	}
 	*d = v
 	return nil

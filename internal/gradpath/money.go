@@ -111,3 +111,66 @@ func ParseMoney(s, currency string) (Money, error) {
 	}
 	return Money{Amount: n, Currency: currency}, nil
 }
+
+// Rates is a dated exchange-rate table: each rate is how many units of Base one unit of the
+// currency buys. gradpath never fetches rates: an admin maintains the table and every
+// conversion shows its date.
+type Rates struct {
+	Base    string             `json:"base"`
+	Date    Date               `json:"date,omitzero"`
+	Source  string             `json:"source,omitempty"`
+	PerUnit map[string]float64 `json:"rates"`
+}
+
+// Rate returns how many units of Base one unit of currency buys, and whether it is known.
+func (r Rates) Rate(currency string) (float64, bool) {
+	if currency == r.Base && r.Base != "" {
+		return 1, true
+	}
+	v, ok := r.PerUnit[currency]
+	return v, ok && v > 0
+}
+
+// Convert converts m into currency to, rounding to its minor unit; false when a rate is
+// missing. Converting into the same currency needs no table.
+func (r Rates) Convert(m Money, to string) (Money, bool) {
+	if m.Currency == to {
+		return m, true
+	}
+	from, ok1 := r.Rate(m.Currency)
+	into, ok2 := r.Rate(to)
+	fd, ok3 := MinorDigits(m.Currency)
+	td, ok4 := MinorDigits(to)
+	if !ok1 || !ok2 || !ok3 || !ok4 {
+		return Money{}, false
+	}
+	major := float64(m.Amount) / pow10(fd) * from / into
+	return Money{Amount: int64(major*pow10(td) + 0.5), Currency: to}, true
+}
+
+func pow10(n int) float64 {
+	p := 1.0
+	for range n {
+		p *= 10
+	}
+	return p
+}
+
+// Validate reports problems with the table.
+func (r Rates) Validate() error {
+	var p Problems
+	if !ValidCurrency(r.Base) {
+		p.Add("base", "%q is not an ISO 4217 currency code", r.Base)
+	}
+	if r.Date.IsZero() || r.Date.Err() != nil || r.Date.MonthOnly() {
+		p.Add("date", "is required: the day the rates were taken, YYYY-MM-DD")
+	}
+	for c, v := range r.PerUnit {
+		if !ValidCurrency(c) {
+			p.Add("rates."+c, "%q is not an ISO 4217 currency code", c)
+		} else if !(v > 0) || v > 1e9 {
+			p.Add("rates."+c, "must be a positive number of %s per %s", r.Base, c)
+		}
+	}
+	return p.Err()
+}

@@ -97,3 +97,26 @@ func TestParseMoney(t *testing.T) {
 		}
 	}
 }
+
+func TestRatesConvert(t *testing.T) {
+	r := Rates{Base: "INR", PerUnit: map[string]float64{"GBP": 110, "AUD": 55, "JPY": 0.55}}
+	tests := []struct {
+		m    Money
+		to   string
+		want int64
+		ok   bool
+	}{
+		{Money{3000000, "GBP"}, "INR", 330000000, true}, // £30,000 → ₹33,00,000
+		{Money{330000000, "INR"}, "GBP", 3000000, true}, // and back
+		{Money{5000000, "AUD"}, "GBP", 2500000, true},   // A$50,000 → £25,000 through INR
+		{Money{100000, "JPY"}, "INR", 5500000, true},    // ¥100,000 (no minor unit) → ₹55,000
+		{Money{100, "USD"}, "INR", 0, false},            // no rate
+		{Money{100, "USD"}, "USD", 100, true},           // no table needed
+	}
+	for _, tt := range tests {
+		got, ok := r.Convert(tt.m, tt.to)
+		if ok != tt.ok || got.Amount != tt.want {
+			t.Errorf("Convert(%v, %s) = %v %v, want %d %v", tt.m, tt.to, got, ok, tt.want, tt.ok)
+		}
+	}
+}

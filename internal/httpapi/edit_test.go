@@ -32,7 +32,7 @@ func editServer(t *testing.T) (http.Handler, *catalogue.Service) {
 	if err := svc.UseIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := newServerWithToken(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), token)
+	h, err := newServerWithToken(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), token, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 
 	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/sqlite"
@@ -67,7 +69,7 @@ func demoServer(t *testing.T) http.Handler {
 			return
 		}
 		shared.svc = svc
-		shared.h, shared.err = newServer(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)))
+		shared.h, shared.err = newServerWithToken(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), "", db)
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)
@@ -79,11 +81,18 @@ func newServer(svc *catalogue.Service, ready func(context.Context) error, logger
 	return newServerWithToken(svc, ready, logger, "")
 }
 
-func newServerWithToken(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger, token string) (http.Handler, error) {
-	return httpapi.NewServer(httpapi.Deps{
+// newServerWithToken returns the API over svc; with a database, eligibility and exchange
+// rates are served too.
+func newServerWithToken(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger, token string, db ...*sqlstore.DB) (http.Handler, error) {
+	d := httpapi.Deps{
 		Logger: logger, Catalogue: svc, Ready: ready, Registry: observability.NewRegistry(),
 		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20, AdminToken: token,
-	})
+	}
+	if len(db) > 0 {
+		d.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db[0]))
+		d.Eligibility = eligibility.NewService(svc, eligibility.DefaultTables(), d.Exchange, storetest.Clock, nil)
+	}
+	return httpapi.NewServer(d)
 }
 
 type response struct {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
@@ -160,6 +161,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		},
 		"tags": []any{
 			map[string]any{"name": "catalogue", "description": "Universities and programmes"},
+			map[string]any{"name": "eligibility", "description": "Eligibility and what-if for a student profile"},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document"},
 		},
 		"paths": paths,
@@ -209,6 +211,10 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(catalogue.University{}): "UniversityInput",
 	reflect.TypeOf(transfer.Problem{}):     "ImportProblem",
 	reflect.TypeOf(transfer.Report{}):      "ImportReport",
+	reflect.TypeOf(eligibility.Request{}):  "EligibilityRequest",
+	reflect.TypeOf(eligibility.Response{}): "EligibilityResponse",
+	reflect.TypeOf(eligibility.Match{}):    "EligibilityResult",
+	reflect.TypeOf(gradpath.Rates{}):       "ExchangeRates",
 }
 
 func newSchemaGen() *schemaGen {
@@ -231,6 +237,8 @@ func newSchemaGen() *schemaGen {
 	}
 	sort.Strings(codes)
 	put(gradpath.Code(""), codes)
+	put(eligibility.Verdict(""), []string{string(eligibility.Eligible), string(eligibility.Conditional), string(eligibility.NotEligible)})
+	put(eligibility.Result(""), []string{string(eligibility.Pass), string(eligibility.Fail), string(eligibility.Unknown)})
 	return g
 }
 
@@ -252,6 +260,9 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	}
 	if values, ok := g.enums[t]; ok {
 		return map[string]any{"type": "string", "enum": values}
+	}
+	if t == reflect.TypeOf(eligibility.Strings{}) {
+		return map[string]any{"anyOf": []any{str(), map[string]any{"type": "array", "items": str()}}}
 	}
 	switch t.Kind() {
 	case reflect.String:

@@ -117,11 +117,13 @@ func TestOpenAPIDescribesEveryRoute(t *testing.T) {
 	}
 	want := []string{
 		"DELETE /api/v1/programmes/{id}", "DELETE /api/v1/universities/{id}",
-		"GET /api/v1/openapi.json", "GET /api/v1/programmes", "GET /api/v1/programmes/{id}",
+		"GET /api/v1/exchange-rates", "GET /api/v1/openapi.json", "GET /api/v1/programmes", "GET /api/v1/programmes/{id}",
 		"GET /api/v1/universities", "GET /api/v1/universities/{id}",
 		"GET /healthz", "GET /metrics", "GET /problems/{code}", "GET /readyz",
 		"PATCH /api/v1/programmes/{id}", "PATCH /api/v1/universities/{id}",
+		"POST /api/v1/eligibility", "POST /api/v1/eligibility/what-if",
 		"POST /api/v1/imports", "POST /api/v1/programmes", "POST /api/v1/universities",
+		"PUT /api/v1/exchange-rates",
 	}
 	if strings.Join(documented, "\n") != strings.Join(want, "\n") {
 		t.Errorf("documented routes:\n%s\nwant:\n%s", strings.Join(documented, "\n"), strings.Join(want, "\n"))

@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
@@ -72,6 +74,28 @@ func (s *Server) routeTable() []route {
 			Params:  []param{queryParam("dry_run", "true: check and report, write nothing.", map[string]any{"type": "boolean"})},
 			Request: map[string]any{}, RequestTypes: []string{"text/csv", "application/json"},
 			Response: transfer.Report{}, Status: 201, Errors: []int{400, 413, 415}}},
+		{"POST /api/v1/eligibility", s.checkEligibility, operation{ID: "checkEligibility", Tag: "eligibility",
+			Summary: "Where can this profile get in, and why",
+			Description: "Matches the profile against every programme the filters select. Each result has a verdict " +
+				"(eligible, conditional or not_eligible), every requirement checked (required, actual, pass/fail/unknown, " +
+				"and a sentence), and how it fits the budget and preferred intakes. Results are ranked: verdict, then " +
+				"fit, then preferences, then name. The summary counts every matched programme's verdict by country and level. " +
+				"Money is in minor units (paise for INR).",
+			Request: eligibility.Request{}, Response: eligibility.Response{}, Errors: []int{400, 413, 415, 503}}},
+		{"POST /api/v1/eligibility/what-if", s.whatIf, operation{ID: "whatIf", Tag: "eligibility",
+			Summary: "Which single change opens the most programmes",
+			Description: "For the same request: changes to one score (an English test's overall or one section, the " +
+				"degree's score), to work experience or to the budget, each with the exact number of programmes it would " +
+				"open (not eligible or over budget now; eligible or conditional and within budget after). For each kind of " +
+				"change, the smallest change that opens anything and the one that opens the most; limit bounds the list.",
+			Request: eligibility.Request{}, Response: eligibility.WhatIfResponse{}, Errors: []int{400, 413, 415, 503}}},
+		{"GET /api/v1/exchange-rates", s.getRates, operation{ID: "getExchangeRates", Tag: "catalogue",
+			Summary: "The exchange-rate table", Description: "Maintained by an admin, never fetched: every conversion names its date.",
+			Response: gradpath.Rates{}, ETag: true}},
+		{"PUT /api/v1/exchange-rates", s.putRates, operation{ID: "putExchangeRates", Tag: "catalogue",
+			Summary: "Replace the exchange-rate table", Admin: true,
+			Description: "rates gives, per currency, how many units of base one unit buys, on date.",
+			Request:     gradpath.Rates{}, Response: gradpath.Rates{}, Errors: []int{400, 413, 415}}},
 		{"GET /api/v1/universities", s.listUniversities, operation{ID: "listUniversities", Tag: "catalogue",
 			Summary: "Find universities", Description: "Universities ordered by name, with cursor pagination.",
 			Params: []param{

@@ -18,14 +18,18 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/observability"
 )
 
 // Deps are what the API serves from. Every field is required.
 type Deps struct {
-	Logger    *slog.Logger
-	Catalogue *catalogue.Service
+	Logger      *slog.Logger
+	Catalogue   *catalogue.Service
+	Eligibility *eligibility.Service
+	Exchange    *exchange.Service
 	// Ready reports whether the server can serve: the database answers.
 	Ready    func(context.Context) error
 	Registry *prometheus.Registry

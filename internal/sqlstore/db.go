@@ -12,6 +12,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -173,3 +174,12 @@ func anys[T ~string](vs []T) []any {
 
 // utc returns t in UTC truncated to microseconds, the precision both engines keep.
 func utc(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

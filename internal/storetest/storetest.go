@@ -127,6 +127,7 @@ func Run(t *testing.T, open Opener) {
 	// The in-memory finder must answer as the stores do, so it runs the same tests.
 	t.Run("CatalogueIndex", func(t *testing.T) { testCatalogue(t, open, IndexFinder) })
 	t.Run("FinderAgreement", func(t *testing.T) { testFinderAgreement(t, open) })
+	t.Run("Exchange", func(t *testing.T) { testExchange(t, open) })
 }
 
 func wantCode(t testing.TB, err error, code gradpath.Code) {

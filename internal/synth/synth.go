@@ -314,20 +314,20 @@ func (g *Generator) requirements(level catalogue.Level, d discipline, c country)
 		r.PriorLevels = []catalogue.Level{catalogue.LevelBachelor}
 		r.PriorFields = d.fields[:1+g.pick(len(d.fields))]
 	}
-	scale := c.academicScale
+	scale, lo, hi := c.academicScale, c.academicLo, c.acHi
 	if level == catalogue.LevelBachelor {
-		scale = catalogue.Percentage // school-leaving marks
+		scale, lo, hi = catalogue.Percentage, 55, 85 // school-leaving marks
 	}
 	if level != catalogue.LevelFoundation && g.chance(0.6) {
 		switch scale {
 		case catalogue.UKClass:
 			r.Academic = &catalogue.Score{Value: []float64{2.1, 2.2}[g.pick(2)], Scale: catalogue.UKClass}
 		case catalogue.GPA4:
-			r.Academic = &catalogue.Score{Value: c.academicLo + float64(g.pick(int((c.acHi-c.academicLo)*10)+1))/10, Scale: catalogue.GPA4}
+			r.Academic = &catalogue.Score{Value: lo + float64(g.pick(int((hi-lo)*10)+1))/10, Scale: catalogue.GPA4}
 		case catalogue.CGPA10:
-			r.Academic = &catalogue.Score{Value: c.academicLo + float64(g.pick(int((c.acHi-c.academicLo)*2)+1))/2, Scale: catalogue.CGPA10}
+			r.Academic = &catalogue.Score{Value: lo + float64(g.pick(int((hi-lo)*2)+1))/2, Scale: catalogue.CGPA10}
 		default:
-			r.Academic = &catalogue.Score{Value: c.academicLo + float64(g.pick(int(c.acHi-c.academicLo)/5+1)*5), Scale: catalogue.Percentage}
+			r.Academic = &catalogue.Score{Value: lo + float64(g.pick(int(hi-lo)/5+1)*5), Scale: catalogue.Percentage}
 		}
 	}
 	overall := 6.0 + 0.5*float64(g.pick(4)) // IELTS 6.0–7.5

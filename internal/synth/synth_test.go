@@ -58,6 +58,9 @@ func TestRealistic(t *testing.T) {
 		if p.Tuition != nil {
 			currencies[p.Tuition.Amount.Currency]++
 		}
+		if a := p.Requirements.Academic; a != nil && a.Scale == catalogue.Percentage && a.Value < 40 {
+			t.Fatalf("%s asks for %g%%, not a realistic minimum", p.ID, a.Value)
+		}
 		if !p.Synthetic || p.Sources[0].ID != "synthetic" {
 			t.Fatalf("%s is not marked synthetic", p.ID)
 		}

@@ -361,8 +361,8 @@ func formatIntake(in catalogue.Intake) string {
 // unstatedFlag marks an English minimum whose section minimums the source does not give.
 const unstatedFlag = "sections-unstated"
 
-// parseEnglish reads "TEST OVERALL [each SCORE] [SECTION SCORE]... [sections-unstated]", such
-// as "ielts 6.5 each 6.0 writing 6.5".
+// parseEnglish reads "TEST OVERALL [each SCORE] [SECTION SCORE]... [sections-unstated]
+// [presessional GAP]", such as "ielts 6.5 each 6.0 writing 6.5 presessional 1".
 func parseEnglish(s string) (catalogue.EnglishMinimum, error) {
 	var m catalogue.EnglishMinimum
 	f := strings.Fields(s)
@@ -378,6 +378,15 @@ func parseEnglish(s string) (catalogue.EnglishMinimum, error) {
 	for i := 2; i < len(f); i++ {
 		if f[i] == unstatedFlag {
 			m.SectionMinimumsUnstated = true
+			continue
+		}
+		if f[i] == "presessional" && i+1 < len(f) {
+			v, err := strconv.ParseFloat(f[i+1], 64)
+			if err != nil {
+				return m, fmt.Errorf("presessional: %q is not a number", f[i+1])
+			}
+			m.PresessionalBelow = v
+			i++
 			continue
 		}
 		if i+1 >= len(f) {
@@ -416,6 +425,9 @@ func formatEnglish(m catalogue.EnglishMinimum) string {
 	if m.SectionMinimumsUnstated {
 		s += " " + unstatedFlag
 	}
+	if m.PresessionalBelow > 0 {
+		s += " presessional " + num(m.PresessionalBelow)
+	}
 	return s
 }
 
@@ -453,6 +465,9 @@ func csvRow(p catalogue.Programme) ([]string, error) {
 		if m.Note != "" {
 			return nil, fmt.Errorf("programme %s has a note on an English test, which CSV cannot hold: export it as JSON", p.ID)
 		}
+	}
+	if len(p.Requirements.AcademicByCountry) > 0 {
+		return nil, fmt.Errorf("programme %s has academic minimums by country, which CSV cannot hold: export it as JSON", p.ID)
 	}
 	lists := [][]string{p.Specialisations, p.Tags, p.Requirements.PriorFields, p.Requirements.Prerequisites}
 	for _, in := range p.Intakes {

@@ -1,0 +1,350 @@
+package eligibility
+
+import (
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"sort"
+	"strings"
+	"sync"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Compiled is the catalogue's requirements compiled for matching, aligned with the documents
+// of one catalogue.Index. Each kind of requirement is stored once per distinct value (a
+// catalogue of 100,000 programmes has a few thousand distinct English requirements), so a
+// match evaluates each distinct requirement once and each programme is a few table lookups.
+type Compiled struct {
+	Index  *catalogue.Index
+	tables Tables
+
+	rules    []rule  // per document, in one array so that a match reads memory in order
+	levelSet []int32 // into levelSets: the accepted levels, for explanations
+
+	tuitionTotal []int64 // minor units of the whole programme, or of one year when annualOnly
+	annualOnly   []bool
+	tuitionCur   []uint8 // into currencies; 0: not known
+	currencies   []string
+
+	levelSets   [][]catalogue.Level
+	fieldSets   [][]string   // as the catalogue writes them
+	fieldWords  [][][]string // folded words of each field of each set
+	academics   []catalogue.Score
+	byCountry   []map[string]catalogue.Score
+	englishSets [][]englishMin
+}
+
+// rule is one programme's requirements as ids into the tables of distinct requirements.
+type rule struct {
+	field     int32 // into fieldSets; -1: any field
+	academic  int32 // into academics; -1: none
+	byCountry int32 // into byCountry; -1: none
+	english   int32 // into englishSets; -1: none recorded
+	work      int16
+	minLevel  uint8 // 0: no level stated
+	known     bool  // any requirement recorded
+	prereq    bool  // prerequisites a counsellor reads
+}
+
+// requirementsOf is the part of a programme's JSON that matching reads.
+type requirementsOf struct {
+	Requirements   catalogue.Requirements `json:"requirements"`
+	Tuition        *catalogue.Tuition     `json:"tuition"`
+	DurationMonths int                    `json:"duration_months"`
+}
+
+// Compile compiles the requirements of every programme of ix.
+func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
+	n := ix.Len()
+	c := &Compiled{
+		Index: ix, tables: tables,
+		rules: make([]rule, n), levelSet: make([]int32, n),
+		tuitionTotal: make([]int64, n), annualOnly: make([]bool, n), tuitionCur: make([]uint8, n),
+		currencies: []string{""},
+	}
+	// Decoding 100,000 programmes is the slow part: do it on every core.
+	decoded := make([]requirementsOf, n)
+	workers := runtime.GOMAXPROCS(0)
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for d := w; d < n; d += workers {
+				if err := json.Unmarshal(ix.Payload(int32(d)), &decoded[d]); err != nil {
+					errs[w] = fmt.Errorf("programme %s: %w", ix.ID(int32(d)), err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	levelIDs, fieldIDs, acadIDs, countryIDs, engIDs, curIDs := map[string]int32{}, map[string]int32{}, map[catalogue.Score]int32{}, map[string]int32{}, map[string]int32{}, map[string]uint8{"": 0}
+	intern := func(ids map[string]int32, key string, add func() int32) int32 {
+		if id, ok := ids[key]; ok {
+			return id
+		}
+		id := add()
+		ids[key] = id
+		return id
+	}
+	for d := range decoded {
+		r := &decoded[d].Requirements
+		ru := &c.rules[d]
+		*ru = rule{field: -1, academic: -1, byCountry: -1, english: -1, known: !emptyRequirements(r)}
+		c.levelSet[d] = -1
+		if len(r.PriorLevels) > 0 {
+			m := uint8(255)
+			for _, l := range r.PriorLevels {
+				m = min(m, levelRank(l))
+			}
+			ru.minLevel = m
+			c.levelSet[d] = intern(levelIDs, fmt.Sprint(r.PriorLevels), func() int32 {
+				c.levelSets = append(c.levelSets, r.PriorLevels)
+				return int32(len(c.levelSets) - 1)
+			})
+		}
+		if len(r.PriorFields) > 0 {
+			ru.field = intern(fieldIDs, strings.Join(r.PriorFields, "\x00"), func() int32 {
+				var words [][]string
+				for _, f := range r.PriorFields {
+					words = append(words, gradpath.Words(f))
+				}
+				c.fieldSets = append(c.fieldSets, r.PriorFields)
+				c.fieldWords = append(c.fieldWords, words)
+				return int32(len(c.fieldSets) - 1)
+			})
+		}
+		if a := r.Academic; a != nil {
+			id, ok := acadIDs[*a]
+			if !ok {
+				id = int32(len(c.academics))
+				acadIDs[*a] = id
+				c.academics = append(c.academics, *a)
+			}
+			ru.academic = id
+		}
+		if len(r.AcademicByCountry) > 0 {
+			b, _ := json.Marshal(r.AcademicByCountry)
+			ru.byCountry = intern(countryIDs, string(b), func() int32 {
+				c.byCountry = append(c.byCountry, r.AcademicByCountry)
+				return int32(len(c.byCountry) - 1)
+			})
+		}
+		if len(r.English) > 0 {
+			b, _ := json.Marshal(r.English)
+			ru.english = intern(engIDs, string(b), func() int32 {
+				set := make([]englishMin, len(r.English))
+				for i, m := range r.English {
+					set[i] = compileEnglish(m)
+				}
+				c.englishSets = append(c.englishSets, set)
+				return int32(len(c.englishSets) - 1)
+			})
+		}
+		ru.work = int16(r.WorkExperienceMonths)
+		ru.prereq = len(r.Prerequisites) > 0
+		if t := decoded[d].Tuition; t != nil {
+			id, ok := curIDs[t.Amount.Currency]
+			if !ok {
+				id = uint8(len(c.currencies))
+				curIDs[t.Amount.Currency] = id
+				c.currencies = append(c.currencies, t.Amount.Currency)
+			}
+			c.tuitionCur[d] = id
+			months := decoded[d].DurationMonths
+			switch {
+			case t.Basis == catalogue.Total:
+				c.tuitionTotal[d] = t.Amount.Amount
+			case months > 0:
+				c.tuitionTotal[d] = t.Amount.Amount * int64(months) / 12
+			default:
+				c.tuitionTotal[d], c.annualOnly[d] = t.Amount.Amount, true
+			}
+		}
+	}
+	return c, nil
+}
+
+func emptyRequirements(r *catalogue.Requirements) bool {
+	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.AcademicByCountry) == 0 &&
+		len(r.English) == 0 && r.WorkExperienceMonths == 0 && len(r.Prerequisites) == 0
+}
+
+// evaluation is a profile evaluated against every distinct requirement of a Compiled.
+type evaluation struct {
+	c        *Compiled
+	s        *student
+	level    [8]outcome
+	field    []outcome
+	academic []outcome
+	country  []outcome // per by-country table: the student's country's minimum, if listed
+	inTable  []bool    // whether the student's country is in that table
+	english  []outcome
+}
+
+func (c *Compiled) evaluate(s *student) *evaluation {
+	e := &evaluation{c: c, s: s}
+	for l := range e.level {
+		e.level[l] = evalLevel(uint8(l), s)
+	}
+	e.field = make([]outcome, len(c.fieldWords))
+	for i, f := range c.fieldWords {
+		e.field[i] = evalField(f, s)
+	}
+	e.academic = make([]outcome, len(c.academics))
+	for i, a := range c.academics {
+		e.academic[i] = evalAcademic(a, s, c.tables)
+	}
+	e.country = make([]outcome, len(c.byCountry))
+	e.inTable = make([]bool, len(c.byCountry))
+	for i, t := range c.byCountry {
+		if req, ok := t[s.country]; ok && s.country != "" {
+			e.country[i], e.inTable[i] = evalAcademic(req, s, c.tables), true
+		}
+	}
+	e.english = make([]outcome, len(c.englishSets))
+	for i, set := range c.englishSets {
+		e.english[i] = evalEnglish(set, s)
+	}
+	return e
+}
+
+// dims are the checks of one programme, in the order they are explained.
+type dims struct {
+	recorded, level, field, academic, english, work, prereq outcome
+	has                                                     [7]bool
+}
+
+const (
+	dRecorded uint8 = iota
+	dLevel
+	dField
+	dAcademic
+	dEnglish
+	dWork
+	dPrereq
+)
+
+func (d *dims) list() []outcome {
+	out := make([]outcome, 0, 7)
+	for i, o := range []outcome{d.recorded, d.level, d.field, d.academic, d.english, d.work, d.prereq} {
+		if d.has[i] {
+			out = append(out, o)
+		}
+	}
+	return out
+}
+
+// of returns the outcome of every check of document doc.
+func (e *evaluation) of(doc int32) dims {
+	r := &e.c.rules[doc]
+	var d dims
+	if !r.known {
+		d.recorded, d.has[dRecorded] = oUnknown, true
+		return d
+	}
+	if m := r.minLevel; m > 0 {
+		d.level, d.has[dLevel] = e.level[m], true
+	}
+	if f := r.field; f >= 0 {
+		d.field, d.has[dField] = e.field[f], true
+	}
+	if t := r.byCountry; t >= 0 && e.inTable[t] {
+		d.academic, d.has[dAcademic] = e.country[t], true
+	} else if a := r.academic; a >= 0 {
+		d.academic, d.has[dAcademic] = e.academic[a], true
+	}
+	d.has[dEnglish] = true
+	if g := r.english; g >= 0 {
+		d.english = e.english[g]
+	} else {
+		d.english = oUnknown
+	}
+	if w := r.work; w > 0 {
+		d.work, d.has[dWork] = evalWork(int(w), e.s), true
+	}
+	if r.prereq {
+		d.prereq, d.has[dPrereq] = oUnknown, true
+	}
+	return d
+}
+
+// verdict is the verdict of document doc, and the checks that block it (a bit per check). It
+// is the hot loop of a match: the same rules as of, without building the checks.
+func (e *evaluation) verdict(doc int32) (Verdict, uint8) {
+	r := &e.c.rules[doc]
+	if !r.known {
+		return Conditional, 0
+	}
+	worst := oPass
+	var blocks uint8
+	if m := r.minLevel; m > 0 {
+		o := e.level[m]
+		blocks |= bit(o, dLevel)
+		worst = max(worst, o)
+	}
+	if f := r.field; f >= 0 {
+		worst = max(worst, e.field[f])
+	}
+	var a outcome = 255
+	if t := r.byCountry; t >= 0 && e.inTable[t] {
+		a = e.country[t]
+	} else if r.academic >= 0 {
+		a = e.academic[r.academic]
+	}
+	if a != 255 {
+		blocks |= bit(a, dAcademic)
+		worst = max(worst, a)
+	}
+	if g := r.english; g >= 0 {
+		o := e.english[g]
+		blocks |= bit(o, dEnglish)
+		worst = max(worst, o)
+	} else {
+		worst = max(worst, oUnknown)
+	}
+	if r.work > 0 {
+		o := e.work(int(r.work))
+		blocks |= bit(o, dWork)
+		worst = max(worst, o)
+	}
+	if r.prereq {
+		worst = max(worst, oUnknown)
+	}
+	switch {
+	case blocks != 0:
+		return NotEligible, blocks
+	case worst != oPass:
+		return Conditional, 0
+	}
+	return Eligible, 0
+}
+
+func bit(o outcome, d uint8) uint8 {
+	if o == oFail {
+		return 1 << d
+	}
+	return 0
+}
+
+func (e *evaluation) work(months int) outcome { return evalWork(months, e.s) }
+
+// sortedCountries returns the keys of a by-country table in order, for explanations.
+func sortedCountries(t map[string]catalogue.Score) []string {
+	out := make([]string, 0, len(t))
+	for k := range t {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,424 @@
+package eligibility
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Result is the outcome of one check.
+type Result string
+
+// Results.
+const (
+	Pass    Result = "pass"
+	Fail    Result = "fail"
+	Unknown Result = "unknown"
+)
+
+// Verdict is the outcome for one programme.
+type Verdict string
+
+// Verdicts, best first.
+const (
+	Eligible    Verdict = "eligible"
+	Conditional Verdict = "conditional"
+	NotEligible Verdict = "not_eligible"
+)
+
+func verdictRank(v Verdict) int {
+	switch v {
+	case Eligible:
+		return 0
+	case Conditional:
+		return 1
+	}
+	return 2
+}
+
+// Requirement names the kind of a check.
+const (
+	ReqRecorded      = "requirements"
+	ReqLevel         = "prior_level"
+	ReqField         = "prior_field"
+	ReqAcademic      = "academic_score"
+	ReqEnglish       = "english"
+	ReqWork          = "work_experience"
+	ReqPrerequisites = "prerequisites"
+)
+
+// outcome is a check's result before it is put into words: a fail may have a remedy (a
+// pre-sessional course) that makes the verdict conditional instead of not eligible.
+type outcome uint8
+
+const (
+	oPass outcome = iota
+	oUnknown
+	oRemedy // failed, but a condition (a pre-sessional course) admits the student
+	oFail
+)
+
+func (o outcome) blocks() bool { return o == oFail }
+
+// Result is the outcome as a check reports it.
+func (o outcome) Result() Result {
+	switch o {
+	case oPass:
+		return Pass
+	case oUnknown:
+		return Unknown
+	}
+	return Fail
+}
+
+// Check is one requirement of one programme, explained.
+type Check struct {
+	Requirement string `json:"requirement"`
+	Required    string `json:"required"`
+	Actual      string `json:"actual"`
+	Result      Result `json:"result"`
+	// ConditionalOn says what turns a failed check into a conditional offer.
+	ConditionalOn string `json:"conditional_on,omitempty"`
+	Explanation   string `json:"explanation"`
+}
+
+// student is a profile prepared for matching.
+type student struct {
+	today       gradpath.Date
+	hasEdu      bool
+	maxLevel    uint8
+	degree      *Education // the highest qualification, the one requirements look at
+	fieldWords  []string
+	score       *catalogue.Score
+	basis       float64
+	hasBasis    bool
+	country     string
+	tests       [numTests]testState
+	work        int // -1: not given
+	budget      *gradpath.Money
+	preferences Preferences
+}
+
+const numTests = 5
+
+type testState struct {
+	taken    bool
+	expired  bool
+	result   TestResult
+	sections [5]float64 // NaN where not given, in the order of the test's spec
+	expires  time.Time
+}
+
+func testIndex(t catalogue.Test) int {
+	for i, s := range catalogue.Tests {
+		if s.Test == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// prepare reads a validated profile.
+func prepare(p Profile, today gradpath.Date, tables Tables) *student {
+	s := &student{today: today, work: -1, budget: p.Budget, preferences: p.Preferences}
+	if p.WorkExperienceMonths != nil {
+		s.work = *p.WorkExperienceMonths
+	}
+	for i := range p.Education {
+		e := &p.Education[i]
+		r := levelRank(e.Level)
+		// The highest level counts; among equals, the one with a score.
+		if !s.hasEdu || r > s.maxLevel || r == s.maxLevel && s.degree.Score == nil && e.Score != nil {
+			s.hasEdu, s.maxLevel, s.degree = true, r, e
+		}
+	}
+	if s.degree != nil {
+		s.fieldWords = gradpath.Words(s.degree.Field)
+		s.country = s.degree.Country
+		if s.degree.Score != nil {
+			s.score = s.degree.Score
+			s.basis, s.hasBasis = tables.toBasis(*s.score)
+		}
+	}
+	todayT := today.Earliest()
+	for _, t := range p.Tests {
+		i := testIndex(t.Test)
+		if i < 0 {
+			continue
+		}
+		cur := &s.tests[i]
+		// The most recent result of a test counts; an undated one only when there is no dated.
+		if cur.taken && (t.TakenOn.IsZero() || !cur.result.TakenOn.IsZero() && t.TakenOn.Compare(cur.result.TakenOn) <= 0) {
+			continue
+		}
+		st := testState{taken: true, result: t}
+		spec := catalogue.Tests[i]
+		for k, name := range spec.Sections {
+			st.sections[k] = math.NaN()
+			if v, ok := t.Sections[name]; ok {
+				st.sections[k] = v
+			}
+		}
+		if exp, ok := expiry(t); ok {
+			st.expires = exp
+			st.expired = !todayT.Before(exp)
+		}
+		*cur = st
+	}
+	return s
+}
+
+// englishMin is a compiled English minimum: NaN where the programme sets none.
+type englishMin struct {
+	test     int
+	overall  float64
+	each     float64
+	sections [5]float64
+	unstated bool
+	pre      float64
+}
+
+func compileEnglish(m catalogue.EnglishMinimum) englishMin {
+	e := englishMin{test: testIndex(m.Test), overall: m.Overall, each: math.NaN(), unstated: m.SectionMinimumsUnstated, pre: m.PresessionalBelow}
+	if m.EachSection != nil {
+		e.each = *m.EachSection
+	}
+	spec := catalogue.Tests[e.test]
+	for k, name := range spec.Sections {
+		e.sections[k] = e.each
+		if v, ok := m.Sections[name]; ok && (math.IsNaN(e.each) || v > e.each) {
+			e.sections[k] = v
+		}
+	}
+	return e
+}
+
+// evalEnglishMin checks one test's result against one minimum and returns the outcome and the
+// largest shortfall.
+func evalEnglishMin(m englishMin, st *testState) (outcome, float64) {
+	spec := catalogue.Tests[m.test]
+	gap := m.overall - st.result.Overall
+	missingSection := false
+	for k := range spec.Sections {
+		req := m.sections[k]
+		if math.IsNaN(req) {
+			continue
+		}
+		have := st.sections[k]
+		if math.IsNaN(have) {
+			missingSection = true
+			continue
+		}
+		gap = max(gap, req-have)
+	}
+	switch {
+	case gap > 1e-9 && m.pre > 0 && gap <= m.pre+1e-9:
+		return oRemedy, gap
+	case gap > 1e-9:
+		return oFail, gap
+	case missingSection || m.unstated:
+		return oUnknown, 0
+	}
+	return oPass, 0
+}
+
+// evalEnglish checks the programme's accepted tests: meeting any one is enough.
+func evalEnglish(mins []englishMin, s *student) outcome {
+	if len(mins) == 0 {
+		return oUnknown
+	}
+	best := oUnknown
+	evaluated := false
+	for _, m := range mins {
+		st := &s.tests[m.test]
+		if !st.taken || st.expired {
+			continue
+		}
+		o, _ := evalEnglishMin(m, st)
+		if !evaluated || betterEnglish(o, best) {
+			best = o
+		}
+		evaluated = true
+	}
+	return best
+}
+
+// betterEnglish orders outcomes of alternative tests: pass, then unknown, then a fail with a
+// remedy, then a fail.
+func betterEnglish(a, b outcome) bool { return englishRank(a) < englishRank(b) }
+
+func englishRank(o outcome) int { return int(o) }
+
+// evalAcademic compares the student's score with a minimum.
+func evalAcademic(req catalogue.Score, s *student, t Tables) outcome {
+	if s.score == nil {
+		return oUnknown
+	}
+	if req.Scale == s.score.Scale {
+		if req.Scale == catalogue.UKClass {
+			// A first (1) is better than an upper second (2.1).
+			if s.score.Value <= req.Value {
+				return oPass
+			}
+			return oFail
+		}
+		if s.score.Value >= req.Value-1e-9 {
+			return oPass
+		}
+		return oFail
+	}
+	need, ok := t.toBasis(req)
+	if !ok || !s.hasBasis {
+		return oUnknown
+	}
+	switch d := s.basis - need; {
+	case d >= t.Margin:
+		return oPass
+	case d <= -t.Margin:
+		return oFail
+	}
+	return oUnknown
+}
+
+// evalField says whether the student's field is one the programme lists: every word of a
+// listed field appears in the student's ("computer science" in "computer science and
+// engineering"). A field that is not listed is unknown, not a fail: universities often admit
+// related fields, sometimes with bridging study.
+func evalField(fields [][]string, s *student) outcome {
+	if len(s.fieldWords) == 0 {
+		return oUnknown
+	}
+	for _, f := range fields {
+		all := true
+		for _, w := range f {
+			if !slices.Contains(s.fieldWords, w) {
+				all = false
+				break
+			}
+		}
+		if all {
+			return oPass
+		}
+	}
+	return oUnknown
+}
+
+func evalLevel(min uint8, s *student) outcome {
+	if !s.hasEdu {
+		return oUnknown
+	}
+	if s.maxLevel >= min {
+		return oPass
+	}
+	return oFail
+}
+
+func evalWork(months int, s *student) outcome {
+	if s.work < 0 {
+		return oUnknown
+	}
+	if s.work >= months {
+		return oPass
+	}
+	return oFail
+}
+
+// verdictOf combines outcomes: a fail without remedy makes a programme not eligible; anything
+// unknown or remedied makes it conditional.
+func verdictOf(outs []outcome) Verdict {
+	v := Eligible
+	for _, o := range outs {
+		if o.blocks() {
+			return NotEligible
+		}
+		if o != oPass {
+			v = Conditional
+		}
+	}
+	return v
+}
+
+// describeScore writes a score as a person reads it.
+func describeScore(s catalogue.Score) string {
+	switch s.Scale {
+	case catalogue.CGPA10:
+		return fmt.Sprintf("CGPA %g/10", s.Value)
+	case catalogue.Percentage:
+		return fmt.Sprintf("%g%%", s.Value)
+	case catalogue.GPA4:
+		return fmt.Sprintf("GPA %g/4", s.Value)
+	case catalogue.UKClass:
+		switch s.Value {
+		case 1:
+			return "a first-class degree"
+		case 2.1:
+			return "an upper second (2:1)"
+		case 2.2:
+			return "a lower second (2:2)"
+		case 3:
+			return "a third-class degree"
+		}
+	}
+	return fmt.Sprintf("%g (%s)", s.Value, s.Scale)
+}
+
+func describeEnglishMin(m englishMin) string {
+	spec := catalogue.Tests[m.test]
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %g overall", spec.Name, m.overall)
+	var parts []string
+	uniform := true
+	for k := range spec.Sections {
+		if m.sections[k] != m.sections[0] && !(math.IsNaN(m.sections[k]) && math.IsNaN(m.sections[0])) {
+			uniform = false
+		}
+	}
+	if uniform && !math.IsNaN(m.sections[0]) {
+		parts = append(parts, fmt.Sprintf("no section below %g", m.sections[0]))
+	} else {
+		for k, name := range spec.Sections {
+			if !math.IsNaN(m.sections[k]) {
+				parts = append(parts, fmt.Sprintf("%s %g", name, m.sections[k]))
+			}
+		}
+	}
+	if m.unstated {
+		parts = append(parts, "with section minimums the source does not state")
+	}
+	if len(parts) > 0 {
+		b.WriteString(", " + strings.Join(parts, ", "))
+	}
+	return b.String()
+}
+
+func describeResult(st *testState) string {
+	spec, _ := catalogue.TestSpecFor(st.result.Test)
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s %g overall", spec.Name, st.result.Overall)
+	var parts []string
+	for k, name := range spec.Sections {
+		if !math.IsNaN(st.sections[k]) {
+			parts = append(parts, fmt.Sprintf("%s %g", name, st.sections[k]))
+		}
+	}
+	if len(parts) > 0 {
+		b.WriteString(" (" + strings.Join(parts, ", ") + ")")
+	}
+	if !st.result.TakenOn.IsZero() {
+		b.WriteString(", taken " + st.result.TakenOn.String())
+	}
+	return b.String()
+}
+
+func levelList(ls []catalogue.Level) string {
+	var out []string
+	for _, l := range ls {
+		out = append(out, strings.ToLower(l.Label()))
+	}
+	return strings.Join(out, " or ")
+}
