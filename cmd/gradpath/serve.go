@@ -64,6 +64,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("building the finder index: %w", err)
 		}
 		ix := cat.Index()
+		debug.FreeOSMemory() // the build's garbage, before the next step adds its own
 		logger.Info("finder index built", "programmes", ix.Len(), "version", ix.Version(), "took", time.Since(start).Round(time.Millisecond).String())
 		go cat.Watch(ctx, cfg.CatalogueRefresh, func(err error) { logger.Error("refreshing the finder index", "error", err.Error()) })
 	}
@@ -81,6 +82,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		}
 	}
 	if tuner != nil {
+		debug.FreeOSMemory() // the garbage of building the index and the rules, before measuring
 		limit := tuner.Apply()
 		logger.Info("memory limit follows the live heap", "limit_mb", limit>>20)
 		go tuner.Run(ctx, 10*time.Second)

@@ -59,7 +59,7 @@ type Index struct {
 	tuitionRank   []int32
 
 	intakeOff   []int32 // intakes of doc d are [intakeOff[d], intakeOff[d+1])
-	intakeStart []gradpath.Date
+	intakeDay   []int8  // day of the start, 0 when only the month is known
 	intakeMonth []int32 // year*12 + month-1 of the start
 	closesFirst []int32 // days since 1970 of the earliest close, or noDay
 	closesLast  []int32
@@ -104,6 +104,26 @@ func monthNumber(d gradpath.Date) int32 { return int32(d.Year*12 + int(d.Month) 
 
 func monthString(m int32) string { return fmt.Sprintf("%04d-%02d", m/12, m%12+1) }
 
+// compactIntake is what the index keeps of an intake: its start as a month number and a day
+// (0 when only the month is known), and the first and last days its application can close.
+type compactIntake struct {
+	month       int32
+	day         int8
+	first, last int32
+}
+
+func compactOf(in Intake) compactIntake {
+	c := compactIntake{month: monthNumber(in.Start), day: int8(in.Start.Day), first: noDay, last: noDay}
+	if cl := in.ApplicationCloses; !cl.IsZero() {
+		c.first, c.last = dayNumber(cl.Earliest()), dayNumber(cl.Latest())
+	}
+	return c
+}
+
+func (c compactIntake) start() gradpath.Date {
+	return gradpath.Date{Year: int(c.month / 12), Month: time.Month(c.month%12 + 1), Day: int(c.day)}
+}
+
 // IndexBuilder collects programmes, in any order, into an Index.
 type IndexBuilder struct {
 	// GatherLimit overrides the number of matches below which pages are gathered from the
@@ -124,7 +144,7 @@ type indexEntry struct {
 	cur                        string
 	annual                     int64
 	hasTuition                 bool
-	intakes                    []Intake
+	intakes                    []compactIntake
 	tags                       []string
 	words                      []uint32 // word id << 1 | in title
 	payload                    []byte
@@ -151,7 +171,11 @@ func (b *IndexBuilder) Add(p *Programme) error {
 	payload := b.chunk[start:len(b.chunk):len(b.chunk)]
 	e := indexEntry{
 		id: p.ID, sortKey: gradpath.Fold(p.Title), country: p.University.Country, univ: p.University.ID,
-		level: p.Level, mode: p.Mode, intakes: slices.Clone(p.Intakes), tags: slices.Clone(p.Tags), payload: payload,
+		level: p.Level, mode: p.Mode, tags: slices.Clone(p.Tags), payload: payload,
+	}
+	e.intakes = make([]compactIntake, len(p.Intakes))
+	for i, in := range p.Intakes {
+		e.intakes[i] = compactOf(in)
 	}
 	if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
 		e.cur, e.annual, e.hasTuition = m.Currency, m.Amount, true
@@ -273,15 +297,11 @@ func (b *IndexBuilder) Build(version int64) *Index {
 			ix.byCurrency[e.cur] = append(ix.byCurrency[e.cur], doc)
 		}
 		for _, in := range e.intakes {
-			m := monthNumber(in.Start)
-			ix.intakeStart = append(ix.intakeStart, in.Start)
+			m := in.month
+			ix.intakeDay = append(ix.intakeDay, in.day)
 			ix.intakeMonth = append(ix.intakeMonth, m)
-			first, last := int32(noDay), int32(noDay)
-			if c := in.ApplicationCloses; !c.IsZero() {
-				first, last = dayNumber(c.Earliest()), dayNumber(c.Latest())
-			}
-			ix.closesFirst = append(ix.closesFirst, first)
-			ix.closesLast = append(ix.closesLast, last)
+			ix.closesFirst = append(ix.closesFirst, in.first)
+			ix.closesLast = append(ix.closesLast, in.last)
 			bs, ok := ix.monthBits[m]
 			if !ok {
 				bs = newBitset(n)
@@ -425,7 +445,6 @@ func (ix *Index) Update(changed []Programme, deleted []string, version int64, en
 	}
 	b.entries = make([]indexEntry, 0, ix.n+len(changed))
 	for d := range ix.n {
-		doc := int32(d)
 		if skip[ix.ids[d]] {
 			continue
 		}
@@ -437,11 +456,7 @@ func (ix *Index) Update(changed []Programme, deleted []string, version int64, en
 			e.cur, e.annual, e.hasTuition = ix.currencies[c], ix.tuitionAnnual[d], true
 		}
 		for i := ix.intakeOff[d]; i < ix.intakeOff[d+1]; i++ {
-			in := Intake{Start: ix.intakeStart[i]}
-			if ix.closesFirst[i] != noDay {
-				in.ApplicationCloses = ix.closesDate(doc, i)
-			}
-			e.intakes = append(e.intakes, in)
+			e.intakes = append(e.intakes, compactIntake{month: ix.intakeMonth[i], day: ix.intakeDay[i], first: ix.closesFirst[i], last: ix.closesLast[i]})
 		}
 		b.entries = append(b.entries, e)
 	}
@@ -506,7 +521,7 @@ func (ix *Index) NextDeadline(doc int32, today gradpath.Date) (Deadline, bool) {
 	if best < 0 {
 		return Deadline{}, false
 	}
-	return Deadline{Intake: ix.intakeStart[best], Closes: ix.closesDate(doc, best)}, true
+	return Deadline{Intake: ix.intakeStartOf(best), Closes: ix.closesDate(doc, best)}, true
 }
 
 // closesDate recovers the published close of intake i (a day, or a month).
@@ -1073,7 +1088,24 @@ func (ix *Index) ModeOf(doc int32) Mode { return ix.modes[ix.mode[doc]] }
 // NameRank is a document's position in name order.
 func (ix *Index) NameRank(doc int32) int32 { return ix.nameRank[doc] }
 
-// IntakeStarts lists the start of each intake of a document; the slice is shared, read only.
-func (ix *Index) IntakeStarts(doc int32) []gradpath.Date {
-	return ix.intakeStart[ix.intakeOff[doc]:ix.intakeOff[doc+1]]
+func (ix *Index) intakeStartOf(i int32) gradpath.Date {
+	return compactIntake{month: ix.intakeMonth[i], day: ix.intakeDay[i]}.start()
 }
+
+// IntakeStarts lists the start of each intake of a document.
+func (ix *Index) IntakeStarts(doc int32) []gradpath.Date {
+	out := make([]gradpath.Date, 0, ix.intakeOff[doc+1]-ix.intakeOff[doc])
+	for i := ix.intakeOff[doc]; i < ix.intakeOff[doc+1]; i++ {
+		out = append(out, ix.intakeStartOf(i))
+	}
+	return out
+}
+
+// IntakeMonths lists the month each intake of a document starts in, as year×12 + month − 1;
+// the slice is shared, read only.
+func (ix *Index) IntakeMonths(doc int32) []int32 {
+	return ix.intakeMonth[ix.intakeOff[doc]:ix.intakeOff[doc+1]]
+}
+
+// MonthNumber is the number IntakeMonths uses for the month of d.
+func MonthNumber(d gradpath.Date) int32 { return monthNumber(d) }

@@ -2,8 +2,10 @@ package eligibility_test
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -31,16 +33,29 @@ func BenchmarkMatch(b *testing.B) {
 		req := eligibility.Request{Profile: p}
 		q := catalogue.ProgrammeQuery{Limit: 1, Sort: catalogue.SortName}
 		b.Run(fmt.Sprintf("programmes=%d", n), func(b *testing.B) {
+			var ds []time.Duration
 			for b.Loop() {
+				t := time.Now()
 				c.Match(req, q, today, gradpath.Rates{}, 0, 20)
+				ds = append(ds, time.Since(t))
 			}
+			reportP99(b, ds)
 		})
 		b.Run(fmt.Sprintf("what-if/programmes=%d", n), func(b *testing.B) {
+			var ds []time.Duration
 			for b.Loop() {
+				t := time.Now()
 				c.WhatIf(req, q, today, gradpath.Rates{}, 6)
+				ds = append(ds, time.Since(t))
 			}
+			reportP99(b, ds)
 		})
 	}
+}
+
+func reportP99(b *testing.B, ds []time.Duration) {
+	slices.Sort(ds)
+	b.ReportMetric(float64(ds[len(ds)*99/100].Microseconds())/1000, "p99-ms")
 }
 
 func BenchmarkCompile(b *testing.B) {

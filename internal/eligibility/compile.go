@@ -64,28 +64,34 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 		tuitionTotal: make([]int64, n), annualOnly: make([]bool, n), tuitionCur: make([]uint8, n),
 		currencies: []string{""},
 	}
-	// Decoding 100,000 programmes is the slow part: do it on every core.
-	decoded := make([]requirementsOf, n)
+	// Decoding 100,000 programmes is the slow part: do it on every core, a block at a time so
+	// that the decoded programmes never all live at once.
+	const block = 4096
+	decoded := make([]requirementsOf, block)
 	workers := runtime.GOMAXPROCS(0)
-	errs := make([]error, workers)
-	var wg sync.WaitGroup
-	for w := range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for d := w; d < n; d += workers {
-				if err := json.Unmarshal(ix.Payload(int32(d)), &decoded[d]); err != nil {
-					errs[w] = fmt.Errorf("programme %s: %w", ix.ID(int32(d)), err)
-					return
+	decodeBlock := func(from, to int) error {
+		clear(decoded)
+		errs := make([]error, workers)
+		var wg sync.WaitGroup
+		for w := range workers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for d := from + w; d < to; d += workers {
+					if err := json.Unmarshal(ix.Payload(int32(d)), &decoded[d-from]); err != nil {
+						errs[w] = fmt.Errorf("programme %s: %w", ix.ID(int32(d)), err)
+						return
+					}
 				}
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
+			}()
 		}
+		wg.Wait()
+		for _, err := range errs {
+			if err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 
 	levelIDs, fieldIDs, acadIDs, countryIDs, engIDs, curIDs := map[string]int32{}, map[string]int32{}, map[catalogue.Score]int32{}, map[string]int32{}, map[string]int32{}, map[string]uint8{"": 0}
@@ -97,8 +103,14 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 		ids[key] = id
 		return id
 	}
-	for d := range decoded {
-		r := &decoded[d].Requirements
+	for d := range n {
+		if d%block == 0 {
+			if err := decodeBlock(d, min(d+block, n)); err != nil {
+				return nil, err
+			}
+		}
+		dec := &decoded[d%block]
+		r := &dec.Requirements
 		ru := &c.rules[d]
 		*ru = rule{field: -1, academic: -1, byCountry: -1, english: -1, known: !emptyRequirements(r)}
 		c.levelSet[d] = -1
@@ -153,7 +165,7 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 		}
 		ru.work = int16(r.WorkExperienceMonths)
 		ru.prereq = len(r.Prerequisites) > 0
-		if t := decoded[d].Tuition; t != nil {
+		if t := dec.Tuition; t != nil {
 			id, ok := curIDs[t.Amount.Currency]
 			if !ok {
 				id = uint8(len(c.currencies))
@@ -161,7 +173,7 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 				c.currencies = append(c.currencies, t.Amount.Currency)
 			}
 			c.tuitionCur[d] = id
-			months := decoded[d].DurationMonths
+			months := dec.DurationMonths
 			switch {
 			case t.Basis == catalogue.Total:
 				c.tuitionTotal[d] = t.Amount.Amount

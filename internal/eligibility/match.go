@@ -229,9 +229,9 @@ func (c *Compiled) Match(req Request, q catalogue.ProgrammeQuery, today gradpath
 	var totals [3]int
 	byCountry := make([][3]int, len(c.Index.Countries()))
 	byLevel := make([][3]int, len(c.Index.Levels()))
-	prefMonths := make([]int, 0, len(s.preferences.Intakes))
+	prefMonths := make([]int32, 0, len(s.preferences.Intakes))
 	for _, m := range s.preferences.Intakes {
-		prefMonths = append(prefMonths, m.Year*12+int(m.Month))
+		prefMonths = append(prefMonths, catalogue.MonthNumber(m))
 	}
 	countries, levels := c.Index.Countries(), c.Index.Levels()
 	prefs := len(s.preferences.Countries)+len(s.preferences.Levels)+len(s.preferences.Modes) > 0
@@ -248,7 +248,7 @@ func (c *Compiled) Match(req Request, q catalogue.ProgrammeQuery, today gradpath
 			b, _ = bc.rank(c, d, budget)
 		}
 		if len(prefMonths) > 0 {
-			ir = intakeRank(c.Index.IntakeStarts(d), prefMonths)
+			ir = intakeRank(c.Index.IntakeMonths(d), prefMonths)
 		}
 		if prefs {
 			if len(s.preferences.Countries) > 0 && !slices.Contains(s.preferences.Countries, countries[ci]) {
@@ -292,12 +292,12 @@ func (c *Compiled) Match(req Request, q catalogue.ProgrammeQuery, today gradpath
 	return res
 }
 
-func intakeRank(starts []gradpath.Date, prefs []int) int {
-	if len(prefs) == 0 || len(starts) == 0 {
+func intakeRank(months, prefs []int32) int {
+	if len(prefs) == 0 || len(months) == 0 {
 		return 1
 	}
-	for _, st := range starts {
-		if slices.Contains(prefs, st.Year*12+int(st.Month)) {
+	for _, m := range months {
+		if slices.Contains(prefs, m) {
 			return 0
 		}
 	}
@@ -347,7 +347,7 @@ func (t *top) docs() []int32 {
 }
 
 // explain builds the full result of one programme: its checks in words and its fits.
-func (c *Compiled) explain(e *evaluation, doc int32, bc budgetCheck, budget int64, rates gradpath.Rates, prefMonths []int) Match {
+func (c *Compiled) explain(e *evaluation, doc int32, bc budgetCheck, budget int64, rates gradpath.Rates, prefMonths []int32) Match {
 	var p catalogue.Programme
 	_ = json.Unmarshal(c.Index.Payload(doc), &p) // the index encoded it; it decodes
 	m := Match{
@@ -395,7 +395,7 @@ func (c *Compiled) explain(e *evaluation, doc int32, bc budgetCheck, budget int6
 
 	// Intakes.
 	starts := c.Index.IntakeStarts(doc)
-	switch r := intakeRank(starts, prefMonths); {
+	switch r := intakeRank(c.Index.IntakeMonths(doc), prefMonths); {
 	case len(prefMonths) == 0:
 		m.Fit.Intake = IntakeFit{Result: "unknown", Explanation: "Give the intakes you prefer to see which fit."}
 	case len(starts) == 0:
@@ -403,7 +403,7 @@ func (c *Compiled) explain(e *evaluation, doc int32, bc budgetCheck, budget int6
 	case r == 0:
 		fit := IntakeFit{Result: "matches"}
 		for _, st := range starts {
-			if slices.Contains(prefMonths, st.Year*12+int(st.Month)) {
+			if slices.Contains(prefMonths, catalogue.MonthNumber(st)) {
 				fit.Intakes = append(fit.Intakes, st)
 			}
 		}
