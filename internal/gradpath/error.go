@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Code classifies an error for the caller. The HTTP, GraphQL and command-line adapters map
@@ -48,6 +49,8 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error
+	// RetryAfter, for rate_limited, says when to try again.
+	RetryAfter time.Duration
 }
 
 // Error implements error.
@@ -179,4 +182,13 @@ func plural(n int) string {
 		return ""
 	}
 	return "s"
+}
+
+// RetryAfterOf returns the RetryAfter of err's *Error, if any.
+func RetryAfterOf(err error) time.Duration {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.RetryAfter
+	}
+	return 0
 }

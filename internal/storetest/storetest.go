@@ -128,6 +128,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("CatalogueIndex", func(t *testing.T) { testCatalogue(t, open, IndexFinder) })
 	t.Run("FinderAgreement", func(t *testing.T) { testFinderAgreement(t, open) })
 	t.Run("Exchange", func(t *testing.T) { testExchange(t, open) })
+	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
 }
 
 func wantCode(t testing.TB, err error, code gradpath.Code) {

@@ -1,0 +1,803 @@
+package accounts
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/ratelimit"
+)
+
+// Config sets the service's costs and lifetimes.
+type Config struct {
+	Argon2 Argon2Params
+	// SessionIdle ends a session after this long without a request; SessionMax ends it this
+	// long after sign-in, however active.
+	SessionIdle, SessionMax time.Duration
+	// ResetTTL is how long a password-reset token is good for.
+	ResetTTL time.Duration
+	// Limits on guessing: sign-ins per IP and per account, reset requests per IP and per
+	// account, registrations per IP.
+	LoginPerIP, LoginPerAccount, ResetPerIP, ResetPerAccount, RegisterPerIP ratelimit.Limiter
+	// Resets delivers reset links; nil means none is configured (an admin issues links with
+	// the gradpath user reset command).
+	Resets ResetSender
+	Now    gradpath.Clock
+}
+
+// ResetSender delivers a password-reset token to its user.
+type ResetSender interface {
+	SendReset(ctx context.Context, u User, token string) error
+}
+
+// DefaultConfig returns the defaults: OWASP's argon2id minimum, sessions idle for 30 minutes
+// and at most 12 hours, resets good for an hour, and limits that let a person retry but not
+// a script guess.
+func DefaultConfig(now gradpath.Clock) Config {
+	return Config{
+		Argon2:          DefaultArgon2,
+		SessionIdle:     30 * time.Minute,
+		SessionMax:      12 * time.Hour,
+		ResetTTL:        time.Hour,
+		LoginPerIP:      ratelimit.NewLocal(6*time.Second, 20, now),
+		LoginPerAccount: ratelimit.NewLocal(30*time.Second, 10, now),
+		ResetPerIP:      ratelimit.NewLocal(time.Minute, 5, now),
+		ResetPerAccount: ratelimit.NewLocal(10*time.Minute, 3, now),
+		RegisterPerIP:   ratelimit.NewLocal(time.Minute, 10, now),
+		Now:             now,
+	}
+}
+
+// Service is the accounts' use cases. Every method that acts for someone takes the Actor
+// and decides what it may see and change.
+type Service struct {
+	store Store
+	cfg   Config
+	// dummy is a hash checked when an email is unknown, so that an unknown email and a wrong
+	// password take the same time.
+	dummy string
+}
+
+// NewService returns a Service.
+func NewService(store Store, cfg Config) *Service {
+	dummy, _ := HashPassword("an unguessable placeholder password", cfg.Argon2)
+	return &Service{store: store, cfg: cfg, dummy: dummy}
+}
+
+// errCredentials is the one answer to a wrong email, a wrong password, a disabled account and
+// an account without a password: which of them it was is not said.
+var errCredentials = gradpath.Errorf(gradpath.CodeUnauthorized, "the email or the password is wrong")
+
+// ErrUnauthenticated is the answer to a request without valid credentials.
+var ErrUnauthenticated = gradpath.Errorf(gradpath.CodeUnauthorized, "sign in, or send a valid access token as Authorization: Bearer TOKEN")
+
+func (s *Service) audit(ctx context.Context, a *gradpath.Actor, action, subject string, details map[string]any) {
+	e := AuditEvent{At: s.cfg.Now().UTC(), Action: action, SubjectID: subject, Details: details}
+	if a != nil {
+		e.ActorID, e.IP, e.RequestID = a.UserID, a.IP, a.RequestID
+	}
+	// An audit write that fails must not hide the action's outcome; the store logs nothing
+	// secret, and the error surfaces in metrics and logs of the caller.
+	_ = s.store.Audit(ctx, e)
+}
+
+func limit(l ratelimit.Limiter, key, what string) error {
+	if l == nil || key == "" {
+		return nil
+	}
+	if ok, retry := l.Allow(key); !ok {
+		return gradpath.RateLimited(retry, "too many %s; try again in %d seconds", what, int(retry.Seconds())+1)
+	}
+	return nil
+}
+
+// RegisterInput is what a person gives to open an account.
+type RegisterInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	Name     string `json:"name"`
+}
+
+func checkEmail(p *gradpath.Problems, field, email string) string {
+	e := NormalizeEmail(email)
+	addr, err := mail.ParseAddress(e)
+	switch {
+	case e == "":
+		p.Add(field, "is required")
+	case len(e) > 254 || err != nil || addr.Address != e || !strings.Contains(e[strings.LastIndex(e, "@")+1:], "."):
+		p.Add(field, "%q is not an email address", email)
+	}
+	return e
+}
+
+func checkName(p *gradpath.Problems, field, name string) string {
+	n := strings.TrimSpace(name)
+	switch {
+	case n == "":
+		p.Add(field, "is required")
+	case utf8.RuneCountInString(n) > 100 || !utf8.ValidString(n):
+		p.Add(field, "at most 100 characters")
+	}
+	return n
+}
+
+// Register opens a student account.
+func (s *Service) Register(ctx context.Context, a *gradpath.Actor, in RegisterInput) (User, error) {
+	if err := limit(s.cfg.RegisterPerIP, a.IP, "new accounts from your address"); err != nil {
+		return User{}, err
+	}
+	var p gradpath.Problems
+	email := checkEmail(&p, "email", in.Email)
+	name := checkName(&p, "name", in.Name)
+	p.Merge("", CheckPassword("password", in.Password))
+	if err := p.Err(); err != nil {
+		return User{}, err
+	}
+	hash, err := HashPassword(in.Password, s.cfg.Argon2)
+	if err != nil {
+		return User{}, gradpath.Internal(err)
+	}
+	u := User{ID: newID("usr_"), Email: email, Name: name, Roles: []gradpath.Role{gradpath.RoleStudent},
+		PasswordHash: hash, HasPassword: true, CreatedAt: s.cfg.Now().UTC()}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	s.audit(ctx, a, AuditRegister, u.ID, nil)
+	return u, nil
+}
+
+// CreateUser creates an account with roles, for an admin or the command line. An empty
+// password leaves the account without one (sign-in by reset link or OpenID only).
+func (s *Service) CreateUser(ctx context.Context, a *gradpath.Actor, email, name string, roles []gradpath.Role, password string) (User, error) {
+	if a.Via != "system" && !a.Has(gradpath.RoleAdmin) {
+		return User{}, gradpath.Errorf(gradpath.CodeForbidden, "only an admin creates accounts with roles")
+	}
+	var p gradpath.Problems
+	email = checkEmail(&p, "email", email)
+	if name == "" {
+		name = strings.Split(email, "@")[0]
+	}
+	name = checkName(&p, "name", name)
+	if len(roles) == 0 {
+		p.Add("role", "give at least one role: student, counsellor or admin")
+	}
+	for _, r := range roles {
+		if !gradpath.ValidRole(r) {
+			p.Add("role", "%q is not a role; use student, counsellor or admin", r)
+		}
+	}
+	if password != "" {
+		p.Merge("", CheckPassword("password", password))
+	}
+	if err := p.Err(); err != nil {
+		return User{}, err
+	}
+	u := User{ID: newID("usr_"), Email: email, Name: name, Roles: roles, CreatedAt: s.cfg.Now().UTC()}
+	if password != "" {
+		hash, err := HashPassword(password, s.cfg.Argon2)
+		if err != nil {
+			return User{}, gradpath.Internal(err)
+		}
+		u.PasswordHash, u.HasPassword = hash, true
+	}
+	if err := s.store.CreateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	s.audit(ctx, a, AuditUserCreated, u.ID, map[string]any{"roles": roles})
+	return u, nil
+}
+
+// Login checks an email and password and opens a session. Unknown emails take as long as wrong
+// passwords and get the same answer.
+func (s *Service) Login(ctx context.Context, a *gradpath.Actor, email, password string) (User, Session, string, error) {
+	email = NormalizeEmail(email)
+	if err := limit(s.cfg.LoginPerIP, a.IP, "sign-in attempts from your address"); err != nil {
+		return User{}, Session{}, "", err
+	}
+	if err := limit(s.cfg.LoginPerAccount, email, "sign-in attempts for this account"); err != nil {
+		return User{}, Session{}, "", err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if err != nil && gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+		return User{}, Session{}, "", err
+	}
+	hash := s.dummy
+	if err == nil && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	ok, rehash := VerifyPassword(password, hash, s.cfg.Argon2)
+	if err != nil || !ok || u.PasswordHash == "" || u.Disabled {
+		subject := ""
+		if err == nil {
+			subject = u.ID
+		}
+		s.audit(ctx, a, AuditLoginFailed, subject, nil)
+		return User{}, Session{}, "", errCredentials
+	}
+	if rehash {
+		if h, err := HashPassword(password, s.cfg.Argon2); err == nil {
+			_ = s.store.SetPassword(ctx, u.ID, h, "*")
+		}
+	}
+	sess, token, err := s.newSession(ctx, u, a)
+	if err != nil {
+		return User{}, Session{}, "", err
+	}
+	signedIn := *a
+	signedIn.UserID = u.ID
+	s.audit(ctx, &signedIn, AuditLogin, u.ID, map[string]any{"via": "password"})
+	return u, sess, token, nil
+}
+
+// newSession opens a session with a new random token: signing in never reuses a session.
+func (s *Service) newSession(ctx context.Context, u User, a *gradpath.Actor) (Session, string, error) {
+	token := newSecret()
+	now := s.cfg.Now().UTC()
+	sess := Session{Hash: HashSecret(token), UserID: u.ID, CSRFToken: newSecret(), CreatedAt: now, LastSeen: now,
+		ExpiresAt: now.Add(s.cfg.SessionMax), IP: a.IP, UserAgent: truncate(a.UserAgent, 300)}
+	if err := s.store.CreateSession(ctx, sess); err != nil {
+		return Session{}, "", err
+	}
+	return sess, token, nil
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n]
+}
+
+// Authenticate returns the user and session of a session token, or unauthorized when it is
+// unknown, idle too long, past its end, or its user is disabled.
+func (s *Service) Authenticate(ctx context.Context, token string) (User, Session, error) {
+	if token == "" || len(token) > 200 {
+		return User{}, Session{}, ErrUnauthenticated
+	}
+	hash := HashSecret(token)
+	sess, err := s.store.Session(ctx, hash)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return User{}, Session{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return User{}, Session{}, err
+	}
+	now := s.cfg.Now().UTC()
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeen) > s.cfg.SessionIdle {
+		_ = s.store.DeleteSession(ctx, hash)
+		return User{}, Session{}, gradpath.Errorf(gradpath.CodeUnauthorized, "your session has ended; sign in again")
+	}
+	u, err := s.store.User(ctx, sess.UserID)
+	if err != nil || u.Disabled {
+		return User{}, Session{}, ErrUnauthenticated
+	}
+	if now.Sub(sess.LastSeen) > time.Minute {
+		// Activity is recorded at most once a minute: a write on every request would cost more
+		// than the minute of precision is worth.
+		_ = s.store.TouchSession(ctx, hash, now)
+	}
+	return u, sess, nil
+}
+
+// Logout ends a session.
+func (s *Service) Logout(ctx context.Context, a *gradpath.Actor) error {
+	if a.Via != "session" {
+		return gradpath.Errorf(gradpath.CodeInvalid, "only a browser session signs out; revoke an access token with DELETE /api/v1/me/tokens/{id}")
+	}
+	if err := s.store.DeleteSession(ctx, a.SessionID); err != nil && gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+		return err
+	}
+	s.audit(ctx, a, AuditLogout, a.UserID, nil)
+	return nil
+}
+
+// ChangePassword sets a new password after checking the current one; every other session of
+// the user ends.
+func (s *Service) ChangePassword(ctx context.Context, a *gradpath.Actor, current, next string) error {
+	u, err := s.me(ctx, a)
+	if err != nil {
+		return err
+	}
+	if u.PasswordHash != "" {
+		if ok, _ := VerifyPassword(current, u.PasswordHash, s.cfg.Argon2); !ok {
+			return gradpath.Invalid("current_password", "is not your current password")
+		}
+	}
+	if err := CheckPassword("new_password", next); err != nil {
+		return err
+	}
+	hash, err := HashPassword(next, s.cfg.Argon2)
+	if err != nil {
+		return gradpath.Internal(err)
+	}
+	keep := ""
+	if a.Via == "session" {
+		keep = a.SessionID
+	}
+	if err := s.store.SetPassword(ctx, u.ID, hash, keep); err != nil {
+		return err
+	}
+	s.audit(ctx, a, AuditPasswordChange, u.ID, nil)
+	return nil
+}
+
+// RequestReset starts a password reset. It answers the same whether or not the email has an
+// account; the link goes to the account's email when mail is configured.
+func (s *Service) RequestReset(ctx context.Context, a *gradpath.Actor, email string) error {
+	email = NormalizeEmail(email)
+	if err := limit(s.cfg.ResetPerIP, a.IP, "reset requests from your address"); err != nil {
+		return err
+	}
+	if err := limit(s.cfg.ResetPerAccount, email, "reset requests for this account"); err != nil {
+		return err
+	}
+	u, err := s.store.UserByEmail(ctx, email)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	s.audit(ctx, a, AuditResetRequested, u.ID, map[string]any{"delivered": s.cfg.Resets != nil})
+	if s.cfg.Resets == nil {
+		return nil
+	}
+	token, err := s.issueReset(ctx, u)
+	if err != nil {
+		return err
+	}
+	return s.cfg.Resets.SendReset(ctx, u, token)
+}
+
+// IssueReset creates a reset token for the account with that email, for an admin to pass on
+// (gradpath user reset).
+func (s *Service) IssueReset(ctx context.Context, a *gradpath.Actor, email string) (string, error) {
+	if a.Via != "system" && !a.Has(gradpath.RoleAdmin) {
+		return "", gradpath.Errorf(gradpath.CodeForbidden, "only an admin issues reset links")
+	}
+	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
+	if err != nil {
+		return "", err
+	}
+	return s.issueReset(ctx, u)
+}
+
+func (s *Service) issueReset(ctx context.Context, u User) (string, error) {
+	token := newSecret()
+	r := Reset{Hash: HashSecret(token), UserID: u.ID, ExpiresAt: s.cfg.Now().UTC().Add(s.cfg.ResetTTL)}
+	if err := s.store.CreateReset(ctx, r); err != nil {
+		return "", err
+	}
+	return token, nil
+}
+
+// ConfirmReset sets a new password with a reset token, once; every session of the user ends.
+func (s *Service) ConfirmReset(ctx context.Context, a *gradpath.Actor, token, password string) error {
+	if err := limit(s.cfg.ResetPerIP, a.IP, "reset attempts from your address"); err != nil {
+		return err
+	}
+	if err := CheckPassword("password", password); err != nil {
+		return err
+	}
+	userID, err := s.store.ConsumeReset(ctx, HashSecret(token), s.cfg.Now().UTC())
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return gradpath.Invalid("token", "is not a valid reset token: it may have been used or have expired; ask for a new one")
+	}
+	if err != nil {
+		return err
+	}
+	hash, err := HashPassword(password, s.cfg.Argon2)
+	if err != nil {
+		return gradpath.Internal(err)
+	}
+	if err := s.store.SetPassword(ctx, userID, hash, ""); err != nil {
+		return err
+	}
+	s.audit(ctx, a, AuditResetDone, userID, nil)
+	return nil
+}
+
+// TokenInput asks for a personal access token.
+type TokenInput struct {
+	Name          string           `json:"name"`
+	Scopes        []gradpath.Scope `json:"scopes"`
+	ExpiresInDays int              `json:"expires_in_days"`
+}
+
+// tokenPrefix marks gradpath's access tokens, so that secret scanners can find leaked ones.
+const tokenPrefix = "gp_"
+
+// CreateToken creates a personal access token for the actor and returns it, the only time its
+// secret is seen.
+func (s *Service) CreateToken(ctx context.Context, a *gradpath.Actor, in TokenInput) (Token, string, error) {
+	u, err := s.me(ctx, a)
+	if err != nil {
+		return Token{}, "", err
+	}
+	if a.Via == "token" {
+		return Token{}, "", gradpath.Errorf(gradpath.CodeForbidden, "create access tokens from a signed-in session, not with another token")
+	}
+	var p gradpath.Problems
+	name := checkName(&p, "name", in.Name)
+	if len(in.Scopes) == 0 {
+		p.Add("scopes", "give at least one scope: read, write or admin")
+	}
+	for _, sc := range in.Scopes {
+		switch {
+		case !slices.Contains(gradpath.Scopes, sc):
+			p.Add("scopes", "%q is not a scope; use read, write or admin", sc)
+		case sc == gradpath.ScopeAdmin && !u.Has(gradpath.RoleAdmin):
+			p.Add("scopes", "admin is only for administrators")
+		}
+	}
+	if in.ExpiresInDays < 1 || in.ExpiresInDays > 366 {
+		p.Add("expires_in_days", "must be between 1 and 366")
+	}
+	if err := p.Err(); err != nil {
+		return Token{}, "", err
+	}
+	existing, err := s.store.Tokens(ctx, u.ID)
+	if err != nil {
+		return Token{}, "", err
+	}
+	if len(existing) >= 50 {
+		return Token{}, "", gradpath.Errorf(gradpath.CodeConflict, "you have 50 access tokens; revoke some first")
+	}
+	secret := newSecret()
+	now := s.cfg.Now().UTC()
+	t := Token{ID: newID("tok_"), UserID: u.ID, Name: name, Scopes: slices.Compact(slices.Sorted(slices.Values(in.Scopes))),
+		Hash: HashSecret(secret), CreatedAt: now, ExpiresAt: now.AddDate(0, 0, in.ExpiresInDays)}
+	if err := s.store.CreateToken(ctx, t); err != nil {
+		return Token{}, "", err
+	}
+	s.audit(ctx, a, AuditTokenCreated, u.ID, map[string]any{"token_id": t.ID, "scopes": t.Scopes})
+	return t, tokenPrefix + t.ID + "_" + secret, nil
+}
+
+// AuthenticateToken returns the user and token of a bearer token, or unauthorized when it is
+// malformed, unknown, revoked, expired, or does not match.
+func (s *Service) AuthenticateToken(ctx context.Context, bearer string) (User, Token, error) {
+	// gp_tok_<20 characters>_<secret>
+	rest, ok := strings.CutPrefix(bearer, tokenPrefix)
+	const idLen = len("tok_") + 20
+	if !ok || len(rest) < idLen+2 || len(rest) > 200 || !strings.HasPrefix(rest, "tok_") || rest[idLen] != '_' {
+		return User{}, Token{}, ErrUnauthenticated
+	}
+	id, secret := rest[:idLen], rest[idLen+1:]
+	t, err := s.store.Token(ctx, id)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return User{}, Token{}, ErrUnauthenticated
+	}
+	if err != nil {
+		return User{}, Token{}, err
+	}
+	if subtle.ConstantTimeCompare([]byte(HashSecret(secret)), []byte(t.Hash)) != 1 {
+		return User{}, Token{}, ErrUnauthenticated
+	}
+	now := s.cfg.Now().UTC()
+	if now.After(t.ExpiresAt) {
+		return User{}, Token{}, gradpath.Errorf(gradpath.CodeUnauthorized, "this access token expired on %s; create a new one", t.ExpiresAt.Format(time.DateOnly))
+	}
+	u, err := s.store.User(ctx, t.UserID)
+	if err != nil || u.Disabled {
+		return User{}, Token{}, ErrUnauthenticated
+	}
+	if t.LastUsedAt == nil || now.Sub(*t.LastUsedAt) > time.Minute {
+		_ = s.store.TouchToken(ctx, t.ID, now)
+	}
+	return u, t, nil
+}
+
+// Tokens lists the actor's access tokens.
+func (s *Service) Tokens(ctx context.Context, a *gradpath.Actor) ([]Token, error) {
+	if a.Anonymous() {
+		return nil, ErrUnauthenticated
+	}
+	return s.store.Tokens(ctx, a.UserID)
+}
+
+// RevokeToken revokes one of the actor's tokens; another user's token is not_found.
+func (s *Service) RevokeToken(ctx context.Context, a *gradpath.Actor, id string) error {
+	if a.Anonymous() {
+		return ErrUnauthenticated
+	}
+	if err := s.store.DeleteToken(ctx, a.UserID, id); err != nil {
+		return err
+	}
+	s.audit(ctx, a, AuditTokenRevoked, a.UserID, map[string]any{"token_id": id})
+	return nil
+}
+
+func (s *Service) me(ctx context.Context, a *gradpath.Actor) (User, error) {
+	if a.Anonymous() {
+		return User{}, ErrUnauthenticated
+	}
+	return s.store.User(ctx, a.UserID)
+}
+
+// Me returns the actor's own account.
+func (s *Service) Me(ctx context.Context, a *gradpath.Actor) (User, error) { return s.me(ctx, a) }
+
+// MeUpdate is what a user may change of their own account: nothing that grants rights.
+type MeUpdate struct {
+	Name *string `json:"name,omitempty"`
+}
+
+// UpdateMe changes the actor's own name.
+func (s *Service) UpdateMe(ctx context.Context, a *gradpath.Actor, in MeUpdate) (User, error) {
+	u, err := s.me(ctx, a)
+	if err != nil {
+		return User{}, err
+	}
+	var p gradpath.Problems
+	if in.Name != nil {
+		u.Name = checkName(&p, "name", *in.Name)
+	}
+	if err := p.Err(); err != nil {
+		return User{}, err
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	return u, nil
+}
+
+// User returns an account as the actor may see it: their own; an admin any; a counsellor the
+// students assigned to them. Any other is not_found, so that ids cannot be probed. Reading
+// another person's account is audited.
+func (s *Service) User(ctx context.Context, a *gradpath.Actor, id string) (User, error) {
+	if a.Anonymous() {
+		return User{}, ErrUnauthenticated
+	}
+	u, err := s.store.User(ctx, id)
+	if err != nil {
+		return User{}, gradpath.NotFound("user", id)
+	}
+	if !s.canSee(a, u) {
+		return User{}, gradpath.NotFound("user", id)
+	}
+	if u.ID != a.UserID {
+		s.audit(ctx, a, AuditUserRead, u.ID, nil)
+	}
+	return u, nil
+}
+
+// canSee is the per-object rule for personal data.
+func (s *Service) canSee(a *gradpath.Actor, u User) bool {
+	switch {
+	case u.ID == a.UserID:
+		return true
+	case a.Has(gradpath.RoleAdmin):
+		return true
+	case a.Has(gradpath.RoleCounsellor) && u.Counsellor == a.UserID:
+		return true
+	}
+	return false
+}
+
+// CanSee reports whether the actor may see the personal data of the user with that id, for
+// other services that hold students' records.
+func (s *Service) CanSee(ctx context.Context, a *gradpath.Actor, userID string) (bool, error) {
+	if a.Anonymous() {
+		return false, nil
+	}
+	if a.UserID == userID || a.Has(gradpath.RoleAdmin) {
+		return true, nil
+	}
+	u, err := s.store.User(ctx, userID)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return s.canSee(a, u), nil
+}
+
+func requireAdmin(a *gradpath.Actor) error {
+	if a.Anonymous() {
+		return ErrUnauthenticated
+	}
+	if !a.Has(gradpath.RoleAdmin) || !a.Can(gradpath.ScopeAdmin) {
+		return gradpath.Errorf(gradpath.CodeForbidden, "this needs an administrator (and, with an access token, the admin scope)")
+	}
+	return nil
+}
+
+// Users lists accounts, for admins.
+func (s *Service) Users(ctx context.Context, a *gradpath.Actor, q UserQuery) ([]User, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	if q.Limit == 0 {
+		q.Limit = 50
+	}
+	if q.Limit < 1 || q.Limit > 200 {
+		return nil, gradpath.Invalid("limit", "must be between 1 and 200")
+	}
+	if q.Role != "" && !gradpath.ValidRole(q.Role) {
+		return nil, gradpath.Invalid("role", "%q is not a role; use student, counsellor or admin", q.Role)
+	}
+	us, err := s.store.Users(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	s.audit(ctx, a, AuditUsersListed, "", map[string]any{"count": len(us)})
+	return us, nil
+}
+
+// UserUpdate is what an admin may change of an account.
+type UserUpdate struct {
+	Name     *string          `json:"name,omitempty"`
+	Roles    *[]gradpath.Role `json:"roles,omitempty"`
+	Disabled *bool            `json:"disabled,omitempty"`
+	// Counsellor assigns a student to a counsellor by id ("" unassigns).
+	Counsellor *string `json:"counsellor,omitempty"`
+}
+
+// UpdateUser changes an account, for admins. Role changes are audited; the last admin cannot
+// lose the role, and nobody disables themselves.
+func (s *Service) UpdateUser(ctx context.Context, a *gradpath.Actor, id string, in UserUpdate) (User, error) {
+	if err := requireAdmin(a); err != nil {
+		return User{}, err
+	}
+	u, err := s.store.User(ctx, id)
+	if err != nil {
+		return User{}, err
+	}
+	var p gradpath.Problems
+	if in.Name != nil {
+		u.Name = checkName(&p, "name", *in.Name)
+	}
+	oldRoles := slices.Clone(u.Roles)
+	if in.Roles != nil {
+		roles := slices.Compact(slices.Sorted(slices.Values(*in.Roles)))
+		for _, r := range roles {
+			if !gradpath.ValidRole(r) {
+				p.Add("roles", "%q is not a role; use student, counsellor or admin", r)
+			}
+		}
+		if len(roles) == 0 {
+			p.Add("roles", "an account needs at least one role")
+		}
+		if u.Has(gradpath.RoleAdmin) && !slices.Contains(roles, gradpath.RoleAdmin) {
+			admins, err := s.store.Users(ctx, UserQuery{Role: gradpath.RoleAdmin, Limit: 2})
+			if err != nil {
+				return User{}, err
+			}
+			if len(admins) < 2 {
+				p.Add("roles", "this is the last administrator; make someone else an admin first")
+			}
+		}
+		u.Roles = roles
+	}
+	if in.Disabled != nil {
+		if *in.Disabled && u.ID == a.UserID {
+			p.Add("disabled", "you cannot disable your own account")
+		}
+		u.Disabled = *in.Disabled
+	}
+	if in.Counsellor != nil {
+		if c := *in.Counsellor; c != "" {
+			cu, err := s.store.User(ctx, c)
+			if err != nil || !cu.Has(gradpath.RoleCounsellor) {
+				p.Add("counsellor", "%q is not the id of a counsellor", c)
+			}
+		}
+		if !u.Has(gradpath.RoleStudent) {
+			p.Add("counsellor", "only students are assigned to counsellors")
+		}
+	}
+	if err := p.Err(); err != nil {
+		return User{}, err
+	}
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	if in.Counsellor != nil {
+		if err := s.store.AssignCounsellor(ctx, u.ID, *in.Counsellor); err != nil {
+			return User{}, err
+		}
+		u.Counsellor = *in.Counsellor
+		s.audit(ctx, a, AuditAssigned, u.ID, map[string]any{"counsellor": *in.Counsellor})
+	}
+	if in.Roles != nil && !slices.Equal(oldRoles, u.Roles) {
+		s.audit(ctx, a, AuditRolesChanged, u.ID, map[string]any{"from": oldRoles, "to": u.Roles})
+	}
+	if in.Name != nil || in.Disabled != nil {
+		s.audit(ctx, a, AuditUserChanged, u.ID, map[string]any{"disabled": u.Disabled})
+	}
+	return u, nil
+}
+
+// AuditLog lists audit events, for admins.
+func (s *Service) AuditLog(ctx context.Context, a *gradpath.Actor, q AuditQuery) ([]AuditEvent, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	if q.Limit == 0 {
+		q.Limit = 100
+	}
+	if q.Limit < 1 || q.Limit > 500 {
+		return nil, gradpath.Invalid("limit", "must be between 1 and 500")
+	}
+	return s.store.AuditLog(ctx, q)
+}
+
+// ExternalIdentity is what an OpenID provider says about a person whose sign-in it verified.
+type ExternalIdentity struct {
+	Issuer, Subject string
+	Email           string
+	EmailVerified   bool
+	Name            string
+}
+
+// SignInExternal opens a session for a person an OpenID provider vouched for: the account
+// linked to that identity; else the account with the same email, linked now, when the
+// provider verified the email; else a new student account.
+func (s *Service) SignInExternal(ctx context.Context, a *gradpath.Actor, id ExternalIdentity) (User, Session, string, error) {
+	u, err := s.store.UserByIdentity(ctx, id.Issuer, id.Subject)
+	switch gradpath.ErrorCode(err) {
+	case "":
+	case gradpath.CodeNotFound:
+		email := NormalizeEmail(id.Email)
+		existing, err := s.store.UserByEmail(ctx, email)
+		switch {
+		case err == nil && !id.EmailVerified:
+			return User{}, Session{}, "", gradpath.Errorf(gradpath.CodeForbidden,
+				"an account uses %s, and your provider has not verified that this address is yours: sign in with your password", email)
+		case err == nil:
+			u = existing
+			if err := s.store.LinkIdentity(ctx, u.ID, id.Issuer, id.Subject); err != nil {
+				return User{}, Session{}, "", err
+			}
+			s.audit(ctx, a, AuditOIDCLinked, u.ID, map[string]any{"issuer": id.Issuer})
+		case gradpath.ErrorCode(err) == gradpath.CodeNotFound:
+			var p gradpath.Problems
+			email = checkEmail(&p, "email", email)
+			if p.Len() > 0 {
+				return User{}, Session{}, "", gradpath.Errorf(gradpath.CodeForbidden, "your provider gave no usable email address")
+			}
+			name := strings.TrimSpace(id.Name)
+			if name == "" {
+				name = strings.Split(email, "@")[0]
+			}
+			u = User{ID: newID("usr_"), Email: email, Name: truncate(name, 100), Roles: []gradpath.Role{gradpath.RoleStudent},
+				EmailVerified: id.EmailVerified, CreatedAt: s.cfg.Now().UTC()}
+			if err := s.store.CreateUser(ctx, u); err != nil {
+				return User{}, Session{}, "", err
+			}
+			if err := s.store.LinkIdentity(ctx, u.ID, id.Issuer, id.Subject); err != nil {
+				return User{}, Session{}, "", err
+			}
+			s.audit(ctx, a, AuditRegister, u.ID, map[string]any{"via": "oidc"})
+		default:
+			return User{}, Session{}, "", err
+		}
+	default:
+		return User{}, Session{}, "", err
+	}
+	if u.Disabled {
+		return User{}, Session{}, "", gradpath.Errorf(gradpath.CodeForbidden, "this account is disabled")
+	}
+	sess, token, err := s.newSession(ctx, u, a)
+	if err != nil {
+		return User{}, Session{}, "", err
+	}
+	signedIn := *a
+	signedIn.UserID = u.ID
+	s.audit(ctx, &signedIn, AuditOIDCLogin, u.ID, map[string]any{"issuer": id.Issuer})
+	return u, sess, token, nil
+}
+
+// Count returns how many accounts there are.
+func (s *Service) Count(ctx context.Context) (int, error) { return s.store.CountUsers(ctx) }
+
+// String describes a user for logs without personal data beyond the id.
+func (u User) String() string { return fmt.Sprintf("user %s", u.ID) }
