@@ -49,9 +49,9 @@ func TestPasswordPolicy(t *testing.T) {
 		{"elevenchars", false},
 		{"twelve chars", true},
 		{"qwertyuiopasdfgh", true},
-		{"1q2w3e4r5t6y", false},      // in the common list
-		{"QAZWSXEDCRFV", false},      // the list is compared without case
-		{"पासवर्ड पासवर्ड", true},    // any script: 15 characters, more bytes
+		{"1q2w3e4r5t6y", false},   // in the common list
+		{"QAZWSXEDCRFV", false},   // the list is compared without case
+		{"पासवर्ड पासवर्ड", true}, // any script: 15 characters, more bytes
 		{strings.Repeat("ab", 64), true},
 		{strings.Repeat("ab", 64) + "c", false}, // 129 characters
 	}
@@ -278,7 +278,9 @@ func TestWhoSeesWhom(t *testing.T) {
 	coun, _ := s.CreateUser(ctx, sys, "coun@example.in", "Counsellor", []gradpath.Role{gradpath.RoleCounsellor}, goodPassword)
 	st1, _ := s.CreateUser(ctx, sys, "s1@example.in", "S1", []gradpath.Role{gradpath.RoleStudent}, goodPassword)
 	st2, _ := s.CreateUser(ctx, sys, "s2@example.in", "S2", []gradpath.Role{gradpath.RoleStudent}, goodPassword)
-	as := func(u accounts.User) *gradpath.Actor { return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session"} }
+	as := func(u accounts.User) *gradpath.Actor {
+		return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session"}
+	}
 	if _, err := s.UpdateUser(ctx, as(admin), st1.ID, accounts.UserUpdate{Counsellor: &coun.ID}); err != nil {
 		t.Fatal(err)
 	}
