@@ -60,6 +60,7 @@ Commands:
   import    import programmes from a CSV or JSON file, all or nothing
   export    write every programme as CSV or JSON
   gen       write a synthetic catalogue for tests and benchmarks
+  user      create an account with roles, or issue a password-reset token
   version   print the version
 
 Run "gradpath <command> -h" for a command's flags. Every flag can also be set with a
@@ -86,6 +87,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return exportCmd(ctx, env, rest)
 	case "gen":
 		return genCmd(ctx, env, rest)
+	case "user":
+		return userCmd(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gradpath", versionString())
 		return nil

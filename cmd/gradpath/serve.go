@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -24,7 +25,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("serve", "Start the gradpath server.")
 	loader := config.NewLoader(env.getenv)
 	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
-		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "admin_token", "eligibility_tables")
+		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "eligibility_tables",
+		"public_url", "cookie_secure", "session_idle", "session_max", "oidc_issuer", "oidc_client_id", "oidc_client_secret")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -74,6 +76,14 @@ func serve(ctx context.Context, env *environment, args []string) error {
 			return fmt.Errorf("setting eligibility_tables: %w", err)
 		}
 	}
+	accCfg := accounts.DefaultConfig(time.Now)
+	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	acc := accounts.NewService(sqlstore.NewAccountStore(db), accCfg)
+	if cfg.Demo {
+		if err := demoUsers(ctx, acc, env, cfg); err != nil {
+			return err
+		}
+	}
 	rates := exchange.NewService(sqlstore.NewExchangeStore(db))
 	elig := eligibility.NewService(cat, tables, rates, time.Now, func(err error) { logger.Error("compiling eligibility rules", "error", err.Error()) })
 	if cfg.Finder == "memory" {
@@ -87,14 +97,6 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		logger.Info("memory limit follows the live heap", "limit_mb", limit>>20)
 		go tuner.Run(ctx, 10*time.Second)
 	}
-	api, err := httpapi.NewServer(httpapi.Deps{
-		Logger: logger, Catalogue: cat, Eligibility: elig, Exchange: rates, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
-		PageCacheBytes: cfg.PageCacheMB << 20, AdminToken: cfg.AdminToken,
-	})
-	if err != nil {
-		return err
-	}
-
 	if cfg.DebugAddr != "" {
 		dbg := http.NewServeMux()
 		dbg.HandleFunc("/debug/pprof/", pprof.Index)
@@ -110,6 +112,22 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using it? choose another with --addr)", cfg.Addr, err)
+	}
+	base := cfg.BaseURL(ln.Addr().String())
+	deps := httpapi.Deps{
+		Logger: logger, Catalogue: cat, Eligibility: elig, Exchange: rates, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
+		PageCacheBytes: cfg.PageCacheMB << 20,
+		Accounts:       acc, Cookies: httpapi.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax}, PublicURL: base,
+	}
+	if cfg.OIDCIssuer != "" {
+		deps.OIDC = httpapi.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
+			RedirectURL: base + "/api/v1/auth/oidc/callback"}
+		logger.Info("sign-in with OpenID enabled", "issuer", cfg.OIDCIssuer, "redirect_uri", deps.OIDC.RedirectURL)
+	}
+	api, err := httpapi.NewServer(deps)
+	if err != nil {
+		ln.Close()
+		return err
 	}
 	srv := &http.Server{
 		Handler:           api,

@@ -39,9 +39,17 @@ type Config struct {
 	Finder string
 	// PageCacheMB bounds the cache of finder answers, in MiB; 0 turns it off.
 	PageCacheMB int
-	// AdminToken, when set, is a bearer token that may edit and import the catalogue (until
-	// accounts and roles exist). At least 24 characters.
-	AdminToken string
+	// PublicURL is the address people and providers reach gradpath at, such as
+	// https://gradpath.example.org; it defaults to http://ADDR.
+	PublicURL string
+	// CookieSecure sends the session cookie over HTTPS only; it may be off only when gradpath
+	// listens on a loopback address (plain http on this machine).
+	CookieSecure bool
+	// SessionIdle and SessionMax end sessions after inactivity and after sign-in.
+	SessionIdle, SessionMax time.Duration
+	// OIDC* configure sign-in with an OpenID Connect provider; the redirect URI to register with
+	// it is PublicURL + /api/v1/auth/oidc/callback.
+	OIDCIssuer, OIDCClientID, OIDCClientSecret string
 	// EligibilityTables is a JSON file of academic score conversion tables; empty uses
 	// gradpath's documented defaults (docs/eligibility.md).
 	EligibilityTables string
@@ -66,6 +74,9 @@ func Default() Config {
 		LogLevel:         "info",
 		ShutdownTimeout:  10 * time.Second,
 		Finder:           "memory",
+		CookieSecure:     true,
+		SessionIdle:      30 * time.Minute,
+		SessionMax:       12 * time.Hour,
 		PageCacheMB:      16,
 		CatalogueRefresh: 2 * time.Second,
 	}
@@ -124,10 +135,43 @@ var settings = []setting{
 			return err
 		},
 		get: func(c *Config) string { return c.ShutdownTimeout.String() }},
-	{key: "admin_token", help: "bearer token that may edit and import the catalogue (at least 24 characters); empty turns editing off", secret: true,
-		set: func(c *Config, v string) error { c.AdminToken = v; return nil },
+	{key: "public_url", help: "the address people reach gradpath at, e.g. https://gradpath.example.org (default http://ADDR)",
+		set: func(c *Config, v string) error { c.PublicURL = strings.TrimSuffix(v, "/"); return nil },
+		get: func(c *Config) string { return c.PublicURL }},
+	{key: "cookie_secure", help: "send the session cookie over HTTPS only; false is allowed only on a loopback address", isBool: true,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.CookieSecure = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(c.CookieSecure) }},
+	{key: "session_idle", help: "how long a session lasts without a request (e.g. 30m)",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			c.SessionIdle = d
+			return err
+		},
+		get: func(c *Config) string { return c.SessionIdle.String() }},
+	{key: "session_max", help: "how long a session lasts after sign-in, however active (e.g. 12h)",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			c.SessionMax = d
+			return err
+		},
+		get: func(c *Config) string { return c.SessionMax.String() }},
+	{key: "oidc_issuer", help: "OpenID Connect provider's issuer URL, to enable sign-in with it",
+		set: func(c *Config, v string) error { c.OIDCIssuer = v; return nil },
+		get: func(c *Config) string { return c.OIDCIssuer }},
+	{key: "oidc_client_id", help: "gradpath's client id at the OpenID provider",
+		set: func(c *Config, v string) error { c.OIDCClientID = v; return nil },
+		get: func(c *Config) string { return c.OIDCClientID }},
+	{key: "oidc_client_secret", help: "gradpath's client secret at the OpenID provider", secret: true,
+		set: func(c *Config, v string) error { c.OIDCClientSecret = v; return nil },
 		get: func(c *Config) string {
-			if c.AdminToken == "" {
+			if c.OIDCClientSecret == "" {
 				return ""
 			}
 			return "(set)"
@@ -294,7 +338,6 @@ func (c Config) Validate() error {
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		return fmt.Errorf("setting addr (GRADPATH_ADDR, --addr): port %q must be a number from 0 to 65535", port)
 	}
-	_ = host
 	if strings.TrimSpace(c.DataDir) == "" {
 		return errors.New("setting data (GRADPATH_DATA, --data): the data directory must not be empty")
 	}
@@ -317,8 +360,26 @@ func (c Config) Validate() error {
 	if c.ShutdownTimeout <= 0 {
 		return errors.New("setting shutdown_timeout (GRADPATH_SHUTDOWN_TIMEOUT): must be more than zero")
 	}
-	if c.AdminToken != "" && len(c.AdminToken) < 24 {
-		return errors.New("setting admin_token (GRADPATH_ADMIN_TOKEN): use at least 24 random characters, e.g. from: openssl rand -hex 24")
+	if !c.CookieSecure {
+		if ip := net.ParseIP(host); !(host == "localhost" || ip != nil && ip.IsLoopback()) {
+			return fmt.Errorf("setting cookie_secure (GRADPATH_COOKIE_SECURE): false is allowed only when addr is a loopback address; %s is not: serve over HTTPS (a proxy in front is fine) and keep it true", host)
+		}
+	}
+	if c.SessionIdle < time.Minute || c.SessionMax < c.SessionIdle || c.SessionMax > 30*24*time.Hour {
+		return errors.New("setting session_idle/session_max: idle at least 1m, max at least idle and at most 720h")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" {
+			return errors.New("setting public_url (GRADPATH_PUBLIC_URL): must be like https://gradpath.example.org, without a path")
+		}
+	}
+	if c.OIDCIssuer != "" {
+		if c.OIDCClientID == "" || c.OIDCClientSecret == "" {
+			return errors.New("setting oidc_issuer: also set oidc_client_id and oidc_client_secret")
+		}
+		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return errors.New("setting oidc_issuer (GRADPATH_OIDC_ISSUER): must be the provider's issuer URL, such as https://accounts.example.org")
+		}
 	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
@@ -366,4 +427,12 @@ func redactURL(s string) string {
 		return "(unparseable)"
 	}
 	return u.Redacted()
+}
+
+// BaseURL is PublicURL, or http://ADDR when it is not set.
+func (c Config) BaseURL(listening string) string {
+	if c.PublicURL != "" {
+		return c.PublicURL
+	}
+	return "http://" + listening
 }

@@ -65,7 +65,9 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"GRADPATH_CONFIG": bad}, nil, `unknown setting "adress"`},
 		{map[string]string{"GRADPATH_CONFIG": "/nonexistent.toml"}, nil, "config file"},
 		{nil, []string{"--data", ""}, "data"},
-		{map[string]string{"GRADPATH_ADMIN_TOKEN": "short"}, nil, "admin_token"},
+		{map[string]string{"GRADPATH_ADDR": "0.0.0.0:8080", "GRADPATH_COOKIE_SECURE": "false"}, nil, "cookie_secure"},
+		{map[string]string{"GRADPATH_OIDC_ISSUER": "https://id.example"}, nil, "oidc_client_id"},
+		{map[string]string{"GRADPATH_PUBLIC_URL": "gradpath.example.org"}, nil, "public_url"},
 		{map[string]string{"GRADPATH_FINDER": "elastic"}, nil, "finder"},
 		{map[string]string{"GRADPATH_MEMORY_LIMIT_MB": "10"}, nil, "memory_limit_mb"},
 	}
@@ -80,7 +82,7 @@ func TestBadSettingsAreNamed(t *testing.T) {
 func TestDescribeRedactsSecrets(t *testing.T) {
 	c := Default()
 	c.DatabaseURL = "postgres://gradpath:s3cret@db:5432/gradpath"
-	c.AdminToken = "s3cret-token-s3cret-token-s3cret"
+	c.OIDCClientSecret = "s3cret-token-s3cret-token-s3cret"
 	for _, kv := range c.Describe() {
 		if strings.Contains(kv[1], "s3cret") {
 			t.Errorf("%s shows the password: %s", kv[0], kv[1])

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -94,19 +93,6 @@ func requireContentType(r *http.Request, types ...string) error {
 		}
 	}
 	return gradpath.Errorf(gradpath.CodeUnsupported, "Content-Type %q is not accepted here; send %s", ct, strings.Join(types, " or "))
-}
-
-// requireAdmin checks the admin token of the configuration, in constant time. It is the
-// gate for catalogue edits until user accounts and roles exist.
-func (s *Server) requireAdmin(r *http.Request) error {
-	if s.AdminToken == "" {
-		return gradpath.Errorf(gradpath.CodeForbidden, "catalogue editing is turned off: set admin_token (GRADPATH_ADMIN_TOKEN) to enable it")
-	}
-	token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-	if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.AdminToken)) != 1 {
-		return gradpath.Errorf(gradpath.CodeUnauthorized, "send the admin token as Authorization: Bearer TOKEN")
-	}
-	return nil
 }
 
 // mergePatch applies an RFC 7396 JSON merge patch to a JSON document.

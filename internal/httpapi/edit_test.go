@@ -10,17 +10,17 @@ import (
 	"testing"
 
 	"github.com/gradpath/gradpath/data"
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
-const token = "test-admin-token-0123456789"
-
-// editServer is a server over the demo data, on a database of the test's own, with an admin
-// token and the in-memory finder.
-func editServer(t *testing.T) (http.Handler, *catalogue.Service) {
+// editServer is a server over the demo data, on a database of the test's own, with the
+// in-memory finder, and the headers of an admin's access token (admin and write scopes).
+func editServer(t *testing.T) (http.Handler, *catalogue.Service, []string) {
 	t.Helper()
 	db := storetest.OpenSQLite(t)
 	svc := catalogue.NewService(sqlstore.NewCatalogueStore(db), storetest.Clock)
@@ -32,14 +32,29 @@ func editServer(t *testing.T) (http.Handler, *catalogue.Service) {
 	if err := svc.UseIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	h, err := newServerWithToken(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), token, db)
+	h, err := newTestServer(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return h, svc
+	token := tokenFor(t, db, "admin@example.in", []gradpath.Role{gradpath.RoleAdmin}, gradpath.ScopeWrite, gradpath.ScopeAdmin)
+	return h, svc, []string{"Authorization", "Bearer " + token, "Content-Type", "application/json"}
 }
 
-var admin = []string{"Authorization", "Bearer " + token, "Content-Type", "application/json"}
+// tokenFor creates an account with roles and returns an access token of it with scopes.
+func tokenFor(t *testing.T, db *sqlstore.DB, email string, roles []gradpath.Role, scopes ...gradpath.Scope) string {
+	t.Helper()
+	acc := accounts.NewService(sqlstore.NewAccountStore(db), testAccountsConfig())
+	u, err := acc.CreateUser(context.Background(), &gradpath.Actor{Via: "system"}, email, "", roles, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, secret, err := acc.CreateToken(context.Background(), &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session"},
+		accounts.TokenInput{Name: "test", Scopes: scopes, ExpiresInDays: 30})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
 
 const newProgramme = `{"id": "unimelb-mds", "university": {"id": "university-of-melbourne"}, "title": "Master of Data Science",
  "level": "master", "tags": ["data-science"], "intakes": [{"start": "2027-07", "application_closes": "2027-05-31"}],
@@ -58,12 +73,9 @@ func fieldsOf(t *testing.T, res response) []string {
 	return out
 }
 
-func TestEditingNeedsTheAdminToken(t *testing.T) {
-	h := demoServer(t) // no token configured
-	if res := send(t, h, "POST", "/api/v1/programmes", newProgramme, admin...); res.Code != 403 {
-		t.Errorf("editing with no token configured: %d", res.Code)
-	}
-	h, _ = editServer(t)
+func TestEditingNeedsAnAdmin(t *testing.T) {
+	h, _, admin := editServer(t)
+	token := strings.TrimPrefix(admin[1], "Bearer ")
 	for _, auth := range []string{"", "Bearer nope", "Basic " + token, "Bearer " + token + "x"} {
 		res := send(t, h, "DELETE", "/api/v1/programmes/gatech-omscs", "", "Authorization", auth)
 		if res.Code != 401 || res.Header().Get("Content-Type") != "application/problem+json" {
@@ -76,7 +88,7 @@ func TestEditingNeedsTheAdminToken(t *testing.T) {
 }
 
 func TestCreateChangeDeleteProgramme(t *testing.T) {
-	h, _ := editServer(t)
+	h, _, admin := editServer(t)
 	res := send(t, h, "POST", "/api/v1/programmes", newProgramme, admin...)
 	if res.Code != 201 || res.Header().Get("Location") != "/api/v1/programmes/unimelb-mds" {
 		t.Fatalf("create: %d %s", res.Code, res.Body)
@@ -102,7 +114,7 @@ func TestCreateChangeDeleteProgramme(t *testing.T) {
 	etag := read.Header().Get("ETag")
 	patch := `{"title": "Master of Data Science (Advanced)", "tags": ["data-science", "databases"], "tuition": null}`
 	res = send(t, h, "PATCH", "/api/v1/programmes/unimelb-mds", patch,
-		"Authorization", "Bearer "+token, "Content-Type", "application/merge-patch+json", "If-Match", etag)
+		admin[0], admin[1], "Content-Type", "application/merge-patch+json", "If-Match", etag)
 	if res.Code != 200 {
 		t.Fatalf("patch: %d %s", res.Code, res.Body)
 	}
@@ -113,7 +125,7 @@ func TestCreateChangeDeleteProgramme(t *testing.T) {
 		t.Errorf("patched %+v", patched)
 	}
 	res = send(t, h, "PATCH", "/api/v1/programmes/unimelb-mds", `{"title": "Other"}`,
-		"Authorization", "Bearer "+token, "Content-Type", "application/merge-patch+json", "If-Match", etag)
+		admin[0], admin[1], "Content-Type", "application/merge-patch+json", "If-Match", etag)
 	if res.Code != 412 {
 		t.Errorf("a stale If-Match: %d", res.Code)
 	}
@@ -149,7 +161,7 @@ func TestCreateChangeDeleteProgramme(t *testing.T) {
 }
 
 func TestBadBodies(t *testing.T) {
-	h, svc := editServer(t)
+	h, svc, admin := editServer(t)
 	tests := []struct {
 		name, body string
 		header     []string
@@ -163,7 +175,7 @@ func TestBadBodies(t *testing.T) {
 		{"not JSON", `{"id": `, admin, 400, nil},
 		{"two values", `{} {}`, admin, 400, nil},
 		{"unknown university", strings.Replace(newProgramme, "university-of-melbourne", "nowhere", 1), admin, 400, []string{"university.id"}},
-		{"wrong media type", newProgramme, []string{"Authorization", "Bearer " + token, "Content-Type", "text/plain"}, 415, nil},
+		{"wrong media type", newProgramme, []string{admin[0], admin[1], "Content-Type", "text/plain"}, 415, nil},
 		{"too large", `{"summary": "` + strings.Repeat("a", 2<<20) + `"}`, admin, 413, nil},
 	}
 	for _, tt := range tests {
@@ -183,7 +195,7 @@ func TestBadBodies(t *testing.T) {
 }
 
 func TestUniversityEditing(t *testing.T) {
-	h, _ := editServer(t)
+	h, _, admin := editServer(t)
 	res := send(t, h, "POST", "/api/v1/universities", `{"id": "gradpath-institute", "name": "Gradpath Institute", "country": "IN"}`, admin...)
 	if res.Code != 201 {
 		t.Fatalf("create: %d %s", res.Code, res.Body)
@@ -215,11 +227,11 @@ func TestUniversityEditing(t *testing.T) {
 }
 
 func TestImportOverHTTP(t *testing.T) {
-	h, svc := editServer(t)
+	h, svc, admin := editServer(t)
 	csv := "id,university_id,title,level,source_title,intakes\n" +
 		"bham-x,university-of-birmingham,MSc Data Science,master,Prospectus,2027-09 closes 2027-06-30\n" +
 		"bham-y,university-of-birmingham,MSc Robotics,masters,Prospectus,2027-09\n"
-	csvHeader := []string{"Authorization", "Bearer " + token, "Content-Type", "text/csv"}
+	csvHeader := []string{admin[0], admin[1], "Content-Type", "text/csv"}
 	res := send(t, h, "POST", "/api/v1/imports", csv, csvHeader...)
 	if res.Code != 400 {
 		t.Fatalf("bad file: %d %s", res.Code, res.Body)

@@ -91,7 +91,7 @@ func TestBadEligibilityRequests(t *testing.T) {
 // What-if over HTTP names the smallest change that opens a failed programme, and budgets use
 // the admin's dated exchange rates.
 func TestWhatIfAndRatesOverHTTP(t *testing.T) {
-	h, _ := editServer(t)
+	h, _, admin := editServer(t)
 	prog := `{"id": "bham-msc-ds", "university": {"id": "university-of-birmingham"}, "title": "Data Science MSc", "level": "master",
 	  "duration_months": 12,
 	  "tuition": {"amount": {"amount": 3000000, "currency": "GBP"}, "basis": "total"},

@@ -15,8 +15,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/gradpath/gradpath/data"
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
@@ -69,7 +71,7 @@ func demoServer(t *testing.T) http.Handler {
 			return
 		}
 		shared.svc = svc
-		shared.h, shared.err = newServerWithToken(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), "", db)
+		shared.h, shared.err = newTestServer(svc, db.Ping, slog.New(slog.NewTextHandler(io.Discard, nil)), db)
 	})
 	if shared.err != nil {
 		t.Fatal(shared.err)
@@ -78,22 +80,26 @@ func demoServer(t *testing.T) http.Handler {
 }
 
 func newServer(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger) (http.Handler, error) {
-	return newServerWithToken(svc, ready, logger, "")
+	return newTestServer(svc, ready, logger)
 }
 
-// newServerWithToken returns the API over svc; with a database, eligibility and exchange
-// rates are served too.
-func newServerWithToken(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger, token string, db ...*sqlstore.DB) (http.Handler, error) {
+// newTestServer returns the API over svc; with a database, accounts, eligibility and
+// exchange rates are served too.
+func newTestServer(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger, db ...*sqlstore.DB) (http.Handler, error) {
 	d := httpapi.Deps{
 		Logger: logger, Catalogue: svc, Ready: ready, Registry: observability.NewRegistry(),
-		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20, AdminToken: token,
+		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20, Cookies: httpapi.Cookies{Secure: true, MaxAge: 12 * time.Hour},
 	}
 	if len(db) > 0 {
+		d.Accounts = accounts.NewService(sqlstore.NewAccountStore(db[0]), testAccountsConfig())
 		d.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db[0]))
 		d.Eligibility = eligibility.NewService(svc, eligibility.DefaultTables(), d.Exchange, storetest.Clock, nil)
 	}
 	return httpapi.NewServer(d)
 }
+
+// testAccountsConfig is the default configuration on the tests' fixed clock.
+func testAccountsConfig() accounts.Config { return accounts.DefaultConfig(storetest.Clock) }
 
 type response struct {
 	*httptest.ResponseRecorder

@@ -27,8 +27,8 @@ type operation struct {
 	// type. Status is the success status (200 when 0); 204 has no body.
 	Response any
 	Status   int
-	// Admin says the operation needs the admin token.
-	Admin bool
+	// Access says who may call the route.
+	Access policy
 	// ETag says the response carries an ETag and answers If-None-Match with 304.
 	ETag bool
 	// Errors lists the problem statuses the operation returns besides 500.
@@ -95,7 +95,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			"description": op.Summary,
 			"headers":     map[string]any{"X-Request-Id": map[string]any{"$ref": "#/components/headers/X-Request-Id"}},
 		}
-		if status != http.StatusNoContent {
+		if status == http.StatusFound {
+			ok200 = map[string]any{"description": op.Summary, "headers": map[string]any{"Location": map[string]any{"schema": str()}}}
+		} else if status != http.StatusNoContent {
 			ok200["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Response))}}
 		}
 		responses := map[string]any{fmt.Sprint(status): ok200}
@@ -123,10 +125,20 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			}
 			o["requestBody"] = map[string]any{"required": true, "content": content}
 		}
-		if op.Admin {
-			o["security"] = []any{map[string]any{"adminToken": []string{}}}
+		if op.Access != public {
+			o["security"] = []any{map[string]any{"bearerToken": []string{}}, map[string]any{"sessionCookie": []string{}}}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
+			switch op.Access {
+			case admin:
+				o["x-gradpath-access"] = "admin"
+			case counsellor:
+				o["x-gradpath-access"] = "counsellor"
+			default:
+				o["x-gradpath-access"] = "signed-in"
+			}
+		} else {
+			o["x-gradpath-access"] = "public"
 		}
 		if op.Description != "" {
 			o["description"] = op.Description
@@ -162,6 +174,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		"tags": []any{
 			map[string]any{"name": "catalogue", "description": "Universities and programmes"},
 			map[string]any{"name": "eligibility", "description": "Eligibility and what-if for a student profile"},
+			map[string]any{"name": "accounts", "description": "Sign-in, sessions, tokens, users and the audit log"},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document"},
 		},
 		"paths": paths,
@@ -177,8 +190,10 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 				"ETag":         map[string]any{"description": "Version of the response body; send it back in If-None-Match.", "schema": str()},
 			},
 			"securitySchemes": map[string]any{
-				"adminToken": map[string]any{"type": "http", "scheme": "bearer",
-					"description": "The admin_token of the server's configuration; it may edit and import the catalogue."},
+				"bearerToken": map[string]any{"type": "http", "scheme": "bearer",
+					"description": "A personal access token (POST /api/v1/me/tokens), with the scopes the operation needs: read for GET, write to change, admin for admin routes."},
+				"sessionCookie": map[string]any{"type": "apiKey", "in": "cookie", "name": "__Host-gradpath_session",
+					"description": "The browser session set by POST /api/v1/auth/login; requests that change something also send its csrf_token in X-CSRF-Token."},
 			},
 			"parameters": map[string]any{
 				"If-None-Match": map[string]any{"name": "If-None-Match", "in": "header", "schema": str(),
@@ -237,6 +252,8 @@ func newSchemaGen() *schemaGen {
 	}
 	sort.Strings(codes)
 	put(gradpath.Code(""), codes)
+	put(gradpath.Role(""), enumOf(gradpath.Roles)["enum"].([]string))
+	put(gradpath.Scope(""), enumOf(gradpath.Scopes)["enum"].([]string))
 	put(eligibility.Verdict(""), []string{string(eligibility.Eligible), string(eligibility.Conditional), string(eligibility.NotEligible)})
 	put(eligibility.Result(""), []string{string(eligibility.Pass), string(eligibility.Fail), string(eligibility.Unknown)})
 	return g

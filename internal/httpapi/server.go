@@ -6,6 +6,7 @@ package httpapi
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
@@ -37,8 +39,14 @@ type Deps struct {
 	Version  string
 	// PageCacheBytes bounds the cache of finder pages; 0 turns it off.
 	PageCacheBytes int
-	// AdminToken, when set, is the bearer token that may edit and import the catalogue.
-	AdminToken string
+	// Accounts authenticates callers; without it every caller is anonymous.
+	Accounts *accounts.Service
+	Cookies  Cookies
+	// PublicURL is the address browsers use (https://gradpath.example.org); the Origin of
+	// cross-site checks and the base of the OpenID redirect.
+	PublicURL string
+	// OIDC, when its issuer is set, enables sign-in with an OpenID Connect provider.
+	OIDC OIDCConfig
 }
 
 // Server is the REST API.
@@ -50,6 +58,7 @@ type Server struct {
 	metrics *httpMetrics
 	openapi []byte
 	pages   *pageCache
+	oidc    *oidcClient
 	// searchSlots admits finder searches one per processor, in arrival order.
 	searchSlots chan struct{}
 }
@@ -63,9 +72,15 @@ func NewServer(d Deps) (*Server, error) {
 		return nil, err
 	}
 	s.metrics = m
+	if d.OIDC.Issuer != "" {
+		s.oidc = &oidcClient{cfg: d.OIDC}
+	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
-		s.mux.Handle(rt.pattern, s.handler(rt.handle))
+		if rt.doc.Access == unset {
+			return nil, fmt.Errorf("route %s declares no access policy", rt.pattern)
+		}
+		s.mux.Handle(rt.pattern, s.handler(s.guard(rt.doc.Access, rt.handle)))
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	doc, err := s.openAPIDocument()

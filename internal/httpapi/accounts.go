@@ -1,0 +1,263 @@
+package httpapi
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// LoginResponse is the answer to a sign-in: the session is in the cookie; cookie-authenticated
+// requests that change something send csrf_token back in the X-CSRF-Token header.
+type LoginResponse struct {
+	CSRFToken string        `json:"csrf_token"`
+	ExpiresAt time.Time     `json:"expires_at"`
+	User      accounts.User `json:"user"`
+}
+
+// LoginInput is what a sign-in sends.
+type LoginInput struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+}
+
+// EmailInput asks for a password reset.
+type EmailInput struct {
+	Email string `json:"email"`
+}
+
+// ResetInput completes a password reset.
+type ResetInput struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+// PasswordInput changes the signed-in user's password.
+type PasswordInput struct {
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+}
+
+// CreatedToken is a new access token: the only answer that shows its secret.
+type CreatedToken struct {
+	accounts.Token
+	// Secret is the token to send as Authorization: Bearer; it is shown this once.
+	Secret string `json:"token"`
+}
+
+// TokenList lists the signed-in user's tokens, without secrets.
+type TokenList struct {
+	Items []accounts.Token `json:"items"`
+}
+
+// UserList is a page of users.
+type UserList struct {
+	Items      []accounts.User `json:"items"`
+	NextCursor *string         `json:"next_cursor"`
+}
+
+// AuditList is a page of audit events, newest first.
+type AuditList struct {
+	Items      []accounts.AuditEvent `json:"items"`
+	NextCursor *string               `json:"next_cursor"`
+}
+
+func actor(r *http.Request) *gradpath.Actor { return gradpath.ActorFrom(r.Context()) }
+
+func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
+	var in accounts.RegisterInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := s.Accounts.Register(r.Context(), actor(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/me")
+	return writeJSON(w, r, http.StatusCreated, u)
+}
+
+func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess accounts.Session, token string) {
+	s.Cookies.set(w, s.Cookies.sessionName(), token, time.Until(sess.ExpiresAt))
+}
+
+func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
+	var in LoginInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, sess, token, err := s.Accounts.Login(r.Context(), actor(r), in.Email, in.Password)
+	if err != nil {
+		return err
+	}
+	s.startSession(w, r, sess, token)
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, LoginResponse{CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, User: u})
+}
+
+func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Accounts.Logout(r.Context(), actor(r)); err != nil {
+		return err
+	}
+	s.Cookies.clear(w, s.Cookies.sessionName())
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) requestReset(w http.ResponseWriter, r *http.Request) error {
+	var in EmailInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Accounts.RequestReset(r.Context(), actor(r), in.Email); err != nil {
+		return err
+	}
+	// The same answer whether or not the email has an account.
+	return writeJSON(w, r, http.StatusAccepted, Status{Status: "if an account uses this email, a reset link is on its way"})
+}
+
+func (s *Server) confirmReset(w http.ResponseWriter, r *http.Request) error {
+	var in ResetInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Accounts.ConfirmReset(r.Context(), actor(r), in.Token, in.Password); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
+	var in PasswordInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if err := s.Accounts.ChangePassword(r.Context(), actor(r), in.CurrentPassword, in.NewPassword); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	u, err := s.Accounts.Me(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, u)
+}
+
+func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {
+	var in accounts.MeUpdate
+	if err := decodeJSON(w, r, &in, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	u, err := s.Accounts.UpdateMe(r.Context(), actor(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, u)
+}
+
+func (s *Server) listTokens(w http.ResponseWriter, r *http.Request) error {
+	ts, err := s.Accounts.Tokens(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, TokenList{Items: ts})
+}
+
+func (s *Server) createToken(w http.ResponseWriter, r *http.Request) error {
+	var in accounts.TokenInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	t, secret, err := s.Accounts.CreateToken(r.Context(), actor(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusCreated, CreatedToken{Token: t, Secret: secret})
+}
+
+func (s *Server) deleteToken(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Accounts.RevokeToken(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) listUsers(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "q", "role", "limit", "cursor")
+	q := accounts.UserQuery{Text: qp.one("q"), Role: gradpath.Role(qp.one("role")), Limit: qp.limit(50, 200), After: qp.one("cursor")}
+	if err := qp.err(); err != nil {
+		return err
+	}
+	us, err := s.Accounts.Users(r.Context(), actor(r), q)
+	if err != nil {
+		return err
+	}
+	out := UserList{Items: us}
+	if len(us) == q.Limit {
+		next := us[len(us)-1].ID
+		out.NextCursor = &next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, out)
+}
+
+func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
+	u, err := s.Accounts.User(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, u)
+}
+
+func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
+	var in accounts.UserUpdate
+	if err := decodeJSON(w, r, &in, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	u, err := s.Accounts.UpdateUser(r.Context(), actor(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, u)
+}
+
+func (s *Server) auditLog(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "actor", "subject", "action", "limit", "cursor")
+	q := accounts.AuditQuery{ActorID: qp.one("actor"), SubjectID: qp.one("subject"), Action: qp.one("action"), Limit: qp.limit(100, 500)}
+	if c := qp.one("cursor"); c != "" {
+		n, err := strconv.ParseInt(c, 10, 64)
+		if err != nil || n <= 0 {
+			qp.p.Add("cursor", "is not a cursor this server issued")
+		}
+		q.Before = n
+	}
+	if err := qp.err(); err != nil {
+		return err
+	}
+	es, err := s.Accounts.AuditLog(r.Context(), actor(r), q)
+	if err != nil {
+		return err
+	}
+	out := AuditList{Items: es}
+	if len(es) == q.Limit {
+		next := strconv.FormatInt(es[len(es)-1].ID, 10)
+		out.NextCursor = &next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, out)
+}
