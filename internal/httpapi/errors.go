@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"math"
 	"net/http"
 	"strconv"
 
@@ -115,6 +116,18 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	h.Set("Cache-Control", "no-store")
+	switch code {
+	case gradpath.CodeRateLimited:
+		secs := int64(math.Ceil(gradpath.RetryAfterOf(err).Seconds()))
+		h.Set("Retry-After", strconv.FormatInt(max(secs, 1), 10))
+	case gradpath.CodeUnauthorized:
+		// RFC 6750: say how to authenticate, and whether the token sent was the problem.
+		if r.Header.Get("Authorization") != "" {
+			h.Set("WWW-Authenticate", `Bearer realm="gradpath", error="invalid_token"`)
+		} else {
+			h.Set("WWW-Authenticate", `Bearer realm="gradpath"`)
+		}
+	}
 	w.WriteHeader(status)
 	w.Write(append(body, '\n'))
 }
