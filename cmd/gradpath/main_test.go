@@ -45,6 +45,7 @@ func TestMain(m *testing.M) {
 type server struct {
 	cmd    *exec.Cmd
 	url    string
+	stdout *syncBuffer
 	stderr *syncBuffer
 	done   chan error
 }
@@ -78,7 +79,7 @@ func start(t *testing.T, env []string, args ...string) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -91,6 +92,7 @@ func start(t *testing.T, env []string, args ...string) *server {
 	go func() {
 		sc := bufio.NewScanner(stdout)
 		for sc.Scan() {
+			fmt.Fprintln(s.stdout, sc.Text())
 			if m := addrLine.FindStringSubmatch(sc.Text()); m != nil {
 				urls <- m[1]
 			}
@@ -153,6 +155,7 @@ func TestServeDemo(t *testing.T) {
 
 func testServeDemo(t *testing.T, env []string, args ...string) {
 	s := start(t, env, args...)
+	testDemoUsers(t, s)
 
 	var list struct {
 		Items []struct {
@@ -368,5 +371,161 @@ func TestImportExportGen(t *testing.T) {
 	}
 	if _, _, err := cmd("import", "programmes", "--data", data, filepath.Join(dir, "cat.xlsx")); err == nil || !strings.Contains(err.Error(), ".csv or .json") {
 		t.Errorf("unknown extension: %v", err)
+	}
+}
+
+// The user command as its contract says, then the accounts it made at work in the real server:
+// a password from standard input or a generated one printed once, a reset token, roles enforced.
+func TestUserCommand(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	noenv := func(string) string { return "" }
+	cmd := func(stdin string, args ...string) (string, string, error) {
+		var out, errs bytes.Buffer
+		err := run(context.Background(), append([]string{"gradpath"}, args...), noenv, strings.NewReader(stdin), &out, &errs)
+		return out.String(), errs.String(), err
+	}
+	const adminPassword = "a long admin passphrase 2026"
+	out, _, err := cmd(adminPassword+"\n", "user", "create", "--data", data, "--email", "Head@Agency.in", "--role", "admin", "--password-stdin")
+	if err != nil || !strings.Contains(out, "created head@agency.in") || strings.Contains(out, adminPassword) {
+		t.Fatalf("user create --password-stdin: %v\n%s", err, out)
+	}
+	out, errs, err := cmd("", "user", "create", "--data", data, "--email", "student@agency.in", "--role", "student", "--name", "Meera")
+	if err != nil {
+		t.Fatalf("user create: %v\n%s", err, errs)
+	}
+	m := regexp.MustCompile(`one-time password: (\S+)`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("no one-time password printed:\n%s", out)
+	}
+	studentPassword := m[1]
+	if _, _, err := cmd("", "user", "create", "--data", data, "--email", "x@agency.in", "--role", "superuser"); err == nil || !strings.Contains(err.Error(), `role: "superuser" is not a role`) {
+		t.Fatalf("an unknown role: %v", err)
+	}
+	if _, _, err := cmd("short\n", "user", "create", "--data", data, "--email", "y@agency.in", "--role", "student", "--password-stdin"); err == nil || !strings.Contains(err.Error(), "password") {
+		t.Fatalf("a short password: %v", err)
+	}
+	if _, _, err := cmd("", "user", "create", "--data", data, "--email", "head@agency.in", "--role", "admin"); err == nil || !strings.Contains(err.Error(), "head@agency.in") {
+		t.Fatalf("a second account with one email: %v", err)
+	}
+	out, _, err = cmd("", "user", "reset", "--data", data, "--email", "student@agency.in")
+	resetToken := regexp.MustCompile(`\n(\S+)\n$`).FindStringSubmatch(out)
+	if err != nil || resetToken == nil {
+		t.Fatalf("user reset: %v\n%s", err, out)
+	}
+
+	s := start(t, nil, "--data", data)
+	post := func(path, body string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest("POST", s.url+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	tokenOf := func(email, password, scopes string) string {
+		t.Helper()
+		res, body := post("/api/v1/auth/login", fmt.Sprintf(`{"email": %q, "password": %q}`, email, password))
+		if res.StatusCode != 200 || len(res.Cookies()) == 0 {
+			t.Fatalf("login %s: %d %s", email, res.StatusCode, body)
+		}
+		var login struct {
+			CSRF string `json:"csrf_token"`
+		}
+		json.Unmarshal(body, &login)
+		c := res.Cookies()[0]
+		res, body = post("/api/v1/me/tokens", `{"name": "cli test", "scopes": [`+scopes+`], "expires_in_days": 1}`,
+			"Cookie", c.Name+"="+c.Value, "X-CSRF-Token", login.CSRF)
+		var tok struct {
+			Token string `json:"token"`
+		}
+		json.Unmarshal(body, &tok)
+		if res.StatusCode != 201 || tok.Token == "" {
+			t.Fatalf("create token: %d %s", res.StatusCode, body)
+		}
+		return tok.Token
+	}
+	status := func(path, token string) int {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	admin := tokenOf("head@agency.in", adminPassword, `"read", "admin"`)
+	student := tokenOf("student@agency.in", studentPassword, `"read"`)
+	if status("/api/v1/users", admin) != 200 || status("/api/v1/users", student) != 403 || status("/api/v1/me", student) != 200 {
+		t.Fatal("roles from the command are not enforced")
+	}
+	res, body := post("/api/v1/auth/password-reset/confirm", fmt.Sprintf(`{"token": %q, "password": "the student's own passphrase"}`, resetToken[1]))
+	if res.StatusCode != 204 {
+		t.Fatalf("reset with the printed token: %d %s", res.StatusCode, body)
+	}
+	tokenOf("student@agency.in", "the student's own passphrase", `"read"`)
+	if logs := s.stderr.String(); strings.Contains(logs, studentPassword) || strings.Contains(logs, adminPassword) || strings.Contains(logs, resetToken[1]) || strings.Contains(logs, student) {
+		t.Fatal("the server's log holds a password or token")
+	}
+}
+
+// testDemoUsers signs in as the demo users that serve --demo printed: the counsellor sees the
+// demo student assigned to them, and the student does not see the counsellor.
+func testDemoUsers(t *testing.T, s *server) {
+	t.Helper()
+	passwords := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
+		passwords[m[1]] = m[2]
+	}
+	if len(passwords) != 3 {
+		t.Fatalf("serve --demo printed %d demo users:\n%s", len(passwords), s.stdout)
+	}
+	login := func(email string) (string, string) {
+		res, err := http.Post(s.url+"/api/v1/auth/login", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, passwords[email])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct {
+			User struct{ ID string } `json:"user"`
+		}
+		json.NewDecoder(res.Body).Decode(&out)
+		if res.StatusCode != 200 || len(res.Cookies()) == 0 {
+			t.Fatalf("demo sign-in %s: %d", email, res.StatusCode)
+		}
+		return res.Cookies()[0].Name + "=" + res.Cookies()[0].Value, out.User.ID
+	}
+	status := func(cookie, path string) int {
+		req, _ := http.NewRequest("GET", s.url+path, nil)
+		req.Header.Set("Cookie", cookie)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		return res.StatusCode
+	}
+	counsellor, counsellorID := login("counsellor@demo.gradpath.test")
+	student, studentID := login("student@demo.gradpath.test")
+	admin, _ := login("admin@demo.gradpath.test")
+	if got := status(counsellor, "/api/v1/users/"+studentID); got != 200 {
+		t.Errorf("the demo counsellor reads their student: %d", got)
+	}
+	if got := status(student, "/api/v1/users/"+counsellorID); got != 404 {
+		t.Errorf("the demo student reads the counsellor: %d, want 404", got)
+	}
+	if got := status(admin, "/api/v1/users"); got != 200 {
+		t.Errorf("the demo admin lists users: %d", got)
+	}
+	if strings.Contains(s.stderr.String(), passwords["admin@demo.gradpath.test"]) {
+		t.Error("a demo password is in the server's log")
 	}
 }

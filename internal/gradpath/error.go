@@ -57,7 +57,9 @@ type Error struct {
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(string(e.Code))
-	if e.Message != "" {
+	if len(e.Fields) > 0 && strings.HasPrefix(e.Message, e.Fields[0].Field+": "+e.Fields[0].Detail) {
+		// The message only summarises the fields that follow.
+	} else if e.Message != "" {
 		b.WriteString(": ")
 		b.WriteString(e.Message)
 	}

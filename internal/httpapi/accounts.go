@@ -80,7 +80,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess accounts.Session, token string) {
-	s.Cookies.set(w, s.Cookies.sessionName(), token, time.Until(sess.ExpiresAt))
+	// The cookie lives as long as the session can; the server ends it sooner when idle.
+	s.Cookies.set(w, s.Cookies.sessionName(), token, sess.ExpiresAt.Sub(s.Now()))
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -93,6 +94,24 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	s.startSession(w, r, sess, token)
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, LoginResponse{CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, User: u})
+}
+
+// session tells a browser signed in by cookie (by password or through its OpenID provider)
+// its CSRF token and when the session ends.
+func (s *Server) session(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	sess := sessionFrom(r.Context())
+	if sess == nil {
+		return gradpath.Errorf(gradpath.CodeNotFound, "this request has no session cookie: access tokens have no session")
+	}
+	u, err := s.Accounts.Me(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, r, http.StatusOK, LoginResponse{CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, User: u})
 }

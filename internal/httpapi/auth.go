@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"crypto/subtle"
 	"net"
 	"net/http"
@@ -105,6 +106,14 @@ func (s *Server) authenticate(w http.ResponseWriter, r *http.Request) (*gradpath
 	return a, &sess, nil
 }
 
+type sessionKey struct{}
+
+// sessionFrom returns the cookie session of a request, if it came with one.
+func sessionFrom(ctx context.Context) *accounts.Session {
+	s, _ := ctx.Value(sessionKey{}).(*accounts.Session)
+	return s
+}
+
 // sameOrigin reports whether a browser's Origin header names this server.
 func sameOrigin(r *http.Request, publicURL string) bool {
 	o := r.Header.Get("Origin")
@@ -164,7 +173,10 @@ func (s *Server) guard(p policy, next handlerFunc) handlerFunc {
 		default:
 			return gradpath.Internal(nil)
 		}
-		r = r.WithContext(gradpath.WithActor(r.Context(), a))
-		return next(w, r)
+		ctx := gradpath.WithActor(r.Context(), a)
+		if sess != nil {
+			ctx = context.WithValue(ctx, sessionKey{}, sess)
+		}
+		return next(w, r.WithContext(ctx))
 	}
 }

@@ -130,6 +130,11 @@ func (s *Server) routeTable() []route {
 			Description: "Sets the session cookie and returns csrf_token: requests made with the cookie that change something " +
 				"send it in the X-CSRF-Token header. A wrong email and a wrong password get the same answer; repeated failures are throttled (429).",
 			Request: LoginInput{}, Response: LoginResponse{}, Errors: []int{400, 401, 413, 415, 429}}},
+		{"GET /api/v1/auth/session", s.session, operation{ID: "getSession", Tag: "accounts", Access: signedIn,
+			Summary: "The cookie session: its CSRF token, when it ends, and its user",
+			Description: "For pages signed in by cookie, including through the OpenID provider, to learn the csrf_token to send in X-CSRF-Token. " +
+				"Requests with an access token have no session (404).",
+			Response: LoginResponse{}, Errors: []int{400}}},
 		{"POST /api/v1/auth/logout", s.logout, operation{ID: "logout", Tag: "accounts", Access: signedIn,
 			Summary: "Sign out: end this session", Status: 204, Errors: []int{400}}},
 		{"POST /api/v1/auth/password-reset", s.requestReset, operation{ID: "requestPasswordReset", Tag: "accounts", Access: public,

@@ -60,7 +60,7 @@ type secureServer struct {
 	acc   *accounts.Service
 }
 
-func newSecureServer(t *testing.T, db *sqlstore.DB) *secureServer {
+func newSecureServer(t *testing.T, db *sqlstore.DB, options ...func(*httpapi.Deps)) *secureServer {
 	t.Helper()
 	s := &secureServer{clock: &clock{t: storetest.Now}, logs: &syncBuffer{}, db: db}
 	svc := catalogue.NewService(sqlstore.NewCatalogueStore(db), s.clock.Now)
@@ -69,13 +69,17 @@ func newSecureServer(t *testing.T, db *sqlstore.DB) *secureServer {
 	}
 	s.acc = accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(s.clock.Now))
 	ex := exchange.NewService(sqlstore.NewExchangeStore(db))
-	h, err := httpapi.NewServer(httpapi.Deps{
+	d := httpapi.Deps{
 		Logger:    slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Catalogue: svc, Accounts: s.acc, Exchange: ex,
 		Eligibility: eligibility.NewService(svc, eligibility.DefaultTables(), ex, s.clock.Now, nil),
 		Ready:       db.Ping, Registry: observability.NewRegistry(), Now: s.clock.Now, Version: "test",
 		PageCacheBytes: 1 << 20, Cookies: httpapi.Cookies{Secure: true, MaxAge: 12 * time.Hour},
-	})
+	}
+	for _, o := range options {
+		o(&d)
+	}
+	h, err := httpapi.NewServer(d)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,6 +224,9 @@ func TestSecurity(t *testing.T) {
 			c := a.cookie
 			if !c.HttpOnly || !c.Secure || c.SameSite != http.SameSiteLaxMode || c.Path != "/" || c.Domain != "" {
 				t.Fatalf("cookie %+v: want HttpOnly, Secure, SameSite=Lax, Path=/, no Domain", c)
+			}
+			if c.MaxAge != int((12 * time.Hour).Seconds()) {
+				t.Fatalf("cookie Max-Age %d, want the session's 12 hours", c.MaxAge)
 			}
 			if len(c.Value) < 22 { // 128 bits in base64
 				t.Fatalf("session token %d characters: too short for 128 bits", len(c.Value))

@@ -65,6 +65,9 @@ type Server struct {
 
 // NewServer returns the API as one http.Handler, with its middleware.
 func NewServer(d Deps) (*Server, error) {
+	if d.Now == nil {
+		d.Now = time.Now
+	}
 	s := &Server{Deps: d, logger: d.Logger, mux: http.NewServeMux(), pages: newPageCache(d.PageCacheBytes),
 		searchSlots: make(chan struct{}, runtime.GOMAXPROCS(0))}
 	m, err := newHTTPMetrics(d.Registry)
