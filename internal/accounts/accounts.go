@@ -185,11 +185,7 @@ type Store interface {
 func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(e)) }
 
 // newID returns a random id with a prefix: 20 characters of base32 (100 bits).
-func newID(prefix string) string {
-	b := make([]byte, 13)
-	_, _ = rand.Read(b)
-	return prefix + strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))[:20]
-}
+func newID(prefix string) string { return gradpath.NewID(prefix) }
 
 // newSecret returns 32 random bytes (256 bits) as text.
 func newSecret() string {

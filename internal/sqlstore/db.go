@@ -50,6 +50,11 @@ type DB struct {
 	now    gradpath.Clock
 
 	rebound sync.Map // query with ? placeholders → query with $n placeholders
+
+	// Group commit (SQLite): see group.go.
+	group     chan *groupOp
+	groupStop chan struct{}
+	groupDone chan struct{}
 }
 
 // New returns a DB over the pools. now stamps updated_at columns.
@@ -57,11 +62,16 @@ func New(engine Engine, write, read *sql.DB, now gradpath.Clock) *DB {
 	if read == nil {
 		read = write
 	}
-	return &DB{Engine: engine, write: write, read: read, now: now}
+	db := &DB{Engine: engine, write: write, read: read, now: now}
+	if engine == SQLite {
+		db.startGroup()
+	}
+	return db
 }
 
 // Close closes both pools.
 func (db *DB) Close() error {
+	db.stopGroup()
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

@@ -1,0 +1,148 @@
+// Package jobs runs gradpath's background work on River, a job queue whose jobs are inserted
+// in the same database transaction as the change that causes them: a job exists if and only
+// if its change committed, and River delivers it at least once, with retries and backoff.
+package jobs
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/riverdriver"
+	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
+	"github.com/riverqueue/river/riverdriver/riversqlite"
+	"github.com/riverqueue/river/rivermigrate"
+
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+)
+
+// SLAArgs checks a lead's SLA at near-breach or due time.
+type SLAArgs struct {
+	LeadID string `json:"lead_id"`
+	Stage  string `json:"stage"`
+}
+
+// Kind implements river.JobArgs.
+func (SLAArgs) Kind() string { return leads.JobSLA }
+
+// MailArgs sends an email.
+type MailArgs struct {
+	LeadID  string `json:"lead_id,omitempty"`
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+// Kind implements river.JobArgs.
+func (MailArgs) Kind() string { return leads.JobMail }
+
+// Handlers do the work; they are set once the services exist (the services' stores need the
+// queue first).
+type Handlers struct {
+	Leads *leads.Service
+	// Mail sends email; nil logs that no mail server is configured and drops the message.
+	Mail mail.Sender
+}
+
+// Queue is River over one of gradpath's databases.
+type Queue struct {
+	client   *river.Client[*sql.Tx]
+	handlers *Handlers
+	logger   *slog.Logger
+}
+
+// Options tune the queue.
+type Options struct {
+	// Workers is how many jobs run at once; 0 makes an insert-only queue.
+	Workers int
+	// Poll is how often workers look for due jobs (River polls on SQLite and on database/sql).
+	Poll   time.Duration
+	Logger *slog.Logger
+}
+
+func driverOf(db *sqlstore.DB) riverdriver.Driver[*sql.Tx] {
+	write, _ := db.Pools()
+	if db.Engine == sqlstore.Postgres {
+		return riverdatabasesql.New(write)
+	}
+	return riversqlite.New(write)
+}
+
+// Migrate creates or updates River's tables.
+func Migrate(ctx context.Context, db *sqlstore.DB) error {
+	m, err := rivermigrate.New(driverOf(db), nil)
+	if err != nil {
+		return err
+	}
+	if _, err := m.Migrate(ctx, rivermigrate.DirectionUp, nil); err != nil {
+		return fmt.Errorf("job queue migrations: %w", err)
+	}
+	return nil
+}
+
+// New returns the queue over db; h is filled in before Start.
+func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, error) {
+	if err := Migrate(ctx, db); err != nil {
+		return nil, err
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	q := &Queue{handlers: h, logger: o.Logger}
+	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: o.Poll, FetchCooldown: min(o.Poll, 100*time.Millisecond)}
+	if o.Workers > 0 {
+		workers := river.NewWorkers()
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SLAArgs]) error {
+			return h.Leads.CheckSLA(ctx, j.Args.LeadID, j.Args.Stage)
+		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MailArgs]) error {
+			if h.Mail == nil {
+				q.logger.Warn("no mail server is configured (smtp_addr); a notification was not sent", "lead_id", j.Args.LeadID, "job_id", j.ID)
+				return nil
+			}
+			return h.Mail.Send(ctx, mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
+		}))
+		cfg.Workers = workers
+		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
+	}
+	if cfg.FetchPollInterval == 0 {
+		cfg.FetchPollInterval = time.Second
+		cfg.FetchCooldown = 100 * time.Millisecond
+	}
+	client, err := river.NewClient(driverOf(db), cfg)
+	if err != nil {
+		return nil, err
+	}
+	q.client = client
+	return q, nil
+}
+
+// InsertTx implements sqlstore.JobInserter.
+func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error {
+	var opts *river.InsertOpts
+	if !j.At.IsZero() {
+		opts = &river.InsertOpts{ScheduledAt: j.At}
+	}
+	var args river.JobArgs
+	switch j.Kind {
+	case leads.JobSLA:
+		args = SLAArgs{LeadID: j.LeadID, Stage: j.Stage}
+	case leads.JobMail:
+		args = MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}
+	default:
+		return fmt.Errorf("unknown job kind %q", j.Kind)
+	}
+	_, err := q.client.InsertTx(ctx, tx, args, opts)
+	return err
+}
+
+// Start starts the workers.
+func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
+
+// Stop waits for running jobs to finish, until ctx ends.
+func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }

@@ -1,0 +1,369 @@
+// Package leads is the front door of an agency: callback and free-consultation requests from
+// the public forms, with the consent they were given under, routed to a counsellor who is
+// working, on an SLA clock that runs in business hours, through a pipeline to converted or lost.
+//
+// The package holds the rules; the Store persists, in one transaction per change, together with
+// the jobs (notifications, SLA checks) that the change causes.
+package leads
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/mail"
+	"slices"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/nyaruka/phonenumbers"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Kind is what a person asked for.
+type Kind string
+
+// Kinds.
+const (
+	Callback     Kind = "callback"
+	Consultation Kind = "consultation"
+)
+
+// Status is where a lead is in the pipeline.
+type Status string
+
+// Statuses: new → contacted → qualified → converted | lost.
+const (
+	StatusNew       Status = "new"
+	StatusContacted Status = "contacted"
+	StatusQualified Status = "qualified"
+	StatusConverted Status = "converted"
+	StatusLost      Status = "lost"
+)
+
+// Open reports whether a lead in this status is still being worked.
+func (s Status) Open() bool { return s == StatusNew || s == StatusContacted || s == StatusQualified }
+
+var transitions = map[Status][]Status{
+	StatusNew:       {StatusContacted, StatusLost},
+	StatusContacted: {StatusQualified, StatusLost},
+	StatusQualified: {StatusConverted, StatusLost},
+}
+
+// CanMove reports whether the pipeline allows from → to.
+func CanMove(from, to Status) bool { return slices.Contains(transitions[from], to) }
+
+// Interest is what the person is interested in.
+type Interest struct {
+	Course  string `json:"course,omitempty"`
+	Country string `json:"country,omitempty"`
+	// Intake is the month they want to start, YYYY-MM.
+	Intake  gradpath.Date `json:"intake,omitzero"`
+	Message string        `json:"message,omitempty"`
+}
+
+// UTM is the campaign a request came through.
+type UTM struct {
+	Source   string `json:"source,omitempty"`
+	Medium   string `json:"medium,omitempty"`
+	Campaign string `json:"campaign,omitempty"`
+	Term     string `json:"term,omitempty"`
+	Content  string `json:"content,omitempty"`
+}
+
+// Guardian is the parent or guardian who consents for a person under 18.
+type Guardian struct {
+	Name         string `json:"name"`
+	Relationship string `json:"relationship"`
+	Email        string `json:"email,omitempty"`
+	Phone        string `json:"phone,omitempty"`
+	Consented    bool   `json:"consented"`
+}
+
+// ConsentInput is what the form's checkboxes said, and which notice text they were shown.
+type ConsentInput struct {
+	// Contact: to be contacted about this request. Required: without it there is no lead.
+	Contact bool `json:"contact"`
+	// Marketing: to receive updates and newsletters.
+	Marketing bool `json:"marketing"`
+	// NoticeVersion names the exact privacy notice text shown, such as "2026-11-01".
+	NoticeVersion string    `json:"notice_version"`
+	Guardian      *Guardian `json:"guardian,omitempty"`
+}
+
+// Input is a request from a public form.
+type Input struct {
+	Kind  Kind   `json:"kind"`
+	Name  string `json:"name"`
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
+	// DateOfBirth, when given, decides whether a guardian must consent.
+	DateOfBirth gradpath.Date `json:"date_of_birth,omitzero"`
+	Interest    Interest      `json:"interest"`
+	// Page is the page the form was on.
+	Page    string       `json:"page,omitempty"`
+	UTM     UTM          `json:"utm,omitzero"`
+	Consent ConsentInput `json:"consent"`
+}
+
+// Lead is a person's request and everything done about it.
+type Lead struct {
+	ID          string        `json:"id"`
+	Kind        Kind          `json:"kind"`
+	Status      Status        `json:"status"`
+	Name        string        `json:"name"`
+	Phone       string        `json:"phone,omitempty"` // E.164
+	Email       string        `json:"email,omitempty"`
+	DateOfBirth gradpath.Date `json:"date_of_birth,omitzero"`
+	Interest    Interest      `json:"interest"`
+	Page        string        `json:"page,omitempty"`
+	UTM         UTM           `json:"utm,omitzero"`
+	// Assignee is the counsellor's user id; empty while nobody could be assigned.
+	Assignee  string    `json:"assignee"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+	// FirstResponseDue is one business day after arrival on the agency's calendar.
+	FirstResponseDue time.Time `json:"first_response_due"`
+	// NearBreachAt is when the lead counts as near breach if nobody has been in touch.
+	NearBreachAt time.Time `json:"near_breach_at"`
+	// FirstContactAt stops the SLA clock.
+	FirstContactAt *time.Time `json:"first_contact_at"`
+	Breached       bool       `json:"breached"`
+	LostReason     string     `json:"lost_reason,omitempty"`
+	// Requests counts the requests merged into this lead, the first included.
+	Requests int `json:"requests"`
+	// Marketing is whether the person currently agrees to marketing updates.
+	Marketing bool `json:"marketing"`
+	Version   int  `json:"version"`
+}
+
+// Activity is one entry of a lead's history.
+type Activity struct {
+	ID      int64          `json:"id"`
+	LeadID  string         `json:"lead_id"`
+	At      time.Time      `json:"at"`
+	ActorID string         `json:"actor_id,omitempty"`
+	Type    string         `json:"type"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// Activity types.
+const (
+	ActivityCreated    = "created"
+	ActivityRequest    = "request" // a later request merged in
+	ActivityAssigned   = "assigned"
+	ActivityUnassigned = "unassigned"
+	ActivityStatus     = "status"
+	ActivityNote       = "note"
+	ActivityNearBreach = "sla_near_breach"
+	ActivityBreached   = "sla_breached"
+)
+
+// ConsentRecord is one entry of the append-only consent log: a grant or a withdrawal, with
+// its evidence.
+type ConsentRecord struct {
+	ID            int64     `json:"id"`
+	LeadID        string    `json:"lead_id"`
+	Purpose       string    `json:"purpose"` // contact or marketing
+	Granted       bool      `json:"granted"`
+	NoticeVersion string    `json:"notice_version"`
+	At            time.Time `json:"at"`
+	IP            string    `json:"ip,omitempty"`
+	UserAgent     string    `json:"user_agent,omitempty"`
+	Guardian      *Guardian `json:"guardian,omitempty"`
+}
+
+// Consent purposes.
+const (
+	PurposeContact   = "contact"
+	PurposeMarketing = "marketing"
+)
+
+// Limits on free text.
+const (
+	maxName    = 100
+	maxEmail   = 254
+	maxShort   = 100
+	maxMessage = 2000
+	maxPage    = 500
+)
+
+func checkText(p *gradpath.Problems, field, s string, limit int, required bool) string {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "" && required:
+		p.Add(field, "is required")
+	case !utf8.ValidString(s):
+		p.Add(field, "is not valid UTF-8")
+	case utf8.RuneCountInString(s) > limit:
+		p.Add(field, "must be at most %d characters", limit)
+	case strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 && r != '\n' && r != '\t' }):
+		p.Add(field, "must not hold control characters")
+	}
+	return s
+}
+
+// Phone parses a phone number as people write it (with or without +country code, spaces,
+// dashes) and returns it in E.164; region is the country assumed for numbers without one.
+func Phone(raw, region string) (string, error) {
+	n, err := phonenumbers.Parse(raw, region)
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return "", fmt.Errorf("%q is not a valid phone number; include the country code, like +91 98765 43210", raw)
+	}
+	return phonenumbers.Format(n, phonenumbers.E164), nil
+}
+
+// normalizeEmail lower-cases an address and checks its syntax.
+func normalizeEmail(p *gradpath.Problems, field, s string) string {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" {
+		return ""
+	}
+	if len(s) > maxEmail {
+		p.Add(field, "must be at most %d characters", maxEmail)
+		return s
+	}
+	a, err := mail.ParseAddress(s)
+	if err != nil || a.Address != s || !strings.Contains(s[strings.LastIndexByte(s, '@')+1:], ".") {
+		p.Add(field, "%q is not an email address", s)
+	}
+	return s
+}
+
+// ageOn returns the age in whole years on date today of a person born on dob.
+func ageOn(dob, today gradpath.Date) int {
+	age := today.Year - dob.Year
+	if today.Month < dob.Month || (today.Month == dob.Month && today.Day < dob.Day) {
+		age--
+	}
+	return age
+}
+
+// validate checks and normalises a request. today is the date in the agency's zone.
+func (in *Input) validate(region string, today gradpath.Date) error {
+	var p gradpath.Problems
+	switch in.Kind {
+	case Callback, Consultation:
+	case "":
+		p.Add("kind", "is required: callback or consultation")
+	default:
+		p.Add("kind", "%q is not a kind of request; use callback or consultation", in.Kind)
+	}
+	in.Name = checkText(&p, "name", in.Name, maxName, true)
+	if strings.TrimSpace(in.Phone) != "" {
+		e164, err := Phone(in.Phone, region)
+		if err != nil {
+			p.Add("phone", "%s", err.Error())
+		}
+		in.Phone = e164
+	} else {
+		in.Phone = ""
+	}
+	in.Email = normalizeEmail(&p, "email", in.Email)
+	switch {
+	case in.Kind == Callback && in.Phone == "" && !hasField(&p, "phone"):
+		p.Add("phone", "is required for a callback")
+	case in.Phone == "" && in.Email == "" && !hasField(&p, "phone") && !hasField(&p, "email"):
+		p.Add("email", "give an email or a phone number to be reached at")
+	}
+	if err := in.DateOfBirth.Err(); err != nil {
+		p.Add("date_of_birth", "%s", err.Error())
+	} else if !in.DateOfBirth.IsZero() {
+		switch {
+		case in.DateOfBirth.MonthOnly():
+			p.Add("date_of_birth", "give the full date, YYYY-MM-DD")
+		case in.DateOfBirth.Compare(today) > 0 || today.Year-in.DateOfBirth.Year > 120:
+			p.Add("date_of_birth", "is not a plausible date of birth")
+		}
+	}
+	in.Interest.Course = checkText(&p, "interest.course", in.Interest.Course, maxShort, false)
+	if c := strings.ToUpper(strings.TrimSpace(in.Interest.Country)); c != "" {
+		if !gradpath.ValidCountry(c) {
+			p.Add("interest.country", "%q is not an ISO 3166-1 alpha-2 country code, such as AU", in.Interest.Country)
+		}
+		in.Interest.Country = c
+	}
+	if err := in.Interest.Intake.Err(); err != nil {
+		p.Add("interest.intake", "%s", err.Error())
+	} else if !in.Interest.Intake.IsZero() {
+		in.Interest.Intake = in.Interest.Intake.MonthOf()
+	}
+	in.Interest.Message = checkText(&p, "interest.message", in.Interest.Message, maxMessage, false)
+	in.Page = checkText(&p, "page", in.Page, maxPage, false)
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"source", &in.UTM.Source}, {"medium", &in.UTM.Medium}, {"campaign", &in.UTM.Campaign}, {"term", &in.UTM.Term}, {"content", &in.UTM.Content}} {
+		*f.v = checkText(&p, "utm."+f.name, *f.v, maxShort, false)
+	}
+	c := &in.Consent
+	if !c.Contact {
+		p.Add("consent.contact", "must be true: we can call or write only with your consent")
+	}
+	c.NoticeVersion = checkText(&p, "consent.notice_version", c.NoticeVersion, 40, true)
+	minor := !in.DateOfBirth.IsZero() && in.DateOfBirth.Err() == nil && !in.DateOfBirth.MonthOnly() && ageOn(in.DateOfBirth, today) < 18
+	if minor {
+		g := c.Guardian
+		switch {
+		case g == nil:
+			p.Add("consent.guardian", "is required: a person under 18 needs a parent's or guardian's consent")
+		default:
+			g.Name = checkText(&p, "consent.guardian.name", g.Name, maxName, true)
+			g.Relationship = checkText(&p, "consent.guardian.relationship", g.Relationship, 40, true)
+			g.Email = normalizeEmail(&p, "consent.guardian.email", g.Email)
+			if strings.TrimSpace(g.Phone) != "" {
+				e164, err := Phone(g.Phone, region)
+				if err != nil {
+					p.Add("consent.guardian.phone", "%s", err.Error())
+				}
+				g.Phone = e164
+			}
+			if g.Email == "" && g.Phone == "" && !hasField(&p, "consent.guardian.email") && !hasField(&p, "consent.guardian.phone") {
+				p.Add("consent.guardian.email", "give the guardian's email or phone")
+			}
+			if !g.Consented {
+				p.Add("consent.guardian.consented", "must be true: the guardian consents for a person under 18")
+			}
+		}
+	} else if c.Guardian != nil {
+		c.Guardian = nil // only minors' requests keep a guardian
+	}
+	return p.Err()
+}
+
+func hasField(p *gradpath.Problems, field string) bool {
+	err := p.Err()
+	for _, f := range gradpath.ErrorFields(err) {
+		if f.Field == field {
+			return true
+		}
+	}
+	return false
+}
+
+// requestDetails is what a merged request adds to the history.
+func requestDetails(in Input) map[string]any {
+	b, _ := json.Marshal(struct {
+		Kind     Kind     `json:"kind"`
+		Name     string   `json:"name"`
+		Phone    string   `json:"phone,omitempty"`
+		Email    string   `json:"email,omitempty"`
+		Interest Interest `json:"interest"`
+		Page     string   `json:"page,omitempty"`
+		UTM      UTM      `json:"utm,omitzero"`
+	}{in.Kind, in.Name, in.Phone, in.Email, in.Interest, in.Page, in.UTM})
+	var m map[string]any
+	_ = json.Unmarshal(b, &m)
+	return m
+}
+
+// Receipt is what the public form gets back: enough to confirm, nothing about anybody else.
+type Receipt struct {
+	ID     string `json:"id"`
+	Kind   Kind   `json:"kind"`
+	Status Status `json:"status"`
+	// Merged is true when the request joined this person's open lead.
+	Merged           bool      `json:"merged"`
+	ReceivedAt       time.Time `json:"received_at"`
+	FirstResponseDue time.Time `json:"first_response_due"`
+}

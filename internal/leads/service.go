@@ -1,0 +1,573 @@
+package leads
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Config holds the rules an agency can tune.
+type Config struct {
+	// Region is the country assumed for phone numbers written without a country code.
+	Region string
+	// MergeWindow: a request from the same phone or email within this long of the open lead's
+	// last activity joins that lead.
+	MergeWindow time.Duration
+	// NearBreach is how much working time before the due time a lead counts as near breach.
+	NearBreach time.Duration
+	Strategy   Strategy
+	// PublicURL is where links in notifications point.
+	PublicURL string
+	Now       gradpath.Clock
+}
+
+// DefaultConfig is India, a 30-day merge window, near breach two business hours before due,
+// round robin.
+func DefaultConfig(now gradpath.Clock) Config {
+	return Config{Region: "IN", MergeWindow: 30 * 24 * time.Hour, NearBreach: 2 * time.Hour, Strategy: RoundRobin, Now: now}
+}
+
+// Service is the leads' use cases.
+type Service struct {
+	store Store
+	cfg   Config
+	cal   atomic.Pointer[Calendar]
+}
+
+// NewService returns the service over store with the agency's calendar.
+func NewService(store Store, cal Calendar, cfg Config) *Service {
+	s := &Service{store: store, cfg: cfg}
+	s.SetCalendar(cal)
+	return s
+}
+
+// Calendar returns the business calendar in use.
+func (s *Service) Calendar() Calendar { return *s.cal.Load() }
+
+// SetCalendar replaces the business calendar; cal must have been through Init.
+func (s *Service) SetCalendar(cal Calendar) { s.cal.Store(&cal) }
+
+// ErrIdempotencyRace is returned by a store when another transaction stored the same
+// Idempotency-Key first; the service then answers with that transaction's result.
+var ErrIdempotencyRace = errors.New("idempotency key stored concurrently")
+
+// Result is the answer to a request sent to Create: its status and body, the same for every
+// retry with the same Idempotency-Key.
+type Result struct {
+	Status   int
+	Body     []byte
+	Replayed bool
+}
+
+// Create takes a request from a public form. key is the client's Idempotency-Key (may be
+// empty) and hash identifies the request's body, so that a key reused for another body is
+// refused.
+func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
+	cal := s.Calendar()
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	if err := in.validate(s.cfg.Region, gradpath.DateOf(now.In(cal.Location()))); err != nil {
+		return Result{}, err
+	}
+	var res Result
+	var err error
+	for attempt := 0; attempt < 2; attempt++ {
+		res = Result{}
+		err = s.store.Write(ctx, func(tx Tx) error { return s.create(ctx, tx, a, in, key, hash, now, cal, &res) })
+		if !errors.Is(err, ErrIdempotencyRace) {
+			break
+		}
+	}
+	return res, err
+}
+
+func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input, key, hash string, now time.Time, cal Calendar, res *Result) error {
+	if key != "" {
+		rec, ok, err := tx.Idempotent(ctx, key)
+		if err != nil {
+			return err
+		}
+		if ok {
+			if rec.RequestHash != hash {
+				return gradpath.Errorf(gradpath.CodeUnprocessable, "the Idempotency-Key %q was used for a different request; use a new key for a new request", key)
+			}
+			*res = Result{Status: rec.Status, Body: rec.Body, Replayed: true}
+			return nil
+		}
+	}
+	receipt, err := s.takeRequest(ctx, tx, a, in, now, cal)
+	if err != nil {
+		return err
+	}
+	body, err := json.Marshal(receipt)
+	if err != nil {
+		return err
+	}
+	*res = Result{Status: http.StatusCreated, Body: body}
+	if key != "" {
+		return tx.SaveIdempotent(ctx, Idempotency{Key: key, RequestHash: hash, Status: res.Status, Body: body, CreatedAt: now})
+	}
+	return nil
+}
+
+func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in Input, now time.Time, cal Calendar) (Receipt, error) {
+	consents := func(leadID string) error {
+		for _, c := range []struct {
+			purpose string
+			granted bool
+		}{{PurposeContact, in.Consent.Contact}, {PurposeMarketing, in.Consent.Marketing}} {
+			if err := tx.AddConsent(ctx, ConsentRecord{LeadID: leadID, Purpose: c.purpose, Granted: c.granted,
+				NoticeVersion: in.Consent.NoticeVersion, At: now, IP: a.IP, UserAgent: a.UserAgent, Guardian: in.Consent.Guardian}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if l, ok, err := tx.OpenLeadByContact(ctx, in.Phone, in.Email, now.Add(-s.cfg.MergeWindow)); err != nil {
+		return Receipt{}, err
+	} else if ok {
+		l.Requests++
+		l.UpdatedAt = now
+		l.Marketing = l.Marketing || in.Consent.Marketing
+		if l.Email == "" {
+			l.Email = in.Email
+		}
+		if l.Phone == "" {
+			l.Phone = in.Phone
+		}
+		l.Version++
+		if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityRequest, Details: requestDetails(in)}); err != nil {
+			return Receipt{}, err
+		}
+		var c Candidate
+		routed := false
+		if l.Assignee == "" {
+			if c, routed, err = s.pick(ctx, tx, l, "", now, cal); err != nil {
+				return Receipt{}, err
+			}
+			l.Assignee = c.UserID
+		}
+		if err := tx.UpdateLead(ctx, l); err != nil {
+			return Receipt{}, err
+		}
+		if routed {
+			if err := s.recordAssignment(ctx, tx, l, "", c, true, now, cal); err != nil {
+				return Receipt{}, err
+			}
+		}
+		if err := consents(l.ID); err != nil {
+			return Receipt{}, err
+		}
+		return Receipt{ID: l.ID, Kind: l.Kind, Status: l.Status, Merged: true, ReceivedAt: now, FirstResponseDue: l.FirstResponseDue}, nil
+	}
+
+	bd := cal.OneBusinessDay()
+	l := Lead{ID: gradpath.NewID("lead_"), Kind: in.Kind, Status: StatusNew, Name: in.Name, Phone: in.Phone, Email: in.Email,
+		DateOfBirth: in.DateOfBirth, Interest: in.Interest, Page: in.Page, UTM: in.UTM, CreatedAt: now, UpdatedAt: now,
+		FirstResponseDue: cal.Add(now, bd), NearBreachAt: cal.Add(now, max(bd-s.cfg.NearBreach, 0)), Requests: 1,
+		Marketing: in.Consent.Marketing, Version: 1}
+	c, routed, err := s.pick(ctx, tx, l, "", now, cal)
+	if err != nil {
+		return Receipt{}, err
+	}
+	l.Assignee = c.UserID
+	if err := tx.InsertLead(ctx, l); err != nil {
+		return Receipt{}, err
+	}
+	if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityCreated, Details: requestDetails(in)}); err != nil {
+		return Receipt{}, err
+	}
+	if err := consents(l.ID); err != nil {
+		return Receipt{}, err
+	}
+	if err := s.recordAssignment(ctx, tx, l, "", c, routed, now, cal); err != nil {
+		return Receipt{}, err
+	}
+	for _, j := range []Job{
+		{Kind: JobSLA, At: l.NearBreachAt, LeadID: l.ID, Stage: StageNearBreach},
+		{Kind: JobSLA, At: l.FirstResponseDue, LeadID: l.ID, Stage: StageBreach},
+	} {
+		if err := tx.Enqueue(ctx, j); err != nil {
+			return Receipt{}, err
+		}
+	}
+	return Receipt{ID: l.ID, Kind: l.Kind, Status: l.Status, ReceivedAt: now, FirstResponseDue: l.FirstResponseDue}, nil
+}
+
+// pick chooses the counsellor for l: "to" when an admin names one, else by routing.
+func (s *Service) pick(ctx context.Context, tx Tx, l Lead, to string, now time.Time, cal Calendar) (Candidate, bool, error) {
+	cands, err := tx.Candidates(ctx)
+	if err != nil {
+		return Candidate{}, false, err
+	}
+	if to != "" {
+		for _, c := range cands {
+			if c.UserID == to {
+				return c, true, nil
+			}
+		}
+		return Candidate{}, false, gradpath.Invalid("assignee", "%q is not a counsellor", to)
+	}
+	c, ok := Route(cands, l.Interest, cal, s.cfg.Strategy, now, l.FirstResponseDue)
+	return c, ok, nil
+}
+
+// recordAssignment writes down that l (already written with its new assignee) went to c, or to
+// nobody, and tells the counsellor.
+func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from string, c Candidate, ok bool, now time.Time, cal Calendar) error {
+	if !ok {
+		return tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityUnassigned,
+			Details: map[string]any{"reason": "no active counsellor works before the lead is due"}})
+	}
+	if err := tx.MarkAssigned(ctx, c.UserID, now); err != nil {
+		return err
+	}
+	details := map[string]any{"assignee": c.UserID}
+	if from != "" {
+		details["from"] = from
+	}
+	if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityAssigned, Details: details}); err != nil {
+		return err
+	}
+	if c.Email == "" {
+		return nil
+	}
+	due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
+	return tx.Enqueue(ctx, Job{Kind: JobMail, LeadID: l.ID, Mail: &Mail{
+		To:      c.Email,
+		Subject: fmt.Sprintf("New %s request: %s — respond by %s", l.Kind, l.Name, due),
+		Body: fmt.Sprintf("Hello %s,\n\n%s asked for a %s%s. Please get in touch by %s.\n\n%s\n\n— gradpath\n",
+			c.Name, l.Name, l.Kind, interestText(l.Interest), due, s.link(l.ID)),
+	}})
+}
+
+func interestText(in Interest) string {
+	var parts []string
+	if in.Course != "" {
+		parts = append(parts, in.Course)
+	}
+	if in.Country != "" {
+		if name, ok := gradpath.CountryName(in.Country); ok {
+			parts = append(parts, "in "+name)
+		}
+	}
+	if !in.Intake.IsZero() {
+		parts = append(parts, "from "+in.Intake.Earliest().Format("January 2006"))
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return " about " + strings.Join(parts, " ")
+}
+
+func (s *Service) link(id string) string { return s.cfg.PublicURL + "/api/v1/leads/" + id }
+
+// canSee reports whether the actor may see the lead: admins all, counsellors their own.
+func canSee(a *gradpath.Actor, l Lead) bool {
+	return a.Has(gradpath.RoleAdmin) || (a.Has(gradpath.RoleCounsellor) && l.Assignee == a.UserID)
+}
+
+func staffOnly(a *gradpath.Actor) error {
+	if a.Anonymous() {
+		return gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
+	}
+	if !a.Has(gradpath.RoleAdmin) && !a.Has(gradpath.RoleCounsellor) {
+		return gradpath.Errorf(gradpath.CodeForbidden, "leads are for counsellors and admins")
+	}
+	return nil
+}
+
+// Detail is a lead with its history and consent records.
+type Detail struct {
+	Lead
+	History  []Activity      `json:"history"`
+	Consents []ConsentRecord `json:"consents"`
+}
+
+// Get returns a lead the actor may see; any other is not found.
+func (s *Service) Get(ctx context.Context, a *gradpath.Actor, id string) (Detail, error) {
+	if err := staffOnly(a); err != nil {
+		return Detail{}, err
+	}
+	l, err := s.store.Lead(ctx, id)
+	if err != nil {
+		return Detail{}, err
+	}
+	if !canSee(a, l) {
+		return Detail{}, gradpath.NotFound("lead", id)
+	}
+	d := Detail{Lead: l}
+	if d.History, err = s.store.Activity(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	if d.Consents, err = s.store.Consents(ctx, id); err != nil {
+		return Detail{}, err
+	}
+	return d, nil
+}
+
+// List returns leads newest first: an admin's any, a counsellor's their own.
+func (s *Service) List(ctx context.Context, a *gradpath.Actor, q Query) ([]Lead, error) {
+	if err := staffOnly(a); err != nil {
+		return nil, err
+	}
+	if !a.Has(gradpath.RoleAdmin) {
+		if q.Assignee != "" && q.Assignee != a.UserID {
+			return nil, nil
+		}
+		q.Assignee = a.UserID
+	}
+	if q.Limit <= 0 || q.Limit > 500 {
+		q.Limit = 50
+	}
+	return s.store.Leads(ctx, q)
+}
+
+// Patch is a change to a lead by its counsellor or an admin.
+type Patch struct {
+	Status     *Status `json:"status,omitempty"`
+	LostReason *string `json:"lost_reason,omitempty"`
+	// Assignee reassigns the lead (admins only).
+	Assignee *string `json:"assignee,omitempty"`
+}
+
+// Update applies a patch. version, when not zero, must be the lead's current version.
+func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Patch, version int) (Lead, error) {
+	if err := staffOnly(a); err != nil {
+		return Lead{}, err
+	}
+	cal := s.Calendar()
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	var out Lead
+	err := s.store.Write(ctx, func(tx Tx) error {
+		l, err := tx.Lead(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !canSee(a, l) {
+			return gradpath.NotFound("lead", id)
+		}
+		if version != 0 && version != l.Version {
+			return gradpath.Errorf(gradpath.CodePrecondition, "the lead changed since you read it (version %d, now %d); read it again", version, l.Version)
+		}
+		var probs gradpath.Problems
+		if p.Assignee != nil && !a.Has(gradpath.RoleAdmin) {
+			probs.Add("assignee", "only an admin reassigns leads")
+		}
+		if p.LostReason != nil && (p.Status == nil || *p.Status != StatusLost) {
+			probs.Add("lost_reason", "goes with status lost")
+		}
+		reason := ""
+		if p.Status != nil && *p.Status == StatusLost {
+			if p.LostReason != nil {
+				reason = checkText(&probs, "lost_reason", *p.LostReason, 500, true)
+			} else {
+				probs.Add("lost_reason", "say why the lead is lost")
+			}
+		}
+		if p.Status != nil {
+			switch *p.Status {
+			case StatusNew, StatusContacted, StatusQualified, StatusConverted, StatusLost:
+			default:
+				probs.Add("status", "%q is not a status; use new, contacted, qualified, converted or lost", *p.Status)
+			}
+		}
+		if err := probs.Err(); err != nil {
+			return err
+		}
+		l.Version++
+		l.UpdatedAt = now
+		if p.Status != nil && *p.Status != l.Status {
+			if !CanMove(l.Status, *p.Status) {
+				return gradpath.Errorf(gradpath.CodeConflict, "a lead cannot go from %s to %s; next: %s", l.Status, *p.Status, nextStatuses(l.Status))
+			}
+			if err := tx.AddActivity(ctx, Activity{LeadID: id, At: now, ActorID: a.UserID, Type: ActivityStatus,
+				Details: map[string]any{"from": string(l.Status), "to": string(*p.Status), "reason": reason}}); err != nil {
+				return err
+			}
+			if *p.Status == StatusContacted && l.FirstContactAt == nil {
+				l.FirstContactAt = &now // the SLA clock stops
+			}
+			l.Status, l.LostReason = *p.Status, reason
+		}
+		var c Candidate
+		reassigned := false
+		from := l.Assignee
+		if p.Assignee != nil && *p.Assignee != l.Assignee {
+			if c, reassigned, err = s.pick(ctx, tx, l, *p.Assignee, now, cal); err != nil {
+				return err
+			}
+			l.Assignee = c.UserID
+		}
+		out = l
+		if err := tx.UpdateLead(ctx, l); err != nil {
+			return err
+		}
+		if reassigned {
+			return s.recordAssignment(ctx, tx, l, from, c, true, now, cal)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func nextStatuses(s Status) string {
+	var out []string
+	for _, t := range transitions[s] {
+		out = append(out, string(t))
+	}
+	if len(out) == 0 {
+		return "none, it is closed"
+	}
+	return strings.Join(out, " or ")
+}
+
+// AddNote adds a counsellor's note to a lead's history.
+func (s *Service) AddNote(ctx context.Context, a *gradpath.Actor, id, text string) (Activity, error) {
+	if err := staffOnly(a); err != nil {
+		return Activity{}, err
+	}
+	var p gradpath.Problems
+	text = checkText(&p, "text", text, maxMessage, true)
+	if err := p.Err(); err != nil {
+		return Activity{}, err
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	act := Activity{LeadID: id, At: now, ActorID: a.UserID, Type: ActivityNote, Details: map[string]any{"text": text}}
+	err := s.store.Write(ctx, func(tx Tx) error {
+		l, err := tx.Lead(ctx, id)
+		if err != nil {
+			return err
+		}
+		if !canSee(a, l) {
+			return gradpath.NotFound("lead", id)
+		}
+		l.Version++
+		l.UpdatedAt = now
+		if err := tx.AddActivity(ctx, act); err != nil {
+			return err
+		}
+		return tx.UpdateLead(ctx, l)
+	})
+	return act, err
+}
+
+// CheckSLA runs when a lead reaches its near-breach or due time: if nobody has been in touch,
+// it records the event and tells the counsellor (or, for an unassigned lead, nobody yet: it
+// shows in the admins' breached filter).
+func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
+	cal := s.Calendar()
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	return s.store.Write(ctx, func(tx Tx) error {
+		l, err := tx.Lead(ctx, id)
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			return nil // erased meanwhile
+		}
+		if err != nil {
+			return err
+		}
+		if l.FirstContactAt != nil || !l.Status.Open() || l.Status != StatusNew {
+			return nil
+		}
+		typ := ActivityNearBreach
+		if stage == StageBreach {
+			if l.Breached {
+				return nil
+			}
+			typ, l.Breached = ActivityBreached, true
+		}
+		l.Version++
+		l.UpdatedAt = now
+		if err := tx.AddActivity(ctx, Activity{LeadID: id, At: now, Type: typ, Details: map[string]any{"due": l.FirstResponseDue}}); err != nil {
+			return err
+		}
+		if err := tx.UpdateLead(ctx, l); err != nil {
+			return err
+		}
+		if l.Assignee == "" {
+			return nil
+		}
+		cands, err := tx.Candidates(ctx)
+		if err != nil {
+			return err
+		}
+		for _, c := range cands {
+			if c.UserID == l.Assignee && c.Email != "" {
+				due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
+				subject := fmt.Sprintf("Due soon: %s is waiting for your call (by %s)", l.Name, due)
+				if stage == StageBreach {
+					subject = fmt.Sprintf("Overdue: %s has waited a business day (due %s)", l.Name, due)
+				}
+				return tx.Enqueue(ctx, Job{Kind: JobMail, LeadID: id, Mail: &Mail{To: c.Email, Subject: subject,
+					Body: fmt.Sprintf("Hello %s,\n\n%s\n\n%s\n\n— gradpath\n", c.Name, subject, s.link(id))}})
+			}
+		}
+		return nil
+	})
+}
+
+// Profile returns a counsellor's routing profile (defaults when none was saved).
+func (s *Service) Profile(ctx context.Context, a *gradpath.Actor, userID string) (Profile, error) {
+	if a.Anonymous() || (!a.Has(gradpath.RoleAdmin) && a.UserID != userID) {
+		return Profile{}, gradpath.NotFound("counsellor", userID)
+	}
+	p, ok, err := s.store.Profile(ctx, userID)
+	if err != nil {
+		return Profile{}, err
+	}
+	if !ok {
+		p = Profile{UserID: userID, Active: true, Countries: []string{}, Courses: []string{}, Leave: []Period{}}
+	}
+	return p, nil
+}
+
+// PutProfile saves a counsellor's routing profile: admins for anyone, counsellors their own.
+func (s *Service) PutProfile(ctx context.Context, a *gradpath.Actor, p Profile) (Profile, error) {
+	if a.Anonymous() || (!a.Has(gradpath.RoleAdmin) && a.UserID != p.UserID) {
+		return Profile{}, gradpath.NotFound("counsellor", p.UserID)
+	}
+	var probs gradpath.Problems
+	for i, c := range p.Countries {
+		c = strings.ToUpper(strings.TrimSpace(c))
+		if !gradpath.ValidCountry(c) {
+			probs.Add(fmt.Sprintf("countries[%d]", i), "%q is not an ISO 3166-1 alpha-2 code", p.Countries[i])
+		}
+		p.Countries[i] = c
+	}
+	for i, c := range p.Courses {
+		p.Courses[i] = checkText(&probs, fmt.Sprintf("courses[%d]", i), c, maxShort, true)
+	}
+	if !p.Hours.Empty() {
+		probe := Calendar{Zone: "UTC", Week: p.Hours}
+		if err := probe.Init(); err != nil {
+			for _, f := range gradpath.ErrorFields(err) {
+				probs.Add("hours."+strings.TrimPrefix(f.Field, "week."), "%s", f.Detail)
+			}
+		}
+	}
+	for i, l := range p.Leave {
+		if l.From.Err() != nil || l.To.Err() != nil || l.From.IsZero() || l.To.IsZero() || l.From.MonthOnly() || l.To.MonthOnly() || l.To.Compare(l.From) < 0 {
+			probs.Add(fmt.Sprintf("leave[%d]", i), "give from and to as dates, from first")
+		}
+	}
+	if err := probs.Err(); err != nil {
+		return Profile{}, err
+	}
+	if p.Countries == nil {
+		p.Countries = []string{}
+	}
+	if p.Courses == nil {
+		p.Courses = []string{}
+	}
+	if p.Leave == nil {
+		p.Leave = []Period{}
+	}
+	p.UpdatedAt = s.cfg.Now().UTC().Truncate(time.Microsecond)
+	return p, s.store.PutProfile(ctx, p)
+}

@@ -1,0 +1,387 @@
+package leads_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+// recorder keeps the jobs that changes enqueue, in their transactions.
+type recorder struct {
+	mu   sync.Mutex
+	jobs []leads.Job
+}
+
+func (r *recorder) add(j leads.Job) {
+	r.mu.Lock()
+	r.jobs = append(r.jobs, j)
+	r.mu.Unlock()
+}
+
+type fixture struct {
+	svc   *leads.Service
+	store *sqlstore.LeadStore
+	db    *sqlstore.DB
+	now   time.Time
+	ids   map[string]string // counsellor email → id
+	admin *gradpath.Actor
+}
+
+// Tuesday 24 November 2026, 11:00 in Kolkata.
+var tuesday = time.Date(2026, 11, 24, 5, 30, 0, 0, time.UTC)
+
+func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
+	t.Helper()
+	f := &fixture{db: db, now: tuesday, ids: map[string]string{}}
+	clock := func() time.Time { return f.now }
+	acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+	system := &gradpath.Actor{Via: "system"}
+	for _, c := range []struct {
+		email string
+		roles []gradpath.Role
+	}{
+		{"asha@agency.in", []gradpath.Role{gradpath.RoleCounsellor}},
+		{"ben@agency.in", []gradpath.Role{gradpath.RoleCounsellor}},
+		{"chitra@agency.in", []gradpath.Role{gradpath.RoleCounsellor, gradpath.RoleAdmin}},
+		{"dev@agency.in", []gradpath.Role{gradpath.RoleStudent}},
+	} {
+		u, err := acc.CreateUser(context.Background(), system, c.email, "", c.roles, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.ids[c.email] = u.ID
+	}
+	f.admin = &gradpath.Actor{UserID: f.ids["chitra@agency.in"], Roles: []gradpath.Role{gradpath.RoleAdmin, gradpath.RoleCounsellor}}
+	f.store = sqlstore.NewLeadStore(db, nil)
+	cfg := leads.DefaultConfig(clock)
+	f.svc = leads.NewService(f.store, leads.DefaultCalendar(), cfg)
+	return f
+}
+
+func (f *fixture) counsellor(email string) *gradpath.Actor {
+	return &gradpath.Actor{UserID: f.ids[email], Roles: []gradpath.Role{gradpath.RoleCounsellor}}
+}
+
+var visitor = &gradpath.Actor{IP: "203.0.113.5", UserAgent: "Mozilla/5.0"}
+
+func request(name, phone, email, country string) leads.Input {
+	return leads.Input{Kind: leads.Callback, Name: name, Phone: phone, Email: email,
+		Interest: leads.Interest{Course: "Computer Science", Country: country},
+		Consent:  leads.ConsentInput{Contact: true, NoticeVersion: "2026-11-01"}}
+}
+
+func (f *fixture) create(t *testing.T, in leads.Input, key string) leads.Receipt {
+	t.Helper()
+	body, _ := json.Marshal(in)
+	res, err := f.svc.Create(context.Background(), visitor, in, key, string(body))
+	if err != nil {
+		t.Fatalf("create %s: %v", in.Name, err)
+	}
+	var r leads.Receipt
+	if err := json.Unmarshal(res.Body, &r); err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func TestLeads(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		f := newFixture(t, db)
+		// Skills: Asha does Australia, Ben the UK; Chitra anything.
+		for email, countries := range map[string][]string{"asha@agency.in": {"AU"}, "ben@agency.in": {"GB"}} {
+			if _, err := f.svc.PutProfile(ctx, f.admin, leads.Profile{UserID: f.ids[email], Active: true, Countries: countries}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if _, err := f.svc.PutProfile(ctx, f.admin, leads.Profile{UserID: f.ids["chitra@agency.in"], Active: false}); err != nil {
+			t.Fatal(err)
+		}
+
+		t.Run("phone parsed to E.164, routed by skill, due one business day later", func(t *testing.T) {
+			r := f.create(t, request("Riya", "098765 43210", "Riya@Example.in", "AU"), "")
+			d, err := f.svc.Get(ctx, f.admin, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d.Phone != "+919876543210" || d.Email != "riya@example.in" {
+				t.Fatalf("stored %q %q", d.Phone, d.Email)
+			}
+			if d.Assignee != f.ids["asha@agency.in"] {
+				t.Fatalf("assigned to %s, want Asha (AU)", d.Assignee)
+			}
+			if want := tuesday.Add(24 * time.Hour); !d.FirstResponseDue.Equal(want) || !r.FirstResponseDue.Equal(want) {
+				t.Fatalf("due %s, want %s", d.FirstResponseDue, want)
+			}
+			if want := tuesday.Add(7 * time.Hour); !d.NearBreachAt.Equal(want) {
+				t.Fatalf("near breach %s, want %s", d.NearBreachAt, want)
+			}
+			if len(d.Consents) != 2 || d.Consents[0].IP != "203.0.113.5" || d.Consents[0].NoticeVersion != "2026-11-01" || !d.Consents[0].Granted || d.Consents[1].Granted {
+				t.Fatalf("consents %+v", d.Consents)
+			}
+			types := []string{}
+			for _, a := range d.History {
+				types = append(types, a.Type)
+			}
+			if fmt.Sprint(types) != "[created assigned]" {
+				t.Fatalf("history %v", types)
+			}
+		})
+
+		t.Run("invalid input names the field and stores nothing", func(t *testing.T) {
+			before, _ := f.svc.List(ctx, f.admin, leads.Query{})
+			for field, in := range map[string]leads.Input{
+				"phone":                      request("X", "12345", "", "AU"),
+				"email":                      request("X", "+919876500000", "not-an-email", "AU"),
+				"interest.country":           request("X", "+919876500000", "", "Narnia"),
+				"consent.contact":            {Kind: leads.Callback, Name: "X", Phone: "+919876500000", Consent: leads.ConsentInput{NoticeVersion: "v1"}},
+				"kind":                       {Kind: "visit", Name: "X", Phone: "+919876500000", Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}},
+				"consent.guardian":           {Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}},
+				"consent.guardian.consented": {Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1", Guardian: &leads.Guardian{Name: "Mother", Relationship: "mother", Phone: "+919876500002"}}},
+			} {
+				_, err := f.svc.Create(ctx, visitor, in, "", "")
+				found := false
+				for _, fe := range gradpath.ErrorFields(err) {
+					found = found || fe.Field == field
+				}
+				if gradpath.ErrorCode(err) != gradpath.CodeInvalid || !found {
+					t.Errorf("%s: %v", field, err)
+				}
+			}
+			after, _ := f.svc.List(ctx, f.admin, leads.Query{})
+			if len(after) != len(before) {
+				t.Fatalf("invalid requests stored leads: %d → %d", len(before), len(after))
+			}
+		})
+
+		t.Run("a minor with a guardian's consent", func(t *testing.T) {
+			in := leads.Input{Kind: leads.Consultation, Name: "Teen", Email: "teen@example.in", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1},
+				Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1", Guardian: &leads.Guardian{Name: "Mother", Relationship: "mother", Phone: "98765 00002", Consented: true}}}
+			r := f.create(t, in, "")
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			if d.Consents[0].Guardian == nil || d.Consents[0].Guardian.Phone != "+919876500002" {
+				t.Fatalf("guardian evidence %+v", d.Consents[0])
+			}
+		})
+
+		t.Run("idempotency: same key same body replays, different body is refused", func(t *testing.T) {
+			in := request("Kabir", "+44 7911 123456", "", "GB")
+			body, _ := json.Marshal(in)
+			first, err := f.svc.Create(ctx, visitor, in, "key-kabir-1", string(body))
+			if err != nil {
+				t.Fatal(err)
+			}
+			f.now = f.now.Add(time.Minute)
+			again, err := f.svc.Create(ctx, visitor, in, "key-kabir-1", string(body))
+			if err != nil || string(again.Body) != string(first.Body) || !again.Replayed || again.Status != 201 {
+				t.Fatalf("replay: %v %s / %s", err, again.Body, first.Body)
+			}
+			other := request("Kabir", "+44 7911 123457", "", "GB")
+			ob, _ := json.Marshal(other)
+			if _, err := f.svc.Create(ctx, visitor, other, "key-kabir-1", string(ob)); gradpath.ErrorCode(err) != gradpath.CodeUnprocessable {
+				t.Fatalf("reused key with another body: %v", err)
+			}
+			var r leads.Receipt
+			json.Unmarshal(first.Body, &r)
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			if d.Requests != 1 || d.Assignee != f.ids["ben@agency.in"] {
+				t.Fatalf("after replays: %d requests, assignee %s", d.Requests, d.Assignee)
+			}
+		})
+
+		t.Run("the same person again merges into the open lead", func(t *testing.T) {
+			a := f.create(t, request("Meera", "+91 99887 76655", "", "AU"), "")
+			f.now = f.now.Add(2 * time.Hour)
+			in := request("Meera S", "", "meera@example.in", "AU")
+			in.Phone = "9988776655"
+			in.Consent.Marketing = true
+			b := f.create(t, in, "")
+			if b.ID != a.ID || !b.Merged {
+				t.Fatalf("second request made %s (merged %v), want %s", b.ID, b.Merged, a.ID)
+			}
+			d, _ := f.svc.Get(ctx, f.admin, a.ID)
+			if d.Requests != 2 || d.Email != "meera@example.in" || !d.Marketing || len(d.Consents) != 4 || !d.FirstResponseDue.Equal(a.FirstResponseDue) {
+				t.Fatalf("merged lead %+v", d.Lead)
+			}
+			// Outside the window, a new lead.
+			f.now = f.now.Add(31 * 24 * time.Hour)
+			c := f.create(t, request("Meera", "+919988776655", "", "AU"), "")
+			if c.ID == a.ID || c.Merged {
+				t.Fatal("a request after the merge window joined the old lead")
+			}
+			f.now = tuesday
+		})
+
+		t.Run("pipeline: transitions, contact stops the clock, notes, per-object access", func(t *testing.T) {
+			r := f.create(t, request("Arjun", "+61 412 345 678", "", "AU"), "")
+			asha, ben := f.counsellor("asha@agency.in"), f.counsellor("ben@agency.in")
+			if _, err := f.svc.Get(ctx, ben, r.ID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+				t.Fatalf("another counsellor's lead: %v", err)
+			}
+			student := &gradpath.Actor{UserID: f.ids["dev@agency.in"], Roles: []gradpath.Role{gradpath.RoleStudent}}
+			if _, err := f.svc.List(ctx, student, leads.Query{}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+				t.Fatalf("a student lists leads: %v", err)
+			}
+			qualified := leads.StatusQualified
+			if _, err := f.svc.Update(ctx, asha, r.ID, leads.Patch{Status: &qualified}, 0); gradpath.ErrorCode(err) != gradpath.CodeConflict {
+				t.Fatalf("new → qualified: %v", err)
+			}
+			f.now = f.now.Add(3 * time.Hour)
+			contacted := leads.StatusContacted
+			l, err := f.svc.Update(ctx, asha, r.ID, leads.Patch{Status: &contacted}, 0)
+			if err != nil || l.FirstContactAt == nil || !l.FirstContactAt.Equal(f.now) {
+				t.Fatalf("contacted: %v %+v", err, l)
+			}
+			if _, err := f.svc.Update(ctx, asha, r.ID, leads.Patch{Status: &qualified}, l.Version-1); gradpath.ErrorCode(err) != gradpath.CodePrecondition {
+				t.Fatalf("stale version: %v", err)
+			}
+			if _, err := f.svc.AddNote(ctx, asha, r.ID, "Wants the July intake; IELTS booked."); err != nil {
+				t.Fatal(err)
+			}
+			lost := leads.StatusLost
+			if _, err := f.svc.Update(ctx, asha, r.ID, leads.Patch{Status: &lost}, 0); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+				t.Fatalf("lost without a reason: %v", err)
+			}
+			me := f.ids["ben@agency.in"]
+			if _, err := f.svc.Update(ctx, asha, r.ID, leads.Patch{Assignee: &me}, 0); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+				t.Fatalf("a counsellor reassigns: %v", err)
+			}
+			if l, err = f.svc.Update(ctx, f.admin, r.ID, leads.Patch{Assignee: &me}, 0); err != nil || l.Assignee != me {
+				t.Fatalf("admin reassigns: %v %s", err, l.Assignee)
+			}
+			// The SLA check finds the clock stopped.
+			if err := f.svc.CheckSLA(ctx, r.ID, leads.StageBreach); err != nil {
+				t.Fatal(err)
+			}
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			if d.Breached {
+				t.Fatal("a contacted lead breached")
+			}
+			list, err := f.svc.List(ctx, ben, leads.Query{Status: []leads.Status{leads.StatusContacted}})
+			if err != nil || len(list) != 1 || list[0].ID != r.ID {
+				t.Fatalf("Ben's contacted leads: %v %+v", err, list)
+			}
+			f.now = tuesday
+		})
+
+		t.Run("SLA: near breach and breach are recorded once", func(t *testing.T) {
+			r := f.create(t, request("Zoya", "+91 91234 56789", "", "AU"), "")
+			for _, stage := range []string{leads.StageNearBreach, leads.StageBreach, leads.StageBreach} {
+				if err := f.svc.CheckSLA(ctx, r.ID, stage); err != nil {
+					t.Fatal(err)
+				}
+			}
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			n := 0
+			for _, a := range d.History {
+				if a.Type == leads.ActivityBreached || a.Type == leads.ActivityNearBreach {
+					n++
+				}
+			}
+			if !d.Breached || n != 2 {
+				t.Fatalf("breached %v with %d SLA events", d.Breached, n)
+			}
+			yes := true
+			list, _ := f.svc.List(ctx, f.admin, leads.Query{Breached: &yes})
+			if len(list) != 1 || list[0].ID != r.ID {
+				t.Fatalf("breached filter: %+v", list)
+			}
+		})
+
+		t.Run("consent records are append-only", func(t *testing.T) {
+			write, _ := db.Pools()
+			if _, err := write.ExecContext(ctx, `UPDATE consents SET granted = FALSE`); err == nil {
+				t.Fatal("a consent record was changed")
+			}
+			if _, err := write.ExecContext(ctx, `DELETE FROM consents`); err == nil {
+				t.Fatal("a consent record was deleted")
+			}
+		})
+
+		t.Run("group commit: concurrent requests are each stored once", func(t *testing.T) {
+			before, _ := f.svc.List(ctx, f.admin, leads.Query{Limit: 500})
+			var wg sync.WaitGroup
+			errs := make(chan error, 200)
+			for i := range 100 {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					in := request(fmt.Sprintf("Student %d", i), fmt.Sprintf("+9198100%05d", i), "", "GB")
+					body, _ := json.Marshal(in)
+					key := fmt.Sprintf("concurrent-%d", i%50) // every key twice
+					if i >= 50 {
+						in = request(fmt.Sprintf("Student %d", i-50), fmt.Sprintf("+9198100%05d", i-50), "", "GB")
+						body, _ = json.Marshal(in)
+					}
+					if _, err := f.svc.Create(ctx, visitor, in, key, string(body)); err != nil {
+						errs <- err
+					}
+				}()
+			}
+			wg.Wait()
+			close(errs)
+			for err := range errs {
+				t.Fatal(err)
+			}
+			after, _ := f.svc.List(ctx, f.admin, leads.Query{Limit: 500})
+			if len(after)-len(before) != 50 {
+				t.Fatalf("100 requests with 50 keys made %d leads, want 50", len(after)-len(before))
+			}
+		})
+	})
+}
+
+func TestRoute(t *testing.T) {
+	cal := leads.DefaultCalendar()
+	arrival := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) // Friday 17:30 in Kolkata
+	due := cal.Due(arrival)                                   // Monday 17:30
+
+	late := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	cands := []leads.Candidate{
+		{Profile: leads.Profile{UserID: "a", Active: true, Countries: []string{"AU"}}, Open: 5, LastAssigned: late.Add(2 * time.Hour)},
+		{Profile: leads.Profile{UserID: "b", Active: true, Countries: []string{"AU"}}, Open: 1, LastAssigned: late.Add(3 * time.Hour)},
+		{Profile: leads.Profile{UserID: "c", Active: true}, Open: 0, LastAssigned: late},
+		{Profile: leads.Profile{UserID: "off", Active: false, Countries: []string{"AU"}}, Open: 0},
+		{Profile: leads.Profile{UserID: "leave", Active: true, Countries: []string{"AU"},
+			Leave: []leads.Period{{From: gradpath.Date{Year: 2026, Month: 11, Day: 27}, To: gradpath.Date{Year: 2026, Month: 12, Day: 4}}}}},
+		// Works only Wednesday mornings: nothing in the Friday–Monday window.
+		{Profile: leads.Profile{UserID: "wednesday", Active: true, Countries: []string{"AU"}, Hours: leads.Week{time.Wednesday: {{9 * 60, 13 * 60}}}}},
+	}
+	for _, tc := range []struct {
+		name     string
+		interest leads.Interest
+		strategy leads.Strategy
+		want     string
+	}{
+		{"round robin among the skilled", leads.Interest{Country: "AU"}, leads.RoundRobin, "a"},
+		{"least open among the skilled", leads.Interest{Country: "AU"}, leads.LeastOpen, "b"},
+		{"nobody skilled: anyone working", leads.Interest{Country: "CA"}, leads.RoundRobin, "c"},
+		{"no country: anyone", leads.Interest{}, leads.LeastOpen, "c"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := leads.Route(cands, tc.interest, cal, tc.strategy, arrival, due)
+			if !ok || got.UserID != tc.want {
+				t.Fatalf("routed to %q (%v), want %q", got.UserID, ok, tc.want)
+			}
+		})
+	}
+	// Only the unavailable remain: nobody.
+	if c, ok := leads.Route(cands[3:], leads.Interest{Country: "AU"}, cal, leads.RoundRobin, arrival, due); ok {
+		t.Fatalf("routed to %s, who is inactive, on leave or off for the whole window", c.UserID)
+	}
+	// A counsellor who works Monday afternoon only is available for this lead (due Monday 17:30).
+	monday := leads.Candidate{Profile: leads.Profile{UserID: "mon", Active: true, Hours: leads.Week{time.Monday: {{14 * 60, 18 * 60}}}}}
+	if _, ok := leads.Route([]leads.Candidate{monday}, leads.Interest{}, cal, leads.RoundRobin, arrival, due); !ok {
+		t.Fatal("a counsellor working Monday 14:00 was not picked for a lead due Monday 17:30")
+	}
+
+}

@@ -1,0 +1,121 @@
+package leads
+
+import (
+	"context"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Job is work that a change leaves for the background workers, enqueued in the change's
+// transaction so that it happens if and only if the change does.
+type Job struct {
+	// Kind is JobSLA or JobMail.
+	Kind string
+	// At is when to run it; zero means now.
+	At     time.Time
+	LeadID string
+	// Stage, for SLA checks: near_breach or breach.
+	Stage string
+	Mail  *Mail
+}
+
+// Job kinds.
+const (
+	JobSLA  = "lead_sla"
+	JobMail = "mail"
+)
+
+// SLA stages.
+const (
+	StageNearBreach = "near_breach"
+	StageBreach     = "breach"
+)
+
+// Mail is an email to send.
+type Mail struct {
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
+}
+
+// Idempotency is the stored first answer to a request sent with an Idempotency-Key.
+type Idempotency struct {
+	Key         string
+	RequestHash string
+	Status      int
+	Body        []byte
+	CreatedAt   time.Time
+}
+
+// Candidate is a counsellor who could take a lead, with what routing needs to know.
+type Candidate struct {
+	Profile
+	Email, Name  string
+	Open         int
+	LastAssigned time.Time
+}
+
+// Profile is how leads reach a counsellor: whether they take leads, their skills, their hours
+// and their leave.
+type Profile struct {
+	UserID string `json:"user_id"`
+	// Active is false for a counsellor who takes no new leads.
+	Active bool `json:"active"`
+	// Countries and Courses are the counsellor's skills; empty means any.
+	Countries []string `json:"countries"`
+	Courses   []string `json:"courses"`
+	// Hours are the counsellor's working spans per weekday (Sunday first), in the agency's time
+	// zone; empty means the agency's hours.
+	Hours Week `json:"hours"`
+	// Leave lists periods away, dates inclusive.
+	Leave     []Period  `json:"leave"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Period is a stretch of dates, both included.
+type Period struct {
+	From gradpath.Date `json:"from"`
+	To   gradpath.Date `json:"to"`
+}
+
+// Query lists leads.
+type Query struct {
+	Status   []Status
+	Assignee string // user id; "none" for unassigned
+	Breached *bool
+	Limit    int
+	// After is the keyset cursor: leads created before (CreatedAt, ID).
+	AfterTime time.Time
+	AfterID   string
+}
+
+// Tx is one write transaction of the lead store.
+type Tx interface {
+	Idempotent(ctx context.Context, key string) (Idempotency, bool, error)
+	SaveIdempotent(ctx context.Context, rec Idempotency) error
+	// OpenLeadByContact finds the most recent open lead with this phone or email updated since.
+	OpenLeadByContact(ctx context.Context, phone, email string, since time.Time) (Lead, bool, error)
+	Lead(ctx context.Context, id string) (Lead, error)
+	Candidates(ctx context.Context) ([]Candidate, error)
+	InsertLead(ctx context.Context, l Lead) error
+	// UpdateLead writes l if the stored version is l.Version-1.
+	UpdateLead(ctx context.Context, l Lead) error
+	MarkAssigned(ctx context.Context, userID string, at time.Time) error
+	AddActivity(ctx context.Context, a Activity) error
+	AddConsent(ctx context.Context, c ConsentRecord) error
+	Enqueue(ctx context.Context, j Job) error
+}
+
+// Store persists leads.
+type Store interface {
+	// Write runs fn in a write transaction and commits it when fn returns nil. Concurrent
+	// writes may share a transaction (group commit); each fn's changes still stand or fall alone.
+	Write(ctx context.Context, fn func(Tx) error) error
+	Lead(ctx context.Context, id string) (Lead, error)
+	Leads(ctx context.Context, q Query) ([]Lead, error)
+	Activity(ctx context.Context, leadID string) ([]Activity, error)
+	Consents(ctx context.Context, leadID string) ([]ConsentRecord, error)
+	Profile(ctx context.Context, userID string) (Profile, bool, error)
+	PutProfile(ctx context.Context, p Profile) error
+}

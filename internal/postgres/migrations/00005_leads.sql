@@ -1,0 +1,92 @@
+-- Leads: requests from the public forms, their history, the append-only consent log, the first
+-- answers to idempotent requests, and counsellors' routing profiles.
+
+-- +goose Up
+CREATE TABLE leads (
+    id                 TEXT PRIMARY KEY,
+    kind               TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    name               TEXT NOT NULL,
+    phone              TEXT NOT NULL DEFAULT '', -- E.164
+    email              TEXT NOT NULL DEFAULT '',
+    date_of_birth      TEXT NOT NULL DEFAULT '',
+    interest           TEXT NOT NULL DEFAULT '{}',
+    page               TEXT NOT NULL DEFAULT '',
+    utm                TEXT NOT NULL DEFAULT '{}',
+    assignee_id        TEXT REFERENCES users (id),
+    created_at         TIMESTAMPTZ NOT NULL,
+    updated_at         TIMESTAMPTZ NOT NULL,
+    first_response_due TIMESTAMPTZ NOT NULL,
+    near_breach_at     TIMESTAMPTZ NOT NULL,
+    first_contact_at   TIMESTAMPTZ,
+    breached           BOOLEAN NOT NULL DEFAULT FALSE,
+    lost_reason        TEXT NOT NULL DEFAULT '',
+    requests           INTEGER NOT NULL DEFAULT 1,
+    marketing          BOOLEAN NOT NULL DEFAULT FALSE,
+    version            INTEGER NOT NULL
+);
+CREATE INDEX leads_by_phone ON leads (phone) WHERE phone <> '';
+CREATE INDEX leads_by_email ON leads (email) WHERE email <> '';
+CREATE INDEX leads_by_assignee ON leads (assignee_id, status);
+CREATE INDEX leads_by_created ON leads (created_at, id);
+
+CREATE TABLE lead_activity (
+    id       BIGSERIAL PRIMARY KEY,
+    lead_id  TEXT NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+    at       TIMESTAMPTZ NOT NULL,
+    actor_id TEXT NOT NULL DEFAULT '',
+    type     TEXT NOT NULL,
+    details  TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX lead_activity_by_lead ON lead_activity (lead_id, id);
+
+-- Consent evidence is never changed or removed: a withdrawal is a new row.
+CREATE TABLE consents (
+    id             BIGSERIAL PRIMARY KEY,
+    lead_id        TEXT NOT NULL REFERENCES leads (id),
+    purpose        TEXT NOT NULL,
+    granted        BOOLEAN NOT NULL,
+    notice_version TEXT NOT NULL,
+    at             TIMESTAMPTZ NOT NULL,
+    ip             TEXT NOT NULL DEFAULT '',
+    user_agent     TEXT NOT NULL DEFAULT '',
+    guardian       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX consents_by_lead ON consents (lead_id, id);
+
+-- +goose StatementBegin
+CREATE FUNCTION consents_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'consent records are append-only';
+END
+$$;
+-- +goose StatementEnd
+CREATE TRIGGER consents_no_change BEFORE UPDATE OR DELETE ON consents
+    FOR EACH ROW EXECUTE FUNCTION consents_append_only();
+
+CREATE TABLE idempotency_keys (
+    key          TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    created_at   TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE counsellor_profiles (
+    user_id          TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    active           BOOLEAN NOT NULL DEFAULT TRUE,
+    countries        TEXT NOT NULL DEFAULT '[]',
+    courses          TEXT NOT NULL DEFAULT '[]',
+    hours            TEXT NOT NULL DEFAULT '{}',
+    leave            TEXT NOT NULL DEFAULT '[]',
+    last_assigned_at TIMESTAMPTZ,
+    updated_at       TIMESTAMPTZ NOT NULL
+);
+
+-- +goose Down
+DROP TABLE counsellor_profiles;
+DROP TABLE idempotency_keys;
+DROP TABLE consents;
+DROP FUNCTION consents_append_only;
+DROP TABLE lead_activity;
+DROP TABLE leads;

@@ -1,0 +1,94 @@
+-- Leads: requests from the public forms, their history, the append-only consent log, the first
+-- answers to idempotent requests, and counsellors' routing profiles.
+
+-- +goose Up
+CREATE TABLE leads (
+    id                 TEXT PRIMARY KEY,
+    kind               TEXT NOT NULL,
+    status             TEXT NOT NULL,
+    name               TEXT NOT NULL,
+    phone              TEXT NOT NULL DEFAULT '', -- E.164
+    email              TEXT NOT NULL DEFAULT '',
+    date_of_birth      TEXT NOT NULL DEFAULT '',
+    interest           TEXT NOT NULL DEFAULT '{}',
+    page               TEXT NOT NULL DEFAULT '',
+    utm                TEXT NOT NULL DEFAULT '{}',
+    assignee_id        TEXT REFERENCES users (id),
+    created_at         TIMESTAMP NOT NULL,
+    updated_at         TIMESTAMP NOT NULL,
+    first_response_due TIMESTAMP NOT NULL,
+    near_breach_at     TIMESTAMP NOT NULL,
+    first_contact_at   TIMESTAMP,
+    breached           BOOLEAN NOT NULL DEFAULT FALSE,
+    lost_reason        TEXT NOT NULL DEFAULT '',
+    requests           INTEGER NOT NULL DEFAULT 1,
+    marketing          BOOLEAN NOT NULL DEFAULT FALSE,
+    version            INTEGER NOT NULL
+);
+CREATE INDEX leads_by_phone ON leads (phone) WHERE phone <> '';
+CREATE INDEX leads_by_email ON leads (email) WHERE email <> '';
+CREATE INDEX leads_by_assignee ON leads (assignee_id, status);
+CREATE INDEX leads_by_created ON leads (created_at, id);
+
+CREATE TABLE lead_activity (
+    id       INTEGER PRIMARY KEY AUTOINCREMENT,
+    lead_id  TEXT NOT NULL REFERENCES leads (id) ON DELETE CASCADE,
+    at       TIMESTAMP NOT NULL,
+    actor_id TEXT NOT NULL DEFAULT '',
+    type     TEXT NOT NULL,
+    details  TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX lead_activity_by_lead ON lead_activity (lead_id, id);
+
+-- Consent evidence is never changed or removed: a withdrawal is a new row.
+CREATE TABLE consents (
+    id             INTEGER PRIMARY KEY AUTOINCREMENT,
+    lead_id        TEXT NOT NULL REFERENCES leads (id),
+    purpose        TEXT NOT NULL,
+    granted        BOOLEAN NOT NULL,
+    notice_version TEXT NOT NULL,
+    at             TIMESTAMP NOT NULL,
+    ip             TEXT NOT NULL DEFAULT '',
+    user_agent     TEXT NOT NULL DEFAULT '',
+    guardian       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX consents_by_lead ON consents (lead_id, id);
+
+-- +goose StatementBegin
+CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
+BEGIN
+    SELECT RAISE(ABORT, 'consent records are append-only');
+END;
+-- +goose StatementEnd
+-- +goose StatementBegin
+CREATE TRIGGER consents_no_delete BEFORE DELETE ON consents
+BEGIN
+    SELECT RAISE(ABORT, 'consent records are append-only');
+END;
+-- +goose StatementEnd
+
+CREATE TABLE idempotency_keys (
+    key          TEXT PRIMARY KEY,
+    request_hash TEXT NOT NULL,
+    status       INTEGER NOT NULL,
+    body         TEXT NOT NULL,
+    created_at   TIMESTAMP NOT NULL
+);
+
+CREATE TABLE counsellor_profiles (
+    user_id          TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    active           BOOLEAN NOT NULL DEFAULT TRUE,
+    countries        TEXT NOT NULL DEFAULT '[]',
+    courses          TEXT NOT NULL DEFAULT '[]',
+    hours            TEXT NOT NULL DEFAULT '{}',
+    leave            TEXT NOT NULL DEFAULT '[]',
+    last_assigned_at TIMESTAMP,
+    updated_at       TIMESTAMP NOT NULL
+);
+
+-- +goose Down
+DROP TABLE counsellor_profiles;
+DROP TABLE idempotency_keys;
+DROP TABLE consents;
+DROP TABLE lead_activity;
+DROP TABLE leads;

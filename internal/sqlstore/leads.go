@@ -1,0 +1,377 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+)
+
+// JobInserter enqueues background jobs inside a store's transaction.
+type JobInserter interface {
+	InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error
+}
+
+// LeadStore implements leads.Store.
+type LeadStore struct {
+	db   *DB
+	jobs JobInserter
+}
+
+var _ leads.Store = (*LeadStore)(nil)
+
+// NewLeadStore returns the lead store of db; jobs, if not nil, receives the jobs that changes
+// cause, in their transactions.
+func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: db, jobs: jobs} }
+
+const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
+	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, breached, lost_reason, requests, marketing, version`
+
+func scanLead(r scanner) (leads.Lead, error) {
+	var l leads.Lead
+	var dob, interest, utm string
+	var contact sql.NullTime
+	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
+		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version)
+	if err != nil {
+		return l, err
+	}
+	if dob != "" {
+		l.DateOfBirth, _ = gradpath.ParseDate(dob)
+	}
+	if err := json.Unmarshal([]byte(interest), &l.Interest); err != nil {
+		return l, err
+	}
+	if err := json.Unmarshal([]byte(utm), &l.UTM); err != nil {
+		return l, err
+	}
+	if contact.Valid {
+		t := contact.Time.UTC()
+		l.FirstContactAt = &t
+	}
+	l.CreatedAt, l.UpdatedAt, l.FirstResponseDue, l.NearBreachAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC(), l.FirstResponseDue.UTC(), l.NearBreachAt.UTC()
+	return l, nil
+}
+
+func jsonText(v any) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+func dateText(d gradpath.Date) string {
+	if d.IsZero() {
+		return ""
+	}
+	return d.String()
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullTime(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return utc(*t)
+}
+
+// Write implements leads.Store: on SQLite through group commit.
+func (s *LeadStore) Write(ctx context.Context, fn func(leads.Tx) error) error {
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error { return fn(&leadTx{s: s, tx: tx}) })
+}
+
+type leadTx struct {
+	s  *LeadStore
+	tx *sql.Tx
+}
+
+func (t *leadTx) q(query string) string { return t.s.db.q(query) }
+
+func (t *leadTx) Idempotent(ctx context.Context, key string) (leads.Idempotency, bool, error) {
+	rec := leads.Idempotency{Key: key}
+	var body string
+	err := t.tx.QueryRowContext(ctx, t.q(`SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE key = ?`), key).
+		Scan(&rec.RequestHash, &rec.Status, &body, &rec.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return rec, false, nil
+	}
+	rec.Body = []byte(body)
+	return rec, err == nil, wrap(err, "idempotency key")
+}
+
+func (t *leadTx) SaveIdempotent(ctx context.Context, rec leads.Idempotency) error {
+	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO idempotency_keys (key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)`),
+		rec.Key, rec.RequestHash, rec.Status, string(rec.Body), utc(rec.CreatedAt))
+	if isUnique(err) {
+		return leads.ErrIdempotencyRace
+	}
+	return wrap(err, "save idempotency key")
+}
+
+func (t *leadTx) OpenLeadByContact(ctx context.Context, phone, email string, since time.Time) (leads.Lead, bool, error) {
+	if phone == "" && email == "" {
+		return leads.Lead{}, false, nil
+	}
+	l, err := scanLead(t.tx.QueryRowContext(ctx, t.q(`SELECT `+leadColumns+` FROM leads
+		WHERE ((phone = ? AND phone <> '') OR (email = ? AND email <> '')) AND status IN ('new', 'contacted', 'qualified') AND updated_at >= ?
+		ORDER BY updated_at DESC, id DESC LIMIT 1`), phone, email, utc(since)))
+	if errors.Is(err, sql.ErrNoRows) {
+		return leads.Lead{}, false, nil
+	}
+	return l, err == nil, wrap(err, "find open lead")
+}
+
+func (t *leadTx) Lead(ctx context.Context, id string) (leads.Lead, error) {
+	l, err := scanLead(t.tx.QueryRowContext(ctx, t.q(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, gradpath.NotFound("lead", id)
+	}
+	return l, wrap(err, "lead")
+}
+
+func (t *leadTx) Candidates(ctx context.Context) ([]leads.Candidate, error) {
+	rows, err := t.tx.QueryContext(ctx, t.q(`SELECT u.id, u.email, u.name,
+		COALESCE(p.active, TRUE), COALESCE(p.countries, '[]'), COALESCE(p.courses, '[]'), COALESCE(p.hours, '{}'), COALESCE(p.leave, '[]'),
+		p.last_assigned_at,
+		(SELECT COUNT(*) FROM leads l WHERE l.assignee_id = u.id AND l.status IN ('new', 'contacted', 'qualified'))
+		FROM users u LEFT JOIN counsellor_profiles p ON p.user_id = u.id
+		WHERE NOT u.disabled AND (',' || u.roles || ',') LIKE '%,counsellor,%'
+		ORDER BY u.id`))
+	if err != nil {
+		return nil, wrap(err, "candidates")
+	}
+	defer rows.Close()
+	var out []leads.Candidate
+	for rows.Next() {
+		var c leads.Candidate
+		var countries, courses, hours, leave string
+		var last sql.NullTime
+		if err := rows.Scan(&c.UserID, &c.Email, &c.Name, &c.Active, &countries, &courses, &hours, &leave, &last, &c.Open); err != nil {
+			return nil, wrap(err, "candidates")
+		}
+		if err := unmarshalProfile(&c.Profile, countries, courses, hours, leave); err != nil {
+			return nil, err
+		}
+		if last.Valid {
+			c.LastAssigned = last.Time.UTC()
+		}
+		out = append(out, c)
+	}
+	return out, wrap(rows.Err(), "candidates")
+}
+
+func unmarshalProfile(p *leads.Profile, countries, courses, hours, leave string) error {
+	for _, f := range []struct {
+		text string
+		v    any
+	}{{countries, &p.Countries}, {courses, &p.Courses}, {hours, &p.Hours}, {leave, &p.Leave}} {
+		if err := json.Unmarshal([]byte(f.text), f.v); err != nil {
+			return wrap(err, "profile")
+		}
+	}
+	return nil
+}
+
+func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
+	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO leads (id, kind, status, name, phone, email, date_of_birth, interest, page, utm,
+		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, breached, lost_reason, requests, marketing, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		l.ID, l.Kind, l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
+		nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt), nullTime(l.FirstContactAt),
+		l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version)
+	return wrap(err, "insert lead")
+}
+
+func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
+	res, err := t.tx.ExecContext(ctx, t.q(`UPDATE leads SET status = ?, name = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
+		assignee_id = ?, updated_at = ?, first_contact_at = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?
+		WHERE id = ? AND version = ?`),
+		l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
+		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version,
+		l.ID, l.Version-1)
+	if err != nil {
+		return wrap(err, "update lead")
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return gradpath.Errorf(gradpath.CodePrecondition, "the lead %s changed meanwhile; read it again", l.ID)
+	}
+	return nil
+}
+
+func (t *leadTx) MarkAssigned(ctx context.Context, userID string, at time.Time) error {
+	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO counsellor_profiles (user_id, last_assigned_at, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at`), userID, utc(at), utc(at))
+	return wrap(err, "mark assigned")
+}
+
+func (t *leadTx) AddActivity(ctx context.Context, a leads.Activity) error {
+	details := "{}"
+	if a.Details != nil {
+		details = jsonText(a.Details)
+	}
+	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO lead_activity (lead_id, at, actor_id, type, details) VALUES (?, ?, ?, ?, ?)`),
+		a.LeadID, utc(a.At), a.ActorID, a.Type, details)
+	return wrap(err, "add activity")
+}
+
+func (t *leadTx) AddConsent(ctx context.Context, c leads.ConsentRecord) error {
+	guardian := ""
+	if c.Guardian != nil {
+		guardian = jsonText(c.Guardian)
+	}
+	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO consents (lead_id, purpose, granted, notice_version, at, ip, user_agent, guardian)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), c.LeadID, c.Purpose, c.Granted, c.NoticeVersion, utc(c.At), c.IP, c.UserAgent, guardian)
+	return wrap(err, "add consent")
+}
+
+func (t *leadTx) Enqueue(ctx context.Context, j leads.Job) error {
+	if t.s.jobs == nil {
+		return nil
+	}
+	return t.s.jobs.InsertTx(ctx, t.tx, j)
+}
+
+// Lead implements leads.Store.
+func (s *LeadStore) Lead(ctx context.Context, id string) (leads.Lead, error) {
+	l, err := scanLead(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return l, gradpath.NotFound("lead", id)
+	}
+	return l, wrap(err, "lead")
+}
+
+// Leads implements leads.Store: newest first.
+func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, error) {
+	var where []string
+	var args []any
+	if len(q.Status) > 0 {
+		ph := make([]string, len(q.Status))
+		for i, st := range q.Status {
+			ph[i] = "?"
+			args = append(args, string(st))
+		}
+		where = append(where, "status IN ("+strings.Join(ph, ", ")+")")
+	}
+	switch q.Assignee {
+	case "":
+	case "none":
+		where = append(where, "assignee_id IS NULL")
+	default:
+		where = append(where, "assignee_id = ?")
+		args = append(args, q.Assignee)
+	}
+	if q.Breached != nil {
+		where = append(where, "breached = ?")
+		args = append(args, *q.Breached)
+	}
+	if q.AfterID != "" {
+		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
+		args = append(args, utc(q.AfterTime), utc(q.AfterTime), q.AfterID)
+	}
+	query := `SELECT ` + leadColumns + ` FROM leads`
+	if len(where) > 0 {
+		query += ` WHERE ` + strings.Join(where, " AND ")
+	}
+	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
+	args = append(args, q.Limit)
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(query), args...)
+	if err != nil {
+		return nil, wrap(err, "leads")
+	}
+	defer rows.Close()
+	out := []leads.Lead{}
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, wrap(err, "leads")
+		}
+		out = append(out, l)
+	}
+	return out, wrap(rows.Err(), "leads")
+}
+
+// Activity implements leads.Store: oldest first.
+func (s *LeadStore) Activity(ctx context.Context, leadID string) ([]leads.Activity, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, lead_id, at, actor_id, type, details FROM lead_activity WHERE lead_id = ? ORDER BY id`), leadID)
+	if err != nil {
+		return nil, wrap(err, "activity")
+	}
+	defer rows.Close()
+	out := []leads.Activity{}
+	for rows.Next() {
+		var a leads.Activity
+		var details string
+		if err := rows.Scan(&a.ID, &a.LeadID, &a.At, &a.ActorID, &a.Type, &details); err != nil {
+			return nil, wrap(err, "activity")
+		}
+		a.At = a.At.UTC()
+		if details != "{}" {
+			_ = json.Unmarshal([]byte(details), &a.Details)
+		}
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err(), "activity")
+}
+
+// Consents implements leads.Store: oldest first.
+func (s *LeadStore) Consents(ctx context.Context, leadID string) ([]leads.ConsentRecord, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, lead_id, purpose, granted, notice_version, at, ip, user_agent, guardian
+		FROM consents WHERE lead_id = ? ORDER BY id`), leadID)
+	if err != nil {
+		return nil, wrap(err, "consents")
+	}
+	defer rows.Close()
+	out := []leads.ConsentRecord{}
+	for rows.Next() {
+		var c leads.ConsentRecord
+		var guardian string
+		if err := rows.Scan(&c.ID, &c.LeadID, &c.Purpose, &c.Granted, &c.NoticeVersion, &c.At, &c.IP, &c.UserAgent, &guardian); err != nil {
+			return nil, wrap(err, "consents")
+		}
+		c.At = c.At.UTC()
+		if guardian != "" {
+			c.Guardian = &leads.Guardian{}
+			_ = json.Unmarshal([]byte(guardian), c.Guardian)
+		}
+		out = append(out, c)
+	}
+	return out, wrap(rows.Err(), "consents")
+}
+
+// Profile implements leads.Store.
+func (s *LeadStore) Profile(ctx context.Context, userID string) (leads.Profile, bool, error) {
+	p := leads.Profile{UserID: userID}
+	var countries, courses, hours, leave string
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT active, countries, courses, hours, leave, updated_at FROM counsellor_profiles WHERE user_id = ?`), userID).
+		Scan(&p.Active, &countries, &courses, &hours, &leave, &p.UpdatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	if err != nil {
+		return p, false, wrap(err, "profile")
+	}
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return p, true, unmarshalProfile(&p, countries, courses, hours, leave)
+}
+
+// PutProfile implements leads.Store.
+func (s *LeadStore) PutProfile(ctx context.Context, p leads.Profile) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO counsellor_profiles (user_id, active, countries, courses, hours, leave, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET active = excluded.active, countries = excluded.countries, courses = excluded.courses,
+		hours = excluded.hours, leave = excluded.leave, updated_at = excluded.updated_at`),
+		p.UserID, p.Active, jsonText(p.Countries), jsonText(p.Courses), jsonText(p.Hours), jsonText(p.Leave), utc(p.UpdatedAt))
+	if err != nil && (strings.Contains(err.Error(), "FOREIGN KEY") || strings.Contains(err.Error(), "23503")) {
+		return gradpath.NotFound("counsellor", p.UserID)
+	}
+	return wrap(err, "put profile")
+}
