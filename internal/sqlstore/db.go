@@ -55,6 +55,7 @@ type DB struct {
 	group     chan *groupOp
 	groupStop chan struct{}
 	groupDone chan struct{}
+	groupOnce sync.Once
 }
 
 // New returns a DB over the pools. now stamps updated_at columns.

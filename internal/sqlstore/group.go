@@ -33,7 +33,7 @@ func (db *DB) stopGroup() {
 	if db.group == nil {
 		return
 	}
-	close(db.groupStop)
+	db.groupOnce.Do(func() { close(db.groupStop) })
 	<-db.groupDone
 }
 
