@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"log/slog"
 	"net/http/pprof"
 	"runtime/debug"
 	"time"
@@ -17,6 +18,10 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/httpapi"
+	"github.com/gradpath/gradpath/internal/jobs"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 )
@@ -26,7 +31,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	loader := config.NewLoader(env.getenv)
 	loader.Flags(fs, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
 		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "eligibility_tables",
-		"public_url", "cookie_secure", "session_idle", "session_max", "oidc_issuer", "oidc_client_id", "oidc_client_secret")
+		"public_url", "cookie_secure", "session_idle", "session_max", "oidc_issuer", "oidc_client_id", "oidc_client_secret",
+		"region", "lead_routing", "lead_rate_limit", "calendar", "smtp_addr", "smtp_from", "smtp_username", "smtp_password", "workers")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -114,10 +120,26 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using it? choose another with --addr)", cfg.Addr, err)
 	}
 	base := cfg.BaseURL(ln.Addr().String())
+	leadSvc, queue, err := startLeads(ctx, cfg, db, base, logger)
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
+		defer cancel()
+		if err := queue.Stop(sctx); err != nil {
+			logger.Warn("stopping background jobs", "error", err.Error())
+		}
+	}()
 	deps := httpapi.Deps{
 		Logger: logger, Catalogue: cat, Eligibility: elig, Exchange: rates, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
 		PageCacheBytes: cfg.PageCacheMB << 20,
 		Accounts:       acc, Cookies: httpapi.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax}, PublicURL: base,
+		Leads: leadSvc,
+	}
+	if cfg.LeadRateLimit > 0 {
+		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
 	}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = httpapi.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
@@ -160,6 +182,35 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// startLeads builds the leads service over db with its job queue, and starts the workers that
+// send notifications and check SLAs.
+func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base string, logger *slog.Logger) (*leads.Service, *jobs.Queue, error) {
+	cal := leads.DefaultCalendar()
+	if cfg.Calendar != "" {
+		var err error
+		if cal, err = leads.LoadCalendar(cfg.Calendar); err != nil {
+			return nil, nil, fmt.Errorf("setting calendar: %w", err)
+		}
+	}
+	h := &jobs.Handlers{}
+	if cfg.SMTPAddr != "" {
+		h.Mail = mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
+	} else {
+		logger.Warn("no mail server is configured: notifications are not emailed (set smtp_addr)")
+	}
+	queue, err := jobs.New(ctx, db, h, jobs.Options{Workers: cfg.Workers, Logger: logger.With("component", "jobs")})
+	if err != nil {
+		return nil, nil, err
+	}
+	lcfg := leads.DefaultConfig(time.Now)
+	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), base
+	h.Leads = leads.NewService(sqlstore.NewLeadStore(db, queue), cal, lcfg)
+	if err := queue.Start(ctx); err != nil {
+		return nil, nil, fmt.Errorf("starting background jobs: %w", err)
+	}
+	return h.Leads, queue, nil
 }
 
 // memoryTuner applies the memory_limit_mb setting and returns the tuner to keep running, if any.

@@ -63,6 +63,19 @@ type Config struct {
 	// CatalogueRefresh is how often a replica checks the database for catalogue changes made
 	// elsewhere (other replicas, command-line imports).
 	CatalogueRefresh time.Duration
+	// Region is the ISO country assumed for phone numbers written without a country code.
+	Region string
+	// LeadRouting is round_robin or least_open.
+	LeadRouting string
+	// LeadRateLimit is how many lead requests one address may send per minute; 0 is no limit.
+	LeadRateLimit int
+	// Calendar is a JSON file with the agency's business calendar (zone, week, holidays);
+	// empty is Monday to Friday, 09:30–18:30, Asia/Kolkata.
+	Calendar string
+	// SMTP* configure the mail server notifications go through; without SMTPAddr, none are sent.
+	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
+	// Workers is how many background jobs (notifications, SLA checks) run at once.
+	Workers int
 }
 
 // Default returns the settings used when nothing else is given.
@@ -78,6 +91,11 @@ func Default() Config {
 		SessionIdle:      30 * time.Minute,
 		SessionMax:       12 * time.Hour,
 		PageCacheMB:      16,
+		Region:           "IN",
+		LeadRouting:      "round_robin",
+		LeadRateLimit:    20,
+		SMTPFrom:         "gradpath@localhost",
+		Workers:          4,
 		CatalogueRefresh: 2 * time.Second,
 	}
 }
@@ -176,6 +194,58 @@ var settings = []setting{
 			}
 			return "(set)"
 		}},
+	{key: "region", help: "ISO country code assumed for phone numbers written without a country code",
+		set: func(c *Config, v string) error { c.Region = strings.ToUpper(v); return nil },
+		get: func(c *Config) string { return c.Region }},
+	{key: "lead_routing", help: "how leads are assigned: round_robin or least_open",
+		set: func(c *Config, v string) error {
+			if v != "round_robin" && v != "least_open" {
+				return errors.New("must be round_robin or least_open")
+			}
+			c.LeadRouting = v
+			return nil
+		},
+		get: func(c *Config) string { return c.LeadRouting }},
+	{key: "lead_rate_limit", help: "lead requests one address may send per minute (0: no limit)",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return errors.New("must be a whole number, 0 or more")
+			}
+			c.LeadRateLimit = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.LeadRateLimit) }},
+	{key: "calendar", help: "JSON file with the agency's business calendar (default Mon–Fri 09:30–18:30 Asia/Kolkata)",
+		set: func(c *Config, v string) error { c.Calendar = v; return nil },
+		get: func(c *Config) string { return c.Calendar }},
+	{key: "smtp_addr", help: "mail server for notifications, host:port (empty: no email is sent)",
+		set: func(c *Config, v string) error { c.SMTPAddr = v; return nil },
+		get: func(c *Config) string { return c.SMTPAddr }},
+	{key: "smtp_from", help: "sender address of notifications",
+		set: func(c *Config, v string) error { c.SMTPFrom = v; return nil },
+		get: func(c *Config) string { return c.SMTPFrom }},
+	{key: "smtp_username", help: "user name at the mail server, if it needs one",
+		set: func(c *Config, v string) error { c.SMTPUsername = v; return nil },
+		get: func(c *Config) string { return c.SMTPUsername }},
+	{key: "smtp_password", help: "password at the mail server", secret: true,
+		set: func(c *Config, v string) error { c.SMTPPassword = v; return nil },
+		get: func(c *Config) string {
+			if c.SMTPPassword == "" {
+				return ""
+			}
+			return "(set)"
+		}},
+	{key: "workers", help: "background jobs (notifications, SLA checks) run at once",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 256 {
+				return errors.New("must be a whole number from 1 to 256")
+			}
+			c.Workers = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.Workers) }},
 	{key: "eligibility_tables", help: "JSON file of academic score conversion tables (default: the documented built-in ones)",
 		set: func(c *Config, v string) error { c.EligibilityTables = v; return nil },
 		get: func(c *Config) string { return c.EligibilityTables }},

@@ -12,6 +12,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
@@ -57,6 +58,9 @@ func queryParam(name, desc string, schema map[string]any) param {
 }
 func listParam(name, desc string, schema map[string]any) param {
 	return param{Name: name, In: "query", Description: desc + " Repeat the parameter or separate values with commas.", Schema: schema, List: true}
+}
+func headerParam(name, desc string) param {
+	return param{Name: name, In: "header", Description: desc, Schema: str()}
 }
 func pathParam(name, desc string) param {
 	return param{Name: name, In: "path", Description: desc, Schema: str(), Required: true}
@@ -225,6 +229,13 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(catalogue.Programme{}):  "ProgrammeInput",
 	reflect.TypeOf(catalogue.University{}): "UniversityInput",
 	reflect.TypeOf(transfer.Problem{}):     "ImportProblem",
+	reflect.TypeOf(leads.Profile{}):        "CounsellorProfile",
+	reflect.TypeOf(leads.Input{}):          "LeadInput",
+	reflect.TypeOf(leads.Detail{}):         "LeadDetail",
+	reflect.TypeOf(leads.Receipt{}):        "LeadReceipt",
+	reflect.TypeOf(leads.Interest{}):       "LeadInterest",
+	reflect.TypeOf(leads.Patch{}):          "LeadPatch",
+	reflect.TypeOf(leads.Activity{}):       "LeadActivity",
 	reflect.TypeOf(transfer.Report{}):      "ImportReport",
 	reflect.TypeOf(eligibility.Request{}):  "EligibilityRequest",
 	reflect.TypeOf(eligibility.Response{}): "EligibilityResponse",
@@ -254,6 +265,8 @@ func newSchemaGen() *schemaGen {
 	put(gradpath.Code(""), codes)
 	put(gradpath.Role(""), enumOf(gradpath.Roles)["enum"].([]string))
 	put(gradpath.Scope(""), enumOf(gradpath.Scopes)["enum"].([]string))
+	put(leads.Kind(""), []string{string(leads.Callback), string(leads.Consultation)})
+	put(leads.Status(""), []string{string(leads.StatusNew), string(leads.StatusContacted), string(leads.StatusQualified), string(leads.StatusConverted), string(leads.StatusLost)})
 	put(eligibility.Verdict(""), []string{string(eligibility.Eligible), string(eligibility.Conditional), string(eligibility.NotEligible)})
 	put(eligibility.Result(""), []string{string(eligibility.Pass), string(eligibility.Fail), string(eligibility.Unknown)})
 	return g
@@ -277,6 +290,14 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 	}
 	if values, ok := g.enums[t]; ok {
 		return map[string]any{"type": "string", "enum": values}
+	}
+	switch t {
+	case reflect.TypeOf(leads.Span{}):
+		return map[string]any{"type": "string", "pattern": `^\d{2}:\d{2}-\d{2}:\d{2}$`, "description": "Working time within a day, such as 09:30-18:30."}
+	case reflect.TypeOf(leads.Week{}):
+		return map[string]any{"type": "object", "description": "Working spans by weekday; a day left out is closed.",
+			"propertyNames":        map[string]any{"enum": []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}},
+			"additionalProperties": map[string]any{"type": "array", "items": g.schema(reflect.TypeOf(leads.Span{}))}}
 	}
 	if t == reflect.TypeOf(eligibility.Strings{}) {
 		return map[string]any{"anyOf": []any{str(), map[string]any{"type": "array", "items": str()}}}

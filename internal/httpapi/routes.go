@@ -5,6 +5,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
@@ -176,6 +177,47 @@ func (s *Server) routeTable() []route {
 		{"PATCH /api/v1/users/{id}", s.patchUser, operation{ID: "patchUser", Tag: "accounts", Access: admin,
 			Summary: "Change an account's name, roles, state or counsellor", Params: []param{pathParam("id", "User id.")},
 			Request: accounts.UserUpdate{}, Response: accounts.User{}, Errors: []int{400, 404, 413, 415}}},
+		{"POST /api/v1/leads", needs(s.Leads != nil, "leads", s.createLead), operation{ID: "createLead", Tag: "leads", Access: public,
+			Summary: "Ask for a callback or a free consultation",
+			Description: "The public form. The phone number is stored in E.164 (numbers without a country code are read in the agency's region); " +
+				"consent.contact must be true and consent.notice_version names the privacy notice shown; a person under 18 needs consent.guardian. " +
+				"Send an Idempotency-Key to retry safely: the same key and body return the first answer, the same key with another body is a 422. " +
+				"A request from the same phone or email as an open lead joins it (merged: true). 201 means the request is on disk.",
+			Params:  []param{headerParam("Idempotency-Key", "A key of your choosing, such as a UUID, identifying this request across retries.")},
+			Request: leads.Input{}, Response: leads.Receipt{}, Status: 201, Errors: []int{400, 413, 415, 422, 429}}},
+		{"GET /api/v1/leads", needs(s.Leads != nil, "leads", s.listLeads), operation{ID: "listLeads", Tag: "leads", Access: counsellor,
+			Summary:     "The lead queue, newest first",
+			Description: "A counsellor sees the leads assigned to them; an admin every lead (assignee=none: the unassigned).",
+			Params: []param{listParam("status", "Pipeline status.", enumOf([]string{"new", "contacted", "qualified", "converted", "lost"})),
+				queryParam("assignee", "Counsellor's user id, or none.", str()),
+				queryParam("breached", "true: leads whose first response is overdue.", map[string]any{"type": "boolean"}),
+				limitParam(), cursorParam()},
+			Response: LeadList{}, Errors: []int{400}}},
+		{"GET /api/v1/leads/{id}", needs(s.Leads != nil, "leads", s.getLead), operation{ID: "getLead", Tag: "leads", Access: counsellor,
+			Summary: "A lead with its history and consent records", Params: []param{pathParam("id", "Lead id.")},
+			Response: leads.Detail{}, Errors: []int{404}}},
+		{"PATCH /api/v1/leads/{id}", needs(s.Leads != nil, "leads", s.patchLead), operation{ID: "patchLead", Tag: "leads", Access: counsellor,
+			Summary: "Move a lead along the pipeline, or reassign it",
+			Description: "status follows new → contacted → qualified → converted, or lost (with lost_reason) from any open status; another move is a 409. " +
+				"contacted records the first contact and stops the SLA clock. assignee (admins) reassigns; an empty assignee routes again. " +
+				"Send If-Match with the lead's ETag to refuse a change made meanwhile (412).",
+			Params:  []param{pathParam("id", "Lead id."), headerParam("If-Match", "The ETag of the lead as you read it.")},
+			Request: leads.Patch{}, RequestTypes: []string{"application/merge-patch+json", "application/json"},
+			Response: leads.Lead{}, Errors: []int{400, 404, 409, 412, 415}}},
+		{"POST /api/v1/leads/{id}/notes", needs(s.Leads != nil, "leads", s.addLeadNote), operation{ID: "addLeadNote", Tag: "leads", Access: counsellor,
+			Summary: "Add a note to a lead's history", Params: []param{pathParam("id", "Lead id.")},
+			Request: NoteInput{}, Response: leads.Activity{}, Status: 201, Errors: []int{400, 404, 415}}},
+		{"GET /api/v1/counsellors/{id}/profile", needs(s.Leads != nil, "leads", s.getProfile), operation{ID: "getCounsellorProfile", Tag: "leads", Access: counsellor,
+			Summary: "How leads reach a counsellor: active, skills, hours, leave", Params: []param{pathParam("id", "The counsellor's user id.")},
+			Description: "A counsellor reads their own; an admin anyone's.",
+			Response:    leads.Profile{}, Errors: []int{404}}},
+		{"PUT /api/v1/counsellors/{id}/profile", needs(s.Leads != nil, "leads", s.putProfile), operation{ID: "putCounsellorProfile", Tag: "leads", Access: counsellor,
+			Summary: "Set how leads reach a counsellor",
+			Description: "countries (ISO codes) and courses are skills (empty: any); hours are the counsellor's working spans in the agency's time zone " +
+				"(empty: the agency's); leave lists dates away. Routing never picks a counsellor who is inactive, on leave or off for a lead's whole SLA window.",
+			Params:  []param{pathParam("id", "The counsellor's user id.")},
+			Request: ProfileInput{}, Response: leads.Profile{}, Errors: []int{400, 404, 415}}},
+
 		{"GET /api/v1/audit", s.auditLog, operation{ID: "auditLog", Tag: "accounts", Access: admin,
 			Summary: "The audit log, newest first",
 			Params: []param{queryParam("actor", "User id of who acted.", str()), queryParam("subject", "User id of whose data.", str()),

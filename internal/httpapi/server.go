@@ -23,6 +23,8 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/observability"
 )
 
@@ -47,6 +49,9 @@ type Deps struct {
 	PublicURL string
 	// OIDC, when its issuer is set, enables sign-in with an OpenID Connect provider.
 	OIDC OIDCConfig
+	// Leads takes requests from the public forms; LeadLimit, if set, limits them per address.
+	Leads     *leads.Service
+	LeadLimit ratelimit.Limiter
 }
 
 // Server is the REST API.
@@ -92,6 +97,16 @@ func NewServer(d Deps) (*Server, error) {
 	}
 	s.openapi = doc
 	return s, nil
+}
+
+// needs answers 503 when the service behind a route is not configured in this process.
+func needs(configured bool, what string, h handlerFunc) handlerFunc {
+	if configured {
+		return h
+	}
+	return func(w http.ResponseWriter, r *http.Request) error {
+		return gradpath.Errorf(gradpath.CodeUnavailable, "%s are not set up on this server", what)
+	}
 }
 
 // handlerFunc is a handler that returns its error for one place to render.

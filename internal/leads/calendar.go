@@ -2,8 +2,11 @@ package leads
 
 import (
 	"bufio"
+	"bytes"
+	"encoding/json"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -233,4 +236,56 @@ func (c *Calendar) HolidayList() []Holiday {
 type Holiday struct {
 	Date gradpath.Date `json:"date"`
 	Name string        `json:"name,omitempty"`
+}
+
+// CalendarFile is a business calendar as a JSON file holds it:
+//
+//	{"zone": "Asia/Kolkata", "week": {"monday": ["09:30-18:30"], …},
+//	 "holidays": [{"date": "2027-01-26", "name": "Republic Day"}], "business_day": "9h"}
+type CalendarFile struct {
+	Zone        string    `json:"zone"`
+	Week        Week      `json:"week"`
+	Holidays    []Holiday `json:"holidays"`
+	BusinessDay string    `json:"business_day,omitempty"`
+}
+
+// Calendar checks the file's calendar and returns it ready to use.
+func (f CalendarFile) Calendar() (Calendar, error) {
+	c := Calendar{Zone: f.Zone, Week: f.Week, Holidays: map[gradpath.Date]string{}}
+	var p gradpath.Problems
+	for i, h := range f.Holidays {
+		if h.Date.Err() != nil || h.Date.IsZero() || h.Date.MonthOnly() {
+			p.Add(fmt.Sprintf("holidays[%d].date", i), "give a date like 2027-01-26")
+			continue
+		}
+		c.Holidays[h.Date] = h.Name
+	}
+	if f.BusinessDay != "" {
+		d, err := time.ParseDuration(f.BusinessDay)
+		if err != nil || d <= 0 {
+			p.Add("business_day", "give working time like 9h or 8h30m")
+		}
+		c.BusinessDay = d
+	}
+	p.Merge("", c.Init())
+	return c, p.Err()
+}
+
+// LoadCalendar reads a CalendarFile.
+func LoadCalendar(path string) (Calendar, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Calendar{}, err
+	}
+	var f CalendarFile
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return Calendar{}, fmt.Errorf("%s: %w", path, err)
+	}
+	c, err := f.Calendar()
+	if err != nil {
+		return Calendar{}, fmt.Errorf("%s: %w", path, err)
+	}
+	return c, nil
 }

@@ -1,0 +1,236 @@
+package httpapi
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+)
+
+// maxLeadBody bounds a public form's body.
+const maxLeadBody = 16 << 10
+
+// LeadList is a page of leads, newest first.
+type LeadList struct {
+	Items      []leads.Lead `json:"items"`
+	NextCursor *string      `json:"next_cursor"`
+}
+
+// NoteInput is a counsellor's note.
+type NoteInput struct {
+	Text string `json:"text"`
+}
+
+// validIdempotencyKey accepts what clients generate: 1–255 visible ASCII characters.
+func validIdempotencyKey(k string) bool {
+	if k == "" || len(k) > 255 {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		if k[i] < 0x21 || k[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && !validIdempotencyKey(key) {
+		return gradpath.Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters, such as a UUID")
+	}
+	if err := requireContentType(r, "application/json"); err != nil {
+		return err
+	}
+	raw, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxLeadBody))
+	if err != nil {
+		return jsonProblem(err)
+	}
+	var in leads.Input
+	if err := strictDecode(raw, &in); err != nil {
+		return err
+	}
+	if s.LeadLimit != nil {
+		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
+			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
+		}
+	}
+	// The request's identity for Idempotency-Key is its meaning, not its spacing.
+	canonical, _ := json.Marshal(in)
+	sum := sha256.Sum256(canonical)
+	res, err := s.Leads.Create(r.Context(), actor(r), in, key, hex.EncodeToString(sum[:]))
+	if err != nil {
+		return err
+	}
+	var receipt leads.Receipt
+	if json.Unmarshal(res.Body, &receipt) == nil && receipt.ID != "" {
+		w.Header().Set("Location", "/api/v1/leads/"+receipt.ID)
+	}
+	if res.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(res.Status)
+	w.Write(append(res.Body, '\n'))
+	return nil
+}
+
+// leadCursor is the keyset position after a lead: its creation time and id.
+func leadCursor(l leads.Lead) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(l.CreatedAt.Format(time.RFC3339Nano) + " " + l.ID))
+}
+
+func parseLeadCursor(c string) (time.Time, string, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return time.Time{}, "", err
+	}
+	ts, id, ok := strings.Cut(string(b), " ")
+	if !ok {
+		return time.Time{}, "", errors.New("no id")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	return t, id, err
+}
+
+func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "status", "assignee", "breached", "limit", "cursor")
+	q := leads.Query{Assignee: qp.one("assignee"), Limit: qp.limit(50, 200)}
+	for _, st := range qp.list("status") {
+		switch leads.Status(st) {
+		case leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost:
+			q.Status = append(q.Status, leads.Status(st))
+		default:
+			qp.p.Add("status", "%q is not a status; use new, contacted, qualified, converted or lost", st)
+		}
+	}
+	if b := qp.one("breached"); b != "" {
+		v, err := strconv.ParseBool(b)
+		if err != nil {
+			qp.p.Add("breached", "must be true or false")
+		}
+		q.Breached = &v
+	}
+	if c := qp.one("cursor"); c != "" {
+		t, id, err := parseLeadCursor(c)
+		if err != nil {
+			qp.p.Add("cursor", "is not a cursor from this list; start without one")
+		}
+		q.AfterTime, q.AfterID = t, id
+	}
+	if err := qp.err(); err != nil {
+		return err
+	}
+	ls, err := s.Leads.List(r.Context(), actor(r), q)
+	if err != nil {
+		return err
+	}
+	if ls == nil {
+		ls = []leads.Lead{}
+	}
+	out := LeadList{Items: ls}
+	if len(ls) == q.Limit {
+		next := leadCursor(ls[len(ls)-1])
+		out.NextCursor = &next
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, out)
+}
+
+func (s *Server) getLead(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	d, err := s.Leads.Get(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("ETag", versionETag(d.Version))
+	return writeJSON(w, r, http.StatusOK, d)
+}
+
+func versionETag(v int) string { return `W/"v` + strconv.Itoa(v) + `"` }
+
+// ifMatchVersion reads If-Match written as versionETag writes it; 0 when absent.
+func ifMatchVersion(r *http.Request) (int, error) {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" || h == "*" {
+		return 0, nil
+	}
+	v, err := strconv.Atoi(strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(h, "W/"), `"v`), `"`))
+	if err != nil || v <= 0 {
+		return 0, gradpath.Invalid("If-Match", "send the ETag of the lead as you read it, such as W/\"v3\"")
+	}
+	return v, nil
+}
+
+func (s *Server) patchLead(w http.ResponseWriter, r *http.Request) error {
+	version, err := ifMatchVersion(r)
+	if err != nil {
+		return err
+	}
+	var p leads.Patch
+	if err := decodeJSON(w, r, &p, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	l, err := s.Leads.Update(r.Context(), actor(r), r.PathValue("id"), p, version)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("ETag", versionETag(l.Version))
+	return writeJSON(w, r, http.StatusOK, l)
+}
+
+func (s *Server) addLeadNote(w http.ResponseWriter, r *http.Request) error {
+	var in NoteInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.Leads.AddNote(r.Context(), actor(r), r.PathValue("id"), in.Text)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusCreated, a)
+}
+
+func (s *Server) getProfile(w http.ResponseWriter, r *http.Request) error {
+	p, err := s.Leads.Profile(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, p)
+}
+
+// ProfileInput is a counsellor's routing profile as sent.
+type ProfileInput struct {
+	Active    bool           `json:"active"`
+	Countries []string       `json:"countries"`
+	Courses   []string       `json:"courses"`
+	Hours     leads.Week     `json:"hours"`
+	Leave     []leads.Period `json:"leave"`
+}
+
+func (s *Server) putProfile(w http.ResponseWriter, r *http.Request) error {
+	var in ProfileInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	p, err := s.Leads.PutProfile(r.Context(), actor(r), leads.Profile{UserID: r.PathValue("id"), Active: in.Active,
+		Countries: in.Countries, Courses: in.Courses, Hours: in.Hours, Leave: in.Leave})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, p)
+}
