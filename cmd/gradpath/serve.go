@@ -5,9 +5,9 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
-	"log/slog"
 	"net/http/pprof"
 	"runtime/debug"
 	"time"
@@ -21,8 +21,8 @@ import (
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/mail"
-	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 )
 

@@ -24,8 +24,8 @@ import (
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
-	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/ratelimit"
 )
 
 // Deps are what the API serves from. Every field is required.
