@@ -529,3 +529,114 @@ func testDemoUsers(t *testing.T, s *server) {
 		t.Error("a demo password is in the server's log")
 	}
 }
+
+// A lead from the public form to the counsellor's queue, to the email in a real SMTP server, to
+// "contacted" with the SLA clock stopped, on the real binary and both engines.
+func TestLeadEndToEnd(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testLeadEndToEnd(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testLeadEndToEnd(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
+	mp := storetest.StartMailpit(t)
+	s := start(t, env, append(args, "--demo", "--smtp-addr", mp.SMTP, "--smtp-from", "leads@agency.test")...)
+	send := func(method, path, body string, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+
+	form := `{"kind": "callback", "name": "Riya Sharma", "phone": "98765 43210", "email": "riya@example.in",
+		"interest": {"course": "Computer Science", "country": "AU", "intake": "2027-07"},
+		"consent": {"contact": true, "marketing": false, "notice_version": "2026-11-01"}}`
+	res, body := send("POST", "/api/v1/leads", form, "Idempotency-Key", "form-7f3a")
+	if res.StatusCode != 201 {
+		t.Fatalf("POST /api/v1/leads: %d %s", res.StatusCode, body)
+	}
+	var receipt struct {
+		ID               string    `json:"id"`
+		Status           string    `json:"status"`
+		FirstResponseDue time.Time `json:"first_response_due"`
+	}
+	json.Unmarshal(body, &receipt)
+	if receipt.ID == "" || receipt.Status != "new" || receipt.FirstResponseDue.IsZero() {
+		t.Fatalf("receipt %s", body)
+	}
+	if res, again := send("POST", "/api/v1/leads", form, "Idempotency-Key", "form-7f3a"); res.StatusCode != 201 || string(again) != string(body) {
+		t.Fatalf("retry with the same key: %d %s, want the first answer %s", res.StatusCode, again, body)
+	}
+
+	// The demo counsellor signs in and finds it in the queue.
+	passwords := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
+		passwords[m[1]] = m[2]
+	}
+	res, body = send("POST", "/api/v1/auth/login", fmt.Sprintf(`{"email": "counsellor@demo.gradpath.test", "password": %q}`, passwords["counsellor@demo.gradpath.test"]))
+	if res.StatusCode != 200 {
+		t.Fatalf("counsellor sign-in: %d %s", res.StatusCode, body)
+	}
+	var login struct {
+		CSRF string              `json:"csrf_token"`
+		User struct{ ID string } `json:"user"`
+	}
+	json.Unmarshal(body, &login)
+	cookie := res.Cookies()[0].Name + "=" + res.Cookies()[0].Value
+	res, body = send("GET", "/api/v1/leads?status=new", "", "Cookie", cookie)
+	var queue struct {
+		Items []struct {
+			ID               string     `json:"id"`
+			Assignee         string     `json:"assignee"`
+			FirstResponseDue time.Time  `json:"first_response_due"`
+			FirstContactAt   *time.Time `json:"first_contact_at"`
+			Phone            string     `json:"phone"`
+		} `json:"items"`
+	}
+	json.Unmarshal(body, &queue)
+	if res.StatusCode != 200 || len(queue.Items) != 1 || queue.Items[0].ID != receipt.ID || queue.Items[0].Assignee != login.User.ID ||
+		!queue.Items[0].FirstResponseDue.Equal(receipt.FirstResponseDue) || queue.Items[0].Phone != "+919876543210" {
+		t.Fatalf("the counsellor's queue: %d %s", res.StatusCode, body)
+	}
+
+	// The notification reached the SMTP server.
+	msg := mp.WaitFor(t, "counsellor@demo.gradpath.test", "Riya Sharma", 30*time.Second)
+	if !strings.Contains(msg.Text, "/api/v1/leads/"+receipt.ID) || !strings.Contains(msg.Text, "Computer Science") {
+		t.Fatalf("notification text:\n%s", msg.Text)
+	}
+
+	// Contacted: the clock stops.
+	res, body = send("PATCH", "/api/v1/leads/"+receipt.ID, `{"status": "contacted"}`, "Cookie", cookie, "X-CSRF-Token", login.CSRF)
+	if res.StatusCode != 200 {
+		t.Fatalf("PATCH contacted: %d %s", res.StatusCode, body)
+	}
+	res, body = send("GET", "/api/v1/leads/"+receipt.ID, "", "Cookie", cookie)
+	var lead struct {
+		Status         string                     `json:"status"`
+		FirstContactAt *time.Time                 `json:"first_contact_at"`
+		Breached       bool                       `json:"breached"`
+		History        []struct{ Type string }    `json:"history"`
+		Consents       []struct{ Purpose string } `json:"consents"`
+	}
+	json.Unmarshal(body, &lead)
+	if res.StatusCode != 200 || lead.Status != "contacted" || lead.FirstContactAt == nil || lead.Breached || len(lead.Consents) != 2 {
+		t.Fatalf("the lead after contact: %s", body)
+	}
+	if !lead.FirstContactAt.Before(receipt.FirstResponseDue) {
+		t.Fatalf("first contact %s is not before due %s", lead.FirstContactAt, receipt.FirstResponseDue)
+	}
+}
