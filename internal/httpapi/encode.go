@@ -49,7 +49,9 @@ func writeBody(w http.ResponseWriter, r *http.Request, body []byte, etag string)
 		etag = bodyETag(body)
 	}
 	h.Set("ETag", etag)
-	h.Set("Cache-Control", "no-cache")
+	if h.Get("Cache-Control") == "" {
+		h.Set("Cache-Control", "no-cache")
+	}
 	if etagMatch(r.Header.Get("If-None-Match"), etag) {
 		w.WriteHeader(http.StatusNotModified)
 		return nil

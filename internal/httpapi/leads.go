@@ -155,9 +155,13 @@ func (s *Server) getLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	body, err := json.Marshal(d)
+	if err != nil {
+		return gradpath.Internal(err)
+	}
+	// The ETag names the lead's version, for If-Match on PATCH.
 	w.Header().Set("Cache-Control", "no-store")
-	w.Header().Set("ETag", versionETag(d.Version))
-	return writeJSON(w, r, http.StatusOK, d)
+	return writeBody(w, r, append(body, '\n'), versionETag(d.Version))
 }
 
 func versionETag(v int) string { return `W/"v` + strconv.Itoa(v) + `"` }

@@ -1,0 +1,174 @@
+package httpapi_test
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/httpapi"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/ratelimit"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+const leadForm = `{"kind": "callback", "name": "Riya Sharma", "phone": "+91 98765 43210", "email": "riya@example.in",
+ "interest": {"course": "Computer Science", "country": "AU", "intake": "2027-07"}, "page": "/study-in-australia",
+ "utm": {"source": "instagram", "campaign": "july-intake"},
+ "consent": {"contact": true, "marketing": true, "notice_version": "2026-11-01"}}`
+
+func TestLeadsAPI(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		var svc *leads.Service
+		s := newSecureServer(t, db, func(d *httpapi.Deps) {
+			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), leads.DefaultCalendar(), leads.DefaultConfig(d.Now))
+			d.Leads = svc
+			d.LeadLimit = ratelimit.NewLocal(time.Minute, 20, d.Now)
+		})
+		asha := tokenFor(t, db, "asha@agency.in", []gradpath.Role{gradpath.RoleCounsellor}, gradpath.ScopeRead, gradpath.ScopeWrite)
+		admin := tokenFor(t, db, "head@agency.in", []gradpath.Role{gradpath.RoleAdmin}, gradpath.ScopeRead, gradpath.ScopeWrite, gradpath.ScopeAdmin)
+		student := tokenFor(t, db, "dev@example.in", []gradpath.Role{gradpath.RoleStudent}, gradpath.ScopeRead, gradpath.ScopeWrite)
+		bearer := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+
+		res := s.callFrom(t, "198.51.100.1", "POST", "/api/v1/leads", leadForm, "Idempotency-Key", "0b6e-41")
+		if res.Code != http.StatusCreated {
+			t.Fatalf("POST /leads: %d %s", res.Code, res.Body)
+		}
+		validate(t, "LeadReceipt", res.Body.Bytes())
+		var receipt leads.Receipt
+		res.json(&receipt)
+		if res.Header().Get("Location") != "/api/v1/leads/"+receipt.ID {
+			t.Fatalf("Location %q", res.Header().Get("Location"))
+		}
+		first := res.Body.String()
+
+		t.Run("Idempotency-Key", func(t *testing.T) {
+			// The same body, spaced differently, is the same request.
+			spaced := strings.ReplaceAll(leadForm, ": ", ":")
+			again := s.callFrom(t, "198.51.100.1", "POST", "/api/v1/leads", spaced, "Idempotency-Key", "0b6e-41")
+			if again.Code != http.StatusCreated || again.Body.String() != first || again.Header().Get("Idempotent-Replayed") != "true" {
+				t.Fatalf("retry: %d %s", again.Code, again.Body)
+			}
+			other := s.callFrom(t, "198.51.100.1", "POST", "/api/v1/leads", strings.Replace(leadForm, "Riya Sharma", "Someone Else", 1), "Idempotency-Key", "0b6e-41")
+			if other.Code != http.StatusUnprocessableEntity {
+				t.Fatalf("same key, other body: %d %s", other.Code, other.Body)
+			}
+			if bad := s.callFrom(t, "198.51.100.1", "POST", "/api/v1/leads", leadForm, "Idempotency-Key", "has spaces in it"); bad.Code != http.StatusBadRequest || !contains(fieldsOf(t, bad), "Idempotency-Key") {
+				t.Fatalf("bad key: %d %s", bad.Code, bad.Body)
+			}
+		})
+
+		t.Run("bad input is a 4xx naming the field", func(t *testing.T) {
+			for _, tc := range []struct {
+				body   string
+				status int
+				field  string
+			}{
+				{strings.Replace(leadForm, "+91 98765 43210", "555", 1), 400, "phone"},
+				{strings.Replace(leadForm, `"riya@example.in"`, `"riya@"`, 1), 400, "email"},
+				{strings.Replace(leadForm, `"page"`, `"role": "admin", "page"`, 1), 400, "role"},
+				{strings.Replace(leadForm, `"kind": "callback"`, `"kind": 7`, 1), 400, "kind"},
+				{strings.Replace(leadForm, `"contact": true`, `"contact": false`, 1), 400, "consent.contact"},
+				{strings.Replace(leadForm, `"2027-07"`, `"July"`, 1), 400, ""},
+				{`{"kind": "callback", "name": "` + strings.Repeat("x", 20000) + `"}`, 413, ""},
+			} {
+				res := s.callFrom(t, "198.51.100.2", "POST", "/api/v1/leads", tc.body)
+				if res.Code != tc.status || (tc.field != "" && !contains(fieldsOf(t, res), tc.field)) {
+					t.Errorf("%.60s…: %d %s, want %d naming %s", tc.body, res.Code, res.Body, tc.status, tc.field)
+				}
+				if !strings.HasPrefix(res.Header().Get("Content-Type"), "application/problem+json") {
+					t.Errorf("%d without problem+json", res.Code)
+				}
+			}
+		})
+
+		t.Run("the queue: counsellors and admins only", func(t *testing.T) {
+			res := s.call(t, "GET", "/api/v1/leads?status=new", "", bearer(asha)...)
+			if res.Code != http.StatusOK {
+				t.Fatalf("counsellor queue: %d %s", res.Code, res.Body)
+			}
+			validate(t, "LeadList", res.Body.Bytes())
+			var list httpapi.LeadList
+			res.json(&list)
+			if len(list.Items) != 1 || list.Items[0].ID != receipt.ID || list.Items[0].Assignee == "" || list.Items[0].FirstResponseDue.IsZero() {
+				t.Fatalf("queue %s", res.Body)
+			}
+			if res := s.call(t, "GET", "/api/v1/leads", "", bearer(student)...); res.Code != http.StatusForbidden {
+				t.Fatalf("student: %d", res.Code)
+			}
+			if res := s.call(t, "GET", "/api/v1/leads", ""); res.Code != http.StatusUnauthorized {
+				t.Fatalf("anonymous: %d", res.Code)
+			}
+			if res := s.call(t, "GET", "/api/v1/leads?status=open", "", bearer(asha)...); res.Code != http.StatusBadRequest || !contains(fieldsOf(t, res), "status") {
+				t.Fatalf("bad status filter: %d", res.Code)
+			}
+			res = s.call(t, "GET", "/api/v1/leads/"+receipt.ID, "", bearer(admin)...)
+			if res.Code != http.StatusOK {
+				t.Fatalf("admin reads the lead: %d %s", res.Code, res.Body)
+			}
+			validate(t, "LeadDetail", res.Body.Bytes())
+		})
+
+		t.Run("pipeline over HTTP", func(t *testing.T) {
+			res := s.call(t, "GET", "/api/v1/leads/"+receipt.ID, "", bearer(asha)...)
+			etag := res.Header().Get("ETag")
+			if res := s.call(t, "PATCH", "/api/v1/leads/"+receipt.ID, `{"status": "converted"}`, bearer(asha)...); res.Code != http.StatusConflict {
+				t.Fatalf("new → converted: %d %s", res.Code, res.Body)
+			}
+			res = s.call(t, "PATCH", "/api/v1/leads/"+receipt.ID, `{"status": "contacted"}`, append(bearer(asha), "If-Match", etag)...)
+			if res.Code != http.StatusOK {
+				t.Fatalf("contacted: %d %s", res.Code, res.Body)
+			}
+			if res := s.call(t, "PATCH", "/api/v1/leads/"+receipt.ID, `{"status": "qualified"}`, append(bearer(asha), "If-Match", etag)...); res.Code != http.StatusPreconditionFailed {
+				t.Fatalf("stale If-Match: %d %s", res.Code, res.Body)
+			}
+			if res := s.call(t, "POST", "/api/v1/leads/"+receipt.ID+"/notes", `{"text": "Called; sending the Melbourne brochure."}`, bearer(asha)...); res.Code != http.StatusCreated {
+				t.Fatalf("note: %d %s", res.Code, res.Body)
+			}
+			if res := s.call(t, "PATCH", "/api/v1/leads/"+receipt.ID, `{"assignee": "usr_x"}`, bearer(asha)...); res.Code != http.StatusBadRequest {
+				t.Fatalf("a counsellor reassigns: %d", res.Code)
+			}
+		})
+
+		t.Run("counsellor profiles", func(t *testing.T) {
+			me := s.call(t, "GET", "/api/v1/me", "", bearer(asha)...)
+			var u struct{ ID string }
+			me.json(&u)
+			res := s.call(t, "PUT", "/api/v1/counsellors/"+u.ID+"/profile",
+				`{"active": true, "countries": ["au", "NZ"], "courses": ["Computer Science"], "hours": {"monday": ["10:00-14:00", "15:00-19:00"]}, "leave": [{"from": "2026-12-24", "to": "2026-12-31"}]}`, bearer(asha)...)
+			if res.Code != http.StatusOK {
+				t.Fatalf("put profile: %d %s", res.Code, res.Body)
+			}
+			validate(t, "CounsellorProfile", res.Body.Bytes())
+			if !strings.Contains(res.Body.String(), `"monday":["10:00-14:00","15:00-19:00"]`) || !strings.Contains(res.Body.String(), `"AU"`) {
+				t.Fatalf("profile %s", res.Body)
+			}
+			if res := s.call(t, "PUT", "/api/v1/counsellors/"+u.ID+"/profile", `{"active": true, "hours": {"someday": ["10:00-14:00"]}}`, bearer(asha)...); res.Code != http.StatusBadRequest {
+				t.Fatalf("bad weekday: %d %s", res.Code, res.Body)
+			}
+			if res := s.call(t, "GET", "/api/v1/counsellors/usr_other/profile", "", bearer(asha)...); res.Code != http.StatusNotFound {
+				t.Fatalf("another counsellor's profile: %d", res.Code)
+			}
+		})
+
+		t.Run("rate limit per address", func(t *testing.T) {
+			limited := 0
+			var retry string
+			for i := range 30 {
+				body := strings.Replace(leadForm, "+91 98765 43210", fmt.Sprintf("+91 98765 %05d", 10000+i), 1)
+				body = strings.Replace(body, "riya@example.in", fmt.Sprintf("r%d@example.in", i), 1)
+				res := s.callFrom(t, "198.51.100.77", "POST", "/api/v1/leads", body)
+				if res.Code == http.StatusTooManyRequests {
+					limited++
+					retry = res.Header().Get("Retry-After")
+				}
+			}
+			if limited < 10 || retry == "" {
+				t.Fatalf("%d of 30 throttled (Retry-After %q)", limited, retry)
+			}
+		})
+	})
+}
