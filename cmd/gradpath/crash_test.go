@@ -66,8 +66,8 @@ func crashLoop(t *testing.T, env, args []string, open func() *sqlstore.DB) {
 		// retried: requests that met a dead server; replayed: answered from the stored first
 		// answer, that is committed before the kill and answered after it.
 		retried, replayed atomic.Int64
-		stop  atomic.Bool
-		wg    sync.WaitGroup
+		stop              atomic.Bool
+		wg                sync.WaitGroup
 	)
 	client := &http.Client{Timeout: 10 * time.Second}
 	for w := range 8 {

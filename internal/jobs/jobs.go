@@ -21,14 +21,12 @@ import (
 	"github.com/gradpath/gradpath/internal/sqlstore"
 )
 
-// SLAArgs checks a lead's SLA at near-breach or due time.
-type SLAArgs struct {
-	LeadID string `json:"lead_id"`
-	Stage  string `json:"stage"`
-}
+// SLASweepArgs looks for leads whose SLA clock passed near-breach or due time uncontacted. It
+// runs periodically, on one replica at a time (River's leader).
+type SLASweepArgs struct{}
 
 // Kind implements river.JobArgs.
-func (SLAArgs) Kind() string { return leads.JobSLA }
+func (SLASweepArgs) Kind() string { return "lead_sla_sweep" }
 
 // MailArgs sends an email.
 type MailArgs struct {
@@ -61,8 +59,10 @@ type Options struct {
 	// Workers is how many jobs run at once; 0 makes an insert-only queue.
 	Workers int
 	// Poll is how often workers look for due jobs (River polls on SQLite and on database/sql).
-	Poll   time.Duration
-	Logger *slog.Logger
+	Poll time.Duration
+	// SLASweep is how often leads are checked for near breach and breach (default 30s).
+	SLASweep time.Duration
+	Logger   *slog.Logger
 }
 
 func driverOf(db *sqlstore.DB) riverdriver.Driver[*sql.Tx] {
@@ -97,8 +97,12 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: o.Poll, FetchCooldown: min(o.Poll, 100*time.Millisecond)}
 	if o.Workers > 0 {
 		workers := river.NewWorkers()
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SLAArgs]) error {
-			return h.Leads.CheckSLA(ctx, j.Args.LeadID, j.Args.Stage)
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SLASweepArgs]) error {
+			n, err := h.Leads.SweepSLA(ctx)
+			if n > 0 {
+				q.logger.Info("SLA sweep", "leads_marked", n)
+			}
+			return err
 		}))
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MailArgs]) error {
 			if h.Mail == nil {
@@ -109,6 +113,12 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 		}))
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
+		sweep := o.SLASweep
+		if sweep <= 0 {
+			sweep = 30 * time.Second
+		}
+		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweep),
+			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 	}
 	if cfg.FetchPollInterval == 0 {
 		cfg.FetchPollInterval = time.Second
@@ -130,8 +140,6 @@ func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error {
 	}
 	var args river.JobArgs
 	switch j.Kind {
-	case leads.JobSLA:
-		args = SLAArgs{LeadID: j.LeadID, Stage: j.Stage}
 	case leads.JobMail:
 		args = MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}
 	default:

@@ -128,8 +128,10 @@ type Lead struct {
 	NearBreachAt time.Time `json:"near_breach_at"`
 	// FirstContactAt stops the SLA clock.
 	FirstContactAt *time.Time `json:"first_contact_at"`
-	Breached       bool       `json:"breached"`
-	LostReason     string     `json:"lost_reason,omitempty"`
+	// NearBreach and Breached record that the SLA clock passed those points uncontacted.
+	NearBreach bool   `json:"near_breach"`
+	Breached   bool   `json:"breached"`
+	LostReason string `json:"lost_reason,omitempty"`
 	// Requests counts the requests merged into this lead, the first included.
 	Requests int `json:"requests"`
 	// Marketing is whether the person currently agrees to marketing updates.

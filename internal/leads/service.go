@@ -189,14 +189,6 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	if err := s.recordAssignment(ctx, tx, l, "", c, routed, now, cal); err != nil {
 		return Receipt{}, err
 	}
-	for _, j := range []Job{
-		{Kind: JobSLA, At: l.NearBreachAt, LeadID: l.ID, Stage: StageNearBreach},
-		{Kind: JobSLA, At: l.FirstResponseDue, LeadID: l.ID, Stage: StageBreach},
-	} {
-		if err := tx.Enqueue(ctx, j); err != nil {
-			return Receipt{}, err
-		}
-	}
 	return Receipt{ID: l.ID, Kind: l.Kind, Status: l.Status, ReceivedAt: now, FirstResponseDue: l.FirstResponseDue}, nil
 }
 
@@ -458,9 +450,32 @@ func (s *Service) AddNote(ctx context.Context, a *gradpath.Actor, id, text strin
 	return act, err
 }
 
-// CheckSLA runs when a lead reaches its near-breach or due time: if nobody has been in touch,
-// it records the event and tells the counsellor (or, for an unassigned lead, nobody yet: it
-// shows in the admins' breached filter).
+// SweepSLA finds the leads whose SLA clock has passed near-breach or due time uncontacted and
+// records each event once (the periodic job runs it every little while). It returns how many
+// leads it marked.
+func (s *Service) SweepSLA(ctx context.Context) (int, error) {
+	now := s.cfg.Now().UTC()
+	n := 0
+	for {
+		ids, err := s.store.SLADue(ctx, now, 200)
+		if err != nil || len(ids) == 0 {
+			return n, err
+		}
+		for _, id := range ids {
+			if err := s.CheckSLA(ctx, id, ""); err != nil {
+				return n, err
+			}
+			n++
+		}
+		if len(ids) < 200 {
+			return n, nil
+		}
+	}
+}
+
+// CheckSLA looks at a lead whose near-breach or due time may have passed: if nobody has been in
+// touch, it records the event (once each) and tells the counsellor; an unassigned lead shows in
+// the admins' breached filter. stage forces a stage for tests; empty decides from the clock.
 func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 	cal := s.Calendar()
 	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
@@ -472,15 +487,28 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		if err != nil {
 			return err
 		}
-		if l.FirstContactAt != nil || !l.Status.Open() || l.Status != StatusNew {
+		if l.FirstContactAt != nil || l.Status != StatusNew || l.Breached {
 			return nil
 		}
-		typ := ActivityNearBreach
-		if stage == StageBreach {
-			if l.Breached {
+		if stage == "" {
+			switch {
+			case !now.Before(l.FirstResponseDue):
+				stage = StageBreach
+			case !now.Before(l.NearBreachAt) && !l.NearBreach:
+				stage = StageNearBreach
+			default:
 				return nil
 			}
-			typ, l.Breached = ActivityBreached, true
+		}
+		typ := ActivityNearBreach
+		switch stage {
+		case StageBreach:
+			typ, l.Breached, l.NearBreach = ActivityBreached, true, true
+		case StageNearBreach:
+			if l.NearBreach {
+				return nil
+			}
+			l.NearBreach = true
 		}
 		l.Version++
 		l.UpdatedAt = now

@@ -273,28 +273,73 @@ func TestLeads(t *testing.T) {
 			f.now = tuesday
 		})
 
-		t.Run("SLA: near breach and breach are recorded once", func(t *testing.T) {
+		t.Run("SLA sweep: near breach and breach recorded once each, never after contact", func(t *testing.T) {
 			r := f.create(t, request("Zoya", "+91 91234 56789", "", "AU"), "")
-			for _, stage := range []string{leads.StageNearBreach, leads.StageBreach, leads.StageBreach} {
-				if err := f.svc.CheckSLA(ctx, r.ID, stage); err != nil {
+			done := f.create(t, request("Yash", "+91 91234 56780", "", "AU"), "")
+			contacted := leads.StatusContacted
+			if _, err := f.svc.Update(ctx, f.admin, done.ID, leads.Patch{Status: &contacted}, 0); err != nil {
+				t.Fatal(err)
+			}
+			sweep := func() int {
+				n, err := f.svc.SweepSLA(ctx)
+				if err != nil {
 					t.Fatal(err)
 				}
+				return n
+			}
+			if n := sweep(); n != 0 {
+				t.Fatalf("sweep at arrival marked %d", n)
 			}
 			d, _ := f.svc.Get(ctx, f.admin, r.ID)
-			n := 0
+			f.now = d.NearBreachAt.Add(time.Second)
+			if n := sweep(); n == 0 {
+				t.Fatal("sweep after near breach marked nothing")
+			}
+			if n := sweep(); n != 0 {
+				t.Fatalf("a second sweep marked %d again", n)
+			}
+			if d, _ := f.svc.Get(ctx, f.admin, r.ID); !d.NearBreach || d.Breached {
+				t.Fatalf("after near breach: near %v breached %v", d.NearBreach, d.Breached)
+			}
+			f.now = d.FirstResponseDue
+			if n := sweep(); n == 0 {
+				t.Fatal("sweep at due marked nothing")
+			}
+			if n := sweep(); n != 0 {
+				t.Fatalf("a second sweep at due marked %d again", n)
+			}
+			d, _ = f.svc.Get(ctx, f.admin, r.ID)
+			var events []string
 			for _, a := range d.History {
 				if a.Type == leads.ActivityBreached || a.Type == leads.ActivityNearBreach {
-					n++
+					events = append(events, a.Type)
 				}
 			}
-			if !d.Breached || n != 2 {
-				t.Fatalf("breached %v with %d SLA events", d.Breached, n)
+			if !d.Breached || !d.NearBreach || fmt.Sprint(events) != "[sla_near_breach sla_breached]" {
+				t.Fatalf("breached %v near %v events %v", d.Breached, d.NearBreach, events)
 			}
-			yes := true
-			list, _ := f.svc.List(ctx, f.admin, leads.Query{Breached: &yes})
-			if len(list) != 1 || list[0].ID != r.ID {
-				t.Fatalf("breached filter: %+v", list)
+			if other, _ := f.svc.Get(ctx, f.admin, done.ID); other.Breached || other.NearBreach {
+				t.Fatal("a contacted lead was marked")
 			}
+			yes, no := true, false
+			breached, _ := f.svc.List(ctx, f.admin, leads.Query{Breached: &yes})
+			fine, _ := f.svc.List(ctx, f.admin, leads.Query{Breached: &no})
+			found := false
+			for _, l := range breached {
+				found = found || l.ID == r.ID
+				if !l.Breached {
+					t.Fatalf("breached filter holds %s", l.ID)
+				}
+			}
+			for _, l := range fine {
+				if l.Breached || l.ID == r.ID {
+					t.Fatalf("not-breached filter holds %s", l.ID)
+				}
+			}
+			if !found {
+				t.Fatal("the breached lead is not in the breached filter")
+			}
+			f.now = tuesday
 		})
 
 		t.Run("consent records are append-only", func(t *testing.T) {

@@ -10,21 +10,16 @@ import (
 // Job is work that a change leaves for the background workers, enqueued in the change's
 // transaction so that it happens if and only if the change does.
 type Job struct {
-	// Kind is JobSLA or JobMail.
+	// Kind is JobMail.
 	Kind string
 	// At is when to run it; zero means now.
 	At     time.Time
 	LeadID string
-	// Stage, for SLA checks: near_breach or breach.
-	Stage string
-	Mail  *Mail
+	Mail   *Mail
 }
 
-// Job kinds.
-const (
-	JobSLA  = "lead_sla"
-	JobMail = "mail"
-)
+// JobMail sends an email.
+const JobMail = "mail"
 
 // SLA stages.
 const (
@@ -114,6 +109,9 @@ type Store interface {
 	Write(ctx context.Context, fn func(Tx) error) error
 	Lead(ctx context.Context, id string) (Lead, error)
 	Leads(ctx context.Context, q Query) ([]Lead, error)
+	// SLADue lists leads whose SLA clock passed near-breach or due time, uncontacted and not yet
+	// marked so.
+	SLADue(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Activity(ctx context.Context, leadID string) ([]Activity, error)
 	Consents(ctx context.Context, leadID string) ([]ConsentRecord, error)
 	Profile(ctx context.Context, userID string) (Profile, bool, error)

@@ -56,6 +56,36 @@ type DB struct {
 	groupStop chan struct{}
 	groupDone chan struct{}
 	groupOnce sync.Once
+
+	// Prepared statements of the SQLite write connection (pgx caches its own): statements asked
+	// for inside a transaction are prepared by the group-commit loop between transactions.
+	stmts  sync.Map // query → *sql.Stmt
+	wanted sync.Map // query → struct{}
+}
+
+// prepared returns the prepared statement of a write query, or nil (and asks for it to be
+// prepared) when there is none yet.
+func (db *DB) prepared(query string) *sql.Stmt {
+	if db.Engine != SQLite || db.group == nil {
+		return nil
+	}
+	if st, ok := db.stmts.Load(query); ok {
+		return st.(*sql.Stmt)
+	}
+	db.wanted.Store(query, struct{}{})
+	return nil
+}
+
+// prepareWanted prepares the statements asked for; it runs while no group transaction is open.
+func (db *DB) prepareWanted() {
+	db.wanted.Range(func(k, _ any) bool {
+		q := k.(string)
+		if st, err := db.write.Prepare(q); err == nil {
+			db.stmts.Store(q, st)
+		}
+		db.wanted.Delete(q)
+		return true
+	})
 }
 
 // New returns a DB over the pools. now stamps updated_at columns.
@@ -73,6 +103,7 @@ func New(engine Engine, write, read *sql.DB, now gradpath.Clock) *DB {
 // Close closes both pools.
 func (db *DB) Close() error {
 	db.stopGroup()
+	db.stmts.Range(func(_, v any) bool { v.(*sql.Stmt).Close(); return true })
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

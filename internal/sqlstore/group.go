@@ -76,6 +76,7 @@ func (db *DB) groupLoop() {
 				break gather
 			}
 		}
+		db.prepareWanted()
 		db.runGroup(ops)
 	}
 }

@@ -30,14 +30,14 @@ var _ leads.Store = (*LeadStore)(nil)
 func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: db, jobs: jobs} }
 
 const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
-	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, breached, lost_reason, requests, marketing, version`
+	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version`
 
 func scanLead(r scanner) (leads.Lead, error) {
 	var l leads.Lead
 	var dob, interest, utm string
 	var contact sql.NullTime
 	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
-		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version)
+		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version)
 	if err != nil {
 		return l, err
 	}
@@ -94,12 +94,31 @@ type leadTx struct {
 	tx *sql.Tx
 }
 
-func (t *leadTx) q(query string) string { return t.s.db.q(query) }
+func (t *leadTx) exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := t.s.db.prepared(query); st != nil {
+		return t.tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
+	return t.tx.ExecContext(ctx, t.s.db.q(query), args...)
+}
+
+func (t *leadTx) query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := t.s.db.prepared(query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
+	return t.tx.QueryContext(ctx, t.s.db.q(query), args...)
+}
+
+func (t *leadTx) queryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := t.s.db.prepared(query); st != nil {
+		return t.tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
+	return t.tx.QueryRowContext(ctx, t.s.db.q(query), args...)
+}
 
 func (t *leadTx) Idempotent(ctx context.Context, key string) (leads.Idempotency, bool, error) {
 	rec := leads.Idempotency{Key: key}
 	var body string
-	err := t.tx.QueryRowContext(ctx, t.q(`SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE key = ?`), key).
+	err := t.queryRow(ctx, (`SELECT request_hash, status, body, created_at FROM idempotency_keys WHERE key = ?`), key).
 		Scan(&rec.RequestHash, &rec.Status, &body, &rec.CreatedAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return rec, false, nil
@@ -109,7 +128,7 @@ func (t *leadTx) Idempotent(ctx context.Context, key string) (leads.Idempotency,
 }
 
 func (t *leadTx) SaveIdempotent(ctx context.Context, rec leads.Idempotency) error {
-	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO idempotency_keys (key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)`),
+	_, err := t.exec(ctx, (`INSERT INTO idempotency_keys (key, request_hash, status, body, created_at) VALUES (?, ?, ?, ?, ?)`),
 		rec.Key, rec.RequestHash, rec.Status, string(rec.Body), utc(rec.CreatedAt))
 	if isUnique(err) {
 		return leads.ErrIdempotencyRace
@@ -121,7 +140,7 @@ func (t *leadTx) OpenLeadByContact(ctx context.Context, phone, email string, sin
 	if phone == "" && email == "" {
 		return leads.Lead{}, false, nil
 	}
-	l, err := scanLead(t.tx.QueryRowContext(ctx, t.q(`SELECT `+leadColumns+` FROM leads
+	l, err := scanLead(t.queryRow(ctx, (`SELECT ` + leadColumns + ` FROM leads
 		WHERE ((phone = ? AND phone <> '') OR (email = ? AND email <> '')) AND status IN ('new', 'contacted', 'qualified') AND updated_at >= ?
 		ORDER BY updated_at DESC, id DESC LIMIT 1`), phone, email, utc(since)))
 	if errors.Is(err, sql.ErrNoRows) {
@@ -131,7 +150,7 @@ func (t *leadTx) OpenLeadByContact(ctx context.Context, phone, email string, sin
 }
 
 func (t *leadTx) Lead(ctx context.Context, id string) (leads.Lead, error) {
-	l, err := scanLead(t.tx.QueryRowContext(ctx, t.q(`SELECT `+leadColumns+` FROM leads WHERE id = ?`), id))
+	l, err := scanLead(t.queryRow(ctx, (`SELECT ` + leadColumns + ` FROM leads WHERE id = ?`), id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return l, gradpath.NotFound("lead", id)
 	}
@@ -139,7 +158,7 @@ func (t *leadTx) Lead(ctx context.Context, id string) (leads.Lead, error) {
 }
 
 func (t *leadTx) Candidates(ctx context.Context) ([]leads.Candidate, error) {
-	rows, err := t.tx.QueryContext(ctx, t.q(`SELECT u.id, u.email, u.name,
+	rows, err := t.query(ctx, (`SELECT u.id, u.email, u.name,
 		COALESCE(p.active, TRUE), COALESCE(p.countries, '[]'), COALESCE(p.courses, '[]'), COALESCE(p.hours, '{}'), COALESCE(p.leave, '[]'),
 		p.last_assigned_at,
 		(SELECT COUNT(*) FROM leads l WHERE l.assignee_id = u.id AND l.status IN ('new', 'contacted', 'qualified'))
@@ -182,21 +201,21 @@ func unmarshalProfile(p *leads.Profile, countries, courses, hours, leave string)
 }
 
 func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
-	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO leads (id, kind, status, name, phone, email, date_of_birth, interest, page, utm,
-		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, breached, lost_reason, requests, marketing, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+	_, err := t.exec(ctx, (`INSERT INTO leads (id, kind, status, name, phone, email, date_of_birth, interest, page, utm,
+		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		l.ID, l.Kind, l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt), nullTime(l.FirstContactAt),
-		l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version)
+		l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version)
 	return wrap(err, "insert lead")
 }
 
 func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
-	res, err := t.tx.ExecContext(ctx, t.q(`UPDATE leads SET status = ?, name = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
-		assignee_id = ?, updated_at = ?, first_contact_at = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?
+	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
+		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?
 		WHERE id = ? AND version = ?`),
 		l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
-		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version,
+		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version,
 		l.ID, l.Version-1)
 	if err != nil {
 		return wrap(err, "update lead")
@@ -208,7 +227,7 @@ func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
 }
 
 func (t *leadTx) MarkAssigned(ctx context.Context, userID string, at time.Time) error {
-	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO counsellor_profiles (user_id, last_assigned_at, updated_at) VALUES (?, ?, ?)
+	_, err := t.exec(ctx, (`INSERT INTO counsellor_profiles (user_id, last_assigned_at, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at`), userID, utc(at), utc(at))
 	return wrap(err, "mark assigned")
 }
@@ -218,7 +237,7 @@ func (t *leadTx) AddActivity(ctx context.Context, a leads.Activity) error {
 	if a.Details != nil {
 		details = jsonText(a.Details)
 	}
-	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO lead_activity (lead_id, at, actor_id, type, details) VALUES (?, ?, ?, ?, ?)`),
+	_, err := t.exec(ctx, (`INSERT INTO lead_activity (lead_id, at, actor_id, type, details) VALUES (?, ?, ?, ?, ?)`),
 		a.LeadID, utc(a.At), a.ActorID, a.Type, details)
 	return wrap(err, "add activity")
 }
@@ -228,7 +247,7 @@ func (t *leadTx) AddConsent(ctx context.Context, c leads.ConsentRecord) error {
 	if c.Guardian != nil {
 		guardian = jsonText(c.Guardian)
 	}
-	_, err := t.tx.ExecContext(ctx, t.q(`INSERT INTO consents (lead_id, purpose, granted, notice_version, at, ip, user_agent, guardian)
+	_, err := t.exec(ctx, (`INSERT INTO consents (lead_id, purpose, granted, notice_version, at, ip, user_agent, guardian)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), c.LeadID, c.Purpose, c.Granted, c.NoticeVersion, utc(c.At), c.IP, c.UserAgent, guardian)
 	return wrap(err, "add consent")
 }
@@ -238,6 +257,27 @@ func (t *leadTx) Enqueue(ctx context.Context, j leads.Job) error {
 		return nil
 	}
 	return t.s.jobs.InsertTx(ctx, t.tx, j)
+}
+
+// SLADue implements leads.Store: new, uncontacted leads past their near-breach time that have not
+// been marked near breach yet, or past their due time and not marked breached.
+func (s *LeadStore) SLADue(ctx context.Context, now time.Time, limit int) ([]string, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id FROM leads
+		WHERE status = 'new' AND first_contact_at IS NULL AND NOT breached AND near_breach_at <= ?
+		AND (NOT near_breach OR first_response_due <= ?) ORDER BY near_breach_at LIMIT ?`), utc(now), utc(now), limit)
+	if err != nil {
+		return nil, wrap(err, "sla due")
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err, "sla due")
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap(rows.Err(), "sla due")
 }
 
 // Lead implements leads.Store.

@@ -19,6 +19,7 @@ CREATE TABLE leads (
     first_response_due TIMESTAMPTZ NOT NULL,
     near_breach_at     TIMESTAMPTZ NOT NULL,
     first_contact_at   TIMESTAMPTZ,
+    near_breach        BOOLEAN NOT NULL DEFAULT FALSE,
     breached           BOOLEAN NOT NULL DEFAULT FALSE,
     lost_reason        TEXT NOT NULL DEFAULT '',
     requests           INTEGER NOT NULL DEFAULT 1,
@@ -29,6 +30,8 @@ CREATE INDEX leads_by_phone ON leads (phone) WHERE phone <> '';
 CREATE INDEX leads_by_email ON leads (email) WHERE email <> '';
 CREATE INDEX leads_by_assignee ON leads (assignee_id, status);
 CREATE INDEX leads_by_created ON leads (created_at, id);
+-- The SLA sweep: new leads nobody has contacted yet, by when they near breach.
+CREATE INDEX leads_sla ON leads (near_breach_at) WHERE status = 'new' AND first_contact_at IS NULL AND NOT breached;
 
 CREATE TABLE lead_activity (
     id       BIGSERIAL PRIMARY KEY,

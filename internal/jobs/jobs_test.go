@@ -1,0 +1,78 @@
+package jobs_test
+
+import (
+	"context"
+	"encoding/json"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/jobs"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+// TestNotificationsThroughTheQueue runs River on each engine: the assignment email is enqueued in
+// the lead's transaction and delivered to a real SMTP server; the periodic SLA sweep finds the
+// lead overdue and sends the overdue email.
+func TestNotificationsThroughTheQueue(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		mp := storetest.StartMailpit(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var mu sync.Mutex
+		now := time.Date(2026, 11, 24, 5, 30, 0, 0, time.UTC) // Tuesday 11:00 in Kolkata
+		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+
+		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		if _, err := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, ""); err != nil {
+			t.Fatal(err)
+		}
+		h := &jobs.Handlers{Mail: mail.SMTP{Addr: mp.SMTP, From: "leads@agency.test"}}
+		q, err := jobs.New(ctx, db, h, jobs.Options{Workers: 2, Poll: 50 * time.Millisecond, SLASweep: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Leads = leads.NewService(sqlstore.NewLeadStore(db, q), leads.DefaultCalendar(), leads.DefaultConfig(clock))
+		if err := q.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+			defer c()
+			q.Stop(sctx)
+		}()
+
+		in := leads.Input{Kind: leads.Callback, Name: "Riya Sharma", Phone: "+919876543210",
+			Interest: leads.Interest{Course: "Data Science", Country: "GB"}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}}
+		res, err := h.Leads.Create(ctx, &gradpath.Actor{}, in, "", "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var r leads.Receipt
+		json.Unmarshal(res.Body, &r)
+		m := mp.WaitFor(t, "asha@agency.in", "New callback request: Riya Sharma", 30*time.Second)
+		if want := "respond by Wed 25 Nov 11:00 IST"; !contains(m.Subject, want) {
+			t.Fatalf("subject %q lacks %q", m.Subject, want)
+		}
+
+		// A business day passes without contact: the sweep marks the lead and tells Asha.
+		mu.Lock()
+		now = r.FirstResponseDue.Add(time.Minute)
+		mu.Unlock()
+		mp.WaitFor(t, "asha@agency.in", "Overdue: Riya Sharma", 30*time.Second)
+		d, err := h.Leads.Get(ctx, &gradpath.Actor{UserID: "x", Roles: []gradpath.Role{gradpath.RoleAdmin}}, r.ID)
+		if err != nil || !d.Breached {
+			t.Fatalf("after the sweep: %v breached=%v", err, d.Breached)
+		}
+	})
+}
+
+func contains(s, sub string) bool {
+	return strings.Contains(s, sub)
+}
