@@ -207,6 +207,11 @@ func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base st
 	lcfg := leads.DefaultConfig(time.Now)
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), base
 	h.Leads = leads.NewService(sqlstore.NewLeadStore(db, queue), cal, lcfg)
+	secret, err := db.Secret(ctx, "form_token")
+	if err != nil {
+		return nil, nil, err
+	}
+	h.Leads.Guard = leads.NewFormGuard(secret, time.Now)
 	if err := queue.Start(ctx); err != nil {
 		return nil, nil, fmt.Errorf("starting background jobs: %w", err)
 	}

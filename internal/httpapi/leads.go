@@ -64,8 +64,11 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
 		}
 	}
-	// The request's identity for Idempotency-Key is its meaning, not its spacing.
-	canonical, _ := json.Marshal(in)
+	// The request's identity for Idempotency-Key is its meaning, not its spacing, nor the form's
+	// anti-script fields (a reloaded form has a new token).
+	ident := in
+	ident.Website, ident.FormToken = "", ""
+	canonical, _ := json.Marshal(ident)
 	sum := sha256.Sum256(canonical)
 	res, err := s.Leads.Create(r.Context(), actor(r), in, key, hex.EncodeToString(sum[:]))
 	if err != nil {
@@ -83,6 +86,25 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(res.Status)
 	w.Write(append(res.Body, '\n'))
 	return nil
+}
+
+// FormToken is what a public form embeds when it is shown.
+type FormToken struct {
+	FormToken string `json:"form_token"`
+	// MinSeconds is how long a person takes at least; a form sent back sooner is ignored.
+	MinSeconds int `json:"min_seconds"`
+}
+
+func (s *Server) formToken(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	g := s.Leads.Guard
+	if g == nil {
+		return gradpath.Errorf(gradpath.CodeNotFound, "form tokens are not in use on this server")
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, FormToken{FormToken: g.Token(), MinSeconds: int(g.MinAge.Seconds())})
 }
 
 // leadCursor is the keyset position after a lead: its creation time and id.

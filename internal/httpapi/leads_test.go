@@ -25,6 +25,7 @@ func TestLeadsAPI(t *testing.T) {
 		var svc *leads.Service
 		s := newSecureServer(t, db, func(d *httpapi.Deps) {
 			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), leads.DefaultCalendar(), leads.DefaultConfig(d.Now))
+			svc.Guard = leads.NewFormGuard([]byte("test secret"), d.Now)
 			d.Leads = svc
 			d.LeadLimit = ratelimit.NewLocal(time.Minute, 20, d.Now)
 		})
@@ -151,6 +152,46 @@ func TestLeadsAPI(t *testing.T) {
 			}
 			if res := s.call(t, "GET", "/api/v1/counsellors/usr_other/profile", "", bearer(asha)...); res.Code != http.StatusNotFound {
 				t.Fatalf("another counsellor's profile: %d", res.Code)
+			}
+		})
+
+		t.Run("scripts are refused silently", func(t *testing.T) {
+			count := func() int {
+				res := s.call(t, "GET", "/api/v1/leads?limit=200", "", bearer(admin)...)
+				var list httpapi.LeadList
+				res.json(&list)
+				return len(list.Items)
+			}
+			before := count()
+			form := func(name, extra string) string {
+				b := strings.Replace(leadForm, "Riya Sharma", name, 1)
+				b = strings.Replace(b, "+91 98765 43210", "+91 90000 0"+fmt.Sprintf("%04d", len(name)), 1)
+				b = strings.Replace(b, "riya@example.in", strings.ToLower(strings.ReplaceAll(name, " ", ""))+"@example.in", 1)
+				return strings.Replace(b, `"page"`, extra+`, "page"`, 1)
+			}
+			res := s.call(t, "GET", "/api/v1/leads/form-token", "")
+			if res.Code != http.StatusOK {
+				t.Fatalf("form token: %d %s", res.Code, res.Body)
+			}
+			validate(t, "FormToken", res.Body.Bytes())
+			var ft httpapi.FormToken
+			res.json(&ft)
+			for name, extra := range map[string]string{
+				"Honey Pot":  `"website": "http://spam.example"`,
+				"Too Quick":  `"form_token": "` + ft.FormToken + `"`,
+				"Forged One": `"form_token": "AAAAAAAAAAA.forged"`,
+			} {
+				res := s.callFrom(t, "198.51.100.3", "POST", "/api/v1/leads", form(name, extra))
+				if res.Code != http.StatusAccepted {
+					t.Errorf("%s: %d %s, want 202", name, res.Code, res.Body)
+				}
+			}
+			if n := count(); n != before {
+				t.Fatalf("scripts' requests were stored: %d → %d", before, n)
+			}
+			s.clock.Advance(5 * time.Second) // a person takes a few seconds
+			if res := s.callFrom(t, "198.51.100.3", "POST", "/api/v1/leads", form("Real Person", `"form_token": "`+ft.FormToken+`"`)); res.Code != http.StatusCreated {
+				t.Fatalf("a person's form: %d %s", res.Code, res.Body)
 			}
 		})
 

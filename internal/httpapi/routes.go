@@ -185,6 +185,11 @@ func (s *Server) routeTable() []route {
 				"A request from the same phone or email as an open lead joins it (merged: true). 201 means the request is on disk.",
 			Params:  []param{headerParam("Idempotency-Key", "A key of your choosing, such as a UUID, identifying this request across retries.")},
 			Request: leads.Input{}, Response: leads.Receipt{}, Status: 201, Errors: []int{400, 413, 415, 422, 429}}},
+		{"GET /api/v1/leads/form-token", needs(s.Leads != nil, "leads", s.formToken), operation{ID: "leadFormToken", Tag: "leads", Access: public,
+			Summary: "A token for a public form, to tell people from scripts",
+			Description: "Embed it as form_token when the form is shown, with an empty hidden field website. A request whose website is filled, " +
+				"whose token is forged, or that comes back sooner than min_seconds after the token was issued is answered 202 and not stored.",
+			Response: FormToken{}}},
 		{"GET /api/v1/leads", needs(s.Leads != nil, "leads", s.listLeads), operation{ID: "listLeads", Tag: "leads", Access: counsellor,
 			Summary:     "The lead queue, newest first",
 			Description: "A counsellor sees the leads assigned to them; an admin every lead (assignee=none: the unassigned).",

@@ -104,6 +104,10 @@ type Input struct {
 	Page    string       `json:"page,omitempty"`
 	UTM     UTM          `json:"utm,omitzero"`
 	Consent ConsentInput `json:"consent"`
+	// Website is a honeypot: the form hides it from people, so only scripts fill it in.
+	Website string `json:"website,omitempty"`
+	// FormToken is the token the form was shown with (GET /api/v1/leads/form-token).
+	FormToken string `json:"form_token,omitempty"`
 }
 
 // Lead is a person's request and everything done about it.

@@ -39,6 +39,8 @@ type Service struct {
 	store Store
 	cfg   Config
 	cal   atomic.Pointer[Calendar]
+	// Guard, if set, refuses scripts silently (honeypot and form token).
+	Guard *FormGuard
 }
 
 // NewService returns the service over store with the agency's calendar.
@@ -72,6 +74,10 @@ type Result struct {
 func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
 	cal := s.Calendar()
 	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	if s.Guard.Bot(in.Website, in.FormToken) {
+		// Refused silently: the script sees what a person would, and nothing is stored.
+		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
+	}
 	if err := in.validate(s.cfg.Region, gradpath.DateOf(now.In(cal.Location()))); err != nil {
 		return Result{}, err
 	}

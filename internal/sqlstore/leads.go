@@ -2,7 +2,9 @@ package sqlstore
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strings"
@@ -414,4 +416,22 @@ func (s *LeadStore) PutProfile(ctx context.Context, p leads.Profile) error {
 		return gradpath.NotFound("counsellor", p.UserID)
 	}
 	return wrap(err, "put profile")
+}
+
+// Secret returns the named secret shared by every replica, creating it (32 random bytes) on first
+// use.
+func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		return nil, err
+	}
+	if _, err := db.write.ExecContext(ctx, db.q(`INSERT INTO secrets (name, value) VALUES (?, ?) ON CONFLICT (name) DO NOTHING`),
+		name, hex.EncodeToString(b)); err != nil {
+		return nil, wrap(err, "secret")
+	}
+	var v string
+	if err := db.write.QueryRowContext(ctx, db.q(`SELECT value FROM secrets WHERE name = ?`), name).Scan(&v); err != nil {
+		return nil, wrap(err, "secret")
+	}
+	return hex.DecodeString(v)
 }

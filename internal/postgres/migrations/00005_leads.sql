@@ -75,6 +75,12 @@ CREATE TABLE idempotency_keys (
     created_at   TIMESTAMPTZ NOT NULL
 );
 
+-- Secrets shared by every replica, such as the key that signs form tokens.
+CREATE TABLE secrets (
+    name  TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+
 CREATE TABLE counsellor_profiles (
     user_id          TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     active           BOOLEAN NOT NULL DEFAULT TRUE,
@@ -88,6 +94,7 @@ CREATE TABLE counsellor_profiles (
 
 -- +goose Down
 DROP TABLE counsellor_profiles;
+DROP TABLE secrets;
 DROP TABLE idempotency_keys;
 DROP TABLE consents;
 DROP FUNCTION consents_append_only;
