@@ -260,3 +260,66 @@ func (s *Server) putProfile(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, r, http.StatusOK, p)
 }
+
+// SubscriptionReceipt answers a subscription.
+type SubscriptionReceipt struct {
+	ID     string   `json:"id"`
+	Topics []string `json:"topics"`
+	Active bool     `json:"active"`
+}
+
+// SubscriptionList lists active subscriptions.
+type SubscriptionList struct {
+	Items []leads.Subscription `json:"items"`
+}
+
+func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) error {
+	var in leads.SubscriptionInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if s.LeadLimit != nil {
+		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
+			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
+		}
+	}
+	res, err := s.Leads.Subscribe(r.Context(), actor(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(res.Status)
+	w.Write(append(res.Body, '\n'))
+	return nil
+}
+
+func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request) error {
+	var in leads.WithdrawInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if s.LeadLimit != nil {
+		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
+			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
+		}
+	}
+	if err := s.Leads.Withdraw(r.Context(), actor(r), in); err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusAccepted, Status{Status: "withdrawn"})
+}
+
+func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "limit")
+	limit := qp.limit(100, 1000)
+	if err := qp.err(); err != nil {
+		return err
+	}
+	subs, err := s.Leads.Subscriptions(r.Context(), actor(r), limit)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, SubscriptionList{Items: subs})
+}

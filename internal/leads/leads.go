@@ -168,8 +168,9 @@ const (
 // ConsentRecord is one entry of the append-only consent log: a grant or a withdrawal, with
 // its evidence.
 type ConsentRecord struct {
-	ID            int64     `json:"id"`
-	LeadID        string    `json:"lead_id"`
+	ID int64 `json:"id"`
+	// SubjectID is the lead or subscription the consent was given for.
+	SubjectID     string    `json:"subject_id"`
 	Purpose       string    `json:"purpose"` // contact or marketing
 	Granted       bool      `json:"granted"`
 	NoticeVersion string    `json:"notice_version"`

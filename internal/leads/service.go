@@ -128,7 +128,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 			purpose string
 			granted bool
 		}{{PurposeContact, in.Consent.Contact}, {PurposeMarketing, in.Consent.Marketing}} {
-			if err := tx.AddConsent(ctx, ConsentRecord{LeadID: leadID, Purpose: c.purpose, Granted: c.granted,
+			if err := tx.AddConsent(ctx, ConsentRecord{SubjectID: leadID, Purpose: c.purpose, Granted: c.granted,
 				NoticeVersion: in.Consent.NoticeVersion, At: now, IP: a.IP, UserAgent: a.UserAgent, Guardian: in.Consent.Guardian}); err != nil {
 				return err
 			}

@@ -342,6 +342,47 @@ func TestLeads(t *testing.T) {
 			f.now = tuesday
 		})
 
+		t.Run("subscriptions and withdrawal stop marketing at once", func(t *testing.T) {
+			in := leads.SubscriptionInput{Name: "Nisha", Email: "Nisha@Example.in", Topics: []string{"newsletter"},
+				Consent: leads.ConsentInput{Marketing: true, NoticeVersion: "2026-11-01"}}
+			first, err := f.svc.Subscribe(ctx, visitor, in)
+			if err != nil || first.Status != 201 {
+				t.Fatalf("subscribe: %v %d", err, first.Status)
+			}
+			in.Phone, in.Topics = "+91 90000 11111", []string{"updates", "newsletter"}
+			again, err := f.svc.Subscribe(ctx, visitor, in)
+			var a, b struct{ ID string }
+			json.Unmarshal(first.Body, &a)
+			json.Unmarshal(again.Body, &b)
+			if err != nil || a.ID != b.ID {
+				t.Fatalf("subscribing again made another subscription: %s %s %v", a.ID, b.ID, err)
+			}
+			if _, err := f.svc.Subscribe(ctx, visitor, leads.SubscriptionInput{Email: "x@example.in", Consent: leads.ConsentInput{NoticeVersion: "v1"}}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+				t.Fatalf("subscription without marketing consent: %v", err)
+			}
+			// Nisha also asked for a callback with marketing consent.
+			lead := request("Nisha", "+91 90000 11111", "", "AU")
+			lead.Consent.Marketing = true
+			r := f.create(t, lead, "")
+			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Phone: "9000011111"}); err != nil {
+				t.Fatal(err)
+			}
+			subs, _ := f.svc.Subscriptions(ctx, f.admin, 100)
+			for _, s := range subs {
+				if s.ID == a.ID {
+					t.Fatal("the subscription is still active after withdrawal")
+				}
+			}
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			last := d.Consents[len(d.Consents)-1]
+			if d.Marketing || last.Purpose != leads.PurposeMarketing || last.Granted {
+				t.Fatalf("after withdrawal: marketing %v, last consent %+v", d.Marketing, last)
+			}
+			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Email: "nobody@example.in"}); err != nil {
+				t.Fatalf("withdrawing for an unknown address: %v", err)
+			}
+		})
+
 		t.Run("consent records are append-only", func(t *testing.T) {
 			write, _ := db.Pools()
 			if _, err := write.ExecContext(ctx, `UPDATE consents SET granted = FALSE`); err == nil {

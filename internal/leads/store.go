@@ -100,6 +100,12 @@ type Tx interface {
 	AddActivity(ctx context.Context, a Activity) error
 	AddConsent(ctx context.Context, c ConsentRecord) error
 	Enqueue(ctx context.Context, j Job) error
+	// UpsertSubscription stores sub, or renews the subscription with its email or phone (keeping
+	// that one's id), and returns what is stored.
+	UpsertSubscription(ctx context.Context, sub Subscription) (Subscription, error)
+	// StopMarketing ends marketing to an email or phone: subscriptions inactive, leads'
+	// marketing off. It returns the ids of the subscriptions and leads it changed.
+	StopMarketing(ctx context.Context, email, phone string, at time.Time) ([]string, error)
 }
 
 // Store persists leads.
@@ -114,6 +120,7 @@ type Store interface {
 	SLADue(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Activity(ctx context.Context, leadID string) ([]Activity, error)
 	Consents(ctx context.Context, leadID string) ([]ConsentRecord, error)
+	Subscriptions(ctx context.Context, limit int) ([]Subscription, error)
 	Profile(ctx context.Context, userID string) (Profile, bool, error)
 	PutProfile(ctx context.Context, p Profile) error
 }

@@ -249,8 +249,8 @@ func (t *leadTx) AddConsent(ctx context.Context, c leads.ConsentRecord) error {
 	if c.Guardian != nil {
 		guardian = jsonText(c.Guardian)
 	}
-	_, err := t.exec(ctx, (`INSERT INTO consents (lead_id, purpose, granted, notice_version, at, ip, user_agent, guardian)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), c.LeadID, c.Purpose, c.Granted, c.NoticeVersion, utc(c.At), c.IP, c.UserAgent, guardian)
+	_, err := t.exec(ctx, (`INSERT INTO consents (subject_id, purpose, granted, notice_version, at, ip, user_agent, guardian)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), c.SubjectID, c.Purpose, c.Granted, c.NoticeVersion, utc(c.At), c.IP, c.UserAgent, guardian)
 	return wrap(err, "add consent")
 }
 
@@ -366,8 +366,8 @@ func (s *LeadStore) Activity(ctx context.Context, leadID string) ([]leads.Activi
 
 // Consents implements leads.Store: oldest first.
 func (s *LeadStore) Consents(ctx context.Context, leadID string) ([]leads.ConsentRecord, error) {
-	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, lead_id, purpose, granted, notice_version, at, ip, user_agent, guardian
-		FROM consents WHERE lead_id = ? ORDER BY id`), leadID)
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, subject_id, purpose, granted, notice_version, at, ip, user_agent, guardian
+		FROM consents WHERE subject_id = ? ORDER BY id`), leadID)
 	if err != nil {
 		return nil, wrap(err, "consents")
 	}
@@ -376,7 +376,7 @@ func (s *LeadStore) Consents(ctx context.Context, leadID string) ([]leads.Consen
 	for rows.Next() {
 		var c leads.ConsentRecord
 		var guardian string
-		if err := rows.Scan(&c.ID, &c.LeadID, &c.Purpose, &c.Granted, &c.NoticeVersion, &c.At, &c.IP, &c.UserAgent, &guardian); err != nil {
+		if err := rows.Scan(&c.ID, &c.SubjectID, &c.Purpose, &c.Granted, &c.NoticeVersion, &c.At, &c.IP, &c.UserAgent, &guardian); err != nil {
 			return nil, wrap(err, "consents")
 		}
 		c.At = c.At.UTC()
@@ -434,4 +434,86 @@ func (db *DB) Secret(ctx context.Context, name string) ([]byte, error) {
 		return nil, wrap(err, "secret")
 	}
 	return hex.DecodeString(v)
+}
+
+const subscriptionColumns = `id, name, email, phone, topics, active, created_at, updated_at`
+
+func scanSubscription(r scanner) (leads.Subscription, error) {
+	var s leads.Subscription
+	var topics string
+	if err := r.Scan(&s.ID, &s.Name, &s.Email, &s.Phone, &topics, &s.Active, &s.CreatedAt, &s.UpdatedAt); err != nil {
+		return s, err
+	}
+	s.CreatedAt, s.UpdatedAt = s.CreatedAt.UTC(), s.UpdatedAt.UTC()
+	return s, json.Unmarshal([]byte(topics), &s.Topics)
+}
+
+func (t *leadTx) UpsertSubscription(ctx context.Context, sub leads.Subscription) (leads.Subscription, error) {
+	old, err := scanSubscription(t.queryRow(ctx, `SELECT `+subscriptionColumns+` FROM subscriptions
+		WHERE (email = ? AND email <> '') OR (phone = ? AND phone <> '') ORDER BY created_at LIMIT 1`, sub.Email, sub.Phone))
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		_, err = t.exec(ctx, `INSERT INTO subscriptions (id, name, email, phone, topics, active, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+			sub.ID, sub.Name, sub.Email, sub.Phone, jsonText(sub.Topics), sub.Active, utc(sub.CreatedAt), utc(sub.UpdatedAt))
+		return sub, wrap(err, "subscribe")
+	case err != nil:
+		return sub, wrap(err, "subscribe")
+	}
+	sub.ID, sub.CreatedAt = old.ID, old.CreatedAt
+	if sub.Name == "" {
+		sub.Name = old.Name
+	}
+	if sub.Email == "" {
+		sub.Email = old.Email
+	}
+	if sub.Phone == "" {
+		sub.Phone = old.Phone
+	}
+	_, err = t.exec(ctx, `UPDATE subscriptions SET name = ?, email = ?, phone = ?, topics = ?, active = ?, updated_at = ? WHERE id = ?`,
+		sub.Name, sub.Email, sub.Phone, jsonText(sub.Topics), sub.Active, utc(sub.UpdatedAt), sub.ID)
+	return sub, wrap(err, "subscribe")
+}
+
+func (t *leadTx) StopMarketing(ctx context.Context, email, phone string, at time.Time) ([]string, error) {
+	var ids []string
+	for _, q := range []string{
+		`UPDATE subscriptions SET active = FALSE, updated_at = ? WHERE active AND ((email = ? AND email <> '') OR (phone = ? AND phone <> '')) RETURNING id`,
+		`UPDATE leads SET marketing = FALSE, updated_at = ?, version = version + 1 WHERE marketing AND ((email = ? AND email <> '') OR (phone = ? AND phone <> '')) RETURNING id`,
+	} {
+		rows, err := t.query(ctx, q, utc(at), email, phone)
+		if err != nil {
+			return nil, wrap(err, "stop marketing")
+		}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, wrap(err, "stop marketing")
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "stop marketing")
+		}
+	}
+	return ids, nil
+}
+
+// Subscriptions implements leads.Store: active ones, newest first.
+func (s *LeadStore) Subscriptions(ctx context.Context, limit int) ([]leads.Subscription, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+subscriptionColumns+` FROM subscriptions WHERE active ORDER BY created_at DESC, id DESC LIMIT ?`), limit)
+	if err != nil {
+		return nil, wrap(err, "subscriptions")
+	}
+	defer rows.Close()
+	out := []leads.Subscription{}
+	for rows.Next() {
+		sub, err := scanSubscription(rows)
+		if err != nil {
+			return nil, wrap(err, "subscriptions")
+		}
+		out = append(out, sub)
+	}
+	return out, wrap(rows.Err(), "subscriptions")
 }

@@ -43,10 +43,25 @@ CREATE TABLE lead_activity (
 );
 CREATE INDEX lead_activity_by_lead ON lead_activity (lead_id, id);
 
--- Consent evidence is never changed or removed: a withdrawal is a new row.
+-- People who asked for updates and newsletters.
+CREATE TABLE subscriptions (
+    id         TEXT PRIMARY KEY,
+    name       TEXT NOT NULL DEFAULT '',
+    email      TEXT NOT NULL DEFAULT '',
+    phone      TEXT NOT NULL DEFAULT '',
+    topics     TEXT NOT NULL DEFAULT '[]',
+    active     BOOLEAN NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+CREATE INDEX subscriptions_by_email ON subscriptions (email) WHERE email <> '';
+CREATE INDEX subscriptions_by_phone ON subscriptions (phone) WHERE phone <> '';
+
+-- Consent evidence for a lead or a subscription is never changed or removed: a withdrawal is a
+-- new row.
 CREATE TABLE consents (
     id             INTEGER PRIMARY KEY AUTOINCREMENT,
-    lead_id        TEXT NOT NULL REFERENCES leads (id),
+    subject_id     TEXT NOT NULL, -- a lead or a subscription
     purpose        TEXT NOT NULL,
     granted        BOOLEAN NOT NULL,
     notice_version TEXT NOT NULL,
@@ -55,7 +70,7 @@ CREATE TABLE consents (
     user_agent     TEXT NOT NULL DEFAULT '',
     guardian       TEXT NOT NULL DEFAULT ''
 );
-CREATE INDEX consents_by_lead ON consents (lead_id, id);
+CREATE INDEX consents_by_subject ON consents (subject_id, id);
 
 -- +goose StatementBegin
 CREATE TRIGGER consents_no_update BEFORE UPDATE ON consents
@@ -100,5 +115,6 @@ DROP TABLE counsellor_profiles;
 DROP TABLE secrets;
 DROP TABLE idempotency_keys;
 DROP TABLE consents;
+DROP TABLE subscriptions;
 DROP TABLE lead_activity;
 DROP TABLE leads;

@@ -1,0 +1,163 @@
+package leads
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// Topics a person can subscribe to.
+var Topics = []string{"updates", "newsletter"}
+
+// SubscriptionInput is the "send me updates" form.
+type SubscriptionInput struct {
+	Name   string   `json:"name,omitempty"`
+	Email  string   `json:"email,omitempty"`
+	Phone  string   `json:"phone,omitempty"`
+	Topics []string `json:"topics,omitempty"`
+	// Consent: marketing must be true; notice_version names the notice shown.
+	Consent ConsentInput `json:"consent"`
+	Website string       `json:"website,omitempty"`
+	// FormToken: see Input.
+	FormToken string `json:"form_token,omitempty"`
+}
+
+// Subscription is a person who asked for updates.
+type Subscription struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name,omitempty"`
+	Email     string    `json:"email,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
+	Topics    []string  `json:"topics"`
+	Active    bool      `json:"active"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
+}
+
+func (in *SubscriptionInput) validate(region string) error {
+	var p gradpath.Problems
+	in.Name = checkText(&p, "name", in.Name, maxName, false)
+	in.Email = normalizeEmail(&p, "email", in.Email)
+	if strings.TrimSpace(in.Phone) != "" {
+		e164, err := Phone(in.Phone, region)
+		if err != nil {
+			p.Add("phone", "%s", err.Error())
+		}
+		in.Phone = e164
+	} else {
+		in.Phone = ""
+	}
+	if in.Email == "" && in.Phone == "" && !hasField(&p, "email") && !hasField(&p, "phone") {
+		p.Add("email", "give an email or a phone number to send updates to")
+	}
+	if len(in.Topics) == 0 {
+		in.Topics = []string{"updates"}
+	}
+	for i, t := range in.Topics {
+		if !slices.Contains(Topics, t) {
+			p.Add("topics["+itoa(i)+"]", "%q is not a topic; use updates or newsletter", t)
+		}
+	}
+	slices.Sort(in.Topics)
+	in.Topics = slices.Compact(in.Topics)
+	if !in.Consent.Marketing {
+		p.Add("consent.marketing", "must be true: updates are sent only with your consent")
+	}
+	in.Consent.NoticeVersion = checkText(&p, "consent.notice_version", in.Consent.NoticeVersion, 40, true)
+	return p.Err()
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// Subscribe records a subscription (or renews the person's existing one) with its consent.
+func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in SubscriptionInput) (Result, error) {
+	if s.Guard.Bot(in.Website, in.FormToken) {
+		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
+	}
+	if err := in.validate(s.cfg.Region); err != nil {
+		return Result{}, err
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	var sub Subscription
+	err := s.store.Write(ctx, func(tx Tx) error {
+		var err error
+		sub, err = tx.UpsertSubscription(ctx, Subscription{ID: gradpath.NewID("sub_"), Name: in.Name, Email: in.Email, Phone: in.Phone,
+			Topics: in.Topics, Active: true, CreatedAt: now, UpdatedAt: now})
+		if err != nil {
+			return err
+		}
+		return tx.AddConsent(ctx, ConsentRecord{SubjectID: sub.ID, Purpose: PurposeMarketing, Granted: true,
+			NoticeVersion: in.Consent.NoticeVersion, At: now, IP: a.IP, UserAgent: a.UserAgent})
+	})
+	if err != nil {
+		return Result{}, err
+	}
+	body, _ := json.Marshal(struct {
+		ID     string   `json:"id"`
+		Topics []string `json:"topics"`
+		Active bool     `json:"active"`
+	}{sub.ID, sub.Topics, sub.Active})
+	return Result{Status: http.StatusCreated, Body: body}, nil
+}
+
+// WithdrawInput withdraws consent to marketing for an email or phone number.
+type WithdrawInput struct {
+	Email string `json:"email,omitempty"`
+	Phone string `json:"phone,omitempty"`
+	// Purpose is marketing (the default). Consent to be contacted about one's own request ends
+	// by asking the counsellor, or by erasure.
+	Purpose string `json:"purpose,omitempty"`
+}
+
+// Withdraw stops marketing to a person at once: every subscription and lead with that email or
+// phone stops receiving updates, and a withdrawal is added to each one's consent record. It
+// answers the same whether or not anything matched.
+func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawInput) error {
+	var p gradpath.Problems
+	email := normalizeEmail(&p, "email", in.Email)
+	phone := ""
+	if strings.TrimSpace(in.Phone) != "" {
+		e164, err := Phone(in.Phone, s.cfg.Region)
+		if err != nil {
+			p.Add("phone", "%s", err.Error())
+		}
+		phone = e164
+	}
+	if email == "" && phone == "" && p.Len() == 0 {
+		p.Add("email", "give the email or phone number updates go to")
+	}
+	if in.Purpose != "" && in.Purpose != PurposeMarketing {
+		p.Add("purpose", "only marketing consent is withdrawn here; ask your counsellor, or for erasure, to end the rest")
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	return s.store.Write(ctx, func(tx Tx) error {
+		ids, err := tx.StopMarketing(ctx, email, phone, now)
+		if err != nil {
+			return err
+		}
+		for _, id := range ids {
+			if err := tx.AddConsent(ctx, ConsentRecord{SubjectID: id, Purpose: PurposeMarketing, Granted: false,
+				NoticeVersion: "withdrawal", At: now, IP: a.IP, UserAgent: a.UserAgent}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Subscriptions lists the active subscriptions (the people updates may go to), for admins.
+func (s *Service) Subscriptions(ctx context.Context, a *gradpath.Actor, limit int) ([]Subscription, error) {
+	if !a.Has(gradpath.RoleAdmin) {
+		return nil, gradpath.Errorf(gradpath.CodeForbidden, "subscriptions are for admins")
+	}
+	return s.store.Subscriptions(ctx, limit)
+}
