@@ -125,6 +125,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		ln.Close()
 		return err
 	}
+	leadSvc.Audit = acc
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
 		defer cancel()

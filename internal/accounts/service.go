@@ -87,6 +87,12 @@ func (s *Service) audit(ctx context.Context, a *gradpath.Actor, action, subject 
 	_ = s.store.Audit(ctx, e)
 }
 
+// Record adds an event to the audit log for another part of gradpath (a lead read, exported or
+// erased by staff).
+func (s *Service) Record(ctx context.Context, a *gradpath.Actor, action, subject string, details map[string]any) {
+	s.audit(ctx, a, action, subject, details)
+}
+
 func limit(l ratelimit.Limiter, key, what string) error {
 	if l == nil || key == "" {
 		return nil

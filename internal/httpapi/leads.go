@@ -323,3 +323,24 @@ func (s *Server) listSubscriptions(w http.ResponseWriter, r *http.Request) error
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, r, http.StatusOK, SubscriptionList{Items: subs})
 }
+
+func (s *Server) exportLead(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	e, err := s.Leads.Export(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Disposition", `attachment; filename="`+r.PathValue("id")+`.json"`)
+	return writeJSON(w, r, http.StatusOK, e)
+}
+
+func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) error {
+	l, err := s.Leads.Erase(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, l)
+}

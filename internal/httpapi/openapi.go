@@ -236,6 +236,7 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(leads.Interest{}):       "LeadInterest",
 	reflect.TypeOf(leads.Patch{}):          "LeadPatch",
 	reflect.TypeOf(leads.Activity{}):       "LeadActivity",
+	reflect.TypeOf(leads.Export{}):         "LeadExport",
 	reflect.TypeOf(transfer.Report{}):      "ImportReport",
 	reflect.TypeOf(eligibility.Request{}):  "EligibilityRequest",
 	reflect.TypeOf(eligibility.Response{}): "EligibilityResponse",

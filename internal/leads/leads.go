@@ -141,6 +141,8 @@ type Lead struct {
 	// Marketing is whether the person currently agrees to marketing updates.
 	Marketing bool `json:"marketing"`
 	Version   int  `json:"version"`
+	// ErasedAt is when the person's data was erased on request.
+	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
 
 // Activity is one entry of a lead's history.

@@ -41,6 +41,8 @@ type Service struct {
 	cal   atomic.Pointer[Calendar]
 	// Guard, if set, refuses scripts silently (honeypot and form token).
 	Guard *FormGuard
+	// Audit, if set, records staff reads, exports and erasures of a person's data.
+	Audit Auditor
 }
 
 // NewService returns the service over store with the agency's calendar.
@@ -307,6 +309,7 @@ func (s *Service) Get(ctx context.Context, a *gradpath.Actor, id string) (Detail
 	if d.Consents, err = s.store.Consents(ctx, id); err != nil {
 		return Detail{}, err
 	}
+	s.audit(ctx, a, "lead.read", id, nil)
 	return d, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -383,6 +384,58 @@ func TestLeads(t *testing.T) {
 			}
 		})
 
+		t.Run("export and erasure", func(t *testing.T) {
+			in := request("Omar Farooq", "+91 93333 44444", "omar@example.in", "GB")
+			in.Interest.Message = "I have a 7.2 CGPA and a gap year"
+			r := f.create(t, in, "")
+			if _, err := f.svc.AddNote(ctx, f.admin, r.ID, "Omar's father called back"); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.Subscribe(ctx, visitor, leads.SubscriptionInput{Email: "omar@example.in", Consent: leads.ConsentInput{Marketing: true, NoticeVersion: "v1"}}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.Export(ctx, f.counsellor("ben@agency.in"), r.ID); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+				t.Fatalf("a counsellor exports: %v", err)
+			}
+			e, err := f.svc.Export(ctx, f.admin, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := json.Marshal(e)
+			for _, want := range []string{"Omar Farooq", "+919333344444", "7.2 CGPA", "father called", `"subscriptions":[{`, `"subscription_consents":[{`} {
+				if !strings.Contains(string(b), want) {
+					t.Errorf("export lacks %s", want)
+				}
+			}
+			l, err := f.svc.Erase(ctx, f.admin, r.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if l.ErasedAt == nil || l.Phone != "" || l.Email != "" || l.Status != leads.StatusLost || l.Interest.Country != "GB" {
+				t.Fatalf("erased lead %+v", l)
+			}
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			b, _ = json.Marshal(d)
+			for _, gone := range []string{"Omar", "9333344444", "omar@", "CGPA", "father"} {
+				if strings.Contains(string(b), gone) {
+					t.Errorf("after erasure the lead still holds %q", gone)
+				}
+			}
+			if len(d.Consents) != 2 {
+				t.Fatalf("consent evidence: %d records, want 2 kept", len(d.Consents))
+			}
+			// Not findable: a new request from the same phone is a new lead.
+			again := f.create(t, request("Omar", "+91 93333 44444", "", "GB"), "")
+			if again.ID == r.ID || again.Merged {
+				t.Fatal("the erased person was found by phone")
+			}
+			for _, sub := range must(f.svc.Subscriptions(ctx, f.admin, 100)) {
+				if sub.Email == "omar@example.in" {
+					t.Fatal("the erased person's subscription is still active")
+				}
+			}
+		})
+
 		t.Run("consent records are append-only", func(t *testing.T) {
 			write, _ := db.Pools()
 			if _, err := write.ExecContext(ctx, `UPDATE consents SET granted = FALSE`); err == nil {
@@ -424,6 +477,13 @@ func TestLeads(t *testing.T) {
 			}
 		})
 	})
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func TestRoute(t *testing.T) {

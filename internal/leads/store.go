@@ -106,6 +106,13 @@ type Tx interface {
 	// StopMarketing ends marketing to an email or phone: subscriptions inactive, leads'
 	// marketing off. It returns the ids of the subscriptions and leads it changed.
 	StopMarketing(ctx context.Context, email, phone string, at time.Time) ([]string, error)
+	// LeadIDsByContact lists the leads with this email or phone.
+	LeadIDsByContact(ctx context.Context, email, phone string) ([]string, error)
+	// EraseSubscriptions removes the personal data of the subscriptions with this email or
+	// phone and ends them.
+	EraseSubscriptions(ctx context.Context, email, phone string, at time.Time) ([]string, error)
+	// EraseActivity removes what a lead's history quotes of the person (requests, notes).
+	EraseActivity(ctx context.Context, leadID string) error
 }
 
 // Store persists leads.
@@ -121,6 +128,8 @@ type Store interface {
 	Activity(ctx context.Context, leadID string) ([]Activity, error)
 	Consents(ctx context.Context, leadID string) ([]ConsentRecord, error)
 	Subscriptions(ctx context.Context, limit int) ([]Subscription, error)
+	// ByContact finds the leads and subscriptions with this email or phone.
+	ByContact(ctx context.Context, email, phone string) ([]Lead, []Subscription, error)
 	Profile(ctx context.Context, userID string) (Profile, bool, error)
 	PutProfile(ctx context.Context, p Profile) error
 }

@@ -32,16 +32,20 @@ var _ leads.Store = (*LeadStore)(nil)
 func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: db, jobs: jobs} }
 
 const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
-	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version`
+	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, erased_at`
 
 func scanLead(r scanner) (leads.Lead, error) {
 	var l leads.Lead
 	var dob, interest, utm string
-	var contact sql.NullTime
+	var contact, erased sql.NullTime
 	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
-		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version)
+		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &erased)
 	if err != nil {
 		return l, err
+	}
+	if erased.Valid {
+		t := erased.Time.UTC()
+		l.ErasedAt = &t
 	}
 	if dob != "" {
 		l.DateOfBirth, _ = gradpath.ParseDate(dob)
@@ -214,10 +218,10 @@ func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
 
 func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
 	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
-		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?
+		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, erased_at = ?
 		WHERE id = ? AND version = ?`),
 		l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
-		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version,
+		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, nullTime(l.ErasedAt),
 		l.ID, l.Version-1)
 	if err != nil {
 		return wrap(err, "update lead")
@@ -516,4 +520,70 @@ func (s *LeadStore) Subscriptions(ctx context.Context, limit int) ([]leads.Subsc
 		out = append(out, sub)
 	}
 	return out, wrap(rows.Err(), "subscriptions")
+}
+
+func (t *leadTx) ids(ctx context.Context, what, query string, args ...any) ([]string, error) {
+	rows, err := t.query(ctx, query, args...)
+	if err != nil {
+		return nil, wrap(err, what)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, wrap(err, what)
+		}
+		ids = append(ids, id)
+	}
+	return ids, wrap(rows.Err(), what)
+}
+
+func (t *leadTx) LeadIDsByContact(ctx context.Context, email, phone string) ([]string, error) {
+	return t.ids(ctx, "leads by contact", `SELECT id FROM leads WHERE (email = ? AND email <> '') OR (phone = ? AND phone <> '')`, email, phone)
+}
+
+func (t *leadTx) EraseSubscriptions(ctx context.Context, email, phone string, at time.Time) ([]string, error) {
+	return t.ids(ctx, "erase subscriptions", `UPDATE subscriptions SET name = '', email = '', phone = '', active = FALSE, updated_at = ?
+		WHERE (email = ? AND email <> '') OR (phone = ? AND phone <> '') RETURNING id`, utc(at), email, phone)
+}
+
+func (t *leadTx) EraseActivity(ctx context.Context, leadID string) error {
+	_, err := t.exec(ctx, `UPDATE lead_activity SET details = '{"erased":true}' WHERE lead_id = ? AND type IN ('created', 'request', 'note')`, leadID)
+	return wrap(err, "erase activity")
+}
+
+// ByContact implements leads.Store.
+func (s *LeadStore) ByContact(ctx context.Context, email, phone string) ([]leads.Lead, []leads.Subscription, error) {
+	if email == "" && phone == "" {
+		return nil, nil, nil
+	}
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+leadColumns+` FROM leads WHERE (email = ? AND email <> '') OR (phone = ? AND phone <> '') ORDER BY created_at`), email, phone)
+	if err != nil {
+		return nil, nil, wrap(err, "by contact")
+	}
+	var ls []leads.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			rows.Close()
+			return nil, nil, wrap(err, "by contact")
+		}
+		ls = append(ls, l)
+	}
+	rows.Close()
+	srows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+subscriptionColumns+` FROM subscriptions WHERE (email = ? AND email <> '') OR (phone = ? AND phone <> '') ORDER BY created_at`), email, phone)
+	if err != nil {
+		return nil, nil, wrap(err, "by contact")
+	}
+	defer srows.Close()
+	var subs []leads.Subscription
+	for srows.Next() {
+		sub, err := scanSubscription(srows)
+		if err != nil {
+			return nil, nil, wrap(err, "by contact")
+		}
+		subs = append(subs, sub)
+	}
+	return ls, subs, wrap(srows.Err(), "by contact")
 }

@@ -24,7 +24,8 @@ CREATE TABLE leads (
     lost_reason        TEXT NOT NULL DEFAULT '',
     requests           INTEGER NOT NULL DEFAULT 1,
     marketing          BOOLEAN NOT NULL DEFAULT FALSE,
-    version            INTEGER NOT NULL
+    version            INTEGER NOT NULL,
+    erased_at          TIMESTAMP -- personal data removed on request
 );
 CREATE INDEX leads_by_phone ON leads (phone) WHERE phone <> '';
 CREATE INDEX leads_by_email ON leads (email) WHERE email <> '';
