@@ -344,3 +344,37 @@ func (s *Server) eraseLead(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, r, http.StatusOK, l)
 }
+
+// DuplicateList lists likely duplicates of a lead.
+type DuplicateList struct {
+	Items []leads.Duplicate `json:"items"`
+}
+
+// MergeInput names the lead to fold into this one.
+type MergeInput struct {
+	From string `json:"from"`
+}
+
+func (s *Server) leadDuplicates(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	ds, err := s.Leads.Duplicates(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, DuplicateList{Items: ds})
+}
+
+func (s *Server) mergeLead(w http.ResponseWriter, r *http.Request) error {
+	var in MergeInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	l, err := s.Leads.Merge(r.Context(), actor(r), r.PathValue("id"), in.From)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, l)
+}

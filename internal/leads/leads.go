@@ -141,6 +141,8 @@ type Lead struct {
 	// Marketing is whether the person currently agrees to marketing updates.
 	Marketing bool `json:"marketing"`
 	Version   int  `json:"version"`
+	// MergedInto is the lead this one was merged into; a merged lead leaves every list.
+	MergedInto string `json:"merged_into,omitempty"`
 	// ErasedAt is when the person's data was erased on request.
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
 }
@@ -165,6 +167,7 @@ const (
 	ActivityNote       = "note"
 	ActivityNearBreach = "sla_near_breach"
 	ActivityBreached   = "sla_breached"
+	ActivityMerged     = "merged"
 )
 
 // ConsentRecord is one entry of the append-only consent log: a grant or a withdrawal, with

@@ -137,9 +137,18 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 		}
 		return nil
 	}
-	if l, ok, err := tx.OpenLeadByContact(ctx, in.Phone, in.Email, now.Add(-s.cfg.MergeWindow)); err != nil {
+	l, ok, err := tx.OpenLeadByContact(ctx, in.Phone, in.Email, now.Add(-s.cfg.MergeWindow))
+	if err != nil {
 		return Receipt{}, err
-	} else if ok {
+	}
+	if ok && l.MergedInto != "" {
+		// The person's lead was merged: the request joins the lead it went into, if still open.
+		if l, err = tx.Lead(ctx, l.MergedInto); err != nil {
+			return Receipt{}, err
+		}
+		ok = l.Status.Open() && l.MergedInto == ""
+	}
+	if ok {
 		l.Requests++
 		l.UpdatedAt = now
 		l.Marketing = l.Marketing || in.Consent.Marketing
@@ -176,7 +185,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	}
 
 	bd := cal.OneBusinessDay()
-	l := Lead{ID: gradpath.NewID("lead_"), Kind: in.Kind, Status: StatusNew, Name: in.Name, Phone: in.Phone, Email: in.Email,
+	l = Lead{ID: gradpath.NewID("lead_"), Kind: in.Kind, Status: StatusNew, Name: in.Name, Phone: in.Phone, Email: in.Email,
 		DateOfBirth: in.DateOfBirth, Interest: in.Interest, Page: in.Page, UTM: in.UTM, CreatedAt: now, UpdatedAt: now,
 		FirstResponseDue: cal.Add(now, bd), NearBreachAt: cal.Add(now, max(bd-s.cfg.NearBreach, 0)), Requests: 1,
 		Marketing: in.Consent.Marketing, Version: 1}
@@ -353,6 +362,9 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 		}
 		if !canSee(a, l) {
 			return gradpath.NotFound("lead", id)
+		}
+		if l.MergedInto != "" {
+			return gradpath.Errorf(gradpath.CodeConflict, "this lead was merged into %s; work on that one", l.MergedInto)
 		}
 		if version != 0 && version != l.Version {
 			return gradpath.Errorf(gradpath.CodePrecondition, "the lead changed since you read it (version %d, now %d); read it again", version, l.Version)

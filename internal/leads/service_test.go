@@ -436,6 +436,54 @@ func TestLeads(t *testing.T) {
 			}
 		})
 
+		t.Run("duplicates found and merged, both histories and consents kept", func(t *testing.T) {
+			a := f.create(t, request("Priya Nair", "+91 95555 11111", "", "AU"), "")
+			b := f.create(t, request("NAIR, Priyá", "+91 95555 22222", "priya.nair@example.in", "AU"), "")
+			c := f.create(t, request("Someone Else", "+91 95555 33333", "", "AU"), "")
+			ds, err := f.svc.Duplicates(ctx, f.admin, a.ID)
+			if err != nil || len(ds) != 1 || ds[0].Lead.ID != b.ID || fmt.Sprint(ds[0].Reasons) != "[name]" {
+				t.Fatalf("duplicates of %s: %v %+v", a.ID, err, ds)
+			}
+			merged, err := f.svc.Merge(ctx, f.admin, a.ID, b.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if merged.Requests != 2 || merged.Email != "priya.nair@example.in" {
+				t.Fatalf("merged %+v", merged)
+			}
+			d, _ := f.svc.Get(ctx, f.admin, a.ID)
+			if len(d.Consents) != 4 {
+				t.Fatalf("consents after merge: %d, want both leads' 4", len(d.Consents))
+			}
+			created := 0
+			for _, act := range d.History {
+				if act.Type == leads.ActivityCreated {
+					created++
+				}
+			}
+			if created != 2 {
+				t.Fatalf("history after merge holds %d creations, want both", created)
+			}
+			list, _ := f.svc.List(ctx, f.admin, leads.Query{Limit: 500})
+			for _, l := range list {
+				if l.ID == b.ID {
+					t.Fatal("the merged lead is still listed")
+				}
+			}
+			if _, err := f.svc.Merge(ctx, f.admin, c.ID, b.ID); gradpath.ErrorCode(err) != gradpath.CodeConflict {
+				t.Fatalf("merging a merged lead: %v", err)
+			}
+			contacted := leads.StatusContacted
+			if _, err := f.svc.Update(ctx, f.admin, b.ID, leads.Patch{Status: &contacted}, 0); gradpath.ErrorCode(err) != gradpath.CodeConflict {
+				t.Fatalf("updating a merged lead: %v", err)
+			}
+			// A request from the merged lead's phone joins the lead it was merged into.
+			again := f.create(t, request("Priya", "+91 95555 22222", "", "AU"), "")
+			if again.ID != a.ID || !again.Merged {
+				t.Fatalf("a request from the merged lead's phone made %s, want it to join %s", again.ID, a.ID)
+			}
+		})
+
 		t.Run("consent records are append-only", func(t *testing.T) {
 			write, _ := db.Pools()
 			if _, err := write.ExecContext(ctx, `UPDATE consents SET granted = FALSE`); err == nil {

@@ -128,6 +128,9 @@ type Store interface {
 	Activity(ctx context.Context, leadID string) ([]Activity, error)
 	Consents(ctx context.Context, leadID string) ([]ConsentRecord, error)
 	Subscriptions(ctx context.Context, limit int) ([]Subscription, error)
+	// Similar lists the leads, not merged and not the excluded one, with this phone, email or
+	// name key.
+	Similar(ctx context.Context, phone, email, nameKey, exclude string) ([]Lead, error)
 	// ByContact finds the leads and subscriptions with this email or phone.
 	ByContact(ctx context.Context, email, phone string) ([]Lead, []Subscription, error)
 	Profile(ctx context.Context, userID string) (Profile, bool, error)

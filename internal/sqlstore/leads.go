@@ -32,14 +32,14 @@ var _ leads.Store = (*LeadStore)(nil)
 func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: db, jobs: jobs} }
 
 const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
-	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, erased_at`
+	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, COALESCE(merged_into, ''), erased_at`
 
 func scanLead(r scanner) (leads.Lead, error) {
 	var l leads.Lead
 	var dob, interest, utm string
 	var contact, erased sql.NullTime
 	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
-		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &erased)
+		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &l.MergedInto, &erased)
 	if err != nil {
 		return l, err
 	}
@@ -207,21 +207,21 @@ func unmarshalProfile(p *leads.Profile, countries, courses, hours, leave string)
 }
 
 func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
-	_, err := t.exec(ctx, (`INSERT INTO leads (id, kind, status, name, phone, email, date_of_birth, interest, page, utm,
+	_, err := t.exec(ctx, (`INSERT INTO leads (id, kind, status, name, name_key, phone, email, date_of_birth, interest, page, utm,
 		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		l.ID, l.Kind, l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		l.ID, l.Kind, l.Status, l.Name, leads.NameKey(l.Name), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt), nullTime(l.FirstContactAt),
 		l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version)
 	return wrap(err, "insert lead")
 }
 
 func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
-	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
-		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, erased_at = ?
+	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, name_key = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
+		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, merged_into = ?, erased_at = ?
 		WHERE id = ? AND version = ?`),
-		l.Status, l.Name, l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
-		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, nullTime(l.ErasedAt),
+		l.Status, l.Name, nameKeyOf(l), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
+		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, nullable(l.MergedInto), nullTime(l.ErasedAt),
 		l.ID, l.Version-1)
 	if err != nil {
 		return wrap(err, "update lead")
@@ -269,7 +269,7 @@ func (t *leadTx) Enqueue(ctx context.Context, j leads.Job) error {
 // been marked near breach yet, or past their due time and not marked breached.
 func (s *LeadStore) SLADue(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id FROM leads
-		WHERE status = 'new' AND first_contact_at IS NULL AND NOT breached AND near_breach_at <= ?
+		WHERE status = 'new' AND first_contact_at IS NULL AND NOT breached AND merged_into IS NULL AND near_breach_at <= ?
 		AND (NOT near_breach OR first_response_due <= ?) ORDER BY near_breach_at LIMIT ?`), utc(now), utc(now), limit)
 	if err != nil {
 		return nil, wrap(err, "sla due")
@@ -297,7 +297,7 @@ func (s *LeadStore) Lead(ctx context.Context, id string) (leads.Lead, error) {
 
 // Leads implements leads.Store: newest first.
 func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, error) {
-	var where []string
+	where := []string{"merged_into IS NULL"}
 	var args []any
 	if len(q.Status) > 0 {
 		ph := make([]string, len(q.Status))
@@ -323,10 +323,7 @@ func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, err
 		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
 		args = append(args, utc(q.AfterTime), utc(q.AfterTime), q.AfterID)
 	}
-	query := `SELECT ` + leadColumns + ` FROM leads`
-	if len(where) > 0 {
-		query += ` WHERE ` + strings.Join(where, " AND ")
-	}
+	query := `SELECT ` + leadColumns + ` FROM leads WHERE ` + strings.Join(where, " AND ")
 	query += ` ORDER BY created_at DESC, id DESC LIMIT ?`
 	args = append(args, q.Limit)
 	rows, err := s.db.read.QueryContext(ctx, s.db.q(query), args...)
@@ -347,7 +344,8 @@ func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, err
 
 // Activity implements leads.Store: oldest first.
 func (s *LeadStore) Activity(ctx context.Context, leadID string) ([]leads.Activity, error) {
-	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, lead_id, at, actor_id, type, details FROM lead_activity WHERE lead_id = ? ORDER BY id`), leadID)
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, lead_id, at, actor_id, type, details FROM lead_activity
+		WHERE lead_id = ? OR lead_id IN (SELECT id FROM leads WHERE merged_into = ?) ORDER BY id`), leadID, leadID)
 	if err != nil {
 		return nil, wrap(err, "activity")
 	}
@@ -371,7 +369,7 @@ func (s *LeadStore) Activity(ctx context.Context, leadID string) ([]leads.Activi
 // Consents implements leads.Store: oldest first.
 func (s *LeadStore) Consents(ctx context.Context, leadID string) ([]leads.ConsentRecord, error) {
 	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, subject_id, purpose, granted, notice_version, at, ip, user_agent, guardian
-		FROM consents WHERE subject_id = ? ORDER BY id`), leadID)
+		FROM consents WHERE subject_id = ? OR subject_id IN (SELECT id FROM leads WHERE merged_into = ?) ORDER BY id`), leadID, leadID)
 	if err != nil {
 		return nil, wrap(err, "consents")
 	}
@@ -586,4 +584,27 @@ func (s *LeadStore) ByContact(ctx context.Context, email, phone string) ([]leads
 		subs = append(subs, sub)
 	}
 	return ls, subs, wrap(srows.Err(), "by contact")
+}
+
+func nameKeyOf(l leads.Lead) string { return leads.NameKey(l.Name) }
+
+// Similar implements leads.Store.
+func (s *LeadStore) Similar(ctx context.Context, phone, email, nameKey, exclude string) ([]leads.Lead, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+leadColumns+` FROM leads
+		WHERE merged_into IS NULL AND erased_at IS NULL AND id <> ?
+		AND ((phone = ? AND phone <> '') OR (email = ? AND email <> '') OR (name_key = ? AND name_key <> ''))
+		ORDER BY created_at DESC LIMIT 50`), exclude, phone, email, nameKey)
+	if err != nil {
+		return nil, wrap(err, "similar leads")
+	}
+	defer rows.Close()
+	var out []leads.Lead
+	for rows.Next() {
+		l, err := scanLead(rows)
+		if err != nil {
+			return nil, wrap(err, "similar leads")
+		}
+		out = append(out, l)
+	}
+	return out, wrap(rows.Err(), "similar leads")
 }

@@ -7,6 +7,7 @@ CREATE TABLE leads (
     kind               TEXT NOT NULL,
     status             TEXT NOT NULL,
     name               TEXT NOT NULL,
+    name_key           TEXT NOT NULL DEFAULT '', -- folded, sorted words of the name: finds likely duplicates
     phone              TEXT NOT NULL DEFAULT '', -- E.164
     email              TEXT NOT NULL DEFAULT '',
     date_of_birth      TEXT NOT NULL DEFAULT '',
@@ -25,12 +26,15 @@ CREATE TABLE leads (
     requests           INTEGER NOT NULL DEFAULT 1,
     marketing          BOOLEAN NOT NULL DEFAULT FALSE,
     version            INTEGER NOT NULL,
+    merged_into        TEXT REFERENCES leads (id), -- set when merged into another lead
     erased_at          TIMESTAMP -- personal data removed on request
 );
 CREATE INDEX leads_by_phone ON leads (phone) WHERE phone <> '';
 CREATE INDEX leads_by_email ON leads (email) WHERE email <> '';
 CREATE INDEX leads_by_assignee ON leads (assignee_id, status);
 CREATE INDEX leads_by_created ON leads (created_at, id);
+CREATE INDEX leads_by_name_key ON leads (name_key) WHERE name_key <> '';
+CREATE INDEX leads_by_merged_into ON leads (merged_into) WHERE merged_into IS NOT NULL;
 -- The SLA sweep: new leads nobody has contacted yet, by when they near breach.
 CREATE INDEX leads_sla ON leads (near_breach_at) WHERE status = 'new' AND first_contact_at IS NULL AND NOT breached;
 
