@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"encoding/csv"
 	"fmt"
 	"net/http"
 	"strings"
@@ -131,6 +132,30 @@ func TestLeadsAPI(t *testing.T) {
 			}
 			if res := s.call(t, "PATCH", "/api/v1/leads/"+receipt.ID, `{"assignee": "usr_x"}`, bearer(asha)...); res.Code != http.StatusBadRequest {
 				t.Fatalf("a counsellor reassigns: %d", res.Code)
+			}
+		})
+
+		t.Run("CSV export for admins", func(t *testing.T) {
+			injected := strings.Replace(leadForm, "Riya Sharma", `=HYPERLINK(\"http://evil\")`, 1)
+			injected = strings.Replace(injected, "+91 98765 43210", "+91 98765 99999", 1)
+			injected = strings.Replace(injected, "riya@example.in", "evil@example.in", 1)
+			if res := s.callFrom(t, "198.51.100.9", "POST", "/api/v1/leads", injected); res.Code != http.StatusCreated {
+				t.Fatalf("post: %d %s", res.Code, res.Body)
+			}
+			if res := s.call(t, "GET", "/api/v1/leads.csv", "", bearer(asha)...); res.Code != http.StatusForbidden {
+				t.Fatalf("a counsellor exports CSV: %d", res.Code)
+			}
+			res := s.call(t, "GET", "/api/v1/leads.csv", "", bearer(admin)...)
+			if res.Code != http.StatusOK || !strings.HasPrefix(res.Header().Get("Content-Type"), "text/csv") {
+				t.Fatalf("CSV: %d %s", res.Code, res.Header())
+			}
+			rows, err := csv.NewReader(strings.NewReader(res.Body.String())).ReadAll()
+			if err != nil || len(rows) < 3 || rows[0][0] != "id" {
+				t.Fatalf("CSV %v: %s", err, res.Body)
+			}
+			body := res.Body.String()
+			if !strings.Contains(body, `'=HYPERLINK`) || !strings.Contains(body, ",+919876543210,") {
+				t.Fatalf("formula not defused or phone spoiled:\n%s", body)
 			}
 		})
 

@@ -27,7 +27,9 @@ type operation struct {
 	// Response is a value of the success response's type; its schema is reflected from the
 	// type. Status is the success status (200 when 0); 204 has no body.
 	Response any
-	Status   int
+	// ResponseType is the success body's media type when it is not JSON (text/csv).
+	ResponseType string
+	Status       int
 	// Access says who may call the route.
 	Access policy
 	// ETag says the response carries an ETag and answers If-None-Match with 304.
@@ -101,6 +103,8 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 		}
 		if status == http.StatusFound {
 			ok200 = map[string]any{"description": op.Summary, "headers": map[string]any{"Location": map[string]any{"schema": str()}}}
+		} else if op.ResponseType != "" {
+			ok200["content"] = map[string]any{op.ResponseType: map[string]any{"schema": str()}}
 		} else if status != http.StatusNoContent {
 			ok200["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Response))}}
 		}
