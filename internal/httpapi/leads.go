@@ -453,3 +453,70 @@ func (s *Server) exportLeadsCSV(w http.ResponseWriter, r *http.Request) error {
 	cw.Flush()
 	return nil
 }
+
+func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	f, err := s.Leads.GetCalendar(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, f)
+}
+
+func (s *Server) putCalendar(w http.ResponseWriter, r *http.Request) error {
+	var in leads.CalendarFile
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	f, err := s.Leads.PutCalendar(r.Context(), actor(r), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, f)
+}
+
+// HolidayImport is the calendar after an import, and what the import could not use.
+type HolidayImport struct {
+	leads.CalendarFile
+	// SkippedRecurring counts recurring events, which are not expanded: list each date.
+	SkippedRecurring int `json:"skipped_recurring"`
+}
+
+func (s *Server) importHolidays(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "replace")
+	replace := qp.one("replace") == "true"
+	if err := qp.err(); err != nil {
+		return err
+	}
+	if err := requireContentType(r, "text/calendar", "text/plain"); err != nil {
+		return err
+	}
+	body := http.MaxBytesReader(w, r.Body, 1<<20)
+	var (
+		holidays map[gradpath.Date]string
+		skipped  int
+		err      error
+	)
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/calendar") {
+		holidays, skipped, err = leads.ParseHolidaysICS(body)
+	} else {
+		holidays, err = leads.ParseHolidays(body)
+	}
+	if err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return jsonProblem(err)
+		}
+		if gradpath.ErrorCode(err) == gradpath.CodeInvalid {
+			return err
+		}
+		return gradpath.Errorf(gradpath.CodeInvalid, "%s", err.Error())
+	}
+	f, err := s.Leads.AddHolidays(r.Context(), actor(r), holidays, replace)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, HolidayImport{CalendarFile: f, SkippedRecurring: skipped})
+}

@@ -159,6 +159,42 @@ func TestLeadsAPI(t *testing.T) {
 			}
 		})
 
+		t.Run("business calendar", func(t *testing.T) {
+			cal := `{"zone": "Europe/London", "week": {"monday": ["09:00-17:00"], "tuesday": ["09:00-17:00"], "wednesday": ["09:00-17:00"],
+				"thursday": ["09:00-17:00"], "friday": ["09:00-17:00"]}, "holidays": [{"date": "2026-12-25", "name": "Christmas Day"}]}`
+			if res := s.call(t, "PUT", "/api/v1/calendar", cal, bearer(asha)...); res.Code != http.StatusForbidden {
+				t.Fatalf("a counsellor replaces the calendar: %d", res.Code)
+			}
+			if res := s.call(t, "PUT", "/api/v1/calendar", strings.Replace(cal, "Europe/London", "Mars/Olympus", 1), bearer(admin)...); res.Code != http.StatusBadRequest || !contains(fieldsOf(t, res), "zone") {
+				t.Fatalf("bad zone: %d %s", res.Code, res.Body)
+			}
+			if res := s.call(t, "PUT", "/api/v1/calendar", cal, bearer(admin)...); res.Code != http.StatusOK {
+				t.Fatalf("put calendar: %d %s", res.Code, res.Body)
+			}
+			ics := "BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//t//t//EN\r\nBEGIN:VEVENT\r\nUID:a@t\r\nDTSTAMP:20261101T000000Z\r\n" +
+				"DTSTART;VALUE=DATE:20261228\r\nDTEND;VALUE=DATE:20261229\r\nSUMMARY:Boxing Day (substitute)\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"
+			res := s.call(t, "POST", "/api/v1/calendar/holidays", ics, append(bearer(admin), "Content-Type", "text/calendar")...)
+			if res.Code != http.StatusOK || !strings.Contains(res.Body.String(), "2026-12-28") || !strings.Contains(res.Body.String(), "Christmas Day") {
+				t.Fatalf("import holidays: %d %s", res.Code, res.Body)
+			}
+			validate(t, "HolidayImport", res.Body.Bytes())
+			res = s.call(t, "GET", "/api/v1/calendar", "", bearer(asha)...)
+			if res.Code != http.StatusOK || !strings.Contains(res.Body.String(), `"zone":"Europe/London"`) {
+				t.Fatalf("get calendar: %d %s", res.Code, res.Body)
+			}
+			// A lead now follows London hours: at Monday 16:30 in London (GMT) it is due Tuesday
+			// 16:30; on the Kolkata calendar (22:00 there, closed) it would be due Tuesday 13:00 UTC.
+			s.clock.Advance(time.Date(2026, 11, 23, 16, 30, 0, 0, time.UTC).Sub(s.clock.Now()))
+			body := strings.Replace(leadForm, "+91 98765 43210", "+44 7911 123458", 1)
+			body = strings.Replace(body, "riya@example.in", "london@example.in", 1)
+			res = s.callFrom(t, "198.51.100.50", "POST", "/api/v1/leads", body)
+			var r leads.Receipt
+			res.json(&r)
+			if want := time.Date(2026, 11, 24, 16, 30, 0, 0, time.UTC); !r.FirstResponseDue.Equal(want) {
+				t.Fatalf("due %s under the London calendar, want %s (%s)", r.FirstResponseDue, want, res.Body)
+			}
+		})
+
 		t.Run("counsellor profiles", func(t *testing.T) {
 			me := s.call(t, "GET", "/api/v1/me", "", bearer(asha)...)
 			var u struct{ ID string }

@@ -126,8 +126,11 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			content := map[string]any{}
 			for _, t := range types {
 				schema := g.schema(reflect.TypeOf(op.Request))
-				if t == "text/csv" {
+				switch t {
+				case "text/csv":
 					schema = map[string]any{"type": "string", "description": "CSV with a header line; see the columns in the README."}
+				case "text/calendar", "text/plain":
+					schema = str()
 				}
 				content[t] = map[string]any{"schema": schema}
 			}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,6 +40,9 @@ type Service struct {
 	store Store
 	cfg   Config
 	cal   atomic.Pointer[Calendar]
+
+	calMu   sync.Mutex
+	calRead time.Time
 	// Guard, if set, refuses scripts silently (honeypot and form token).
 	Guard *FormGuard
 	// Audit, if set, records staff reads, exports and erasures of a person's data.
@@ -74,7 +78,7 @@ type Result struct {
 // empty) and hash identifies the request's body, so that a key reused for another body is
 // refused.
 func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
-	cal := s.Calendar()
+	cal := s.currentCalendar(ctx)
 	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
 	if s.Guard.Bot(in.Website, in.FormToken) {
 		// Refused silently: the script sees what a person would, and nothing is stored.

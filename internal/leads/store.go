@@ -133,6 +133,9 @@ type Store interface {
 	Similar(ctx context.Context, phone, email, nameKey, exclude string) ([]Lead, error)
 	// ByContact finds the leads and subscriptions with this email or phone.
 	ByContact(ctx context.Context, email, phone string) ([]Lead, []Subscription, error)
+	// Setting and PutSetting keep run-time settings (JSON text) shared by every replica.
+	Setting(ctx context.Context, key string) (string, bool, error)
+	PutSetting(ctx context.Context, key, value string, at time.Time) error
 	Profile(ctx context.Context, userID string) (Profile, bool, error)
 	PutProfile(ctx context.Context, p Profile) error
 }

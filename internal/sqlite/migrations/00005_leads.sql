@@ -104,6 +104,13 @@ CREATE TABLE secrets (
     value TEXT NOT NULL
 );
 
+-- Settings an admin changes at run time, shared by every replica (the business calendar).
+CREATE TABLE settings (
+    key        TEXT PRIMARY KEY,
+    value      TEXT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);
+
 CREATE TABLE counsellor_profiles (
     user_id          TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
     active           BOOLEAN NOT NULL DEFAULT TRUE,
@@ -118,6 +125,7 @@ CREATE TABLE counsellor_profiles (
 -- +goose Down
 DROP TABLE counsellor_profiles;
 DROP TABLE secrets;
+DROP TABLE settings;
 DROP TABLE idempotency_keys;
 DROP TABLE consents;
 DROP TABLE subscriptions;
