@@ -235,8 +235,25 @@ func (s *Service) pick(ctx context.Context, tx Tx, l Lead, to string, now time.T
 // nobody, and tells the counsellor.
 func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from string, c Candidate, ok bool, now time.Time, cal Calendar) error {
 	if !ok {
-		return tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityUnassigned,
-			Details: map[string]any{"reason": "no active counsellor works before the lead is due"}})
+		if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityUnassigned,
+			Details: map[string]any{"reason": "no active counsellor works before the lead is due"}}); err != nil {
+			return err
+		}
+		// Nobody can take it: the admins hear of it at once.
+		admins, err := tx.AdminEmails(ctx)
+		if err != nil {
+			return err
+		}
+		due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
+		for _, to := range admins {
+			if err := tx.Enqueue(ctx, Job{Kind: JobMail, LeadID: l.ID, Mail: &Mail{To: to,
+				Subject: fmt.Sprintf("Unassigned %s request: %s — due %s", l.Kind, l.Name, due),
+				Body: fmt.Sprintf("No active counsellor works before this lead is due, so nobody was assigned.\n"+
+					"Assign it with PATCH /api/v1/leads/%s {\"assignee\": …}.\n\n%s\n\n— gradpath\n", l.ID, s.link(l.ID))}}); err != nil {
+				return err
+			}
+		}
+		return nil
 	}
 	if err := tx.MarkAssigned(ctx, c.UserID, now); err != nil {
 		return err

@@ -2,6 +2,7 @@ package leads_test
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -22,10 +23,24 @@ type recorder struct {
 	jobs []leads.Job
 }
 
-func (r *recorder) add(j leads.Job) {
+func (r *recorder) InsertTx(_ context.Context, _ *sql.Tx, j leads.Job) error {
 	r.mu.Lock()
 	r.jobs = append(r.jobs, j)
 	r.mu.Unlock()
+	return nil
+}
+
+// mailTo returns the subjects of the mails enqueued to an address.
+func (r *recorder) mailTo(addr string) []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for _, j := range r.jobs {
+		if j.Mail != nil && j.Mail.To == addr {
+			out = append(out, j.Mail.Subject)
+		}
+	}
+	return out
 }
 
 type fixture struct {
@@ -35,6 +50,7 @@ type fixture struct {
 	now   time.Time
 	ids   map[string]string // counsellor email → id
 	admin *gradpath.Actor
+	jobs  *recorder
 }
 
 // Tuesday 24 November 2026, 11:00 in Kolkata.
@@ -62,7 +78,8 @@ func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
 		f.ids[c.email] = u.ID
 	}
 	f.admin = &gradpath.Actor{UserID: f.ids["chitra@agency.in"], Roles: []gradpath.Role{gradpath.RoleAdmin, gradpath.RoleCounsellor}}
-	f.store = sqlstore.NewLeadStore(db, nil)
+	f.jobs = &recorder{}
+	f.store = sqlstore.NewLeadStore(db, f.jobs)
 	cfg := leads.DefaultConfig(clock)
 	f.svc = leads.NewService(f.store, leads.DefaultCalendar(), cfg)
 	return f
@@ -135,6 +152,9 @@ func TestLeads(t *testing.T) {
 			}
 			if fmt.Sprint(types) != "[created assigned]" {
 				t.Fatalf("history %v", types)
+			}
+			if m := f.jobs.mailTo("asha@agency.in"); len(m) != 1 || !strings.Contains(m[0], "Riya") {
+				t.Fatalf("Asha's notifications: %v", m)
 			}
 		})
 
@@ -365,8 +385,11 @@ func TestLeads(t *testing.T) {
 			lead := request("Nisha", "+91 90000 11111", "", "AU")
 			lead.Consent.Marketing = true
 			r := f.create(t, lead, "")
-			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Phone: "9000011111"}); err != nil {
+			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Phone: "9000011111", Email: "nisha@example.in"}); err != nil {
 				t.Fatal(err)
+			}
+			if m := f.jobs.mailTo("nisha@example.in"); len(m) != 1 {
+				t.Fatalf("withdrawal confirmation: %v", m)
 			}
 			subs, _ := f.svc.Subscriptions(ctx, f.admin, 100)
 			for _, s := range subs {
@@ -481,6 +504,29 @@ func TestLeads(t *testing.T) {
 			again := f.create(t, request("Priya", "+91 95555 22222", "", "AU"), "")
 			if again.ID != a.ID || !again.Merged {
 				t.Fatalf("a request from the merged lead's phone made %s, want it to join %s", again.ID, a.ID)
+			}
+		})
+
+		t.Run("nobody available: unassigned, admins told", func(t *testing.T) {
+			for _, email := range []string{"asha@agency.in", "ben@agency.in"} {
+				if _, err := f.svc.PutProfile(ctx, f.admin, leads.Profile{UserID: f.ids[email], Active: false}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			r := f.create(t, request("Late Night", "+91 96666 77777", "", "AU"), "")
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			if d.Assignee != "" || d.History[len(d.History)-1].Type != leads.ActivityUnassigned {
+				t.Fatalf("assigned to %q; history %+v", d.Assignee, d.History)
+			}
+			if m := f.jobs.mailTo("chitra@agency.in"); len(m) == 0 || !strings.Contains(m[len(m)-1], "Unassigned callback request: Late Night") {
+				t.Fatalf("admin notifications: %v", m)
+			}
+			none, _ := f.svc.List(ctx, f.admin, leads.Query{Assignee: "none"})
+			if len(none) == 0 || none[0].ID != r.ID {
+				t.Fatalf("the unassigned filter: %+v", none)
+			}
+			for _, email := range []string{"asha@agency.in", "ben@agency.in"} {
+				f.svc.PutProfile(ctx, f.admin, leads.Profile{UserID: f.ids[email], Active: true})
 			}
 		})
 

@@ -93,6 +93,8 @@ type Tx interface {
 	OpenLeadByContact(ctx context.Context, phone, email string, since time.Time) (Lead, bool, error)
 	Lead(ctx context.Context, id string) (Lead, error)
 	Candidates(ctx context.Context) ([]Candidate, error)
+	// AdminEmails lists the addresses of active admins.
+	AdminEmails(ctx context.Context) ([]string, error)
 	InsertLead(ctx context.Context, l Lead) error
 	// UpdateLead writes l if the stored version is l.Version-1.
 	UpdateLead(ctx context.Context, l Lead) error

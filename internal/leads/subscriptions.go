@@ -150,7 +150,14 @@ func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawIn
 				return err
 			}
 		}
-		return nil
+		if len(ids) == 0 || email == "" {
+			return nil
+		}
+		// The person gets a confirmation, sent only if something was withdrawn.
+		return tx.Enqueue(ctx, Job{Kind: JobMail, Mail: &Mail{To: email,
+			Subject: "You will no longer receive updates from us",
+			Body: "We have recorded that you withdrew your consent to updates and newsletters; none will be sent.\n" +
+				"Requests you made (a callback, a consultation) are not affected.\n"}})
 	})
 }
 

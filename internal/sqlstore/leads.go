@@ -625,3 +625,7 @@ func (s *LeadStore) PutSetting(ctx context.Context, key, value string, at time.T
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`), key, value, utc(at))
 	return wrap(err, "put setting")
 }
+
+func (t *leadTx) AdminEmails(ctx context.Context) ([]string, error) {
+	return t.ids(ctx, "admin emails", `SELECT email FROM users WHERE NOT disabled AND (',' || roles || ',') LIKE '%,admin,%' ORDER BY email`)
+}
