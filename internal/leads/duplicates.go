@@ -4,7 +4,6 @@ import (
 	"context"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
@@ -72,7 +71,7 @@ func (s *Service) Merge(ctx context.Context, a *gradpath.Actor, into, from strin
 	if into == from || from == "" {
 		return Lead{}, gradpath.Invalid("from", "name another lead to merge into this one")
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	var out Lead
 	err := s.store.Write(ctx, func(tx Tx) error {
 		t, err := tx.Lead(ctx, into)

@@ -225,6 +225,19 @@ func Phone(raw, region string) (string, error) {
 	return phonenumbers.Format(n, phonenumbers.E164), nil
 }
 
+// phoneField parses an optional phone number into E.164, adding a problem for field when it is
+// not a number.
+func phoneField(p *gradpath.Problems, field, raw, region string) string {
+	if strings.TrimSpace(raw) == "" {
+		return ""
+	}
+	e164, err := Phone(raw, region)
+	if err != nil {
+		p.Add(field, "%s", err.Error())
+	}
+	return e164
+}
+
 // normalizeEmail lower-cases an address and checks its syntax.
 func normalizeEmail(p *gradpath.Problems, field, s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
@@ -262,15 +275,7 @@ func (in *Input) validate(region string, today gradpath.Date) error {
 		p.Add("kind", "%q is not a kind of request; use callback or consultation", in.Kind)
 	}
 	in.Name = checkText(&p, "name", in.Name, maxName, true)
-	if strings.TrimSpace(in.Phone) != "" {
-		e164, err := Phone(in.Phone, region)
-		if err != nil {
-			p.Add("phone", "%s", err.Error())
-		}
-		in.Phone = e164
-	} else {
-		in.Phone = ""
-	}
+	in.Phone = phoneField(&p, "phone", in.Phone, region)
 	in.Email = normalizeEmail(&p, "email", in.Email)
 	switch {
 	case in.Kind == Callback && in.Phone == "" && !hasField(&p, "phone"):
@@ -323,13 +328,7 @@ func (in *Input) validate(region string, today gradpath.Date) error {
 			g.Name = checkText(&p, "consent.guardian.name", g.Name, maxName, true)
 			g.Relationship = checkText(&p, "consent.guardian.relationship", g.Relationship, 40, true)
 			g.Email = normalizeEmail(&p, "consent.guardian.email", g.Email)
-			if strings.TrimSpace(g.Phone) != "" {
-				e164, err := Phone(g.Phone, region)
-				if err != nil {
-					p.Add("consent.guardian.phone", "%s", err.Error())
-				}
-				g.Phone = e164
-			}
+			g.Phone = phoneField(&p, "consent.guardian.phone", g.Phone, region)
 			if g.Email == "" && g.Phone == "" && !hasField(&p, "consent.guardian.email") && !hasField(&p, "consent.guardian.phone") {
 				p.Add("consent.guardian.email", "give the guardian's email or phone")
 			}

@@ -84,7 +84,7 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 	if err := adminOnly(a); err != nil {
 		return Lead{}, err
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	var out Lead
 	err := s.store.Write(ctx, func(tx Tx) error {
 		l, err := tx.Lead(ctx, id)

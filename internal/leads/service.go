@@ -56,6 +56,9 @@ func NewService(store Store, cal Calendar, cfg Config) *Service {
 	return s
 }
 
+// now is the service's clock at the precision the databases keep.
+func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
+
 // Calendar returns the business calendar in use.
 func (s *Service) Calendar() Calendar { return *s.cal.Load() }
 
@@ -79,7 +82,7 @@ type Result struct {
 // refused.
 func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
 	cal := s.currentCalendar(ctx)
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	if s.Guard.Bot(in.Website, in.FormToken) {
 		// Refused silently: the script sees what a person would, and nothing is stored.
 		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
@@ -374,7 +377,7 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 		return Lead{}, err
 	}
 	cal := s.Calendar()
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	var out Lead
 	err := s.store.Write(ctx, func(tx Tx) error {
 		l, err := tx.Lead(ctx, id)
@@ -472,7 +475,7 @@ func (s *Service) AddNote(ctx context.Context, a *gradpath.Actor, id, text strin
 	if err := p.Err(); err != nil {
 		return Activity{}, err
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	act := Activity{LeadID: id, At: now, ActorID: a.UserID, Type: ActivityNote, Details: map[string]any{"text": text}}
 	err := s.store.Write(ctx, func(tx Tx) error {
 		l, err := tx.Lead(ctx, id)
@@ -520,7 +523,7 @@ func (s *Service) SweepSLA(ctx context.Context) (int, error) {
 // the admins' breached filter. stage forces a stage for tests; empty decides from the clock.
 func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 	cal := s.Calendar()
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	return s.store.Write(ctx, func(tx Tx) error {
 		l, err := tx.Lead(ctx, id)
 		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
@@ -638,6 +641,6 @@ func (s *Service) PutProfile(ctx context.Context, a *gradpath.Actor, p Profile) 
 	if p.Leave == nil {
 		p.Leave = []Period{}
 	}
-	p.UpdatedAt = s.cfg.Now().UTC().Truncate(time.Microsecond)
+	p.UpdatedAt = s.now()
 	return p, s.store.PutProfile(ctx, p)
 }

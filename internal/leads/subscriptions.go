@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"slices"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -44,15 +43,7 @@ func (in *SubscriptionInput) validate(region string) error {
 	var p gradpath.Problems
 	in.Name = checkText(&p, "name", in.Name, maxName, false)
 	in.Email = normalizeEmail(&p, "email", in.Email)
-	if strings.TrimSpace(in.Phone) != "" {
-		e164, err := Phone(in.Phone, region)
-		if err != nil {
-			p.Add("phone", "%s", err.Error())
-		}
-		in.Phone = e164
-	} else {
-		in.Phone = ""
-	}
+	in.Phone = phoneField(&p, "phone", in.Phone, region)
 	if in.Email == "" && in.Phone == "" && !hasField(&p, "email") && !hasField(&p, "phone") {
 		p.Add("email", "give an email or a phone number to send updates to")
 	}
@@ -83,7 +74,7 @@ func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in Subscript
 	if err := in.validate(s.cfg.Region); err != nil {
 		return Result{}, err
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	var sub Subscription
 	err := s.store.Write(ctx, func(tx Tx) error {
 		var err error
@@ -121,14 +112,7 @@ type WithdrawInput struct {
 func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawInput) error {
 	var p gradpath.Problems
 	email := normalizeEmail(&p, "email", in.Email)
-	phone := ""
-	if strings.TrimSpace(in.Phone) != "" {
-		e164, err := Phone(in.Phone, s.cfg.Region)
-		if err != nil {
-			p.Add("phone", "%s", err.Error())
-		}
-		phone = e164
-	}
+	phone := phoneField(&p, "phone", in.Phone, s.cfg.Region)
 	if email == "" && phone == "" && p.Len() == 0 {
 		p.Add("email", "give the email or phone number updates go to")
 	}
@@ -138,7 +122,7 @@ func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawIn
 	if err := p.Err(); err != nil {
 		return err
 	}
-	now := s.cfg.Now().UTC().Truncate(time.Microsecond)
+	now := s.now()
 	return s.store.Write(ctx, func(tx Tx) error {
 		ids, err := tx.StopMarketing(ctx, email, phone, now)
 		if err != nil {
