@@ -1,7 +1,8 @@
 // Command leads measures how fast gradpath acknowledges lead requests durably, as a ratio to
 // the raw commit rate of the same database in the same run.
 //
-// It builds gradpath and starts `gradpath serve` on a fresh SQLite data directory, drives
+// It builds gradpath and starts `gradpath serve` on a fresh SQLite data directory with six
+// counsellors (so each lead is routed and its counsellor's notification queued), drives
 // POST /api/v1/leads (each request a different person, with an Idempotency-Key) at 64
 // connections, and prints requests per second with p50 and p99. Then, with the server stopped,
 // it measures the raw rate of single-row INSERT transactions on the same SQLite file with the
@@ -118,8 +119,19 @@ func ms(d time.Duration) string { return fmt.Sprintf("%.1fms", float64(d.Microse
 
 var addrLine = regexp.MustCompile(`serving on (http://\S+)`)
 
+// counsellors is how many counsellors the leads are routed among (each lead is assigned and its
+// counsellor notified, as in an agency).
+const counsellors = 6
+
 // loadServer starts gradpath, drives it, and stops it.
 func loadServer(bin string, args, env []string, d time.Duration, conns int) (result, error) {
+	for i := range counsellors {
+		user := exec.Command(bin, append([]string{"user", "create", "--email", fmt.Sprintf("counsellor%d@bench.test", i), "--role", "counsellor"}, args...)...)
+		user.Env = append(os.Environ(), env...)
+		if out, err := user.CombinedOutput(); err != nil {
+			return result{}, fmt.Errorf("creating counsellors: %v\n%s", err, out)
+		}
+	}
 	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--lead-rate-limit", "0", "--log-level", "warn", "--workers", "2"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr

@@ -207,6 +207,9 @@ func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base st
 	}
 	lcfg := leads.DefaultConfig(time.Now)
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), base
+	if db.Engine == sqlstore.Postgres {
+		lcfg.BatchWorkers = 4
+	}
 	h.Leads = leads.NewService(sqlstore.NewLeadStore(db, queue), cal, lcfg)
 	secret, err := db.Secret(ctx, "form_token")
 	if err != nil {

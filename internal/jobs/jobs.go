@@ -132,20 +132,39 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 	return q, nil
 }
 
-// InsertTx implements sqlstore.JobInserter.
-func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error {
+func params(j leads.Job) (river.InsertManyParams, error) {
 	var opts *river.InsertOpts
 	if !j.At.IsZero() {
 		opts = &river.InsertOpts{ScheduledAt: j.At}
 	}
-	var args river.JobArgs
 	switch j.Kind {
 	case leads.JobMail:
-		args = MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}
-	default:
-		return fmt.Errorf("unknown job kind %q", j.Kind)
+		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
 	}
-	_, err := q.client.InsertTx(ctx, tx, args, opts)
+	return river.InsertManyParams{}, fmt.Errorf("unknown job kind %q", j.Kind)
+}
+
+// InsertTx implements sqlstore.JobInserter.
+func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error {
+	p, err := params(j)
+	if err != nil {
+		return err
+	}
+	_, err = q.client.InsertTx(ctx, tx, p.Args, p.InsertOpts)
+	return err
+}
+
+// InsertManyTx implements sqlstore.JobBatchInserter.
+func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, js []leads.Job) error {
+	ps := make([]river.InsertManyParams, len(js))
+	for i, j := range js {
+		p, err := params(j)
+		if err != nil {
+			return err
+		}
+		ps[i] = p
+	}
+	_, err := q.client.InsertManyTx(ctx, tx, ps)
 	return err
 }
 

@@ -26,6 +26,9 @@ type Config struct {
 	Strategy   Strategy
 	// PublicURL is where links in notifications point.
 	PublicURL string
+	// BatchWorkers is how many batches of requests are written at once: 1 where the database
+	// has one writer (SQLite), more where transactions run side by side (PostgreSQL).
+	BatchWorkers int
 	Now       gradpath.Clock
 }
 
@@ -43,6 +46,9 @@ type Service struct {
 
 	calMu   sync.Mutex
 	calRead time.Time
+
+	batchOnce sync.Once
+	queue     chan *pending
 	// Guard, if set, refuses scripts silently (honeypot and form token).
 	Guard *FormGuard
 	// Audit, if set, records staff reads, exports and erasures of a person's data.
@@ -90,11 +96,16 @@ func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, 
 	if err := in.validate(s.cfg.Region, gradpath.DateOf(now.In(cal.Location()))); err != nil {
 		return Result{}, err
 	}
+	return s.submit(ctx, &pending{ctx: ctx, a: a, in: in, key: key, hash: hash, now: now, cal: cal})
+}
+
+// createAlone takes one request in its own transaction.
+func (s *Service) createAlone(p *pending) (Result, error) {
 	var res Result
 	var err error
 	for attempt := 0; attempt < 2; attempt++ {
 		res = Result{}
-		err = s.store.Write(ctx, func(tx Tx) error { return s.create(ctx, tx, a, in, key, hash, now, cal, &res) })
+		err = s.store.Write(p.ctx, func(tx Tx) error { return s.create(p.ctx, tx, p.a, p.in, p.key, p.hash, p.now, p.cal, &res) })
 		if !errors.Is(err, ErrIdempotencyRace) {
 			break
 		}
@@ -218,7 +229,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 
 // pick chooses the counsellor for l: "to" when an admin names one, else by routing.
 func (s *Service) pick(ctx context.Context, tx Tx, l Lead, to string, now time.Time, cal Calendar) (Candidate, bool, error) {
-	cands, err := tx.Candidates(ctx)
+	cands, err := tx.Candidates(ctx, s.cfg.Strategy == LeastOpen)
 	if err != nil {
 		return Candidate{}, false, err
 	}
@@ -566,7 +577,7 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		if l.Assignee == "" {
 			return nil
 		}
-		cands, err := tx.Candidates(ctx)
+		cands, err := tx.Candidates(ctx, s.cfg.Strategy == LeastOpen)
 		if err != nil {
 			return err
 		}

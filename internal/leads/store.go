@@ -92,7 +92,9 @@ type Tx interface {
 	// OpenLeadByContact finds the most recent open lead with this phone or email updated since.
 	OpenLeadByContact(ctx context.Context, phone, email string, since time.Time) (Lead, bool, error)
 	Lead(ctx context.Context, id string) (Lead, error)
-	Candidates(ctx context.Context) ([]Candidate, error)
+	// Candidates lists the counsellors; withOpen also counts their open leads (least_open
+	// routing needs it, round robin does not).
+	Candidates(ctx context.Context, withOpen bool) ([]Candidate, error)
 	// AdminEmails lists the addresses of active admins.
 	AdminEmails(ctx context.Context) ([]string, error)
 	InsertLead(ctx context.Context, l Lead) error
@@ -117,8 +119,25 @@ type Tx interface {
 	EraseActivity(ctx context.Context, leadID string) error
 }
 
+// Probe names what a batch of requests may read: their idempotency keys, and the phones and
+// emails whose open leads (updated since Since) they may join.
+type Probe struct {
+	Keys, Phones, Emails []string
+	Since                time.Time
+}
+
+// BatchTx is a transaction shared by a batch of requests.
+type BatchTx interface {
+	Tx
+	// Request runs one request's rules; its changes join the batch only if fn returns nil.
+	Request(fn func(Tx) error) error
+}
+
 // Store persists leads.
 type Store interface {
+	// Batch runs fn in one write transaction for requests that arrived together, having read
+	// what probe names; it commits what the requests wrote, or nothing.
+	Batch(ctx context.Context, probe Probe, fn func(BatchTx) error) error
 	// Write runs fn in a write transaction and commits it when fn returns nil. Concurrent
 	// writes may share a transaction (group commit); each fn's changes still stand or fall alone.
 	Write(ctx context.Context, fn func(Tx) error) error

@@ -163,11 +163,14 @@ func (t *leadTx) Lead(ctx context.Context, id string) (leads.Lead, error) {
 	return l, wrap(err, "lead")
 }
 
-func (t *leadTx) Candidates(ctx context.Context) ([]leads.Candidate, error) {
+func (t *leadTx) Candidates(ctx context.Context, withOpen bool) ([]leads.Candidate, error) {
+	open := `0`
+	if withOpen {
+		open = `(SELECT COUNT(*) FROM leads l WHERE l.assignee_id = u.id AND l.status IN ('new', 'contacted', 'qualified'))`
+	}
 	rows, err := t.query(ctx, (`SELECT u.id, u.email, u.name,
 		COALESCE(p.active, TRUE), COALESCE(p.countries, '[]'), COALESCE(p.courses, '[]'), COALESCE(p.hours, '{}'), COALESCE(p.leave, '[]'),
-		p.last_assigned_at,
-		(SELECT COUNT(*) FROM leads l WHERE l.assignee_id = u.id AND l.status IN ('new', 'contacted', 'qualified'))
+		p.last_assigned_at, `+open+`
 		FROM users u LEFT JOIN counsellor_profiles p ON p.user_id = u.id
 		WHERE NOT u.disabled AND (',' || u.roles || ',') LIKE '%,counsellor,%'
 		ORDER BY u.id`))
