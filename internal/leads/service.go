@@ -29,7 +29,7 @@ type Config struct {
 	// BatchWorkers is how many batches of requests are written at once: 1 where the database
 	// has one writer (SQLite), more where transactions run side by side (PostgreSQL).
 	BatchWorkers int
-	Now       gradpath.Clock
+	Now          gradpath.Clock
 }
 
 // DefaultConfig is India, a 30-day merge window, near breach two business hours before due,

@@ -113,7 +113,6 @@ func (b *leadBatch) prefetch(ctx context.Context, p leads.Probe) error {
 	return wrap(rows.Err(), "batch leads")
 }
 
-
 // Request implements leads.BatchTx.
 func (b *leadBatch) Request(fn func(leads.Tx) error) error {
 	lens := [5]int{len(b.inserted), len(b.activities), len(b.consents), len(b.idemNew), len(b.jobs)}

@@ -170,7 +170,7 @@ func (t *leadTx) Candidates(ctx context.Context, withOpen bool) ([]leads.Candida
 	}
 	rows, err := t.query(ctx, (`SELECT u.id, u.email, u.name,
 		COALESCE(p.active, TRUE), COALESCE(p.countries, '[]'), COALESCE(p.courses, '[]'), COALESCE(p.hours, '{}'), COALESCE(p.leave, '[]'),
-		p.last_assigned_at, `+open+`
+		p.last_assigned_at, ` + open + `
 		FROM users u LEFT JOIN counsellor_profiles p ON p.user_id = u.id
 		WHERE NOT u.disabled AND (',' || u.roles || ',') LIKE '%,counsellor,%'
 		ORDER BY u.id`))
