@@ -51,6 +51,17 @@ type Error struct {
 	Err     error
 	// RetryAfter, for rate_limited, says when to try again.
 	RetryAfter time.Duration
+	// Extensions are more members of the problem document, such as next_slots of a conflict.
+	Extensions map[string]any
+}
+
+// ExtensionsOf returns the Extensions of err's *Error, if any.
+func ExtensionsOf(err error) map[string]any {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Extensions
+	}
+	return nil
 }
 
 // Error implements error.

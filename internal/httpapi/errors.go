@@ -112,6 +112,16 @@ func (s *Server) writeProblem(w http.ResponseWriter, r *http.Request, err error)
 		p.Detail = "Something went wrong on our side. If it happens again, quote request id " + rid + "."
 	}
 	body, _ := json.Marshal(p)
+	if ext := gradpath.ExtensionsOf(err); len(ext) > 0 {
+		var m map[string]any
+		_ = json.Unmarshal(body, &m)
+		for k, v := range ext {
+			if _, taken := m[k]; !taken {
+				m[k] = v
+			}
+		}
+		body, _ = json.Marshal(m)
+	}
 	h := w.Header()
 	h.Set("Content-Type", "application/problem+json")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))

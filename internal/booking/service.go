@@ -1,0 +1,278 @@
+package booking
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base32"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+)
+
+// Leads takes the lead a booking by a member of the public makes or updates.
+type Leads interface {
+	Create(ctx context.Context, a *gradpath.Actor, in leads.Input, key, hash string) (leads.Result, error)
+}
+
+// Service is booking's use cases.
+type Service struct {
+	store Store
+	leads Leads
+	now   gradpath.Clock
+}
+
+// NewService returns the service over store; leads, if set, records bookings by the public as
+// consultation leads.
+func NewService(store Store, l Leads, now gradpath.Clock) *Service {
+	return &Service{store: store, leads: l, now: now}
+}
+
+// Counsellors lists the counsellors who take bookings, with public fields only.
+func (s *Service) Counsellors(ctx context.Context) ([]Counsellor, error) {
+	cs, as, err := s.store.Counsellors(ctx)
+	if err != nil {
+		return nil, err
+	}
+	out := []Counsellor{}
+	for i, c := range cs {
+		a := as[i]
+		if len(a.Types) == 0 {
+			continue
+		}
+		c.Zone = a.Zone
+		c.Types = []SessionType{}
+		for _, id := range a.Types {
+			if t, ok := TypeByID(id); ok {
+				c.Types = append(c.Types, t)
+			}
+		}
+		out = append(out, c)
+	}
+	return out, nil
+}
+
+// GetAvailability returns a counsellor's availability: their own, or anyone's for an admin.
+func (s *Service) GetAvailability(ctx context.Context, a *gradpath.Actor, userID string) (Availability, error) {
+	if a.Anonymous() || (a.UserID != userID && !a.Has(gradpath.RoleAdmin)) {
+		return Availability{}, gradpath.NotFound("counsellor", userID)
+	}
+	av, ok, err := s.store.Availability(ctx, userID)
+	if err != nil {
+		return Availability{}, err
+	}
+	if !ok {
+		return Availability{Zone: "Asia/Kolkata", Week: leads.Week{}, Exceptions: []Exception{}, Types: []string{}}, nil
+	}
+	return av, nil
+}
+
+// PutAvailability sets a counsellor's availability (their own, or anyone's for an admin).
+// Existing bookings stand.
+func (s *Service) PutAvailability(ctx context.Context, a *gradpath.Actor, userID string, av Availability) (Availability, error) {
+	if a.Anonymous() || (a.UserID != userID && !a.Has(gradpath.RoleAdmin)) {
+		return Availability{}, gradpath.NotFound("counsellor", userID)
+	}
+	if a.UserID == userID && !a.Has(gradpath.RoleCounsellor) && !a.Has(gradpath.RoleAdmin) {
+		return Availability{}, gradpath.Errorf(gradpath.CodeForbidden, "only counsellors take bookings")
+	}
+	if _, err := av.Check(); err != nil {
+		return Availability{}, err
+	}
+	if av.Exceptions == nil {
+		av.Exceptions = []Exception{}
+	}
+	if av.Types == nil {
+		av.Types = []string{}
+	}
+	return av, s.store.PutAvailability(ctx, userID, av, s.now().UTC())
+}
+
+// maxRange bounds a slot query.
+const maxRange = 62 * 24 * time.Hour
+
+// Slots returns a counsellor's free slots of a session type between from and to.
+func (s *Service) Slots(ctx context.Context, counsellorID, typeID string, from, to time.Time) ([]Interval, error) {
+	var p gradpath.Problems
+	t, ok := TypeByID(typeID)
+	if !ok {
+		p.Add("type", "%q is not a session type; use consultation or mentorship", typeID)
+	}
+	if !to.After(from) {
+		p.Add("to", "must be after from")
+	} else if to.Sub(from) > maxRange {
+		p.Add("to", "ask for at most 62 days at a time")
+	}
+	if err := p.Err(); err != nil {
+		return nil, err
+	}
+	av, ok, err := s.store.Availability(ctx, counsellorID)
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, gradpath.NotFound("counsellor", counsellorID)
+	}
+	busy, err := s.store.Busy(ctx, counsellorID, from.Add(-24*time.Hour), to.Add(24*time.Hour))
+	if err != nil {
+		return nil, err
+	}
+	return Slots(av, t, busy, from, to, s.now())
+}
+
+// LeadDetails is who books when not signed in: as the leads' public form asks.
+type LeadDetails struct {
+	Name    string             `json:"name"`
+	Phone   string             `json:"phone,omitempty"`
+	Email   string             `json:"email,omitempty"`
+	Consent leads.ConsentInput `json:"consent"`
+}
+
+// Input is a booking request.
+type Input struct {
+	CounsellorID string    `json:"counsellor_id"`
+	Type         string    `json:"type"`
+	Start        time.Time `json:"start"`
+	// Zone is the booker's time zone (default: the counsellor's).
+	Zone string `json:"zone,omitempty"`
+	// Lead is who books when not signed in.
+	Lead *LeadDetails `json:"lead,omitempty"`
+}
+
+// Created is a new booking, with the secret of the booker's link when they are not signed in
+// (shown once: with it they read, reschedule or cancel the booking).
+type Created struct {
+	Booking
+	ManageToken string `json:"manage_token,omitempty"`
+}
+
+// ErrTaken is the conflict when the time is not free; Next lists free slots after it.
+type ErrTaken struct {
+	Next []Interval
+}
+
+// Book books a session, if the time is free. A booking by someone not signed in records them as
+// a consultation lead first (so that a counsellor follows up even if the time was taken).
+func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Created, error) {
+	var p gradpath.Problems
+	t, ok := TypeByID(in.Type)
+	if !ok {
+		p.Add("type", "%q is not a session type; use consultation or mentorship", in.Type)
+	}
+	if in.CounsellorID == "" {
+		p.Add("counsellor_id", "is required")
+	}
+	if in.Start.IsZero() {
+		p.Add("start", "is required, as an RFC 3339 time such as 2026-12-01T10:30:00+05:30")
+	}
+	if in.Zone != "" {
+		if _, err := time.LoadLocation(in.Zone); err != nil {
+			p.Add("zone", "%q is not an IANA time zone", in.Zone)
+		}
+	}
+	if a.Anonymous() && in.Lead == nil {
+		p.Add("lead", "sign in, or give your name, phone or email, and consent")
+	}
+	if err := p.Err(); err != nil {
+		return Created{}, err
+	}
+	av, found, err := s.store.Availability(ctx, in.CounsellorID)
+	if err != nil {
+		return Created{}, err
+	}
+	if !found {
+		return Created{}, gradpath.Invalid("counsellor_id", "%q takes no bookings", in.CounsellorID)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	b := Booking{ID: gradpath.NewID("bkg_"), CounsellorID: in.CounsellorID, Type: t.ID, Start: in.Start.UTC(),
+		End: in.Start.UTC().Add(time.Duration(t.Minutes) * time.Minute), Status: StatusConfirmed,
+		Zone: in.Zone, CreatedAt: now, UpdatedAt: now, Sequence: 0}
+	b.BusyUntil = Busy(t, b.Start).End
+	if b.Zone == "" {
+		b.Zone = av.Zone
+	}
+	// The time must be one the counsellor offers.
+	offered, err := Slots(av, t, nil, b.Start, b.Start.Add(time.Minute), now)
+	if err != nil {
+		return Created{}, err
+	}
+	if len(offered) == 0 || !offered[0].Start.Equal(b.Start) {
+		return Created{}, gradpath.Invalid("start", "%s is not a time this counsellor offers for a %s; ask GET /api/v1/counsellors/%s/slots",
+			in.Start.Format(time.RFC3339), t.Name, in.CounsellorID)
+	}
+	var token string
+	if a.Anonymous() {
+		l := in.Lead
+		res, err := s.leads.Create(ctx, a, leads.Input{Kind: leads.Consultation, Name: l.Name, Phone: l.Phone, Email: l.Email,
+			Consent: l.Consent, Interest: leads.Interest{Message: t.Name + " on " + b.Start.Format(time.RFC3339)}}, "", "")
+		if err != nil {
+			return Created{}, prefixed("lead", err)
+		}
+		var r struct {
+			ID string `json:"id"`
+		}
+		_ = json.Unmarshal(res.Body, &r)
+		b.LeadID, b.Name, b.Email = r.ID, strings.TrimSpace(l.Name), strings.ToLower(strings.TrimSpace(l.Email))
+		b.Phone, _ = leads.Phone(l.Phone, "IN")
+		token = newToken()
+		b.ManageHash = hash(token)
+	} else {
+		b.StudentID = a.UserID
+	}
+	if err := s.store.Create(ctx, b); err != nil {
+		if gradpath.ErrorCode(err) == gradpath.CodeConflict {
+			next, _ := s.Slots(ctx, in.CounsellorID, t.ID, b.Start, b.Start.Add(2*24*time.Hour))
+			if len(next) < 5 {
+				next, _ = s.Slots(ctx, in.CounsellorID, t.ID, b.Start, b.Start.Add(14*24*time.Hour))
+			}
+			if len(next) > 5 {
+				next = next[:5]
+			}
+			e := gradpath.Errorf(gradpath.CodeConflict, "%s is no longer free; next_slots lists the next free times", in.Start.Format(time.RFC3339))
+			e.Extensions = map[string]any{"next_slots": next}
+			return Created{}, e
+		}
+		return Created{}, err
+	}
+	return Created{Booking: b, ManageToken: token}, nil
+}
+
+// Get returns a booking to its student, its counsellor, an admin, or whoever holds its link.
+func (s *Service) Get(ctx context.Context, a *gradpath.Actor, id, token string) (Booking, error) {
+	b, err := s.store.Booking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	switch {
+	case token != "" && b.ManageHash != "" && hash(token) == b.ManageHash:
+	case !a.Anonymous() && (a.UserID == b.StudentID || a.UserID == b.CounsellorID || a.Has(gradpath.RoleAdmin)):
+	default:
+		return Booking{}, gradpath.NotFound("booking", id)
+	}
+	return b, nil
+}
+
+func newToken() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b)
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
+}
+
+func hash(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// prefixed names the fields of a validation error under prefix.
+func prefixed(prefix string, err error) error {
+	if gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+		return err
+	}
+	var p gradpath.Problems
+	p.Merge(prefix, err)
+	return p.Err()
+}

@@ -1,0 +1,65 @@
+package booking
+
+import (
+	"context"
+	"time"
+)
+
+// Status is where a booking is.
+type Status string
+
+// Statuses. Pending and confirmed bookings are active: they hold their time.
+const (
+	StatusPending   Status = "pending"
+	StatusConfirmed Status = "confirmed"
+	StatusCancelled Status = "cancelled"
+	StatusCompleted Status = "completed"
+	StatusNoShow    Status = "no_show"
+)
+
+// Active reports whether a booking in this status holds its time.
+func (s Status) Active() bool { return s == StatusPending || s == StatusConfirmed }
+
+// Booking is a session booked with a counsellor.
+type Booking struct {
+	ID           string    `json:"id"`
+	CounsellorID string    `json:"counsellor_id"`
+	Type         string    `json:"type"`
+	Start        time.Time `json:"start"`
+	End          time.Time `json:"end"`
+	BusyUntil    time.Time `json:"-"`
+	Status       Status    `json:"status"`
+	StudentID    string    `json:"student_id,omitempty"`
+	LeadID       string    `json:"lead_id,omitempty"`
+	Name         string    `json:"name"`
+	Email        string    `json:"email,omitempty"`
+	Phone        string    `json:"phone,omitempty"`
+	// Zone is the booker's time zone, for the times in their messages.
+	Zone       string    `json:"zone,omitempty"`
+	ManageHash string    `json:"-"`
+	Sequence   int       `json:"sequence"`
+	CreatedAt  time.Time `json:"created_at"`
+	UpdatedAt  time.Time `json:"updated_at"`
+}
+
+// Counsellor is what the public sees of a counsellor who takes bookings.
+type Counsellor struct {
+	ID    string        `json:"id"`
+	Name  string        `json:"name"`
+	Zone  string        `json:"zone"`
+	Types []SessionType `json:"types"`
+}
+
+// Store persists availability and bookings.
+type Store interface {
+	Availability(ctx context.Context, userID string) (Availability, bool, error)
+	PutAvailability(ctx context.Context, userID string, a Availability, at time.Time) error
+	// Counsellors lists active counsellors with their names and availability.
+	Counsellors(ctx context.Context) ([]Counsellor, []Availability, error)
+	// Busy lists the busy time of a counsellor's active bookings that meets [from, to).
+	Busy(ctx context.Context, counsellorID string, from, to time.Time) ([]Interval, error)
+	// Create stores an active booking and its cells in one transaction; when any cell is taken
+	// it stores nothing and returns a conflict.
+	Create(ctx context.Context, b Booking) error
+	Booking(ctx context.Context, id string) (Booking, error)
+}

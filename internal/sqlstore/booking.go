@@ -1,0 +1,144 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// BookingStore implements booking.Store.
+type BookingStore struct{ db *DB }
+
+var _ booking.Store = (*BookingStore)(nil)
+
+// NewBookingStore returns the booking store of db.
+func NewBookingStore(db *DB) *BookingStore { return &BookingStore{db: db} }
+
+// Availability implements booking.Store.
+func (s *BookingStore) Availability(ctx context.Context, userID string) (booking.Availability, bool, error) {
+	var v string
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT value FROM availability WHERE user_id = ?`), userID).Scan(&v)
+	if errors.Is(err, sql.ErrNoRows) {
+		return booking.Availability{}, false, nil
+	}
+	if err != nil {
+		return booking.Availability{}, false, wrap(err, "availability")
+	}
+	var a booking.Availability
+	return a, true, wrap(json.Unmarshal([]byte(v), &a), "availability")
+}
+
+// PutAvailability implements booking.Store.
+func (s *BookingStore) PutAvailability(ctx context.Context, userID string, a booking.Availability, at time.Time) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO availability (user_id, value, updated_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`), userID, jsonText(a), utc(at))
+	if err != nil && (isForeignKey(err)) {
+		return gradpath.NotFound("counsellor", userID)
+	}
+	return wrap(err, "put availability")
+}
+
+func isForeignKey(err error) bool {
+	m := err.Error()
+	return strings.Contains(m, "FOREIGN KEY") || strings.Contains(m, "23503")
+}
+
+// Counsellors implements booking.Store.
+func (s *BookingStore) Counsellors(ctx context.Context) ([]booking.Counsellor, []booking.Availability, error) {
+	rows, err := s.db.read.QueryContext(ctx, `SELECT u.id, u.name, a.value FROM users u JOIN availability a ON a.user_id = u.id
+		WHERE NOT u.disabled ORDER BY u.name, u.id`)
+	if err != nil {
+		return nil, nil, wrap(err, "counsellors")
+	}
+	defer rows.Close()
+	var cs []booking.Counsellor
+	var as []booking.Availability
+	for rows.Next() {
+		var c booking.Counsellor
+		var v string
+		if err := rows.Scan(&c.ID, &c.Name, &v); err != nil {
+			return nil, nil, wrap(err, "counsellors")
+		}
+		var a booking.Availability
+		if err := json.Unmarshal([]byte(v), &a); err != nil {
+			return nil, nil, wrap(err, "counsellors")
+		}
+		cs = append(cs, c)
+		as = append(as, a)
+	}
+	return cs, as, wrap(rows.Err(), "counsellors")
+}
+
+// Busy implements booking.Store.
+func (s *BookingStore) Busy(ctx context.Context, counsellorID string, from, to time.Time) ([]booking.Interval, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT start_at, busy_until FROM bookings
+		WHERE counsellor_id = ? AND status IN ('pending', 'confirmed') AND start_at < ? AND busy_until > ? ORDER BY start_at`),
+		counsellorID, utc(to), utc(from))
+	if err != nil {
+		return nil, wrap(err, "busy")
+	}
+	defer rows.Close()
+	var out []booking.Interval
+	for rows.Next() {
+		var i booking.Interval
+		if err := rows.Scan(&i.Start, &i.End); err != nil {
+			return nil, wrap(err, "busy")
+		}
+		out = append(out, i)
+	}
+	return out, wrap(rows.Err(), "busy")
+}
+
+const bookingColumns = `id, counsellor_id, type, start_at, end_at, busy_until, status, COALESCE(student_id, ''), COALESCE(lead_id, ''),
+	name, email, phone, zone, manage_hash, sequence, created_at, updated_at`
+
+func scanBooking(r scanner) (booking.Booking, error) {
+	var b booking.Booking
+	err := r.Scan(&b.ID, &b.CounsellorID, &b.Type, &b.Start, &b.End, &b.BusyUntil, &b.Status, &b.StudentID, &b.LeadID,
+		&b.Name, &b.Email, &b.Phone, &b.Zone, &b.ManageHash, &b.Sequence, &b.CreatedAt, &b.UpdatedAt)
+	b.Start, b.End, b.BusyUntil, b.CreatedAt, b.UpdatedAt = b.Start.UTC(), b.End.UTC(), b.BusyUntil.UTC(), b.CreatedAt.UTC(), b.UpdatedAt.UTC()
+	return b, err
+}
+
+// Create implements booking.Store: the booking and its cells in one transaction; the cells'
+// primary key refuses a second booking of any cell.
+func (s *BookingStore) Create(ctx context.Context, b booking.Booking) error {
+	cells := booking.Cells(booking.Interval{Start: b.Start, End: b.BusyUntil})
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO bookings (`+bookingColumnsPlain+`) VALUES (`+placeholders(17)+`)`),
+			b.ID, b.CounsellorID, b.Type, utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), nullable(b.StudentID), nullable(b.LeadID),
+			b.Name, b.Email, b.Phone, b.Zone, b.ManageHash, b.Sequence, utc(b.CreatedAt), utc(b.UpdatedAt)); err != nil {
+			return wrap(err, "create booking")
+		}
+		args := make([]any, 0, 3*len(cells))
+		values := make([]string, 0, len(cells))
+		for _, c := range cells {
+			values = append(values, "(?, ?, ?)")
+			args = append(args, b.CounsellorID, c, b.ID)
+		}
+		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO booking_cells (counsellor_id, cell, booking_id) VALUES `+strings.Join(values, ", ")), args...)
+		if isUnique(err) {
+			return gradpath.Errorf(gradpath.CodeConflict, "that time was just taken")
+		}
+		return wrap(err, "book cells")
+	})
+}
+
+const bookingColumnsPlain = `id, counsellor_id, type, start_at, end_at, busy_until, status, student_id, lead_id,
+	name, email, phone, zone, manage_hash, sequence, created_at, updated_at`
+
+
+// Booking implements booking.Store.
+func (s *BookingStore) Booking(ctx context.Context, id string) (booking.Booking, error) {
+	b, err := scanBooking(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT `+bookingColumns+` FROM bookings WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return b, gradpath.NotFound("booking", id)
+	}
+	return b, wrap(err, "booking")
+}
