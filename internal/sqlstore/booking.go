@@ -133,7 +133,6 @@ func (s *BookingStore) Create(ctx context.Context, b booking.Booking) error {
 const bookingColumnsPlain = `id, counsellor_id, type, start_at, end_at, busy_until, status, student_id, lead_id,
 	name, email, phone, zone, manage_hash, sequence, created_at, updated_at`
 
-
 // Booking implements booking.Store.
 func (s *BookingStore) Booking(ctx context.Context, id string) (booking.Booking, error) {
 	b, err := scanBooking(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT `+bookingColumns+` FROM bookings WHERE id = ?`), id))
