@@ -18,6 +18,8 @@ import (
 	"testing"
 	"time"
 
+	goical "github.com/emersion/go-ical"
+
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
@@ -484,7 +486,7 @@ func testDemoUsers(t *testing.T, s *server) {
 	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
 		passwords[m[1]] = m[2]
 	}
-	if len(passwords) != 3 {
+	if len(passwords) != 4 {
 		t.Fatalf("serve --demo printed %d demo users:\n%s", len(passwords), s.stdout)
 	}
 	login := func(email string) (string, string) {
@@ -638,5 +640,87 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 	}
 	if !lead.FirstContactAt.Before(receipt.FirstResponseDue) {
 		t.Fatalf("first contact %s is not before due %s", lead.FirstContactAt, receipt.FirstResponseDue)
+	}
+}
+
+// The booking contract on the binary: demo counsellors with hours, slots in the asker's zone,
+// a booking by a member of the public, the same time again a 409 with next slots, and the
+// invitation as iCalendar.
+func TestBookingEndToEnd(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testBookingEndToEnd(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testBookingEndToEnd(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testBookingEndToEnd(t *testing.T, env []string, args ...string) {
+	s := start(t, env, append(args, "--demo")...)
+	var list struct {
+		Items []struct {
+			ID, Name, Zone string
+			Types          []struct{ ID string }
+		} `json:"items"`
+	}
+	if res := get(t, s.url+"/api/v1/counsellors", &list); res.StatusCode != 200 || len(list.Items) < 2 {
+		t.Fatalf("counsellors: %d %+v", res.StatusCode, list)
+	}
+	id := ""
+	for _, c := range list.Items {
+		if c.Zone == "Asia/Kolkata" {
+			id = c.ID
+		}
+	}
+	from := time.Now().AddDate(0, 0, 2).Format("2006-01-02")
+	to := time.Now().AddDate(0, 0, 9).Format("2006-01-02")
+	var slots struct {
+		Slots []struct{ Start, End string } `json:"slots"`
+	}
+	res := get(t, s.url+"/api/v1/counsellors/"+id+"/slots?type=consultation&from="+from+"&to="+to+"&tz=Asia/Kolkata", &slots)
+	if res.StatusCode != 200 || len(slots.Slots) == 0 || !strings.HasSuffix(slots.Slots[0].Start, "+05:30") {
+		t.Fatalf("slots: %d %+v", res.StatusCode, slots)
+	}
+	body := fmt.Sprintf(`{"counsellor_id": %q, "type": "consultation", "start": %q,
+		"lead": {"name": "Meera Iyer", "phone": "+91 98111 22334", "email": "meera@example.in", "consent": {"contact": true, "notice_version": "2026-11-01"}}}`,
+		id, slots.Slots[0].Start)
+	post := func() (*http.Response, []byte) {
+		res, err := http.Post(s.url+"/api/v1/bookings", "application/json", strings.NewReader(body))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	res, b := post()
+	var created struct {
+		ID          string `json:"id"`
+		Status      string `json:"status"`
+		ManageToken string `json:"manage_token"`
+	}
+	json.Unmarshal(b, &created)
+	if res.StatusCode != 201 || created.ID == "" || created.Status != "confirmed" || created.ManageToken == "" {
+		t.Fatalf("booking: %d %s", res.StatusCode, b)
+	}
+	res, b = post()
+	if res.StatusCode != 409 || !strings.Contains(string(b), `"next_slots":[{`) {
+		t.Fatalf("the same time again: %d %s", res.StatusCode, b)
+	}
+	res, err := http.Get(s.url + "/api/v1/bookings/" + created.ID + ".ics?token=" + created.ManageToken)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/calendar") {
+		t.Fatalf("ics: %d %s", res.StatusCode, ics)
+	}
+	cal, err := goical.NewDecoder(bytes.NewReader(ics)).Decode()
+	if err != nil || len(cal.Events()) != 1 {
+		t.Fatalf("the invitation does not parse: %v\n%s", err, ics)
+	}
+	if res, _ := http.Get(s.url + "/api/v1/bookings/" + created.ID + ".ics"); res.StatusCode != 404 {
+		t.Fatalf("the invitation without the token: %d", res.StatusCode)
 	}
 }

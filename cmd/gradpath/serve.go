@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -86,7 +87,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	acc := accounts.NewService(sqlstore.NewAccountStore(db), accCfg)
 	if cfg.Demo {
-		if err := demoUsers(ctx, acc, env, cfg); err != nil {
+		if err := demoUsers(ctx, acc, sqlstore.NewBookingStore(db), env, cfg); err != nil {
 			return err
 		}
 	}
@@ -137,7 +138,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Logger: logger, Catalogue: cat, Eligibility: elig, Exchange: rates, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
 		PageCacheBytes: cfg.PageCacheMB << 20,
 		Accounts:       acc, Cookies: httpapi.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax}, PublicURL: base,
-		Leads: leadSvc,
+		Leads: leadSvc, Booking: booking.NewService(sqlstore.NewBookingStore(db), leadSvc, time.Now),
 	}
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)

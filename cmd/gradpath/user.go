@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 )
 
@@ -108,7 +110,7 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 
 // demoUsers creates an admin, a counsellor and a student for the demo on an empty account
 // table, and prints how to sign in.
-func demoUsers(ctx context.Context, acc *accounts.Service, env *environment, cfg config.Config) error {
+func demoUsers(ctx context.Context, acc *accounts.Service, bookings *sqlstore.BookingStore, env *environment, cfg config.Config) error {
 	n, err := acc.Count(ctx)
 	if err != nil {
 		return err
@@ -120,12 +122,37 @@ func demoUsers(ctx context.Context, acc *accounts.Service, env *environment, cfg
 	}{
 		{"admin@demo.gradpath.test", "Demo Admin", []gradpath.Role{gradpath.RoleAdmin}},
 		{"counsellor@demo.gradpath.test", "Priya Counsellor", []gradpath.Role{gradpath.RoleCounsellor}},
+		{"mentor@demo.gradpath.test", "Rahul Mentor", []gradpath.Role{gradpath.RoleCounsellor}},
 		{"student@demo.gradpath.test", "Arjun Student", []gradpath.Role{gradpath.RoleStudent}},
 	}
 	if n > 0 {
-		fmt.Fprintf(env.stdout, "demo users: %s, %s, %s (their passwords were printed when they were created;\n  a new one: gradpath user reset --data %s --email EMAIL)\n",
-			demo[0].email, demo[1].email, demo[2].email, cfg.DataDir)
+		fmt.Fprintf(env.stdout, "demo users: %s, %s, %s, %s (their passwords were printed when they were created;\n  a new one: gradpath user reset --data %s --email EMAIL)\n",
+			demo[0].email, demo[1].email, demo[2].email, demo[3].email, cfg.DataDir)
 		return nil
+	}
+	hours := func(zone string, week map[time.Weekday][]string) booking.Availability {
+		a := booking.Availability{Zone: zone, Types: []string{"consultation", "mentorship"}, Exceptions: []booking.Exception{}}
+		for d, spans := range week {
+			for _, sp := range spans {
+				var s leads.Span
+				_ = s.UnmarshalText([]byte(sp))
+				a.Week[d] = append(a.Week[d], s)
+			}
+		}
+		return a
+	}
+	weekdays := func(spans ...string) map[time.Weekday][]string {
+		m := map[time.Weekday][]string{}
+		for d := time.Monday; d <= time.Friday; d++ {
+			m[d] = spans
+		}
+		return m
+	}
+	priya := weekdays("10:00-13:00", "14:00-18:00")
+	priya[time.Saturday] = []string{"10:00-13:00"}
+	availability := map[string]booking.Availability{
+		"counsellor@demo.gradpath.test": hours("Asia/Kolkata", priya),
+		"mentor@demo.gradpath.test":     hours("Europe/London", weekdays("09:00-17:00")),
 	}
 	system := &gradpath.Actor{Via: "system", RequestID: "demo"}
 	var counsellorID string
@@ -136,8 +163,13 @@ func demoUsers(ctx context.Context, acc *accounts.Service, env *environment, cfg
 		if err != nil {
 			return err
 		}
-		if u.Has(gradpath.RoleCounsellor) {
+		if u.Has(gradpath.RoleCounsellor) && counsellorID == "" {
 			counsellorID = u.ID
+		}
+		if a, ok := availability[d.email]; ok {
+			if err := bookings.PutAvailability(ctx, u.ID, a, time.Now()); err != nil {
+				return err
+			}
 		}
 		if u.Has(gradpath.RoleStudent) && counsellorID != "" {
 			if _, err := acc.UpdateUser(ctx, system, u.ID,

@@ -276,3 +276,16 @@ func prefixed(prefix string, err error) error {
 	p.Merge(prefix, err)
 	return p.Err()
 }
+
+// ICS returns a booking's invitation, to whoever may read the booking.
+func (s *Service) ICS(ctx context.Context, a *gradpath.Actor, id, token, link string) (string, error) {
+	b, err := s.Get(ctx, a, id, token)
+	if err != nil {
+		return "", err
+	}
+	name, email, err := s.store.Contact(ctx, b.CounsellorID)
+	if err != nil {
+		return "", err
+	}
+	return Invitation(b, name, email, link), nil
+}

@@ -62,4 +62,6 @@ type Store interface {
 	// it stores nothing and returns a conflict.
 	Create(ctx context.Context, b Booking) error
 	Booking(ctx context.Context, id string) (Booking, error)
+	// Contact returns a user's name and email, for invitations.
+	Contact(ctx context.Context, userID string) (name, email string, err error)
 }

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -244,6 +245,8 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(leads.Patch{}):          "LeadPatch",
 	reflect.TypeOf(leads.Activity{}):       "LeadActivity",
 	reflect.TypeOf(leads.Export{}):         "LeadExport",
+	reflect.TypeOf(booking.Input{}):        "BookingInput",
+	reflect.TypeOf(booking.Created{}):      "BookingCreated",
 	reflect.TypeOf(transfer.Report{}):      "ImportReport",
 	reflect.TypeOf(eligibility.Request{}):  "EligibilityRequest",
 	reflect.TypeOf(eligibility.Response{}): "EligibilityResponse",

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -264,6 +265,36 @@ func (s *Server) routeTable() []route {
 			Params:  []param{queryParam("replace", "true replaces every holiday.", map[string]any{"type": "boolean"})},
 			Request: "", RequestTypes: []string{"text/calendar", "text/plain"},
 			Response: HolidayImport{}, Errors: []int{400, 413, 415}}},
+		{"GET /api/v1/counsellors", needs(s.Booking != nil, "bookings", s.listCounsellors), operation{ID: "listCounsellors", Tag: "booking", Access: public,
+			Summary: "Counsellors who take bookings, with their session types (public fields only)", Response: CounsellorList{}}},
+		{"GET /api/v1/counsellors/{id}/slots", needs(s.Booking != nil, "bookings", s.counsellorSlots), operation{ID: "counsellorSlots", Tag: "booking", Access: public,
+			Summary: "A counsellor's free slots",
+			Description: "Starts every 15 minutes within the counsellor's hours (in their time zone, following daylight saving), at least the session type's " +
+				"notice ahead, clear of other bookings and their buffers; shown in tz. from and to are dates (to included) in tz, or RFC 3339 times; at most 62 days.",
+			Params: []param{pathParam("id", "The counsellor's user id."),
+				queryParam("type", "consultation (30 minutes, the default) or mentorship (60 minutes).", enumOf([]string{"consultation", "mentorship"})),
+				queryParam("from", "First date (YYYY-MM-DD) or time; default now.", str()),
+				queryParam("to", "Last date (included) or time; default 14 days after from.", str()),
+				queryParam("tz", "IANA time zone to show the slots in (default UTC).", str())},
+			Response: SlotList{}, Errors: []int{400, 404}}},
+		{"GET /api/v1/counsellors/{id}/availability", needs(s.Booking != nil, "bookings", s.getAvailability), operation{ID: "getAvailability", Tag: "booking", Access: counsellor,
+			Summary: "A counsellor's weekly hours, exceptions and session types", Params: []param{pathParam("id", "The counsellor's user id.")},
+			Response: booking.Availability{}, Errors: []int{404}}},
+		{"PUT /api/v1/counsellors/{id}/availability", needs(s.Booking != nil, "bookings", s.putAvailability), operation{ID: "putAvailability", Tag: "booking", Access: counsellor,
+			Summary:     "Set a counsellor's weekly hours, exceptions and session types",
+			Description: "Hours are in the counsellor's own time zone; an exception replaces one date's hours (no spans: not working). Existing bookings stand. A counsellor sets their own; an admin anyone's.",
+			Params:      []param{pathParam("id", "The counsellor's user id.")},
+			Request:     booking.Availability{}, Response: booking.Availability{}, Errors: []int{400, 404, 415}}},
+		{"POST /api/v1/bookings", needs(s.Booking != nil, "bookings", s.createBooking), operation{ID: "createBooking", Tag: "booking", Access: public,
+			Summary: "Book a session",
+			Description: "A signed-in student books for themselves; anyone else gives lead (name, phone or email, consent) and is recorded as a consultation lead, " +
+				"and gets manage_token once: GET /api/v1/bookings/{id}?token=… reads the booking. A time that is not free is a 409 whose next_slots lists the next free ones.",
+			Request: booking.Input{}, Response: booking.Created{}, Status: 201, Errors: []int{400, 409, 413, 415, 429}}},
+		{"GET /api/v1/bookings/{id}", needs(s.Booking != nil, "bookings", s.getBooking), operation{ID: "getBooking", Tag: "booking", Access: public,
+			Summary:     "A booking; with .ics after the id, its iCalendar invitation",
+			Description: "For its student, its counsellor, an admin, or with the booking's token. GET /api/v1/bookings/{id}.ics answers text/calendar (RFC 5545).",
+			Params:      []param{pathParam("id", "Booking id, optionally followed by .ics."), queryParam("token", "The manage_token given when the booking was made.", str())},
+			Response:    booking.Booking{}, Errors: []int{400, 404}}},
 		{"GET /api/v1/counsellors/{id}/profile", needs(s.Leads != nil, "leads", s.getProfile), operation{ID: "getCounsellorProfile", Tag: "leads", Access: counsellor,
 			Summary: "How leads reach a counsellor: active, skills, hours, leave", Params: []param{pathParam("id", "The counsellor's user id.")},
 			Description: "A counsellor reads their own; an admin anyone's.",

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
@@ -52,6 +53,8 @@ type Deps struct {
 	// Leads takes requests from the public forms; LeadLimit, if set, limits them per address.
 	Leads     *leads.Service
 	LeadLimit ratelimit.Limiter
+	// Booking schedules consultations and mentorship sessions.
+	Booking *booking.Service
 }
 
 // Server is the REST API.

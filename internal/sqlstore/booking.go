@@ -141,3 +141,13 @@ func (s *BookingStore) Booking(ctx context.Context, id string) (booking.Booking,
 	}
 	return b, wrap(err, "booking")
 }
+
+// Contact implements booking.Store.
+func (s *BookingStore) Contact(ctx context.Context, userID string) (string, string, error) {
+	var name, email string
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT name, email FROM users WHERE id = ?`), userID).Scan(&name, &email)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", "", gradpath.NotFound("user", userID)
+	}
+	return name, email, wrap(err, "contact")
+}

@@ -1,0 +1,157 @@
+package httpapi
+
+import (
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// CounsellorList lists the counsellors who take bookings.
+type CounsellorList struct {
+	Items []booking.Counsellor `json:"items"`
+}
+
+// SlotList is a counsellor's free slots, in the asker's time zone.
+type SlotList struct {
+	Zone  string             `json:"zone"`
+	Slots []booking.Interval `json:"slots"`
+}
+
+func (s *Server) listCounsellors(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	cs, err := s.Booking.Counsellors(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, CounsellorList{Items: cs})
+}
+
+// parseWhen reads a date (the whole day, in loc) or an RFC 3339 time.
+func parseWhen(q *query, name, v string, loc *time.Location, endOfDay bool) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.RFC3339, v); err == nil {
+		return t
+	}
+	d, err := time.ParseInLocation("2006-01-02", v, loc)
+	if err != nil {
+		q.p.Add(name, "%q is not a date (2026-12-01) or an RFC 3339 time", v)
+		return time.Time{}
+	}
+	if endOfDay {
+		return d.AddDate(0, 0, 1)
+	}
+	return d
+}
+
+func (s *Server) counsellorSlots(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "type", "from", "to", "tz")
+	typ := qp.one("type")
+	if typ == "" {
+		typ = "consultation"
+	}
+	zone := qp.one("tz")
+	loc := time.UTC
+	if zone != "" {
+		l, err := time.LoadLocation(zone)
+		if err != nil || zone == "Local" {
+			qp.p.Add("tz", "%q is not an IANA time zone such as Asia/Kolkata", zone)
+		} else {
+			loc = l
+		}
+	}
+	from := parseWhen(qp, "from", qp.one("from"), loc, false)
+	to := parseWhen(qp, "to", qp.one("to"), loc, true)
+	if err := qp.err(); err != nil {
+		return err
+	}
+	now := s.Now()
+	if from.IsZero() {
+		from = now
+	}
+	if to.IsZero() {
+		to = from.AddDate(0, 0, 14)
+	}
+	slots, err := s.Booking.Slots(r.Context(), r.PathValue("id"), typ, from, to)
+	if err != nil {
+		return err
+	}
+	for i := range slots {
+		slots[i].Start, slots[i].End = slots[i].Start.In(loc), slots[i].End.In(loc)
+	}
+	return writeJSON(w, r, http.StatusOK, SlotList{Zone: loc.String(), Slots: slots})
+}
+
+func (s *Server) getAvailability(w http.ResponseWriter, r *http.Request) error {
+	a, err := s.Booking.GetAvailability(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, a)
+}
+
+func (s *Server) putAvailability(w http.ResponseWriter, r *http.Request) error {
+	var in booking.Availability
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	a, err := s.Booking.PutAvailability(r.Context(), actor(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, a)
+}
+
+func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) error {
+	var in booking.Input
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	if s.LeadLimit != nil && actor(r).Anonymous() {
+		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
+			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
+		}
+	}
+	b, err := s.Booking.Book(r.Context(), actor(r), in)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/bookings/"+b.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusCreated, b)
+}
+
+// getBooking answers /api/v1/bookings/{id} and, for an id ending in .ics, the invitation.
+func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "token")
+	token := qp.one("token")
+	if err := qp.err(); err != nil {
+		return err
+	}
+	id := r.PathValue("id")
+	if bare, ok := strings.CutSuffix(id, ".ics"); ok {
+		link := s.PublicURL + "/api/v1/bookings/" + bare
+		text, err := s.Booking.ICS(r.Context(), actor(r), bare, token, link)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+		w.Header().Set("Content-Disposition", `attachment; filename="`+bare+`.ics"`)
+		w.Header().Set("Cache-Control", "no-store")
+		_, err = w.Write([]byte(text))
+		return err
+	}
+	b, err := s.Booking.Get(r.Context(), actor(r), id, token)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, b)
+}
