@@ -192,6 +192,9 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 		End: in.Start.UTC().Add(time.Duration(t.Minutes) * time.Minute), Status: StatusConfirmed,
 		Zone: in.Zone, CreatedAt: now, UpdatedAt: now, Sequence: 0}
 	b.BusyUntil = Busy(t, b.Start).End
+	if av.Approval {
+		b.Status = StatusPending
+	}
 	if b.Zone == "" {
 		b.Zone = av.Zone
 	}
@@ -288,4 +291,96 @@ func (s *Service) ICS(ctx context.Context, a *gradpath.Actor, id, token, link st
 		return "", err
 	}
 	return Invitation(b, name, email, link), nil
+}
+
+// canManage reports whether the actor (or the holder of the booking's link) may change it, and
+// whether as its counsellor (or an admin).
+func canManage(a *gradpath.Actor, b Booking, token string) (ok, staff bool) {
+	if !a.Anonymous() && (a.UserID == b.CounsellorID || a.Has(gradpath.RoleAdmin)) {
+		return true, true
+	}
+	if !a.Anonymous() && a.UserID == b.StudentID {
+		return true, false
+	}
+	if token != "" && b.ManageHash != "" && hash(token) == b.ManageHash {
+		return true, false
+	}
+	return false, false
+}
+
+// Change is a change to a booking: a new time (reschedule), or a new status (confirm, cancel,
+// completed, no_show).
+type Change struct {
+	Start  *time.Time `json:"start,omitempty"`
+	Status *Status    `json:"status,omitempty"`
+}
+
+// Update reschedules a booking or moves its status. The booker (signed in, or with the link)
+// reschedules and cancels; the counsellor or an admin also confirms a pending booking and
+// records the outcome. A new time must be free: the database moves the booking's cells in
+// the same transaction, and a taken time is a 409 that leaves the booking as it was.
+func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token string, c Change) (Booking, error) {
+	b, err := s.store.Booking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	ok, staff := canManage(a, b, token)
+	if !ok {
+		return Booking{}, gradpath.NotFound("booking", id)
+	}
+	if c.Start == nil && c.Status == nil {
+		return Booking{}, gradpath.Invalid("start", "give a new start, or a status")
+	}
+	if !b.Status.Active() {
+		return Booking{}, gradpath.Errorf(gradpath.CodeConflict, "this booking is %s and cannot change", b.Status)
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	t, _ := TypeByID(b.Type)
+	moved := false
+	if c.Start != nil && !c.Start.Equal(b.Start) {
+		av, found, err := s.store.Availability(ctx, b.CounsellorID)
+		if err != nil {
+			return Booking{}, err
+		}
+		offered := []Interval{}
+		if found {
+			if offered, err = Slots(av, t, nil, c.Start.UTC(), c.Start.UTC().Add(time.Minute), now); err != nil {
+				return Booking{}, err
+			}
+		}
+		if len(offered) == 0 || !offered[0].Start.Equal(c.Start.UTC()) {
+			return Booking{}, gradpath.Invalid("start", "%s is not a time this counsellor offers", c.Start.Format(time.RFC3339))
+		}
+		b.Start = c.Start.UTC()
+		b.End = b.Start.Add(time.Duration(t.Minutes) * time.Minute)
+		b.BusyUntil = Busy(t, b.Start).End
+		moved = true
+	}
+	if c.Status != nil && *c.Status != b.Status {
+		switch to := *c.Status; {
+		case to == StatusCancelled:
+		case to == StatusConfirmed && b.Status == StatusPending && staff:
+		case (to == StatusCompleted || to == StatusNoShow) && staff && !now.Before(b.Start):
+		case to == StatusCompleted || to == StatusNoShow:
+			return Booking{}, gradpath.Invalid("status", "the counsellor records %s once the session has started", to)
+		default:
+			return Booking{}, gradpath.Errorf(gradpath.CodeConflict, "a %s booking cannot become %s here", b.Status, to)
+		}
+		b.Status = *c.Status
+	}
+	b.Sequence++
+	b.UpdatedAt = now
+	if err := s.store.Update(ctx, b, moved); err != nil {
+		if gradpath.ErrorCode(err) == gradpath.CodeConflict && moved {
+			next, _ := s.Slots(ctx, b.CounsellorID, t.ID, b.Start, b.Start.Add(2*24*time.Hour))
+			if len(next) > 5 {
+				next = next[:5]
+			}
+			e := gradpath.Errorf(gradpath.CodeConflict, "%s is not free; next_slots lists the next free times", b.Start.Format(time.RFC3339))
+			e.Extensions = map[string]any{"next_slots": next}
+			return Booking{}, e
+		}
+		return Booking{}, err
+	}
+	return b, nil
 }

@@ -61,6 +61,9 @@ type Availability struct {
 	Exceptions []Exception `json:"exceptions"`
 	// Types lists the session types offered (ids); empty offers none.
 	Types []string `json:"types"`
+	// Approval makes new bookings pending until the counsellor confirms them; they hold their
+	// time meanwhile.
+	Approval bool `json:"approval,omitempty"`
 }
 
 // Check validates the availability and returns its location.

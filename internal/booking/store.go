@@ -62,6 +62,11 @@ type Store interface {
 	// it stores nothing and returns a conflict.
 	Create(ctx context.Context, b Booking) error
 	Booking(ctx context.Context, id string) (Booking, error)
+	// Update writes b (whose UpdatedAt, Sequence and status changed) if the stored booking still
+	// has sequence b.Sequence-1; when its time moved, its cells move in the same transaction, and
+	// a taken cell is a conflict that leaves everything as it was. A booking that is no longer
+	// active releases its cells.
+	Update(ctx context.Context, b Booking, moved bool) error
 	// Contact returns a user's name and email, for invitations.
 	Contact(ctx context.Context, userID string) (name, email string, err error)
 }

@@ -155,3 +155,20 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, r, http.StatusOK, b)
 }
+
+func (s *Server) patchBooking(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "token")
+	token := qp.one("token")
+	if err := qp.err(); err != nil {
+		return err
+	}
+	var c booking.Change
+	if err := decodeJSON(w, r, &c, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	b, err := s.Booking.Update(r.Context(), actor(r), r.PathValue("id"), token, c)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, b)
+}

@@ -295,6 +295,14 @@ func (s *Server) routeTable() []route {
 			Description: "For its student, its counsellor, an admin, or with the booking's token. GET /api/v1/bookings/{id}.ics answers text/calendar (RFC 5545).",
 			Params:      []param{pathParam("id", "Booking id, optionally followed by .ics."), queryParam("token", "The manage_token given when the booking was made.", str())},
 			Response:    booking.Booking{}, Errors: []int{400, 404}}},
+		{"PATCH /api/v1/bookings/{id}", needs(s.Booking != nil, "bookings", s.patchBooking), operation{ID: "patchBooking", Tag: "booking", Access: public,
+			Summary: "Reschedule, cancel, confirm, or record the outcome of a booking",
+			Description: "start moves the booking to another free time (a taken one is a 409 with next_slots, and the booking stays as it was); " +
+				"status cancelled cancels (the booker, by sign-in or the token, or the counsellor); confirmed confirms a pending booking and completed or " +
+				"no_show record the outcome (the counsellor or an admin). Each change bumps the invitation's SEQUENCE.",
+			Params:  []param{pathParam("id", "Booking id."), queryParam("token", "The manage_token given when the booking was made.", str())},
+			Request: booking.Change{}, RequestTypes: []string{"application/merge-patch+json", "application/json"},
+			Response: booking.Booking{}, Errors: []int{400, 404, 409, 415}}},
 		{"GET /api/v1/counsellors/{id}/profile", needs(s.Leads != nil, "leads", s.getProfile), operation{ID: "getCounsellorProfile", Tag: "leads", Access: counsellor,
 			Summary: "How leads reach a counsellor: active, skills, hours, leave", Params: []param{pathParam("id", "The counsellor's user id.")},
 			Description: "A counsellor reads their own; an admin anyone's.",

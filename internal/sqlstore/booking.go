@@ -109,24 +109,53 @@ func scanBooking(r scanner) (booking.Booking, error) {
 // Create implements booking.Store: the booking and its cells in one transaction; the cells'
 // primary key refuses a second booking of any cell.
 func (s *BookingStore) Create(ctx context.Context, b booking.Booking) error {
-	cells := booking.Cells(booking.Interval{Start: b.Start, End: b.BusyUntil})
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO bookings (`+bookingColumnsPlain+`) VALUES (`+placeholders(17)+`)`),
 			b.ID, b.CounsellorID, b.Type, utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), nullable(b.StudentID), nullable(b.LeadID),
 			b.Name, b.Email, b.Phone, b.Zone, b.ManageHash, b.Sequence, utc(b.CreatedAt), utc(b.UpdatedAt)); err != nil {
 			return wrap(err, "create booking")
 		}
-		args := make([]any, 0, 3*len(cells))
-		values := make([]string, 0, len(cells))
-		for _, c := range cells {
-			values = append(values, "(?, ?, ?)")
-			args = append(args, b.CounsellorID, c, b.ID)
+		return s.holdCells(ctx, tx, b)
+	})
+}
+
+// holdCells takes the cells of b's busy time; a taken one is a conflict.
+func (s *BookingStore) holdCells(ctx context.Context, tx *sql.Tx, b booking.Booking) error {
+	cells := booking.Cells(booking.Interval{Start: b.Start, End: b.BusyUntil})
+	args := make([]any, 0, 3*len(cells))
+	values := make([]string, 0, len(cells))
+	for _, c := range cells {
+		values = append(values, "(?, ?, ?)")
+		args = append(args, b.CounsellorID, c, b.ID)
+	}
+	_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO booking_cells (counsellor_id, cell, booking_id) VALUES `+strings.Join(values, ", ")), args...)
+	if isUnique(err) {
+		return gradpath.Errorf(gradpath.CodeConflict, "that time was just taken")
+	}
+	return wrap(err, "book cells")
+}
+
+// Update implements booking.Store.
+func (s *BookingStore) Update(ctx context.Context, b booking.Booking, moved bool) error {
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET start_at = ?, end_at = ?, busy_until = ?, status = ?, sequence = ?, updated_at = ?
+			WHERE id = ? AND sequence = ?`), utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), b.Sequence, utc(b.UpdatedAt), b.ID, b.Sequence-1)
+		if err != nil {
+			return wrap(err, "update booking")
 		}
-		_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO booking_cells (counsellor_id, cell, booking_id) VALUES `+strings.Join(values, ", ")), args...)
-		if isUnique(err) {
-			return gradpath.Errorf(gradpath.CodeConflict, "that time was just taken")
+		if n, _ := res.RowsAffected(); n != 1 {
+			return gradpath.Errorf(gradpath.CodeConflict, "the booking changed meanwhile; read it again")
 		}
-		return wrap(err, "book cells")
+		if !moved && b.Status.Active() {
+			return nil
+		}
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM booking_cells WHERE booking_id = ?`), b.ID); err != nil {
+			return wrap(err, "release cells")
+		}
+		if !b.Status.Active() {
+			return nil
+		}
+		return s.holdCells(ctx, tx, b)
 	})
 }
 
