@@ -87,7 +87,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	acc := accounts.NewService(sqlstore.NewAccountStore(db), accCfg)
 	if cfg.Demo {
-		if err := demoUsers(ctx, acc, sqlstore.NewBookingStore(db), env, cfg); err != nil {
+		if err := demoUsers(ctx, acc, sqlstore.NewBookingStore(db, nil), env, cfg); err != nil {
 			return err
 		}
 	}
@@ -121,7 +121,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using it? choose another with --addr)", cfg.Addr, err)
 	}
 	base := cfg.BaseURL(ln.Addr().String())
-	leadSvc, queue, err := startLeads(ctx, cfg, db, base, logger)
+	leadSvc, bookingSvc, queue, err := startLeads(ctx, cfg, db, base, logger)
 	if err != nil {
 		ln.Close()
 		return err
@@ -138,7 +138,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Logger: logger, Catalogue: cat, Eligibility: elig, Exchange: rates, Ready: db.Ping, Registry: registry, Now: time.Now, Version: versionString(),
 		PageCacheBytes: cfg.PageCacheMB << 20,
 		Accounts:       acc, Cookies: httpapi.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax}, PublicURL: base,
-		Leads: leadSvc, Booking: booking.NewService(sqlstore.NewBookingStore(db), leadSvc, time.Now),
+		Leads: leadSvc, Booking: bookingSvc,
 	}
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
@@ -186,14 +186,14 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	return nil
 }
 
-// startLeads builds the leads service over db with its job queue, and starts the workers that
-// send notifications and check SLAs.
-func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base string, logger *slog.Logger) (*leads.Service, *jobs.Queue, error) {
+// startLeads builds the leads and booking services over db with their job queue, and starts the
+// workers that send notifications, check SLAs and send reminders.
+func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base string, logger *slog.Logger) (*leads.Service, *booking.Service, *jobs.Queue, error) {
 	cal := leads.DefaultCalendar()
 	if cfg.Calendar != "" {
 		var err error
 		if cal, err = leads.LoadCalendar(cfg.Calendar); err != nil {
-			return nil, nil, fmt.Errorf("setting calendar: %w", err)
+			return nil, nil, nil, fmt.Errorf("setting calendar: %w", err)
 		}
 	}
 	h := &jobs.Handlers{}
@@ -204,7 +204,7 @@ func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base st
 	}
 	queue, err := jobs.New(ctx, db, h, jobs.Options{Workers: cfg.Workers, Logger: logger.With("component", "jobs")})
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	lcfg := leads.DefaultConfig(time.Now)
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), base
@@ -214,13 +214,14 @@ func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base st
 	h.Leads = leads.NewService(sqlstore.NewLeadStore(db, queue), cal, lcfg)
 	secret, err := db.Secret(ctx, "form_token")
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	h.Leads.Guard = leads.NewFormGuard(secret, time.Now)
+	h.Bookings = booking.NewService(sqlstore.NewBookingStore(db, queue), h.Leads, time.Now)
 	if err := queue.Start(ctx); err != nil {
-		return nil, nil, fmt.Errorf("starting background jobs: %w", err)
+		return nil, nil, nil, fmt.Errorf("starting background jobs: %w", err)
 	}
-	return h.Leads, queue, nil
+	return h.Leads, h.Bookings, queue, nil
 }
 
 // memoryTuner applies the memory_limit_mb setting and returns the tuner to keep running, if any.

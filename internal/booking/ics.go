@@ -8,14 +8,42 @@ import (
 // (SEQUENCE counts its changes), METHOD:CANCEL once cancelled. The UID stays the booking's, so
 // calendars update the event they have instead of adding another.
 func Invitation(b Booking, counsellorName, counsellorEmail, link string) string {
-	t, _ := TypeByID(b.Type)
 	cal := ics.NewCalendar()
 	cal.SetProductId("-//gradpath//booking//EN")
-	method, status := ics.MethodRequest, ics.ObjectStatusConfirmed
+	method := ics.MethodRequest
 	if b.Status == StatusCancelled {
-		method, status = ics.MethodCancel, ics.ObjectStatusCancelled
+		method = ics.MethodCancel
 	}
 	cal.SetMethod(method)
+	addEvent(cal, b, b.Name, counsellorName, counsellorEmail, link)
+	return cal.Serialize()
+}
+
+// Feed is a counsellor's bookings as a calendar to subscribe to.
+func Feed(counsellorName string, bs []Booking) string {
+	cal := ics.NewCalendar()
+	cal.SetProductId("-//gradpath//booking//EN")
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetName(counsellorName + " — gradpath sessions")
+	cal.SetXWRCalName(counsellorName + " — gradpath sessions")
+	cal.SetRefreshInterval("PT15M")
+	for _, b := range bs {
+		if b.Status.Active() {
+			addEvent(cal, b, b.Name, counsellorName, "", "")
+		}
+	}
+	return cal.Serialize()
+}
+
+func addEvent(cal *ics.Calendar, b Booking, bookerName, counsellorName, counsellorEmail, link string) {
+	t, _ := TypeByID(b.Type)
+	status := ics.ObjectStatusConfirmed
+	switch b.Status {
+	case StatusCancelled:
+		status = ics.ObjectStatusCancelled
+	case StatusPending:
+		status = ics.ObjectStatusTentative
+	}
 	ev := cal.AddEvent(b.ID + "@gradpath")
 	ev.SetDtStampTime(b.UpdatedAt)
 	ev.SetCreatedTime(b.CreatedAt)
@@ -24,8 +52,12 @@ func Invitation(b Booking, counsellorName, counsellorEmail, link string) string 
 	ev.SetStartAt(b.Start)
 	ev.SetEndAt(b.End)
 	ev.SetStatus(status)
-	ev.SetSummary(t.Name + " with " + counsellorName)
-	desc := t.Name + " with " + counsellorName + "."
+	summary := t.Name + " with " + counsellorName
+	if counsellorEmail == "" && bookerName != "" {
+		summary = t.Name + " with " + bookerName // in the counsellor's own feed
+	}
+	ev.SetSummary(summary)
+	desc := summary + "."
 	if link != "" {
 		desc += "\nTo reschedule or cancel: " + link
 		ev.SetURL(link)
@@ -35,7 +67,6 @@ func Invitation(b Booking, counsellorName, counsellorEmail, link string) string 
 		ev.SetOrganizer("mailto:"+counsellorEmail, ics.WithCN(counsellorName))
 	}
 	if b.Email != "" {
-		ev.AddAttendee("mailto:"+b.Email, ics.WithCN(b.Name), ics.WithRSVP(false))
+		ev.AddAttendee("mailto:"+b.Email, ics.WithCN(bookerName), ics.WithRSVP(false))
 	}
-	return cal.Serialize()
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"time"
 
@@ -354,6 +355,7 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 		b.Start = c.Start.UTC()
 		b.End = b.Start.Add(time.Duration(t.Minutes) * time.Minute)
 		b.BusyUntil = Busy(t, b.Start).End
+		b.Reminded = 0 // the new time gets its own reminders
 		moved = true
 	}
 	if c.Status != nil && *c.Status != b.Status {
@@ -383,4 +385,127 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 		return Booking{}, err
 	}
 	return b, nil
+}
+
+// SweepReminders sends the reminders that are due: the day before and the hour before each
+// active booking, to the booker and the counsellor, once each per time. A cancelled booking gets
+// none; a rescheduled one gets them again for its new time. It returns how many it sent.
+func (s *Service) SweepReminders(ctx context.Context) (int, error) {
+	now := s.now()
+	sent := 0
+	for _, st := range []struct {
+		stage int
+		ahead time.Duration
+		when  string
+	}{{2, time.Hour, "in an hour"}, {1, 24 * time.Hour, "tomorrow"}} {
+		bs, err := s.store.ToRemind(ctx, now.Add(st.ahead), st.stage, 500)
+		if err != nil {
+			return sent, err
+		}
+		for _, b := range bs {
+			var mails []leads.Mail
+			if b.Start.After(now) {
+				mails, err = s.reminders(ctx, b, st.when)
+				if err != nil {
+					return sent, err
+				}
+			}
+			if err := s.store.MarkReminded(ctx, b, st.stage, mails); err != nil {
+				return sent, err
+			}
+			sent += len(mails)
+		}
+	}
+	return sent, nil
+}
+
+func (s *Service) reminders(ctx context.Context, b Booking, when string) ([]leads.Mail, error) {
+	t, _ := TypeByID(b.Type)
+	name, email, err := s.store.Contact(ctx, b.CounsellorID)
+	if err != nil {
+		return nil, err
+	}
+	booker, bookerEmail := b.Name, b.Email
+	if b.StudentID != "" {
+		if booker, bookerEmail, err = s.store.Contact(ctx, b.StudentID); err != nil {
+			return nil, err
+		}
+	}
+	at := func(zone string) string {
+		loc, err := time.LoadLocation(zone)
+		if err != nil {
+			loc = time.UTC
+		}
+		return b.Start.In(loc).Format("Mon 2 Jan 15:04 MST")
+	}
+	var out []leads.Mail
+	if bookerEmail != "" {
+		out = append(out, leads.Mail{To: bookerEmail, Subject: fmt.Sprintf("Reminder: your %s with %s is %s (%s)", strings.ToLower(t.Name), name, when, at(b.Zone)),
+			Body: fmt.Sprintf("Hello %s,\n\nYour %s with %s starts %s.\n\n— gradpath\n", booker, strings.ToLower(t.Name), name, at(b.Zone))})
+	}
+	if email != "" {
+		av, _, _ := s.store.Availability(ctx, b.CounsellorID)
+		out = append(out, leads.Mail{To: email, Subject: fmt.Sprintf("Reminder: %s with %s %s (%s)", t.Name, booker, when, at(av.Zone)),
+			Body: fmt.Sprintf("Hello %s,\n\n%s with %s starts %s.\n\n— gradpath\n", name, t.Name, booker, at(av.Zone))})
+	}
+	return out, nil
+}
+
+func selfOrAdmin(a *gradpath.Actor, userID string) bool {
+	return !a.Anonymous() && (a.UserID == userID || a.Has(gradpath.RoleAdmin))
+}
+
+// NewFeed makes (or replaces) a counsellor's private calendar feed and returns its secret, shown
+// this once; the old feed address stops working.
+func (s *Service) NewFeed(ctx context.Context, a *gradpath.Actor, userID string) (string, error) {
+	if !selfOrAdmin(a, userID) {
+		return "", gradpath.NotFound("counsellor", userID)
+	}
+	token := newToken()
+	return token, s.store.SetFeed(ctx, userID, hash(token), s.now().UTC())
+}
+
+// RevokeFeed turns a counsellor's feed off.
+func (s *Service) RevokeFeed(ctx context.Context, a *gradpath.Actor, userID string) error {
+	if !selfOrAdmin(a, userID) {
+		return gradpath.NotFound("counsellor", userID)
+	}
+	return s.store.SetFeed(ctx, userID, "", s.now().UTC())
+}
+
+// Feed is the calendar behind a feed secret: the counsellor's active bookings from a month ago
+// to six months ahead.
+func (s *Service) Feed(ctx context.Context, token string) (string, error) {
+	owner, err := s.store.FeedOwner(ctx, hash(token))
+	if err != nil {
+		return "", err
+	}
+	now := s.now().UTC()
+	bs, err := s.store.Bookings(ctx, Query{CounsellorID: owner, From: now.AddDate(0, -1, 0), To: now.AddDate(0, 6, 0), Limit: 2000})
+	if err != nil {
+		return "", err
+	}
+	name, _, err := s.store.Contact(ctx, owner)
+	if err != nil {
+		return "", err
+	}
+	return Feed(name, bs), nil
+}
+
+// List returns bookings between from and to: a student's own, a counsellor's own, or, for an
+// admin, a named counsellor's.
+func (s *Service) List(ctx context.Context, a *gradpath.Actor, counsellorID string, from, to time.Time) ([]Booking, error) {
+	if a.Anonymous() {
+		return nil, gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
+	}
+	q := Query{From: from, To: to, Limit: 500}
+	switch {
+	case counsellorID != "" && (a.Has(gradpath.RoleAdmin) || a.UserID == counsellorID):
+		q.CounsellorID = counsellorID
+	case a.Has(gradpath.RoleCounsellor):
+		q.CounsellorID = a.UserID
+	default:
+		q.StudentID = a.UserID
+	}
+	return s.store.Bookings(ctx, q)
 }

@@ -3,7 +3,16 @@ package booking
 import (
 	"context"
 	"time"
+
+	"github.com/gradpath/gradpath/internal/leads"
 )
+
+// Query lists bookings.
+type Query struct {
+	CounsellorID, StudentID string
+	From, To                time.Time
+	Limit                   int
+}
 
 // Status is where a booking is.
 type Status string
@@ -35,11 +44,14 @@ type Booking struct {
 	Email        string    `json:"email,omitempty"`
 	Phone        string    `json:"phone,omitempty"`
 	// Zone is the booker's time zone, for the times in their messages.
-	Zone       string    `json:"zone,omitempty"`
-	ManageHash string    `json:"-"`
-	Sequence   int       `json:"sequence"`
-	CreatedAt  time.Time `json:"created_at"`
-	UpdatedAt  time.Time `json:"updated_at"`
+	Zone       string `json:"zone,omitempty"`
+	ManageHash string `json:"-"`
+	Sequence   int    `json:"sequence"`
+	// Reminded counts the reminders sent for the current time (1: the day before, 2: the hour
+	// before); a reschedule starts again.
+	Reminded  int       `json:"-"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Counsellor is what the public sees of a counsellor who takes bookings.
@@ -67,6 +79,17 @@ type Store interface {
 	// a taken cell is a conflict that leaves everything as it was. A booking that is no longer
 	// active releases its cells.
 	Update(ctx context.Context, b Booking, moved bool) error
+	// ToRemind lists active bookings starting before `until` with fewer than `stage` reminders.
+	ToRemind(ctx context.Context, until time.Time, stage, limit int) ([]Booking, error)
+	// MarkReminded records that reminder `stage` of a booking's time went out, with its emails
+	// enqueued in the same transaction; it does nothing if the booking moved or ended meanwhile.
+	MarkReminded(ctx context.Context, b Booking, stage int, mails []leads.Mail) error
+	// SetFeed stores the hash of a counsellor's feed secret ("" revokes it); FeedOwner finds
+	// the counsellor of a hash.
+	SetFeed(ctx context.Context, userID, hash string, at time.Time) error
+	FeedOwner(ctx context.Context, hash string) (string, error)
+	// Bookings lists active and recent bookings of a counsellor or a student, by start.
+	Bookings(ctx context.Context, q Query) ([]Booking, error)
 	// Contact returns a user's name and email, for invitations.
 	Contact(ctx context.Context, userID string) (name, email string, err error)
 }

@@ -172,3 +172,63 @@ func (s *Server) patchBooking(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, r, http.StatusOK, b)
 }
+
+// BookingList is a page of bookings by start.
+type BookingList struct {
+	Items []booking.Booking `json:"items"`
+}
+
+// FeedCreated is a new calendar feed; its address is shown once.
+type FeedCreated struct {
+	URL string `json:"url"`
+}
+
+func (s *Server) listBookings(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "counsellor", "from", "to")
+	from := parseWhen(qp, "from", qp.one("from"), time.UTC, false)
+	to := parseWhen(qp, "to", qp.one("to"), time.UTC, true)
+	if err := qp.err(); err != nil {
+		return err
+	}
+	if from.IsZero() {
+		from = s.Now().AddDate(0, 0, -7)
+	}
+	if to.IsZero() {
+		to = from.AddDate(0, 2, 0)
+	}
+	bs, err := s.Booking.List(r.Context(), actor(r), qp.one("counsellor"), from, to)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, BookingList{Items: bs})
+}
+
+func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) error {
+	token, err := s.Booking.NewFeed(r.Context(), actor(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusCreated, FeedCreated{URL: s.PublicURL + "/api/v1/feeds/" + token + ".ics"})
+}
+
+func (s *Server) deleteFeed(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Booking.RevokeFeed(r.Context(), actor(r), r.PathValue("id")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
+	token := strings.TrimSuffix(r.PathValue("token"), ".ics")
+	text, err := s.Booking.Feed(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	_, err = w.Write([]byte(text))
+	return err
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -39,10 +40,18 @@ type MailArgs struct {
 // Kind implements river.JobArgs.
 func (MailArgs) Kind() string { return leads.JobMail }
 
+// RemindersArgs sends the booking reminders that are due. It runs periodically, on one replica
+// at a time.
+type RemindersArgs struct{}
+
+// Kind implements river.JobArgs.
+func (RemindersArgs) Kind() string { return "booking_reminders" }
+
 // Handlers do the work; they are set once the services exist (the services' stores need the
 // queue first).
 type Handlers struct {
-	Leads *leads.Service
+	Leads    *leads.Service
+	Bookings *booking.Service
 	// Mail sends email; nil logs that no mail server is configured and drops the message.
 	Mail mail.Sender
 }
@@ -111,6 +120,16 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 			}
 			return h.Mail.Send(ctx, mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
 		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RemindersArgs]) error {
+			if h.Bookings == nil {
+				return nil
+			}
+			n, err := h.Bookings.SweepReminders(ctx)
+			if n > 0 {
+				q.logger.Info("booking reminders", "sent", n)
+			}
+			return err
+		}))
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
 		sweep := o.SLASweep
@@ -118,7 +137,9 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 			sweep = 30 * time.Second
 		}
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweep),
-			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return RemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 	}
 	if cfg.FetchPollInterval == 0 {
 		cfg.FetchPollInterval = time.Second

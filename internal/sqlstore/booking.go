@@ -10,15 +10,22 @@ import (
 
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 )
 
 // BookingStore implements booking.Store.
-type BookingStore struct{ db *DB }
+type BookingStore struct {
+	db   *DB
+	jobs JobInserter
+}
 
 var _ booking.Store = (*BookingStore)(nil)
 
-// NewBookingStore returns the booking store of db.
-func NewBookingStore(db *DB) *BookingStore { return &BookingStore{db: db} }
+// NewBookingStore returns the booking store of db; jobs, if set, takes reminder emails in the
+// transaction that records them.
+func NewBookingStore(db *DB, jobs JobInserter) *BookingStore {
+	return &BookingStore{db: db, jobs: jobs}
+}
 
 // Availability implements booking.Store.
 func (s *BookingStore) Availability(ctx context.Context, userID string) (booking.Availability, bool, error) {
@@ -96,12 +103,12 @@ func (s *BookingStore) Busy(ctx context.Context, counsellorID string, from, to t
 }
 
 const bookingColumns = `id, counsellor_id, type, start_at, end_at, busy_until, status, COALESCE(student_id, ''), COALESCE(lead_id, ''),
-	name, email, phone, zone, manage_hash, sequence, created_at, updated_at`
+	name, email, phone, zone, manage_hash, sequence, reminded, created_at, updated_at`
 
 func scanBooking(r scanner) (booking.Booking, error) {
 	var b booking.Booking
 	err := r.Scan(&b.ID, &b.CounsellorID, &b.Type, &b.Start, &b.End, &b.BusyUntil, &b.Status, &b.StudentID, &b.LeadID,
-		&b.Name, &b.Email, &b.Phone, &b.Zone, &b.ManageHash, &b.Sequence, &b.CreatedAt, &b.UpdatedAt)
+		&b.Name, &b.Email, &b.Phone, &b.Zone, &b.ManageHash, &b.Sequence, &b.Reminded, &b.CreatedAt, &b.UpdatedAt)
 	b.Start, b.End, b.BusyUntil, b.CreatedAt, b.UpdatedAt = b.Start.UTC(), b.End.UTC(), b.BusyUntil.UTC(), b.CreatedAt.UTC(), b.UpdatedAt.UTC()
 	return b, err
 }
@@ -138,8 +145,8 @@ func (s *BookingStore) holdCells(ctx context.Context, tx *sql.Tx, b booking.Book
 // Update implements booking.Store.
 func (s *BookingStore) Update(ctx context.Context, b booking.Booking, moved bool) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
-		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET start_at = ?, end_at = ?, busy_until = ?, status = ?, sequence = ?, updated_at = ?
-			WHERE id = ? AND sequence = ?`), utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), b.Sequence, utc(b.UpdatedAt), b.ID, b.Sequence-1)
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET start_at = ?, end_at = ?, busy_until = ?, status = ?, sequence = ?, updated_at = ?, reminded = ?
+			WHERE id = ? AND sequence = ?`), utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), b.Sequence, utc(b.UpdatedAt), b.Reminded, b.ID, b.Sequence-1)
 		if err != nil {
 			return wrap(err, "update booking")
 		}
@@ -179,4 +186,82 @@ func (s *BookingStore) Contact(ctx context.Context, userID string) (string, stri
 		return "", "", gradpath.NotFound("user", userID)
 	}
 	return name, email, wrap(err, "contact")
+}
+
+// ToRemind implements booking.Store.
+func (s *BookingStore) ToRemind(ctx context.Context, until time.Time, stage, limit int) ([]booking.Booking, error) {
+	return s.list(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE status IN ('pending', 'confirmed') AND reminded < ? AND start_at <= ?
+		ORDER BY start_at LIMIT ?`, stage, utc(until), limit)
+}
+
+func (s *BookingStore) list(ctx context.Context, query string, args ...any) ([]booking.Booking, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(query), args...)
+	if err != nil {
+		return nil, wrap(err, "bookings")
+	}
+	defer rows.Close()
+	out := []booking.Booking{}
+	for rows.Next() {
+		b, err := scanBooking(rows)
+		if err != nil {
+			return nil, wrap(err, "bookings")
+		}
+		out = append(out, b)
+	}
+	return out, wrap(rows.Err(), "bookings")
+}
+
+// MarkReminded implements booking.Store.
+func (s *BookingStore) MarkReminded(ctx context.Context, b booking.Booking, stage int, mails []leads.Mail) error {
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET reminded = ? WHERE id = ? AND sequence = ? AND reminded < ? AND status IN ('pending', 'confirmed')`),
+			stage, b.ID, b.Sequence, stage)
+		if err != nil {
+			return wrap(err, "mark reminded")
+		}
+		if n, _ := res.RowsAffected(); n != 1 || s.jobs == nil {
+			return nil
+		}
+		for _, m := range mails {
+			m := m
+			if err := s.jobs.InsertTx(ctx, tx, leads.Job{Kind: leads.JobMail, Mail: &m}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// SetFeed implements booking.Store.
+func (s *BookingStore) SetFeed(ctx context.Context, userID, hash string, at time.Time) error {
+	if hash == "" {
+		_, err := s.db.write.ExecContext(ctx, s.db.q(`DELETE FROM calendar_feeds WHERE user_id = ?`), userID)
+		return wrap(err, "revoke feed")
+	}
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO calendar_feeds (user_id, hash, created_at) VALUES (?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at`), userID, hash, utc(at))
+	return wrap(err, "set feed")
+}
+
+// FeedOwner implements booking.Store.
+func (s *BookingStore) FeedOwner(ctx context.Context, hash string) (string, error) {
+	var id string
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT user_id FROM calendar_feeds WHERE hash = ?`), hash).Scan(&id)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", gradpath.NotFound("feed", "")
+	}
+	return id, wrap(err, "feed")
+}
+
+// Bookings implements booking.Store.
+func (s *BookingStore) Bookings(ctx context.Context, q booking.Query) ([]booking.Booking, error) {
+	where, args := []string{"start_at >= ?", "start_at < ?"}, []any{utc(q.From), utc(q.To)}
+	if q.CounsellorID != "" {
+		where, args = append(where, "counsellor_id = ?"), append(args, q.CounsellorID)
+	}
+	if q.StudentID != "" {
+		where, args = append(where, "student_id = ?"), append(args, q.StudentID)
+	}
+	args = append(args, q.Limit)
+	return s.list(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE `+strings.Join(where, " AND ")+` ORDER BY start_at LIMIT ?`, args...)
 }

@@ -25,11 +25,21 @@ CREATE TABLE bookings (
     zone          TEXT NOT NULL DEFAULT '', -- the booker's time zone
     manage_hash   TEXT NOT NULL DEFAULT '', -- SHA-256 of the secret of the booker's link
     sequence      INTEGER NOT NULL DEFAULT 0,
+    reminded      INTEGER NOT NULL DEFAULT 0, -- reminders sent for this time: 1 the day before, 2 the hour before
     created_at    TIMESTAMPTZ NOT NULL,
     updated_at    TIMESTAMPTZ NOT NULL
 );
 CREATE INDEX bookings_by_counsellor ON bookings (counsellor_id, start_at);
 CREATE INDEX bookings_by_student ON bookings (student_id) WHERE student_id IS NOT NULL;
+-- The reminder sweep: active bookings by start.
+CREATE INDEX bookings_to_remind ON bookings (start_at) WHERE status IN ('pending', 'confirmed') AND reminded < 2;
+
+-- A counsellor's private calendar feed: the SHA-256 of its secret.
+CREATE TABLE calendar_feeds (
+    user_id    TEXT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    hash       TEXT NOT NULL UNIQUE,
+    created_at TIMESTAMPTZ NOT NULL
+);
 
 CREATE TABLE booking_cells (
     counsellor_id TEXT NOT NULL,
@@ -40,6 +50,7 @@ CREATE TABLE booking_cells (
 CREATE INDEX booking_cells_by_booking ON booking_cells (booking_id);
 
 -- +goose Down
+DROP TABLE calendar_feeds;
 DROP TABLE booking_cells;
 DROP TABLE bookings;
 DROP TABLE availability;
