@@ -87,7 +87,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	acc := accounts.NewService(sqlstore.NewAccountStore(db), accCfg)
 	if cfg.Demo {
-		if err := demoUsers(ctx, acc, sqlstore.NewBookingStore(db, nil), env, cfg); err != nil {
+		if err := demoUsers(ctx, acc, db, env, cfg); err != nil {
 			return err
 		}
 	}

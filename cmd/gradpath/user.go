@@ -110,7 +110,8 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 
 // demoUsers creates an admin, a counsellor and a student for the demo on an empty account
 // table, and prints how to sign in.
-func demoUsers(ctx context.Context, acc *accounts.Service, bookings *sqlstore.BookingStore, env *environment, cfg config.Config) error {
+func demoUsers(ctx context.Context, acc *accounts.Service, db *sqlstore.DB, env *environment, cfg config.Config) error {
+	bookings, leadStore := sqlstore.NewBookingStore(db, nil), sqlstore.NewLeadStore(db, nil)
 	n, err := acc.Count(ctx)
 	if err != nil {
 		return err
@@ -168,6 +169,13 @@ func demoUsers(ctx context.Context, acc *accounts.Service, bookings *sqlstore.Bo
 		}
 		if a, ok := availability[d.email]; ok {
 			if err := bookings.PutAvailability(ctx, u.ID, a, time.Now()); err != nil {
+				return err
+			}
+		}
+		if d.email == "mentor@demo.gradpath.test" {
+			// The mentor takes mentorship sessions, not leads.
+			if err := leadStore.PutProfile(ctx, leads.Profile{UserID: u.ID, Active: false, Countries: []string{}, Courses: []string{},
+				Leave: []leads.Period{}, UpdatedAt: time.Now().UTC()}); err != nil {
 				return err
 			}
 		}
