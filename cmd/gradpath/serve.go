@@ -25,6 +25,7 @@ import (
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 func serve(ctx context.Context, env *environment, args []string) error {
@@ -140,6 +141,13 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Accounts:       acc, Cookies: httpapi.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax}, PublicURL: base,
 		Leads: leadSvc, Booking: bookingSvc,
 	}
+	accountStore := sqlstore.NewAccountStore(db)
+	ws := workspace.NewService(sqlstore.NewWorkspaceStore(db), cat, elig, func(ctx context.Context, id string) (string, error) {
+		u, err := accountStore.User(ctx, id)
+		return u.Counsellor, err
+	}, time.Now)
+	ws.Audit = acc
+	deps.Workspace = ws
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
 	}

@@ -27,6 +27,7 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/ratelimit"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 // Deps are what the API serves from. Every field is required.
@@ -55,6 +56,8 @@ type Deps struct {
 	LeadLimit ratelimit.Limiter
 	// Booking schedules consultations and mentorship sessions.
 	Booking *booking.Service
+	// Workspace keeps students' profiles, shortlists and applications.
+	Workspace *workspace.Service
 }
 
 // Server is the REST API.

@@ -1,0 +1,199 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/workspace"
+)
+
+// WorkspaceStore implements workspace.Store.
+type WorkspaceStore struct{ db *DB }
+
+var _ workspace.Store = (*WorkspaceStore)(nil)
+
+// NewWorkspaceStore returns the workspace store of db.
+func NewWorkspaceStore(db *DB) *WorkspaceStore { return &WorkspaceStore{db: db} }
+
+func scanProfile(r scanner) (workspace.ProfileVersion, error) {
+	var p workspace.ProfileVersion
+	var v string
+	if err := r.Scan(&p.Version, &v, &p.UpdatedAt, &p.UpdatedBy); err != nil {
+		return p, err
+	}
+	p.UpdatedAt = p.UpdatedAt.UTC()
+	return p, json.Unmarshal([]byte(v), &p.Profile)
+}
+
+// Profile implements workspace.Store.
+func (s *WorkspaceStore) Profile(ctx context.Context, userID string) (workspace.ProfileVersion, bool, error) {
+	p, err := scanProfile(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT version, value, updated_at, updated_by FROM profiles
+		WHERE user_id = ? ORDER BY version DESC LIMIT 1`), userID))
+	if errors.Is(err, sql.ErrNoRows) {
+		return p, false, nil
+	}
+	return p, err == nil, wrap(err, "profile")
+}
+
+// Profiles implements workspace.Store.
+func (s *WorkspaceStore) Profiles(ctx context.Context, userID string) ([]workspace.ProfileVersion, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT version, value, updated_at, updated_by FROM profiles WHERE user_id = ? ORDER BY version DESC LIMIT 100`), userID)
+	if err != nil {
+		return nil, wrap(err, "profiles")
+	}
+	defer rows.Close()
+	out := []workspace.ProfileVersion{}
+	for rows.Next() {
+		p, err := scanProfile(rows)
+		if err != nil {
+			return nil, wrap(err, "profiles")
+		}
+		out = append(out, p)
+	}
+	return out, wrap(rows.Err(), "profiles")
+}
+
+// SaveProfile implements workspace.Store: the primary key (user, version) refuses a second
+// writer of the same version.
+func (s *WorkspaceStore) SaveProfile(ctx context.Context, userID string, p workspace.ProfileVersion) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO profiles (user_id, version, value, updated_at, updated_by) VALUES (?, ?, ?, ?, ?)`),
+		userID, p.Version, jsonText(p.Profile), utc(p.UpdatedAt), p.UpdatedBy)
+	if isUnique(err) {
+		return gradpath.Errorf(gradpath.CodePrecondition, "the profile changed meanwhile; read it again")
+	}
+	return wrap(err, "save profile")
+}
+
+func (s *WorkspaceStore) shortlist(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}, userID string) ([]workspace.ShortlistItem, error) {
+	rows, err := q.QueryContext(ctx, s.db.q(`SELECT s.programme_id, COALESCE(p.title, ''), s.university_id, COALESCE(u.name, ''), s.country, s.added_at, s.added_by
+		FROM shortlist s LEFT JOIN programmes p ON p.id = s.programme_id LEFT JOIN universities u ON u.id = s.university_id
+		WHERE s.user_id = ? ORDER BY s.added_at, s.programme_id`), userID)
+	if err != nil {
+		return nil, wrap(err, "shortlist")
+	}
+	defer rows.Close()
+	out := []workspace.ShortlistItem{}
+	for rows.Next() {
+		var it workspace.ShortlistItem
+		it.University = catalogue.UniversityRef{}
+		if err := rows.Scan(&it.ProgrammeID, &it.Title, &it.University.ID, &it.University.Name, &it.University.Country, &it.AddedAt, &it.AddedBy); err != nil {
+			return nil, wrap(err, "shortlist")
+		}
+		it.AddedAt = it.AddedAt.UTC()
+		out = append(out, it)
+	}
+	return out, wrap(rows.Err(), "shortlist")
+}
+
+// Shortlist implements workspace.Store.
+func (s *WorkspaceStore) Shortlist(ctx context.Context, userID string) ([]workspace.ShortlistItem, error) {
+	return s.shortlist(ctx, s.db.read, userID)
+}
+
+// AddToShortlist implements workspace.Store: the check and the insert in one transaction, the
+// student's row locked on PostgreSQL (SQLite has one writer), so two adds cannot both pass.
+func (s *WorkspaceStore) AddToShortlist(ctx context.Context, userID string, item workspace.ShortlistItem, check func([]workspace.ShortlistItem) error) error {
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		if s.db.Engine == Postgres {
+			if _, err := tx.ExecContext(ctx, `SELECT id FROM users WHERE id = $1 FOR UPDATE`, userID); err != nil {
+				return wrap(err, "lock student")
+			}
+		}
+		items, err := s.shortlist(ctx, tx, userID)
+		if err != nil {
+			return err
+		}
+		if err := check(items); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.db.q(`INSERT INTO shortlist (user_id, programme_id, university_id, country, added_at, added_by) VALUES (?, ?, ?, ?, ?, ?)`),
+			userID, item.ProgrammeID, item.University.ID, item.University.Country, utc(item.AddedAt), item.AddedBy)
+		return wrap(err, "add to shortlist")
+	})
+}
+
+// RemoveFromShortlist implements workspace.Store.
+func (s *WorkspaceStore) RemoveFromShortlist(ctx context.Context, userID, programmeID string) error {
+	res, err := s.db.write.ExecContext(ctx, s.db.q(`DELETE FROM shortlist WHERE user_id = ? AND programme_id = ?`), userID, programmeID)
+	if err != nil {
+		return wrap(err, "remove from shortlist")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gradpath.NotFound("shortlisted programme", programmeID)
+	}
+	return nil
+}
+
+const applicationColumns = `id, user_id, programme_id, intake, deadline, deadline_estimated, status, steps, documents, created_at, updated_at, version`
+
+func scanApplication(r scanner) (workspace.Application, error) {
+	var a workspace.Application
+	var intake, deadline, steps, docs string
+	if err := r.Scan(&a.ID, &a.StudentID, &a.ProgrammeID, &intake, &deadline, &a.Estimated, &a.Status, &steps, &docs, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
+		return a, err
+	}
+	a.Intake, _ = gradpath.ParseMonth(intake)
+	a.Deadline, _ = gradpath.ParseDate(deadline)
+	a.CreatedAt, a.UpdatedAt = a.CreatedAt.UTC(), a.UpdatedAt.UTC()
+	if err := json.Unmarshal([]byte(steps), &a.Steps); err != nil {
+		return a, err
+	}
+	return a, json.Unmarshal([]byte(docs), &a.Documents)
+}
+
+// CreateApplication implements workspace.Store.
+func (s *WorkspaceStore) CreateApplication(ctx context.Context, a workspace.Application) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(12)+`)`),
+		a.ID, a.StudentID, a.ProgrammeID, a.Intake.MonthOf().String(), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents),
+		utc(a.CreatedAt), utc(a.UpdatedAt), a.Version)
+	if isUnique(err) {
+		return gradpath.Errorf(gradpath.CodeConflict, "you already have an application to this programme's %s intake", a.Intake.MonthOf())
+	}
+	return wrap(err, "create application")
+}
+
+// Applications implements workspace.Store.
+func (s *WorkspaceStore) Applications(ctx context.Context, userID string) ([]workspace.Application, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+applicationColumns+` FROM applications WHERE user_id = ? ORDER BY deadline, id`), userID)
+	if err != nil {
+		return nil, wrap(err, "applications")
+	}
+	defer rows.Close()
+	out := []workspace.Application{}
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, wrap(err, "applications")
+		}
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err(), "applications")
+}
+
+// Application implements workspace.Store.
+func (s *WorkspaceStore) Application(ctx context.Context, id string) (workspace.Application, error) {
+	a, err := scanApplication(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT `+applicationColumns+` FROM applications WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return a, gradpath.NotFound("application", id)
+	}
+	return a, wrap(err, "application")
+}
+
+// UpdateApplication implements workspace.Store.
+func (s *WorkspaceStore) UpdateApplication(ctx context.Context, a workspace.Application) error {
+	res, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, updated_at = ?, version = ?
+		WHERE id = ? AND version = ?`), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents), utc(a.UpdatedAt), a.Version, a.ID, a.Version-1)
+	if err != nil {
+		return wrap(err, "update application")
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return gradpath.Errorf(gradpath.CodePrecondition, "the application changed meanwhile; read it again")
+	}
+	return nil
+}

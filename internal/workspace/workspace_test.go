@@ -1,0 +1,187 @@
+package workspace_test
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/exchange"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/storetest"
+	"github.com/gradpath/gradpath/internal/workspace"
+)
+
+func date(t *testing.T, s string) gradpath.Date {
+	t.Helper()
+	d, err := gradpath.ParseDate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// catalogueOf puts programmes at seven universities: five in Great Britain, one in Australia,
+// one in the United States.
+func catalogueOf(t *testing.T, db *sqlstore.DB, now gradpath.Clock) *catalogue.Service {
+	t.Helper()
+	svc := catalogue.NewService(sqlstore.NewCatalogueStore(db), now)
+	var ch catalogue.Change
+	src := []catalogue.Source{{ID: "test", Title: "Test prospectus", Date: date(t, "2026-10-01")}}
+	for i, c := range []string{"GB", "GB", "GB", "GB", "GB", "AU", "US", "GB"} {
+		uni := fmt.Sprintf("uni-%d", i)
+		if i == 7 {
+			uni = "uni-0" // a second programme at the first university
+		} else {
+			ch.Universities = append(ch.Universities, catalogue.University{ID: uni, Name: fmt.Sprintf("University %d", i), Country: c})
+		}
+		ch.Programmes = append(ch.Programmes, catalogue.Programme{ID: fmt.Sprintf("prog-%d", i), University: catalogue.UniversityRef{ID: uni},
+			Title: fmt.Sprintf("MSc Computer Science %d", i), Level: catalogue.LevelMaster, Sources: src,
+			Intakes: []catalogue.Intake{{Start: date(t, "2027-09"), ApplicationCloses: date(t, "2027-06-30")}}})
+	}
+	if _, err := svc.Put(context.Background(), ch); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.UseIndex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return svc
+}
+
+func TestWorkspace(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		now := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
+		clock := func() time.Time { return now }
+		cat := catalogueOf(t, db, clock)
+		elig := eligibility.NewService(cat, eligibility.DefaultTables(), exchange.NewService(sqlstore.NewExchangeStore(db)), clock, nil)
+		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		system := &gradpath.Actor{Via: "system"}
+		c, _ := acc.CreateUser(ctx, system, "priya@agency.in", "Priya", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		other, _ := acc.CreateUser(ctx, system, "ben@agency.in", "Ben", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		st, _ := acc.CreateUser(ctx, system, "arjun@example.in", "Arjun", []gradpath.Role{gradpath.RoleStudent}, "")
+		cid := c.ID
+		if _, err := acc.UpdateUser(ctx, system, st.ID, accounts.UserUpdate{Counsellor: &cid}); err != nil {
+			t.Fatal(err)
+		}
+		store := sqlstore.NewAccountStore(db)
+		ws := workspace.NewService(sqlstore.NewWorkspaceStore(db), cat, elig, func(ctx context.Context, id string) (string, error) {
+			u, err := store.User(ctx, id)
+			return u.Counsellor, err
+		}, clock)
+		me := &gradpath.Actor{UserID: st.ID, Roles: st.Roles}
+		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
+		ben := &gradpath.Actor{UserID: other.ID, Roles: other.Roles}
+
+		// Profile, saved by the student and then by the counsellor: two versions.
+		cgpa := catalogue.Score{Value: 8.1, Scale: "cgpa10"}
+		profile := eligibility.Profile{Education: []eligibility.Education{{Level: catalogue.LevelBachelor, Field: "computer science", Country: "IN", Score: &cgpa}},
+			Tests: []eligibility.TestResult{{Test: "ielts", Overall: 7, TakenOn: date(t, "2026-09-01")}}}
+		if _, err := ws.SaveProfile(ctx, me, st.ID, profile, 0); err != nil {
+			t.Fatal(err)
+		}
+		profile.Tests[0].Overall = 7.5
+		if _, err := ws.SaveProfile(ctx, priya, st.ID, profile, 1); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ws.SaveProfile(ctx, me, st.ID, profile, 1); gradpath.ErrorCode(err) != gradpath.CodePrecondition {
+			t.Fatalf("a stale save: %v", err)
+		}
+		hist, _ := ws.ProfileHistory(ctx, me, st.ID)
+		if len(hist) != 2 || hist[0].UpdatedBy != c.ID || hist[1].UpdatedBy != st.ID {
+			t.Fatalf("history %+v", hist)
+		}
+		if _, err := ws.Profile(ctx, ben, st.ID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			t.Fatalf("another counsellor reads the profile: %v", err)
+		}
+		bad := profile
+		bad.Tests = []eligibility.TestResult{{Test: "ielts", Overall: 12}}
+		if _, err := ws.SaveProfile(ctx, me, st.ID, bad, 0); gradpath.ErrorCode(err) != gradpath.CodeInvalid ||
+			!strings.HasPrefix(gradpath.ErrorFields(err)[0].Field, "profile.tests") {
+			t.Fatalf("a bad profile: %v", err)
+		}
+
+		// Shortlist: five universities in Great Britain; the sixth university is refused, and so
+		// is a third country after making room.
+		for i := range 5 {
+			it, err := ws.AddToShortlist(ctx, me, st.ID, fmt.Sprintf("prog-%d", i))
+			if err != nil {
+				t.Fatalf("add %d: %v", i, err)
+			}
+			if it.Verdict == "" {
+				t.Fatalf("no verdict on %+v", it)
+			}
+		}
+		if _, err := ws.AddToShortlist(ctx, me, st.ID, "prog-7"); err != nil {
+			t.Fatalf("a second programme of a listed university: %v", err)
+		}
+		_, err := ws.AddToShortlist(ctx, me, st.ID, "prog-5")
+		if gradpath.ErrorCode(err) != gradpath.CodeConflict || !strings.Contains(gradpath.ErrorMessage(err), "5 universities") {
+			t.Fatalf("a sixth university: %v", err)
+		}
+		if err := ws.RemoveFromShortlist(ctx, me, st.ID, "prog-4"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := ws.AddToShortlist(ctx, me, st.ID, "prog-5"); err != nil { // Australia: the second country
+			t.Fatal(err)
+		}
+		_, err = ws.AddToShortlist(ctx, priya, st.ID, "prog-6") // the United States: a third
+		if gradpath.ErrorCode(err) != gradpath.CodeConflict || !strings.Contains(gradpath.ErrorMessage(err), "2 countries") {
+			t.Fatalf("a third country: %v", err)
+		}
+
+		// Applications: the timeline is dated back from the deadline of 30 June 2027.
+		app, err := ws.CreateApplication(ctx, me, st.ID, workspace.ApplicationInput{ProgrammeID: "prog-0", Intake: date(t, "2027-09")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		due := map[string]string{}
+		for _, s := range app.Steps {
+			due[s.Key] = s.Due.String()
+		}
+		if len(app.Steps) != 10 || due["english-test"] != "2027-05-19" || due["apply"] != "2027-06-23" || due["post-offer-documents"] != "2027-08-29" {
+			t.Fatalf("steps %v", due)
+		}
+		if len(app.Documents) != 8 || app.Documents[0].Kind != "passport" || app.Documents[0].Status != workspace.DocMissing {
+			t.Fatalf("documents %+v", app.Documents)
+		}
+		if _, err := ws.CreateApplication(ctx, me, st.ID, workspace.ApplicationInput{ProgrammeID: "prog-0", Intake: date(t, "2027-09")}); gradpath.ErrorCode(err) != gradpath.CodeConflict {
+			t.Fatalf("a second application to the same intake: %v", err)
+		}
+		if _, err := ws.CreateApplication(ctx, me, st.ID, workspace.ApplicationInput{ProgrammeID: "prog-1", Intake: date(t, "2028-01")}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+			t.Fatalf("an intake the programme does not have: %v", err)
+		}
+		offer := workspace.OfferUnconditional
+		if _, err := ws.UpdateApplication(ctx, me, st.ID, app.ID, workspace.ApplicationChange{Status: &offer}); gradpath.ErrorCode(err) != gradpath.CodeConflict {
+			t.Fatalf("planning → offer: %v", err)
+		}
+		app, err = ws.UpdateApplication(ctx, me, st.ID, app.ID, workspace.ApplicationChange{Done: []string{"freeze-shortlist", "map-intake"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The university moves its deadline a fortnight later: open steps move, done ones stay.
+		p, _ := cat.Programme(ctx, "prog-0")
+		p.Intakes[0].ApplicationCloses = date(t, "2027-07-14")
+		if _, err := cat.Put(ctx, catalogue.Change{Programmes: []catalogue.Programme{p}}); err != nil {
+			t.Fatal(err)
+		}
+		app, err = ws.Application(ctx, priya, st.ID, app.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, s := range app.Steps {
+			due[s.Key] = s.Due.String()
+		}
+		if app.Deadline.String() != "2027-07-14" || due["english-test"] != "2027-06-02" || due["freeze-shortlist"] != "2027-03-02" {
+			t.Fatalf("after the deadline moved: %s %v", app.Deadline, due)
+		}
+		if _, err := ws.Application(ctx, ben, st.ID, app.ID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			t.Fatalf("another counsellor reads the application: %v", err)
+		}
+	})
+}
