@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -722,5 +723,180 @@ func testBookingEndToEnd(t *testing.T, env []string, args ...string) {
 	}
 	if res, _ := http.Get(s.url + "/api/v1/bookings/" + created.ID + ".ics"); res.StatusCode != 404 {
 		t.Fatalf("the invitation without the token: %d", res.StatusCode)
+	}
+}
+
+// The student workspace end to end on the binary: a profile, five programmes shortlisted (the
+// sixth refused with the rule), compared, two applications whose steps fall on the right dates, a
+// PDF passport uploaded (an HTML file named .pdf refused), and the calendar read by go-ical.
+func TestWorkspaceEndToEnd(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testWorkspaceEndToEnd(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testWorkspaceEndToEnd(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)}, "--data", filepath.Join(t.TempDir(), "data"))
+	})
+}
+
+func testWorkspaceEndToEnd(t *testing.T, env []string, args ...string) {
+	s := start(t, env, append(args, "--demo")...)
+	call := func(method, path, contentType string, body io.Reader, header ...string) (*http.Response, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(method, s.url+path, body)
+		if contentType != "" {
+			req.Header.Set("Content-Type", contentType)
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	tokenFor := func(email, password, scopes string) []string {
+		t.Helper()
+		res, b := call("POST", "/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, password)))
+		var login struct {
+			CSRF string `json:"csrf_token"`
+		}
+		json.Unmarshal(b, &login)
+		if res.StatusCode != 200 {
+			t.Fatalf("login %s: %d %s", email, res.StatusCode, b)
+		}
+		cookie := res.Cookies()[0].Name + "=" + res.Cookies()[0].Value
+		res, b = call("POST", "/api/v1/me/tokens", "application/json", strings.NewReader(`{"name": "e2e", "scopes": [`+scopes+`], "expires_in_days": 1}`),
+			"Cookie", cookie, "X-CSRF-Token", login.CSRF)
+		var tok struct {
+			Token string `json:"token"`
+		}
+		json.Unmarshal(b, &tok)
+		if res.StatusCode != 201 {
+			t.Fatalf("token: %d %s", res.StatusCode, b)
+		}
+		return []string{"Authorization", "Bearer " + tok.Token}
+	}
+	passwords := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
+		passwords[m[1]] = m[2]
+	}
+	// The admin adds three programmes in Great Britain, so that five universities fit in two countries.
+	admin := tokenFor("admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	for _, u := range []string{"university-of-leeds", "university-of-manchester", "university-of-bristol"} {
+		body := fmt.Sprintf(`{"id": "%s-msc-cs", "university": {"id": %q}, "title": "MSc Computer Science", "level": "master", "duration_months": 12,
+			"intakes": [{"start": "2027-09", "application_closes": "2027-06-30"}],
+			"tuition": {"amount": {"amount": 3000000, "currency": "GBP"}, "basis": "per_year"},
+			"sources": [{"id": "prospectus", "title": "Prospectus 2027", "date": "2026-10-01"}]}`, u, u)
+		if res, b := call("POST", "/api/v1/programmes", "application/json", strings.NewReader(body), admin...); res.StatusCode != 201 {
+			t.Fatalf("create programme: %d %s", res.StatusCode, b)
+		}
+	}
+	// A student registers and builds a profile.
+	if res, b := call("POST", "/api/v1/auth/register", "application/json", strings.NewReader(`{"email": "kavya@example.in", "password": "kavya's long passphrase 2027", "name": "Kavya"}`)); res.StatusCode != 201 {
+		t.Fatalf("register: %d %s", res.StatusCode, b)
+	}
+	me := tokenFor("kavya@example.in", "kavya's long passphrase 2027", `"read", "write"`)
+	profile := `{"profile": {"education": [{"level": "bachelor", "field": "computer science", "country": "IN", "score": {"value": 8.2, "scale": "cgpa10"}}],
+		"tests": [{"test": "ielts", "overall": 7.0, "taken_on": "2026-08-01", "sections": {"listening": 7, "reading": 7, "writing": 6.5, "speaking": 7}}]}}`
+	if res, b := call("PUT", "/api/v1/me/profile", "application/json", strings.NewReader(profile), me...); res.StatusCode != 200 {
+		t.Fatalf("profile: %d %s", res.StatusCode, b)
+	}
+	five := []string{"bham-msc-advanced-cs", "sheffield-msc-advanced-cs", "university-of-leeds-msc-cs", "university-of-manchester-msc-cs", "university-of-bristol-msc-cs"}
+	for _, id := range five {
+		if res, b := call("POST", "/api/v1/me/shortlist", "application/json", strings.NewReader(`{"programme_id": "`+id+`"}`), me...); res.StatusCode != 201 {
+			t.Fatalf("shortlist %s: %d %s", id, res.StatusCode, b)
+		}
+	}
+	res, b := call("POST", "/api/v1/me/shortlist", "application/json", strings.NewReader(`{"programme_id": "unimelb-mc-cs"}`), me...)
+	if res.StatusCode != 409 || !strings.Contains(string(b), "5 universities") || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") {
+		t.Fatalf("the sixth: %d %s", res.StatusCode, b)
+	}
+	res, b = call("GET", "/api/v1/compare?programmes="+strings.Join(five, ","), "", nil, me...)
+	var cmp struct {
+		Programmes []struct {
+			ID              string          `json:"id"`
+			Verdict         string          `json:"verdict"`
+			TotalTuitionINR json.RawMessage `json:"total_tuition_inr"`
+		} `json:"programmes"`
+	}
+	json.Unmarshal(b, &cmp)
+	if res.StatusCode != 200 || len(cmp.Programmes) != 5 || cmp.Programmes[0].Verdict == "" {
+		t.Fatalf("compare: %d %s", res.StatusCode, b)
+	}
+	// Two applications, dated back from 30 June 2027.
+	var appID string
+	for _, id := range five[2:4] {
+		res, b = call("POST", "/api/v1/me/applications", "application/json", strings.NewReader(`{"programme_id": "`+id+`", "intake": "2027-09"}`), me...)
+		var app struct {
+			ID    string `json:"id"`
+			Steps []struct {
+				Key, Title, Due string
+			} `json:"steps"`
+		}
+		json.Unmarshal(b, &app)
+		if res.StatusCode != 201 || len(app.Steps) != 10 {
+			t.Fatalf("application: %d %s", res.StatusCode, b)
+		}
+		due := map[string]string{}
+		for _, st := range app.Steps {
+			due[st.Key] = st.Due
+		}
+		if due["english-test"] != "2027-05-19" || due["apply"] != "2027-06-23" || due["freeze-shortlist"] != "2027-03-02" {
+			t.Fatalf("steps %v", due)
+		}
+		appID = app.ID
+	}
+	upload := func(name string, content []byte) (*http.Response, []byte) {
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		mw.WriteField("kind", "passport")
+		mw.WriteField("expires_on", "2033-01-31")
+		fw, _ := mw.CreateFormFile("file", name)
+		fw.Write(content)
+		mw.Close()
+		return call("POST", "/api/v1/me/applications/"+appID+"/documents", mw.FormDataContentType(), &buf, me...)
+	}
+	if res, b := upload("passport.pdf", []byte("<!DOCTYPE html><html><script>alert(1)</script></html>")); res.StatusCode != 415 {
+		t.Fatalf("an HTML file named .pdf: %d %s", res.StatusCode, b)
+	}
+	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+	res, b = upload("../../etc/passport scan.pdf", pdf)
+	var doc struct {
+		Status string `json:"status"`
+		FileID string `json:"file_id"`
+	}
+	json.Unmarshal(b, &doc)
+	if res.StatusCode != 201 || doc.Status != "uploaded" || doc.FileID == "" {
+		t.Fatalf("passport: %d %s", res.StatusCode, b)
+	}
+	res, b = call("GET", "/api/v1/me/files/"+doc.FileID, "", nil, me...)
+	if res.StatusCode != 200 || !bytes.Equal(b, pdf) || res.Header.Get("X-Content-Type-Options") != "nosniff" ||
+		!strings.HasPrefix(res.Header.Get("Content-Disposition"), "attachment") || strings.Contains(res.Header.Get("Content-Disposition"), "..") {
+		t.Fatalf("download: %d %v", res.StatusCode, res.Header)
+	}
+	// The calendar, at the address GET /api/v1/me gives.
+	res, b = call("GET", "/api/v1/me", "", nil, me...)
+	var who struct {
+		CalendarURL string `json:"calendar_url"`
+	}
+	json.Unmarshal(b, &who)
+	if who.CalendarURL == "" {
+		t.Fatalf("no calendar_url in %s", b)
+	}
+	res, err := http.Get(who.CalendarURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ics, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	cal, err := goical.NewDecoder(bytes.NewReader(ics)).Decode()
+	if res.StatusCode != 200 || err != nil || len(cal.Events()) != 22 { // 2 deadlines + 2 × 10 steps
+		t.Fatalf("calendar: %d %v, %d events\n%s", res.StatusCode, err, len(cal.Events()), ics)
+	}
+	if res, _ := http.Get(strings.Replace(who.CalendarURL, "token=", "token=x", 1)); res.StatusCode != 404 {
+		t.Fatalf("a wrong calendar token: %d", res.StatusCode)
 	}
 }

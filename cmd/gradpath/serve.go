@@ -9,10 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"path/filepath"
 	"runtime/debug"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/blobstore"
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
@@ -147,6 +149,19 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return u.Counsellor, err
 	}, time.Now)
 	ws.Audit = acc
+	ws.Files = sqlstore.NewWorkspaceStore(db)
+	if ws.Blobs, err = blobstore.Open(filepath.Join(cfg.DataDir, "files")); err != nil {
+		ln.Close()
+		return err
+	}
+	ws.Rates = rates
+	ws.Bookings = func(ctx context.Context, studentID string, from, to time.Time) ([]booking.Booking, error) {
+		return sqlstore.NewBookingStore(db, nil).Bookings(ctx, booking.Query{StudentID: studentID, From: from, To: to, Limit: 500})
+	}
+	if ws.CalendarKey, err = db.Secret(ctx, "calendar"); err != nil {
+		ln.Close()
+		return err
+	}
 	deps.Workspace = ws
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)

@@ -170,7 +170,18 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, r, http.StatusOK, u)
+	me := Me{User: u}
+	if s.Workspace != nil && len(s.Workspace.CalendarKey) > 0 {
+		me.CalendarURL = s.PublicURL + "/api/v1/me/calendar.ics?token=" + s.Workspace.CalendarToken(u.ID)
+	}
+	return writeJSON(w, r, http.StatusOK, me)
+}
+
+// Me is the signed-in user's account, with the address of their calendar.
+type Me struct {
+	accounts.User
+	// CalendarURL is the secret address of the user's calendar of deadlines, steps and sessions.
+	CalendarURL string `json:"calendar_url,omitempty"`
 }
 
 func (s *Server) patchMe(w http.ResponseWriter, r *http.Request) error {

@@ -132,6 +132,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 					schema = map[string]any{"type": "string", "description": "CSV with a header line; see the columns in the README."}
 				case "text/calendar", "text/plain":
 					schema = str()
+				case "multipart/form-data":
+					schema = map[string]any{"type": "object", "properties": map[string]any{"kind": str(), "expires_on": str(),
+						"file": map[string]any{"type": "string", "contentMediaType": "application/octet-stream"}}, "required": []string{"kind", "file"}}
 				}
 				content[t] = map[string]any{"schema": schema}
 			}

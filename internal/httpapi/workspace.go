@@ -2,6 +2,9 @@ package httpapi
 
 import (
 	"encoding/json"
+	"errors"
+	"io"
+	"mime"
 	"net/http"
 
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -168,4 +171,109 @@ func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) error 
 		return err
 	}
 	return writeJSON(w, r, http.StatusOK, app)
+}
+
+func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
+	if err := requireContentType(r, "multipart/form-data"); err != nil {
+		return err
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, workspace.MaxUpload+64<<10)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			return gradpath.Errorf(gradpath.CodeTooLarge, "a document may be at most %d MiB", workspace.MaxUpload>>20)
+		}
+		return gradpath.Errorf(gradpath.CodeInvalid, "the body is not a multipart form: %v", err)
+	}
+	defer r.MultipartForm.RemoveAll()
+	var p gradpath.Problems
+	for name := range r.MultipartForm.Value {
+		if name != "kind" && name != "expires_on" {
+			p.Add(name, "is not a field of this form; send kind, file and optionally expires_on")
+		}
+	}
+	kind := r.FormValue("kind")
+	if kind == "" {
+		p.Add("kind", "is required")
+	}
+	var expires gradpath.Date
+	if v := r.FormValue("expires_on"); v != "" {
+		d, err := gradpath.ParseDate(v)
+		if err != nil || d.MonthOnly() {
+			p.Add("expires_on", "give a date like 2031-05-20")
+		}
+		expires = d
+	}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		p.Add("file", "attach the document as the file field")
+	}
+	if err := p.Err(); err != nil {
+		return err
+	}
+	defer file.Close()
+	data, err := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
+	if err != nil {
+		return err
+	}
+	if len(data) > workspace.MaxUpload {
+		return gradpath.Errorf(gradpath.CodeTooLarge, "a document may be at most %d MiB", workspace.MaxUpload>>20)
+	}
+	d, err := s.Workspace.Upload(r.Context(), actor(r), student(r), r.PathValue("id"),
+		workspace.UploadInput{Kind: kind, Name: header.Filename, Data: data, ExpiresOn: expires})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusCreated, d)
+}
+
+func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	f, rd, err := s.Workspace.OpenFile(r.Context(), actor(r), student(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	defer rd.Close()
+	h := w.Header()
+	h.Set("Content-Type", f.ContentType)
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": f.Name}))
+	h.Set("Cache-Control", "private, no-store")
+	h.Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	http.ServeContent(w, r, "", f.CreatedAt, rd)
+	return nil
+}
+
+func (s *Server) compare(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "programmes")
+	ids := qp.list("programmes")
+	if err := qp.err(); err != nil {
+		return err
+	}
+	c, err := s.Workspace.Compare(r.Context(), actor(r), ids)
+	if err != nil {
+		return err
+	}
+	if !actor(r).Anonymous() {
+		w.Header().Set("Cache-Control", "private, no-store")
+	}
+	return writeJSON(w, r, http.StatusOK, c)
+}
+
+func (s *Server) myCalendar(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "token")
+	token := qp.one("token")
+	if err := qp.err(); err != nil {
+		return err
+	}
+	text, err := s.Workspace.Calendar(r.Context(), token)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/calendar; charset=utf-8")
+	w.Header().Set("Cache-Control", "private, max-age=300")
+	_, err = w.Write([]byte(text))
+	return err
 }

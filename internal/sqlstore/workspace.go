@@ -197,3 +197,38 @@ func (s *WorkspaceStore) UpdateApplication(ctx context.Context, a workspace.Appl
 	}
 	return nil
 }
+
+var _ workspace.FileStore = (*WorkspaceStore)(nil)
+
+func scanFile(r scanner) (workspace.File, error) {
+	var f workspace.File
+	err := r.Scan(&f.ID, &f.StudentID, &f.SHA256, &f.Size, &f.ContentType, &f.Name, &f.CreatedAt)
+	f.CreatedAt = f.CreatedAt.UTC()
+	return f, err
+}
+
+// FileBySum implements workspace.FileStore.
+func (s *WorkspaceStore) FileBySum(ctx context.Context, studentID, sum string) (workspace.File, bool, error) {
+	f, err := scanFile(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT id, user_id, sha256, size, content_type, original_name, created_at FROM files
+		WHERE user_id = ? AND sha256 = ?`), studentID, sum))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, false, nil
+	}
+	return f, err == nil, wrap(err, "file")
+}
+
+// CreateFile implements workspace.FileStore.
+func (s *WorkspaceStore) CreateFile(ctx context.Context, f workspace.File) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO files (id, user_id, sha256, size, content_type, original_name, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (user_id, sha256) DO NOTHING`), f.ID, f.StudentID, f.SHA256, f.Size, f.ContentType, f.Name, utc(f.CreatedAt))
+	return wrap(err, "create file")
+}
+
+// File implements workspace.FileStore.
+func (s *WorkspaceStore) File(ctx context.Context, id string) (workspace.File, error) {
+	f, err := scanFile(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT id, user_id, sha256, size, content_type, original_name, created_at FROM files WHERE id = ?`), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return f, gradpath.NotFound("file", id)
+	}
+	return f, wrap(err, "file")
+}

@@ -45,7 +45,9 @@ type Document struct {
 	FileID    string        `json:"file_id,omitempty"`
 	Reason    string        `json:"reason,omitempty"`
 	ExpiresOn gradpath.Date `json:"expires_on,omitzero"`
-	UpdatedAt time.Time     `json:"updated_at,omitzero"`
+	// Flag warns of a problem, such as a passport that expires before the course ends.
+	Flag      string    `json:"flag,omitempty"`
+	UpdatedAt time.Time `json:"updated_at,omitzero"`
 }
 
 func checklist() []Document {

@@ -20,7 +20,14 @@ type Service struct {
 	Audit        Auditor
 	Rules        Rules
 	Timeline     []StepTemplate
-	now          gradpath.Clock
+	// Files and Blobs keep uploaded documents.
+	Files FileStore
+	Blobs Blobs
+	// Rates converts costs to INR; Bookings and CalendarKey make the student's calendar.
+	Rates       Rates
+	Bookings    BookingsOf
+	CalendarKey []byte
+	now         gradpath.Clock
 }
 
 // NewService returns the service.

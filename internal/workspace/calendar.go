@@ -1,0 +1,86 @@
+package workspace
+
+import (
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"strings"
+	"time"
+
+	ics "github.com/arran4/golang-ical"
+
+	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// BookingsOf lists a student's bookings between from and to.
+type BookingsOf func(ctx context.Context, studentID string, from, to time.Time) ([]booking.Booking, error)
+
+// CalendarToken is the token of a student's calendar address: their id and a signature made
+// with the server's key, so nothing is stored and every replica agrees.
+func (s *Service) CalendarToken(studentID string) string {
+	return studentID + "." + s.calendarMAC(studentID)
+}
+
+func (s *Service) calendarMAC(studentID string) string {
+	m := hmac.New(sha256.New, s.CalendarKey)
+	m.Write([]byte("gradpath calendar\x00" + studentID))
+	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
+}
+
+// Calendar is a student's plan as iCalendar: each application's deadline and open steps (all-day)
+// and their booked sessions. token is the student's calendar token.
+func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
+	studentID, mac, ok := strings.Cut(token, ".")
+	if !ok || len(s.CalendarKey) == 0 || !hmac.Equal([]byte(mac), []byte(s.calendarMAC(studentID))) {
+		return "", gradpath.NotFound("calendar", "")
+	}
+	apps, err := s.store.Applications(ctx, studentID)
+	if err != nil {
+		return "", err
+	}
+	cal := ics.NewCalendar()
+	cal.SetProductId("-//gradpath//workspace//EN")
+	cal.SetMethod(ics.MethodPublish)
+	cal.SetXWRCalName("My study-abroad plan")
+	cal.SetRefreshInterval("PT1H")
+	stamp := s.now().UTC()
+	allDay := func(uid, summary string, d gradpath.Date) {
+		ev := cal.AddEvent(uid)
+		ev.SetDtStampTime(stamp)
+		day := d.Earliest()
+		ev.SetAllDayStartAt(day)
+		ev.SetAllDayEndAt(day.AddDate(0, 0, 1))
+		ev.SetSummary(summary)
+	}
+	for i := range apps {
+		s.refresh(ctx, &apps[i])
+		a := apps[i]
+		allDay(a.ID+"-deadline@gradpath", "Application deadline: "+a.Title+" ("+a.Intake.String()+" intake)", a.Deadline)
+		for _, st := range a.Steps {
+			if !st.Done {
+				allDay(a.ID+"-"+st.Key+"@gradpath", st.Title+" — "+a.Title, st.Due)
+			}
+		}
+	}
+	if s.Bookings != nil {
+		bs, err := s.Bookings(ctx, studentID, stamp.AddDate(0, -1, 0), stamp.AddDate(1, 0, 0))
+		if err != nil {
+			return "", err
+		}
+		for _, b := range bs {
+			if !b.Status.Active() {
+				continue
+			}
+			t, _ := booking.TypeByID(b.Type)
+			ev := cal.AddEvent(b.ID + "@gradpath")
+			ev.SetDtStampTime(stamp)
+			ev.SetStartAt(b.Start)
+			ev.SetEndAt(b.End)
+			ev.SetSequence(b.Sequence)
+			ev.SetSummary(t.Name)
+		}
+	}
+	return cal.Serialize(), nil
+}

@@ -1,0 +1,185 @@
+package workspace
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"io"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// MaxUpload bounds an uploaded document.
+const MaxUpload = 10 << 20
+
+// File is an uploaded file's record; its bytes live in the blob store under ID.
+type File struct {
+	ID          string    `json:"id"`
+	StudentID   string    `json:"-"`
+	SHA256      string    `json:"sha256"`
+	Size        int64     `json:"size"`
+	ContentType string    `json:"content_type"`
+	Name        string    `json:"name"`
+	CreatedAt   time.Time `json:"created_at"`
+}
+
+// Blobs keeps the bytes of files.
+type Blobs interface {
+	Put(id string, data []byte) error
+	Get(id string) (io.ReadSeekCloser, error)
+}
+
+// FileStore keeps file records.
+type FileStore interface {
+	// FileBySum finds a student's file with this content.
+	FileBySum(ctx context.Context, studentID, sum string) (File, bool, error)
+	CreateFile(ctx context.Context, f File) error
+	File(ctx context.Context, id string) (File, error)
+}
+
+// accepted are the types a document may be, decided from its content, never from its name or
+// the type the browser claimed.
+var accepted = map[string]string{"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+// sniff returns the content type of data, or "" when it is not an accepted one.
+func sniff(data []byte) string {
+	t := http.DetectContentType(data)
+	if _, ok := accepted[t]; ok {
+		return t
+	}
+	return ""
+}
+
+// cleanName keeps an original file name as harmless metadata: its last element, printable
+// characters only, at most 120 of them.
+func cleanName(name string) string {
+	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		if !unicode.IsPrint(r) || r == '"' || r == '/' {
+			return -1
+		}
+		return r
+	}, name)
+	if r := []rune(name); len(r) > 120 {
+		name = string(r[:120])
+	}
+	if name == "." || name == "" {
+		name = "document"
+	}
+	return name
+}
+
+// UploadInput is one uploaded document.
+type UploadInput struct {
+	Kind string
+	Name string
+	Data []byte
+	// ExpiresOn is the document's expiry (a passport's), if given.
+	ExpiresOn gradpath.Date
+}
+
+// Upload stores a document for an application's checklist item. The content decides the type
+// (PDF, JPEG or PNG; anything else is a 415); the same file uploaded again, for this
+// application or another, is stored once.
+func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appID string, in UploadInput) (Document, error) {
+	if s.Files == nil || s.Blobs == nil {
+		return Document{}, gradpath.Errorf(gradpath.CodeUnavailable, "uploads are not set up on this server")
+	}
+	app, err := s.Application(ctx, a, studentID, appID)
+	if err != nil {
+		return Document{}, err
+	}
+	idx := -1
+	for i, d := range app.Documents {
+		if d.Kind == in.Kind {
+			idx = i
+		}
+	}
+	var kinds []string
+	for _, k := range Checklist {
+		kinds = append(kinds, k.Kind)
+	}
+	if idx < 0 {
+		return Document{}, gradpath.Invalid("kind", "%q is not a document of the checklist: %s", in.Kind, strings.Join(kinds, ", "))
+	}
+	if len(in.Data) == 0 {
+		return Document{}, gradpath.Invalid("file", "is empty")
+	}
+	if err := in.ExpiresOn.Err(); err != nil {
+		return Document{}, gradpath.Invalid("expires_on", "%s", err.Error())
+	}
+	ct := sniff(in.Data)
+	if ct == "" {
+		return Document{}, gradpath.Errorf(gradpath.CodeUnsupported, "the file is not a PDF, JPEG or PNG (whatever its name says); scan or export it as one")
+	}
+	sum := sha256.Sum256(in.Data)
+	hexSum := hex.EncodeToString(sum[:])
+	f, found, err := s.Files.FileBySum(ctx, studentID, hexSum)
+	if err != nil {
+		return Document{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	if !found {
+		f = File{ID: gradpath.NewID("file_"), StudentID: studentID, SHA256: hexSum, Size: int64(len(in.Data)), ContentType: ct,
+			Name: cleanName(in.Name), CreatedAt: now}
+		if err := s.Blobs.Put(f.ID, in.Data); err != nil {
+			return Document{}, err
+		}
+		if err := s.Files.CreateFile(ctx, f); err != nil {
+			return Document{}, err
+		}
+		// Two uploads of one file at once: both documents use the record that was stored.
+		if f, _, err = s.Files.FileBySum(ctx, studentID, hexSum); err != nil {
+			return Document{}, err
+		}
+	}
+	d := &app.Documents[idx]
+	d.Status, d.FileID, d.Reason, d.UpdatedAt, d.ExpiresOn, d.Flag = DocUploaded, f.ID, "", now, in.ExpiresOn, ""
+	if !in.ExpiresOn.IsZero() {
+		if end := s.courseEnd(ctx, app); !end.IsZero() && in.ExpiresOn.Earliest().Before(end) {
+			d.Flag = "expires before the course ends (" + gradpath.DateOf(end).String() + "): renew it before the visa application"
+		}
+	}
+	app.Version++
+	app.UpdatedAt = now
+	if err := s.store.UpdateApplication(ctx, app); err != nil {
+		return Document{}, err
+	}
+	return *d, nil
+}
+
+// courseEnd is when the application's course ends: its intake plus the programme's duration.
+func (s *Service) courseEnd(ctx context.Context, app Application) time.Time {
+	p, err := s.catalogue.Programme(ctx, app.ProgrammeID)
+	if err != nil || p.DurationMonths == 0 {
+		return app.Intake.Earliest().AddDate(1, 0, 0) // unknown: assume a year
+	}
+	return app.Intake.Earliest().AddDate(0, p.DurationMonths, 0)
+}
+
+// OpenFile returns a student's file for download, to the student, their counsellor or an admin.
+func (s *Service) OpenFile(ctx context.Context, a *gradpath.Actor, studentID, id string) (File, io.ReadSeekCloser, error) {
+	if err := s.access(ctx, a, studentID, "workspace.read"); err != nil {
+		return File{}, nil, err
+	}
+	if s.Files == nil {
+		return File{}, nil, gradpath.NotFound("file", id)
+	}
+	f, err := s.Files.File(ctx, id)
+	if err != nil {
+		return File{}, nil, err
+	}
+	if f.StudentID != studentID {
+		return File{}, nil, gradpath.NotFound("file", id)
+	}
+	r, err := s.Blobs.Get(f.ID)
+	if err != nil {
+		return File{}, nil, err
+	}
+	return f, r, nil
+}
