@@ -277,3 +277,72 @@ func (s *Server) myCalendar(w http.ResponseWriter, r *http.Request) error {
 	_, err = w.Write([]byte(text))
 	return err
 }
+
+// CostsInput replaces an application's cost items.
+type CostsInput struct {
+	Items []workspace.CostItem `json:"items"`
+}
+
+// LivingCostTable is the agency's living-cost estimates.
+type LivingCostTable struct {
+	Items []workspace.LivingCost `json:"items"`
+}
+
+func (s *Server) getCosts(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	plan, err := s.Workspace.CostPlanOf(r.Context(), actor(r), student(r), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, plan)
+}
+
+func (s *Server) putCosts(w http.ResponseWriter, r *http.Request) error {
+	var in CostsInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	plan, err := s.Workspace.SetCosts(r.Context(), actor(r), student(r), r.PathValue("id"), in.Items)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, plan)
+}
+
+func (s *Server) reviewDocument(w http.ResponseWriter, r *http.Request) error {
+	var in workspace.Review
+	if err := decodeJSON(w, r, &in, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	d, err := s.Workspace.ReviewDocument(r.Context(), actor(r), student(r), r.PathValue("id"), r.PathValue("kind"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, d)
+}
+
+func (s *Server) getLivingCosts(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	cs, err := s.Workspace.LivingCosts(r.Context())
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, LivingCostTable{Items: cs})
+}
+
+func (s *Server) putLivingCosts(w http.ResponseWriter, r *http.Request) error {
+	var in LivingCostTable
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	cs, err := s.Workspace.PutLivingCosts(r.Context(), actor(r), in.Items)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, LivingCostTable{Items: cs})
+}

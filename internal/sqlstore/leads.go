@@ -614,17 +614,27 @@ func (s *LeadStore) Similar(ctx context.Context, phone, email, nameKey, exclude 
 
 // Setting implements leads.Store.
 func (s *LeadStore) Setting(ctx context.Context, key string) (string, bool, error) {
+	return s.db.Setting(ctx, key)
+}
+
+// PutSetting implements leads.Store.
+func (s *LeadStore) PutSetting(ctx context.Context, key, value string, at time.Time) error {
+	return s.db.PutSetting(ctx, key, value, at)
+}
+
+// Setting returns a run-time setting (JSON text) shared by every replica.
+func (db *DB) Setting(ctx context.Context, key string) (string, bool, error) {
 	var v string
-	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT value FROM settings WHERE key = ?`), key).Scan(&v)
+	err := db.read.QueryRowContext(ctx, db.q(`SELECT value FROM settings WHERE key = ?`), key).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", false, nil
 	}
 	return v, err == nil, wrap(err, "setting")
 }
 
-// PutSetting implements leads.Store.
-func (s *LeadStore) PutSetting(ctx context.Context, key, value string, at time.Time) error {
-	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
+// PutSetting stores a run-time setting.
+func (db *DB) PutSetting(ctx context.Context, key, value string, at time.Time) error {
+	_, err := db.write.ExecContext(ctx, db.q(`INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at`), key, value, utc(at))
 	return wrap(err, "put setting")
 }

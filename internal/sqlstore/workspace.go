@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
+	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -130,12 +131,12 @@ func (s *WorkspaceStore) RemoveFromShortlist(ctx context.Context, userID, progra
 	return nil
 }
 
-const applicationColumns = `id, user_id, programme_id, intake, deadline, deadline_estimated, status, steps, documents, created_at, updated_at, version`
+const applicationColumns = `id, user_id, programme_id, intake, deadline, deadline_estimated, status, steps, documents, costs, created_at, updated_at, version`
 
 func scanApplication(r scanner) (workspace.Application, error) {
 	var a workspace.Application
-	var intake, deadline, steps, docs string
-	if err := r.Scan(&a.ID, &a.StudentID, &a.ProgrammeID, &intake, &deadline, &a.Estimated, &a.Status, &steps, &docs, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
+	var intake, deadline, steps, docs, costs string
+	if err := r.Scan(&a.ID, &a.StudentID, &a.ProgrammeID, &intake, &deadline, &a.Estimated, &a.Status, &steps, &docs, &costs, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
 		return a, err
 	}
 	a.Intake, _ = gradpath.ParseMonth(intake)
@@ -144,14 +145,17 @@ func scanApplication(r scanner) (workspace.Application, error) {
 	if err := json.Unmarshal([]byte(steps), &a.Steps); err != nil {
 		return a, err
 	}
+	if err := json.Unmarshal([]byte(costs), &a.Costs); err != nil {
+		return a, err
+	}
 	return a, json.Unmarshal([]byte(docs), &a.Documents)
 }
 
 // CreateApplication implements workspace.Store.
 func (s *WorkspaceStore) CreateApplication(ctx context.Context, a workspace.Application) error {
-	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(12)+`)`),
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(13)+`)`),
 		a.ID, a.StudentID, a.ProgrammeID, a.Intake.MonthOf().String(), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents),
-		utc(a.CreatedAt), utc(a.UpdatedAt), a.Version)
+		jsonText(a.Costs), utc(a.CreatedAt), utc(a.UpdatedAt), a.Version)
 	if isUnique(err) {
 		return gradpath.Errorf(gradpath.CodeConflict, "you already have an application to this programme's %s intake", a.Intake.MonthOf())
 	}
@@ -187,8 +191,8 @@ func (s *WorkspaceStore) Application(ctx context.Context, id string) (workspace.
 
 // UpdateApplication implements workspace.Store.
 func (s *WorkspaceStore) UpdateApplication(ctx context.Context, a workspace.Application) error {
-	res, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, updated_at = ?, version = ?
-		WHERE id = ? AND version = ?`), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents), utc(a.UpdatedAt), a.Version, a.ID, a.Version-1)
+	res, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, costs = ?, updated_at = ?, version = ?
+		WHERE id = ? AND version = ?`), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents), jsonText(a.Costs), utc(a.UpdatedAt), a.Version, a.ID, a.Version-1)
 	if err != nil {
 		return wrap(err, "update application")
 	}
@@ -231,4 +235,14 @@ func (s *WorkspaceStore) File(ctx context.Context, id string) (workspace.File, e
 		return f, gradpath.NotFound("file", id)
 	}
 	return f, wrap(err, "file")
+}
+
+// Setting implements workspace.Store.
+func (s *WorkspaceStore) Setting(ctx context.Context, key string) (string, bool, error) {
+	return s.db.Setting(ctx, key)
+}
+
+// PutSetting implements workspace.Store.
+func (s *WorkspaceStore) PutSetting(ctx context.Context, key, value string, at time.Time) error {
+	return s.db.PutSetting(ctx, key, value, at)
 }

@@ -183,3 +183,49 @@ func (s *Service) OpenFile(ctx context.Context, a *gradpath.Actor, studentID, id
 	}
 	return f, r, nil
 }
+
+// Review is a counsellor's verdict on an uploaded document.
+type Review struct {
+	Status string `json:"status"` // verified or rejected
+	Reason string `json:"reason,omitempty"`
+}
+
+// ReviewDocument records a counsellor's (or admin's) verdict on an uploaded document; a
+// rejection says why, and the student sees it.
+func (s *Service) ReviewDocument(ctx context.Context, a *gradpath.Actor, studentID, appID, kind string, r Review) (Document, error) {
+	if a.UserID == studentID && !a.Has(gradpath.RoleAdmin) {
+		return Document{}, gradpath.Errorf(gradpath.CodeForbidden, "your counsellor reviews your documents")
+	}
+	app, err := s.Application(ctx, a, studentID, appID)
+	if err != nil {
+		return Document{}, err
+	}
+	var p gradpath.Problems
+	switch r.Status {
+	case DocVerified:
+		r.Reason = ""
+	case DocRejected:
+		if r.Reason = strings.TrimSpace(r.Reason); r.Reason == "" || len(r.Reason) > 500 {
+			p.Add("reason", "say why, in at most 500 characters, so the student can fix it")
+		}
+	default:
+		p.Add("status", "use verified or rejected")
+	}
+	if err := p.Err(); err != nil {
+		return Document{}, err
+	}
+	for i := range app.Documents {
+		d := &app.Documents[i]
+		if d.Kind != kind {
+			continue
+		}
+		if d.Status == DocMissing {
+			return Document{}, gradpath.Errorf(gradpath.CodeConflict, "the %s has not been uploaded yet", strings.ToLower(d.Title))
+		}
+		d.Status, d.Reason, d.UpdatedAt = r.Status, r.Reason, s.now().UTC().Truncate(time.Microsecond)
+		app.Version++
+		app.UpdatedAt = d.UpdatedAt
+		return *d, s.store.UpdateApplication(ctx, app)
+	}
+	return Document{}, gradpath.NotFound("document", kind)
+}

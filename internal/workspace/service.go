@@ -220,7 +220,7 @@ func (s *Service) CreateApplication(ctx context.Context, a *gradpath.Actor, stud
 	now := s.now().UTC().Truncate(time.Microsecond)
 	app := Application{ID: gradpath.NewID("app_"), StudentID: studentID, ProgrammeID: p.ID, Title: p.Title, Intake: in.Intake.MonthOf(),
 		Deadline: deadline, Estimated: estimated, Status: Planning, Steps: timeline(s.Timeline, deadline, nil),
-		Documents: checklist(), CreatedAt: now, UpdatedAt: now, Version: 1}
+		Documents: checklist(), Costs: s.initialCosts(ctx, p, deadline), CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.store.CreateApplication(ctx, app); err != nil {
 		return Application{}, err
 	}

@@ -116,6 +116,7 @@ type Application struct {
 	Status    Status        `json:"status"`
 	Steps     []Step        `json:"steps"`
 	Documents []Document    `json:"documents"`
+	Costs     []CostItem    `json:"costs"`
 	CreatedAt time.Time     `json:"created_at"`
 	UpdatedAt time.Time     `json:"updated_at"`
 	Version   int           `json:"version"`
@@ -202,6 +203,8 @@ type Store interface {
 	Application(ctx context.Context, id string) (Application, error)
 	// UpdateApplication writes a if the stored version is a.Version-1.
 	UpdateApplication(ctx context.Context, a Application) error
+	Setting(ctx context.Context, key string) (string, bool, error)
+	PutSetting(ctx context.Context, key, value string, at time.Time) error
 }
 
 // CounsellorOf returns the id of the counsellor a student is assigned to ("" for none).

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/blobstore"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
@@ -182,6 +183,94 @@ func TestWorkspace(t *testing.T) {
 		}
 		if _, err := ws.Application(ctx, ben, st.ID, app.ID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
 			t.Fatalf("another counsellor reads the application: %v", err)
+		}
+
+		// Costs: tuition from the catalogue, living from the agency's table, the rest filled in;
+		// totals in INR at the admin's dated rates.
+		rates := exchange.NewService(sqlstore.NewExchangeStore(db))
+		if _, err := rates.Put(ctx, gradpath.Rates{Base: "INR", Date: date(t, "2026-11-20"), Source: "test", PerUnit: map[string]float64{"GBP": 110, "AUD": 55}}); err != nil {
+			t.Fatal(err)
+		}
+		ws.Rates = rates
+		admin := &gradpath.Actor{UserID: "adm", Roles: []gradpath.Role{gradpath.RoleAdmin}}
+		if _, err := ws.PutLivingCosts(ctx, me, []workspace.LivingCost{}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+			t.Fatalf("a student sets living costs: %v", err)
+		}
+		if _, err := ws.PutLivingCosts(ctx, admin, []workspace.LivingCost{{Country: "gb", Monthly: gradpath.Money{Amount: 120000, Currency: "GBP"}}}); err != nil {
+			t.Fatal(err)
+		}
+		p1, _ := cat.Programme(ctx, "prog-1")
+		p1.DurationMonths = 12
+		p1.Tuition = &catalogue.Tuition{Amount: gradpath.Money{Amount: 2500000, Currency: "GBP"}, Basis: catalogue.PerYear}
+		if _, err := cat.Put(ctx, catalogue.Change{Programmes: []catalogue.Programme{p1}}); err != nil {
+			t.Fatal(err)
+		}
+		second, err := ws.CreateApplication(ctx, me, st.ID, workspace.ApplicationInput{ProgrammeID: "prog-1", Intake: date(t, "2027-09")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		plan, err := ws.CostPlanOf(ctx, me, st.ID, second.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// £25,000 + 12 × £1,200 = £39,400 at ₹110 = ₹43,34,000.
+		if plan.Complete || plan.TotalINR.Amount != 433400000 || plan.RatesDate.String() != "2026-11-20" || plan.NextPayment.String() != "2027-06-30" {
+			t.Fatalf("plan %+v", plan)
+		}
+		items := []workspace.CostItem{}
+		for _, l := range plan.Items {
+			it := l.CostItem
+			if it.Amount == nil {
+				it.Amount = &gradpath.Money{Amount: 50000, Currency: "GBP"}
+			}
+			items = append(items, it)
+		}
+		if plan, err = ws.SetCosts(ctx, me, st.ID, second.ID, items); err != nil || !plan.Complete || plan.TotalINR.Amount != 433400000+4*5500000 {
+			t.Fatalf("a complete plan: %v %+v", err, plan)
+		}
+		items[0].Kind = "bribe"
+		if _, err := ws.SetCosts(ctx, me, st.ID, second.ID, items); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+			t.Fatalf("a bad kind: %v", err)
+		}
+
+		// Documents: the content decides; one file serves two applications; counsellors review.
+		blobs, err := blobstore.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		ws.Files, ws.Blobs = sqlstore.NewWorkspaceStore(db), blobs
+		pdf := []byte("%PDF-1.7\n%test\n1 0 obj << >> endobj\n%%EOF\n")
+		if _, err := ws.Upload(ctx, me, st.ID, app.ID, workspace.UploadInput{Kind: "passport", Name: "p.pdf", Data: []byte("<html><body>not a pdf</body></html>")}); gradpath.ErrorCode(err) != gradpath.CodeUnsupported {
+			t.Fatalf("HTML as a PDF: %v", err)
+		}
+		d1, err := ws.Upload(ctx, me, st.ID, app.ID, workspace.UploadInput{Kind: "passport", Name: "../p.pdf", Data: pdf, ExpiresOn: date(t, "2028-01-31")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(d1.Flag, "expires before the course ends") {
+			t.Fatalf("a passport expiring in January 2028 for a course ending in September 2028: %+v", d1)
+		}
+		d2, err := ws.Upload(ctx, me, st.ID, second.ID, workspace.UploadInput{Kind: "passport", Name: "passport.pdf", Data: pdf, ExpiresOn: date(t, "2033-01-31")})
+		if err != nil || d2.FileID != d1.FileID || d2.Flag != "" {
+			t.Fatalf("the same passport for a second application: %v %+v (first %s)", err, d2, d1.FileID)
+		}
+		if _, err := ws.ReviewDocument(ctx, me, st.ID, app.ID, "passport", workspace.Review{Status: workspace.DocVerified}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+			t.Fatalf("a student verifies their own document: %v", err)
+		}
+		if _, err := ws.ReviewDocument(ctx, priya, st.ID, app.ID, "passport", workspace.Review{Status: workspace.DocRejected}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+			t.Fatalf("a rejection without a reason: %v", err)
+		}
+		rd, err := ws.ReviewDocument(ctx, priya, st.ID, app.ID, "passport", workspace.Review{Status: workspace.DocRejected, Reason: "The scan is cut off; send all pages."})
+		if err != nil || rd.Status != workspace.DocRejected {
+			t.Fatalf("reject: %v %+v", err, rd)
+		}
+		f, r, err := ws.OpenFile(ctx, priya, st.ID, d1.FileID)
+		if err != nil || f.ContentType != "application/pdf" || f.Name != "p.pdf" {
+			t.Fatalf("the counsellor opens the file: %v %+v", err, f)
+		}
+		r.Close()
+		if _, _, err := ws.OpenFile(ctx, ben, st.ID, d1.FileID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			t.Fatalf("another counsellor opens the file: %v", err)
 		}
 	})
 }

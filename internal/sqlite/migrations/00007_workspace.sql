@@ -31,6 +31,7 @@ CREATE TABLE applications (
     status             TEXT NOT NULL,
     steps              TEXT NOT NULL,
     documents          TEXT NOT NULL, -- the checklist: kind, status, file, reason, expiry
+    costs              TEXT NOT NULL DEFAULT '[]', -- the cost plan's items
     created_at         TIMESTAMP NOT NULL,
     updated_at         TIMESTAMP NOT NULL,
     version            INTEGER NOT NULL,
