@@ -124,11 +124,12 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("cannot listen on %s: %w (is another server using it? choose another with --addr)", cfg.Addr, err)
 	}
 	base := cfg.BaseURL(ln.Addr().String())
-	leadSvc, bookingSvc, queue, err := startLeads(ctx, cfg, db, base, logger)
+	handlers, queue, err := startLeads(ctx, cfg, db, base, logger)
 	if err != nil {
 		ln.Close()
 		return err
 	}
+	leadSvc, bookingSvc := handlers.Leads, handlers.Bookings
 	leadSvc.Audit = acc
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -144,12 +145,16 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		Leads: leadSvc, Booking: bookingSvc,
 	}
 	accountStore := sqlstore.NewAccountStore(db)
-	ws := workspace.NewService(sqlstore.NewWorkspaceStore(db), cat, elig, func(ctx context.Context, id string) (string, error) {
+	ws := workspace.NewService(sqlstore.NewWorkspaceStore(db, queue), cat, elig, func(ctx context.Context, id string) (string, error) {
 		u, err := accountStore.User(ctx, id)
 		return u.Counsellor, err
 	}, time.Now)
 	ws.Audit = acc
-	ws.Files = sqlstore.NewWorkspaceStore(db)
+	ws.Files = sqlstore.NewWorkspaceStore(db, nil)
+	ws.Contacts = func(ctx context.Context, id string) (string, string, error) {
+		u, err := accountStore.User(ctx, id)
+		return u.Name, u.Email, err
+	}
 	if ws.Blobs, err = blobstore.Open(filepath.Join(cfg.DataDir, "files")); err != nil {
 		ln.Close()
 		return err
@@ -163,6 +168,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	deps.Workspace = ws
+	handlers.Workspace = ws
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
 	}
@@ -211,12 +217,12 @@ func serve(ctx context.Context, env *environment, args []string) error {
 
 // startLeads builds the leads and booking services over db with their job queue, and starts the
 // workers that send notifications, check SLAs and send reminders.
-func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base string, logger *slog.Logger) (*leads.Service, *booking.Service, *jobs.Queue, error) {
+func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base string, logger *slog.Logger) (*jobs.Handlers, *jobs.Queue, error) {
 	cal := leads.DefaultCalendar()
 	if cfg.Calendar != "" {
 		var err error
 		if cal, err = leads.LoadCalendar(cfg.Calendar); err != nil {
-			return nil, nil, nil, fmt.Errorf("setting calendar: %w", err)
+			return nil, nil, fmt.Errorf("setting calendar: %w", err)
 		}
 	}
 	h := &jobs.Handlers{}
@@ -227,7 +233,7 @@ func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base st
 	}
 	queue, err := jobs.New(ctx, db, h, jobs.Options{Workers: cfg.Workers, Logger: logger.With("component", "jobs")})
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	lcfg := leads.DefaultConfig(time.Now)
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), base
@@ -237,14 +243,14 @@ func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base st
 	h.Leads = leads.NewService(sqlstore.NewLeadStore(db, queue), cal, lcfg)
 	secret, err := db.Secret(ctx, "form_token")
 	if err != nil {
-		return nil, nil, nil, err
+		return nil, nil, err
 	}
 	h.Leads.Guard = leads.NewFormGuard(secret, time.Now)
 	h.Bookings = booking.NewService(sqlstore.NewBookingStore(db, queue), h.Leads, time.Now)
 	if err := queue.Start(ctx); err != nil {
-		return nil, nil, nil, fmt.Errorf("starting background jobs: %w", err)
+		return nil, nil, fmt.Errorf("starting background jobs: %w", err)
 	}
-	return h.Leads, h.Bookings, queue, nil
+	return h, queue, nil
 }
 
 // memoryTuner applies the memory_limit_mb setting and returns the tuner to keep running, if any.

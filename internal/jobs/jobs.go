@@ -20,6 +20,7 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 // SLASweepArgs looks for leads whose SLA clock passed near-breach or due time uncontacted. It
@@ -47,11 +48,19 @@ type RemindersArgs struct{}
 // Kind implements river.JobArgs.
 func (RemindersArgs) Kind() string { return "booking_reminders" }
 
+// StepRemindersArgs reminds students of application steps due soon. It runs hourly, on one
+// replica at a time.
+type StepRemindersArgs struct{}
+
+// Kind implements river.JobArgs.
+func (StepRemindersArgs) Kind() string { return "workspace_reminders" }
+
 // Handlers do the work; they are set once the services exist (the services' stores need the
 // queue first).
 type Handlers struct {
-	Leads    *leads.Service
-	Bookings *booking.Service
+	Leads     *leads.Service
+	Bookings  *booking.Service
+	Workspace *workspace.Service
 	// Mail sends email; nil logs that no mail server is configured and drops the message.
 	Mail mail.Sender
 }
@@ -130,6 +139,16 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 			}
 			return err
 		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[StepRemindersArgs]) error {
+			if h.Workspace == nil {
+				return nil
+			}
+			n, err := h.Workspace.SweepReminders(ctx)
+			if n > 0 {
+				q.logger.Info("step reminders", "steps", n)
+			}
+			return err
+		}))
 		cfg.Workers = workers
 		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
 		sweep := o.SLASweep
@@ -139,7 +158,9 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweep),
 			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(sweep),
-				func() (river.JobArgs, *river.InsertOpts) { return RemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
+				func() (river.JobArgs, *river.InsertOpts) { return RemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+			river.NewPeriodicJob(river.PeriodicInterval(max(sweep, time.Hour)),
+				func() (river.JobArgs, *river.InsertOpts) { return StepRemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
 	}
 	if cfg.FetchPollInterval == 0 {
 		cfg.FetchPollInterval = time.Second

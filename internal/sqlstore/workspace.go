@@ -9,16 +9,22 @@ import (
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 // WorkspaceStore implements workspace.Store.
-type WorkspaceStore struct{ db *DB }
+type WorkspaceStore struct {
+	db   *DB
+	jobs JobInserter
+}
 
 var _ workspace.Store = (*WorkspaceStore)(nil)
 
-// NewWorkspaceStore returns the workspace store of db.
-func NewWorkspaceStore(db *DB) *WorkspaceStore { return &WorkspaceStore{db: db} }
+// NewWorkspaceStore returns the workspace store of db; jobs, if set, takes reminder emails.
+func NewWorkspaceStore(db *DB, jobs JobInserter) *WorkspaceStore {
+	return &WorkspaceStore{db: db, jobs: jobs}
+}
 
 func scanProfile(r scanner) (workspace.ProfileVersion, error) {
 	var p workspace.ProfileVersion
@@ -191,7 +197,49 @@ func (s *WorkspaceStore) Application(ctx context.Context, id string) (workspace.
 
 // UpdateApplication implements workspace.Store.
 func (s *WorkspaceStore) UpdateApplication(ctx context.Context, a workspace.Application) error {
-	res, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, costs = ?, updated_at = ?, version = ?
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error { return s.updateApplication(ctx, tx, a) })
+}
+
+// SaveWithMail implements workspace.Store.
+func (s *WorkspaceStore) SaveWithMail(ctx context.Context, a workspace.Application, mails []leads.Mail) error {
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		if err := s.updateApplication(ctx, tx, a); err != nil {
+			return err
+		}
+		for _, m := range mails {
+			if s.jobs == nil {
+				break
+			}
+			m := m
+			if err := s.jobs.InsertTx(ctx, tx, leads.Job{Kind: leads.JobMail, Mail: &m}); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// OpenApplications implements workspace.Store.
+func (s *WorkspaceStore) OpenApplications(ctx context.Context, limit int) ([]workspace.Application, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+applicationColumns+` FROM applications
+		WHERE status NOT IN ('enrolled', 'rejected', 'withdrawn') ORDER BY deadline, id LIMIT ?`), limit)
+	if err != nil {
+		return nil, wrap(err, "open applications")
+	}
+	defer rows.Close()
+	var out []workspace.Application
+	for rows.Next() {
+		a, err := scanApplication(rows)
+		if err != nil {
+			return nil, wrap(err, "open applications")
+		}
+		out = append(out, a)
+	}
+	return out, wrap(rows.Err(), "open applications")
+}
+
+func (s *WorkspaceStore) updateApplication(ctx context.Context, tx *sql.Tx, a workspace.Application) error {
+	res, err := tx.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, costs = ?, updated_at = ?, version = ?
 		WHERE id = ? AND version = ?`), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents), jsonText(a.Costs), utc(a.UpdatedAt), a.Version, a.ID, a.Version-1)
 	if err != nil {
 		return wrap(err, "update application")

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 )
 
 // BookingsOf lists a student's bookings between from and to.
@@ -83,4 +84,55 @@ func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
 		}
 	}
 	return cal.Serialize(), nil
+}
+
+// Contacts gives a student's name and email, for reminders.
+type Contacts func(ctx context.Context, userID string) (name, email string, err error)
+
+// SweepReminders emails students the steps of their open applications that are due within the
+// next day, once each (a moved deadline that moves a step later does not remind again). It
+// returns how many steps it reminded of.
+func (s *Service) SweepReminders(ctx context.Context) (int, error) {
+	if s.Contacts == nil {
+		return 0, nil
+	}
+	tomorrow := gradpath.DateOf(s.now().AddDate(0, 0, 1))
+	apps, err := s.store.OpenApplications(ctx, 5000)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, app := range apps {
+		s.refresh(ctx, &app)
+		var due []string
+		for i := range app.Steps {
+			st := &app.Steps[i]
+			if !st.Done && !st.Reminded && st.Due.Compare(tomorrow) <= 0 {
+				st.Reminded = true
+				due = append(due, "• "+st.Title+" (due "+st.Due.String()+")")
+			}
+		}
+		if len(due) == 0 {
+			continue
+		}
+		name, email, err := s.Contacts(ctx, app.StudentID)
+		if err != nil {
+			return n, err
+		}
+		var mails []leads.Mail
+		if email != "" {
+			mails = append(mails, leads.Mail{To: email, Subject: "Due soon for " + app.Title,
+				Body: "Hello " + name + ",\n\nFor your application to " + app.Title + ":\n" + strings.Join(due, "\n") + "\n\n— gradpath\n"})
+		}
+		app.Version++
+		app.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+		if err := s.store.SaveWithMail(ctx, app, mails); err != nil {
+			if gradpath.ErrorCode(err) == gradpath.CodePrecondition {
+				continue // changed meanwhile: the next sweep looks again
+			}
+			return n, err
+		}
+		n += len(due)
+	}
+	return n, nil
 }

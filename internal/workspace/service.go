@@ -27,7 +27,9 @@ type Service struct {
 	Rates       Rates
 	Bookings    BookingsOf
 	CalendarKey []byte
-	now         gradpath.Clock
+	// Contacts, if set, lets the reminder sweep email students.
+	Contacts Contacts
+	now      gradpath.Clock
 }
 
 // NewService returns the service.

@@ -12,6 +12,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 )
 
 // ProfileVersion is one saved version of a student's profile.
@@ -100,6 +101,8 @@ type Step struct {
 	Due    gradpath.Date `json:"due"`
 	Done   bool          `json:"done"`
 	DoneAt *time.Time    `json:"done_at,omitempty"`
+	// Reminded is set once the student was reminded of the step.
+	Reminded bool `json:"reminded,omitempty"`
 }
 
 // Application is a student's application to one programme and intake.
@@ -203,6 +206,11 @@ type Store interface {
 	Application(ctx context.Context, id string) (Application, error)
 	// UpdateApplication writes a if the stored version is a.Version-1.
 	UpdateApplication(ctx context.Context, a Application) error
+	// OpenApplications lists applications not yet closed (enrolled, rejected, withdrawn).
+	OpenApplications(ctx context.Context, limit int) ([]Application, error)
+	// SaveWithMail writes a (as UpdateApplication) and enqueues the emails in the same
+	// transaction.
+	SaveWithMail(ctx context.Context, a Application, mails []leads.Mail) error
 	Setting(ctx context.Context, key string) (string, bool, error)
 	PutSetting(ctx context.Context, key, value string, at time.Time) error
 }

@@ -2,8 +2,10 @@ package workspace_test
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,10 +15,37 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
+
+type mailbox struct {
+	mu    sync.Mutex
+	mails []leads.Mail
+}
+
+func (m *mailbox) InsertTx(_ context.Context, _ *sql.Tx, j leads.Job) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if j.Mail != nil {
+		m.mails = append(m.mails, *j.Mail)
+	}
+	return nil
+}
+
+func (m *mailbox) to(addr string) []string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []string
+	for _, x := range m.mails {
+		if x.To == addr {
+			out = append(out, x.Subject)
+		}
+	}
+	return out
+}
 
 func date(t *testing.T, s string) gradpath.Date {
 	t.Helper()
@@ -71,7 +100,8 @@ func TestWorkspace(t *testing.T) {
 			t.Fatal(err)
 		}
 		store := sqlstore.NewAccountStore(db)
-		ws := workspace.NewService(sqlstore.NewWorkspaceStore(db), cat, elig, func(ctx context.Context, id string) (string, error) {
+		box := &mailbox{}
+		ws := workspace.NewService(sqlstore.NewWorkspaceStore(db, box), cat, elig, func(ctx context.Context, id string) (string, error) {
 			u, err := store.User(ctx, id)
 			return u.Counsellor, err
 		}, clock)
@@ -238,7 +268,7 @@ func TestWorkspace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ws.Files, ws.Blobs = sqlstore.NewWorkspaceStore(db), blobs
+		ws.Files, ws.Blobs = sqlstore.NewWorkspaceStore(db, nil), blobs
 		pdf := []byte("%PDF-1.7\n%test\n1 0 obj << >> endobj\n%%EOF\n")
 		if _, err := ws.Upload(ctx, me, st.ID, app.ID, workspace.UploadInput{Kind: "passport", Name: "p.pdf", Data: []byte("<html><body>not a pdf</body></html>")}); gradpath.ErrorCode(err) != gradpath.CodeUnsupported {
 			t.Fatalf("HTML as a PDF: %v", err)
@@ -264,6 +294,24 @@ func TestWorkspace(t *testing.T) {
 		if err != nil || rd.Status != workspace.DocRejected {
 			t.Fatalf("reject: %v %+v", err, rd)
 		}
+		// Reminders: the day before a step is due, once.
+		ws.Contacts = func(ctx context.Context, id string) (string, string, error) {
+			u, err := store.User(ctx, id)
+			return u.Name, u.Email, err
+		}
+		now = time.Date(2027, 6, 21, 3, 0, 0, 0, time.UTC) // the day before "apply" (2027-06-22) of the second application
+		n, err := ws.SweepReminders(ctx)
+		if err != nil || n == 0 {
+			t.Fatalf("sweep: %d %v", n, err)
+		}
+		if got := box.to("arjun@example.in"); len(got) == 0 || !strings.Contains(got[len(got)-1], "Due soon for MSc Computer Science") {
+			t.Fatalf("reminders: %v", got)
+		}
+		if n, _ := ws.SweepReminders(ctx); n != 0 {
+			t.Fatalf("a second sweep reminded of %d steps again", n)
+		}
+		now = time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
+
 		f, r, err := ws.OpenFile(ctx, priya, st.ID, d1.FileID)
 		if err != nil || f.ContentType != "application/pdf" || f.Name != "p.pdf" {
 			t.Fatalf("the counsellor opens the file: %v %+v", err, f)
