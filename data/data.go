@@ -12,10 +12,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/roadmap"
 )
 
-//go:embed universities.tsv universities.LICENSE programmes.json
+//go:embed universities.tsv universities.LICENSE programmes.json roadmaps.json careers.json
 var files embed.FS
 
 // UniversitySource is the source of every university of the embedded list.
@@ -74,4 +76,31 @@ func Programmes() ([]catalogue.Programme, error) {
 		return nil, fmt.Errorf("programmes.json: %w", err)
 	}
 	return doc.Programmes, nil
+}
+
+func strict(name string, v any) error {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// Roadmaps returns the demo roadmaps (the backend-developer roadmap of the career guide).
+func Roadmaps() ([]roadmap.Roadmap, error) {
+	var doc struct {
+		Roadmaps []roadmap.Roadmap `json:"roadmaps"`
+	}
+	return doc.Roadmaps, strict("roadmaps.json", &doc)
+}
+
+// Careers returns the career dataset of the career guide.
+func Careers() (careers.Dataset, error) {
+	var d careers.Dataset
+	return d, strict("careers.json", &d)
 }

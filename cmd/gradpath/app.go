@@ -10,7 +10,9 @@ import (
 	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
+	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/postgres"
+	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/sqlite"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 )
@@ -51,5 +53,23 @@ func loadDemo(ctx context.Context, svc *catalogue.Service, logger *slog.Logger) 
 		return fmt.Errorf("demo data: %w", err)
 	}
 	logger.Info("demo data loaded", "universities", len(us), "programmes", len(ps), "took", time.Since(start).Round(time.Millisecond).String())
+	return nil
+}
+
+// loadDemoRoadmaps adds the demo roadmaps that are not there yet.
+func loadDemoRoadmaps(ctx context.Context, svc *roadmap.Service) error {
+	rs, err := data.Roadmaps()
+	if err != nil {
+		return fmt.Errorf("demo roadmaps: %w", err)
+	}
+	system := &gradpath.Actor{Via: "system", Roles: []gradpath.Role{gradpath.RoleAdmin}}
+	for _, r := range rs {
+		if _, err := svc.Get(ctx, r.Slug); err == nil {
+			continue
+		}
+		if _, err := svc.Put(ctx, system, r); err != nil {
+			return fmt.Errorf("demo roadmap %s: %w", r.Slug, err)
+		}
+	}
 	return nil
 }

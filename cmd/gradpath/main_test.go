@@ -900,3 +900,103 @@ func testWorkspaceEndToEnd(t *testing.T, env []string, args ...string) {
 		t.Fatalf("a wrong calendar token: %d", res.StatusCode)
 	}
 }
+
+// Roadmaps and careers on the binary: the demo roadmap in order, a learner's progress kept
+// across a restart, the mentor's cohort view, and the Indian city salaries.
+func TestRoadmapEndToEnd(t *testing.T) {
+	data := filepath.Join(t.TempDir(), "data")
+	s := start(t, nil, "--data", data, "--demo")
+	var list struct {
+		Items []struct{ Slug, Title string } `json:"items"`
+	}
+	if res := get(t, s.url+"/api/v1/roadmaps", &list); res.StatusCode != 200 || len(list.Items) == 0 || list.Items[0].Slug != "backend" {
+		t.Fatalf("roadmaps: %+v", list)
+	}
+	var tree struct {
+		Topics []struct{ ID string } `json:"topics"`
+	}
+	get(t, s.url+"/api/v1/roadmaps/backend", &tree)
+	if len(tree.Topics) < 12 || tree.Topics[0].ID != "fundamentals" || tree.Topics[1].ID != "git" || tree.Topics[11].ID != "cloud" {
+		t.Fatalf("topics %+v", tree.Topics)
+	}
+	passwords := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
+		passwords[m[1]] = m[2]
+	}
+	login := func(url, email string) (string, string, string) {
+		res, err := http.Post(url+"/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, passwords[email])))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		var out struct {
+			CSRF string `json:"csrf_token"`
+			User struct{ ID string }
+		}
+		json.NewDecoder(res.Body).Decode(&out)
+		return res.Cookies()[0].Name + "=" + res.Cookies()[0].Value, out.CSRF, out.User.ID
+	}
+	send := func(method, url, body string, header ...string) (*http.Response, []byte) {
+		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		if body != "" {
+			req.Header.Set("Content-Type", "application/json")
+		}
+		for i := 0; i+1 < len(header); i += 2 {
+			req.Header.Set(header[i], header[i+1])
+		}
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		b, _ := io.ReadAll(res.Body)
+		return res, b
+	}
+	cookie, csrf, studentID := login(s.url, "student@demo.gradpath.test")
+	for _, topic := range []string{"git", "internet-basics"} {
+		if res, b := send("PUT", s.url+"/api/v1/me/roadmaps/backend/topics/"+topic, `{"status": "done"}`, "Cookie", cookie, "X-CSRF-Token", csrf); res.StatusCode != 200 {
+			t.Fatalf("mark %s: %d %s", topic, res.StatusCode, b)
+		}
+	}
+	// Restart on the same data: the progress is still there.
+	s.cmd.Process.Signal(syscall.SIGTERM)
+	err := <-s.done
+	s.done <- err
+	s = start(t, nil, "--data", data, "--demo")
+	cookie, _, _ = login(s.url, "student@demo.gradpath.test")
+	res, b := send("GET", s.url+"/api/v1/me/roadmaps/backend", "", "Cookie", cookie)
+	var p struct {
+		Progress int `json:"progress"`
+		Topics   []struct {
+			ID, Status string
+		} `json:"topics"`
+	}
+	json.Unmarshal(b, &p)
+	if res.StatusCode != 200 || p.Progress == 0 || p.Topics[1].ID != "git" || p.Topics[1].Status != "done" {
+		t.Fatalf("after a restart: %d %s", res.StatusCode, b)
+	}
+	// The demo counsellor mentors a cohort with the student.
+	mcookie, mcsrf, _ := login(s.url, "counsellor@demo.gradpath.test")
+	res, b = send("POST", s.url+"/api/v1/cohorts", fmt.Sprintf(`{"name": "Backend batch", "roadmap": "backend", "members": [%q]}`, studentID), "Cookie", mcookie, "X-CSRF-Token", mcsrf)
+	var c struct{ ID string }
+	json.Unmarshal(b, &c)
+	if res.StatusCode != 201 {
+		t.Fatalf("cohort: %d %s", res.StatusCode, b)
+	}
+	res, b = send("GET", s.url+"/api/v1/cohorts/"+c.ID, "", "Cookie", mcookie)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"learners":[{"user_id":"`+studentID) || !strings.Contains(string(b), `"git":{"doing":0,"done":1`) {
+		t.Fatalf("cohort view: %d %s", res.StatusCode, b)
+	}
+	var sal struct {
+		Items []struct {
+			City, Currency string
+			Amount         int64
+			Year           int
+			Source         struct{ Title string }
+		} `json:"items"`
+	}
+	get(t, s.url+"/api/v1/careers/salaries?country=IN", &sal)
+	if len(sal.Items) != 10 || sal.Items[0].City != "Bangalore" || sal.Items[0].Amount != 1200000 || sal.Items[0].Currency != "INR" || sal.Items[0].Source.Title == "" {
+		t.Fatalf("salaries %+v", sal)
+	}
+}

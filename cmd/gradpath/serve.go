@@ -13,9 +13,11 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/blobstore"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -26,6 +28,7 @@ import (
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/ratelimit"
+	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -169,6 +172,19 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	deps.Workspace = ws
 	handlers.Workspace = ws
+	deps.Roadmaps = roadmap.NewService(sqlstore.NewRoadmapStore(db), time.Now)
+	if cfg.Demo {
+		if err := loadDemoRoadmaps(ctx, deps.Roadmaps); err != nil {
+			ln.Close()
+			return err
+		}
+	}
+	careerData, err := data.Careers()
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	deps.Careers = careers.NewService(careerData, rates)
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
 	}

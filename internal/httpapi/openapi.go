@@ -10,10 +10,12 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
@@ -249,6 +251,11 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(leads.Activity{}):       "LeadActivity",
 	reflect.TypeOf(leads.Export{}):         "LeadExport",
 	reflect.TypeOf(booking.Input{}):        "BookingInput",
+	reflect.TypeOf(roadmap.Summary{}):      "RoadmapSummary",
+	reflect.TypeOf(roadmap.Progress{}):     "RoadmapProgress",
+	reflect.TypeOf(roadmap.Source{}):       "RoadmapSource",
+	reflect.TypeOf(careers.Source{}):       "CareerSource",
+	reflect.TypeOf(roadmap.Event{}):        "ProgressEvent",
 	reflect.TypeOf(booking.Created{}):      "BookingCreated",
 	reflect.TypeOf(transfer.Report{}):      "ImportReport",
 	reflect.TypeOf(eligibility.Request{}):  "EligibilityRequest",

@@ -3,10 +3,12 @@ package httpapi
 import (
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/transfer"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -265,6 +267,49 @@ func (s *Server) routeTable() []route {
 			Summary: "The agency's monthly living-cost estimates by country (and city)", Response: LivingCostTable{}}},
 		{"PUT /api/v1/living-costs", needs(s.Workspace != nil, "workspaces", s.putLivingCosts), operation{ID: "putLivingCosts", Tag: "workspace", Access: admin,
 			Summary: "Replace the living-cost estimates", Description: "New applications start their cost plan with them.", Request: LivingCostTable{}, Response: LivingCostTable{}, Errors: []int{400, 415}}},
+		{"GET /api/v1/roadmaps", needs(s.Roadmaps != nil, "roadmaps", s.listRoadmaps), operation{ID: "listRoadmaps", Tag: "roadmaps", Access: public,
+			Summary: "Learning roadmaps", Response: RoadmapList{}}},
+		{"GET /api/v1/roadmaps/{slug}", needs(s.Roadmaps != nil, "roadmaps", s.getRoadmap), operation{ID: "getRoadmap", Tag: "roadmaps", Access: public,
+			Summary: "A roadmap's topic tree, in the order to learn it", Params: []param{pathParam("slug", "Roadmap slug, such as backend.")},
+			Response: roadmap.Roadmap{}, Errors: []int{404}}},
+		{"PUT /api/v1/roadmaps/{slug}", needs(s.Roadmaps != nil, "roadmaps", s.putRoadmap), operation{ID: "putRoadmap", Tag: "roadmaps", Access: admin,
+			Summary: "Create or replace a roadmap (its JSON export is GET of the same address)",
+			Description: "Topic ids are stable keys of learners' progress: keep an id to keep progress when a topic is renamed or moved; topics left out are archived with their progress. " +
+				"Ids must be unique in the tree; levels core, recommended, optional; resources https links of kind article, course, video or docs.",
+			Params: []param{pathParam("slug", "Roadmap slug.")}, Request: roadmap.Roadmap{}, Response: roadmap.Roadmap{}, Errors: []int{400, 415}}},
+		{"GET /api/v1/me/roadmaps/{slug}", needs(s.Roadmaps != nil, "roadmaps", s.myRoadmap), operation{ID: "myRoadmap", Tag: "roadmaps", Access: signedIn,
+			Summary: "A roadmap with your status of each topic, and the percentage done per branch and overall",
+			Params:  []param{pathParam("slug", "Roadmap slug.")}, Response: roadmap.Progress{}, Errors: []int{404}}},
+		{"PUT /api/v1/me/roadmaps/{slug}/topics/{topic}", needs(s.Roadmaps != nil, "roadmaps", s.setTopic), operation{ID: "setTopic", Tag: "roadmaps", Access: signedIn,
+			Summary:     "Mark a topic todo, doing, done or skipped",
+			Description: "A topic shared by several roadmaps has one status in all of them. Every change is kept in your history.",
+			Params:      []param{pathParam("slug", "Roadmap slug."), pathParam("topic", "Topic id.")},
+			Request:     StatusInput{}, Response: roadmap.Mark{}, Errors: []int{400, 404, 415}}},
+		{"GET /api/v1/me/progress-history", needs(s.Roadmaps != nil, "roadmaps", s.progressHistory), operation{ID: "progressHistory", Tag: "roadmaps", Access: signedIn,
+			Summary: "Your changes of topic status, newest first", Response: EventList{}}},
+		{"POST /api/v1/cohorts", needs(s.Roadmaps != nil, "roadmaps", s.createCohort), operation{ID: "createCohort", Tag: "roadmaps", Access: counsellor,
+			Summary: "Group learners into a cohort you mentor on a roadmap", Request: roadmap.CohortInput{}, Response: roadmap.Cohort{}, Status: 201, Errors: []int{400, 415}}},
+		{"GET /api/v1/cohorts", needs(s.Roadmaps != nil, "roadmaps", s.listCohorts), operation{ID: "listCohorts", Tag: "roadmaps", Access: counsellor,
+			Summary: "The cohorts you mentor", Response: CohortList{}}},
+		{"GET /api/v1/cohorts/{id}", needs(s.Roadmaps != nil, "roadmaps", s.getCohort), operation{ID: "getCohort", Tag: "roadmaps", Access: counsellor,
+			Summary:     "A cohort: each learner's progress, who is stuck, and how many learners are at each status of each topic",
+			Description: "A learner is stuck when they have not finished and changed nothing for stuck_days (default 14). Only the cohort's mentor (or an admin) sees it.",
+			Params:      []param{pathParam("id", "Cohort id."), queryParam("stuck_days", "Days without progress that count as stuck.", map[string]any{"type": "integer"})},
+			Response:    roadmap.CohortView{}, Errors: []int{400, 404}}},
+		{"GET /api/v1/careers/roles", needs(s.Careers != nil, "careers", s.careerRoles), operation{ID: "careerRoles", Tag: "careers", Access: public,
+			Summary: "Roles and their scope", Response: RoleList{}}},
+		{"GET /api/v1/careers/salaries", needs(s.Careers != nil, "careers", s.careerSalaries), operation{ID: "careerSalaries", Tag: "careers", Access: public,
+			Summary: "Salaries by country and by city, each with its source and year",
+			Description: "amount is in whole units of currency, as the source gives it. For a country whose source has city figures (IN), items are the cities " +
+				"and national the country-wide figures. currency adds converted, at the admin's dated rates, rounded to three significant figures.",
+			Params: []param{queryParam("country", "ISO 3166-1 alpha-2 code.", str()), queryParam("city", "City name.", str()),
+				queryParam("currency", "ISO 4217 code to convert to.", str())},
+			Response: careers.Salaries{}, Errors: []int{400}}},
+		{"GET /api/v1/careers/companies", needs(s.Careers != nil, "careers", s.careerCompanies), operation{ID: "careerCompanies", Tag: "careers", Access: public,
+			Summary: "Companies and what backend work there is about", Response: CompanyList{}}},
+		{"GET /api/v1/careers/places", needs(s.Careers != nil, "careers", s.careerPlaces), operation{ID: "careerPlaces", Tag: "careers", Access: public,
+			Summary: "Cities and countries, and why they matter for backend developers", Params: []param{queryParam("kind", "city or country.", enumOf([]string{"city", "country"}))},
+			Response: PlaceList{}, Errors: []int{400}}},
 		{"GET /api/v1/users", s.listUsers, operation{ID: "listUsers", Tag: "accounts", Access: admin,
 			Summary: "List accounts",
 			Params: []param{queryParam("q", "Part of an email or name.", str()), queryParam("role", "Only accounts with this role.", enumOf(gradpath.Roles)),

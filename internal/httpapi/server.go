@@ -20,6 +20,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
@@ -27,6 +28,7 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/ratelimit"
+	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -58,6 +60,9 @@ type Deps struct {
 	Booking *booking.Service
 	// Workspace keeps students' profiles, shortlists and applications.
 	Workspace *workspace.Service
+	// Roadmaps and Careers serve learning roadmaps with progress, and career data.
+	Roadmaps *roadmap.Service
+	Careers  *careers.Service
 }
 
 // Server is the REST API.
