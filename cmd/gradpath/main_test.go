@@ -987,6 +987,13 @@ func TestRoadmapEndToEnd(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(b), `"learners":[{"user_id":"`+studentID) || !strings.Contains(string(b), `"git":{"doing":0,"done":1`) {
 		t.Fatalf("cohort view: %d %s", res.StatusCode, b)
 	}
+	var covering struct {
+		Items []struct{ ID string } `json:"items"`
+	}
+	get(t, s.url+"/api/v1/roadmaps/backend/topics/software-design/programmes", &covering)
+	if len(covering.Items) < 3 {
+		t.Fatalf("programmes covering software design: %+v", covering)
+	}
 	var sal struct {
 		Items []struct {
 			City, Currency string

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"net/http"
 	"strconv"
 
 	"github.com/gradpath/gradpath/internal/careers"
+	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/roadmap"
 )
@@ -201,4 +203,76 @@ func (s *Server) careerSalaries(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, r, http.StatusOK, out)
+}
+
+// TopicProgrammes lists programmes whose module tags cover a topic.
+type TopicProgrammes struct {
+	Tags  []string       `json:"tags"`
+	Items []TopicProgramme `json:"items"`
+}
+
+// TopicProgramme names a programme that covers a topic.
+type TopicProgramme struct {
+	ID         string                  `json:"id"`
+	Title      string                  `json:"title"`
+	University catalogue.UniversityRef `json:"university"`
+}
+
+func (s *Server) topicProgrammes(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	rm, err := s.Roadmaps.Get(r.Context(), r.PathValue("slug"))
+	if err != nil {
+		return err
+	}
+	t, ok := rm.Find(r.PathValue("topic"))
+	if !ok {
+		return gradpath.NotFound("topic", r.PathValue("topic"))
+	}
+	out := TopicProgrammes{Tags: t.Tags, Items: []TopicProgramme{}}
+	if out.Tags == nil {
+		out.Tags = []string{}
+	}
+	seen := map[string]bool{}
+	for _, tag := range t.Tags {
+		found, err := s.Catalogue.Find(r.Context(), catalogue.ProgrammeQuery{Tags: []string{tag}, Limit: 50, Sort: catalogue.SortName})
+		if err != nil {
+			return err
+		}
+		for _, f := range found.Items {
+			var p TopicProgramme
+			if err := json.Unmarshal(f.JSON, &p); err != nil {
+				return gradpath.Internal(err)
+			}
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				out.Items = append(out.Items, p)
+			}
+		}
+	}
+	return writeJSON(w, r, http.StatusOK, out)
+}
+
+// ProgrammeCareers is the career data of a programme's country.
+type ProgrammeCareers struct {
+	Country  string           `json:"country"`
+	Salaries careers.Salaries `json:"salaries"`
+}
+
+func (s *Server) programmeCareers(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "currency")
+	currency := qp.one("currency")
+	if err := qp.err(); err != nil {
+		return err
+	}
+	p, err := s.Catalogue.Programme(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	sal, err := s.Careers.Salaries(r.Context(), careers.SalaryQuery{Country: p.University.Country, Currency: currency})
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, ProgrammeCareers{Country: p.University.Country, Salaries: sal})
 }

@@ -277,6 +277,13 @@ func (s *Server) routeTable() []route {
 			Description: "Topic ids are stable keys of learners' progress: keep an id to keep progress when a topic is renamed or moved; topics left out are archived with their progress. " +
 				"Ids must be unique in the tree; levels core, recommended, optional; resources https links of kind article, course, video or docs.",
 			Params: []param{pathParam("slug", "Roadmap slug.")}, Request: roadmap.Roadmap{}, Response: roadmap.Roadmap{}, Errors: []int{400, 415}}},
+		{"GET /api/v1/roadmaps/{slug}/topics/{topic}/programmes", needs(s.Roadmaps != nil, "roadmaps", s.topicProgrammes), operation{ID: "topicProgrammes", Tag: "roadmaps", Access: public,
+			Summary: "Programmes whose modules cover a topic (by the topic's module tags)",
+			Params:  []param{pathParam("slug", "Roadmap slug."), pathParam("topic", "Topic id.")}, Response: TopicProgrammes{}, Errors: []int{404}}},
+		{"GET /api/v1/programmes/{id}/careers", needs(s.Careers != nil, "careers", s.programmeCareers), operation{ID: "programmeCareers", Tag: "careers", Access: public,
+			Summary:  "Salary figures of a programme's country, with their sources",
+			Params:   []param{pathParam("id", "Programme id."), queryParam("currency", "ISO 4217 code to convert to.", str())},
+			Response: ProgrammeCareers{}, Errors: []int{400, 404}}},
 		{"GET /api/v1/me/roadmaps/{slug}", needs(s.Roadmaps != nil, "roadmaps", s.myRoadmap), operation{ID: "myRoadmap", Tag: "roadmaps", Access: signedIn,
 			Summary: "A roadmap with your status of each topic, and the percentage done per branch and overall",
 			Params:  []param{pathParam("slug", "Roadmap slug.")}, Response: roadmap.Progress{}, Errors: []int{404}}},

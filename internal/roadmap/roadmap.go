@@ -35,7 +35,9 @@ type Topic struct {
 	Description string     `json:"description,omitempty"`
 	Level       string     `json:"level"`
 	Resources   []Resource `json:"resources,omitempty"`
-	Children    []Topic    `json:"children,omitempty"`
+	// Tags are the catalogue's module tags that cover this topic (programmes teaching it).
+	Tags     []string `json:"tags,omitempty"`
+	Children []Topic  `json:"children,omitempty"`
 }
 
 // Source is where a roadmap comes from.
@@ -110,6 +112,11 @@ func (r *Roadmap) Validate() error {
 				}
 				if strings.TrimSpace(res.Title) == "" {
 					p.Add(rat+".title", "is required")
+				}
+			}
+			for j, tag := range t.Tags {
+				if !slugRE.MatchString(tag) {
+					p.Add(fmt.Sprintf("%s.tags[%d]", at, j), "use a module tag such as databases")
 				}
 			}
 			walk(at+".children", t.Children, depth+1)
@@ -200,4 +207,12 @@ type Cohort struct {
 	Roadmap  string    `json:"roadmap"`
 	Members  []string  `json:"members"`
 	Created  time.Time `json:"created_at"`
+}
+
+// Find returns a topic of a roadmap by id.
+func (r Roadmap) Find(id string) (Topic, bool) {
+	all := map[string]Topic{}
+	ids(r.Topics, all)
+	t, ok := all[id]
+	return t, ok
 }
