@@ -207,7 +207,7 @@ func (s *Server) careerSalaries(w http.ResponseWriter, r *http.Request) error {
 
 // TopicProgrammes lists programmes whose module tags cover a topic.
 type TopicProgrammes struct {
-	Tags  []string       `json:"tags"`
+	Tags  []string         `json:"tags"`
 	Items []TopicProgramme `json:"items"`
 }
 
