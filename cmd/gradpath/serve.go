@@ -30,6 +30,7 @@ import (
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/web"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -185,6 +186,17 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	deps.Careers = careers.NewService(careerData, rates)
+	cookieName := "gradpath_session"
+	if cfg.CookieSecure {
+		cookieName = "__Host-gradpath_session"
+	}
+	pages, err := web.New(web.Deps{Catalogue: cat, Leads: leadSvc, Accounts: acc, Rates: rates, CookieName: cookieName,
+		CookieSecure: cfg.CookieSecure, PublicURL: base, Logger: logger, Now: time.Now})
+	if err != nil {
+		ln.Close()
+		return err
+	}
+	deps.Web = pages
 	if cfg.LeadRateLimit > 0 {
 		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
 	}

@@ -63,6 +63,10 @@ type Deps struct {
 	// Roadmaps and Careers serve learning roadmaps with progress, and career data.
 	Roadmaps *roadmap.Service
 	Careers  *careers.Service
+	// Web, when set, serves the pages of the web interface beside the API.
+	Web interface {
+		Routes() map[string]http.HandlerFunc
+	}
 }
 
 // Server is the REST API.
@@ -96,10 +100,18 @@ func NewServer(d Deps) (*Server, error) {
 	}
 	s.routes = s.routeTable()
 	for _, rt := range s.routes {
+		if d.Web != nil && rt.pattern == "GET /{$}" {
+			continue // the finder page is the front door
+		}
 		if rt.doc.Access == unset {
 			return nil, fmt.Errorf("route %s declares no access policy", rt.pattern)
 		}
 		s.mux.Handle(rt.pattern, s.handler(s.guard(rt.doc.Access, rt.handle)))
+	}
+	if d.Web != nil {
+		for pattern, h := range d.Web.Routes() {
+			s.mux.Handle(pattern, h)
+		}
 	}
 	s.mux.Handle("GET /metrics", promhttp.HandlerFor(d.Registry, promhttp.HandlerOpts{Registry: d.Registry}))
 	doc, err := s.openAPIDocument()

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath finds Debian's Chromium; outside CI a missing one skips the browser tests.
+func chromiumPath(t *testing.T) string {
+	for _, p := range []string{os.Getenv("GRADPATH_TEST_CHROMIUM"), "/usr/bin/chromium", "/usr/bin/chromium-browser"} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if p, err := exec.LookPath("chromium"); err == nil {
+		return p
+	}
+	if os.Getenv("CI") != "" {
+		t.Fatal("chromium is not installed: apt-get install chromium (.ci/run does)")
+	}
+	t.Skip("chromium is not installed (apt-get install chromium); skipping the browser tests outside CI")
+	return ""
+}
+
+// screenshots is where the browser tests leave pictures of the main pages (the README shows them).
+func screenshots(t *testing.T) string {
+	dir := os.Getenv("GRADPATH_SCREENSHOTS")
+	if dir == "" {
+		dir = filepath.Join("..", "..", "docs", "screenshots")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestBrowser drives headless Chromium as people would: a visitor finds a programme and asks
+// for a callback; the counsellor signs in, sees the lead with its SLA clock, and marks it
+// contacted.
+func TestBrowser(t *testing.T) {
+	chromium := chromiumPath(t)
+	s := start(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
+	passwords := map[string]string{}
+	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
+		passwords[m[1]] = m[2]
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromium),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("headless", true),
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.Flag("disable-quic", true),
+		chromedp.NoFirstRun,
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.WindowSize(1280, 900),
+	}
+	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
+	defer cancel()
+	ctx, cancel := chromedp.NewContext(actx)
+	defer cancel()
+	// The first action starts the browser, on a context without a deadline; the rest are bounded.
+	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
+		t.Fatalf("starting chromium: %v", err)
+	}
+	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	dir := screenshots(t)
+	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
+		t.Helper()
+		for i, step := range steps {
+			if err := chromedp.Do(ctx, step); err != nil {
+				url, _ := chromedp.Run(ctx, chromedp.Location())
+				t.Fatalf("%s, step %d (at %s): %v", what, i+1, url, err)
+			}
+		}
+	}
+	text := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	value := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.Value(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("value of %s: %v", sel, err)
+		}
+		return v
+	}
+	shot := func(name string) {
+		t.Helper()
+		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+		if err != nil {
+			t.Fatalf("screenshot %s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+
+	// A visitor looks for programmes in Australia and opens one.
+	do("finder",
+		chromedp.Navigate(s.url+"/"),
+		chromedp.WaitVisible(css(`#country`)),
+		chromedp.SetValue(css(`#country`), "AU"),
+		chromedp.Click(css(`form.search button`)),
+		chromedp.WaitVisible(css(`.results .card h2 a`)),
+	)
+	found := text(`#found`)
+	shot("finder.png")
+	do("open a programme", chromedp.Click(css(`.results .card h2 a`)), chromedp.WaitVisible(css(`h1`)))
+	if title := text(`h1`); !strings.Contains(found, "2 programmes") || !strings.Contains(title, "Computer Science") {
+		t.Fatalf("found %q, opened %q", found, title)
+	}
+
+	// A form with errors keeps what was typed and says what is wrong, next to the field.
+	do("callback with errors",
+		chromedp.Click(css(`a.button`)),
+		chromedp.WaitVisible(css(`#name`)),
+		chromedp.SendKeys(css(`#name`), "Riya Sharma"),
+		chromedp.SendKeys(css(`#phone`), "12345"),
+		chromedp.Sleep(3200*time.Millisecond), // a person takes a few seconds
+		chromedp.Click(css(`form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#phone-error`)),
+	)
+	if e, name := text(`#phone-error`), value(`#name`); !strings.Contains(e, "not a valid phone number") || name != "Riya Sharma" {
+		t.Fatalf("phone error %q, name kept %q", e, name)
+	}
+	shot("callback-errors.png")
+	do("callback",
+		chromedp.Clear(css(`#phone`)),
+		chromedp.SendKeys(css(`#phone`), "98765 43210"),
+		chromedp.Click(css(`#contact`)),
+		chromedp.Sleep(3200*time.Millisecond),
+		chromedp.Click(css(`form button[type=submit]`)),
+		chromedp.WaitVisible(css(`[role=status]`)),
+	)
+	if thanks := text(`[role=status]`); !strings.Contains(thanks, "A counsellor will be in touch by") || strings.Contains(thanks, "one business day from now") {
+		t.Fatalf("thank-you page: %q", thanks)
+	}
+
+	// The counsellor signs in, finds the lead with its clock, and marks it contacted.
+	do("sign in",
+		chromedp.Navigate(s.url+"/sign-in"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "counsellor@demo.gradpath.test"),
+		chromedp.SendKeys(css(`#password`), passwords["counsellor@demo.gradpath.test"]),
+		chromedp.Click(css(`form button[type=submit]`)),
+		chromedp.WaitVisible(css(`table tbody tr`)),
+	)
+	row := text(`table tbody tr`)
+	shot("counsellor-queue.png")
+	do("mark contacted", chromedp.Click(css(`table tbody tr form button`)), chromedp.WaitVisible(css(`table tbody tr .tag.ok`)))
+	if after := text(`table tbody tr`); !strings.Contains(row, "Riya Sharma") || !strings.Contains(row, "of business time") || !strings.Contains(after, "contacted") {
+		t.Fatalf("queue row %q, after %q", row, after)
+	}
+}

@@ -1,0 +1,417 @@
+// Package web is gradpath's own pages: server-rendered HTML over the same services as the API,
+// working without JavaScript, with templates and styles embedded in the binary.
+package web
+
+import (
+	"bytes"
+	"context"
+	"crypto/subtle"
+	"embed"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+)
+
+//go:embed templates/*.html
+var templateFiles embed.FS
+
+//go:embed static
+var staticFiles embed.FS
+
+// Rates gives the admin's exchange rates.
+type Rates interface {
+	Rates(ctx context.Context) (gradpath.Rates, error)
+}
+
+// Deps are the services the pages use.
+type Deps struct {
+	Catalogue *catalogue.Service
+	Leads     *leads.Service
+	Accounts  *accounts.Service
+	Rates     Rates
+	// CookieName and CookieSecure are the API's session cookie: one sign-in serves both.
+	CookieName   string
+	CookieSecure bool
+	PublicURL    string
+	Logger       *slog.Logger
+	Now          gradpath.Clock
+}
+
+// Pages serves the web interface.
+type Pages struct {
+	Deps
+	pages map[string]*template.Template
+}
+
+type fieldView struct {
+	Name, Label, Type, Value, Error string
+}
+
+// New parses the templates.
+func New(d Deps) (*Pages, error) {
+	funcs := template.FuncMap{
+		"field": func(name, label, typ, value string, errs map[string]string, key string) fieldView {
+			return fieldView{Name: name, Label: label, Type: typ, Value: value, Error: errs[key]}
+		},
+	}
+	p := &Pages{Deps: d, pages: map[string]*template.Template{}}
+	for _, name := range []string{"finder", "programme", "callback", "thanks", "signin", "queue", "error"} {
+		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, err
+		}
+		p.pages[name] = t
+	}
+	if p.Now == nil {
+		p.Now = time.Now
+	}
+	return p, nil
+}
+
+// Routes are the pages' ServeMux patterns.
+func (p *Pages) Routes() map[string]http.HandlerFunc {
+	return map[string]http.HandlerFunc{
+		"GET /{$}":                   p.finder,
+		"GET /programmes":            p.finder,
+		"GET /programmes/{id}":       p.programme,
+		"GET /callback":              p.callbackForm,
+		"POST /callback":             p.callback,
+		"GET /sign-in":               p.signInForm,
+		"POST /sign-in":              p.signIn,
+		"POST /sign-out":             p.signOut,
+		"GET /queue":                 p.queue,
+		"POST /queue/{id}/contacted": p.contacted,
+		"GET /static/":               p.static,
+	}
+}
+
+func (p *Pages) static(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
+	http.FileServerFS(staticFiles).ServeHTTP(w, r)
+}
+
+// view is what every page gets.
+type view struct {
+	Title string
+	User  string
+	Staff bool
+	CSRF  string
+	Data  any
+}
+
+// who returns the signed-in user of a request, if any.
+func (p *Pages) who(r *http.Request) (*accounts.User, *accounts.Session) {
+	c, err := r.Cookie(p.CookieName)
+	if err != nil || c.Value == "" || p.Accounts == nil {
+		return nil, nil
+	}
+	u, s, err := p.Accounts.Authenticate(r.Context(), c.Value)
+	if err != nil {
+		return nil, nil
+	}
+	return &u, &s
+}
+
+func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data map[string]any) {
+	v := map[string]any{"Title": title}
+	for k, val := range data {
+		v[k] = val
+	}
+	if u, s := p.who(r); u != nil {
+		v["User"], v["CSRF"] = u.Name, s.CSRFToken
+		v["Staff"] = u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin)
+	}
+	var buf bytes.Buffer
+	if err := p.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		p.Logger.Error("rendering a page", "page", name, "error", err.Error())
+		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	w.WriteHeader(status)
+	w.Write(buf.Bytes())
+}
+
+func (p *Pages) fail(w http.ResponseWriter, r *http.Request, status int, heading, message string) {
+	p.render(w, r, status, "error", heading, map[string]any{"Heading": heading, "Message": message})
+}
+
+// programmeView is a programme as the pages show it.
+type programmeView struct {
+	catalogue.Programme
+	CountryName string
+}
+
+type countryOption struct {
+	Code, Name string
+	Count      int
+}
+
+func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := struct{ Q, Country, Level, Intake string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake")}
+	pq := catalogue.ProgrammeQuery{Text: query.Q, Limit: 50, Sort: catalogue.SortName}
+	if query.Q != "" {
+		pq.Sort = catalogue.SortRelevance
+	}
+	errMsg := ""
+	if query.Country != "" {
+		pq.Countries = []string{query.Country}
+	}
+	if query.Level != "" {
+		pq.Levels = []catalogue.Level{catalogue.Level(query.Level)}
+	}
+	if query.Intake != "" {
+		d, err := gradpath.ParseMonth(query.Intake)
+		if err != nil {
+			errMsg = fmt.Sprintf("%q is not a month; write it like 2027-07.", query.Intake)
+		} else {
+			pq.Intakes = []gradpath.Date{d}
+		}
+	}
+	data := map[string]any{"Query": query, "Error": errMsg, "Total": 0, "Programmes": []programmeView{}}
+	if errMsg == "" {
+		found, err := p.Catalogue.Find(r.Context(), pq)
+		if err != nil {
+			if gradpath.ErrorCode(err) == gradpath.CodeInvalid {
+				data["Error"] = gradpath.ErrorMessage(err)
+			} else {
+				p.Logger.Error("finder page", "error", err.Error())
+				p.fail(w, r, http.StatusServiceUnavailable, "The finder is not available", "Please try again in a moment.")
+				return
+			}
+		} else {
+			var ps []programmeView
+			for _, f := range found.Items {
+				var pr catalogue.Programme
+				if json.Unmarshal(f.JSON, &pr) == nil {
+					name, _ := gradpath.CountryName(pr.University.Country)
+					ps = append(ps, programmeView{Programme: pr, CountryName: name})
+				}
+			}
+			data["Programmes"], data["Total"] = ps, found.Total
+			var cs []countryOption
+			for _, c := range found.Facets.Country {
+				name, _ := gradpath.CountryName(c.Value)
+				cs = append(cs, countryOption{Code: c.Value, Name: name, Count: c.Count})
+			}
+			slices.SortFunc(cs, func(a, b countryOption) int { return strings.Compare(a.Name, b.Name) })
+			data["Countries"], data["Levels"] = cs, found.Facets.Level
+		}
+	}
+	p.render(w, r, http.StatusOK, "finder", "Find a programme", data)
+}
+
+func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
+	pr, err := p.Catalogue.Programme(r.Context(), r.PathValue("id"))
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		p.fail(w, r, http.StatusNotFound, "No such programme", "It may have been removed from the catalogue. Search for it again.")
+		return
+	} else if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "The catalogue is not available", "Please try again in a moment.")
+		return
+	}
+	name, _ := gradpath.CountryName(pr.University.Country)
+	data := map[string]any{"Programme": pr, "CountryName": name}
+	if pr.Tuition != nil && p.Rates != nil {
+		if rates, err := p.Rates.Rates(r.Context()); err == nil {
+			if inr, ok := rates.Convert(pr.Tuition.Amount, "INR"); ok {
+				data["TuitionINR"], data["RatesDate"] = inr.String(), rates.Date.String()
+			}
+		}
+	}
+	p.render(w, r, http.StatusOK, "programme", pr.Title, data)
+}
+
+const noticeVersion = "2026-11-01"
+
+func (p *Pages) callbackPage(w http.ResponseWriter, r *http.Request, status int, values map[string]string, errs map[string]string) {
+	token := ""
+	if p.Leads.Guard != nil {
+		token = p.Leads.Guard.Token()
+	}
+	p.render(w, r, status, "callback", "Request a callback", map[string]any{"Values": values, "Errors": errs, "FormToken": token, "NoticeVersion": noticeVersion})
+}
+
+func (p *Pages) callbackForm(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	values := map[string]string{"name": "", "phone": "", "email": "", "contact": "", "marketing": "", "course": q.Get("course"), "country": q.Get("country")}
+	p.callbackPage(w, r, http.StatusOK, values, map[string]string{})
+}
+
+func (p *Pages) callback(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	if err := r.ParseForm(); err != nil {
+		p.fail(w, r, http.StatusBadRequest, "The form could not be read", "Please go back and send it again.")
+		return
+	}
+	values := map[string]string{}
+	for _, k := range []string{"name", "phone", "email", "course", "country", "contact", "marketing"} {
+		values[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	in := leads.Input{Kind: leads.Callback, Name: values["name"], Phone: values["phone"], Email: values["email"],
+		Interest: leads.Interest{Course: values["course"], Country: values["country"]}, Page: r.Referer(),
+		Consent: leads.ConsentInput{Contact: values["contact"] == "yes", Marketing: values["marketing"] == "yes", NoticeVersion: noticeVersion},
+		Website: r.PostFormValue("website"), FormToken: r.PostFormValue("form_token")}
+	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	res, err := p.Leads.Create(r.Context(), actor, in, "", "")
+	if err != nil {
+		errs := map[string]string{}
+		for _, f := range gradpath.ErrorFields(err) {
+			errs[f.Field] = f.Detail
+		}
+		if len(errs) == 0 {
+			errs["form"] = gradpath.ErrorMessage(err)
+		}
+		p.callbackPage(w, r, http.StatusUnprocessableEntity, values, errs)
+		return
+	}
+	var receipt leads.Receipt
+	_ = json.Unmarshal(res.Body, &receipt)
+	due := "one business day from now"
+	if !receipt.FirstResponseDue.IsZero() {
+		cal := p.Leads.Calendar()
+		due = receipt.FirstResponseDue.In(cal.Location()).Format("Monday 2 January, 15:04 MST")
+	}
+	p.render(w, r, http.StatusOK, "thanks", "Thank you", map[string]any{"Due": due})
+}
+
+func clientIP(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i > 0 {
+		host = host[:i]
+	}
+	return strings.Trim(host, "[]")
+}
+
+func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}})
+}
+
+func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	_ = r.ParseForm()
+	email := r.PostFormValue("email")
+	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	u, sess, token, err := p.Accounts.Login(r.Context(), actor, email, r.PostFormValue("password"))
+	if err != nil {
+		p.render(w, r, http.StatusUnauthorized, "signin", "Sign in", map[string]any{"Values": map[string]string{"email": email},
+			"Errors": map[string]string{"form": gradpath.ErrorMessage(err)}})
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: token, Path: "/", MaxAge: int(sess.ExpiresAt.Sub(p.Now()).Seconds()),
+		HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
+	next := "/programmes"
+	if u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin) {
+		next = "/queue"
+	}
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// sameOrigin refuses forms posted from another site.
+func sameOrigin(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	return err == nil && u.Host == r.Host
+}
+
+// checkCSRF checks a signed-in form: the same origin and the session's token.
+func (p *Pages) checkCSRF(r *http.Request, s *accounts.Session) bool {
+	return sameOrigin(r) && s != nil && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf_token")), []byte(s.CSRFToken)) == 1
+}
+
+func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	u, s := p.who(r)
+	if u != nil && p.checkCSRF(r, s) {
+		_ = p.Accounts.Logout(r.Context(), &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash})
+	}
+	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
+	http.Redirect(w, r, "/programmes", http.StatusSeeOther)
+}
+
+type leadRow struct {
+	leads.Lead
+	DueText   string
+	Left      string
+	Contacted bool
+}
+
+func (p *Pages) staff(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
+	u, s := p.who(r)
+	if u == nil {
+		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+		return nil, nil, false
+	}
+	if !u.Has(gradpath.RoleCounsellor) && !u.Has(gradpath.RoleAdmin) {
+		p.fail(w, r, http.StatusForbidden, "For counsellors", "This page is for counsellors and admins.")
+		return nil, nil, false
+	}
+	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}, s, true
+}
+
+func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	ls, err := p.Leads.List(r.Context(), a, leads.Query{Status: []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified}, Limit: 200})
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "The queue is not available", "Please try again in a moment.")
+		return
+	}
+	slices.SortFunc(ls, func(x, y leads.Lead) int { return x.FirstResponseDue.Compare(y.FirstResponseDue) })
+	cal := p.Leads.Calendar()
+	now := p.Now()
+	rows := make([]leadRow, 0, len(ls))
+	for _, l := range ls {
+		row := leadRow{Lead: l, DueText: l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04"), Contacted: l.FirstContactAt != nil}
+		left := cal.Working(now, l.FirstResponseDue)
+		row.Left = fmt.Sprintf("%dh %02dm of business time", int(left.Hours()), int(left.Minutes())%60)
+		if !l.Breached && !now.Before(l.FirstResponseDue) && l.FirstContactAt == nil {
+			row.Breached = true
+		}
+		rows = append(rows, row)
+	}
+	p.render(w, r, http.StatusOK, "queue", "Lead queue", map[string]any{"Leads": rows})
+}
+
+func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the queue and try again.")
+		return
+	}
+	st := leads.StatusContacted
+	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), leads.Patch{Status: &st}, 0); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
+		p.fail(w, r, http.StatusNotFound, "No such lead", gradpath.ErrorMessage(err))
+		return
+	}
+	http.Redirect(w, r, "/queue", http.StatusSeeOther)
+}
