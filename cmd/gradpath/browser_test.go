@@ -132,6 +132,22 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("found %q, opened %q", found, title)
 	}
 
+	// The visitor checks where they can get in.
+	do("eligibility",
+		chromedp.Navigate(s.url+"/eligibility"),
+		chromedp.WaitVisible(css(`#cgpa`)),
+		chromedp.SendKeys(css(`#cgpa`), "7.8"),
+		chromedp.SendKeys(css(`#ielts`), "6.5"),
+		chromedp.SendKeys(css(`#lowest`), "6.0"),
+		chromedp.Click(css(`form.search button`)),
+		chromedp.WaitVisible(css(`.results .card .tag`)),
+	)
+	if v := text(`.results`); !strings.Contains(v, "needs") || !strings.Contains(v, "you have") {
+		t.Fatalf("eligibility results: %q", v)
+	}
+	shot("finder-eligibility.png")
+	do("back to the programme", chromedp.Navigate(s.url+"/programmes/unimelb-mc-cs"), chromedp.WaitVisible(css(`a.button`)))
+
 	// A form with errors keeps what was typed and says what is wrong, next to the field.
 	do("callback with errors",
 		chromedp.Click(css(`a.button`)),
@@ -173,4 +189,24 @@ func TestBrowser(t *testing.T) {
 	if after := text(`table tbody tr`); !strings.Contains(row, "Riya Sharma") || !strings.Contains(row, "of business time") || !strings.Contains(after, "contacted") {
 		t.Fatalf("queue row %q, after %q", row, after)
 	}
+
+	// A student signs in, starts an application, and sees its timeline.
+	do("student",
+		chromedp.Click(css(`header form button`)),
+		chromedp.WaitVisible(css(`#country`)),
+		chromedp.Navigate(s.url+"/sign-in"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "student@demo.gradpath.test"),
+		chromedp.SendKeys(css(`#password`), passwords["student@demo.gradpath.test"]),
+		chromedp.Click(css(`form button[type=submit]`)),
+		chromedp.WaitVisible(css(`#country`)),
+		chromedp.Navigate(s.url+"/programmes/unimelb-mc-cs"),
+		chromedp.WaitVisible(css(`#apply`)),
+		chromedp.Click(css(`#apply`)),
+		chromedp.WaitVisible(css(`.timeline li`)),
+	)
+	if tl := text(`.timeline`); !strings.Contains(tl, "English test result") || !strings.Contains(tl, "by 20") {
+		t.Fatalf("timeline %q", tl)
+	}
+	shot("student-timeline.png")
 }

@@ -14,13 +14,16 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 //go:embed templates/*.html
@@ -36,10 +39,12 @@ type Rates interface {
 
 // Deps are the services the pages use.
 type Deps struct {
-	Catalogue *catalogue.Service
-	Leads     *leads.Service
-	Accounts  *accounts.Service
-	Rates     Rates
+	Catalogue   *catalogue.Service
+	Eligibility *eligibility.Service
+	Workspace   *workspace.Service
+	Leads       *leads.Service
+	Accounts    *accounts.Service
+	Rates       Rates
 	// CookieName and CookieSecure are the API's session cookie: one sign-in serves both.
 	CookieName   string
 	CookieSecure bool
@@ -66,7 +71,7 @@ func New(d Deps) (*Pages, error) {
 		},
 	}
 	p := &Pages{Deps: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"finder", "programme", "callback", "thanks", "signin", "queue", "error"} {
+	for _, name := range []string{"finder", "programme", "callback", "thanks", "signin", "queue", "error", "eligibility", "applications"} {
 		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -82,17 +87,20 @@ func New(d Deps) (*Pages, error) {
 // Routes are the pages' ServeMux patterns.
 func (p *Pages) Routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"GET /{$}":                   p.finder,
-		"GET /programmes":            p.finder,
-		"GET /programmes/{id}":       p.programme,
-		"GET /callback":              p.callbackForm,
-		"POST /callback":             p.callback,
-		"GET /sign-in":               p.signInForm,
-		"POST /sign-in":              p.signIn,
-		"POST /sign-out":             p.signOut,
-		"GET /queue":                 p.queue,
-		"POST /queue/{id}/contacted": p.contacted,
-		"GET /static/":               p.static,
+		"GET /{$}":                    p.finder,
+		"GET /programmes":             p.finder,
+		"GET /programmes/{id}":        p.programme,
+		"GET /callback":               p.callbackForm,
+		"POST /callback":              p.callback,
+		"GET /sign-in":                p.signInForm,
+		"POST /sign-in":               p.signIn,
+		"POST /sign-out":              p.signOut,
+		"GET /queue":                  p.queue,
+		"POST /queue/{id}/contacted":  p.contacted,
+		"GET /static/":                p.static,
+		"GET /eligibility":            p.eligibility,
+		"GET /me/applications":        p.applications,
+		"POST /programmes/{id}/apply": p.apply,
 	}
 }
 
@@ -414,4 +422,102 @@ func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/queue", http.StatusSeeOther)
+}
+
+func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	form := map[string]string{}
+	for _, k := range []string{"cgpa", "field", "ielts", "lowest", "country"} {
+		form[k] = strings.TrimSpace(q.Get(k))
+	}
+	data := map[string]any{"Form": form}
+	if form["cgpa"] == "" && form["ielts"] == "" {
+		p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
+		return
+	}
+	num := func(k string) (float64, bool) {
+		v, err := strconv.ParseFloat(form[k], 64)
+		return v, err == nil
+	}
+	prof := eligibility.Profile{}
+	var problems []string
+	if v, ok := num("cgpa"); ok {
+		field := form["field"]
+		if field == "" {
+			field = "computer science"
+		}
+		prof.Education = []eligibility.Education{{Level: catalogue.LevelBachelor, Field: field, Country: "IN", Score: &catalogue.Score{Value: v, Scale: catalogue.CGPA10}}}
+	} else if form["cgpa"] != "" {
+		problems = append(problems, "write the CGPA as a number, such as 7.8")
+	}
+	if v, ok := num("ielts"); ok {
+		t := eligibility.TestResult{Test: "ielts", Overall: v}
+		if low, ok := num("lowest"); ok {
+			t.Sections = map[string]float64{"listening": max(low, v), "reading": max(low, v), "writing": low, "speaking": max(low, v)}
+		}
+		prof.Tests = []eligibility.TestResult{t}
+	} else if form["ielts"] != "" {
+		problems = append(problems, "write the IELTS score as a number, such as 6.5")
+	}
+	req := eligibility.Request{Profile: prof, Limit: 50}
+	if c := strings.ToUpper(form["country"]); c != "" {
+		req.Filters.Country = eligibility.Strings{c}
+	}
+	if len(problems) == 0 {
+		res, err := p.Eligibility.Match(r.Context(), req)
+		if err != nil {
+			problems = append(problems, gradpath.ErrorMessage(err))
+		} else {
+			data["Results"] = res.Results
+		}
+	}
+	if len(problems) > 0 {
+		data["Error"] = strings.Join(problems, "; ")
+	}
+	p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
+}
+
+func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
+	u, s := p.who(r)
+	if u == nil {
+		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+		return nil, nil, false
+	}
+	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}, s, true
+}
+
+func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.signedIn(w, r)
+	if !ok {
+		return
+	}
+	apps, err := p.Workspace.Applications(r.Context(), a, a.UserID)
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Your applications are not available", "Please try again in a moment.")
+		return
+	}
+	p.render(w, r, http.StatusOK, "applications", "My applications", map[string]any{"Applications": apps})
+}
+
+func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.signedIn(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return
+	}
+	intake, err := gradpath.ParseMonth(r.PostFormValue("intake"))
+	if err != nil {
+		p.fail(w, r, http.StatusBadRequest, "Choose an intake", "Pick one of the programme's intakes.")
+		return
+	}
+	if _, err := p.Workspace.CreateApplication(r.Context(), a, a.UserID, workspace.ApplicationInput{ProgrammeID: r.PathValue("id"), Intake: intake}); err != nil &&
+		gradpath.ErrorCode(err) != gradpath.CodeConflict {
+		p.fail(w, r, http.StatusBadRequest, "The application could not be opened", gradpath.ErrorMessage(err))
+		return
+	}
+	http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
 }
