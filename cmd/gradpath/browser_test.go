@@ -174,6 +174,25 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("thank-you page: %q", thanks)
 	}
 
+	// The visitor books a free session at the first free time.
+	do("booking",
+		chromedp.Navigate(s.url+"/book"),
+		chromedp.WaitVisible(css(`.results .card h2 a`)),
+		chromedp.Click(css(`.results .card h2 a`)),
+		chromedp.WaitVisible(css(`#slot-0`)),
+		chromedp.Click(css(`#slot-0`)),
+		chromedp.SendKeys(css(`#name`), "Meera Iyer"),
+		chromedp.SendKeys(css(`#phone`), "98111 22334"),
+		chromedp.SendKeys(css(`#email`), "meera@example.in"),
+		chromedp.Click(css(`#contact`)),
+		chromedp.Click(css(`form[method=post] button[type=submit]`)),
+		chromedp.WaitVisible(css(`[role=status]`)),
+	)
+	if booked := text(`[role=status]`); !strings.Contains(booked, "Your session is booked for") {
+		t.Fatalf("booking: %q", booked)
+	}
+	shot("booked.png")
+
 	// The counsellor signs in, finds the lead with its clock, and marks it contacted.
 	do("sign in",
 		chromedp.Navigate(s.url+"/sign-in"),
@@ -183,10 +202,11 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css(`form button[type=submit]`)),
 		chromedp.WaitVisible(css(`table tbody tr`)),
 	)
-	row := text(`table tbody tr`)
+	row := text(`table tbody`)
 	shot("counsellor-queue.png")
 	do("mark contacted", chromedp.Click(css(`table tbody tr form button`)), chromedp.WaitVisible(css(`table tbody tr .tag.ok`)))
-	if after := text(`table tbody tr`); !strings.Contains(row, "Riya Sharma") || !strings.Contains(row, "of business time") || !strings.Contains(after, "contacted") {
+	// Both requests are there (the booking made a consultation lead); the first is now contacted.
+	if after := text(`table tbody tr`); !strings.Contains(row, "Riya Sharma") || !strings.Contains(row, "Meera Iyer") || !strings.Contains(row, "of business time") || !strings.Contains(after, "contacted") {
 		t.Fatalf("queue row %q, after %q", row, after)
 	}
 
@@ -209,4 +229,27 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("timeline %q", tl)
 	}
 	shot("student-timeline.png")
+
+	// The student uploads a passport: an HTML file named .pdf is refused, a PDF is taken.
+	tmp := t.TempDir()
+	fake, pdf := filepath.Join(tmp, "passport.pdf"), filepath.Join(tmp, "scan.pdf")
+	os.WriteFile(fake, []byte("<!doctype html><html><body>not a passport</body></html>"), 0o644)
+	os.WriteFile(pdf, []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"), 0o644)
+	passport := `table.documents tr:first-child`
+	do("upload a fake",
+		chromedp.SetUploadFiles(css(passport+` input[type=file]`), []string{fake}),
+		chromedp.Click(css(passport+` button`)),
+		chromedp.WaitVisible(css(`[role=alert]`)),
+	)
+	if e := text(`[role=alert]`); !strings.Contains(e, "not a PDF, JPEG or PNG") {
+		t.Fatalf("upload of HTML: %q", e)
+	}
+	do("upload a PDF",
+		chromedp.SetUploadFiles(css(passport+` input[type=file]`), []string{pdf}),
+		chromedp.Click(css(passport+` button`)),
+		chromedp.WaitVisible(css(`[data-kind=passport]`)),
+	)
+	if st := text(`[data-kind=passport]`); st != "uploaded" {
+		t.Fatalf("passport status %q", st)
+	}
 }

@@ -190,7 +190,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if cfg.CookieSecure {
 		cookieName = "__Host-gradpath_session"
 	}
-	pages, err := web.New(web.Deps{Catalogue: cat, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, CookieName: cookieName,
+	pages, err := web.New(web.Deps{Catalogue: cat, Booking: bookingSvc, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, CookieName: cookieName,
 		CookieSecure: cfg.CookieSecure, PublicURL: base, Logger: logger, Now: time.Now})
 	if err != nil {
 		ln.Close()

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"html/template"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -19,6 +20,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -40,6 +42,7 @@ type Rates interface {
 // Deps are the services the pages use.
 type Deps struct {
 	Catalogue   *catalogue.Service
+	Booking     *booking.Service
 	Eligibility *eligibility.Service
 	Workspace   *workspace.Service
 	Leads       *leads.Service
@@ -71,7 +74,7 @@ func New(d Deps) (*Pages, error) {
 		},
 	}
 	p := &Pages{Deps: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"finder", "programme", "callback", "thanks", "signin", "queue", "error", "eligibility", "applications"} {
+	for _, name := range []string{"finder", "programme", "callback", "thanks", "signin", "queue", "error", "eligibility", "applications", "book", "booked"} {
 		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, err
@@ -87,20 +90,24 @@ func New(d Deps) (*Pages, error) {
 // Routes are the pages' ServeMux patterns.
 func (p *Pages) Routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
-		"GET /{$}":                    p.finder,
-		"GET /programmes":             p.finder,
-		"GET /programmes/{id}":        p.programme,
-		"GET /callback":               p.callbackForm,
-		"POST /callback":              p.callback,
-		"GET /sign-in":                p.signInForm,
-		"POST /sign-in":               p.signIn,
-		"POST /sign-out":              p.signOut,
-		"GET /queue":                  p.queue,
-		"POST /queue/{id}/contacted":  p.contacted,
-		"GET /static/":                p.static,
-		"GET /eligibility":            p.eligibility,
-		"GET /me/applications":        p.applications,
-		"POST /programmes/{id}/apply": p.apply,
+		"GET /{$}":                             p.finder,
+		"GET /programmes":                      p.finder,
+		"GET /programmes/{id}":                 p.programme,
+		"GET /callback":                        p.callbackForm,
+		"POST /callback":                       p.callback,
+		"GET /sign-in":                         p.signInForm,
+		"POST /sign-in":                        p.signIn,
+		"POST /sign-out":                       p.signOut,
+		"GET /queue":                           p.queue,
+		"POST /queue/{id}/contacted":           p.contacted,
+		"GET /static/":                         p.static,
+		"GET /book":                            p.bookIndex,
+		"GET /book/{id}":                       p.bookPage,
+		"POST /book/{id}":                      p.book,
+		"POST /me/applications/{id}/documents": p.upload,
+		"GET /eligibility":                     p.eligibility,
+		"GET /me/applications":                 p.applications,
+		"POST /programmes/{id}/apply":          p.apply,
 	}
 }
 
@@ -496,7 +503,7 @@ func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusServiceUnavailable, "Your applications are not available", "Please try again in a moment.")
 		return
 	}
-	p.render(w, r, http.StatusOK, "applications", "My applications", map[string]any{"Applications": apps})
+	p.render(w, r, http.StatusOK, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{}})
 }
 
 func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
@@ -520,4 +527,161 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
+}
+
+// upload takes a document of the checklist from the applications page.
+func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.signedIn(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, workspace.MaxUpload+64<<10)
+	if err := r.ParseMultipartForm(1 << 20); err != nil {
+		p.fail(w, r, http.StatusRequestEntityTooLarge, "The file is too large", "A document may be at most 10 MiB.")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return
+	}
+	appID := r.PathValue("id")
+	file, header, err := r.FormFile("file")
+	msg := ""
+	if err != nil {
+		msg = "Choose a file to upload."
+	} else {
+		defer file.Close()
+		data, _ := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
+		if _, err := p.Workspace.Upload(r.Context(), a, a.UserID, appID, workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data}); err != nil {
+			msg = gradpath.ErrorMessage(err)
+		}
+	}
+	if msg == "" {
+		http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
+		return
+	}
+	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
+	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{appID: msg}})
+}
+
+var zones = []string{"Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Singapore", "Asia/Dubai", "UTC"}
+
+func (p *Pages) bookIndex(w http.ResponseWriter, r *http.Request) {
+	cs, err := p.Booking.Counsellors(r.Context())
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Booking is not available", "Please try again in a moment.")
+		return
+	}
+	p.render(w, r, http.StatusOK, "book", "Book a free session", map[string]any{"Counsellors": cs})
+}
+
+type slotOption struct{ Value, Label string }
+
+func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map[string]string) (map[string]any, bool) {
+	cs, _ := p.Booking.Counsellors(r.Context())
+	var c *booking.Counsellor
+	for i := range cs {
+		if cs[i].ID == id {
+			c = &cs[i]
+		}
+	}
+	if c == nil {
+		return nil, false
+	}
+	if typ == "" {
+		typ = "consultation"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" {
+		zone, loc = "Asia/Kolkata", mustLoad("Asia/Kolkata")
+	}
+	now := p.Now()
+	slots, _ := p.Booking.Slots(r.Context(), id, typ, now, now.AddDate(0, 0, 7))
+	var opts []slotOption
+	for _, s := range slots {
+		if len(opts) >= 40 {
+			break
+		}
+		opts = append(opts, slotOption{Value: s.Start.Format(time.RFC3339), Label: s.Start.In(loc).Format("Mon 2 Jan, 15:04 MST")})
+	}
+	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": zones, "Type": typ, "Slots": opts, "Values": values, "Errors": errs}, true
+}
+
+func mustLoad(name string) *time.Location {
+	l, err := time.LoadLocation(name)
+	if err != nil {
+		return time.UTC
+	}
+	return l
+}
+
+func bookValues(get func(string) string) map[string]string {
+	v := map[string]string{}
+	for _, k := range []string{"name", "phone", "email", "contact", "start"} {
+		v[k] = strings.TrimSpace(get(k))
+	}
+	return v
+}
+
+func (p *Pages) bookPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	data, ok := p.bookData(r, r.PathValue("id"), q.Get("type"), q.Get("tz"), bookValues(q.Get), map[string]string{})
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
+		return
+	}
+	p.render(w, r, http.StatusOK, "book", "Book a free session", data)
+}
+
+func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	_ = r.ParseForm()
+	if !sameOrigin(r) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
+		return
+	}
+	values := bookValues(r.PostFormValue)
+	id, typ, zone := r.PathValue("id"), r.PostFormValue("type"), r.PostFormValue("tz")
+	errs := map[string]string{}
+	start, err := time.Parse(time.RFC3339, values["start"])
+	if err != nil {
+		errs["start"] = "Choose a time."
+	}
+	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	in := booking.Input{CounsellorID: id, Type: typ, Start: start, Zone: zone}
+	if u, s := p.who(r); u != nil {
+		if !p.checkCSRF(r, s) {
+			p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+			return
+		}
+		actor = &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}
+	} else {
+		in.Lead = &booking.LeadDetails{Name: values["name"], Phone: values["phone"], Email: values["email"],
+			Consent: leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: noticeVersion}}
+	}
+	if len(errs) == 0 {
+		created, err := p.Booking.Book(r.Context(), actor, in)
+		if err == nil {
+			loc := mustLoad(zone)
+			ics := "/api/v1/bookings/" + created.ID + ".ics"
+			if created.ManageToken != "" {
+				ics += "?token=" + created.ManageToken
+			}
+			p.render(w, r, http.StatusOK, "booked", "Booked", map[string]any{"When": created.Start.In(loc).Format("Monday 2 January, 15:04 MST"), "ICS": ics})
+			return
+		}
+		for _, f := range gradpath.ErrorFields(err) {
+			errs[f.Field] = f.Detail
+		}
+		if len(errs) == 0 {
+			errs["form"] = gradpath.ErrorMessage(err)
+		}
+	}
+	data, ok := p.bookData(r, id, typ, zone, values, errs)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
+		return
+	}
+	p.render(w, r, http.StatusUnprocessableEntity, "book", "Book a free session", data)
 }
