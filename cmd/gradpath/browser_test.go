@@ -132,6 +132,12 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("found %q, opened %q", found, title)
 	}
 
+	// An address that leads nowhere is a page a person understands.
+	do("404", chromedp.Navigate(s.url+"/no-such-page"), chromedp.WaitVisible(css(`h1`)))
+	if h := text(`h1`); h != "Page not found" {
+		t.Fatalf("404 page heading %q", h)
+	}
+
 	// The visitor checks where they can get in.
 	do("eligibility",
 		chromedp.Navigate(s.url+"/eligibility"),

@@ -13,6 +13,7 @@ import (
 	"runtime"
 	"runtime/debug"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -66,6 +67,8 @@ type Deps struct {
 	// Web, when set, serves the pages of the web interface beside the API.
 	Web interface {
 		Routes() map[string]http.HandlerFunc
+		// NotFound answers a browser's request for a page that does not exist.
+		NotFound(w http.ResponseWriter, r *http.Request)
 	}
 }
 
@@ -212,6 +215,10 @@ func (s *Server) unmatched(w http.ResponseWriter, r *http.Request) {
 	if probe.Code == http.StatusMethodNotAllowed {
 		w.Header().Set("Allow", probe.Header().Get("Allow"))
 		s.writeProblem(w, r, gradpath.Errorf(codeMethodNotAllowed, "%s is not allowed on %s; allowed: %s", r.Method, r.URL.Path, probe.Header().Get("Allow")))
+		return
+	}
+	if s.Web != nil && !strings.HasPrefix(r.URL.Path, "/api/") && strings.Contains(r.Header.Get("Accept"), "text/html") {
+		s.Web.NotFound(w, r) // a person with a browser gets a page
 		return
 	}
 	s.writeProblem(w, r, gradpath.Errorf(gradpath.CodeNotFound, "nothing is at %s; the API is described at /api/v1/openapi.json", r.URL.Path))

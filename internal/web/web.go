@@ -685,3 +685,8 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 	}
 	p.render(w, r, http.StatusUnprocessableEntity, "book", "Book a free session", data)
 }
+
+// NotFound is the page for an address that leads nowhere.
+func (p *Pages) NotFound(w http.ResponseWriter, r *http.Request) {
+	p.fail(w, r, http.StatusNotFound, "Page not found", "Nothing is at this address. Search the programmes, or go back to the page you came from.")
+}
