@@ -127,7 +127,7 @@ func TestBrowser(t *testing.T) {
 	)
 	found := text(`#found`)
 	shot("finder.png")
-	do("open a programme", chromedp.Click(css(`.results .card h2 a`)), chromedp.WaitVisible(css(`h1`)))
+	do("open a programme", chromedp.Click(css(`.results .card h2 a`)), chromedp.WaitVisible(css(`a.button`)))
 	if title := text(`h1`); !strings.Contains(found, "2 programmes") || !strings.Contains(title, "Computer Science") {
 		t.Fatalf("found %q, opened %q", found, title)
 	}
@@ -253,9 +253,17 @@ func TestBrowser(t *testing.T) {
 	do("upload a PDF",
 		chromedp.SetUploadFiles(css(passport+` input[type=file]`), []string{pdf}),
 		chromedp.Click(css(passport+` button`)),
-		chromedp.WaitVisible(css(`[data-kind=passport]`)),
 	)
-	if st := text(`[data-kind=passport]`); st != "uploaded" {
+	// The page is replaced after the upload; wait for the new one to say so.
+	st := ""
+	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if v, err := chromedp.Run(ctx, chromedp.Text(css(`[data-kind=passport]`))); err == nil {
+			if st = v; st == "uploaded" {
+				break
+			}
+		}
+	}
+	if st != "uploaded" {
 		t.Fatalf("passport status %q", st)
 	}
 }
