@@ -6,7 +6,6 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
-	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
 // CounsellorList lists the counsellors who take bookings.
@@ -114,9 +113,9 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if s.LeadLimit != nil && actor(r).Anonymous() {
-		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
-			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
+	if actor(r).Anonymous() {
+		if err := s.limitPublicForm(r); err != nil {
+			return err
 		}
 	}
 	b, err := s.Booking.Book(r.Context(), actor(r), in)

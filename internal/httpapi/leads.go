@@ -60,10 +60,8 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 	if err := strictDecode(raw, &in); err != nil {
 		return err
 	}
-	if s.LeadLimit != nil {
-		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
-			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
-		}
+	if err := s.limitPublicForm(r); err != nil {
+		return err
 	}
 	// The request's identity for Idempotency-Key is its meaning, not its spacing, nor the form's
 	// anti-script fields (a reloaded form has a new token).
@@ -279,10 +277,8 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if s.LeadLimit != nil {
-		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
-			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
-		}
+	if err := s.limitPublicForm(r); err != nil {
+		return err
 	}
 	res, err := s.Leads.Subscribe(r.Context(), actor(r), in)
 	if err != nil {
@@ -300,10 +296,8 @@ func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if s.LeadLimit != nil {
-		if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
-			return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
-		}
+	if err := s.limitPublicForm(r); err != nil {
+		return err
 	}
 	if err := s.Leads.Withdraw(r.Context(), actor(r), in); err != nil {
 		return err
@@ -519,4 +513,16 @@ func (s *Server) importHolidays(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	return writeJSON(w, r, http.StatusOK, HolidayImport{CalendarFile: f, SkippedRecurring: skipped})
+}
+
+// limitPublicForm applies the per-address limit of the public forms (leads, subscriptions,
+// withdrawals, bookings by visitors).
+func (s *Server) limitPublicForm(r *http.Request) error {
+	if s.LeadLimit == nil {
+		return nil
+	}
+	if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
+		return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
+	}
+	return nil
 }
