@@ -2,7 +2,6 @@ package booking_test
 
 import (
 	"context"
-	"database/sql"
 	"strings"
 	"sync"
 	"testing"
@@ -18,32 +17,6 @@ import (
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
-type mailbox struct {
-	mu    sync.Mutex
-	mails []leads.Mail
-}
-
-func (m *mailbox) InsertTx(_ context.Context, _ *sql.Tx, j leads.Job) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if j.Mail != nil {
-		m.mails = append(m.mails, *j.Mail)
-	}
-	return nil
-}
-
-func (m *mailbox) subjects(to string) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for _, x := range m.mails {
-		if x.To == to {
-			out = append(out, x.Subject)
-		}
-	}
-	return out
-}
-
 // TestBookingLifecycle: a lead books, reschedules with the link, gets reminders the day and the
 // hour before (again after a reschedule, never after cancelling), and the counsellor's feed and
 // list show what stands.
@@ -57,7 +30,7 @@ func TestBookingLifecycle(t *testing.T) {
 		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
 		c, _ := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "priya@agency.in", "Priya Nair", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
-		box := &mailbox{}
+		box := &storetest.Jobs{}
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), leads.DefaultCalendar(), leads.DefaultConfig(clock))
 		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, clock)
 		var av booking.Availability
@@ -105,10 +78,10 @@ func TestBookingLifecycle(t *testing.T) {
 		set(thursday11.Add(-23 * time.Hour))
 		sweep()
 		sweep()
-		if got := box.subjects("meera@example.in"); len(got) != 1 || !strings.Contains(got[0], "tomorrow") {
+		if got := box.MailTo("meera@example.in"); len(got) != 1 || !strings.Contains(got[0], "tomorrow") {
 			t.Fatalf("the day-before reminder: %v", got)
 		}
-		if got := box.subjects("priya@agency.in"); len(got) != 2 { // the lead's notification and the reminder
+		if got := box.MailTo("priya@agency.in"); len(got) != 2 { // the lead's notification and the reminder
 			t.Fatalf("Priya's mail: %v", got)
 		}
 		// Rescheduled with the link to Friday 15:00: reminders start again.
@@ -119,7 +92,7 @@ func TestBookingLifecycle(t *testing.T) {
 		}
 		set(friday15.Add(-50 * time.Minute))
 		sweep()
-		if got := box.subjects("meera@example.in"); len(got) != 2 || !strings.Contains(got[1], "in an hour") {
+		if got := box.MailTo("meera@example.in"); len(got) != 2 || !strings.Contains(got[1], "in an hour") {
 			t.Fatalf("after the reschedule: %v", got)
 		}
 		// The old time is free again, the new one is not.
@@ -142,10 +115,10 @@ func TestBookingLifecycle(t *testing.T) {
 		if err != nil || !strings.Contains(ics, "METHOD:CANCEL") || !strings.Contains(ics, "SEQUENCE:2") {
 			t.Fatalf("cancelled invitation: %v\n%s", err, ics)
 		}
-		before := len(box.subjects("meera@example.in"))
+		before := len(box.MailTo("meera@example.in"))
 		set(friday15.Add(-30 * time.Minute))
 		sweep()
-		if len(box.subjects("meera@example.in")) != before {
+		if len(box.MailTo("meera@example.in")) != before {
 			t.Fatal("a reminder for a cancelled booking")
 		}
 

@@ -2,7 +2,6 @@ package leads_test
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -17,32 +16,6 @@ import (
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
-// recorder keeps the jobs that changes enqueue, in their transactions.
-type recorder struct {
-	mu   sync.Mutex
-	jobs []leads.Job
-}
-
-func (r *recorder) InsertTx(_ context.Context, _ *sql.Tx, j leads.Job) error {
-	r.mu.Lock()
-	r.jobs = append(r.jobs, j)
-	r.mu.Unlock()
-	return nil
-}
-
-// mailTo returns the subjects of the mails enqueued to an address.
-func (r *recorder) mailTo(addr string) []string {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	var out []string
-	for _, j := range r.jobs {
-		if j.Mail != nil && j.Mail.To == addr {
-			out = append(out, j.Mail.Subject)
-		}
-	}
-	return out
-}
-
 type fixture struct {
 	svc   *leads.Service
 	store *sqlstore.LeadStore
@@ -50,7 +23,7 @@ type fixture struct {
 	now   time.Time
 	ids   map[string]string // counsellor email → id
 	admin *gradpath.Actor
-	jobs  *recorder
+	jobs  *storetest.Jobs
 }
 
 // Tuesday 24 November 2026, 11:00 in Kolkata.
@@ -78,7 +51,7 @@ func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
 		f.ids[c.email] = u.ID
 	}
 	f.admin = &gradpath.Actor{UserID: f.ids["chitra@agency.in"], Roles: []gradpath.Role{gradpath.RoleAdmin, gradpath.RoleCounsellor}}
-	f.jobs = &recorder{}
+	f.jobs = &storetest.Jobs{}
 	f.store = sqlstore.NewLeadStore(db, f.jobs)
 	cfg := leads.DefaultConfig(clock)
 	f.svc = leads.NewService(f.store, leads.DefaultCalendar(), cfg)
@@ -153,7 +126,7 @@ func TestLeads(t *testing.T) {
 			if fmt.Sprint(types) != "[created assigned]" {
 				t.Fatalf("history %v", types)
 			}
-			if m := f.jobs.mailTo("asha@agency.in"); len(m) != 1 || !strings.Contains(m[0], "Riya") {
+			if m := f.jobs.MailTo("asha@agency.in"); len(m) != 1 || !strings.Contains(m[0], "Riya") {
 				t.Fatalf("Asha's notifications: %v", m)
 			}
 		})
@@ -388,7 +361,7 @@ func TestLeads(t *testing.T) {
 			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Phone: "9000011111", Email: "nisha@example.in"}); err != nil {
 				t.Fatal(err)
 			}
-			if m := f.jobs.mailTo("nisha@example.in"); len(m) != 1 {
+			if m := f.jobs.MailTo("nisha@example.in"); len(m) != 1 {
 				t.Fatalf("withdrawal confirmation: %v", m)
 			}
 			subs, _ := f.svc.Subscriptions(ctx, f.admin, 100)
@@ -518,7 +491,7 @@ func TestLeads(t *testing.T) {
 			if d.Assignee != "" || d.History[len(d.History)-1].Type != leads.ActivityUnassigned {
 				t.Fatalf("assigned to %q; history %+v", d.Assignee, d.History)
 			}
-			if m := f.jobs.mailTo("chitra@agency.in"); len(m) == 0 || !strings.Contains(m[len(m)-1], "Unassigned callback request: Late Night") {
+			if m := f.jobs.MailTo("chitra@agency.in"); len(m) == 0 || !strings.Contains(m[len(m)-1], "Unassigned callback request: Late Night") {
 				t.Fatalf("admin notifications: %v", m)
 			}
 			none, _ := f.svc.List(ctx, f.admin, leads.Query{Assignee: "none"})

@@ -2,10 +2,8 @@ package workspace_test
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,37 +13,10 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
-
-type mailbox struct {
-	mu    sync.Mutex
-	mails []leads.Mail
-}
-
-func (m *mailbox) InsertTx(_ context.Context, _ *sql.Tx, j leads.Job) error {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if j.Mail != nil {
-		m.mails = append(m.mails, *j.Mail)
-	}
-	return nil
-}
-
-func (m *mailbox) to(addr string) []string {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	var out []string
-	for _, x := range m.mails {
-		if x.To == addr {
-			out = append(out, x.Subject)
-		}
-	}
-	return out
-}
 
 func date(t *testing.T, s string) gradpath.Date {
 	t.Helper()
@@ -100,7 +71,7 @@ func TestWorkspace(t *testing.T) {
 			t.Fatal(err)
 		}
 		store := sqlstore.NewAccountStore(db)
-		box := &mailbox{}
+		box := &storetest.Jobs{}
 		ws := workspace.NewService(sqlstore.NewWorkspaceStore(db, box), cat, elig, func(ctx context.Context, id string) (string, error) {
 			u, err := store.User(ctx, id)
 			return u.Counsellor, err
@@ -304,7 +275,7 @@ func TestWorkspace(t *testing.T) {
 		if err != nil || n == 0 {
 			t.Fatalf("sweep: %d %v", n, err)
 		}
-		if got := box.to("arjun@example.in"); len(got) == 0 || !strings.Contains(got[len(got)-1], "Due soon for MSc Computer Science") {
+		if got := box.MailTo("arjun@example.in"); len(got) == 0 || !strings.Contains(got[len(got)-1], "Due soon for MSc Computer Science") {
 			t.Fatalf("reminders: %v", got)
 		}
 		if n, _ := ws.SweepReminders(ctx); n != 0 {
