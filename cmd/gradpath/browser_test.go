@@ -5,7 +5,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -50,10 +49,7 @@ func screenshots(t *testing.T) string {
 func TestBrowser(t *testing.T) {
 	chromium := chromiumPath(t)
 	s := start(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
-		passwords[m[1]] = m[2]
-	}
+	passwords := s.demoPasswords()
 	opts := []chromedp.ExecAllocatorOption{
 		chromedp.ExecPath(chromium),
 		chromedp.UserDataDir(t.TempDir()),

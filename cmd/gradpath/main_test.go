@@ -418,41 +418,10 @@ func TestUserCommand(t *testing.T) {
 
 	s := start(t, nil, "--data", data)
 	post := func(path, body string, header ...string) (*http.Response, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest("POST", s.url+path, strings.NewReader(body))
-		req.Header.Set("Content-Type", "application/json")
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, b
+		return s.call(t, "POST", path, "application/json", strings.NewReader(body), header...)
 	}
 	tokenOf := func(email, password, scopes string) string {
-		t.Helper()
-		res, body := post("/api/v1/auth/login", fmt.Sprintf(`{"email": %q, "password": %q}`, email, password))
-		if res.StatusCode != 200 || len(res.Cookies()) == 0 {
-			t.Fatalf("login %s: %d %s", email, res.StatusCode, body)
-		}
-		var login struct {
-			CSRF string `json:"csrf_token"`
-		}
-		json.Unmarshal(body, &login)
-		c := res.Cookies()[0]
-		res, body = post("/api/v1/me/tokens", `{"name": "cli test", "scopes": [`+scopes+`], "expires_in_days": 1}`,
-			"Cookie", c.Name+"="+c.Value, "X-CSRF-Token", login.CSRF)
-		var tok struct {
-			Token string `json:"token"`
-		}
-		json.Unmarshal(body, &tok)
-		if res.StatusCode != 201 || tok.Token == "" {
-			t.Fatalf("create token: %d %s", res.StatusCode, body)
-		}
-		return tok.Token
+		return strings.TrimPrefix(s.tokenFor(t, email, password, scopes)[1], "Bearer ")
 	}
 	status := func(path, token string) int {
 		req, _ := http.NewRequest("GET", s.url+path, nil)
@@ -483,28 +452,13 @@ func TestUserCommand(t *testing.T) {
 // demo student assigned to them, and the student does not see the counsellor.
 func testDemoUsers(t *testing.T, s *server) {
 	t.Helper()
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
-		passwords[m[1]] = m[2]
-	}
+	passwords := s.demoPasswords()
 	if len(passwords) != 4 {
 		t.Fatalf("serve --demo printed %d demo users:\n%s", len(passwords), s.stdout)
 	}
 	login := func(email string) (string, string) {
-		res, err := http.Post(s.url+"/api/v1/auth/login", "application/json",
-			strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, passwords[email])))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out struct {
-			User struct{ ID string } `json:"user"`
-		}
-		json.NewDecoder(res.Body).Decode(&out)
-		if res.StatusCode != 200 || len(res.Cookies()) == 0 {
-			t.Fatalf("demo sign-in %s: %d", email, res.StatusCode)
-		}
-		return res.Cookies()[0].Name + "=" + res.Cookies()[0].Value, out.User.ID
+		cookie, _, id := s.signIn(t, email, passwords[email])
+		return cookie, id
 	}
 	status := func(cookie, path string) int {
 		req, _ := http.NewRequest("GET", s.url+path, nil)
@@ -548,21 +502,11 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 	mp := storetest.StartMailpit(t)
 	s := start(t, env, append(args, "--demo", "--smtp-addr", mp.SMTP, "--smtp-from", "leads@agency.test")...)
 	send := func(method, path, body string, header ...string) (*http.Response, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(method, s.url+path, strings.NewReader(body))
+		ct := ""
 		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			ct = "application/json"
 		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, b
+		return s.call(t, method, path, ct, strings.NewReader(body), header...)
 	}
 
 	form := `{"kind": "callback", "name": "Riya Sharma", "phone": "98765 43210", "email": "riya@example.in",
@@ -586,10 +530,7 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 	}
 
 	// The demo counsellor signs in and finds it in the queue.
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
-		passwords[m[1]] = m[2]
-	}
+	passwords := s.demoPasswords()
 	res, body = send("POST", "/api/v1/auth/login", fmt.Sprintf(`{"email": "counsellor@demo.gradpath.test", "password": %q}`, passwords["counsellor@demo.gradpath.test"]))
 	if res.StatusCode != 200 {
 		t.Fatalf("counsellor sign-in: %d %s", res.StatusCode, body)
@@ -741,48 +682,10 @@ func TestWorkspaceEndToEnd(t *testing.T) {
 func testWorkspaceEndToEnd(t *testing.T, env []string, args ...string) {
 	s := start(t, env, append(args, "--demo")...)
 	call := func(method, path, contentType string, body io.Reader, header ...string) (*http.Response, []byte) {
-		t.Helper()
-		req, _ := http.NewRequest(method, s.url+path, body)
-		if contentType != "" {
-			req.Header.Set("Content-Type", contentType)
-		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, b
+		return s.call(t, method, path, contentType, body, header...)
 	}
-	tokenFor := func(email, password, scopes string) []string {
-		t.Helper()
-		res, b := call("POST", "/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, password)))
-		var login struct {
-			CSRF string `json:"csrf_token"`
-		}
-		json.Unmarshal(b, &login)
-		if res.StatusCode != 200 {
-			t.Fatalf("login %s: %d %s", email, res.StatusCode, b)
-		}
-		cookie := res.Cookies()[0].Name + "=" + res.Cookies()[0].Value
-		res, b = call("POST", "/api/v1/me/tokens", "application/json", strings.NewReader(`{"name": "e2e", "scopes": [`+scopes+`], "expires_in_days": 1}`),
-			"Cookie", cookie, "X-CSRF-Token", login.CSRF)
-		var tok struct {
-			Token string `json:"token"`
-		}
-		json.Unmarshal(b, &tok)
-		if res.StatusCode != 201 {
-			t.Fatalf("token: %d %s", res.StatusCode, b)
-		}
-		return []string{"Authorization", "Bearer " + tok.Token}
-	}
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
-		passwords[m[1]] = m[2]
-	}
+	tokenFor := func(email, password, scopes string) []string { return s.tokenFor(t, email, password, scopes) }
+	passwords := s.demoPasswords()
 	// The admin adds three programmes in Great Britain, so that five universities fit in two countries.
 	admin := tokenFor("admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
 	for _, u := range []string{"university-of-leeds", "university-of-manchester", "university-of-bristol"} {
@@ -919,38 +822,14 @@ func TestRoadmapEndToEnd(t *testing.T) {
 	if len(tree.Topics) < 12 || tree.Topics[0].ID != "fundamentals" || tree.Topics[1].ID != "git" || tree.Topics[11].ID != "cloud" {
 		t.Fatalf("topics %+v", tree.Topics)
 	}
-	passwords := map[string]string{}
-	for _, m := range regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`).FindAllStringSubmatch(s.stdout.String(), -1) {
-		passwords[m[1]] = m[2]
-	}
-	login := func(url, email string) (string, string, string) {
-		res, err := http.Post(url+"/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, passwords[email])))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		var out struct {
-			CSRF string `json:"csrf_token"`
-			User struct{ ID string }
-		}
-		json.NewDecoder(res.Body).Decode(&out)
-		return res.Cookies()[0].Name + "=" + res.Cookies()[0].Value, out.CSRF, out.User.ID
-	}
+	passwords := s.demoPasswords()
+	login := func(_, email string) (string, string, string) { return s.signIn(t, email, passwords[email]) }
 	send := func(method, url, body string, header ...string) (*http.Response, []byte) {
-		req, _ := http.NewRequest(method, url, strings.NewReader(body))
+		ct := ""
 		if body != "" {
-			req.Header.Set("Content-Type", "application/json")
+			ct = "application/json"
 		}
-		for i := 0; i+1 < len(header); i += 2 {
-			req.Header.Set(header[i], header[i+1])
-		}
-		res, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		b, _ := io.ReadAll(res.Body)
-		return res, b
+		return s.call(t, method, strings.TrimPrefix(url, s.url), ct, strings.NewReader(body), header...)
 	}
 	cookie, csrf, studentID := login(s.url, "student@demo.gradpath.test")
 	for _, topic := range []string{"git", "internet-basics"} {
@@ -1006,4 +885,67 @@ func TestRoadmapEndToEnd(t *testing.T) {
 	if len(sal.Items) != 10 || sal.Items[0].City != "Bangalore" || sal.Items[0].Amount != 1200000 || sal.Items[0].Currency != "INR" || sal.Items[0].Source.Title == "" {
 		t.Fatalf("salaries %+v", sal)
 	}
+}
+
+var demoUserLine = regexp.MustCompile(`(?m)^\s+\w+\s+(\S+@demo\.gradpath\.test)\s+(\S+)$`)
+
+// demoPasswords reads the demo users' passwords that serve --demo printed.
+func (s *server) demoPasswords() map[string]string {
+	out := map[string]string{}
+	for _, m := range demoUserLine.FindAllStringSubmatch(s.stdout.String(), -1) {
+		out[m[1]] = m[2]
+	}
+	return out
+}
+
+// call sends a request to the server and returns the response with its body read.
+func (s *server) call(t *testing.T, method, path, contentType string, body io.Reader, header ...string) (*http.Response, []byte) {
+	t.Helper()
+	req, _ := http.NewRequest(method, s.url+path, body)
+	if contentType != "" {
+		req.Header.Set("Content-Type", contentType)
+	}
+	for i := 0; i+1 < len(header); i += 2 {
+		req.Header.Set(header[i], header[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return res, b
+}
+
+// signIn signs in by password and returns the Cookie header of the session, its CSRF token and
+// the user's id.
+func (s *server) signIn(t *testing.T, email, password string) (cookie, csrf, userID string) {
+	t.Helper()
+	res, b := s.call(t, "POST", "/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, password)))
+	var login struct {
+		CSRF string              `json:"csrf_token"`
+		User struct{ ID string } `json:"user"`
+	}
+	json.Unmarshal(b, &login)
+	if res.StatusCode != 200 || len(res.Cookies()) == 0 {
+		t.Fatalf("sign-in %s: %d %s", email, res.StatusCode, b)
+	}
+	return res.Cookies()[0].Name + "=" + res.Cookies()[0].Value, login.CSRF, login.User.ID
+}
+
+// tokenFor signs in and makes an access token with scopes (a JSON list's inside, such as
+// `"read", "write"`); it returns the Authorization header pair.
+func (s *server) tokenFor(t *testing.T, email, password, scopes string) []string {
+	t.Helper()
+	cookie, csrf, _ := s.signIn(t, email, password)
+	res, b := s.call(t, "POST", "/api/v1/me/tokens", "application/json", strings.NewReader(`{"name": "e2e", "scopes": [`+scopes+`], "expires_in_days": 1}`),
+		"Cookie", cookie, "X-CSRF-Token", csrf)
+	var tok struct {
+		Token string `json:"token"`
+	}
+	json.Unmarshal(b, &tok)
+	if res.StatusCode != 201 || tok.Token == "" {
+		t.Fatalf("token: %d %s", res.StatusCode, b)
+	}
+	return []string{"Authorization", "Bearer " + tok.Token}
 }
