@@ -89,6 +89,16 @@ func New(d Deps) (*Pages, error) {
 
 // Routes are the pages' ServeMux patterns.
 func (p *Pages) Routes() map[string]http.HandlerFunc {
+	routes := p.routes()
+	for pattern, h := range routes {
+		if pattern != "GET /static/" { // styles need no sign-in
+			routes[pattern] = p.withUser(h)
+		}
+	}
+	return routes
+}
+
+func (p *Pages) routes() map[string]http.HandlerFunc {
 	return map[string]http.HandlerFunc{
 		"GET /{$}":                             p.finder,
 		"GET /programmes":                      p.finder,
@@ -125,17 +135,31 @@ type view struct {
 	Data  any
 }
 
+type whoKey struct{}
+
+type identity struct {
+	user    *accounts.User
+	session *accounts.Session
+}
+
+// withUser authenticates a request once (the session cookie of the API), for the handler and
+// the page it renders.
+func (p *Pages) withUser(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		var id identity
+		if c, err := r.Cookie(p.CookieName); err == nil && c.Value != "" && p.Accounts != nil {
+			if u, s, err := p.Accounts.Authenticate(r.Context(), c.Value); err == nil {
+				id = identity{&u, &s}
+			}
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)))
+	}
+}
+
 // who returns the signed-in user of a request, if any.
 func (p *Pages) who(r *http.Request) (*accounts.User, *accounts.Session) {
-	c, err := r.Cookie(p.CookieName)
-	if err != nil || c.Value == "" || p.Accounts == nil {
-		return nil, nil
-	}
-	u, s, err := p.Accounts.Authenticate(r.Context(), c.Value)
-	if err != nil {
-		return nil, nil
-	}
-	return &u, &s
+	id, _ := r.Context().Value(whoKey{}).(identity)
+	return id.user, id.session
 }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data map[string]any) {
@@ -688,5 +712,9 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 
 // NotFound is the page for an address that leads nowhere.
 func (p *Pages) NotFound(w http.ResponseWriter, r *http.Request) {
+	p.withUser(p.notFound)(w, r)
+}
+
+func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
 	p.fail(w, r, http.StatusNotFound, "Page not found", "Nothing is at this address. Search the programmes, or go back to the page you came from.")
 }
