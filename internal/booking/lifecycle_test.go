@@ -63,6 +63,10 @@ func TestBookingLifecycle(t *testing.T) {
 		if _, err := svc.Update(ctx, bad, created.ID, "", booking.Change{}); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
 			t.Fatalf("another counsellor changes it: %v", err)
 		}
+		bogus := booking.Status("done")
+		if _, err := svc.Update(ctx, priya, created.ID, "", booking.Change{Status: &bogus}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+			t.Fatalf("an unknown status: %v", err)
+		}
 		completed := booking.StatusCompleted
 		if _, err := svc.Update(ctx, priya, created.ID, "", booking.Change{Status: &completed}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
 			t.Fatalf("completed before it started: %v", err)

@@ -332,6 +332,13 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 	if c.Start == nil && c.Status == nil {
 		return Booking{}, gradpath.Invalid("start", "give a new start, or a status")
 	}
+	if c.Status != nil {
+		switch *c.Status {
+		case StatusPending, StatusConfirmed, StatusCancelled, StatusCompleted, StatusNoShow:
+		default:
+			return Booking{}, gradpath.Invalid("status", "%q is not a status; use confirmed, cancelled, completed or no_show", *c.Status)
+		}
+	}
 	if !b.Status.Active() {
 		return Booking{}, gradpath.Errorf(gradpath.CodeConflict, "this booking is %s and cannot change", b.Status)
 	}

@@ -295,6 +295,12 @@ func (s *Service) UpdateApplication(ctx context.Context, a *gradpath.Actor, stud
 		return Application{}, err
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
+	if c.Status != nil {
+		if _, known := next[*c.Status]; !known && *c.Status != Enrolled && *c.Status != Rejected && *c.Status != Withdrawn {
+			return Application{}, gradpath.Invalid("status", "%q is not a status; use planning, submitted, offer_conditional, offer_unconditional, "+
+				"accepted, visa_applied, visa_granted, enrolled, rejected or withdrawn", *c.Status)
+		}
+	}
 	if c.Status != nil && *c.Status != app.Status {
 		ok := false
 		for _, t := range next[app.Status] {

@@ -158,6 +158,11 @@ func TestWorkspace(t *testing.T) {
 		if _, err := ws.CreateApplication(ctx, me, st.ID, workspace.ApplicationInput{ProgrammeID: "prog-1", Intake: date(t, "2028-01")}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
 			t.Fatalf("an intake the programme does not have: %v", err)
 		}
+		unknown := workspace.Status("admitted")
+		if _, err := ws.UpdateApplication(ctx, me, st.ID, app.ID, workspace.ApplicationChange{Status: &unknown}); gradpath.ErrorCode(err) != gradpath.CodeInvalid ||
+			gradpath.ErrorFields(err)[0].Field != "status" {
+			t.Fatalf("an unknown status: %v", err)
+		}
 		offer := workspace.OfferUnconditional
 		if _, err := ws.UpdateApplication(ctx, me, st.ID, app.ID, workspace.ApplicationChange{Status: &offer}); gradpath.ErrorCode(err) != gradpath.CodeConflict {
 			t.Fatalf("planning → offer: %v", err)
