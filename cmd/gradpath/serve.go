@@ -190,7 +190,8 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if cfg.CookieSecure {
 		cookieName = "__Host-gradpath_session"
 	}
-	pages, err := web.New(web.Deps{Catalogue: cat, Booking: bookingSvc, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, CookieName: cookieName,
+	pages, err := web.New(web.Deps{Catalogue: cat, Booking: bookingSvc, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, Exchange: rates,
+		Careers: deps.Careers, Roadmaps: deps.Roadmaps, OIDC: cfg.OIDCIssuer != "", CookieName: cookieName,
 		CookieSecure: cfg.CookieSecure, PublicURL: base, Logger: logger, Now: time.Now})
 	if err != nil {
 		ln.Close()

@@ -111,10 +111,12 @@ const (
 
 // UserQuery lists users.
 type UserQuery struct {
-	Text  string
-	Role  gradpath.Role
-	Limit int
-	After string // the last id of the previous page
+	Text string
+	Role gradpath.Role
+	// Counsellor lists the students assigned to this counsellor id.
+	Counsellor string
+	Limit      int
+	After      string // the last id of the previous page
 }
 
 // AuditQuery lists audit events, newest first.

@@ -810,3 +810,22 @@ func (s *Service) Count(ctx context.Context) (int, error) { return s.store.Count
 
 // String describes a user for logs without personal data beyond the id.
 func (u User) String() string { return fmt.Sprintf("user %s", u.ID) }
+
+// Students lists the students a counsellor looks after; an admin sees every student.
+func (s *Service) Students(ctx context.Context, a *gradpath.Actor, limit int) ([]User, error) {
+	if a.Anonymous() {
+		return nil, ErrUnauthenticated
+	}
+	q := UserQuery{Role: gradpath.RoleStudent, Limit: limit}
+	switch {
+	case a.Has(gradpath.RoleAdmin) && a.Can(gradpath.ScopeAdmin):
+	case a.Has(gradpath.RoleCounsellor):
+		q.Counsellor = a.UserID
+	default:
+		return nil, gradpath.Errorf(gradpath.CodeForbidden, "this is for counsellors and admins")
+	}
+	if q.Limit < 1 || q.Limit > 200 {
+		q.Limit = 200
+	}
+	return s.store.Users(ctx, q)
+}

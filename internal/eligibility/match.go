@@ -472,9 +472,11 @@ func (c *Compiled) checks(e *evaluation, doc int32, p *catalogue.Programme) []Ch
 		case Pass:
 			ch.Actual = fmt.Sprintf("%d months", s.work)
 			ch.Explanation = "Your work experience meets the minimum."
+			ch.Gauge = workGauge(w, s.work)
 		case Fail:
 			ch.Actual = fmt.Sprintf("%d months", s.work)
 			ch.Explanation = fmt.Sprintf("The programme asks for %d months of relevant work; you have %d.", w, s.work)
+			ch.Gauge = workGauge(w, s.work)
 		default:
 			ch.Actual = "not given"
 			ch.Explanation = fmt.Sprintf("Add your work experience: the programme asks for %d months.", w)
@@ -488,6 +490,32 @@ func (c *Compiled) checks(e *evaluation, doc int32, p *catalogue.Programme) []Ch
 		}
 	}
 	return out
+}
+
+// workGauge scales months of work so that the longer of the two fills most of the bar.
+func workGauge(required, actual int) *Gauge {
+	top := float64(max(required, actual)) * 1.25
+	if top == 0 {
+		top = 12
+	}
+	return &Gauge{Required: float64(required), Actual: float64(actual), Max: top, Unit: "months"}
+}
+
+// scoreGauge puts a required score and the student's on the scale they share; a UK class has
+// no numeric scale to draw.
+func scoreGauge(req, got catalogue.Score) *Gauge {
+	g := &Gauge{Required: req.Value, Actual: got.Value}
+	switch req.Scale {
+	case catalogue.CGPA10:
+		g.Max, g.Unit = 10, "CGPA out of 10"
+	case catalogue.Percentage:
+		g.Max, g.Unit = 100, "%"
+	case catalogue.GPA4:
+		g.Max, g.Unit = 4, "GPA out of 4"
+	default:
+		return nil
+	}
+	return g
 }
 
 func describeLevel(s *student) string {
@@ -516,6 +544,7 @@ func (c *Compiled) academicCheck(e *evaluation, doc int32, o outcome) Check {
 	}
 	ch.Actual = describeScore(*s.score)
 	if req.Scale == s.score.Scale {
+		ch.Gauge = scoreGauge(req, *s.score)
 		if o == oPass {
 			ch.Explanation = fmt.Sprintf("%s meets the minimum of %s.", describeScore(*s.score), describeScore(req))
 		} else {
@@ -524,6 +553,9 @@ func (c *Compiled) academicCheck(e *evaluation, doc int32, o outcome) Check {
 		return ch
 	}
 	need, _ := c.tables.toBasis(req)
+	if s.hasBasis {
+		ch.Gauge = &Gauge{Required: need, Actual: s.basis, Max: 100, Unit: "% on gradpath's conversion table"}
+	}
 	conv := fmt.Sprintf("On gradpath's conversion table %s is about %.0f%% and %s about %.0f%%", describeScore(*s.score), s.basis, describeScore(req), need)
 	switch o {
 	case oPass:
@@ -594,6 +626,8 @@ func (c *Compiled) englishCheck(e *evaluation, doc int32, o outcome) Check {
 	st := &s.tests[best.test]
 	ch.Actual = describeResult(st)
 	name := catalogue.Tests[best.test].Name
+	spec := catalogue.Tests[best.test]
+	ch.Gauge = &Gauge{Required: best.overall, Actual: st.result.Overall, Min: spec.Min, Max: spec.Max, Unit: name + " overall"}
 	switch bestOut {
 	case oPass:
 		ch.Explanation = fmt.Sprintf("Your %s meets %g overall and every section minimum.", name, best.overall)

@@ -85,6 +85,19 @@ type Check struct {
 	// ConditionalOn says what turns a failed check into a conditional offer.
 	ConditionalOn string `json:"conditional_on,omitempty"`
 	Explanation   string `json:"explanation"`
+	// Gauge puts a numeric check on one scale, for a bar of required against yours; it is
+	// absent when the requirement or the student's value is not a number.
+	Gauge *Gauge `json:"gauge,omitempty"`
+}
+
+// Gauge is a numeric requirement and the student's value on one scale from Min to Max.
+type Gauge struct {
+	Required float64 `json:"required"`
+	Actual   float64 `json:"actual"`
+	Min      float64 `json:"min"`
+	Max      float64 `json:"max"`
+	// Unit names the scale: "CGPA/10", "%", "IELTS Academic overall", "months".
+	Unit string `json:"unit"`
 }
 
 // student is a profile prepared for matching.

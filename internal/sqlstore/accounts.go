@@ -124,6 +124,10 @@ func (s *AccountStore) Users(ctx context.Context, q accounts.UserQuery) ([]accou
 		query += ` AND (',' || roles || ',') LIKE ?`
 		args = append(args, "%,"+string(q.Role)+",%")
 	}
+	if q.Counsellor != "" {
+		query += ` AND counsellor_id = ?`
+		args = append(args, q.Counsellor)
+	}
 	if t := strings.TrimSpace(q.Text); t != "" {
 		query += ` AND (LOWER(email) LIKE ? OR LOWER(name) LIKE ?)`
 		like := "%" + strings.NewReplacer("%", "", "_", "").Replace(strings.ToLower(t)) + "%"

@@ -58,6 +58,7 @@ func testAccounts(t *testing.T, open Opener) {
 		}
 
 		list := func(q accounts.UserQuery) []string {
+			t.Helper()
 			if q.Limit == 0 {
 				q.Limit = 10
 			}
@@ -79,6 +80,18 @@ func testAccounts(t *testing.T, open Opener) {
 		}
 		if got := list(accounts.UserQuery{After: "usr_a", Limit: 1}); !slices.Equal(got, []string{"usr_b"}) {
 			t.Errorf("page: %v", got)
+		}
+		if err := s.AssignCounsellor(ctx, "usr_a", "usr_b"); err != nil {
+			t.Fatal(err)
+		}
+		if got := list(accounts.UserQuery{Counsellor: "usr_b"}); !slices.Equal(got, []string{"usr_a"}) {
+			t.Errorf("students of usr_b: %v", got)
+		}
+		if got := list(accounts.UserQuery{Counsellor: "usr_c"}); len(got) != 0 {
+			t.Errorf("students of usr_c: %v", got)
+		}
+		if err := s.AssignCounsellor(ctx, "usr_a", ""); err != nil {
+			t.Fatal(err)
 		}
 		if n, _ := s.CountUsers(ctx); n != 3 {
 			t.Errorf("count %d", n)

@@ -11,20 +11,24 @@ import (
 	"fmt"
 	"html/template"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -48,6 +52,11 @@ type Deps struct {
 	Leads       *leads.Service
 	Accounts    *accounts.Service
 	Rates       Rates
+	Exchange    *exchange.Service
+	Careers     *careers.Service
+	Roadmaps    *roadmap.Service
+	// OIDC is true when sign-in through an OpenID provider is configured.
+	OIDC bool
 	// CookieName and CookieSecure are the API's session cookie: one sign-in serves both.
 	CookieName   string
 	CookieSecure bool
@@ -69,13 +78,26 @@ type fieldView struct {
 // New parses the templates.
 func New(d Deps) (*Pages, error) {
 	funcs := template.FuncMap{
-		"field": func(name, label, typ, value string, errs map[string]string, key string) fieldView {
-			return fieldView{Name: name, Label: label, Type: typ, Value: value, Error: errs[key]}
+		// field is one labelled input; a value missing from the form's map is empty.
+		"field": func(name, label, typ string, value any, errs map[string]string, key string) fieldView {
+			v, _ := value.(string)
+			return fieldView{Name: name, Label: label, Type: typ, Value: v, Error: errs[key]}
 		},
 	}
+	for k, f := range pageFuncs {
+		funcs[k] = f
+	}
 	p := &Pages{Deps: d, pages: map[string]*template.Template{}}
-	for _, name := range []string{"finder", "programme", "callback", "thanks", "signin", "queue", "error", "eligibility", "applications", "book", "booked"} {
-		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", "templates/"+name+".html")
+	files, err := fs.Glob(templateFiles, "templates/*.html")
+	if err != nil {
+		return nil, err
+	}
+	for _, file := range files {
+		name := strings.TrimSuffix(path.Base(file), ".html")
+		if name == "layout" {
+			continue
+		}
+		t, err := template.New("layout").Funcs(funcs).ParseFS(templateFiles, "templates/layout.html", file)
 		if err != nil {
 			return nil, err
 		}
@@ -118,6 +140,37 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"GET /eligibility":                     p.eligibility,
 		"GET /me/applications":                 p.applications,
 		"POST /programmes/{id}/apply":          p.apply,
+		"GET /compare":                         p.compare,
+		"GET /careers":                         p.careers,
+		"GET /roadmaps":                        p.roadmaps,
+		"GET /roadmaps/{slug}":                 p.roadmap,
+		"POST /roadmaps/{slug}/topics/{topic}": p.markTopic,
+		"GET /sign-up":                         p.signUpForm,
+		"POST /sign-up":                        p.signUp,
+		"GET /me/profile":                      p.profile,
+		"POST /me/profile":                     p.saveProfile,
+		"GET /me/shortlist":                    p.shortlist,
+		"POST /me/shortlist":                   p.addShortlist,
+		"POST /me/shortlist/{id}/remove":       p.removeShortlist,
+		"GET /me/applications/{id}/costs":      p.costs,
+		"POST /me/applications/{id}/costs":     p.saveCosts,
+		"GET /queue/{id}":                      p.lead,
+		"POST /queue/{id}":                     p.updateLead,
+		"POST /queue/{id}/notes":               p.addNote,
+		"GET /calendar":                        p.bookings,
+		"GET /students":                        p.students,
+		"GET /students/{id}":                   p.student,
+		"GET /admin":                           p.admin,
+		"GET /admin/import":                    p.importForm,
+		"POST /admin/import":                   p.importFile,
+		"GET /admin/programmes.csv":            p.exportCSV,
+		"GET /admin/users":                     p.users,
+		"POST /admin/users/{id}":               p.updateUser,
+		"GET /admin/calendar":                  p.calendar,
+		"POST /admin/calendar/holidays":        p.addHoliday,
+		"GET /admin/rates":                     p.rates,
+		"POST /admin/rates":                    p.saveRates,
+		"GET /admin/audit":                     p.audit,
 	}
 }
 
@@ -170,6 +223,9 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	if u, s := p.who(r); u != nil {
 		v["User"], v["CSRF"] = u.Name, s.CSRFToken
 		v["Staff"] = u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin)
+		v["Admin"] = u.Has(gradpath.RoleAdmin)
+		v["Student"] = u.Has(gradpath.RoleStudent)
+		v["Path"] = r.URL.Path
 	}
 	var buf bytes.Buffer
 	if err := p.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
@@ -284,12 +340,19 @@ func (p *Pages) callbackPage(w http.ResponseWriter, r *http.Request, status int,
 	if p.Leads.Guard != nil {
 		token = p.Leads.Guard.Token()
 	}
-	p.render(w, r, status, "callback", "Request a callback", map[string]any{"Values": values, "Errors": errs, "FormToken": token, "NoticeVersion": noticeVersion})
+	title := "Request a callback"
+	if values["kind"] == string(leads.Consultation) {
+		title = "Ask for a consultation"
+	}
+	p.render(w, r, status, "callback", title, map[string]any{"Values": values, "Errors": errs, "FormToken": token, "NoticeVersion": noticeVersion})
 }
 
 func (p *Pages) callbackForm(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	values := map[string]string{"name": "", "phone": "", "email": "", "contact": "", "marketing": "", "course": q.Get("course"), "country": q.Get("country")}
+	values := map[string]string{"name": "", "phone": "", "email": "", "contact": "", "marketing": "", "course": q.Get("course"), "country": q.Get("country"), "kind": q.Get("kind")}
+	if values["kind"] != string(leads.Consultation) {
+		values["kind"] = string(leads.Callback)
+	}
 	p.callbackPage(w, r, http.StatusOK, values, map[string]string{})
 }
 
@@ -300,10 +363,10 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	values := map[string]string{}
-	for _, k := range []string{"name", "phone", "email", "course", "country", "contact", "marketing"} {
+	for _, k := range []string{"name", "phone", "email", "course", "country", "contact", "marketing", "kind"} {
 		values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
-	in := leads.Input{Kind: leads.Callback, Name: values["name"], Phone: values["phone"], Email: values["email"],
+	in := leads.Input{Kind: leads.Kind(values["kind"]), Name: values["name"], Phone: values["phone"], Email: values["email"],
 		Interest: leads.Interest{Course: values["course"], Country: values["country"]}, Page: r.Referer(),
 		Consent: leads.ConsentInput{Contact: values["contact"] == "yes", Marketing: values["marketing"] == "yes", NoticeVersion: noticeVersion},
 		Website: r.PostFormValue("website"), FormToken: r.PostFormValue("form_token")}
@@ -339,7 +402,7 @@ func clientIP(r *http.Request) string {
 }
 
 func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}})
+	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "OIDC": p.OIDC})
 }
 
 func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
@@ -354,12 +417,11 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	u, sess, token, err := p.Accounts.Login(r.Context(), actor, email, r.PostFormValue("password"))
 	if err != nil {
 		p.render(w, r, http.StatusUnauthorized, "signin", "Sign in", map[string]any{"Values": map[string]string{"email": email},
-			"Errors": map[string]string{"form": gradpath.ErrorMessage(err)}})
+			"Errors": map[string]string{"form": gradpath.ErrorMessage(err)}, "OIDC": p.OIDC})
 		return
 	}
-	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: token, Path: "/", MaxAge: int(sess.ExpiresAt.Sub(p.Now()).Seconds()),
-		HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
-	next := "/programmes"
+	p.setSession(w, token, sess)
+	next := "/me/applications"
 	if u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin) {
 		next = "/queue"
 	}
@@ -455,59 +517,6 @@ func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/queue", http.StatusSeeOther)
 }
 
-func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	form := map[string]string{}
-	for _, k := range []string{"cgpa", "field", "ielts", "lowest", "country"} {
-		form[k] = strings.TrimSpace(q.Get(k))
-	}
-	data := map[string]any{"Form": form}
-	if form["cgpa"] == "" && form["ielts"] == "" {
-		p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
-		return
-	}
-	num := func(k string) (float64, bool) {
-		v, err := strconv.ParseFloat(form[k], 64)
-		return v, err == nil
-	}
-	prof := eligibility.Profile{}
-	var problems []string
-	if v, ok := num("cgpa"); ok {
-		field := form["field"]
-		if field == "" {
-			field = "computer science"
-		}
-		prof.Education = []eligibility.Education{{Level: catalogue.LevelBachelor, Field: field, Country: "IN", Score: &catalogue.Score{Value: v, Scale: catalogue.CGPA10}}}
-	} else if form["cgpa"] != "" {
-		problems = append(problems, "write the CGPA as a number, such as 7.8")
-	}
-	if v, ok := num("ielts"); ok {
-		t := eligibility.TestResult{Test: "ielts", Overall: v}
-		if low, ok := num("lowest"); ok {
-			t.Sections = map[string]float64{"listening": max(low, v), "reading": max(low, v), "writing": low, "speaking": max(low, v)}
-		}
-		prof.Tests = []eligibility.TestResult{t}
-	} else if form["ielts"] != "" {
-		problems = append(problems, "write the IELTS score as a number, such as 6.5")
-	}
-	req := eligibility.Request{Profile: prof, Limit: 50}
-	if c := strings.ToUpper(form["country"]); c != "" {
-		req.Filters.Country = eligibility.Strings{c}
-	}
-	if len(problems) == 0 {
-		res, err := p.Eligibility.Match(r.Context(), req)
-		if err != nil {
-			problems = append(problems, gradpath.ErrorMessage(err))
-		} else {
-			data["Results"] = res.Results
-		}
-	}
-	if len(problems) > 0 {
-		data["Error"] = strings.Join(problems, "; ")
-	}
-	p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
-}
-
 func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
 	u, s := p.who(r)
 	if u == nil {
@@ -527,7 +536,7 @@ func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusServiceUnavailable, "Your applications are not available", "Please try again in a moment.")
 		return
 	}
-	p.render(w, r, http.StatusOK, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{}})
+	p.render(w, r, http.StatusOK, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{}, "CalendarURL": p.calendarURL(r)})
 }
 
 func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
@@ -586,7 +595,7 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
-	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{appID: msg}})
+	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{appID: msg}, "CalendarURL": p.calendarURL(r)})
 }
 
 var zones = []string{"Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Singapore", "Asia/Dubai", "UTC"}

@@ -1,0 +1,346 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/transfer"
+)
+
+// adminOnly lets admins through; everyone else gets a page saying whose page it is.
+func (p *Pages) adminOnly(w http.ResponseWriter, r *http.Request, post bool) (*gradpath.Actor, bool) {
+	u, s := p.who(r)
+	if u == nil {
+		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+		return nil, false
+	}
+	if !u.Has(gradpath.RoleAdmin) {
+		p.fail(w, r, http.StatusForbidden, "For administrators", "This page is for the agency's administrators.")
+		return nil, false
+	}
+	if post && !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return nil, false
+	}
+	return p.actor(r), true
+}
+
+func (p *Pages) admin(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.adminOnly(w, r, false); !ok {
+		return
+	}
+	data := map[string]any{}
+	if un, pn, err := p.Catalogue.Counts(r.Context()); err == nil {
+		data["Universities"], data["Programmes"] = un, pn
+	}
+	p.render(w, r, http.StatusOK, "admin", "Administration", data)
+}
+
+func (p *Pages) importForm(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.adminOnly(w, r, false); !ok {
+		return
+	}
+	p.render(w, r, http.StatusOK, "import", "Import programmes", map[string]any{"DryRun": true})
+}
+
+// importFile imports a CSV or JSON file of programmes, all or nothing, and reports every
+// problem by line; "check only" reports without writing.
+func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		p.fail(w, r, http.StatusRequestEntityTooLarge, "The file could not be read", "Send a CSV or JSON file of at most 64 MiB from this page.")
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	a, ok := p.adminOnly(w, r, true)
+	if !ok {
+		return
+	}
+	dry := r.PostFormValue("dry_run") == "yes"
+	data := map[string]any{"DryRun": dry}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		data["Error"] = "Choose a file to import."
+		p.render(w, r, http.StatusUnprocessableEntity, "import", "Import programmes", data)
+		return
+	}
+	defer file.Close()
+	format := transfer.CSV
+	if strings.HasSuffix(strings.ToLower(header.Filename), ".json") {
+		format = transfer.JSON
+	}
+	rep, err := transfer.Import(r.Context(), p.Catalogue, format, file, dry)
+	data["File"] = header.Filename
+	status := http.StatusOK
+	switch {
+	case err != nil:
+		data["Error"] = gradpath.ErrorMessage(err)
+		status = statusOf(err)
+	case len(rep.Problems) > 0:
+		data["Report"] = rep
+		status = http.StatusUnprocessableEntity
+	default:
+		data["Report"] = rep
+		if !dry {
+			p.Accounts.Record(r.Context(), a, "catalogue.imported", "", map[string]any{"file": header.Filename, "rows": rep.Rows})
+		}
+	}
+	p.render(w, r, status, "import", "Import programmes", data)
+}
+
+// exportCSV downloads the catalogue as the CSV the import reads.
+func (p *Pages) exportCSV(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.adminOnly(w, r, false); !ok {
+		return
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", `attachment; filename="programmes.csv"`)
+	if _, err := transfer.Export(r.Context(), p.Catalogue, transfer.CSV, w); err != nil {
+		p.Logger.Error("exporting the catalogue", "error", err.Error())
+	}
+}
+
+func (p *Pages) users(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.adminOnly(w, r, false)
+	if !ok {
+		return
+	}
+	p.renderUsers(w, r, a, http.StatusOK, "")
+}
+
+func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) {
+	q := r.URL.Query()
+	us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Text: q.Get("q"), Limit: 200})
+	if err != nil {
+		p.fail(w, r, statusOf(err), "The users are not available", gradpath.ErrorMessage(err))
+		return
+	}
+	var counsellors []accounts.User
+	for _, u := range us {
+		if u.Has(gradpath.RoleCounsellor) {
+			counsellors = append(counsellors, u)
+		}
+	}
+	p.render(w, r, status, "users", "Users and roles", map[string]any{"Users": us, "Counsellors": counsellors, "Query": q.Get("q"),
+		"Roles": []gradpath.Role{gradpath.RoleStudent, gradpath.RoleCounsellor, gradpath.RoleAdmin}, "Error": problem})
+}
+
+// updateUser sets a user's roles, disabled flag and counsellor; the domain keeps the last
+// admin an admin and audits every change.
+func (p *Pages) updateUser(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	a, ok := p.adminOnly(w, r, true)
+	if !ok {
+		return
+	}
+	var roles []gradpath.Role
+	for _, v := range r.PostForm["role"] {
+		roles = append(roles, gradpath.Role(v))
+	}
+	disabled := r.PostFormValue("disabled") == "yes"
+	in := accounts.UserUpdate{Roles: &roles, Disabled: &disabled}
+	if slices.Contains(roles, gradpath.RoleStudent) {
+		c := r.PostFormValue("counsellor")
+		in.Counsellor = &c
+	}
+	if _, err := p.Accounts.UpdateUser(r.Context(), a, r.PathValue("id"), in); err != nil {
+		msg := gradpath.ErrorMessage(err)
+		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
+			msg = fs[0].Field + ": " + fs[0].Detail
+		}
+		p.renderUsers(w, r, a, statusOf(err), msg)
+		return
+	}
+	http.Redirect(w, r, "/admin/users#user-"+r.PathValue("id"), http.StatusSeeOther)
+}
+
+func (p *Pages) calendar(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.adminOnly(w, r, false)
+	if !ok {
+		return
+	}
+	p.renderCalendar(w, r, a, http.StatusOK, map[string]string{}, map[string]string{})
+}
+
+func (p *Pages) renderCalendar(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) {
+	f, err := p.Leads.GetCalendar(r.Context(), a)
+	if err != nil {
+		p.fail(w, r, statusOf(err), "The calendar is not available", gradpath.ErrorMessage(err))
+		return
+	}
+	var week map[string][]string
+	raw, _ := json.Marshal(f.Week)
+	_ = json.Unmarshal(raw, &week)
+	var days []struct{ Day, Hours string }
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
+		h := strings.Join(week[d], ", ")
+		if h == "" {
+			h = "closed"
+		}
+		days = append(days, struct{ Day, Hours string }{d, h})
+	}
+	slices.SortFunc(f.Holidays, func(x, y leads.Holiday) int { return strings.Compare(x.Date.String(), y.Date.String()) })
+	p.render(w, r, status, "calendar", "Business calendar", map[string]any{"File": f, "Days": days, "Values": values, "Errors": errs})
+}
+
+func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {
+	_ = r.ParseForm()
+	a, ok := p.adminOnly(w, r, true)
+	if !ok {
+		return
+	}
+	values := map[string]string{"date": strings.TrimSpace(r.PostFormValue("date")), "name": strings.TrimSpace(r.PostFormValue("name"))}
+	if remove := r.PostFormValue("remove"); remove != "" {
+		f, err := p.Leads.GetCalendar(r.Context(), a)
+		if err == nil {
+			f.Holidays = slices.DeleteFunc(f.Holidays, func(h leads.Holiday) bool { return h.Date.String() == remove })
+			_, err = p.Leads.PutCalendar(r.Context(), a, f)
+		}
+		if err != nil {
+			p.renderCalendar(w, r, a, statusOf(err), values, map[string]string{"form": gradpath.ErrorMessage(err)})
+			return
+		}
+		http.Redirect(w, r, "/admin/calendar", http.StatusSeeOther)
+		return
+	}
+	d, err := gradpath.ParseDate(values["date"])
+	if err != nil || d.MonthOnly() {
+		p.renderCalendar(w, r, a, http.StatusUnprocessableEntity, values, map[string]string{"date": "Write the date like 2027-01-26."})
+		return
+	}
+	if _, err := p.Leads.AddHolidays(r.Context(), a, map[gradpath.Date]string{d: values["name"]}, false); err != nil {
+		p.renderCalendar(w, r, a, statusOf(err), values, formErrors(err, func(f string) string {
+			if strings.HasSuffix(f, "name") {
+				return "name"
+			}
+			return "date"
+		}))
+		return
+	}
+	http.Redirect(w, r, "/admin/calendar", http.StatusSeeOther)
+}
+
+func (p *Pages) rates(w http.ResponseWriter, r *http.Request) {
+	if _, ok := p.adminOnly(w, r, false); !ok {
+		return
+	}
+	rates, _ := p.Exchange.Rates(r.Context())
+	p.renderRates(w, r, http.StatusOK, ratesValues(rates), map[string]string{})
+}
+
+// ratesValues writes a rates table as the form shows it: one "CUR rate" per line.
+func ratesValues(rt gradpath.Rates) map[string]string {
+	var lines []string
+	for c, v := range rt.PerUnit {
+		lines = append(lines, c+" "+strconv.FormatFloat(v, 'f', -1, 64))
+	}
+	slices.Sort(lines)
+	base := rt.Base
+	if base == "" {
+		base = "INR"
+	}
+	date := ""
+	if !rt.Date.IsZero() {
+		date = rt.Date.String()
+	}
+	return map[string]string{"base": base, "date": date, "source": rt.Source, "rates": strings.Join(lines, "\n")}
+}
+
+func (p *Pages) renderRates(w http.ResponseWriter, r *http.Request, status int, values, errs map[string]string) {
+	p.render(w, r, status, "rates", "Exchange rates", map[string]any{"Values": values, "Errors": errs})
+}
+
+func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
+	_ = r.ParseForm()
+	a, ok := p.adminOnly(w, r, true)
+	if !ok {
+		return
+	}
+	values := map[string]string{}
+	for _, k := range []string{"base", "date", "source", "rates"} {
+		values[k] = strings.TrimSpace(r.PostFormValue(k))
+	}
+	errs := map[string]string{}
+	rt := gradpath.Rates{Base: strings.ToUpper(values["base"]), Source: values["source"], PerUnit: map[string]float64{}}
+	if values["date"] != "" {
+		d, err := gradpath.ParseDate(values["date"])
+		if err != nil {
+			errs["date"] = "Write the date like 2026-11-30."
+		}
+		rt.Date = d
+	}
+	for i, line := range strings.Split(values["rates"], "\n") {
+		fs := strings.Fields(strings.ReplaceAll(line, "=", " "))
+		if len(fs) == 0 {
+			continue
+		}
+		v, err := 0.0, error(nil)
+		if len(fs) == 2 {
+			v, err = strconv.ParseFloat(fs[1], 64)
+		}
+		if len(fs) != 2 || err != nil {
+			errs["rates"] = fmt.Sprintf("Line %d: write a currency code and how many %s one unit buys, such as AUD 55.2.", i+1, rt.Base)
+			break
+		}
+		rt.PerUnit[strings.ToUpper(fs[0])] = v
+	}
+	if len(errs) == 0 {
+		if _, err := p.Exchange.Put(r.Context(), rt); err != nil {
+			errs = formErrors(err, func(f string) string {
+				if strings.HasPrefix(f, "rates") {
+					return "rates"
+				}
+				return f
+			})
+		} else {
+			p.Accounts.Record(r.Context(), a, "exchange_rates.changed", "", map[string]any{"base": rt.Base, "date": rt.Date.String(), "currencies": len(rt.PerUnit)})
+			http.Redirect(w, r, "/admin/rates?saved=1", http.StatusSeeOther)
+			return
+		}
+	}
+	p.renderRates(w, r, http.StatusUnprocessableEntity, values, errs)
+}
+
+func (p *Pages) audit(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.adminOnly(w, r, false)
+	if !ok {
+		return
+	}
+	q := r.URL.Query()
+	aq := accounts.AuditQuery{Action: q.Get("action"), Limit: 100}
+	if b, err := strconv.ParseInt(q.Get("before"), 10, 64); err == nil {
+		aq.Before = b
+	}
+	events, err := p.Accounts.AuditLog(r.Context(), a, aq)
+	if err != nil {
+		p.fail(w, r, statusOf(err), "The audit log is not available", gradpath.ErrorMessage(err))
+		return
+	}
+	type row struct {
+		accounts.AuditEvent
+		When, Details string
+	}
+	zone := p.zone()
+	var rows []row
+	for _, e := range events {
+		var parts []string
+		for k, v := range e.Details {
+			parts = append(parts, fmt.Sprintf("%s: %v", k, v))
+		}
+		slices.Sort(parts)
+		rows = append(rows, row{AuditEvent: e, When: e.At.In(zone).Format("2 Jan 2006 15:04:05"), Details: strings.Join(parts, "; ")})
+	}
+	next := int64(0)
+	if len(events) == aq.Limit {
+		next = events[len(events)-1].ID
+	}
+	p.render(w, r, http.StatusOK, "audit", "Audit log", map[string]any{"Events": rows, "Action": aq.Action, "Next": next})
+}

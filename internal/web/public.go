@@ -1,0 +1,364 @@
+package web
+
+import (
+	"fmt"
+	"html/template"
+	"math"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gradpath/gradpath/internal/careers"
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/roadmap"
+)
+
+// pageFuncs are the helpers the templates share.
+var pageFuncs = template.FuncMap{
+	// pct places v on the scale from lo to hi, as a percentage from 0 to 100.
+	"pct": func(v, lo, hi float64) string {
+		if hi <= lo {
+			return "0"
+		}
+		return strconv.FormatFloat(math.Max(0, math.Min(100, (v-lo)/(hi-lo)*100)), 'f', 1, 64)
+	},
+	"num": func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
+	"label": func(s any) string {
+		t := strings.ReplaceAll(fmt.Sprint(s), "_", " ")
+		if t == "" {
+			return t
+		}
+		return strings.ToUpper(t[:1]) + t[1:]
+	},
+	"country": func(code string) string {
+		if n, ok := gradpath.CountryName(code); ok {
+			return n
+		}
+		return code
+	},
+	"add": func(a, b int) int { return a + b },
+	// dict carries the page's data into a recursive template with one topic.
+	"dict": func(root map[string]any, t roadmap.TopicProgress) topicView { return topicView{Root: root, Topic: t} },
+}
+
+type topicView struct {
+	Root  map[string]any
+	Topic roadmap.TopicProgress
+}
+
+// eligibilityForm is what the eligibility page asks.
+var eligibilityFields = []string{"cgpa", "field", "ielts", "lowest", "work", "country"}
+
+func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	form := map[string]string{}
+	for _, k := range eligibilityFields {
+		form[k] = strings.TrimSpace(q.Get(k))
+	}
+	data := map[string]any{"Form": form, "Errors": map[string]string{}}
+	if form["cgpa"] == "" && form["ielts"] == "" {
+		p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
+		return
+	}
+	errs := map[string]string{}
+	num := func(k, example string, lo, hi float64) (float64, bool) {
+		if form[k] == "" {
+			return 0, false
+		}
+		v, err := strconv.ParseFloat(strings.ReplaceAll(form[k], ",", "."), 64)
+		if err != nil || v < lo || v > hi {
+			errs[k] = fmt.Sprintf("Write a number from %g to %g, such as %s.", lo, hi, example)
+			return 0, false
+		}
+		return v, true
+	}
+	prof := eligibility.Profile{}
+	if v, ok := num("cgpa", "7.8", 0, 10); ok {
+		field := form["field"]
+		if field == "" {
+			field = "computer science"
+		}
+		prof.Education = []eligibility.Education{{Level: catalogue.LevelBachelor, Field: field, Country: "IN", Score: &catalogue.Score{Value: v, Scale: catalogue.CGPA10}}}
+	}
+	if v, ok := num("ielts", "6.5", 0, 9); ok {
+		t := eligibility.TestResult{Test: "ielts", Overall: v}
+		if low, ok := num("lowest", "6.0", 0, 9); ok {
+			t.Sections = map[string]float64{"listening": max(low, v), "reading": max(low, v), "writing": low, "speaking": max(low, v)}
+		}
+		prof.Tests = []eligibility.TestResult{t}
+	}
+	if v, ok := num("work", "24", 0, 600); ok {
+		months := int(v)
+		prof.WorkExperienceMonths = &months
+	}
+	req := eligibility.Request{Profile: prof, Limit: 50}
+	if c := strings.ToUpper(form["country"]); c != "" {
+		req.Filters.Country = eligibility.Strings{c}
+	}
+	status := http.StatusOK
+	if len(errs) == 0 {
+		res, err := p.Eligibility.Match(r.Context(), req)
+		if err == nil {
+			data["Results"], data["Summary"] = res.Results, res.Summary
+			if wi, err := p.Eligibility.WhatIf(r.Context(), req); err == nil {
+				data["WhatIf"] = wi
+			}
+		} else {
+			for _, f := range gradpath.ErrorFields(err) {
+				errs[fieldOfProfile(f.Field)] = f.Detail
+			}
+			if len(errs) == 0 {
+				errs["form"] = gradpath.ErrorMessage(err)
+			}
+		}
+	}
+	if len(errs) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	data["Errors"] = errs
+	p.render(w, r, status, "eligibility", "Check my eligibility", data)
+}
+
+// fieldOfProfile maps a field of the API's profile to the page's input.
+func fieldOfProfile(f string) string {
+	switch {
+	case strings.Contains(f, "score"):
+		return "cgpa"
+	case strings.Contains(f, "sections"):
+		return "lowest"
+	case strings.Contains(f, "tests"):
+		return "ielts"
+	case strings.Contains(f, "country"):
+		return "country"
+	case strings.Contains(f, "work"):
+		return "work"
+	}
+	return "form"
+}
+
+// compare puts 2 to 5 programmes side by side: ?id=a&id=b, or ?ids=a,b.
+func (p *Pages) compare(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	var ids []string
+	for _, v := range append(q["id"], q["ids"]...) {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" && !slices.Contains(ids, id) {
+				ids = append(ids, id)
+			}
+		}
+	}
+	a := p.actor(r)
+	data := map[string]any{"IDs": ids}
+	status := http.StatusOK
+	if len(ids) == 0 {
+		data["Error"] = "Choose 2 to 5 programmes in the finder, then choose Compare."
+	} else if c, err := p.Workspace.Compare(r.Context(), a, ids); err != nil {
+		status = http.StatusUnprocessableEntity
+		if gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+			status = http.StatusServiceUnavailable
+		}
+		data["Error"] = gradpath.ErrorMessage(err)
+		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
+			data["Error"] = fs[0].Detail
+		}
+	} else {
+		data["Comparison"] = c
+	}
+	p.render(w, r, status, "compare", "Compare programmes", data)
+}
+
+// actor is the signed-in user of a request as the services see them, or an anonymous visitor.
+func (p *Pages) actor(r *http.Request) *gradpath.Actor {
+	u, s := p.who(r)
+	if u == nil {
+		return &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	}
+	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}
+}
+
+// chart is a horizontal bar chart drawn on the server as SVG.
+type chart struct {
+	ID, Title, Caption string
+	Width, Height      int
+	Bars               []chartBar
+}
+
+type chartBar struct {
+	Label, Value        string
+	Y, W, TextY, ValueX float64
+}
+
+const (
+	chartLabel = 170.0 // room for the labels on the left
+	chartBarW  = 420.0 // the longest bar
+	chartRow   = 28.0
+)
+
+func newChart(id, title, caption string, labels []string, values []int64, format func(int64) string) chart {
+	c := chart{ID: id, Title: title, Caption: caption, Width: int(chartLabel + chartBarW + 110), Height: int(chartRow*float64(len(values)) + 8)}
+	top := slices.Max(values)
+	for i, v := range values {
+		y := float64(i)*chartRow + 4
+		w := 0.0
+		if top > 0 {
+			w = math.Max(1, float64(v)/float64(top)*chartBarW)
+		}
+		c.Bars = append(c.Bars, chartBar{Label: labels[i], Value: format(v), Y: y, W: w, TextY: y + chartRow/2 - 3, ValueX: chartLabel + w + 6})
+	}
+	return c
+}
+
+// groupDigits writes 12500000 as 1,25,00,000 for INR and 12,500,000 otherwise.
+func groupDigits(v int64, indian bool) string {
+	s := strconv.FormatInt(v, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	head, tail := s[:len(s)-3], s[len(s)-3:]
+	step := 3
+	if indian {
+		step = 2
+	}
+	var parts []string
+	for len(head) > step {
+		parts = append([]string{head[len(head)-step:]}, parts...)
+		head = head[:len(head)-step]
+	}
+	parts = append([]string{head}, parts...)
+	return strings.Join(parts, ",") + "," + tail
+}
+
+func formatAmount(currency string) func(int64) string {
+	return func(v int64) string { return currency + " " + groupDigits(v, currency == "INR") }
+}
+
+func (p *Pages) careers(w http.ResponseWriter, r *http.Request) {
+	if p.Careers == nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Career data is not available", "Please try again later.")
+		return
+	}
+	sal, err := p.Careers.Salaries(r.Context(), careers.SalaryQuery{})
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Career data is not available", "Please try again later.")
+		return
+	}
+	all := append(append([]careers.Salary{}, sal.Items...), sal.National...)
+	var charts []chart
+	for _, series := range []struct{ id, title string }{
+		{"top-ten-countries", "Average backend developer salary, the ten best-paying countries"},
+		{"india-cities", "Average backend developer salary in Indian cities"},
+		{"worldwide", "Average backend developer salary around the world"},
+	} {
+		var rows []careers.Salary
+		for _, s := range all {
+			if s.Series == series.id {
+				rows = append(rows, s)
+			}
+		}
+		if len(rows) == 0 {
+			continue
+		}
+		slices.SortStableFunc(rows, func(a, b careers.Salary) int { return int(b.Amount - a.Amount) })
+		cur := rows[0].Currency
+		var labels []string
+		var values []int64
+		for _, s := range rows {
+			if s.Currency != cur {
+				continue
+			}
+			l := s.City
+			if l == "" {
+				l, _ = gradpath.CountryName(s.Country)
+			}
+			labels, values = append(labels, l), append(values, s.Amount)
+		}
+		src := rows[0].Source.Title
+		if rows[0].Year != 0 {
+			src += fmt.Sprintf(", %d", rows[0].Year)
+		}
+		charts = append(charts, newChart(series.id, series.title, "Per year, in "+cur+". Source: "+src+".", labels, values, formatAmount(cur)))
+	}
+	p.render(w, r, http.StatusOK, "careers", "Careers", map[string]any{
+		"Charts": charts, "Roles": p.Careers.Roles(), "Companies": p.Careers.Companies(), "Places": p.Careers.Places(""),
+	})
+}
+
+func (p *Pages) roadmaps(w http.ResponseWriter, r *http.Request) {
+	if p.Roadmaps == nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Roadmaps are not available", "Please try again later.")
+		return
+	}
+	list, err := p.Roadmaps.List(r.Context())
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Roadmaps are not available", "Please try again in a moment.")
+		return
+	}
+	if len(list) == 1 {
+		http.Redirect(w, r, "/roadmaps/"+list[0].Slug, http.StatusSeeOther)
+		return
+	}
+	p.render(w, r, http.StatusOK, "roadmaps", "Learning roadmaps", map[string]any{"Roadmaps": list})
+}
+
+func (p *Pages) roadmap(w http.ResponseWriter, r *http.Request) {
+	if p.Roadmaps == nil {
+		p.notFound(w, r)
+		return
+	}
+	slug := r.PathValue("slug")
+	rm, err := p.Roadmaps.Get(r.Context(), slug)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		p.fail(w, r, http.StatusNotFound, "No such roadmap", "See the list of roadmaps.")
+		return
+	} else if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Roadmaps are not available", "Please try again in a moment.")
+		return
+	}
+	data := map[string]any{"Roadmap": rm, "Statuses": roadmap.Statuses}
+	if u, _ := p.who(r); u != nil {
+		if prog, err := p.Roadmaps.MyProgress(r.Context(), p.actor(r), slug); err == nil {
+			data["Progress"] = prog
+		}
+	}
+	p.render(w, r, http.StatusOK, "roadmap", rm.Title, data)
+}
+
+func (p *Pages) markTopic(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.signedIn(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return
+	}
+	slug, topic := r.PathValue("slug"), r.PathValue("topic")
+	if _, err := p.Roadmaps.SetStatus(r.Context(), a, slug, topic, r.PostFormValue("status")); err != nil {
+		p.fail(w, r, statusOf(err), "The topic could not be marked", gradpath.ErrorMessage(err))
+		return
+	}
+	http.Redirect(w, r, "/roadmaps/"+slug+"#topic-"+topic, http.StatusSeeOther)
+}
+
+// statusOf is the page status for a service error.
+func statusOf(err error) int {
+	switch gradpath.ErrorCode(err) {
+	case gradpath.CodeInvalid:
+		return http.StatusUnprocessableEntity
+	case gradpath.CodeNotFound:
+		return http.StatusNotFound
+	case gradpath.CodeForbidden:
+		return http.StatusForbidden
+	case gradpath.CodeConflict:
+		return http.StatusConflict
+	case gradpath.CodeUnauthorized:
+		return http.StatusUnauthorized
+	case gradpath.CodeRateLimited:
+		return http.StatusTooManyRequests
+	}
+	return http.StatusServiceUnavailable
+}

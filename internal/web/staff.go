@@ -1,0 +1,242 @@
+package web
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+)
+
+// zone is the agency's time zone, in which staff pages show times.
+func (p *Pages) zone() *time.Location {
+	if p.Leads != nil {
+		cal := p.Leads.Calendar()
+		return cal.Location()
+	}
+	return time.UTC
+}
+
+// historyEntry is one line of a lead's history in words.
+type historyEntry struct {
+	At, Text string
+}
+
+func describeActivity(a leads.Activity, names map[string]string) string {
+	who := names[a.ActorID]
+	if who == "" && a.ActorID != "" {
+		who = "a colleague"
+	}
+	detail := func(k string) string { return fmt.Sprint(a.Details[k]) }
+	switch a.Type {
+	case leads.ActivityCreated:
+		return "The request arrived."
+	case leads.ActivityRequest:
+		return "The same person asked again."
+	case leads.ActivityAssigned:
+		return "Assigned to a counsellor."
+	case leads.ActivityUnassigned:
+		return "Nobody could be assigned."
+	case leads.ActivityStatus:
+		t := "Status changed"
+		if v, ok := a.Details["to"]; ok {
+			t += " to " + fmt.Sprint(v)
+		}
+		if who != "" {
+			t += " by " + who
+		}
+		if v, ok := a.Details["reason"]; ok && v != nil && v != "" {
+			t += ": " + fmt.Sprint(v)
+		}
+		return t + "."
+	case leads.ActivityNote:
+		if who != "" {
+			return who + " noted: " + detail("text")
+		}
+		return "Note: " + detail("text")
+	case leads.ActivityNearBreach:
+		return "Nobody had been in touch and the deadline was near."
+	case leads.ActivityBreached:
+		return "The first-response deadline passed with nobody in touch."
+	case leads.ActivityMerged:
+		return "Another request was merged into this one."
+	}
+	return strings.ReplaceAll(a.Type, "_", " ")
+}
+
+func (p *Pages) lead(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	p.renderLead(w, r, a, http.StatusOK, map[string]string{}, map[string]string{})
+}
+
+func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) {
+	d, err := p.Leads.Get(r.Context(), a, r.PathValue("id"))
+	if err != nil {
+		p.fail(w, r, statusOf(err), "No such lead", "It may have been merged or assigned to someone else. Go back to the queue.")
+		return
+	}
+	u, _ := p.who(r)
+	names := map[string]string{u.ID: "you"}
+	zone := p.zone()
+	var history []historyEntry
+	for _, h := range d.History {
+		history = append(history, historyEntry{At: h.At.In(zone).Format("Mon 2 Jan 2006, 15:04"), Text: describeActivity(h, names)})
+	}
+	cal := p.Leads.Calendar()
+	now := p.Now()
+	clock := ""
+	switch {
+	case d.FirstContactAt != nil:
+		clock = "First contact " + d.FirstContactAt.In(zone).Format("Mon 2 Jan, 15:04") + "."
+	case !now.Before(d.FirstResponseDue):
+		clock = "Overdue: the first response was due " + d.FirstResponseDue.In(zone).Format("Mon 2 Jan, 15:04") + "."
+	default:
+		left := cal.Working(now, d.FirstResponseDue)
+		clock = fmt.Sprintf("%dh %02dm of business time left (due %s).", int(left.Hours()), int(left.Minutes())%60, d.FirstResponseDue.In(zone).Format("Mon 2 Jan, 15:04"))
+	}
+	var consents []string
+	for _, c := range d.Consents {
+		what := "granted"
+		if !c.Granted {
+			what = "withdrawn"
+		}
+		consents = append(consents, fmt.Sprintf("%s: %s on %s (notice %s)", c.Purpose, what, c.At.In(zone).Format("2 Jan 2006"), c.NoticeVersion))
+	}
+	p.render(w, r, status, "lead", d.Name, map[string]any{"Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
+		"Statuses": []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost},
+		"Consents": consents, "Values": values, "Errors": errs})
+}
+
+func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
+	_ = r.ParseForm()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return
+	}
+	st := leads.Status(r.PostFormValue("status"))
+	patch := leads.Patch{Status: &st}
+	values := map[string]string{"status": string(st), "lost_reason": strings.TrimSpace(r.PostFormValue("lost_reason"))}
+	if st == leads.StatusLost {
+		patch.LostReason = new(string)
+		*patch.LostReason = values["lost_reason"]
+	}
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), patch, version); err != nil {
+		errs := formErrors(err, same)
+		if gradpath.ErrorCode(err) == gradpath.CodePrecondition {
+			errs = map[string]string{"status": "Someone else changed this lead a moment ago; its history below is up to date. Choose again."}
+		}
+		p.renderLead(w, r, a, statusOf(err), values, errs)
+		return
+	}
+	http.Redirect(w, r, "/queue/"+r.PathValue("id"), http.StatusSeeOther)
+}
+
+func (p *Pages) addNote(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
+	_ = r.ParseForm()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return
+	}
+	text := r.PostFormValue("text")
+	if _, err := p.Leads.AddNote(r.Context(), a, r.PathValue("id"), text); err != nil {
+		p.renderLead(w, r, a, statusOf(err), map[string]string{"text": text}, formErrors(err, same))
+		return
+	}
+	http.Redirect(w, r, "/queue/"+r.PathValue("id")+"#history", http.StatusSeeOther)
+}
+
+// dayOfBookings is one day of a counsellor's calendar.
+type dayOfBookings struct {
+	Day      string
+	Bookings []bookingRow
+}
+
+type bookingRow struct {
+	booking.Booking
+	Time string
+}
+
+// bookings is the counsellor's calendar: the next two weeks of sessions, by day, in their zone.
+func (p *Pages) bookings(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	zone := p.zone()
+	if av, err := p.Booking.GetAvailability(r.Context(), a, a.UserID); err == nil && av.Zone != "" {
+		if l, err := time.LoadLocation(av.Zone); err == nil {
+			zone = l
+		}
+	}
+	now := p.Now()
+	from := now.Add(-12 * time.Hour)
+	list, err := p.Booking.List(r.Context(), a, a.UserID, from, now.AddDate(0, 0, 14))
+	if err != nil {
+		p.fail(w, r, statusOf(err), "Your calendar is not available", gradpath.ErrorMessage(err))
+		return
+	}
+	var days []dayOfBookings
+	for _, b := range list {
+		day := b.Start.In(zone).Format("Monday 2 January")
+		if len(days) == 0 || days[len(days)-1].Day != day {
+			days = append(days, dayOfBookings{Day: day})
+		}
+		d := &days[len(days)-1]
+		d.Bookings = append(d.Bookings, bookingRow{Booking: b, Time: b.Start.In(zone).Format("15:04") + "–" + b.End.In(zone).Format("15:04")})
+	}
+	p.render(w, r, http.StatusOK, "bookings", "My bookings", map[string]any{"Days": days, "Zone": zone.String()})
+}
+
+func (p *Pages) students(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	us, err := p.Accounts.Students(r.Context(), a, 200)
+	if err != nil {
+		p.fail(w, r, statusOf(err), "The students are not available", gradpath.ErrorMessage(err))
+		return
+	}
+	p.render(w, r, http.StatusOK, "students", "Students", map[string]any{"Students": us})
+}
+
+// student is a counsellor's view of one student's workspace; the domain checks the counsellor
+// may see it (their own students, or an admin).
+func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	u, err := p.Accounts.User(r.Context(), a, id)
+	if err != nil {
+		p.fail(w, r, http.StatusNotFound, "No such student", "Only your own students' workspaces are shown here.")
+		return
+	}
+	pv, err := p.Workspace.Profile(r.Context(), a, id)
+	if err != nil {
+		p.fail(w, r, http.StatusNotFound, "No such student", "Only your own students' workspaces are shown here.")
+		return
+	}
+	short, _ := p.Workspace.Shortlist(r.Context(), a, id)
+	apps, _ := p.Workspace.Applications(r.Context(), a, id)
+	p.render(w, r, http.StatusOK, "student", u.Name, map[string]any{"Student": u, "Profile": pv, "Shortlist": short, "Applications": apps})
+}
