@@ -238,5 +238,5 @@ func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
 	}
 	short, _ := p.Workspace.Shortlist(r.Context(), a, id)
 	apps, _ := p.Workspace.Applications(r.Context(), a, id)
-	p.render(w, r, http.StatusOK, "student", u.Name, map[string]any{"Student": u, "Profile": pv, "Shortlist": short, "Applications": apps})
+	p.render(w, r, http.StatusOK, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps})
 }

@@ -1,0 +1,376 @@
+package main
+
+import (
+	"bytes"
+	"mime/multipart"
+	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+// browserless is a person's browser without JavaScript: a cookie jar, forms sent as forms, and
+// redirects shown rather than followed, so that a test sees where each form leads.
+type browserless struct {
+	t      *testing.T
+	s      *server
+	client *http.Client
+	csrf   string
+}
+
+func newBrowserless(t *testing.T, s *server) *browserless {
+	jar, _ := cookiejar.New(nil)
+	return &browserless{t: t, s: s, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
+}
+
+var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+
+func (b *browserless) do(req *http.Request) (int, string, string) {
+	b.t.Helper()
+	res, err := b.client.Do(req)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var buf bytes.Buffer
+	buf.ReadFrom(res.Body)
+	body := buf.String()
+	if m := csrfField.FindStringSubmatch(body); m != nil {
+		b.csrf = m[1]
+	}
+	return res.StatusCode, res.Header.Get("Location"), body
+}
+
+// get fetches a page and returns its status, where it redirects, and its HTML.
+func (b *browserless) get(path string) (int, string, string) {
+	b.t.Helper()
+	req, _ := http.NewRequest("GET", b.s.url+path, nil)
+	req.Header.Set("Accept", "text/html")
+	return b.do(req)
+}
+
+// post sends a form as the page would, with the CSRF token of the last page seen.
+func (b *browserless) post(path string, form url.Values) (int, string, string) {
+	b.t.Helper()
+	if form == nil {
+		form = url.Values{}
+	}
+	if b.csrf != "" && form.Get("csrf_token") == "" {
+		form.Set("csrf_token", b.csrf)
+	}
+	req, _ := http.NewRequest("POST", b.s.url+path, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", b.s.url)
+	return b.do(req)
+}
+
+func (b *browserless) upload(path, field, name string, data []byte, form url.Values) (int, string, string) {
+	b.t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	form.Set("csrf_token", b.csrf)
+	for k, vs := range form {
+		for _, v := range vs {
+			mw.WriteField(k, v)
+		}
+	}
+	fw, _ := mw.CreateFormFile(field, name)
+	fw.Write(data)
+	mw.Close()
+	req, _ := http.NewRequest("POST", b.s.url+path, &buf)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	req.Header.Set("Origin", b.s.url)
+	return b.do(req)
+}
+
+func (b *browserless) signIn(email, password string) {
+	b.t.Helper()
+	b.get("/sign-in")
+	if code, to, body := b.post("/sign-in", url.Values{"email": {email}, "password": {password}}); code != 303 {
+		b.t.Fatalf("sign-in %s: %d %s %s", email, code, to, body)
+	}
+}
+
+func mustContain(t *testing.T, what, body string, parts ...string) {
+	t.Helper()
+	for _, p := range parts {
+		if !strings.Contains(body, p) {
+			t.Errorf("%s: missing %q", what, p)
+		}
+	}
+}
+
+// TestPages walks every page as visitors, students, counsellors and admins use them, forms
+// included, on both engines: what each shows, who may see it, and what a bad form says.
+func TestPages(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testPages(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testPages(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)}, "--demo")
+	})
+}
+
+func testPages(t *testing.T, env []string, args ...string) {
+	s := start(t, env, args...)
+	passwords := s.demoPasswords()
+	visitor := newBrowserless(t, s)
+
+	// The contract: / is the finder, ?country=AU lists the Australian programmes, and one opens.
+	code, _, body := visitor.get("/")
+	if code != 200 || !strings.Contains(body, "<h1>Find a programme</h1>") {
+		t.Fatalf("GET /: %d", code)
+	}
+	_, _, body = visitor.get("/programmes?country=AU")
+	mustContain(t, "Australian programmes", body, "2 programmes", "Master of Computer Science", "University of Melbourne", `name="id" value="unimelb-mc-cs"`)
+	if strings.Contains(body, "United Kingdom") && strings.Contains(body, "Advanced Computer Science MSc") {
+		t.Error("the Australian list shows a British programme")
+	}
+	_, _, body = visitor.get("/programmes/unimelb-mc-cs")
+	mustContain(t, "programme page", body, "Intakes and deadlines", "English requirements", "Cost")
+
+	// Eligibility: a bar per numeric requirement and what would open more.
+	code, _, body = visitor.get("/eligibility?cgpa=6.2&ielts=6.0&lowest=5.5")
+	if code != 200 {
+		t.Fatalf("eligibility: %d", code)
+	}
+	mustContain(t, "eligibility", body, `<svg class="gauge"`, "IELTS Academic overall: needs 6.5, you have 6", "What would open more", "Raise your IELTS")
+	code, _, body = visitor.get("/eligibility?cgpa=seven&ielts=6.5")
+	if code != 422 || !strings.Contains(body, `id="cgpa-error"`) || !strings.Contains(body, `value="seven"`) {
+		t.Errorf("a CGPA that is not a number: %d, error next to the field and the value kept expected", code)
+	}
+
+	// Compare 2 to 5.
+	code, _, body = visitor.get("/compare?id=unimelb-mc-cs&id=usyd-mcs-software-engineering")
+	if code != 200 {
+		t.Fatalf("compare: %d", code)
+	}
+	mustContain(t, "compare", body, "Master of Computer Science", "University of Sydney", "Curriculum depth", "Whole programme in INR")
+	if code, _, body = visitor.get("/compare?id=unimelb-mc-cs"); code != 422 || !strings.Contains(body, "2 to 5") {
+		t.Errorf("compare one: %d", code)
+	}
+
+	// Careers: the salary charts are SVG drawn by the server, with their figures as text.
+	_, _, body = visitor.get("/careers")
+	mustContain(t, "careers", body, `<svg viewBox=`, `role="img"`, "Bangalore", "United States", "USD")
+	if strings.Contains(body, "<script") {
+		t.Error("the careers page needs a script")
+	}
+	_, _, body = visitor.get("/roadmaps/backend")
+	mustContain(t, "roadmap", body, "Sign in</a> to keep track")
+
+	// Pages for staff send visitors to sign in.
+	for _, p := range []string{"/queue", "/calendar", "/students", "/admin", "/admin/users", "/admin/audit", "/me/profile"} {
+		if code, to, _ := visitor.get(p); code != 303 || to != "/sign-in" {
+			t.Errorf("%s for a visitor: %d → %q", p, code, to)
+		}
+	}
+
+	// A new student signs up: a bad form keeps the name and email, never the password.
+	newcomer := newBrowserless(t, s)
+	newcomer.get("/sign-up")
+	code, _, body = newcomer.post("/sign-up", url.Values{"name": {"Aarav Patel"}, "email": {"aarav@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery stapler"}})
+	if code != 422 || !strings.Contains(body, `id="password2-error"`) || !strings.Contains(body, `value="Aarav Patel"`) || strings.Contains(body, "battery") {
+		t.Fatalf("sign-up with differing passwords: %d", code)
+	}
+	code, to, _ := newcomer.post("/sign-up", url.Values{"name": {"Aarav Patel"}, "email": {"aarav@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery staple"}})
+	if code != 303 || !strings.HasPrefix(to, "/me/profile") {
+		t.Fatalf("sign-up: %d → %q", code, to)
+	}
+
+	// Their profile: a bad score is named and nothing typed is lost; a good one is saved.
+	_, _, body = newcomer.get("/me/profile?welcome=1")
+	mustContain(t, "profile", body, "Welcome", "/api/v1/me/calendar.ics?token=")
+	profile := url.Values{"level": {"bachelor"}, "field": {"computer science"}, "edu_country": {"IN"}, "score": {"11.5"}, "scale": {"cgpa10"},
+		"test": {"ielts"}, "overall": {"7"}, "writing": {"6.5"}, "budget": {"4000000"}, "budget_currency": {"INR"}, "countries": {"AU, GB"}, "version": {"0"}}
+	code, _, body = newcomer.post("/me/profile", profile)
+	if code != 422 || !strings.Contains(body, `id="score-error"`) || !strings.Contains(body, `value="4000000"`) {
+		t.Fatalf("profile with a CGPA of 11.5: %d", code)
+	}
+	profile.Set("score", "8.1")
+	if code, to, body := newcomer.post("/me/profile", profile); code != 303 {
+		t.Fatalf("profile: %d %s %s", code, to, body)
+	}
+	_, _, body = newcomer.get("/me/profile")
+	mustContain(t, "saved profile", body, `value="8.1"`, `value="AU, GB"`, "version 1")
+
+	// Shortlist two programmes and compare them with their verdicts.
+	newcomer.get("/programmes/unimelb-mc-cs")
+	for _, id := range []string{"unimelb-mc-cs", "usyd-mcs-software-engineering"} {
+		if code, to, _ := newcomer.post("/me/shortlist", url.Values{"programme": {id}}); code != 303 || to != "/me/shortlist" {
+			t.Fatalf("shortlist %s: %d %q", id, code, to)
+		}
+	}
+	_, _, body = newcomer.get("/me/shortlist")
+	mustContain(t, "shortlist", body, "Master of Computer Science", "University of Sydney", "/compare?ids=unimelb-mc-cs%2cusyd-mcs-software-engineering")
+	_, _, body = newcomer.get("/compare?ids=unimelb-mc-cs,usyd-mcs-software-engineering")
+	mustContain(t, "compare with verdicts", body, "Your verdict")
+	if code, _, _ := newcomer.post("/me/shortlist/usyd-mcs-software-engineering/remove", nil); code != 303 {
+		t.Errorf("remove from the shortlist: %d", code)
+	}
+
+	// An application and its cost plan in INR.
+	_, _, body = newcomer.get("/programmes/unimelb-mc-cs")
+	intake := regexp.MustCompile(`<option value="(\d{4}-\d{2})">`).FindStringSubmatch(body)
+	if intake == nil {
+		t.Fatal("no intake to apply for")
+	}
+	if code, _, _ := newcomer.post("/programmes/unimelb-mc-cs/apply", url.Values{"intake": {intake[1]}}); code != 303 {
+		t.Fatalf("apply: %d", code)
+	}
+	_, _, body = newcomer.get("/me/applications")
+	m := regexp.MustCompile(`/me/applications/([a-z0-9_]+)/costs`).FindStringSubmatch(body)
+	if m == nil {
+		t.Fatal("no cost plan link on the applications page")
+	}
+	costs := "/me/applications/" + m[1] + "/costs"
+	newcomer.get(costs)
+	code, _, body = newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"abc"}, "currency": {"AUD"}})
+	if code != 422 || !strings.Contains(body, `id="amount-error"`) || !strings.Contains(body, `value="Student visa"`) {
+		t.Fatalf("cost with a bad amount: %d", code)
+	}
+	if code, _, _ := newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"other"}, "label": {"Flights"}, "amount": {"60000"}, "currency": {"INR"}}); code != 303 {
+		t.Fatalf("add a cost: %d", code)
+	}
+	_, _, body = newcomer.get(costs)
+	mustContain(t, "cost plan", body, "Flights", "INR 60000")
+
+	// The student's roadmap progress.
+	newcomer.get("/roadmaps/backend")
+	_, _, body = newcomer.get("/roadmaps/backend")
+	topic := regexp.MustCompile(`action="/roadmaps/backend/topics/([a-z0-9-]+)"`).FindStringSubmatch(body)
+	if topic == nil {
+		t.Fatal("no topic form on the roadmap for a signed-in student")
+	}
+	if code, _, _ := newcomer.post("/roadmaps/backend/topics/"+topic[1], url.Values{"status": {"done"}}); code != 303 {
+		t.Fatalf("mark a topic done: %d", code)
+	}
+	_, _, body = newcomer.get("/roadmaps/backend")
+	mustContain(t, "roadmap progress", body, "You have done 1 of", `data-topic="`+topic[1]+`">done`)
+
+	// A stranger's forms are refused: no CSRF token, or another site's Origin.
+	if code, _, _ := newcomer.post("/me/shortlist", url.Values{"programme": {"usyd-mcs-software-engineering"}, "csrf_token": {"forged"}}); code != 403 {
+		t.Errorf("a forged CSRF token: %d", code)
+	}
+	// Students do not see staff pages.
+	for _, p := range []string{"/queue", "/students", "/admin", "/admin/users"} {
+		if code, _, _ := newcomer.get(p); code != 403 {
+			t.Errorf("%s for a student: %d", p, code)
+		}
+	}
+
+	// A lead arrives; the counsellor opens it, notes the call, and marks it contacted.
+	res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(`{"kind": "consultation", "name": "Kavya Menon", "phone": "98450 12345",
+		"interest": {"course": "Data Science", "country": "GB"}, "consent": {"contact": true, "notice_version": "2026-11-01"}}`))
+	if res.StatusCode != 201 {
+		t.Fatalf("lead: %d %s", res.StatusCode, b)
+	}
+	counsellor := newBrowserless(t, s)
+	counsellor.signIn("counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"])
+	_, _, body = counsellor.get("/queue")
+	lm := regexp.MustCompile(`<a href="/queue/([a-z0-9_]+)">Kavya Menon</a>`).FindStringSubmatch(body)
+	if lm == nil {
+		t.Fatal("the lead is not in the counsellor's queue")
+	}
+	lead := "/queue/" + lm[1]
+	_, _, body = counsellor.get(lead)
+	mustContain(t, "lead", body, "of business time left", "contact: granted", "The request arrived.")
+	if code, _, body := counsellor.post(lead+"/notes", url.Values{"text": {""}}); code != 422 || !strings.Contains(body, `id="text-error"`) {
+		t.Errorf("an empty note: %d", code)
+	}
+	if code, _, _ := counsellor.post(lead+"/notes", url.Values{"text": {"Called; wants a January intake."}}); code != 303 {
+		t.Fatalf("note: %d", code)
+	}
+	counsellor.get(lead)
+	if code, _, body := counsellor.post(lead, url.Values{"status": {"lost"}}); code != 422 || !strings.Contains(body, `id="lost_reason-error"`) {
+		t.Errorf("lost without a reason: %d", code)
+	}
+	if code, _, _ := counsellor.post(lead, url.Values{"status": {"contacted"}}); code != 303 {
+		t.Fatalf("contacted: %d", code)
+	}
+	_, _, body = counsellor.get(lead)
+	mustContain(t, "lead after", body, "you noted: Called; wants a January intake.", "Status changed to contacted by you", `id="lead-status">contacted`, "First contact")
+	_, _, body = counsellor.get("/students")
+	mustContain(t, "students", body, "/students/")
+	if strings.Contains(body, "Aarav Patel") {
+		t.Error("the counsellor sees a student not assigned to them")
+	}
+	sm := regexp.MustCompile(`<a href="/students/([a-z0-9_]+)">`).FindStringSubmatch(body)
+	if code, _, _ := counsellor.get("/students/" + sm[1]); code != 200 {
+		t.Errorf("own student's workspace: %d", code)
+	}
+	if code, _, _ := counsellor.get("/calendar"); code != 200 {
+		t.Errorf("bookings calendar: %d", code)
+	}
+	if code, _, _ := counsellor.get("/admin/users"); code != 403 {
+		t.Errorf("admin pages for a counsellor: %d", code)
+	}
+
+	// The admin: users, holidays, exchange rates, an import with a per-row report, the audit log.
+	admin := newBrowserless(t, s)
+	admin.signIn("admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"])
+	_, _, body = admin.get("/admin/users?q=aarav")
+	um := regexp.MustCompile(`action="/admin/users/([a-z0-9_]+)"`).FindStringSubmatch(body)
+	if um == nil || !strings.Contains(body, "Aarav Patel") {
+		t.Fatal("the admin cannot find the new student")
+	}
+	if code, _, _ := admin.post("/admin/users/"+um[1], url.Values{"role": {"student", "counsellor"}}); code != 303 {
+		t.Errorf("make a counsellor: %d", code)
+	}
+	_, _, body = admin.get("/admin/users?q=aarav")
+	mustContain(t, "roles", body, `value="counsellor" checked`)
+
+	admin.get("/admin/calendar")
+	if code, _, body := admin.post("/admin/calendar/holidays", url.Values{"date": {"26 Jan"}, "name": {"Republic Day"}}); code != 422 || !strings.Contains(body, `id="date-error"`) {
+		t.Errorf("a holiday without a date: %d", code)
+	}
+	if code, _, _ := admin.post("/admin/calendar/holidays", url.Values{"date": {"2027-01-26"}, "name": {"Republic Day"}}); code != 303 {
+		t.Errorf("add a holiday: %d", code)
+	}
+	_, _, body = admin.get("/admin/calendar")
+	mustContain(t, "holidays", body, "2027-01-26", "Republic Day")
+
+	admin.get("/admin/rates")
+	if code, _, body := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "rates": {"AUD 55.1\nGBP lots"}}); code != 422 || !strings.Contains(body, "Line 2") || !strings.Contains(body, "GBP lots") {
+		t.Errorf("bad rates: %d", code)
+	}
+	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nZZZ 1\n"}}); code != 422 {
+		t.Errorf("an unknown currency: %d", code)
+	}
+	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nGBP 106.2\nUSD 84.5"}}); code != 303 {
+		t.Errorf("rates: %d", code)
+	}
+	// The student's plan converts at the new rates.
+	newcomer.get(costs)
+	if code, _, _ := newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"1000"}, "currency": {"AUD"}}); code != 303 {
+		t.Fatalf("add a cost in AUD: %d", code)
+	}
+	_, _, body = newcomer.get(costs)
+	mustContain(t, "cost plan at the new rates", body, "AUD 1000.00", "INR 55100.00", "exchange rates of 2026-11-30")
+
+	admin.get("/admin/import")
+	_, _, csv := admin.get("/admin/programmes.csv")
+	lines := strings.Split(strings.TrimSpace(csv), "\n")
+	if len(lines) < 3 {
+		t.Fatalf("export: %q", csv)
+	}
+	broken := strings.Join([]string{lines[0], lines[1], strings.Replace(lines[2], ",master,", ",grandmaster,", 1)}, "\n") + "\n"
+	admin.get("/admin/import")
+	code, _, body = admin.upload("/admin/import", "file", "programmes.csv", []byte(broken), url.Values{})
+	if code != 422 || !strings.Contains(body, `<table class="problems">`) || !strings.Contains(body, "<td>3</td>") || !strings.Contains(body, "nothing was imported") {
+		t.Errorf("import with a bad row: %d %s", code, body[strings.Index(body, "<main"):])
+	}
+	admin.get("/admin/import")
+	code, _, body = admin.upload("/admin/import", "file", "programmes.csv", []byte(csv), url.Values{"dry_run": {"yes"}})
+	if code != 200 || !strings.Contains(body, "Every row is right") {
+		t.Errorf("dry run of the export: %d", code)
+	}
+
+	_, _, body = admin.get("/admin/audit")
+	mustContain(t, "audit", body, "auth.login", "user.roles_changed", "exchange_rates.changed")
+}
