@@ -112,6 +112,20 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	css := func(s string) chromedp.CSS { return chromedp.CSS(s) }
+	// waitText waits for the page that replaces this one (after a form) to show want in sel.
+	waitText := func(sel, want string) string {
+		t.Helper()
+		got := ""
+		for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+			if v, err := chromedp.Run(ctx, chromedp.Text(css(sel))); err == nil {
+				if got = v; strings.Contains(got, want) {
+					return got
+				}
+			}
+		}
+		t.Fatalf("%s shows %q, want %q", sel, got, want)
+		return got
+	}
 
 	// A visitor looks for programmes in Australia and opens one.
 	do("finder",
@@ -139,15 +153,44 @@ func TestBrowser(t *testing.T) {
 		chromedp.Navigate(s.url+"/eligibility"),
 		chromedp.WaitVisible(css(`#cgpa`)),
 		chromedp.SendKeys(css(`#cgpa`), "7.8"),
-		chromedp.SendKeys(css(`#ielts`), "6.5"),
-		chromedp.SendKeys(css(`#lowest`), "6.0"),
+		chromedp.SendKeys(css(`#ielts`), "6.0"),
+		chromedp.SendKeys(css(`#lowest`), "5.5"),
 		chromedp.Click(css(`form.search button`)),
 		chromedp.WaitVisible(css(`.results .card .tag`)),
 	)
 	if v := text(`.results`); !strings.Contains(v, "needs") || !strings.Contains(v, "you have") {
 		t.Fatalf("eligibility results: %q", v)
 	}
+	// Each numeric requirement has its bar (required against yours), and the page says what
+	// would open the programmes still closed.
+	if label, err := chromedp.Run(ctx, chromedp.AttributeValue(css(`svg.gauge`), "aria-label")); err != nil || !strings.Contains(label.Value, "needs") {
+		t.Fatalf("requirement bar: %q %v", label.Value, err)
+	}
+	if v := text(`.whatif`); !strings.Contains(v, "Raise your IELTS") {
+		t.Fatalf("what-if: %q", v)
+	}
 	shot("finder-eligibility.png")
+
+	// The visitor ticks two programmes in the finder and compares them.
+	do("compare",
+		chromedp.Navigate(s.url+"/programmes?country=AU"),
+		chromedp.WaitVisible(css(`#pick-unimelb-mc-cs`)),
+		chromedp.Click(css(`#pick-unimelb-mc-cs`)),
+		chromedp.Click(css(`#pick-usyd-mcs-software-engineering`)),
+		chromedp.Click(css(`#compare`)),
+		chromedp.WaitVisible(css(`table.compare`)),
+	)
+	if v := text(`table.compare thead`); !strings.Contains(v, "University of Melbourne") || !strings.Contains(v, "University of Sydney") {
+		t.Fatalf("compare: %q", v)
+	}
+	shot("compare.png")
+
+	// Careers: salary charts drawn by the server.
+	do("careers", chromedp.Navigate(s.url+"/careers"), chromedp.WaitVisible(css(`figure.chart svg`)))
+	if v, err := chromedp.Run(ctx, chromedp.TextContent(css(`figure.chart desc`))); err != nil || !strings.Contains(v, "United States: USD 120,000") {
+		t.Fatalf("salary chart: %q", v)
+	}
+	shot("careers.png")
 	do("back to the programme", chromedp.Navigate(s.url+"/programmes/unimelb-mc-cs"), chromedp.WaitVisible(css(`a.button`)))
 
 	// A form with errors keeps what was typed and says what is wrong, next to the field.
@@ -212,6 +255,18 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("queue row %q, after %q", row, after)
 	}
 
+	// The counsellor opens Riya's lead, sees its history, and notes the call.
+	do("lead detail",
+		chromedp.Click(css(`table tbody tr td a[href^="/queue/"]`)),
+		chromedp.WaitVisible(css(`#clock`)),
+		chromedp.SendKeys(css(`#text`), "Called; she prefers the July intake."),
+		chromedp.Click(css(`form[action$="/notes"] button`)),
+	)
+	if h := waitText(`.history`, "you noted: Called; she prefers the July intake."); !strings.Contains(h, "Status changed to contacted") {
+		t.Fatalf("lead history %q", h)
+	}
+	shot("lead.png")
+
 	// A student signs in, starts an application, and sees its timeline.
 	do("student",
 		chromedp.Click(css(`header form button`)),
@@ -221,7 +276,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.SendKeys(css(`#email`), "student@demo.gradpath.test"),
 		chromedp.SendKeys(css(`#password`), passwords["student@demo.gradpath.test"]),
 		chromedp.Click(css(`form button[type=submit]`)),
-		chromedp.WaitVisible(css(`#country`)),
+		chromedp.WaitVisible(css(`a[href="/me/shortlist"]`)),
 		chromedp.Navigate(s.url+"/programmes/unimelb-mc-cs"),
 		chromedp.WaitVisible(css(`#apply`)),
 		chromedp.Click(css(`#apply`)),
@@ -251,15 +306,30 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css(passport+` button`)),
 	)
 	// The page is replaced after the upload; wait for the new one to say so.
-	st := ""
-	for deadline := time.Now().Add(15 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
-		if v, err := chromedp.Run(ctx, chromedp.Text(css(`[data-kind=passport]`))); err == nil {
-			if st = v; st == "uploaded" {
-				break
-			}
-		}
+	waitText(`[data-kind=passport]`, "uploaded")
+
+	// The admin imports a file with a mistake and gets a report of the row to fix.
+	bad := filepath.Join(tmp, "programmes.csv")
+	os.WriteFile(bad, []byte("id,university_id,title,level,source_id,source_title,source_date\n"+
+		"unimelb-ms-ds,university-of-melbourne,Master of Data Science,master,agency,Agency notes,2026-11-01\n"+
+		"unimelb-ms-ai,university-of-melbourne,Master of Artificial Intelligence,grandmaster,agency,Agency notes,2026-11-01\n"), 0o644)
+	do("admin import",
+		chromedp.Click(css(`header form button`)),
+		chromedp.WaitVisible(css(`#country`)),
+		chromedp.Navigate(s.url+"/sign-in"),
+		chromedp.WaitVisible(css(`#email`)),
+		chromedp.SendKeys(css(`#email`), "admin@demo.gradpath.test"),
+		chromedp.SendKeys(css(`#password`), passwords["admin@demo.gradpath.test"]),
+		chromedp.Click(css(`form button[type=submit]`)),
+		chromedp.WaitVisible(css(`table`)),
+		chromedp.Navigate(s.url+"/admin/import"),
+		chromedp.WaitVisible(css(`#file`)),
+		chromedp.SetUploadFiles(css(`#file`), []string{bad}),
+		chromedp.Click(css(`main form[enctype] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#report`)),
+	)
+	if v := text(`#report`); !strings.Contains(v, "nothing was imported") || !strings.Contains(text(`table.problems`), "grandmaster") {
+		t.Fatalf("import report %q", v)
 	}
-	if st != "uploaded" {
-		t.Fatalf("passport status %q", st)
-	}
+	shot("admin-import.png")
 }

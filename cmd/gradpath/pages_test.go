@@ -150,7 +150,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code != 200 {
 		t.Fatalf("compare: %d", code)
 	}
-	mustContain(t, "compare", body, "Master of Computer Science", "University of Sydney", "Curriculum depth", "Whole programme in INR")
+	mustContain(t, "compare", body, "Master of Computer Science", "University of Sydney", "Curriculum depth", "Whole programme in INR", "not covered by the sources")
 	if code, _, body = visitor.get("/compare?id=unimelb-mc-cs"); code != 422 || !strings.Contains(body, "2 to 5") {
 		t.Errorf("compare one: %d", code)
 	}

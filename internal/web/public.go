@@ -276,7 +276,7 @@ func (p *Pages) careers(w http.ResponseWriter, r *http.Request) {
 			labels, values = append(labels, l), append(values, s.Amount)
 		}
 		src := rows[0].Source.Title
-		if rows[0].Year != 0 {
+		if y := rows[0].Year; y != 0 && !strings.Contains(src, strconv.Itoa(y)) {
 			src += fmt.Sprintf(", %d", rows[0].Year)
 		}
 		charts = append(charts, newChart(series.id, series.title, "Per year, in "+cur+". Source: "+src+".", labels, values, formatAmount(cur)))
