@@ -157,7 +157,7 @@ func demoUsers(ctx context.Context, acc *accounts.Service, db *sqlstore.DB, env 
 	}
 	system := &gradpath.Actor{Via: "system", RequestID: "demo"}
 	var counsellorID string
-	fmt.Fprintln(env.stdout, "demo users (sign in with POST /api/v1/auth/login; the passwords are shown only now):")
+	fmt.Fprintln(env.stdout, "demo users (sign in at /sign-in, or with POST /api/v1/auth/login; the passwords are shown only now):")
 	for _, d := range demo {
 		pw := generatedPassword()
 		u, err := acc.CreateUser(ctx, system, d.email, d.name, d.roles, pw)
