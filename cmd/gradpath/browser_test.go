@@ -133,9 +133,12 @@ func TestBrowser(t *testing.T) {
 		chromedp.WaitVisible(css(`#country`)),
 		chromedp.SetValue(css(`#country`), "AU"),
 		chromedp.Click(css(`form.search button`)),
-		chromedp.WaitVisible(css(`.results .card h2 a`)),
 	)
-	found := text(`#found`)
+	// With JavaScript, htmx swaps in the results and puts the search in the address bar.
+	found := waitText(`#found`, "2 programmes")
+	if loc, _ := chromedp.Run(ctx, chromedp.Location()); !strings.Contains(loc, "country=AU") {
+		t.Fatalf("the address after the search: %s", loc)
+	}
 	shot("finder.png")
 	do("open a programme", chromedp.Click(css(`.results .card h2 a`)), chromedp.WaitVisible(css(`a.button`)))
 	if title := text(`h1`); !strings.Contains(found, "2 programmes") || !strings.Contains(title, "Computer Science") {
@@ -286,6 +289,18 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("timeline %q", tl)
 	}
 	shot("student-timeline.png")
+
+	// The student marks the first roadmap topic done; the page updates in place.
+	do("roadmap",
+		chromedp.Navigate(s.url+"/roadmaps/backend"),
+		chromedp.WaitVisible(css(`#progress`)),
+		chromedp.Poll[chromedp.Void](`document.readyState === "complete" && window.htmx !== undefined`),
+		chromedp.SetValue(css(`.roadmap select`), "done"),
+		chromedp.Click(css(`.roadmap form button`)),
+	)
+	waitText(`#progress`, "You have done 1 of")
+	shot("roadmap.png")
+	do("back to the applications", chromedp.Navigate(s.url+"/me/applications"), chromedp.WaitVisible(css(`.timeline li`)))
 
 	// The student uploads a passport: an HTML file named .pdf is refused, a PDF is taken.
 	tmp := t.TempDir()

@@ -40,6 +40,13 @@ var pageFuncs = template.FuncMap{
 		return code
 	},
 	"add": func(a, b int) int { return a + b },
+	// cite names a source with its year, unless the title has it already.
+	"cite": func(title string, year int) string {
+		if y := strconv.Itoa(year); year != 0 && !strings.Contains(title, y) {
+			return title + ", " + y
+		}
+		return title
+	},
 	// dict carries the page's data into a recursive template with one topic.
 	"dict": func(root map[string]any, t roadmap.TopicProgress) topicView { return topicView{Root: root, Topic: t} },
 }

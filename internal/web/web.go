@@ -227,8 +227,13 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 		v["Student"] = u.Has(gradpath.RoleStudent)
 		v["Path"] = r.URL.Path
 	}
+	// htmx asks for the part of a page it swaps; the same address gives the whole page otherwise.
+	t, root := p.pages[name], "layout"
+	if r.Header.Get("HX-Request") == "true" && r.Method == http.MethodGet && t.Lookup("partial") != nil {
+		root = "partial"
+	}
 	var buf bytes.Buffer
-	if err := p.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+	if err := t.ExecuteTemplate(&buf, root, v); err != nil {
 		p.Logger.Error("rendering a page", "page", name, "error", err.Error())
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
@@ -238,6 +243,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
+	h.Set("Vary", "HX-Request, Cookie")
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
