@@ -180,6 +180,10 @@ func (p *Pages) bookings(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p.bookingsPage(w, r, a, "")
+}
+
+func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, feed string) {
 	zone := p.zone()
 	if av, err := p.Booking.GetAvailability(r.Context(), a, a.UserID); err == nil && av.Zone != "" {
 		if l, err := time.LoadLocation(av.Zone); err == nil {
@@ -202,7 +206,27 @@ func (p *Pages) bookings(w http.ResponseWriter, r *http.Request) {
 		d := &days[len(days)-1]
 		d.Bookings = append(d.Bookings, bookingRow{Booking: b, Time: b.Start.In(zone).Format("15:04") + "–" + b.End.In(zone).Format("15:04")})
 	}
-	p.render(w, r, http.StatusOK, "bookings", "My bookings", map[string]any{"Days": days, "Zone": zone.String()})
+	p.render(w, r, http.StatusOK, "bookings", "My bookings", map[string]any{"Days": days, "Zone": zone.String(), "Feed": feed})
+}
+
+// newFeed makes the counsellor a new private calendar feed (the old address stops working) and
+// shows its address once.
+func (p *Pages) newFeed(w http.ResponseWriter, r *http.Request) {
+	a, s, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	_ = r.ParseForm()
+	if !p.checkCSRF(r, s) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return
+	}
+	token, err := p.Booking.NewFeed(r.Context(), a, a.UserID)
+	if err != nil {
+		p.fail(w, r, statusOf(err), "The feed could not be made", gradpath.ErrorMessage(err))
+		return
+	}
+	p.bookingsPage(w, r, a, p.PublicURL+"/api/v1/feeds/"+token+".ics")
 }
 
 func (p *Pages) students(w http.ResponseWriter, r *http.Request) {

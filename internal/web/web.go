@@ -158,6 +158,7 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"POST /queue/{id}":                     p.updateLead,
 		"POST /queue/{id}/notes":               p.addNote,
 		"GET /calendar":                        p.bookings,
+		"POST /calendar/feed":                  p.newFeed,
 		"GET /students":                        p.students,
 		"GET /students/{id}":                   p.student,
 		"GET /admin":                           p.admin,
@@ -244,6 +245,9 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Vary", "HX-Request, Cookie")
+	if v["User"] != nil {
+		h.Set("Cache-Control", "private, no-store") // a signed-in page is nobody else's
+	}
 	w.WriteHeader(status)
 	w.Write(buf.Bytes())
 }
@@ -632,8 +636,12 @@ func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map
 		typ = "consultation"
 	}
 	loc, err := time.LoadLocation(zone)
-	if err != nil || zone == "" {
+	if err != nil || zone == "" || zone == "Local" {
 		zone, loc = "Asia/Kolkata", mustLoad("Asia/Kolkata")
+	}
+	options := zones
+	if !slices.Contains(zones, zone) {
+		options = append([]string{zone}, zones...) // the visitor's own zone, from their browser
 	}
 	now := p.Now()
 	slots, _ := p.Booking.Slots(r.Context(), id, typ, now, now.AddDate(0, 0, 7))
@@ -644,7 +652,7 @@ func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map
 		}
 		opts = append(opts, slotOption{Value: s.Start.Format(time.RFC3339), Label: s.Start.In(loc).Format("Mon 2 Jan, 15:04 MST")})
 	}
-	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": zones, "Type": typ, "Slots": opts, "Values": values, "Errors": errs}, true
+	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Slots": opts, "Values": values, "Errors": errs}, true
 }
 
 func mustLoad(name string) *time.Location {
