@@ -361,6 +361,16 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	_, _, body = admin.get("/admin/calendar")
 	mustContain(t, "holidays", body, "2027-01-26", "Republic Day")
+	hours := url.Values{"zone": {"Asia/Kolkata"}, "monday": {"09:30-13:00, 14:00-18:30"}, "tuesday": {"9.30 to 6"}}
+	if code, _, body := admin.post("/admin/calendar/hours", hours); code != 422 || !strings.Contains(body, "like 09:30-13:00") || !strings.Contains(body, `value="9.30 to 6"`) {
+		t.Errorf("hours that are not hours: %d", code)
+	}
+	hours.Set("tuesday", "09:30-18:30")
+	if code, _, _ := admin.post("/admin/calendar/hours", hours); code != 303 {
+		t.Errorf("save the hours: %d", code)
+	}
+	_, _, body = admin.get("/admin/calendar")
+	mustContain(t, "hours", body, `value="09:30-13:00, 14:00-18:30"`, `id="wednesday" name="wednesday" value=""`, "2027-01-26")
 
 	admin.get("/admin/rates")
 	if code, _, body := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "rates": {"AUD 55.1\nGBP lots"}}); code != 422 || !strings.Contains(body, "Line 2") || !strings.Contains(body, "GBP lots") {

@@ -210,8 +210,8 @@ func newChart(id, title, caption string, labels []string, values []int64, format
 	for i, v := range values {
 		y := float64(i)*chartRow + 4
 		w := 0.0
-		if top > 0 {
-			w = math.Max(1, float64(v)/float64(top)*chartBarW)
+		if top > 0 && v > 0 {
+			w = math.Max(1, float64(v)/float64(top)*chartBarW) // a small figure stays visible
 		}
 		c.Bars = append(c.Bars, chartBar{Label: labels[i], Value: format(v), Y: y, W: w, TextY: y + chartRow/2 - 3, ValueX: chartLabel + w + 6})
 	}

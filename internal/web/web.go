@@ -169,6 +169,7 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"POST /admin/users/{id}":               p.updateUser,
 		"GET /admin/calendar":                  p.calendar,
 		"POST /admin/calendar/holidays":        p.addHoliday,
+		"POST /admin/calendar/hours":           p.saveHours,
 		"GET /admin/rates":                     p.rates,
 		"POST /admin/rates":                    p.saveRates,
 		"GET /admin/audit":                     p.audit,
