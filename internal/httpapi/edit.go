@@ -192,6 +192,8 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) error {
 	status := http.StatusCreated
 	if dry {
 		status = http.StatusOK
+	} else if s.Accounts != nil {
+		s.Accounts.Record(r.Context(), actor(r), "catalogue.imported", "", map[string]any{"format": string(format), "rows": rep.Rows})
 	}
 	return writeJSON(w, r, status, rep)
 }

@@ -64,5 +64,8 @@ func (s *Server) putRates(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	if s.Accounts != nil {
+		s.Accounts.Record(r.Context(), actor(r), "exchange_rates.changed", "", map[string]any{"base": saved.Base, "date": saved.Date.String(), "currencies": len(saved.PerUnit)})
+	}
 	return writeJSON(w, r, http.StatusOK, saved)
 }

@@ -12,6 +12,14 @@ document.addEventListener("DOMContentLoaded", () => {
       location.replace(url);
     }
   }
+  // The finder's address carries only the filters in use (htmx would send the empty ones too).
+  document.body.addEventListener("htmx:configRequest", (e) => {
+    if (e.detail.verb !== "get") return;
+    const params = e.detail.parameters;
+    for (const [k, v] of Object.entries(params)) {
+      if (v === "") delete params[k];
+    }
+  });
   // A read-only address is selected whole when it gets focus, ready to copy.
   for (const el of document.querySelectorAll("input[readonly]")) {
     el.addEventListener("focus", () => el.select());
