@@ -14,26 +14,22 @@ import (
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
-// adminOnly lets admins through; everyone else gets a page saying whose page it is.
-func (p *Pages) adminOnly(w http.ResponseWriter, r *http.Request, post bool) (*gradpath.Actor, bool) {
+// admins lets admins through; everyone else gets a page saying whose page it is.
+func (p *Pages) admins(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
 	u, s := p.who(r)
 	if u == nil {
 		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
-		return nil, false
+		return nil, nil, false
 	}
 	if !u.Has(gradpath.RoleAdmin) {
 		p.fail(w, r, http.StatusForbidden, "For administrators", "This page is for the agency's administrators.")
-		return nil, false
+		return nil, nil, false
 	}
-	if post && !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
-		return nil, false
-	}
-	return p.actor(r), true
+	return p.actor(r), s, true
 }
 
 func (p *Pages) admin(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.adminOnly(w, r, false); !ok {
+	if _, _, ok := p.admins(w, r); !ok {
 		return
 	}
 	data := map[string]any{}
@@ -44,7 +40,7 @@ func (p *Pages) admin(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) importForm(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.adminOnly(w, r, false); !ok {
+	if _, _, ok := p.admins(w, r); !ok {
 		return
 	}
 	p.render(w, r, http.StatusOK, "import", "Import programmes", map[string]any{"DryRun": true})
@@ -53,16 +49,11 @@ func (p *Pages) importForm(w http.ResponseWriter, r *http.Request) {
 // importFile imports a CSV or JSON file of programmes, all or nothing, and reports every
 // problem by line; "check only" reports without writing.
 func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 64<<20)
-	if err := r.ParseMultipartForm(8 << 20); err != nil {
-		p.fail(w, r, http.StatusRequestEntityTooLarge, "The file could not be read", "Send a CSV or JSON file of at most 64 MiB from this page.")
-		return
-	}
-	defer r.MultipartForm.RemoveAll()
-	a, ok := p.adminOnly(w, r, true)
+	a, ok := p.form(w, r, p.admins, 64<<20)
 	if !ok {
 		return
 	}
+	defer r.MultipartForm.RemoveAll()
 	dry := r.PostFormValue("dry_run") == "yes"
 	data := map[string]any{"DryRun": dry}
 	file, header, err := r.FormFile("file")
@@ -97,7 +88,7 @@ func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
 
 // exportCSV downloads the catalogue as the CSV the import reads.
 func (p *Pages) exportCSV(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.adminOnly(w, r, false); !ok {
+	if _, _, ok := p.admins(w, r); !ok {
 		return
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
@@ -108,7 +99,7 @@ func (p *Pages) exportCSV(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) users(w http.ResponseWriter, r *http.Request) {
-	a, ok := p.adminOnly(w, r, false)
+	a, _, ok := p.admins(w, r)
 	if !ok {
 		return
 	}
@@ -135,8 +126,7 @@ func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, a *gradpath.
 // updateUser sets a user's roles, disabled flag and counsellor; the domain keeps the last
 // admin an admin and audits every change.
 func (p *Pages) updateUser(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
-	a, ok := p.adminOnly(w, r, true)
+	a, ok := p.form(w, r, p.admins, 16<<10)
 	if !ok {
 		return
 	}
@@ -162,7 +152,7 @@ func (p *Pages) updateUser(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) calendar(w http.ResponseWriter, r *http.Request) {
-	a, ok := p.adminOnly(w, r, false)
+	a, _, ok := p.admins(w, r)
 	if !ok {
 		return
 	}
@@ -200,8 +190,7 @@ var weekdays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", 
 
 // saveHours replaces the zone and the working hours, keeping the holidays.
 func (p *Pages) saveHours(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
-	a, ok := p.adminOnly(w, r, true)
+	a, ok := p.form(w, r, p.admins, 16<<10)
 	if !ok {
 		return
 	}
@@ -243,8 +232,7 @@ func hoursProblem(err error) string {
 }
 
 func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {
-	_ = r.ParseForm()
-	a, ok := p.adminOnly(w, r, true)
+	a, ok := p.form(w, r, p.admins, 16<<10)
 	if !ok {
 		return
 	}
@@ -280,7 +268,7 @@ func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) rates(w http.ResponseWriter, r *http.Request) {
-	if _, ok := p.adminOnly(w, r, false); !ok {
+	if _, _, ok := p.admins(w, r); !ok {
 		return
 	}
 	rates, _ := p.Exchange.Rates(r.Context())
@@ -310,9 +298,7 @@ func (p *Pages) renderRates(w http.ResponseWriter, r *http.Request, status int, 
 }
 
 func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 32<<10)
-	_ = r.ParseForm()
-	a, ok := p.adminOnly(w, r, true)
+	a, ok := p.form(w, r, p.admins, 32<<10)
 	if !ok {
 		return
 	}
@@ -362,7 +348,7 @@ func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) audit(w http.ResponseWriter, r *http.Request) {
-	a, ok := p.adminOnly(w, r, false)
+	a, _, ok := p.admins(w, r)
 	if !ok {
 		return
 	}

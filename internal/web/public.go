@@ -334,13 +334,8 @@ func (p *Pages) roadmap(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) markTopic(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
-	}
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	slug, topic := r.PathValue("slug"), r.PathValue("topic")

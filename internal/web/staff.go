@@ -115,14 +115,8 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 }
 
 func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.staff(w, r)
+	a, ok := p.form(w, r, p.staff, 8<<10)
 	if !ok {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	st := leads.Status(r.PostFormValue("status"))
@@ -145,14 +139,8 @@ func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) addNote(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.staff(w, r)
+	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	text := r.PostFormValue("text")
@@ -212,13 +200,8 @@ func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath
 // newFeed makes the counsellor a new private calendar feed (the old address stops working) and
 // shows its address once.
 func (p *Pages) newFeed(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.staff(w, r)
+	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
-	}
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	token, err := p.Booking.NewFeed(r.Context(), a, a.UserID)

@@ -236,14 +236,8 @@ func (p *Pages) renderProfile(w http.ResponseWriter, r *http.Request, status int
 }
 
 func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	stored, err := p.Workspace.Profile(r.Context(), a, a.UserID)
@@ -296,13 +290,8 @@ func (p *Pages) renderShortlist(w http.ResponseWriter, r *http.Request, a *gradp
 }
 
 func (p *Pages) addShortlist(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
-	}
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	if _, err := p.Workspace.AddToShortlist(r.Context(), a, a.UserID, r.PostFormValue("programme")); err != nil {
@@ -313,13 +302,8 @@ func (p *Pages) addShortlist(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) removeShortlist(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
-	}
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	if err := p.Workspace.RemoveFromShortlist(r.Context(), a, a.UserID, r.PathValue("id")); err != nil && gradpath.ErrorCode(err) != gradpath.CodeNotFound {
@@ -356,14 +340,8 @@ func (p *Pages) renderCosts(w http.ResponseWriter, r *http.Request, a *gradpath.
 
 // saveCosts adds a line to the plan, marks one paid, or removes one; the plan is saved whole.
 func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 16<<10)
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	id := r.PathValue("id")

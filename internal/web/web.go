@@ -449,6 +449,39 @@ func sameOrigin(r *http.Request) bool {
 	return err == nil && u.Host == r.Host
 }
 
+// gate lets a request through when someone is signed in who may use the page, and answers it
+// itself otherwise (a redirect to sign in, or a page saying whose page it is).
+type gate func(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool)
+
+// form reads a form sent past a gate: at most max bytes (a multipart one keeps files beyond
+// 1 MiB on disk until the caller removes them), from this site, with the session's CSRF
+// token. It answers the request itself when it refuses one.
+func (p *Pages) form(w http.ResponseWriter, r *http.Request, g gate, max int64) (*gradpath.Actor, bool) {
+	a, s, ok := g(w, r)
+	if !ok {
+		return nil, false
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, max)
+	var err error
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/form-data") {
+		err = r.ParseMultipartForm(1 << 20)
+	} else {
+		err = r.ParseForm()
+	}
+	if err != nil {
+		p.fail(w, r, http.StatusRequestEntityTooLarge, "The form could not be read", fmt.Sprintf("It may be too large: at most %d MiB. Go back and try again.", max>>20))
+		return nil, false
+	}
+	if !p.checkCSRF(r, s) {
+		if r.MultipartForm != nil {
+			r.MultipartForm.RemoveAll()
+		}
+		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+		return nil, false
+	}
+	return a, true
+}
+
 // checkCSRF checks a signed-in form: the same origin and the session's token.
 func (p *Pages) checkCSRF(r *http.Request, s *accounts.Session) bool {
 	return sameOrigin(r) && s != nil && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf_token")), []byte(s.CSRFToken)) == 1
@@ -511,13 +544,8 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.staff(w, r)
+	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
-	}
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the queue and try again.")
 		return
 	}
 	st := leads.StatusContacted
@@ -551,13 +579,8 @@ func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
-	}
-	_ = r.ParseForm()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return
 	}
 	intake, err := gradpath.ParseMonth(r.PostFormValue("intake"))
@@ -575,20 +598,11 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
 
 // upload takes a document of the checklist from the applications page.
 func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
-	a, s, ok := p.signedIn(w, r)
+	a, ok := p.form(w, r, p.signedIn, workspace.MaxUpload+64<<10)
 	if !ok {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, workspace.MaxUpload+64<<10)
-	if err := r.ParseMultipartForm(1 << 20); err != nil {
-		p.fail(w, r, http.StatusRequestEntityTooLarge, "The file is too large", "A document may be at most 10 MiB.")
-		return
-	}
 	defer r.MultipartForm.RemoveAll()
-	if !p.checkCSRF(r, s) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
-		return
-	}
 	appID := r.PathValue("id")
 	file, header, err := r.FormFile("file")
 	msg := ""
