@@ -150,7 +150,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Errorf("the finder's results for htmx: %d %q", code, body)
 	}
 	_, _, body = visitor.get("/programmes/unimelb-mc-cs")
-	mustContain(t, "programme page", body, "Intakes and deadlines", "English requirements", "Cost")
+	mustContain(t, "programme page", body, "Intakes and deadlines", "Entry requirements", "IELTS Academic 6.5 overall", "A previous bachelor qualification in computer science", "Cost")
 
 	// Eligibility: a bar per numeric requirement and what would open more.
 	code, _, body = visitor.get("/eligibility?cgpa=6.2&ielts=6.0&lowest=5.5")
@@ -259,7 +259,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("add a cost: %d", code)
 	}
 	_, _, body = newcomer.get(costs)
-	mustContain(t, "cost plan", body, "Flights", "INR 60000")
+	mustContain(t, "cost plan", body, "Flights", "INR 60,000")
 
 	// The student's roadmap progress.
 	newcomer.get("/roadmaps/backend")
@@ -384,13 +384,21 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nGBP 106.2\nUSD 84.5"}}); code != 303 {
 		t.Errorf("rates: %d", code)
 	}
+	// The agency's living costs show on programme pages, in INR at the new rates.
+	auth := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	if res, b := s.call(t, "PUT", "/api/v1/living-costs", "application/json", strings.NewReader(`{"items": [{"country": "AU", "city": "Melbourne", "monthly": {"amount": 250000, "currency": "AUD"}}]}`), auth...); res.StatusCode != 200 {
+		t.Fatalf("living costs: %d %s", res.StatusCode, b)
+	}
+	_, _, body = visitor.get("/programmes/unimelb-mc-cs")
+	mustContain(t, "living costs", body, "Melbourne: AUD 2,500 a month (about INR 1,37,750)")
+
 	// The student's plan converts at the new rates.
 	newcomer.get(costs)
 	if code, _, _ := newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"1000"}, "currency": {"AUD"}}); code != 303 {
 		t.Fatalf("add a cost in AUD: %d", code)
 	}
 	_, _, body = newcomer.get(costs)
-	mustContain(t, "cost plan at the new rates", body, "AUD 1000.00", "INR 55100.00", "exchange rates of 2026-11-30")
+	mustContain(t, "cost plan at the new rates", body, "AUD 1,000", "INR 55,100", "INR 1,15,100", "exchange rates of 2026-11-30")
 
 	admin.get("/admin/import")
 	_, _, csv := admin.get("/admin/programmes.csv")

@@ -39,7 +39,9 @@ var pageFuncs = template.FuncMap{
 		}
 		return code
 	},
-	"add": func(a, b int) int { return a + b },
+	"add":       func(a, b int) int { return a + b },
+	"scoreText": scoreText,
+	"money":     money,
 	// cite names a source with its year, unless the title has it already.
 	"cite": func(title string, year int) string {
 		if y := strconv.Itoa(year); year != 0 && !strings.Contains(title, y) {
@@ -236,6 +238,34 @@ func groupDigits(v int64, indian bool) string {
 	}
 	parts = append([]string{head}, parts...)
 	return strings.Join(parts, ",") + "," + tail
+}
+
+// money writes an amount for people: digits grouped (in lakhs and crores for INR), and the
+// minor units only when there are some: INR 1,37,750 and GBP 1,499.50.
+func money(m any) string {
+	var v gradpath.Money
+	switch x := m.(type) {
+	case gradpath.Money:
+		v = x
+	case *gradpath.Money:
+		if x == nil {
+			return ""
+		}
+		v = *x
+	default:
+		return fmt.Sprint(m)
+	}
+	digits, _ := gradpath.MinorDigits(v.Currency)
+	pow := int64(math.Pow10(digits))
+	sign, a := "", v.Amount
+	if a < 0 {
+		sign, a = "-", -a
+	}
+	out := v.Currency + " " + sign + groupDigits(a/pow, v.Currency == "INR")
+	if frac := a % pow; frac != 0 {
+		out += fmt.Sprintf(".%0*d", digits, frac)
+	}
+	return out
 }
 
 func formatAmount(currency string) func(int64) string {

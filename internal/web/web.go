@@ -13,6 +13,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/url"
 	"path"
@@ -333,15 +334,94 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	name, _ := gradpath.CountryName(pr.University.Country)
-	data := map[string]any{"Programme": pr, "CountryName": name}
-	if pr.Tuition != nil && p.Rates != nil {
-		if rates, err := p.Rates.Rates(r.Context()); err == nil {
-			if inr, ok := rates.Convert(pr.Tuition.Amount, "INR"); ok {
-				data["TuitionINR"], data["RatesDate"] = inr.String(), rates.Date.String()
-			}
+	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English)}
+	var rates gradpath.Rates
+	if p.Rates != nil {
+		rates, _ = p.Rates.Rates(r.Context())
+	}
+	if pr.Tuition != nil {
+		if inr, ok := rates.Convert(pr.Tuition.Amount, "INR"); ok {
+			data["TuitionINR"], data["RatesDate"] = money(inr), rates.Date.String()
 		}
 	}
+	// The agency's living costs for the country (and its cities), in INR a month.
+	if costs, err := p.Workspace.LivingCosts(r.Context()); err == nil {
+		var lines []string
+		for _, c := range costs {
+			if c.Country != pr.University.Country {
+				continue
+			}
+			where := name
+			if c.City != "" {
+				where = c.City
+			}
+			line := where + ": " + money(c.Monthly) + " a month"
+			if inr, ok := rates.Convert(c.Monthly, "INR"); ok && c.Monthly.Currency != "INR" {
+				line += " (about " + money(inr) + ")"
+			}
+			lines = append(lines, line)
+		}
+		data["Living"] = lines
+	}
+	if len(pr.Requirements.AcademicByCountry) > 0 {
+		var lines []string
+		for c, sc := range pr.Requirements.AcademicByCountry {
+			cn, _ := gradpath.CountryName(c)
+			lines = append(lines, fmt.Sprintf("%s for degrees from %s", scoreText(sc), cn))
+		}
+		slices.Sort(lines)
+		data["AcademicByCountry"] = lines
+	}
 	p.render(w, r, http.StatusOK, "programme", pr.Title, data)
+}
+
+// englishLines puts a programme's English minimums in words.
+func englishLines(ms []catalogue.EnglishMinimum) []string {
+	var out []string
+	for _, m := range ms {
+		name := string(m.Test)
+		if spec, ok := catalogue.TestSpecFor(m.Test); ok {
+			name = spec.Name
+		}
+		line := fmt.Sprintf("%s %g overall", name, m.Overall)
+		if m.EachSection != nil {
+			line += fmt.Sprintf(", at least %g in each section", *m.EachSection)
+		}
+		keys := slices.Sorted(maps.Keys(m.Sections))
+		for _, k := range keys {
+			line += fmt.Sprintf(", %s %g", k, m.Sections[k])
+		}
+		if m.SectionMinimumsUnstated {
+			line += " (section minimums apply; ask a counsellor)"
+		}
+		if m.PresessionalBelow > 0 {
+			line += fmt.Sprintf("; up to %g below through a pre-sessional English course", m.PresessionalBelow)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// scoreText writes an academic minimum as people say it.
+func scoreText(s catalogue.Score) string {
+	switch s.Scale {
+	case catalogue.CGPA10:
+		return fmt.Sprintf("CGPA %g out of 10", s.Value)
+	case catalogue.Percentage:
+		return fmt.Sprintf("%g%%", s.Value)
+	case catalogue.GPA4:
+		return fmt.Sprintf("GPA %g out of 4", s.Value)
+	case catalogue.UKClass:
+		switch s.Value {
+		case 1:
+			return "a first-class degree"
+		case 2.1:
+			return "an upper second (2:1)"
+		case 2.2:
+			return "a lower second (2:2)"
+		}
+	}
+	return fmt.Sprintf("%g (%s)", s.Value, s.Scale)
 }
 
 const noticeVersion = "2026-11-01"

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
 func TestGroupDigits(t *testing.T) {
@@ -91,5 +92,27 @@ func TestProfileFieldNames(t *testing.T) {
 		if got := profileField(api); got != form {
 			t.Errorf("%s → %s, want %s", api, got, form)
 		}
+	}
+}
+
+func TestMoneyForPeople(t *testing.T) {
+	for _, c := range []struct {
+		m    gradpath.Money
+		want string
+	}{
+		{gradpath.Money{Amount: 13775000, Currency: "INR"}, "INR 1,37,750"},
+		{gradpath.Money{Amount: 149950, Currency: "GBP"}, "GBP 1,499.50"},
+		{gradpath.Money{Amount: -500, Currency: "USD"}, "USD -5"},
+		{gradpath.Money{Amount: 1200, Currency: "JPY"}, "JPY 1,200"},
+	} {
+		if got := money(c.m); got != c.want {
+			t.Errorf("money(%v) = %q, want %q", c.m, got, c.want)
+		}
+		if got := money(&c.m); got != c.want {
+			t.Errorf("money(&%v) = %q", c.m, got)
+		}
+	}
+	if money((*gradpath.Money)(nil)) != "" {
+		t.Error("a nil amount is not empty")
 	}
 }
