@@ -249,6 +249,19 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if m == nil {
 		t.Fatal("no cost plan link on the applications page")
 	}
+	app := "/me/applications/" + m[1]
+	if code, to, _ := newcomer.post(app, url.Values{"step": {"english-test"}, "action": {"done"}}); code != 303 || !strings.HasSuffix(to, "#app-"+m[1]) {
+		t.Fatalf("mark a step done: %d %q", code, to)
+	}
+	if code, _, _ := newcomer.post(app, url.Values{"status": {"submitted"}}); code != 303 {
+		t.Fatalf("submitted: %d", code)
+	}
+	if code, _, body := newcomer.post(app, url.Values{"status": {"enrolled"}}); code != 409 || !strings.Contains(body, `role="alert"`) {
+		t.Errorf("from submitted straight to enrolled: %d", code)
+	}
+	_, _, body = newcomer.get("/me/applications")
+	mustContain(t, "application after", body, `<span class="tag">submitted</span>`, `<option value="offer_conditional">`, `name="step" value="english-test">
+      <button type="submit" name="action" value="undone"`, "overdue since")
 	costs := "/me/applications/" + m[1] + "/costs"
 	newcomer.get(costs)
 	code, _, body = newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"abc"}, "currency": {"AUD"}})

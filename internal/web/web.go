@@ -153,6 +153,7 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"GET /me/shortlist":                    p.shortlist,
 		"POST /me/shortlist":                   p.addShortlist,
 		"POST /me/shortlist/{id}/remove":       p.removeShortlist,
+		"POST /me/applications/{id}":           p.updateApplication,
 		"GET /me/applications/{id}/costs":      p.costs,
 		"POST /me/applications/{id}/costs":     p.saveCosts,
 		"GET /queue/{id}":                      p.lead,
@@ -655,7 +656,42 @@ func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusServiceUnavailable, "Your applications are not available", "Please try again in a moment.")
 		return
 	}
-	p.render(w, r, http.StatusOK, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{}, "CalendarURL": p.calendarURL(r)})
+	p.render(w, r, http.StatusOK, "applications", "My applications", p.applicationsData(apps, map[string]string{}, r))
+}
+
+// applicationsData is what the applications page shows; problems are by application id.
+func (p *Pages) applicationsData(apps []workspace.Application, problems map[string]string, r *http.Request) map[string]any {
+	return map[string]any{"Applications": apps, "UploadErrors": problems, "CalendarURL": p.calendarURL(r),
+		"Today": gradpath.DateOf(p.Now().In(p.zone())).String()}
+}
+
+// updateApplication marks a step done or open again, or moves the application on.
+func (p *Pages) updateApplication(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.signedIn, 8<<10)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	var c workspace.ApplicationChange
+	switch step := r.PostFormValue("step"); {
+	case step != "" && r.PostFormValue("action") == "undone":
+		c.Undone = []string{step}
+	case step != "":
+		c.Done = []string{step}
+	case r.PostFormValue("status") != "":
+		st := workspace.Status(r.PostFormValue("status"))
+		c.Status = &st
+	}
+	if _, err := p.Workspace.UpdateApplication(r.Context(), a, a.UserID, id, c); err != nil {
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			p.fail(w, r, http.StatusNotFound, "No such application", "Open it from your applications.")
+			return
+		}
+		apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
+		p.render(w, r, statusOf(err), "applications", "My applications", p.applicationsData(apps, map[string]string{id: gradpath.ErrorMessage(err)}, r))
+		return
+	}
+	http.Redirect(w, r, "/me/applications#app-"+id, http.StatusSeeOther)
 }
 
 func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
@@ -700,7 +736,7 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
-	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", map[string]any{"Applications": apps, "UploadErrors": map[string]string{appID: msg}, "CalendarURL": p.calendarURL(r)})
+	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
 }
 
 var zones = []string{"Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Singapore", "Asia/Dubai", "UTC"}

@@ -72,6 +72,9 @@ var next = map[Status][]Status{
 	VisaGranted:        {Enrolled, Withdrawn},
 }
 
+// Next lists the statuses an application can move to from s; none once it is over.
+func (s Status) Next() []Status { return slices.Clone(next[s]) }
+
 // StepTemplate places a step of the timeline relative to the application deadline.
 type StepTemplate struct {
 	Key   string `json:"key"`
