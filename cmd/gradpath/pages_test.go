@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -436,4 +437,68 @@ func testPages(t *testing.T, env []string, args ...string) {
 
 	_, _, body = admin.get("/admin/audit")
 	mustContain(t, "audit", body, "auth.login", "user.roles_changed", "exchange_rates.changed")
+}
+
+// TestPasswordResetByEmail: a student who forgot their password asks for a link on the page,
+// gets it by email (a real SMTP server), chooses a new password, and signs in with it; the link
+// works once, and the page answers the same for an address nobody has.
+func TestPasswordResetByEmail(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		testPasswordReset(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
+	})
+	t.Run("postgres", func(t *testing.T) {
+		testPasswordReset(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testPasswordReset(t *testing.T, env []string, args ...string) {
+	mp := storetest.StartMailpit(t)
+	s := start(t, env, append(args, "--demo", "--smtp-addr", mp.SMTP, "--smtp-from", "hello@agency.test")...)
+	passwords := s.demoPasswords()
+	visitor := newBrowserless(t, s)
+	_, _, body := visitor.get("/sign-in")
+	mustContain(t, "sign-in", body, `href="/forgot-password"`)
+
+	_, _, unknown := visitor.post("/forgot-password", url.Values{"email": {"nobody@example.in"}})
+	code, _, known := visitor.post("/forgot-password", url.Values{"email": {"Student@Demo.gradpath.test"}})
+	if code != 200 || !strings.Contains(known, `id="sent"`) {
+		t.Fatalf("forgot password: %d", code)
+	}
+	strip := func(s string) string {
+		return regexp.MustCompile(`(?s)If an account has the address [^,]*,`).ReplaceAllString(s, "")
+	}
+	if strip(unknown) != strip(known) {
+		t.Error("the page answers differently for an address nobody has")
+	}
+
+	msg := mp.WaitFor(t, "student@demo.gradpath.test", "Reset your gradpath password", 30*time.Second)
+	link := regexp.MustCompile(`(http://\S+/reset-password\?token=\S+)`).FindStringSubmatch(msg.Text)
+	if link == nil {
+		t.Fatalf("no link in %q", msg.Text)
+	}
+	if secret := strings.SplitN(link[1], "token=", 2)[1]; strings.Contains(s.stdout.String()+s.stderr.String(), secret) {
+		t.Error("the reset token is in the server's output or logs")
+	}
+	_, _, body = visitor.get(strings.TrimPrefix(link[1], s.url))
+	token := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(body)
+	if token == nil {
+		t.Fatal("the reset page does not carry the token")
+	}
+	newPassword := "a long walk by the Yarra river"
+	if code, _, body := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {"short"}, "password2": {"short"}}); code != 422 || !strings.Contains(body, `id="password-error"`) {
+		t.Errorf("a short password: %d", code)
+	}
+	if code, to, _ := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {newPassword}, "password2": {newPassword}}); code != 303 || to != "/sign-in?reset=1" {
+		t.Fatalf("reset: %d %q", code, to)
+	}
+	if code, _, body := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {newPassword + "!"}, "password2": {newPassword + "!"}}); code != 422 || !strings.Contains(body, "Ask for a new one") {
+		t.Errorf("the link used twice: %d", code)
+	}
+
+	student := newBrowserless(t, s)
+	student.get("/sign-in")
+	if code, _, _ := student.post("/sign-in", url.Values{"email": {"student@demo.gradpath.test"}, "password": {passwords["student@demo.gradpath.test"]}}); code != 401 {
+		t.Errorf("the old password still works: %d", code)
+	}
+	student.signIn("student@demo.gradpath.test", newPassword)
 }

@@ -22,6 +22,7 @@ import (
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
+	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -92,6 +93,10 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	}
 	accCfg := accounts.DefaultConfig(time.Now)
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	resets := &resetQueue{}
+	if cfg.SMTPAddr != "" {
+		accCfg.Resets = resets // reset links go by email once the job queue runs
+	}
 	acc := accounts.NewService(sqlstore.NewAccountStore(db), accCfg)
 	if cfg.Demo {
 		if err := demoUsers(ctx, acc, db, env, cfg); err != nil {
@@ -134,6 +139,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	leadSvc, bookingSvc := handlers.Leads, handlers.Bookings
+	handlers.Accounts, handlers.PublicURL, resets.q = acc, base, queue
 	leadSvc.Audit = acc
 	defer func() {
 		sctx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownTimeout)
@@ -191,7 +197,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		cookieName = "__Host-gradpath_session"
 	}
 	pages, err := web.New(web.Deps{Catalogue: cat, Booking: bookingSvc, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, Exchange: rates,
-		Careers: deps.Careers, Roadmaps: deps.Roadmaps, OIDC: cfg.OIDCIssuer != "", CookieName: cookieName,
+		Careers: deps.Careers, Roadmaps: deps.Roadmaps, OIDC: cfg.OIDCIssuer != "", ResetByEmail: cfg.SMTPAddr != "", CookieName: cookieName,
 		CookieSecure: cfg.CookieSecure, PublicURL: base, Logger: logger, Now: time.Now})
 	if err != nil {
 		ln.Close()
@@ -305,4 +311,15 @@ func describeDatabase(cfg config.Config) string {
 		}
 	}
 	return "SQLite in " + cfg.DataDir
+}
+
+// resetQueue hands password-reset requests to the job queue, which starts after the accounts
+// service it serves.
+type resetQueue struct{ q *jobs.Queue }
+
+func (r *resetQueue) QueueReset(ctx context.Context, u accounts.User) error {
+	if r.q == nil {
+		return gradpath.Errorf(gradpath.CodeUnavailable, "email is not running yet; try again in a moment")
+	}
+	return r.q.QueueReset(ctx, u)
 }

@@ -27,13 +27,16 @@ type Config struct {
 	LoginPerIP, LoginPerAccount, ResetPerIP, ResetPerAccount, RegisterPerIP ratelimit.Limiter
 	// Resets delivers reset links; nil means none is configured (an admin issues links with
 	// the gradpath user reset command).
-	Resets ResetSender
+	Resets ResetQueue
 	Now    gradpath.Clock
 }
 
-// ResetSender delivers a password-reset token to its user.
-type ResetSender interface {
-	SendReset(ctx context.Context, u User, token string) error
+// ResetQueue takes a request for a password-reset link, to be sent later: the request only
+// records who asked, so that answering it costs the same whether the account exists or not,
+// and the link's token is made when the email is written (ResetToken), so that it is stored
+// nowhere but as a hash.
+type ResetQueue interface {
+	QueueReset(ctx context.Context, u User) error
 }
 
 // DefaultConfig returns the defaults: OWASP's argon2id minimum, sessions idle for 30 minutes
@@ -354,11 +357,21 @@ func (s *Service) RequestReset(ctx context.Context, a *gradpath.Actor, email str
 	if s.cfg.Resets == nil {
 		return nil
 	}
-	token, err := s.issueReset(ctx, u)
+	return s.cfg.Resets.QueueReset(ctx, u)
+}
+
+// ResetToken makes a reset token for a user who asked for one by email, for the message that
+// carries it; a disabled account gets none.
+func (s *Service) ResetToken(ctx context.Context, userID string) (User, string, error) {
+	u, err := s.store.User(ctx, userID)
 	if err != nil {
-		return err
+		return User{}, "", err
 	}
-	return s.cfg.Resets.SendReset(ctx, u, token)
+	if u.Disabled {
+		return User{}, "", gradpath.Errorf(gradpath.CodeForbidden, "the account is disabled")
+	}
+	token, err := s.issueReset(ctx, u)
+	return u, token, err
 }
 
 // IssueReset creates a reset token for the account with that email, for an admin to pass on

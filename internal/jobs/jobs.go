@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"time"
 
 	"github.com/riverqueue/river"
@@ -16,7 +17,9 @@ import (
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
 
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -41,6 +44,15 @@ type MailArgs struct {
 // Kind implements river.JobArgs.
 func (MailArgs) Kind() string { return leads.JobMail }
 
+// ResetMailArgs sends a password-reset link. It carries only the user: the token is made when
+// the message is written, so that no job row holds it.
+type ResetMailArgs struct {
+	UserID string `json:"user_id"`
+}
+
+// Kind implements river.JobArgs.
+func (ResetMailArgs) Kind() string { return "password_reset_mail" }
+
 // RemindersArgs sends the booking reminders that are due. It runs periodically, on one replica
 // at a time.
 type RemindersArgs struct{}
@@ -63,6 +75,9 @@ type Handlers struct {
 	Workspace *workspace.Service
 	// Mail sends email; nil logs that no mail server is configured and drops the message.
 	Mail mail.Sender
+	// Accounts makes reset tokens; PublicURL is where the links in emails point.
+	Accounts  *accounts.Service
+	PublicURL string
 }
 
 // Queue is River over one of gradpath's databases.
@@ -129,6 +144,20 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 			}
 			return h.Mail.Send(ctx, mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
 		}))
+		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[ResetMailArgs]) error {
+			if h.Mail == nil || h.Accounts == nil {
+				q.logger.Warn("no mail server is configured (smtp_addr); a password-reset link was not sent: an admin can issue one with gradpath user reset", "user_id", j.Args.UserID, "job_id", j.ID)
+				return nil
+			}
+			u, token, err := h.Accounts.ResetToken(ctx, j.Args.UserID)
+			if gradpath.ErrorCode(err) == gradpath.CodeNotFound || gradpath.ErrorCode(err) == gradpath.CodeForbidden {
+				return nil // the account is gone or disabled: nothing to send
+			}
+			if err != nil {
+				return err
+			}
+			return h.Mail.Send(ctx, ResetMessage(u, h.PublicURL, token))
+		}))
 		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RemindersArgs]) error {
 			if h.Bookings == nil {
 				return nil
@@ -184,6 +213,20 @@ func params(j leads.Job) (river.InsertManyParams, error) {
 		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
 	}
 	return river.InsertManyParams{}, fmt.Errorf("unknown job kind %q", j.Kind)
+}
+
+// ResetMessage is the email that carries a reset link.
+func ResetMessage(u accounts.User, base, token string) mail.Message {
+	return mail.Message{To: u.Email, Subject: "Reset your gradpath password",
+		Body: "Hello " + u.Name + ",\n\nSomeone (we hope you) asked to reset the password of your gradpath account.\n" +
+			"Choose a new one here; the link works once, for an hour:\n\n" + base + "/reset-password?token=" + url.QueryEscape(token) + "\n\n" +
+			"If it was not you, ignore this message: your password stays as it is.\n"}
+}
+
+// QueueReset implements accounts.ResetQueue.
+func (q *Queue) QueueReset(ctx context.Context, u accounts.User) error {
+	_, err := q.client.Insert(ctx, ResetMailArgs{UserID: u.ID}, nil)
+	return err
 }
 
 // InsertTx implements sqlstore.JobInserter.

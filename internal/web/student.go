@@ -66,6 +66,61 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusUnprocessableEntity, "signup", "Create an account", map[string]any{"Values": values, "Errors": errs})
 }
 
+func (p *Pages) forgotForm(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "forgot", "Forgotten password", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "ByEmail": p.ResetByEmail})
+}
+
+// forgot asks for a reset link. The answer is the same whether an account has the address or
+// not.
+func (p *Pages) forgot(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	_ = r.ParseForm()
+	email := strings.TrimSpace(r.PostFormValue("email"))
+	data := map[string]any{"Values": map[string]string{"email": email}, "Errors": map[string]string{}, "ByEmail": p.ResetByEmail}
+	if email == "" {
+		data["Errors"] = map[string]string{"email": "Write the email address you sign in with."}
+		p.render(w, r, http.StatusUnprocessableEntity, "forgot", "Forgotten password", data)
+		return
+	}
+	if err := p.Accounts.RequestReset(r.Context(), &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}, email); err != nil {
+		data["Errors"] = map[string]string{"form": gradpath.ErrorMessage(err)}
+		p.render(w, r, statusOf(err), "forgot", "Forgotten password", data)
+		return
+	}
+	data["Sent"] = true
+	p.render(w, r, http.StatusOK, "forgot", "Forgotten password", data)
+}
+
+func (p *Pages) resetForm(w http.ResponseWriter, r *http.Request) {
+	p.render(w, r, http.StatusOK, "reset", "Choose a new password", map[string]any{"Token": r.URL.Query().Get("token"), "Errors": map[string]string{}})
+}
+
+// reset sets the new password with the emailed token; every session of the account ends.
+func (p *Pages) reset(w http.ResponseWriter, r *http.Request) {
+	if !sameOrigin(r) {
+		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
+	_ = r.ParseForm()
+	token, password := r.PostFormValue("token"), r.PostFormValue("password")
+	errs := map[string]string{}
+	if password != r.PostFormValue("password2") {
+		errs["password2"] = "The two passwords differ; type the same one twice."
+	} else if err := p.Accounts.ConfirmReset(r.Context(), &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}, token, password); err != nil {
+		errs = formErrors(err, same)
+	}
+	if len(errs) > 0 {
+		p.render(w, r, http.StatusUnprocessableEntity, "reset", "Choose a new password", map[string]any{"Token": token, "Errors": errs})
+		return
+	}
+	http.Redirect(w, r, "/sign-in?reset=1", http.StatusSeeOther)
+}
+
 func (p *Pages) setSession(w http.ResponseWriter, token string, sess accounts.Session) {
 	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: token, Path: "/", MaxAge: int(sess.ExpiresAt.Sub(p.Now()).Seconds()),
 		HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})

@@ -58,6 +58,8 @@ type Deps struct {
 	Roadmaps    *roadmap.Service
 	// OIDC is true when sign-in through an OpenID provider is configured.
 	OIDC bool
+	// ResetByEmail is true when reset links go by email (a mail server is configured).
+	ResetByEmail bool
 	// CookieName and CookieSecure are the API's session cookie: one sign-in serves both.
 	CookieName   string
 	CookieSecure bool
@@ -147,6 +149,10 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"GET /roadmaps/{slug}":                 p.roadmap,
 		"POST /roadmaps/{slug}/topics/{topic}": p.markTopic,
 		"GET /sign-up":                         p.signUpForm,
+		"GET /forgot-password":                 p.forgotForm,
+		"POST /forgot-password":                p.forgot,
+		"GET /reset-password":                  p.resetForm,
+		"POST /reset-password":                 p.reset,
 		"POST /sign-up":                        p.signUp,
 		"GET /me/profile":                      p.profile,
 		"POST /me/profile":                     p.saveProfile,
@@ -494,7 +500,8 @@ func clientIP(r *http.Request) string {
 }
 
 func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "OIDC": p.OIDC})
+	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "OIDC": p.OIDC,
+		"Reset": r.URL.Query().Get("reset") != ""})
 }
 
 func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
