@@ -368,6 +368,27 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = admin.get("/admin/users?q=aarav")
 	mustContain(t, "roles", body, `value="counsellor" checked`)
 
+	// The admin creates a counsellor's account; she signs in with the one-time password and
+	// chooses her own.
+	code, _, body = admin.post("/admin/users", url.Values{"email": {"neha@agency.test"}, "name": {"Neha Rao"}, "new_role": {"counsellor"}})
+	pm := regexp.MustCompile(`<code id="new-password">([^<]+)</code>`).FindStringSubmatch(body)
+	if code != 201 || pm == nil {
+		t.Fatalf("create an account: %d", code)
+	}
+	if code, _, body := admin.post("/admin/users", url.Values{"email": {"NEHA@agency.test"}, "new_role": {"counsellor"}}); code != 409 || !strings.Contains(body, "exists already") {
+		t.Errorf("the same email again: %d", code)
+	}
+	neha := newBrowserless(t, s)
+	neha.signIn("neha@agency.test", pm[1])
+	neha.get("/account")
+	if code, _, body := neha.post("/account/password", url.Values{"current_password": {"wrong"}, "new_password": {"my own long passphrase"}, "new_password2": {"my own long passphrase"}}); code != 422 || !strings.Contains(body, `id="current_password-error"`) {
+		t.Errorf("a wrong current password: %d", code)
+	}
+	if code, to, _ := neha.post("/account/password", url.Values{"current_password": {pm[1]}, "new_password": {"my own long passphrase"}, "new_password2": {"my own long passphrase"}}); code != 303 || to != "/account?changed=1" {
+		t.Errorf("change the password: %d %q", code, to)
+	}
+	newBrowserless(t, s).signIn("neha@agency.test", "my own long passphrase")
+
 	admin.get("/admin/calendar")
 	if code, _, body := admin.post("/admin/calendar/holidays", url.Values{"date": {"26 Jan"}, "name": {"Republic Day"}}); code != 422 || !strings.Contains(body, `id="date-error"`) {
 		t.Errorf("a holiday without a date: %d", code)

@@ -3,10 +3,8 @@ package main
 import (
 	"bufio"
 	"context"
-	"crypto/rand"
 	"errors"
 	"fmt"
-	"math/big"
 	"strings"
 	"time"
 
@@ -32,16 +30,6 @@ func (r *roleList) Set(v string) error {
 }
 
 // generatedPassword is 20 characters from an alphabet without look-alikes: about 110 bits.
-func generatedPassword() string {
-	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
-	var b strings.Builder
-	for range 20 {
-		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
-		b.WriteByte(alphabet[n.Int64()])
-	}
-	return b.String()
-}
-
 func userCmd(ctx context.Context, env *environment, args []string) error {
 	if len(args) == 0 || (args[0] != "create" && args[0] != "reset") {
 		return usageError{"gradpath user create --email E --role R [--password-stdin] | gradpath user reset --email E"}
@@ -94,7 +82,7 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 		}
 		password = strings.TrimRight(line, "\r\n")
 	} else {
-		password, generated = generatedPassword(), true
+		password, generated = accounts.GeneratePassword(), true
 	}
 	u, err := acc.CreateUser(ctx, system, *email, *name, roles, password)
 	if err != nil {
@@ -159,7 +147,7 @@ func demoUsers(ctx context.Context, acc *accounts.Service, db *sqlstore.DB, env 
 	var counsellorID string
 	fmt.Fprintln(env.stdout, "demo users (sign in at /sign-in, or with POST /api/v1/auth/login; the passwords are shown only now):")
 	for _, d := range demo {
-		pw := generatedPassword()
+		pw := accounts.GeneratePassword()
 		u, err := acc.CreateUser(ctx, system, d.email, d.name, d.roles, pw)
 		if err != nil {
 			return err

@@ -11,6 +11,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"math/big"
 	"strings"
 	"time"
 
@@ -188,6 +189,18 @@ func NormalizeEmail(e string) string { return strings.ToLower(strings.TrimSpace(
 
 // newID returns a random id with a prefix: 20 characters of base32 (100 bits).
 func newID(prefix string) string { return gradpath.NewID(prefix) }
+
+// GeneratePassword makes a password for someone to be handed once: 20 characters from an
+// alphabet without look-alikes (about 115 bits).
+func GeneratePassword() string {
+	const alphabet = "abcdefghjkmnpqrstuvwxyzABCDEFGHJKMNPQRSTUVWXYZ23456789"
+	var b strings.Builder
+	for range 20 {
+		n, _ := rand.Int(rand.Reader, big.NewInt(int64(len(alphabet))))
+		b.WriteByte(alphabet[n.Int64()])
+	}
+	return b.String()
+}
 
 // newSecret returns 32 random bytes (256 bits) as text.
 func newSecret() string {

@@ -3,6 +3,7 @@ package web
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
 	"strconv"
@@ -107,6 +108,10 @@ func (p *Pages) users(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) {
+	p.renderUsersWith(w, r, a, status, problem, nil)
+}
+
+func (p *Pages) renderUsersWith(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string, extra map[string]any) {
 	q := r.URL.Query()
 	us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Text: q.Get("q"), Limit: 200})
 	if err != nil {
@@ -119,8 +124,34 @@ func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, a *gradpath.
 			counsellors = append(counsellors, u)
 		}
 	}
-	p.render(w, r, status, "users", "Users and roles", map[string]any{"Users": us, "Counsellors": counsellors, "Query": q.Get("q"),
-		"Roles": []gradpath.Role{gradpath.RoleStudent, gradpath.RoleCounsellor, gradpath.RoleAdmin}, "Error": problem})
+	data := map[string]any{"Users": us, "Counsellors": counsellors, "Query": q.Get("q"), "New": map[string]string{},
+		"Roles": []gradpath.Role{gradpath.RoleStudent, gradpath.RoleCounsellor, gradpath.RoleAdmin}, "Error": problem}
+	maps.Copy(data, extra)
+	p.render(w, r, status, "users", "Users and roles", data)
+}
+
+// createUser makes an account with a role and shows its one-time password once, for the admin
+// to hand over (the person changes it on their account page).
+func (p *Pages) createUser(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.admins, 8<<10)
+	if !ok {
+		return
+	}
+	email, name := strings.TrimSpace(r.PostFormValue("email")), strings.TrimSpace(r.PostFormValue("name"))
+	password := accounts.GeneratePassword()
+	u, err := p.Accounts.CreateUser(r.Context(), a, email, name, []gradpath.Role{gradpath.Role(r.PostFormValue("new_role"))}, password)
+	if err != nil {
+		msg := gradpath.ErrorMessage(err)
+		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
+			msg = fs[0].Field + ": " + fs[0].Detail
+		}
+		if gradpath.ErrorCode(err) == gradpath.CodeConflict {
+			msg = "An account with that email exists already."
+		}
+		p.renderUsersWith(w, r, a, statusOf(err), msg, map[string]any{"New": map[string]string{"email": email, "name": name}})
+		return
+	}
+	p.renderUsersWith(w, r, a, http.StatusCreated, "", map[string]any{"Created": u, "Password": password})
 }
 
 // updateUser sets a user's roles, disabled flag and counsellor; the domain keeps the last

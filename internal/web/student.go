@@ -121,6 +121,38 @@ func (p *Pages) reset(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/sign-in?reset=1", http.StatusSeeOther)
 }
 
+// account is the signed-in person's own account: who they are and a new password.
+func (p *Pages) account(w http.ResponseWriter, r *http.Request) {
+	if _, _, ok := p.signedIn(w, r); !ok {
+		return
+	}
+	p.renderAccount(w, r, http.StatusOK, map[string]string{})
+}
+
+func (p *Pages) renderAccount(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) {
+	u, _ := p.who(r)
+	p.render(w, r, status, "account", "My account", map[string]any{"Me": u, "Errors": errs, "Changed": r.URL.Query().Get("changed") != ""})
+}
+
+// changePassword sets a new password after checking the current one; the person's other
+// sessions end, this one stays.
+func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.signedIn, 4<<10)
+	if !ok {
+		return
+	}
+	next := r.PostFormValue("new_password")
+	if next != r.PostFormValue("new_password2") {
+		p.renderAccount(w, r, http.StatusUnprocessableEntity, map[string]string{"new_password2": "The two passwords differ; type the same one twice."})
+		return
+	}
+	if err := p.Accounts.ChangePassword(r.Context(), a, r.PostFormValue("current_password"), next); err != nil {
+		p.renderAccount(w, r, statusOf(err), formErrors(err, same))
+		return
+	}
+	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+}
+
 func (p *Pages) setSession(w http.ResponseWriter, token string, sess accounts.Session) {
 	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: token, Path: "/", MaxAge: int(sess.ExpiresAt.Sub(p.Now()).Seconds()),
 		HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
