@@ -336,8 +336,8 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Error("the counsellor sees a student not assigned to them")
 	}
 	sm := regexp.MustCompile(`<a href="/students/([a-z0-9_]+)">`).FindStringSubmatch(body)
-	if code, _, _ := counsellor.get("/students/" + sm[1]); code != 200 {
-		t.Errorf("own student's workspace: %d", code)
+	if code, _, body := counsellor.get("/students/" + sm[1]); code != 200 || !strings.Contains(body, `class="roadmap-progress">Backend developer:`) {
+		t.Errorf("own student's workspace with their roadmap progress: %d", code)
 	}
 	if code, _, _ := counsellor.get("/calendar"); code != 200 {
 		t.Errorf("bookings calendar: %d", code)

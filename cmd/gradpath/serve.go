@@ -180,6 +180,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	deps.Workspace = ws
 	handlers.Workspace = ws
 	deps.Roadmaps = roadmap.NewService(sqlstore.NewRoadmapStore(db), time.Now)
+	deps.Roadmaps.CanSee = acc.CanSee
 	if cfg.Demo {
 		if err := loadDemoRoadmaps(ctx, deps.Roadmaps); err != nil {
 			ln.Close()

@@ -132,6 +132,21 @@ func TestRoadmaps(t *testing.T) {
 			t.Fatalf("history %+v", hist)
 		}
 
+		// A counsellor sees the progress of the students assigned to them, and nobody else's.
+		svc.CanSee = acc.CanSee
+		if _, err := svc.ProgressOf(ctx, mentor, learner.ID, "backend"); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			t.Fatalf("a counsellor reads a student not theirs: %v", err)
+		}
+		if _, err := acc.UpdateUser(ctx, sys, learner.ID, accounts.UserUpdate{Counsellor: &mentorUser.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if theirs, err := svc.ProgressOf(ctx, mentor, learner.ID, "backend"); err != nil || theirs.Done != p.Done {
+			t.Fatalf("the counsellor reads their student: %d done, %v", theirs.Done, err)
+		}
+		if _, err := svc.ProgressOf(ctx, &gradpath.Actor{UserID: idle.ID, Roles: idle.Roles}, learner.ID, "backend"); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+			t.Fatalf("a student reads another's progress: %v", err)
+		}
+
 		// The mentor's cohort view: Lena progresses, Ivan has not started: stuck.
 		if _, err := svc.CreateCohort(ctx, me, roadmap.CohortInput{Name: "x", Roadmap: "backend", Members: []string{learner.ID}}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
 			t.Fatalf("a learner makes a cohort: %v", err)

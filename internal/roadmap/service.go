@@ -13,6 +13,9 @@ import (
 type Service struct {
 	store Store
 	now   gradpath.Clock
+	// CanSee says whether the actor may see a learner's records (their counsellor, an admin);
+	// nil lets people see only their own progress.
+	CanSee func(ctx context.Context, a *gradpath.Actor, userID string) (bool, error)
 }
 
 // NewService returns the service.
@@ -149,6 +152,27 @@ func (s *Service) MyProgress(ctx context.Context, a *gradpath.Actor, slug string
 		return Progress{}, gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
 	}
 	return s.progress(ctx, a.UserID, slug)
+}
+
+// ProgressOf returns a learner's progress for someone who may see their records: themselves,
+// their counsellor or an admin; anyone else gets the not-found of a missing learner.
+func (s *Service) ProgressOf(ctx context.Context, a *gradpath.Actor, userID, slug string) (Progress, error) {
+	if a.Anonymous() {
+		return Progress{}, gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
+	}
+	if a.UserID != userID {
+		ok := false
+		if s.CanSee != nil {
+			var err error
+			if ok, err = s.CanSee(ctx, a, userID); err != nil {
+				return Progress{}, err
+			}
+		}
+		if !ok {
+			return Progress{}, gradpath.NotFound("learner", userID)
+		}
+	}
+	return s.progress(ctx, userID, slug)
 }
 
 // SetStatus marks a topic of a roadmap for the actor.

@@ -10,6 +10,7 @@ import (
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/roadmap"
 )
 
 // zone is the agency's time zone, in which staff pages show times.
@@ -245,5 +246,14 @@ func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
 	}
 	short, _ := p.Workspace.Shortlist(r.Context(), a, id)
 	apps, _ := p.Workspace.Applications(r.Context(), a, id)
-	p.render(w, r, http.StatusOK, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps})
+	var progress []roadmap.Progress
+	if p.Roadmaps != nil {
+		list, _ := p.Roadmaps.List(r.Context())
+		for _, rm := range list {
+			if pr, err := p.Roadmaps.ProgressOf(r.Context(), a, id, rm.Slug); err == nil {
+				progress = append(progress, pr)
+			}
+		}
+	}
+	p.render(w, r, http.StatusOK, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps, "Roadmaps": progress})
 }
