@@ -523,3 +523,36 @@ func testPasswordReset(t *testing.T, env []string, args ...string) {
 	}
 	student.signIn("student@demo.gradpath.test", newPassword)
 }
+
+// TestPublicFormsAreLimited: past the per-address limit the callback and booking forms answer
+// 429 with Retry-After and keep what was typed.
+func TestPublicFormsAreLimited(t *testing.T) {
+	s := start(t, []string{"GRADPATH_LEAD_RATE_LIMIT=2"}, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
+	visitor := newBrowserless(t, s)
+	form := url.Values{"kind": {"callback"}, "name": {"Ishaan Verma"}, "phone": {"not a phone"}}
+	for i := range 2 {
+		if code, _, _ := visitor.post("/callback", form); code != 422 {
+			t.Fatalf("request %d: %d", i+1, code)
+		}
+	}
+	req, _ := http.NewRequest("POST", s.url+"/callback", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	buf.ReadFrom(res.Body)
+	res.Body.Close()
+	if res.StatusCode != 429 || res.Header.Get("Retry-After") == "" || !strings.Contains(buf.String(), "send the form again in") || !strings.Contains(buf.String(), `value="Ishaan Verma"`) {
+		t.Fatalf("the third request: %d, Retry-After %q", res.StatusCode, res.Header.Get("Retry-After"))
+	}
+	_, _, body := visitor.get("/book")
+	bm := regexp.MustCompile(`href="/book/([a-z0-9_]+)\?type=consultation"`).FindStringSubmatch(body)
+	if bm == nil {
+		t.Fatal("no counsellor to book")
+	}
+	if code, _, body := visitor.post("/book/"+bm[1], url.Values{"type": {"consultation"}, "tz": {"Asia/Kolkata"}, "name": {"Ishaan Verma"}}); code != 429 || !strings.Contains(body, "send the form again in") {
+		t.Errorf("booking past the limit: %d", code)
+	}
+}

@@ -197,7 +197,10 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	if cfg.CookieSecure {
 		cookieName = "__Host-gradpath_session"
 	}
-	pages, err := web.New(web.Deps{Catalogue: cat, Booking: bookingSvc, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, Exchange: rates,
+	if cfg.LeadRateLimit > 0 {
+		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
+	}
+	pages, err := web.New(web.Deps{FormLimit: deps.LeadLimit, Catalogue: cat, Booking: bookingSvc, Eligibility: elig, Workspace: ws, Leads: leadSvc, Accounts: acc, Rates: rates, Exchange: rates,
 		Careers: deps.Careers, Roadmaps: deps.Roadmaps, OIDC: cfg.OIDCIssuer != "", ResetByEmail: cfg.SMTPAddr != "", CookieName: cookieName,
 		CookieSecure: cfg.CookieSecure, PublicURL: base, Logger: logger, Now: time.Now})
 	if err != nil {
@@ -205,9 +208,6 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	deps.Web = pages
-	if cfg.LeadRateLimit > 0 {
-		deps.LeadLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, time.Now)
-	}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = httpapi.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
 			RedirectURL: base + "/api/v1/auth/oidc/callback"}

@@ -16,6 +16,7 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"path"
 	"slices"
 	"strings"
@@ -29,6 +30,7 @@ import (
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -60,6 +62,9 @@ type Deps struct {
 	OIDC bool
 	// ResetByEmail is true when reset links go by email (a mail server is configured).
 	ResetByEmail bool
+	// FormLimit, if set, limits the public forms (callback, booking) per address; the API's
+	// forms share it.
+	FormLimit ratelimit.Limiter
 	// CookieName and CookieSecure are the API's session cookie: one sign-in serves both.
 	CookieName   string
 	CookieSecure bool
@@ -467,6 +472,10 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) {
 	for _, k := range []string{"name", "phone", "email", "course", "country", "contact", "marketing", "kind"} {
 		values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
+	if msg, ok := p.limited(w, r); !ok {
+		p.callbackPage(w, r, http.StatusTooManyRequests, values, map[string]string{"form": msg})
+		return
+	}
 	in := leads.Input{Kind: leads.Kind(values["kind"]), Name: values["name"], Phone: values["phone"], Email: values["email"],
 		Interest: leads.Interest{Course: values["course"], Country: values["country"]}, Page: r.Referer(),
 		Consent: leads.ConsentInput{Contact: values["contact"] == "yes", Marketing: values["marketing"] == "yes", NoticeVersion: noticeVersion},
@@ -832,6 +841,10 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 	values := bookValues(r.PostFormValue)
 	id, typ, zone := r.PathValue("id"), r.PostFormValue("type"), r.PostFormValue("tz")
 	errs := map[string]string{}
+	status := http.StatusUnprocessableEntity
+	if msg, ok := p.limited(w, r); !ok {
+		errs["form"], status = msg, http.StatusTooManyRequests
+	}
 	start, err := time.Parse(time.RFC3339, values["start"])
 	if err != nil {
 		errs["start"] = "Choose a time."
@@ -871,7 +884,22 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
 		return
 	}
-	p.render(w, r, http.StatusUnprocessableEntity, "book", "Book a free session", data)
+	p.render(w, r, status, "book", "Book a free session", data)
+}
+
+// limited takes a token of the per-address limit of the public forms; when there is none it
+// sets Retry-After and returns what to tell the person.
+func (p *Pages) limited(w http.ResponseWriter, r *http.Request) (string, bool) {
+	if p.FormLimit == nil {
+		return "", true
+	}
+	ok, retry := p.FormLimit.Allow(clientIP(r))
+	if ok {
+		return "", true
+	}
+	secs := int(retry.Seconds()) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	return fmt.Sprintf("Many requests have come from your address; nothing was lost: send the form again in %d seconds.", secs), false
 }
 
 // NotFound is the page for an address that leads nowhere.
