@@ -16,9 +16,9 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
-	"strconv"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
