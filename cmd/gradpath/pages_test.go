@@ -220,6 +220,8 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	_, _, body = newcomer.get("/me/profile")
 	mustContain(t, "saved profile", body, `value="8.1"`, `value="AU, GB"`, "version 1")
+	_, _, body = newcomer.get("/eligibility")
+	mustContain(t, "eligibility from the saved profile", body, `id="from-profile"`, "eligible", `IELTS Academic overall: needs 6.5, you have 7`)
 
 	// Shortlist two programmes and compare them with their verdicts.
 	newcomer.get("/programmes/unimelb-mc-cs")

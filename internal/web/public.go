@@ -69,6 +69,15 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
 	}
 	data := map[string]any{"Form": form, "Errors": map[string]string{}}
 	if form["cgpa"] == "" && form["ielts"] == "" {
+		// A student with a saved profile sees their own verdicts, from the whole profile.
+		if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
+			a := p.actor(r)
+			if pv, err := p.Workspace.Profile(r.Context(), a, a.UserID); err == nil && pv.Version > 0 {
+				data["FromProfile"] = true
+				p.matchAndRender(w, r, data, eligibility.Request{Profile: pv.Profile, Limit: 50}, map[string]string{})
+				return
+			}
+		}
 		p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
 		return
 	}
@@ -107,24 +116,30 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
 	if c := strings.ToUpper(form["country"]); c != "" {
 		req.Filters.Country = eligibility.Strings{c}
 	}
-	status := http.StatusOK
-	if len(errs) == 0 {
-		res, err := p.Eligibility.Match(r.Context(), req)
-		if err == nil {
-			data["Results"], data["Summary"] = res.Results, res.Summary
-			if wi, err := p.Eligibility.WhatIf(r.Context(), req); err == nil {
-				data["WhatIf"] = wi
-			}
-		} else {
-			for _, f := range gradpath.ErrorFields(err) {
-				errs[fieldOfProfile(f.Field)] = f.Detail
-			}
-			if len(errs) == 0 {
-				errs["form"] = gradpath.ErrorMessage(err)
-			}
-		}
-	}
 	if len(errs) > 0 {
+		data["Errors"] = errs
+		p.render(w, r, http.StatusUnprocessableEntity, "eligibility", "Check my eligibility", data)
+		return
+	}
+	p.matchAndRender(w, r, data, req, errs)
+}
+
+// matchAndRender matches a profile, asks what would open more, and shows both.
+func (p *Pages) matchAndRender(w http.ResponseWriter, r *http.Request, data map[string]any, req eligibility.Request, errs map[string]string) {
+	status := http.StatusOK
+	res, err := p.Eligibility.Match(r.Context(), req)
+	if err == nil {
+		data["Results"], data["Summary"] = res.Results, res.Summary
+		if wi, err := p.Eligibility.WhatIf(r.Context(), req); err == nil {
+			data["WhatIf"] = wi
+		}
+	} else {
+		for _, f := range gradpath.ErrorFields(err) {
+			errs[fieldOfProfile(f.Field)] = f.Detail
+		}
+		if len(errs) == 0 {
+			errs["form"] = gradpath.ErrorMessage(err)
+		}
 		status = http.StatusUnprocessableEntity
 	}
 	data["Errors"] = errs
