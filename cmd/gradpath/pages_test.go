@@ -188,8 +188,26 @@ func testPages(t *testing.T, env []string, args ...string) {
 
 	// Pages for staff send visitors to sign in.
 	for _, p := range []string{"/queue", "/calendar", "/students", "/admin", "/admin/users", "/admin/audit", "/me/profile"} {
-		if code, to, _ := visitor.get(p); code != 303 || to != "/sign-in" {
+		if code, to, _ := visitor.get(p); code != 303 || to != "/sign-in?next="+url.QueryEscape(p) {
 			t.Errorf("%s for a visitor: %d → %q", p, code, to)
+		}
+	}
+
+	// Signing in from a page that needed it goes back to that page, and only to a page here.
+	returning := newBrowserless(t, s)
+	_, to, _ := returning.get("/me/shortlist?from=mail")
+	_, _, body = returning.get(to)
+	mustContain(t, "sign-in with next", body, `name="next" value="/me/shortlist?from=mail"`)
+	if code, to, _ := returning.post("/sign-in", url.Values{"email": {"student@demo.gradpath.test"}, "password": {passwords["student@demo.gradpath.test"]}, "next": {"/me/shortlist?from=mail"}}); code != 303 || to != "/me/shortlist?from=mail" {
+		t.Errorf("back after sign-in: %d %q", code, to)
+	}
+	for _, evil := range []string{"//evil.example/x", "https://evil.example/", "/\\evil.example"} {
+		if _, _, body := newBrowserless(t, s).get("/sign-in?next=" + url.QueryEscape(evil)); strings.Contains(body, `name="next"`) {
+			t.Errorf("sign-in offers to go on to %q", evil)
+		}
+		other := newBrowserless(t, s)
+		if _, to, _ := other.post("/sign-in", url.Values{"email": {"student@demo.gradpath.test"}, "password": {passwords["student@demo.gradpath.test"]}, "next": {evil}}); to != "/me/applications" {
+			t.Errorf("sign-in goes on to %q for next=%q", to, evil)
 		}
 	}
 
@@ -200,7 +218,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code != 422 || !strings.Contains(body, `id="password2-error"`) || !strings.Contains(body, `value="Aarav Patel"`) || strings.Contains(body, "battery") {
 		t.Fatalf("sign-up with differing passwords: %d", code)
 	}
-	code, to, _ := newcomer.post("/sign-up", url.Values{"name": {"Aarav Patel"}, "email": {"aarav@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery staple"}})
+	code, to, _ = newcomer.post("/sign-up", url.Values{"name": {"Aarav Patel"}, "email": {"aarav@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery staple"}})
 	if code != 303 || !strings.HasPrefix(to, "/me/profile") {
 		t.Fatalf("sign-up: %d → %q", code, to)
 	}

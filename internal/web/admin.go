@@ -19,7 +19,7 @@ import (
 func (p *Pages) admins(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
 	u, s := p.who(r)
 	if u == nil {
-		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+		p.toSignIn(w, r)
 		return nil, nil, false
 	}
 	if !u.Has(gradpath.RoleAdmin) {

@@ -512,7 +512,11 @@ func clientIP(r *http.Request) string {
 }
 
 func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "OIDC": p.OIDC,
+	next := r.URL.Query().Get("next")
+	if !localPath(next) {
+		next = ""
+	}
+	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{"next": next}, "Errors": map[string]string{}, "OIDC": p.OIDC,
 		"Reset": r.URL.Query().Get("reset") != ""})
 }
 
@@ -527,7 +531,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
 	u, sess, token, err := p.Accounts.Login(r.Context(), actor, email, r.PostFormValue("password"))
 	if err != nil {
-		p.render(w, r, http.StatusUnauthorized, "signin", "Sign in", map[string]any{"Values": map[string]string{"email": email},
+		p.render(w, r, http.StatusUnauthorized, "signin", "Sign in", map[string]any{"Values": map[string]string{"email": email, "next": r.PostFormValue("next")},
 			"Errors": map[string]string{"form": gradpath.ErrorMessage(err)}, "OIDC": p.OIDC})
 		return
 	}
@@ -536,7 +540,33 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 	if u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin) {
 		next = "/queue"
 	}
+	if back := r.PostFormValue("next"); localPath(back) {
+		next = back
+	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+// toSignIn sends someone who is not signed in (or whose session ended) to sign in, and back
+// here afterwards: to this page, or for a form, to the page that sent it.
+func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
+	back := r.URL.RequestURI()
+	if r.Method != http.MethodGet {
+		back = ""
+		if ref, err := url.Parse(r.Referer()); err == nil && ref.Host == r.Host {
+			back = ref.RequestURI()
+		}
+	}
+	to := "/sign-in"
+	if localPath(back) {
+		to += "?next=" + url.QueryEscape(back)
+	}
+	http.Redirect(w, r, to, http.StatusSeeOther)
+}
+
+// localPath accepts only a path on this site as a place to go back to, never another site.
+func localPath(s string) bool {
+	return strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") && !strings.HasPrefix(s, "/\\") &&
+		!strings.ContainsAny(s, "\r\n") && !strings.HasPrefix(s, "/sign-")
 }
 
 // sameOrigin refuses forms posted from another site.
@@ -607,7 +637,7 @@ type leadRow struct {
 func (p *Pages) staff(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
 	u, s := p.who(r)
 	if u == nil {
-		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+		p.toSignIn(w, r)
 		return nil, nil, false
 	}
 	if !u.Has(gradpath.RoleCounsellor) && !u.Has(gradpath.RoleAdmin) {
@@ -659,7 +689,7 @@ func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
 func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
 	u, s := p.who(r)
 	if u == nil {
-		http.Redirect(w, r, "/sign-in", http.StatusSeeOther)
+		p.toSignIn(w, r)
 		return nil, nil, false
 	}
 	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}, s, true
