@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
@@ -133,8 +134,49 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = visitor.get("/book/" + bm[1] + "?type=consultation&tz=America/Sao_Paulo")
 	mustContain(t, "booking in the visitor's zone", body, `<option value="America/Sao_Paulo" selected>`, "times shown in America/Sao_Paulo", `id="slot-0"`)
 
+	// The visitor books, then moves and cancels the session from the link they were given.
+	slotRE := regexp.MustCompile(`id="slot-(\d+)" name="start" value="([^"]+)"`)
+	slots := slotRE.FindAllStringSubmatch(body, -1)
+	for _, sl := range slots {
+		sl[2] = html.UnescapeString(sl[2])
+	}
+	if len(slots) < 3 {
+		t.Fatalf("%d free slots", len(slots))
+	}
+	code, _, body := visitor.post("/book/"+bm[1], url.Values{"type": {"consultation"}, "tz": {"America/Sao_Paulo"}, "start": {slots[0][2]},
+		"name": {"Kabir Shah"}, "phone": {"98200 11223"}, "email": {"kabir@example.in"}, "contact": {"yes"}})
+	manage := regexp.MustCompile(`href="(/sessions/[a-z0-9_]+\?token=[a-z0-9]+)" id="manage"`).FindStringSubmatch(body)
+	if code != 200 || manage == nil {
+		t.Fatalf("booking: %d, manage link %v: %s", code, manage, regexp.MustCompile(`class="error"[^>]*>[^<]*`).FindAllString(body, -1))
+	}
+	_, _, body = visitor.get(manage[1])
+	mustContain(t, "the booking's page", body, "Free consultation with Priya", "America/Sao_Paulo time", `name="token"`, `id="cancel"`)
+	if strings.Contains(html.UnescapeString(body), slots[0][2]+`"`) {
+		t.Error("the booked time is offered as a time to move to")
+	}
+	id := strings.TrimPrefix(strings.SplitN(manage[1], "?", 2)[0], "/sessions/")
+	token := strings.SplitN(manage[1], "token=", 2)[1]
+	if code, _, _ := newBrowserless(t, s).get("/sessions/" + id); code != 404 {
+		t.Errorf("the booking without its link: %d", code)
+	}
+	if code, to, _ := visitor.post("/sessions/"+id, url.Values{"token": {token}, "start": {slots[2][2]}}); code != 303 || !strings.Contains(to, "done=1") {
+		t.Fatalf("move the session: %d %q", code, to)
+	}
+	if code, _, body := visitor.post("/sessions/"+id, url.Values{"token": {"forged"}, "status": {"cancelled"}}); code != 404 || strings.Contains(body, "cancelled") {
+		t.Errorf("a forged link cancels: %d", code)
+	}
+	if code, _, _ := visitor.post("/sessions/"+id, url.Values{"token": {token}, "status": {"cancelled"}}); code != 303 {
+		t.Fatalf("cancel: %d", code)
+	}
+	_, _, body = visitor.get(manage[1])
+	mustContain(t, "cancelled", body, `id="session-status">cancelled`)
+	_, _, body = visitor.get("/book/" + bm[1] + "?type=consultation&tz=America/Sao_Paulo")
+	if !strings.Contains(html.UnescapeString(body), slots[2][2]) {
+		t.Error("the cancelled time is not free again")
+	}
+
 	// The contract: / is the finder, ?country=AU lists the Australian programmes, and one opens.
-	code, _, body := visitor.get("/")
+	code, _, body = visitor.get("/")
 	if code != 200 || !strings.Contains(body, "<h1>Find a programme</h1>") {
 		t.Fatalf("GET /: %d", code)
 	}
@@ -295,6 +337,18 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = newcomer.get(costs)
 	mustContain(t, "cost plan", body, "Flights", "INR 60,000")
 
+	// A signed-in student books without giving their details again, and finds it in their sessions.
+	_, _, body = newcomer.get("/book/" + bm[1] + "?type=consultation&tz=Asia/Kolkata")
+	free := slotRE.FindAllStringSubmatch(body, -1)
+	if len(free) < 2 || strings.Contains(body, `id="phone"`) {
+		t.Fatalf("booking page for a student: %d slots", len(free))
+	}
+	if code, _, body := newcomer.post("/book/"+bm[1], url.Values{"type": {"consultation"}, "tz": {"Asia/Kolkata"}, "start": {html.UnescapeString(free[1][2])}}); code != 200 || !strings.Contains(body, `href="/me/sessions"`) {
+		t.Fatalf("a student books: %d", code)
+	}
+	_, _, body = newcomer.get("/me/sessions")
+	mustContain(t, "my sessions", body, "Free consultation with Priya", "Asia/Kolkata time", "confirmed")
+
 	// The student's roadmap progress.
 	newcomer.get("/roadmaps/backend")
 	_, _, body = newcomer.get("/roadmaps/backend")
@@ -359,8 +413,13 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, body := counsellor.get("/students/" + sm[1]); code != 200 || !strings.Contains(body, `class="roadmap-progress">Backend developer:`) {
 		t.Errorf("own student's workspace with their roadmap progress: %d", code)
 	}
-	if code, _, _ := counsellor.get("/calendar"); code != 200 {
-		t.Errorf("bookings calendar: %d", code)
+	code, _, body = counsellor.get("/calendar")
+	sess := regexp.MustCompile(`href="(/sessions/[a-z0-9_]+)">Open`).FindStringSubmatch(body)
+	if code != 200 || sess == nil || !strings.Contains(body, "Aarav Patel") {
+		t.Fatalf("bookings calendar: %d", code)
+	}
+	if code, _, body := counsellor.get(sess[1]); code != 200 || !strings.Contains(body, "For the counsellor") {
+		t.Errorf("the counsellor's view of a session: %d", code)
 	}
 	_, _, body = counsellor.post("/calendar/feed", nil)
 	fm := regexp.MustCompile(`value="(http[^"]+/api/v1/feeds/[^"]+\.ics)"`).FindStringSubmatch(body)

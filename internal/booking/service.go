@@ -226,6 +226,10 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 		b.ManageHash = hash(token)
 	} else {
 		b.StudentID = a.UserID
+		// The counsellor's calendar, feed and messages name the student.
+		if name, email, err := s.store.Contact(ctx, a.UserID); err == nil {
+			b.Name, b.Email = name, email
+		}
 	}
 	if err := s.store.Create(ctx, b); err != nil {
 		if gradpath.ErrorCode(err) == gradpath.CodeConflict {

@@ -173,6 +173,9 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"POST /queue/{id}":                     p.updateLead,
 		"POST /queue/{id}/notes":               p.addNote,
 		"GET /calendar":                        p.bookings,
+		"GET /me/sessions":                     p.mySessions,
+		"GET /sessions/{id}":                   p.session,
+		"POST /sessions/{id}":                  p.changeSession,
 		"POST /calendar/feed":                  p.newFeed,
 		"GET /students":                        p.students,
 		"GET /students/{id}":                   p.student,
@@ -895,11 +898,14 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 		created, err := p.Booking.Book(r.Context(), actor, in)
 		if err == nil {
 			loc := mustLoad(zone)
-			ics := "/api/v1/bookings/" + created.ID + ".ics"
+			ics, manage := "/api/v1/bookings/"+created.ID+".ics", "/sessions/"+created.ID
 			if created.ManageToken != "" {
 				ics += "?token=" + created.ManageToken
+				manage += "?token=" + created.ManageToken
 			}
-			p.render(w, r, http.StatusOK, "booked", "Booked", map[string]any{"When": created.Start.In(loc).Format("Monday 2 January, 15:04 MST"), "ICS": ics})
+			w.Header().Set("Cache-Control", "private, no-store") // the links are the booking's keys
+			p.render(w, r, http.StatusOK, "booked", "Booked", map[string]any{"When": created.Start.In(loc).Format("Monday 2 January, 15:04 MST"), "ICS": ics,
+				"Manage": manage, "ManageURL": p.PublicURL + manage})
 			return
 		}
 		for _, f := range gradpath.ErrorFields(err) {
