@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -519,6 +520,7 @@ func TestLeads(t *testing.T) {
 			cfg.BatchWorkers = 4
 			par := leads.NewService(f.store, leads.DefaultCalendar(), cfg)
 			before, _ := f.svc.List(ctx, f.admin, leads.Query{Limit: 500})
+			jobsBefore := len(f.jobs.All())
 			var wg sync.WaitGroup
 			errs := make(chan error, 200)
 			for i := range 100 {
@@ -545,6 +547,23 @@ func TestLeads(t *testing.T) {
 			after, _ := f.svc.List(ctx, f.admin, leads.Query{Limit: 500})
 			if len(after)-len(before) != 50 {
 				t.Fatalf("100 requests with 50 keys made %d leads, want 50", len(after)-len(before))
+			}
+			// Each new lead's counsellor hears of it, alone or in a digest of the requests that
+			// arrived in the same batch. (The recorder also keeps the jobs of batches that rolled
+			// back and were retried, so it can show a lead twice; the database does not.)
+			heard := map[string]bool{}
+			name := regexp.MustCompile(`Student \d+\b`)
+			for _, j := range f.jobs.All()[jobsBefore:] {
+				if j.Mail != nil {
+					for _, n := range name.FindAllString(j.Mail.Subject+"\n"+j.Mail.Body, -1) {
+						heard[n] = true
+					}
+				}
+			}
+			for i := range 50 {
+				if !heard[fmt.Sprintf("Student %d", i)] {
+					t.Errorf("nobody heard of Student %d", i)
+				}
 			}
 		})
 	})

@@ -384,10 +384,11 @@ func (b *leadBatch) flush(ctx context.Context) error {
 	if len(b.jobs) == 0 || b.t.s.jobs == nil {
 		return nil
 	}
+	jobs := leads.Digest(b.jobs) // one message per counsellor per batch
 	if many, ok := b.t.s.jobs.(JobBatchInserter); ok {
-		return many.InsertManyTx(ctx, b.t.tx, b.jobs)
+		return many.InsertManyTx(ctx, b.t.tx, jobs)
 	}
-	for _, j := range b.jobs {
+	for _, j := range jobs {
 		if err := b.t.s.jobs.InsertTx(ctx, b.t.tx, j); err != nil {
 			return err
 		}

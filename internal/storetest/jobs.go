@@ -35,3 +35,10 @@ func (j *Jobs) MailTo(addr string) []string {
 	}
 	return out
 }
+
+// All returns the jobs recorded so far, in order.
+func (j *Jobs) All() []leads.Job {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	return append([]leads.Job(nil), j.jobs...)
+}
