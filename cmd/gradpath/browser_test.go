@@ -324,6 +324,19 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("student-timeline.png")
 
+	// The student ticks the first step done with the keyboard; htmx updates the timeline and the
+	// focus stays on that step's button, now "reopen" (htmx keeps the focus on an element whose
+	// id the new content has: the step buttons have stable ids for that).
+	step, err := chromedp.Run(ctx, chromedp.AttributeValue(css(`.timeline li button`), "id"))
+	if err != nil || step.Value == "" {
+		t.Fatalf("the first step's button: %v", err)
+	}
+	do("tick a step", chromedp.Focus(css("#"+step.Value)), chromedp.KeyEvent("\r"))
+	waitText(`.timeline li`, "reopen")
+	if active, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.activeElement.id`)); err != nil || active != step.Value {
+		t.Errorf("focus after the update is on %q, want %q (%v)", active, step.Value, err)
+	}
+
 	// The student marks the first roadmap topic done; the page updates in place.
 	do("roadmap",
 		chromedp.Navigate(s.url+"/roadmaps/backend"),
