@@ -413,6 +413,39 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, body := counsellor.get("/students/" + sm[1]); code != 200 || !strings.Contains(body, `class="roadmap-progress">Backend developer:`) {
 		t.Errorf("own student's workspace with their roadmap progress: %d", code)
 	}
+	// The counsellor's student uploads a passport; the counsellor rejects it with a reason the
+	// student then reads.
+	demoStudent := newBrowserless(t, s)
+	demoStudent.signIn("student@demo.gradpath.test", passwords["student@demo.gradpath.test"])
+	_, _, body = demoStudent.get("/programmes/bham-msc-advanced-cs")
+	intakeB := regexp.MustCompile(`<option value="(\d{4}-\d{2})">`).FindStringSubmatch(body)
+	if intakeB == nil {
+		t.Fatal("no intake at Birmingham")
+	}
+	if code, _, _ := demoStudent.post("/programmes/bham-msc-advanced-cs/apply", url.Values{"intake": {intakeB[1]}}); code != 303 {
+		t.Fatalf("the demo student applies: %d", code)
+	}
+	_, _, body = demoStudent.get("/me/applications")
+	appB := regexp.MustCompile(`/me/applications/([a-z0-9_]+)/costs`).FindStringSubmatch(body)
+	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
+	if code, _, _ := demoStudent.upload("/me/applications/"+appB[1]+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}}); code != 303 {
+		t.Fatalf("upload: %d", code)
+	}
+	review := "/students/" + sm[1] + "/applications/" + appB[1] + "/documents/passport"
+	_, _, body = counsellor.get("/students/" + sm[1])
+	mustContain(t, "documents to review", body, `action="`+review+`"`, "open the file")
+	if code, _, body := counsellor.post(review, url.Values{"status": {"rejected"}}); code != 422 || !strings.Contains(body, `role="alert"`) {
+		t.Errorf("a rejection without a reason: %d", code)
+	}
+	if code, _, _ := counsellor.post(review, url.Values{"status": {"rejected"}, "reason": {"The photo page is cut off; scan it whole."}}); code != 303 {
+		t.Fatalf("reject: %d", code)
+	}
+	_, _, body = demoStudent.get("/me/applications")
+	mustContain(t, "the student reads the rejection", body, `data-kind="passport">rejected</span> The photo page is cut off; scan it whole.`)
+	if code, _, _ := newcomer.post(review, url.Values{"status": {"verified"}}); code != 403 {
+		t.Errorf("a student reviews documents: %d", code)
+	}
+
 	code, _, body = counsellor.get("/calendar")
 	sess := regexp.MustCompile(`href="(/sessions/[a-z0-9_]+)">Open`).FindStringSubmatch(body)
 	if code != 200 || sess == nil || !strings.Contains(body, "Aarav Patel") {

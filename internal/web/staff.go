@@ -11,6 +11,7 @@ import (
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 // zone is the agency's time zone, in which staff pages show times.
@@ -226,6 +227,22 @@ func (p *Pages) students(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "students", "Students", map[string]any{"Students": us})
 }
 
+// reviewDocument verifies or rejects a student's uploaded document, with the reason the
+// student sees; the domain checks the reviewer looks after the student.
+func (p *Pages) reviewDocument(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.staff, 8<<10)
+	if !ok {
+		return
+	}
+	student, app, kind := r.PathValue("id"), r.PathValue("app"), r.PathValue("kind")
+	rev := workspace.Review{Status: r.PostFormValue("status"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
+	if _, err := p.Workspace.ReviewDocument(r.Context(), a, student, app, kind, rev); err != nil {
+		p.renderStudent(w, r, a, statusOf(err), map[string]string{app + "/" + kind: gradpath.ErrorMessage(err)})
+		return
+	}
+	http.Redirect(w, r, "/students/"+student+"#app-"+app, http.StatusSeeOther)
+}
+
 // student is a counsellor's view of one student's workspace; the domain checks the counsellor
 // may see it (their own students, or an admin).
 func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
@@ -233,6 +250,10 @@ func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
+	p.renderStudent(w, r, a, http.StatusOK, map[string]string{})
+}
+
+func (p *Pages) renderStudent(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problems map[string]string) {
 	id := r.PathValue("id")
 	u, err := p.Accounts.User(r.Context(), a, id)
 	if err != nil {
@@ -255,5 +276,5 @@ func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
-	p.render(w, r, http.StatusOK, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps, "Roadmaps": progress})
+	p.render(w, r, status, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps, "Roadmaps": progress, "Problems": problems})
 }
