@@ -175,6 +175,15 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Error("the cancelled time is not free again")
 	}
 
+	// Updates by email: consent is asked for, then given; then stopped.
+	visitor.get("/updates")
+	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}}); code != 422 || !strings.Contains(body, `id="marketing-error"`) || !strings.Contains(body, `value="tara@example.in"`) {
+		t.Errorf("updates without consent: %d", code)
+	}
+	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}, "marketing": {"yes"}}); code != 200 || !strings.Contains(body, "You will get updates") {
+		t.Errorf("updates: %d", code)
+	}
+
 	// The contract: / is the finder, ?country=AU lists the Australian programmes, and one opens.
 	code, _, body = visitor.get("/")
 	if code != 200 || !strings.Contains(body, "<h1>Find a programme</h1>") {
@@ -536,6 +545,16 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if res, b := s.call(t, "PUT", "/api/v1/living-costs", "application/json", strings.NewReader(`{"items": [{"country": "AU", "city": "Melbourne", "monthly": {"amount": 250000, "currency": "AUD"}}]}`), auth...); res.StatusCode != 200 {
 		t.Fatalf("living costs: %d %s", res.StatusCode, b)
 	}
+	if res, b := s.call(t, "GET", "/api/v1/subscriptions", "", nil, auth...); res.StatusCode != 200 || !regexp.MustCompile(`"email":"tara@example.in"[^}]*"topics":\["newsletter","updates"\]`).Match(b) {
+		t.Errorf("the subscription: %d %s", res.StatusCode, b)
+	}
+	visitor.get("/updates")
+	if code, _, body := visitor.post("/updates", url.Values{"action": {"stop"}, "stop_email": {"Tara@Example.in"}}); code != 200 || !strings.Contains(body, "No more updates go to that address") {
+		t.Errorf("stop updates: %d", code)
+	}
+	if _, b := s.call(t, "GET", "/api/v1/subscriptions", "", nil, auth...); strings.Contains(string(b), "tara@example.in") {
+		t.Errorf("the subscription is still active after stopping: %s", b)
+	}
 	_, _, body = visitor.get("/programmes/unimelb-mc-cs")
 	mustContain(t, "living costs", body, "Melbourne: AUD 2,500 a month (about INR 1,37,750)")
 
@@ -566,6 +585,26 @@ func testPages(t *testing.T, env []string, args ...string) {
 	code, _, body = admin.upload("/admin/import", "file", "programmes.csv", []byte(csv), url.Values{"dry_run": {"yes"}})
 	if code != 200 || !strings.Contains(body, "Every row is right") {
 		t.Errorf("dry run of the export: %d", code)
+	}
+
+	// Kavya asks for her data, then for it to be erased.
+	_, _, body = admin.get(lead)
+	mustContain(t, "the admin's lead page", body, "Data protection", `/api/v1/leads/`+lm[1]+`/export`)
+	if code, _, body := admin.get("/api/v1/leads/" + lm[1] + "/export"); code != 200 || !strings.Contains(body, "Kavya Menon") {
+		t.Errorf("export: %d", code)
+	}
+	if code, _, body := admin.post(lead+"/erase", nil); code != 422 || !strings.Contains(body, `id="confirm-error"`) {
+		t.Errorf("erase without confirming: %d", code)
+	}
+	if code, _, _ := admin.post(lead+"/erase", url.Values{"confirm": {"yes"}}); code != 303 {
+		t.Fatalf("erase: %d", code)
+	}
+	_, _, body = admin.get(lead)
+	if !strings.Contains(body, `id="erased"`) || strings.Contains(body, "Kavya") || strings.Contains(body, "98450") {
+		t.Error("the lead still shows her data after erasure")
+	}
+	if code, _, _ := counsellor.post(lead+"/erase", url.Values{"confirm": {"yes"}}); code != 403 {
+		t.Errorf("a counsellor erases: %d", code)
 	}
 
 	_, _, body = admin.get("/admin/audit")

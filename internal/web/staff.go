@@ -111,9 +111,13 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 		}
 		consents = append(consents, fmt.Sprintf("%s: %s on %s (notice %s)", c.Purpose, what, c.At.In(zone).Format("2 Jan 2006"), c.NoticeVersion))
 	}
-	p.render(w, r, status, "lead", d.Name, map[string]any{"Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
+	title := d.Name
+	if title == "" {
+		title = "Erased lead"
+	}
+	p.render(w, r, status, "lead", title, map[string]any{"Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
 		"Statuses": []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost},
-		"Consents": consents, "Values": values, "Errors": errs})
+		"Consents": consents, "Values": values, "Errors": errs, "Erased": d.ErasedAt != nil})
 }
 
 func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
@@ -151,6 +155,24 @@ func (p *Pages) addNote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/queue/"+r.PathValue("id")+"#history", http.StatusSeeOther)
+}
+
+// eraseLead erases a person's data on their request (admins): every lead with their phone or
+// email loses the personal fields, consent evidence stays.
+func (p *Pages) eraseLead(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.admins, 4<<10)
+	if !ok {
+		return
+	}
+	if r.PostFormValue("confirm") != "yes" {
+		p.renderLead(w, r, a, http.StatusUnprocessableEntity, map[string]string{}, map[string]string{"confirm": "Tick the box to confirm: erasing cannot be undone."})
+		return
+	}
+	if _, err := p.Leads.Erase(r.Context(), a, r.PathValue("id")); err != nil {
+		p.renderLead(w, r, a, statusOf(err), map[string]string{}, map[string]string{"confirm": gradpath.ErrorMessage(err)})
+		return
+	}
+	http.Redirect(w, r, "/queue/"+r.PathValue("id")+"?erased=1", http.StatusSeeOther)
 }
 
 // dayOfBookings is one day of a counsellor's calendar.
