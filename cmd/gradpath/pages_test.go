@@ -451,6 +451,12 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	_, _, body = demoStudent.get("/me/applications")
 	mustContain(t, "the student reads the rejection", body, `data-kind="passport">rejected</span> The photo page is cut off; scan it whole.`)
+	if code, _, _ := counsellor.post("/students/"+sm[1]+"/applications/"+appB[1], url.Values{"status": {"submitted"}}); code != 303 {
+		t.Errorf("the counsellor moves the application on: %d", code)
+	}
+	if _, _, body := demoStudent.get("/me/applications"); !strings.Contains(body, `<span class="tag">submitted</span>`) {
+		t.Error("the student does not see the application submitted")
+	}
 	if code, _, _ := newcomer.post(review, url.Values{"status": {"verified"}}); code != 403 {
 		t.Errorf("a student reviews documents: %d", code)
 	}

@@ -265,6 +265,27 @@ func (p *Pages) reviewDocument(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/students/"+student+"#app-"+app, http.StatusSeeOther)
 }
 
+// moveApplication moves a student's application on, or ticks a step, for their counsellor.
+func (p *Pages) moveApplication(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.staff, 4<<10)
+	if !ok {
+		return
+	}
+	student, app := r.PathValue("id"), r.PathValue("app")
+	var c workspace.ApplicationChange
+	if st := r.PostFormValue("status"); st != "" {
+		s := workspace.Status(st)
+		c.Status = &s
+	} else if step := r.PostFormValue("step"); step != "" {
+		c.Done = []string{step}
+	}
+	if _, err := p.Workspace.UpdateApplication(r.Context(), a, student, app, c); err != nil {
+		p.renderStudent(w, r, a, statusOf(err), map[string]string{app: gradpath.ErrorMessage(err)})
+		return
+	}
+	http.Redirect(w, r, "/students/"+student+"#app-"+app, http.StatusSeeOther)
+}
+
 // student is a counsellor's view of one student's workspace; the domain checks the counsellor
 // may see it (their own students, or an admin).
 func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
