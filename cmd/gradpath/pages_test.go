@@ -194,6 +194,15 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if strings.Contains(body, "United Kingdom") && strings.Contains(body, "Advanced Computer Science MSc") {
 		t.Error("the Australian list shows a British programme")
 	}
+	// Module topics, study mode and budget narrow the finder.
+	_, _, body = visitor.get("/programmes?tag=software-engineering")
+	mustContain(t, "by module topic", body, "3 programmes", `<option value="software-engineering" selected>Software engineering</option>`)
+	_, _, body = visitor.get("/programmes?mode=online")
+	mustContain(t, "by mode", body, "1 programme<", "Online Master of Science in Computer Science")
+	if code, _, body := visitor.get("/programmes?max_tuition=lots&currency=GBP"); code != 200 || !strings.Contains(body, `&#34;lots&#34; is not an amount`) {
+		t.Errorf("a budget that is not a number: %d", code)
+	}
+
 	// htmx asks for the results only.
 	req, _ := http.NewRequest("GET", s.url+"/programmes?country=GB", nil)
 	req.Header.Set("HX-Request", "true")

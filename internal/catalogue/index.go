@@ -2,6 +2,7 @@ package catalogue
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"sort"
@@ -498,6 +499,9 @@ func stem(w string) string {
 func (ix *Index) Version() int64 { return ix.version }
 
 // Len is the number of programmes.
+// Tags lists the module topics that some programme of the index covers, in order.
+func (ix *Index) Tags() []string { return slices.Sorted(maps.Keys(ix.tagBits)) }
+
 func (ix *Index) Len() int { return ix.n }
 
 // Payload returns the JSON of a programme as the builder encoded it.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/gradpath/gradpath/data"
@@ -132,6 +133,25 @@ func TestStem(t *testing.T) {
 	} {
 		if got := catalogue.Stem(in); got != want {
 			t.Errorf("stem(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIndexTags(t *testing.T) {
+	ps := generate(t, 200, 7)
+	want := map[string]bool{}
+	for _, p := range ps {
+		for _, tag := range p.Tags {
+			want[tag] = true
+		}
+	}
+	got := build(t, ps, 1).Tags()
+	if len(got) != len(want) || !slices.IsSorted(got) {
+		t.Fatalf("tags %v, want the %d of the programmes, sorted", got, len(want))
+	}
+	for _, tag := range got {
+		if !want[tag] {
+			t.Errorf("tag %q is no programme's", tag)
 		}
 	}
 }

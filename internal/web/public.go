@@ -27,7 +27,7 @@ var pageFuncs = template.FuncMap{
 	},
 	"num": func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
 	"label": func(s any) string {
-		t := strings.ReplaceAll(fmt.Sprint(s), "_", " ")
+		t := strings.NewReplacer("_", " ", "-", " ").Replace(fmt.Sprint(s))
 		if t == "" {
 			return t
 		}

@@ -294,7 +294,8 @@ type countryOption struct {
 
 func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
-	query := struct{ Q, Country, Level, Intake string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake")}
+	query := struct{ Q, Country, Level, Intake, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
+		q.Get("mode"), q.Get("tag"), strings.TrimSpace(q.Get("max_tuition")), strings.ToUpper(q.Get("currency"))}
 	pq := catalogue.ProgrammeQuery{Text: query.Q, Limit: 50, Sort: catalogue.SortName}
 	if query.Q != "" {
 		pq.Sort = catalogue.SortRelevance
@@ -306,6 +307,24 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 	if query.Level != "" {
 		pq.Levels = []catalogue.Level{catalogue.Level(query.Level)}
 	}
+	if query.Mode != "" {
+		pq.Modes = []catalogue.Mode{catalogue.Mode(query.Mode)}
+	}
+	if query.Tag != "" {
+		pq.Tags = []string{query.Tag}
+	}
+	if query.MaxTuition != "" {
+		cur := query.Currency
+		if cur == "" {
+			cur = "GBP"
+		}
+		m, err := gradpath.ParseMoney(strings.ReplaceAll(query.MaxTuition, ",", ""), cur)
+		if err != nil {
+			errMsg = fmt.Sprintf("%q is not an amount; write the most you can pay a year in whole %s, such as 30000.", query.MaxTuition, cur)
+		} else {
+			pq.MaxTuition = &m
+		}
+	}
 	if query.Intake != "" {
 		d, err := gradpath.ParseMonth(query.Intake)
 		if err != nil {
@@ -314,7 +333,11 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 			pq.Intakes = []gradpath.Date{d}
 		}
 	}
-	data := map[string]any{"Query": query, "Error": errMsg, "Total": 0, "Programmes": []programmeView{}}
+	data := map[string]any{"Query": query, "Error": errMsg, "Total": 0, "Programmes": []programmeView{},
+		"Currencies": []string{"GBP", "AUD", "USD", "CAD", "EUR", "NZD", "SGD", "INR"}}
+	if ix := p.Catalogue.Index(); ix != nil {
+		data["Tags"] = ix.Tags()
+	}
 	if errMsg == "" {
 		found, err := p.Catalogue.Find(r.Context(), pq)
 		if err != nil {
@@ -341,7 +364,7 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 				cs = append(cs, countryOption{Code: c.Value, Name: name, Count: c.Count})
 			}
 			slices.SortFunc(cs, func(a, b countryOption) int { return strings.Compare(a.Name, b.Name) })
-			data["Countries"], data["Levels"] = cs, found.Facets.Level
+			data["Countries"], data["Levels"], data["Modes"] = cs, found.Facets.Level, found.Facets.Mode
 		}
 	}
 	p.render(w, r, http.StatusOK, "finder", "Find a programme", data)

@@ -19,6 +19,7 @@ document.addEventListener("DOMContentLoaded", () => {
     for (const [k, v] of Object.entries(params)) {
       if (v === "") delete params[k];
     }
+    if (!params.max_tuition) delete params.currency; // a currency alone filters nothing
   });
   // A read-only address is selected whole when it gets focus, ready to copy.
   for (const el of document.querySelectorAll("input[readonly]")) {
