@@ -602,6 +602,19 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Errorf("dry run of the export: %d", code)
 	}
 
+	// The admin hands Kavya's lead to the mentor; it leaves Priya's queue.
+	_, _, body = admin.get(lead)
+	mentor := regexp.MustCompile(`<option value="([a-z0-9_]+)">Rahul`).FindStringSubmatch(body)
+	if mentor == nil {
+		t.Fatal("the mentor is not offered to hand the lead over to")
+	}
+	if code, _, _ := admin.post(lead, url.Values{"assignee": {mentor[1]}}); code != 303 {
+		t.Fatalf("hand over: %d", code)
+	}
+	if code, _, _ := counsellor.get(lead); code != 404 {
+		t.Errorf("Priya still opens the lead she handed over: %d", code)
+	}
+
 	// Kavya asks for her data, then for it to be erased.
 	_, _, body = admin.get(lead)
 	mustContain(t, "the admin's lead page", body, "Data protection", `/api/v1/leads/`+lm[1]+`/export`)

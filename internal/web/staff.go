@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -115,7 +116,11 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 	if title == "" {
 		title = "Erased lead"
 	}
-	p.render(w, r, status, "lead", title, map[string]any{"Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
+	var counsellors []accounts.User
+	if u.Has(gradpath.RoleAdmin) {
+		counsellors, _ = p.Accounts.Users(r.Context(), a, accounts.UserQuery{Role: gradpath.RoleCounsellor, Limit: 200})
+	}
+	p.render(w, r, status, "lead", title, map[string]any{"Counsellors": counsellors, "Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
 		"Statuses": []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost},
 		"Consents": consents, "Values": values, "Errors": errs, "Erased": d.ErasedAt != nil})
 }
@@ -125,12 +130,17 @@ func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	st := leads.Status(r.PostFormValue("status"))
-	patch := leads.Patch{Status: &st}
-	values := map[string]string{"status": string(st), "lost_reason": strings.TrimSpace(r.PostFormValue("lost_reason"))}
-	if st == leads.StatusLost {
-		patch.LostReason = new(string)
-		*patch.LostReason = values["lost_reason"]
+	var patch leads.Patch
+	values := map[string]string{"status": r.PostFormValue("status"), "lost_reason": strings.TrimSpace(r.PostFormValue("lost_reason"))}
+	if to, ok := r.PostForm["assignee"]; ok { // an admin hands the lead to someone else
+		patch.Assignee = &to[0]
+	} else {
+		st := leads.Status(values["status"])
+		patch.Status = &st
+		if st == leads.StatusLost {
+			patch.LostReason = new(string)
+			*patch.LostReason = values["lost_reason"]
+		}
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), patch, version); err != nil {
