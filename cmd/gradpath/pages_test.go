@@ -614,6 +614,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, _ := counsellor.get(lead); code != 404 {
 		t.Errorf("Priya still opens the lead she handed over: %d", code)
 	}
+	if _, _, body := admin.get("/queue"); !regexp.MustCompile(`Kavya Menon</a></td>(?s:.*?)<td>Rahul`).MatchString(body) {
+		t.Error("the admin's queue does not say who has Kavya's lead")
+	}
 
 	// Kavya asks for her data, then for it to be erased.
 	_, _, body = admin.get(lead)

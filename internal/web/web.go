@@ -701,7 +701,17 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	p.render(w, r, http.StatusOK, "queue", "Lead queue", map[string]any{"Leads": rows})
+	data := map[string]any{"Leads": rows}
+	if a.Has(gradpath.RoleAdmin) { // admins see every lead: say whose each is
+		names := map[string]string{}
+		if us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Role: gradpath.RoleCounsellor, Limit: 200}); err == nil {
+			for _, u := range us {
+				names[u.ID] = u.Name
+			}
+		}
+		data["Names"] = names
+	}
+	p.render(w, r, http.StatusOK, "queue", "Lead queue", data)
 }
 
 func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
