@@ -478,6 +478,23 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, body := counsellor.get(sess[1]); code != 200 || !strings.Contains(body, "For the counsellor") {
 		t.Errorf("the counsellor's view of a session: %d", code)
 	}
+	// The counsellor's hours: a bad span is named and kept; then Saturdays off and a day off.
+	_, _, body = counsellor.get("/calendar/hours")
+	mustContain(t, "hours", body, `value="Asia/Kolkata"`, `id="monday" name="monday" value="10:00-13:00, 14:00-18:00"`, `id="type-consultation" name="type" value="consultation" checked`)
+	hours := url.Values{"zone": {"Asia/Kolkata"}, "monday": {"10-1"}, "type": {"consultation", "mentorship"}}
+	if code, _, body := counsellor.post("/calendar/hours", hours); code != 422 || !strings.Contains(body, `value="10-1"`) || !strings.Contains(body, "like 10:00-13:00") {
+		t.Errorf("hours that are not hours: %d", code)
+	}
+	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday"} {
+		hours.Set(d, "10:00-13:00, 14:00-18:00")
+	}
+	hours.Set("off", "2027-01-26")
+	if code, to, _ := counsellor.post("/calendar/hours", hours); code != 303 || to != "/calendar/hours?saved=1" {
+		t.Fatalf("save hours: %d %q", code, to)
+	}
+	_, _, body = counsellor.get("/calendar/hours")
+	mustContain(t, "hours saved", body, `id="saturday" name="saturday" value=""`, `value="2027-01-26"`, `id="type-mentorship" name="type" value="mentorship" checked`)
+
 	_, _, body = counsellor.post("/calendar/feed", nil)
 	fm := regexp.MustCompile(`value="(http[^"]+/api/v1/feeds/[^"]+\.ics)"`).FindStringSubmatch(body)
 	if fm == nil {
@@ -534,7 +551,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	_, _, body = admin.get("/admin/calendar")
 	mustContain(t, "holidays", body, "2027-01-26", "Republic Day")
-	hours := url.Values{"zone": {"Asia/Kolkata"}, "monday": {"09:30-13:00, 14:00-18:30"}, "tuesday": {"9.30 to 6"}}
+	hours = url.Values{"zone": {"Asia/Kolkata"}, "monday": {"09:30-13:00, 14:00-18:30"}, "tuesday": {"9.30 to 6"}}
 	if code, _, body := admin.post("/admin/calendar/hours", hours); code != 422 || !strings.Contains(body, "like 09:30-13:00") || !strings.Contains(body, `value="9.30 to 6"`) {
 		t.Errorf("hours that are not hours: %d", code)
 	}

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"maps"
 	"net/http"
@@ -196,28 +195,13 @@ func (p *Pages) renderCalendar(w http.ResponseWriter, r *http.Request, a *gradpa
 		p.fail(w, r, statusOf(err), "The calendar is not available", gradpath.ErrorMessage(err))
 		return
 	}
-	var week map[string][]string
-	raw, _ := json.Marshal(f.Week)
-	_ = json.Unmarshal(raw, &week)
-	var days []struct{ Day, Hours string }
-	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"} {
-		h := strings.Join(week[d], ", ")
-		if h == "" {
-			h = "closed"
-		}
-		days = append(days, struct{ Day, Hours string }{d, h})
-	}
 	slices.SortFunc(f.Holidays, func(x, y leads.Holiday) int { return strings.Compare(x.Date.String(), y.Date.String()) })
 	if _, ok := values["zone"]; !ok { // the form as saved, unless a failed one is being shown again
 		values["zone"] = f.Zone
-		for _, d := range days {
-			values[d.Day] = strings.TrimSuffix(d.Hours, "closed")
-		}
+		weekValues(f.Week, values)
 	}
-	p.render(w, r, status, "calendar", "Business calendar", map[string]any{"File": f, "Days": days, "Values": values, "Errors": errs})
+	p.render(w, r, status, "calendar", "Business calendar", map[string]any{"File": f, "Days": weekdays, "Values": values, "Errors": errs})
 }
-
-var weekdays = []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}
 
 // saveHours replaces the zone and the working hours, keeping the holidays.
 func (p *Pages) saveHours(w http.ResponseWriter, r *http.Request) {
@@ -226,26 +210,17 @@ func (p *Pages) saveHours(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	values := map[string]string{"zone": strings.TrimSpace(r.PostFormValue("zone"))}
-	week := map[string][]string{}
-	for _, d := range weekdays {
-		values[d] = strings.TrimSpace(r.PostFormValue(d))
-		for _, span := range strings.FieldsFunc(values[d], func(r rune) bool { return r == ',' || r == ';' }) {
-			if span = strings.ReplaceAll(strings.TrimSpace(span), " ", ""); span != "" {
-				week[d] = append(week[d], span)
-			}
-		}
+	week, problem := readWeek(r, values)
+	if problem != "" {
+		p.renderCalendar(w, r, a, http.StatusUnprocessableEntity, values, map[string]string{"hours": problem})
+		return
 	}
 	f, err := p.Leads.GetCalendar(r.Context(), a)
 	if err != nil {
 		p.fail(w, r, statusOf(err), "The calendar is not available", gradpath.ErrorMessage(err))
 		return
 	}
-	f.Zone = values["zone"]
-	raw, _ := json.Marshal(week)
-	if err := json.Unmarshal(raw, &f.Week); err != nil {
-		p.renderCalendar(w, r, a, http.StatusUnprocessableEntity, values, map[string]string{"hours": hoursProblem(err)})
-		return
-	}
+	f.Zone, f.Week = values["zone"], week
 	if _, err := p.Leads.PutCalendar(r.Context(), a, f); err != nil {
 		p.renderCalendar(w, r, a, statusOf(err), values, formErrors(err, func(f string) string {
 			if f == "zone" {
@@ -256,10 +231,6 @@ func (p *Pages) saveHours(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/admin/calendar", http.StatusSeeOther)
-}
-
-func hoursProblem(err error) string {
-	return "Write each day's hours like 09:30-13:00, 14:00-18:30 (24-hour clock), or leave the day empty when closed. " + strings.TrimPrefix(err.Error(), "json: ")
 }
 
 func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {

@@ -41,6 +41,7 @@ var pageFuncs = template.FuncMap{
 	},
 	"add":       func(a, b int) int { return a + b },
 	"scoreText": scoreText,
+	"has":       func(list []string, v string) bool { return slices.Contains(list, v) },
 	"money":     money,
 	// cite names a source with its year, unless the title has it already.
 	"cite": func(title string, year int) string {

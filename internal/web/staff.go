@@ -185,6 +185,91 @@ func (p *Pages) eraseLead(w http.ResponseWriter, r *http.Request) {
 	http.Redirect(w, r, "/queue/"+r.PathValue("id")+"?erased=1", http.StatusSeeOther)
 }
 
+// availability is when the counsellor takes sessions: their zone, weekly hours, the session
+// types they offer, days off, and whether they confirm each booking first.
+func (p *Pages) availability(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	av, err := p.Booking.GetAvailability(r.Context(), a, a.UserID)
+	if err != nil {
+		p.fail(w, r, statusOf(err), "Your hours are not available", gradpath.ErrorMessage(err))
+		return
+	}
+	values := map[string]string{"zone": av.Zone, "approval": ""}
+	if av.Approval {
+		values["approval"] = "yes"
+	}
+	weekValues(av.Week, values)
+	var off []string
+	for _, e := range av.Exceptions {
+		if len(e.Spans) == 0 {
+			off = append(off, e.Date.String())
+		}
+	}
+	values["off"] = strings.Join(off, ", ")
+	p.renderAvailability(w, r, http.StatusOK, values, av.Types, map[string]string{})
+}
+
+func (p *Pages) renderAvailability(w http.ResponseWriter, r *http.Request, status int, values map[string]string, types []string, errs map[string]string) {
+	p.render(w, r, status, "availability", "My hours", map[string]any{"Values": values, "Days": weekdays, "Types": booking.Types, "Offered": types,
+		"Errors": errs, "Saved": r.URL.Query().Get("saved") != ""})
+}
+
+func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.staff, 16<<10)
+	if !ok {
+		return
+	}
+	values := map[string]string{"zone": strings.TrimSpace(r.PostFormValue("zone")), "approval": r.PostFormValue("approval"), "off": strings.TrimSpace(r.PostFormValue("off"))}
+	types := r.PostForm["type"]
+	week, problem := readWeek(r, values)
+	if problem != "" {
+		p.renderAvailability(w, r, http.StatusUnprocessableEntity, values, types, map[string]string{"hours": problem})
+		return
+	}
+	stored, err := p.Booking.GetAvailability(r.Context(), a, a.UserID)
+	if err != nil {
+		p.fail(w, r, statusOf(err), "Your hours are not available", gradpath.ErrorMessage(err))
+		return
+	}
+	// Days off replace the whole-day exceptions; exceptions with other hours are kept.
+	var exceptions []booking.Exception
+	for _, e := range stored.Exceptions {
+		if len(e.Spans) > 0 {
+			exceptions = append(exceptions, e)
+		}
+	}
+	for _, d := range strings.FieldsFunc(values["off"], func(r rune) bool { return r == ',' || r == ' ' }) {
+		day, err := gradpath.ParseDate(d)
+		if err != nil || day.MonthOnly() {
+			p.renderAvailability(w, r, http.StatusUnprocessableEntity, values, types, map[string]string{"off": "Write days off like 2026-12-24, 2026-12-31."})
+			return
+		}
+		exceptions = append(exceptions, booking.Exception{Date: day, Spans: []leads.Span{}})
+	}
+	av := booking.Availability{Zone: values["zone"], Week: week, Exceptions: exceptions, Types: types, Approval: values["approval"] == "yes"}
+	if av.Types == nil {
+		av.Types = []string{}
+	}
+	if _, err := p.Booking.PutAvailability(r.Context(), a, a.UserID, av); err != nil {
+		p.renderAvailability(w, r, statusOf(err), values, types, formErrors(err, func(f string) string {
+			switch {
+			case f == "zone":
+				return "zone"
+			case strings.HasPrefix(f, "exceptions"):
+				return "off"
+			case strings.HasPrefix(f, "types"):
+				return "types"
+			}
+			return "hours"
+		}))
+		return
+	}
+	http.Redirect(w, r, "/calendar/hours?saved=1", http.StatusSeeOther)
+}
+
 // dayOfBookings is one day of a counsellor's calendar.
 type dayOfBookings struct {
 	Day      string

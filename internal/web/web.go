@@ -180,6 +180,8 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"GET /sessions/{id}":                   p.session,
 		"POST /sessions/{id}":                  p.changeSession,
 		"POST /calendar/feed":                  p.newFeed,
+		"GET /calendar/hours":                  p.availability,
+		"POST /calendar/hours":                 p.saveAvailability,
 		"GET /students":                        p.students,
 		"GET /students/{id}":                   p.student,
 		"POST /students/{id}/applications/{app}/documents/{kind}": p.reviewDocument,
