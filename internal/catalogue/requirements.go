@@ -221,3 +221,27 @@ func inRange(field string, v, lo, hi, step float64) error {
 	}
 	return nil
 }
+
+// Describe writes a score as a person reads it: "CGPA 7.5/10", "60%", "an upper second (2:1)".
+func (s Score) Describe() string {
+	switch s.Scale {
+	case CGPA10:
+		return fmt.Sprintf("CGPA %g/10", s.Value)
+	case Percentage:
+		return fmt.Sprintf("%g%%", s.Value)
+	case GPA4:
+		return fmt.Sprintf("GPA %g/4", s.Value)
+	case UKClass:
+		switch s.Value {
+		case 1:
+			return "a first-class degree"
+		case 2.1:
+			return "an upper second (2:1)"
+		case 2.2:
+			return "a lower second (2:2)"
+		case 3:
+			return "a third-class degree"
+		}
+	}
+	return fmt.Sprintf("%g (%s)", s.Value, s.Scale)
+}

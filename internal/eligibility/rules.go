@@ -357,28 +357,7 @@ func verdictOf(outs []outcome) Verdict {
 }
 
 // describeScore writes a score as a person reads it.
-func describeScore(s catalogue.Score) string {
-	switch s.Scale {
-	case catalogue.CGPA10:
-		return fmt.Sprintf("CGPA %g/10", s.Value)
-	case catalogue.Percentage:
-		return fmt.Sprintf("%g%%", s.Value)
-	case catalogue.GPA4:
-		return fmt.Sprintf("GPA %g/4", s.Value)
-	case catalogue.UKClass:
-		switch s.Value {
-		case 1:
-			return "a first-class degree"
-		case 2.1:
-			return "an upper second (2:1)"
-		case 2.2:
-			return "a lower second (2:2)"
-		case 3:
-			return "a third-class degree"
-		}
-	}
-	return fmt.Sprintf("%g (%s)", s.Value, s.Scale)
-}
+func describeScore(s catalogue.Score) string { return s.Describe() }
 
 func describeEnglishMin(m englishMin) string {
 	spec := catalogue.Tests[m.test]

@@ -39,10 +39,9 @@ var pageFuncs = template.FuncMap{
 		}
 		return code
 	},
-	"add":       func(a, b int) int { return a + b },
-	"scoreText": scoreText,
-	"has":       func(list []string, v string) bool { return slices.Contains(list, v) },
-	"money":     money,
+	"add":   func(a, b int) int { return a + b },
+	"has":   func(list []string, v string) bool { return slices.Contains(list, v) },
+	"money": money,
 	// cite names a source with its year, unless the title has it already.
 	"cite": func(title string, year int) string {
 		if y := strconv.Itoa(year); year != 0 && !strings.Contains(title, y) {

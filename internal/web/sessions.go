@@ -110,10 +110,7 @@ func (p *Pages) renderSession(w http.ResponseWriter, r *http.Request, status int
 // The booking's link is a capability of its own; a signed-in person's form carries the CSRF
 // token.
 func (p *Pages) changeSession(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	_ = r.ParseForm()
-	if !sameOrigin(r) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
+	if !p.publicForm(w, r, 4<<10) {
 		return
 	}
 	token := r.PostFormValue("token")

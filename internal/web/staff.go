@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -415,4 +416,60 @@ func (p *Pages) renderStudent(w http.ResponseWriter, r *http.Request, a *gradpat
 		}
 	}
 	p.render(w, r, status, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps, "Roadmaps": progress, "Problems": problems})
+}
+
+type leadRow struct {
+	leads.Lead
+	DueText   string
+	Left      string
+	Contacted bool
+}
+
+func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.staff(w, r)
+	if !ok {
+		return
+	}
+	ls, err := p.Leads.List(r.Context(), a, leads.Query{Status: []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified}, Limit: 200})
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "The queue is not available", "Please try again in a moment.")
+		return
+	}
+	slices.SortFunc(ls, func(x, y leads.Lead) int { return x.FirstResponseDue.Compare(y.FirstResponseDue) })
+	cal := p.Leads.Calendar()
+	now := p.Now()
+	rows := make([]leadRow, 0, len(ls))
+	for _, l := range ls {
+		row := leadRow{Lead: l, DueText: l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04"), Contacted: l.FirstContactAt != nil}
+		left := cal.Working(now, l.FirstResponseDue)
+		row.Left = fmt.Sprintf("%dh %02dm of business time", int(left.Hours()), int(left.Minutes())%60)
+		if !l.Breached && !now.Before(l.FirstResponseDue) && l.FirstContactAt == nil {
+			row.Breached = true
+		}
+		rows = append(rows, row)
+	}
+	data := map[string]any{"Leads": rows}
+	if a.Has(gradpath.RoleAdmin) { // admins see every lead: say whose each is
+		names := map[string]string{}
+		if us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Role: gradpath.RoleCounsellor, Limit: 200}); err == nil {
+			for _, u := range us {
+				names[u.ID] = u.Name
+			}
+		}
+		data["Names"] = names
+	}
+	p.render(w, r, http.StatusOK, "queue", "Lead queue", data)
+}
+
+func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.staff, 16<<10)
+	if !ok {
+		return
+	}
+	st := leads.StatusContacted
+	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), leads.Patch{Status: &st}, 0); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
+		p.fail(w, r, http.StatusNotFound, "No such lead", gradpath.ErrorMessage(err))
+		return
+	}
+	http.Redirect(w, r, "/queue", http.StatusSeeOther)
 }

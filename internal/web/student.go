@@ -2,160 +2,108 @@ package web
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
-// formErrors turns a service error into messages by form field: rename maps the service's
-// field names (a suffix is enough) to the form's; what is left goes to "form".
-func formErrors(err error, rename func(string) string) map[string]string {
-	errs := map[string]string{}
-	for _, f := range gradpath.ErrorFields(err) {
-		k := rename(f.Field)
-		if _, taken := errs[k]; !taken {
-			errs[k] = f.Detail
-		}
-	}
-	if len(errs) == 0 {
-		errs["form"] = gradpath.ErrorMessage(err)
-	}
-	return errs
-}
-
-func same(f string) string { return f }
-
-func (p *Pages) signUpForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "signup", "Create an account", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}})
-}
-
-// signUp registers a student and signs them in.
-func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	_ = r.ParseForm()
-	values := map[string]string{"name": strings.TrimSpace(r.PostFormValue("name")), "email": strings.TrimSpace(r.PostFormValue("email"))}
-	password := r.PostFormValue("password")
-	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
-	errs := map[string]string{}
-	if password != r.PostFormValue("password2") {
-		errs["password2"] = "The two passwords differ; type the same one twice."
-	}
-	if len(errs) == 0 {
-		_, err := p.Accounts.Register(r.Context(), actor, accounts.RegisterInput{Email: values["email"], Name: values["name"], Password: password})
-		if err == nil {
-			_, sess, token, err := p.Accounts.Login(r.Context(), actor, values["email"], password)
-			if err == nil {
-				p.setSession(w, token, sess)
-				http.Redirect(w, r, "/me/profile?welcome=1", http.StatusSeeOther)
-				return
-			}
-		}
-		errs = formErrors(err, same)
-	}
-	// The password is never sent back into the page.
-	p.render(w, r, http.StatusUnprocessableEntity, "signup", "Create an account", map[string]any{"Values": values, "Errors": errs})
-}
-
-func (p *Pages) forgotForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "forgot", "Forgotten password", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "ByEmail": p.ResetByEmail})
-}
-
-// forgot asks for a reset link. The answer is the same whether an account has the address or
-// not.
-func (p *Pages) forgot(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	_ = r.ParseForm()
-	email := strings.TrimSpace(r.PostFormValue("email"))
-	data := map[string]any{"Values": map[string]string{"email": email}, "Errors": map[string]string{}, "ByEmail": p.ResetByEmail}
-	if email == "" {
-		data["Errors"] = map[string]string{"email": "Write the email address you sign in with."}
-		p.render(w, r, http.StatusUnprocessableEntity, "forgot", "Forgotten password", data)
-		return
-	}
-	if err := p.Accounts.RequestReset(r.Context(), &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}, email); err != nil {
-		data["Errors"] = map[string]string{"form": gradpath.ErrorMessage(err)}
-		p.render(w, r, statusOf(err), "forgot", "Forgotten password", data)
-		return
-	}
-	data["Sent"] = true
-	p.render(w, r, http.StatusOK, "forgot", "Forgotten password", data)
-}
-
-func (p *Pages) resetForm(w http.ResponseWriter, r *http.Request) {
-	p.render(w, r, http.StatusOK, "reset", "Choose a new password", map[string]any{"Token": r.URL.Query().Get("token"), "Errors": map[string]string{}})
-}
-
-// reset sets the new password with the emailed token; every session of the account ends.
-func (p *Pages) reset(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
-		return
-	}
-	r.Body = http.MaxBytesReader(w, r.Body, 4<<10)
-	_ = r.ParseForm()
-	token, password := r.PostFormValue("token"), r.PostFormValue("password")
-	errs := map[string]string{}
-	if password != r.PostFormValue("password2") {
-		errs["password2"] = "The two passwords differ; type the same one twice."
-	} else if err := p.Accounts.ConfirmReset(r.Context(), &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}, token, password); err != nil {
-		errs = formErrors(err, same)
-	}
-	if len(errs) > 0 {
-		p.render(w, r, http.StatusUnprocessableEntity, "reset", "Choose a new password", map[string]any{"Token": token, "Errors": errs})
-		return
-	}
-	http.Redirect(w, r, "/sign-in?reset=1", http.StatusSeeOther)
-}
-
-// account is the signed-in person's own account: who they are and a new password.
-func (p *Pages) account(w http.ResponseWriter, r *http.Request) {
-	if _, _, ok := p.signedIn(w, r); !ok {
-		return
-	}
-	p.renderAccount(w, r, http.StatusOK, map[string]string{})
-}
-
-func (p *Pages) renderAccount(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) {
-	u, _ := p.who(r)
-	p.render(w, r, status, "account", "My account", map[string]any{"Me": u, "Errors": errs, "Changed": r.URL.Query().Get("changed") != ""})
-}
-
-// changePassword sets a new password after checking the current one; the person's other
-// sessions end, this one stays.
-func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) {
-	a, ok := p.form(w, r, p.signedIn, 4<<10)
+func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
+	a, _, ok := p.signedIn(w, r)
 	if !ok {
 		return
 	}
-	next := r.PostFormValue("new_password")
-	if next != r.PostFormValue("new_password2") {
-		p.renderAccount(w, r, http.StatusUnprocessableEntity, map[string]string{"new_password2": "The two passwords differ; type the same one twice."})
+	apps, err := p.Workspace.Applications(r.Context(), a, a.UserID)
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Your applications are not available", "Please try again in a moment.")
 		return
 	}
-	if err := p.Accounts.ChangePassword(r.Context(), a, r.PostFormValue("current_password"), next); err != nil {
-		p.renderAccount(w, r, statusOf(err), formErrors(err, same))
-		return
-	}
-	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+	p.render(w, r, http.StatusOK, "applications", "My applications", p.applicationsData(apps, map[string]string{}, r))
 }
 
-func (p *Pages) setSession(w http.ResponseWriter, token string, sess accounts.Session) {
-	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: token, Path: "/", MaxAge: int(sess.ExpiresAt.Sub(p.Now()).Seconds()),
-		HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
+// applicationsData is what the applications page shows; problems are by application id.
+func (p *Pages) applicationsData(apps []workspace.Application, problems map[string]string, r *http.Request) map[string]any {
+	return map[string]any{"Applications": apps, "UploadErrors": problems, "CalendarURL": p.calendarURL(r),
+		"Today": gradpath.DateOf(p.Now().In(p.zone())).String()}
+}
+
+// updateApplication marks a step done or open again, or moves the application on.
+func (p *Pages) updateApplication(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.signedIn, 8<<10)
+	if !ok {
+		return
+	}
+	id := r.PathValue("id")
+	var c workspace.ApplicationChange
+	switch step := r.PostFormValue("step"); {
+	case step != "" && r.PostFormValue("action") == "undone":
+		c.Undone = []string{step}
+	case step != "":
+		c.Done = []string{step}
+	case r.PostFormValue("status") != "":
+		st := workspace.Status(r.PostFormValue("status"))
+		c.Status = &st
+	}
+	if _, err := p.Workspace.UpdateApplication(r.Context(), a, a.UserID, id, c); err != nil {
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			p.fail(w, r, http.StatusNotFound, "No such application", "Open it from your applications.")
+			return
+		}
+		apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
+		p.render(w, r, statusOf(err), "applications", "My applications", p.applicationsData(apps, map[string]string{id: gradpath.ErrorMessage(err)}, r))
+		return
+	}
+	http.Redirect(w, r, "/me/applications#app-"+id, http.StatusSeeOther)
+}
+
+func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.signedIn, 16<<10)
+	if !ok {
+		return
+	}
+	intake, err := gradpath.ParseMonth(r.PostFormValue("intake"))
+	if err != nil {
+		p.fail(w, r, http.StatusBadRequest, "Choose an intake", "Pick one of the programme's intakes.")
+		return
+	}
+	if _, err := p.Workspace.CreateApplication(r.Context(), a, a.UserID, workspace.ApplicationInput{ProgrammeID: r.PathValue("id"), Intake: intake}); err != nil &&
+		gradpath.ErrorCode(err) != gradpath.CodeConflict {
+		p.fail(w, r, http.StatusBadRequest, "The application could not be opened", gradpath.ErrorMessage(err))
+		return
+	}
+	http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
+}
+
+// upload takes a document of the checklist from the applications page.
+func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.signedIn, workspace.MaxUpload+64<<10)
+	if !ok {
+		return
+	}
+	defer r.MultipartForm.RemoveAll()
+	appID := r.PathValue("id")
+	file, header, err := r.FormFile("file")
+	msg := ""
+	if err != nil {
+		msg = "Choose a file to upload."
+	} else {
+		defer file.Close()
+		data, _ := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
+		if _, err := p.Workspace.Upload(r.Context(), a, a.UserID, appID, workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data}); err != nil {
+			msg = gradpath.ErrorMessage(err)
+		}
+	}
+	if msg == "" {
+		http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
+		return
+	}
+	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
+	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
 }
 
 // profileForm is the profile as the page edits it: the first degree and English test, work,

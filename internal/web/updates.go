@@ -26,12 +26,9 @@ func (p *Pages) updates(w http.ResponseWriter, r *http.Request) {
 
 // subscribe records a subscription with its consent, or withdraws consent for an address.
 func (p *Pages) subscribe(w http.ResponseWriter, r *http.Request) {
-	if !sameOrigin(r) {
-		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
+	if !p.publicForm(w, r, 8<<10) {
 		return
 	}
-	r.Body = http.MaxBytesReader(w, r.Body, 8<<10)
-	_ = r.ParseForm()
 	values := map[string]string{}
 	for _, k := range updatesFields {
 		values[k] = strings.TrimSpace(r.PostFormValue(k))

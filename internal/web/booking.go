@@ -1,0 +1,133 @@
+package web
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
+)
+
+var zones = []string{"Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Singapore", "Asia/Dubai", "UTC"}
+
+func (p *Pages) bookIndex(w http.ResponseWriter, r *http.Request) {
+	cs, err := p.Booking.Counsellors(r.Context())
+	if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "Booking is not available", "Please try again in a moment.")
+		return
+	}
+	p.render(w, r, http.StatusOK, "book", "Book a free session", map[string]any{"Counsellors": cs})
+}
+
+type slotOption struct{ Value, Label string }
+
+func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map[string]string) (map[string]any, bool) {
+	cs, _ := p.Booking.Counsellors(r.Context())
+	var c *booking.Counsellor
+	for i := range cs {
+		if cs[i].ID == id {
+			c = &cs[i]
+		}
+	}
+	if c == nil {
+		return nil, false
+	}
+	if typ == "" {
+		typ = "consultation"
+	}
+	loc, err := time.LoadLocation(zone)
+	if err != nil || zone == "" || zone == "Local" {
+		zone, loc = "Asia/Kolkata", mustLoad("Asia/Kolkata")
+	}
+	options := zones
+	if !slices.Contains(zones, zone) {
+		options = append([]string{zone}, zones...) // the visitor's own zone, from their browser
+	}
+	now := p.Now()
+	slots, _ := p.Booking.Slots(r.Context(), id, typ, now, now.AddDate(0, 0, 7))
+	var opts []slotOption
+	for _, s := range slots {
+		if len(opts) >= 40 {
+			break
+		}
+		opts = append(opts, slotOption{Value: s.Start.Format(time.RFC3339), Label: s.Start.In(loc).Format("Mon 2 Jan, 15:04 MST")})
+	}
+	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Slots": opts, "Values": values, "Errors": errs}, true
+}
+
+func bookValues(get func(string) string) map[string]string {
+	v := map[string]string{}
+	for _, k := range []string{"name", "phone", "email", "contact", "start"} {
+		v[k] = strings.TrimSpace(get(k))
+	}
+	return v
+}
+
+func (p *Pages) bookPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	data, ok := p.bookData(r, r.PathValue("id"), q.Get("type"), q.Get("tz"), bookValues(q.Get), map[string]string{})
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
+		return
+	}
+	p.render(w, r, http.StatusOK, "book", "Book a free session", data)
+}
+
+func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
+	if !p.publicForm(w, r, 16<<10) {
+		return
+	}
+	values := bookValues(r.PostFormValue)
+	id, typ, zone := r.PathValue("id"), r.PostFormValue("type"), r.PostFormValue("tz")
+	errs := map[string]string{}
+	status := http.StatusUnprocessableEntity
+	if msg, ok := p.limited(w, r); !ok {
+		errs["form"], status = msg, http.StatusTooManyRequests
+	}
+	start, err := time.Parse(time.RFC3339, values["start"])
+	if err != nil {
+		errs["start"] = "Choose a time."
+	}
+	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	in := booking.Input{CounsellorID: id, Type: typ, Start: start, Zone: zone}
+	if u, s := p.who(r); u != nil {
+		if !p.checkCSRF(r, s) {
+			p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
+			return
+		}
+		actor = &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}
+	} else {
+		in.Lead = &booking.LeadDetails{Name: values["name"], Phone: values["phone"], Email: values["email"],
+			Consent: leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: noticeVersion}}
+	}
+	if len(errs) == 0 {
+		created, err := p.Booking.Book(r.Context(), actor, in)
+		if err == nil {
+			loc := mustLoad(zone)
+			ics, manage := "/api/v1/bookings/"+created.ID+".ics", "/sessions/"+created.ID
+			if created.ManageToken != "" {
+				ics += "?token=" + created.ManageToken
+				manage += "?token=" + created.ManageToken
+			}
+			w.Header().Set("Cache-Control", "private, no-store") // the links are the booking's keys
+			p.render(w, r, http.StatusOK, "booked", "Booked", map[string]any{"When": created.Start.In(loc).Format("Monday 2 January, 15:04 MST"), "ICS": ics,
+				"Manage": manage, "ManageURL": p.PublicURL + manage})
+			return
+		}
+		for _, f := range gradpath.ErrorFields(err) {
+			errs[f.Field] = f.Detail
+		}
+		if len(errs) == 0 {
+			errs["form"] = gradpath.ErrorMessage(err)
+		}
+	}
+	data, ok := p.bookData(r, id, typ, zone, values, errs)
+	if !ok {
+		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
+		return
+	}
+	p.render(w, r, status, "book", "Book a free session", data)
+}

@@ -1,0 +1,180 @@
+package web
+
+import (
+	"encoding/json"
+	"fmt"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
+)
+
+// programmeView is a programme as the pages show it.
+type programmeView struct {
+	catalogue.Programme
+	CountryName string
+}
+
+type countryOption struct {
+	Code, Name string
+	Count      int
+}
+
+func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	query := struct{ Q, Country, Level, Intake, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
+		q.Get("mode"), q.Get("tag"), strings.TrimSpace(q.Get("max_tuition")), strings.ToUpper(q.Get("currency"))}
+	pq := catalogue.ProgrammeQuery{Text: query.Q, Limit: 50, Sort: catalogue.SortName}
+	if query.Q != "" {
+		pq.Sort = catalogue.SortRelevance
+	}
+	errMsg := ""
+	if query.Country != "" {
+		pq.Countries = []string{query.Country}
+	}
+	if query.Level != "" {
+		pq.Levels = []catalogue.Level{catalogue.Level(query.Level)}
+	}
+	if query.Mode != "" {
+		pq.Modes = []catalogue.Mode{catalogue.Mode(query.Mode)}
+	}
+	if query.Tag != "" {
+		pq.Tags = []string{query.Tag}
+	}
+	if query.MaxTuition != "" {
+		cur := query.Currency
+		if cur == "" {
+			cur = "GBP"
+		}
+		m, err := gradpath.ParseMoney(strings.ReplaceAll(query.MaxTuition, ",", ""), cur)
+		if err != nil {
+			errMsg = fmt.Sprintf("%q is not an amount; write the most you can pay a year in whole %s, such as 30000.", query.MaxTuition, cur)
+		} else {
+			pq.MaxTuition = &m
+		}
+	}
+	if query.Intake != "" {
+		d, err := gradpath.ParseMonth(query.Intake)
+		if err != nil {
+			errMsg = fmt.Sprintf("%q is not a month; write it like 2027-07.", query.Intake)
+		} else {
+			pq.Intakes = []gradpath.Date{d}
+		}
+	}
+	data := map[string]any{"Query": query, "Error": errMsg, "Total": 0, "Programmes": []programmeView{},
+		"Currencies": []string{"GBP", "AUD", "USD", "CAD", "EUR", "NZD", "SGD", "INR"}}
+	if ix := p.Catalogue.Index(); ix != nil {
+		data["Tags"] = ix.Tags()
+	}
+	if errMsg == "" {
+		found, err := p.Catalogue.Find(r.Context(), pq)
+		if err != nil {
+			if gradpath.ErrorCode(err) == gradpath.CodeInvalid {
+				data["Error"] = gradpath.ErrorMessage(err)
+			} else {
+				p.Logger.Error("finder page", "error", err.Error())
+				p.fail(w, r, http.StatusServiceUnavailable, "The finder is not available", "Please try again in a moment.")
+				return
+			}
+		} else {
+			var ps []programmeView
+			for _, f := range found.Items {
+				var pr catalogue.Programme
+				if json.Unmarshal(f.JSON, &pr) == nil {
+					name, _ := gradpath.CountryName(pr.University.Country)
+					ps = append(ps, programmeView{Programme: pr, CountryName: name})
+				}
+			}
+			data["Programmes"], data["Total"] = ps, found.Total
+			var cs []countryOption
+			for _, c := range found.Facets.Country {
+				name, _ := gradpath.CountryName(c.Value)
+				cs = append(cs, countryOption{Code: c.Value, Name: name, Count: c.Count})
+			}
+			slices.SortFunc(cs, func(a, b countryOption) int { return strings.Compare(a.Name, b.Name) })
+			data["Countries"], data["Levels"], data["Modes"] = cs, found.Facets.Level, found.Facets.Mode
+		}
+	}
+	p.render(w, r, http.StatusOK, "finder", "Find a programme", data)
+}
+
+func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
+	pr, err := p.Catalogue.Programme(r.Context(), r.PathValue("id"))
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		p.fail(w, r, http.StatusNotFound, "No such programme", "It may have been removed from the catalogue. Search for it again.")
+		return
+	} else if err != nil {
+		p.fail(w, r, http.StatusServiceUnavailable, "The catalogue is not available", "Please try again in a moment.")
+		return
+	}
+	name, _ := gradpath.CountryName(pr.University.Country)
+	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English)}
+	var rates gradpath.Rates
+	if p.Rates != nil {
+		rates, _ = p.Rates.Rates(r.Context())
+	}
+	if pr.Tuition != nil {
+		if inr, ok := rates.Convert(pr.Tuition.Amount, "INR"); ok {
+			data["TuitionINR"], data["RatesDate"] = money(inr), rates.Date.String()
+		}
+	}
+	// The agency's living costs for the country (and its cities), in INR a month.
+	if costs, err := p.Workspace.LivingCosts(r.Context()); err == nil {
+		var lines []string
+		for _, c := range costs {
+			if c.Country != pr.University.Country {
+				continue
+			}
+			where := name
+			if c.City != "" {
+				where = c.City
+			}
+			line := where + ": " + money(c.Monthly) + " a month"
+			if inr, ok := rates.Convert(c.Monthly, "INR"); ok && c.Monthly.Currency != "INR" {
+				line += " (about " + money(inr) + ")"
+			}
+			lines = append(lines, line)
+		}
+		data["Living"] = lines
+	}
+	if len(pr.Requirements.AcademicByCountry) > 0 {
+		var lines []string
+		for c, sc := range pr.Requirements.AcademicByCountry {
+			cn, _ := gradpath.CountryName(c)
+			lines = append(lines, fmt.Sprintf("%s for degrees from %s", sc.Describe(), cn))
+		}
+		slices.Sort(lines)
+		data["AcademicByCountry"] = lines
+	}
+	p.render(w, r, http.StatusOK, "programme", pr.Title, data)
+}
+
+// englishLines puts a programme's English minimums in words.
+func englishLines(ms []catalogue.EnglishMinimum) []string {
+	var out []string
+	for _, m := range ms {
+		name := string(m.Test)
+		if spec, ok := catalogue.TestSpecFor(m.Test); ok {
+			name = spec.Name
+		}
+		line := fmt.Sprintf("%s %g overall", name, m.Overall)
+		if m.EachSection != nil {
+			line += fmt.Sprintf(", at least %g in each section", *m.EachSection)
+		}
+		keys := slices.Sorted(maps.Keys(m.Sections))
+		for _, k := range keys {
+			line += fmt.Sprintf(", %s %g", k, m.Sections[k])
+		}
+		if m.SectionMinimumsUnstated {
+			line += " (section minimums apply; ask a counsellor)"
+		}
+		if m.PresessionalBelow > 0 {
+			line += fmt.Sprintf("; up to %g below through a pre-sessional English course", m.PresessionalBelow)
+		}
+		out = append(out, line)
+	}
+	return out
+}
