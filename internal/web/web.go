@@ -199,15 +199,6 @@ func (p *Pages) static(w http.ResponseWriter, r *http.Request) {
 	http.FileServerFS(staticFiles).ServeHTTP(w, r)
 }
 
-// view is what every page gets.
-type view struct {
-	Title string
-	User  string
-	Staff bool
-	CSRF  string
-	Data  any
-}
-
 type whoKey struct{}
 
 type identity struct {
@@ -235,6 +226,8 @@ func (p *Pages) who(r *http.Request) (*accounts.User, *accounts.Session) {
 	return id.user, id.session
 }
 
+// render writes a page: its data, and what every page gets (Title; for a signed-in person
+// User, CSRF and the role flags Staff, Admin and Student, which page data must not reuse).
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name, title string, data map[string]any) {
 	v := map[string]any{"Title": title}
 	for k, val := range data {
@@ -245,7 +238,6 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 		v["Staff"] = u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin)
 		v["Admin"] = u.Has(gradpath.RoleAdmin)
 		v["Student"] = u.Has(gradpath.RoleStudent)
-		v["Path"] = r.URL.Path
 	}
 	// htmx asks for the part of a page it swaps; the same address gives the whole page otherwise.
 	t, root := p.pages[name], "layout"
