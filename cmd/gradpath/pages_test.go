@@ -219,6 +219,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("eligibility: %d", code)
 	}
 	mustContain(t, "eligibility", body, `<svg class="gauge"`, "IELTS Academic overall: needs 6.5, you have 6", "What would open more", "Raise your IELTS")
+	if _, _, body := visitor.get("/eligibility?cgpa=8&ielts=7&budget=lots"); !strings.Contains(body, `id="budget-error"`) {
+		t.Error("a budget that is not an amount is not named")
+	}
 	code, _, body = visitor.get("/eligibility?cgpa=seven&ielts=6.5")
 	if code != 422 || !strings.Contains(body, `id="cgpa-error"`) || !strings.Contains(body, `value="seven"`) {
 		t.Errorf("a CGPA that is not a number: %d, error next to the field and the value kept expected", code)

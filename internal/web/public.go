@@ -59,7 +59,7 @@ type topicView struct {
 }
 
 // eligibilityForm is what the eligibility page asks.
-var eligibilityFields = []string{"cgpa", "field", "ielts", "lowest", "work", "country"}
+var eligibilityFields = []string{"cgpa", "field", "ielts", "lowest", "work", "budget", "country"}
 
 func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
@@ -111,6 +111,14 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
 	if v, ok := num("work", "24", 0, 600); ok {
 		months := int(v)
 		prof.WorkExperienceMonths = &months
+	}
+	if form["budget"] != "" {
+		m, err := gradpath.ParseMoney(strings.ReplaceAll(form["budget"], ",", ""), "INR")
+		if err != nil {
+			errs["budget"] = "Write the amount in whole rupees, such as 3500000."
+		} else {
+			prof.Budget = &m
+		}
 	}
 	req := eligibility.Request{Profile: prof, Limit: 50}
 	if c := strings.ToUpper(form["country"]); c != "" {
