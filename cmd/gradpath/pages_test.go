@@ -758,3 +758,14 @@ func TestPublicFormsAreLimited(t *testing.T) {
 		t.Errorf("booking past the limit: %d", code)
 	}
 }
+
+// TestSignInOffersOpenID: with an OpenID provider configured, the sign-in page offers it.
+func TestSignInOffersOpenID(t *testing.T) {
+	s := start(t, []string{"GRADPATH_OIDC_ISSUER=http://127.0.0.1:9/issuer", "GRADPATH_OIDC_CLIENT_ID=gradpath", "GRADPATH_OIDC_CLIENT_SECRET=s3cret-for-tests"},
+		"--data", filepath.Join(t.TempDir(), "data"))
+	_, _, body := newBrowserless(t, s).get("/sign-in")
+	mustContain(t, "sign-in with OpenID", body, `href="/api/v1/auth/oidc/login" id="oidc"`)
+	if _, _, body := newBrowserless(t, start(t, nil, "--data", filepath.Join(t.TempDir(), "data"))).get("/sign-in"); strings.Contains(body, `id="oidc"`) {
+		t.Error("the sign-in page offers OpenID without a provider")
+	}
+}
