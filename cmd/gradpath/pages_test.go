@@ -247,7 +247,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		}
 	}
 	_, _, body = visitor.get("/roadmaps/backend")
-	mustContain(t, "roadmap", body, "Sign in</a> to keep track")
+	mustContain(t, "roadmap", body, "Sign in</a> to keep track", `<a href="/programmes?tag=databases">programmes on Databases</a>`)
 
 	// Pages for staff send visitors to sign in.
 	for _, p := range []string{"/queue", "/calendar", "/students", "/admin", "/admin/users", "/admin/audit", "/me/profile"} {
