@@ -311,6 +311,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 			t.Fatalf("shortlist %s: %d %q", id, code, to)
 		}
 	}
+	if _, _, body := newcomer.get("/programmes/unimelb-mc-cs"); !strings.Contains(body, "on your shortlist") || strings.Contains(body, `id="shortlist"`) {
+		t.Error("the programme page offers to shortlist a shortlisted programme")
+	}
 	_, _, body = newcomer.get("/me/shortlist")
 	mustContain(t, "shortlist", body, "Master of Computer Science", "University of Sydney", "/compare?ids=unimelb-mc-cs%2cusyd-mcs-software-engineering")
 	_, _, body = newcomer.get("/compare?ids=unimelb-mc-cs,usyd-mcs-software-engineering")

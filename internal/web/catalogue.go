@@ -10,6 +10,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 // programmeView is a programme as the pages show it.
@@ -112,6 +113,12 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
 	}
 	name, _ := gradpath.CountryName(pr.University.Country)
 	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English)}
+	if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
+		a := p.actor(r)
+		if items, err := p.Workspace.Shortlist(r.Context(), a, a.UserID); err == nil {
+			data["Shortlisted"] = slices.ContainsFunc(items, func(it workspace.ShortlistItem) bool { return it.ProgrammeID == pr.ID })
+		}
+	}
 	var rates gradpath.Rates
 	if p.Rates != nil {
 		rates, _ = p.Rates.Rates(r.Context())
