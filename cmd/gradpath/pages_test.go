@@ -426,6 +426,12 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, _ := counsellor.post(lead, url.Values{"status": {"contacted"}}); code != 303 {
 		t.Fatalf("contacted: %d", code)
 	}
+	if _, _, body := counsellor.get("/queue?show=new"); strings.Contains(body, ">Kavya Menon<") {
+		t.Error("a contacted lead is listed among the new ones")
+	}
+	if _, _, body := counsellor.get("/queue?show=contacted"); !strings.Contains(body, ">Kavya Menon<") {
+		t.Error("the contacted lead is not listed among the contacted")
+	}
 	_, _, body = counsellor.get(lead)
 	mustContain(t, "lead after", body, "you noted: Called; wants a January intake.", "Status changed to contacted by you", `id="lead-status">contacted`, "First contact")
 	_, _, body = counsellor.get("/students")

@@ -430,7 +430,19 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	ls, err := p.Leads.List(r.Context(), a, leads.Query{Status: []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified}, Limit: 200})
+	// Open leads by default; one status, or the overdue ones, on request.
+	show := r.URL.Query().Get("show")
+	q := leads.Query{Status: []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified}, Limit: 200}
+	switch show {
+	case "overdue":
+		yes := true
+		q.Breached = &yes
+	case string(leads.StatusNew), string(leads.StatusContacted), string(leads.StatusQualified), string(leads.StatusConverted), string(leads.StatusLost):
+		q.Status = []leads.Status{leads.Status(show)}
+	default:
+		show = ""
+	}
+	ls, err := p.Leads.List(r.Context(), a, q)
 	if err != nil {
 		p.fail(w, r, http.StatusServiceUnavailable, "The queue is not available", "Please try again in a moment.")
 		return
@@ -448,7 +460,7 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 		}
 		rows = append(rows, row)
 	}
-	data := map[string]any{"Leads": rows}
+	data := map[string]any{"Leads": rows, "Show": show, "Shows": []string{"new", "contacted", "qualified", "converted", "lost", "overdue"}}
 	if a.Has(gradpath.RoleAdmin) { // admins see every lead: say whose each is
 		names := map[string]string{}
 		if us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Role: gradpath.RoleCounsellor, Limit: 200}); err == nil {
