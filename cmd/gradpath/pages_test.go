@@ -149,6 +149,12 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code != 200 || manage == nil {
 		t.Fatalf("booking: %d, manage link %v: %s", code, manage, regexp.MustCompile(`class="error"[^>]*>[^<]*`).FindAllString(body, -1))
 	}
+	req, _ := http.NewRequest("GET", s.url+manage[1], nil)
+	if res, err := http.DefaultClient.Do(req); err != nil || res.Header.Get("Cache-Control") != "private, no-store" {
+		t.Errorf("the booking's page may be cached: %v", res.Header.Get("Cache-Control"))
+	} else {
+		res.Body.Close()
+	}
 	_, _, body = visitor.get(manage[1])
 	mustContain(t, "the booking's page", body, "Free consultation with Priya", "America/Sao_Paulo time", `name="token"`, `id="cancel"`)
 	if strings.Contains(html.UnescapeString(body), slots[0][2]+`"`) {
@@ -204,7 +210,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 
 	// htmx asks for the results only.
-	req, _ := http.NewRequest("GET", s.url+"/programmes?country=GB", nil)
+	req, _ = http.NewRequest("GET", s.url+"/programmes?country=GB", nil)
 	req.Header.Set("HX-Request", "true")
 	code, _, body = visitor.do(req)
 	if code != 200 || strings.Contains(body, "<html") || !strings.Contains(body, `id="results"`) || !strings.Contains(body, "2 programmes") {

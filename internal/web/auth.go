@@ -220,6 +220,7 @@ func (p *Pages) forgot(w http.ResponseWriter, r *http.Request) {
 }
 
 func (p *Pages) resetForm(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "private, no-store") // the page carries the reset token
 	p.render(w, r, http.StatusOK, "reset", "Choose a new password", map[string]any{"Token": r.URL.Query().Get("token"), "Errors": map[string]string{}})
 }
 

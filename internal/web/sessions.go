@@ -103,6 +103,9 @@ func (p *Pages) renderSession(w http.ResponseWriter, r *http.Request, status int
 	} else {
 		data["ICS"] = "/api/v1/bookings/" + b.ID + ".ics"
 	}
+	if token != "" {
+		w.Header().Set("Cache-Control", "private, no-store") // the page carries the booking's key
+	}
 	p.render(w, r, status, "session", "Your session", data)
 }
 

@@ -256,7 +256,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	h.Set("Vary", "HX-Request, Cookie")
-	if v["User"] != nil {
+	if v["User"] != nil && h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "private, no-store") // a signed-in page is nobody else's
 	}
 	w.WriteHeader(status)
