@@ -13,10 +13,15 @@ import (
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
-// programmeView is a programme as the pages show it.
+// programmeView is a programme as the finder lists it: only what the list shows is decoded.
 type programmeView struct {
-	catalogue.Programme
-	CountryName string
+	ID             string                  `json:"id"`
+	Title          string                  `json:"title"`
+	Level          catalogue.Level         `json:"level"`
+	DurationMonths int                     `json:"duration_months"`
+	University     catalogue.UniversityRef `json:"university"`
+	Intakes        []catalogue.Intake      `json:"intakes"`
+	CountryName    string                  `json:"-"`
 }
 
 type countryOption struct {
@@ -28,7 +33,7 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
 	query := struct{ Q, Country, Level, Intake, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
 		q.Get("mode"), q.Get("tag"), strings.TrimSpace(q.Get("max_tuition")), strings.ToUpper(q.Get("currency"))}
-	pq := catalogue.ProgrammeQuery{Text: query.Q, Limit: 50, Sort: catalogue.SortName}
+	pq := catalogue.ProgrammeQuery{Text: query.Q, Limit: 20, Sort: catalogue.SortName, Cursor: q.Get("cursor")}
 	if query.Q != "" {
 		pq.Sort = catalogue.SortRelevance
 	}
@@ -83,13 +88,23 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 		} else {
 			var ps []programmeView
 			for _, f := range found.Items {
-				var pr catalogue.Programme
+				var pr programmeView
 				if json.Unmarshal(f.JSON, &pr) == nil {
-					name, _ := gradpath.CountryName(pr.University.Country)
-					ps = append(ps, programmeView{Programme: pr, CountryName: name})
+					pr.CountryName, _ = gradpath.CountryName(pr.University.Country)
+					ps = append(ps, pr)
 				}
 			}
 			data["Programmes"], data["Total"] = ps, found.Total
+			if found.NextCursor != "" {
+				next := r.URL.Query()
+				next.Set("cursor", found.NextCursor)
+				data["Next"] = "/programmes?" + next.Encode()
+			}
+			if q.Get("cursor") != "" {
+				first := r.URL.Query()
+				first.Del("cursor")
+				data["Paged"], data["FirstPage"] = true, "/programmes?"+first.Encode()
+			}
 			var cs []countryOption
 			for _, c := range found.Facets.Country {
 				name, _ := gradpath.CountryName(c.Value)

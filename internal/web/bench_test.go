@@ -1,0 +1,135 @@
+package web_test
+
+import (
+	"context"
+	"html"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/gradpath/gradpath/data"
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/httpapi"
+	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/storetest"
+	"github.com/gradpath/gradpath/internal/synth"
+	"github.com/gradpath/gradpath/internal/web"
+)
+
+// BenchmarkFinder serves the same search from 100,000 generated programmes as the finder page
+// (HTML, 50 results, facets, the layout) and as the API's JSON (20 results, facets), in the
+// same process, so that the page's cost reads as a ratio to the API's.
+//
+//	go test -run '^$' -bench BenchmarkFinder -cpu 1 ./internal/web/
+func BenchmarkFinder(b *testing.B) {
+	api := finderServer(b, 100_000)
+	for _, tc := range []struct{ name, path, accept string }{
+		{"api", "/api/v1/programmes?q=computer+science&country=GB", "application/json"},
+		{"page", "/programmes?q=computer+science&country=GB", "text/html"},
+		{"page-htmx", "/programmes?q=computer+science&country=GB", "text/html"},
+	} {
+		b.Run(tc.name, func(b *testing.B) {
+			req := httptest.NewRequest("GET", tc.path, nil)
+			req.Header.Set("Accept", tc.accept)
+			if tc.name == "page-htmx" {
+				req.Header.Set("HX-Request", "true")
+			}
+			rec := httptest.NewRecorder()
+			api.ServeHTTP(rec, req)
+			if rec.Code != http.StatusOK || rec.Body.Len() < 1000 {
+				b.Fatalf("%s: %d, %d bytes", tc.path, rec.Code, rec.Body.Len())
+			}
+			b.SetBytes(int64(rec.Body.Len()))
+			b.ResetTimer()
+			for b.Loop() {
+				rec := httptest.NewRecorder()
+				api.ServeHTTP(rec, req)
+			}
+		})
+	}
+}
+
+// finderServer serves n generated programmes through the API and the pages, as gradpath does.
+func finderServer(tb testing.TB, n int) http.Handler {
+	ctx := context.Background()
+	db := storetest.OpenSQLite(tb)
+	cat := catalogue.NewService(sqlstore.NewCatalogueStore(db), storetest.Clock)
+	us, _ := data.Universities()
+	byID := map[string]catalogue.University{}
+	for _, u := range us {
+		byID[u.ID] = u
+	}
+	g := synth.New(us, synth.Options{Programmes: n, Seed: 1})
+	var c catalogue.Change
+	seen := map[string]bool{}
+	for g.More() {
+		p := g.Next()
+		if !seen[p.University.ID] {
+			seen[p.University.ID] = true
+			c.Universities = append(c.Universities, byID[p.University.ID])
+		}
+		c.Programmes = append(c.Programmes, p)
+	}
+	if _, err := cat.Put(ctx, c); err != nil {
+		tb.Fatal(err)
+	}
+	if err := cat.UseIndex(ctx); err != nil {
+		tb.Fatal(err)
+	}
+	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
+	pages, err := web.New(web.Deps{Catalogue: cat, Logger: logger, CookieName: "gradpath_session"})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	api, err := httpapi.NewServer(httpapi.Deps{Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: observability.NewRegistry(), Now: storetest.Clock, Web: pages})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return api
+}
+
+// TestFinderPages pages through the finder: 20 programmes a page, a link to the next page
+// while there is one, and back to the first.
+func TestFinderPages(t *testing.T) {
+	h := finderServer(t, 45)
+	get := func(path string) string {
+		t.Helper()
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", "text/html")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d", path, rec.Code)
+		}
+		return rec.Body.String()
+	}
+	next := regexp.MustCompile(`<a href="([^"]+)" rel="next"`)
+	card := regexp.MustCompile(`<h2><a href="/programmes/([^"]+)">`)
+	seen := map[string]bool{}
+	path, pages := "/programmes?sort=name", 0
+	for path != "" {
+		body := get(html.UnescapeString(path))
+		pages++
+		for _, m := range card.FindAllStringSubmatch(body, -1) {
+			if seen[m[1]] {
+				t.Fatalf("%s shown twice", m[1])
+			}
+			seen[m[1]] = true
+		}
+		if pages > 1 && !strings.Contains(body, ">First page</a>") {
+			t.Errorf("page %d has no way back to the first", pages)
+		}
+		path = ""
+		if m := next.FindStringSubmatch(body); m != nil {
+			path = m[1]
+		}
+	}
+	if pages != 3 || len(seen) != 45 {
+		t.Errorf("%d pages showed %d programmes, want 3 pages and all 45", pages, len(seen))
+	}
+}
