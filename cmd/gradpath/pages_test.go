@@ -323,7 +323,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = newcomer.get("/me/shortlist")
 	mustContain(t, "shortlist", body, "Master of Computer Science", "University of Sydney", "/compare?ids=unimelb-mc-cs%2cusyd-mcs-software-engineering")
 	_, _, body = newcomer.get("/compare?ids=unimelb-mc-cs,usyd-mcs-software-engineering")
-	mustContain(t, "compare with verdicts", body, "Your verdict")
+	mustContain(t, "compare with verdicts", body, "Your verdict", "Your shortlist", `<span class="tag ok">on it</span>`)
 	if code, _, _ := newcomer.post("/me/shortlist/usyd-mcs-software-engineering/remove", nil); code != 303 {
 		t.Errorf("remove from the shortlist: %d", code)
 	}
@@ -466,6 +466,14 @@ func testPages(t *testing.T, env []string, args ...string) {
 	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
 	if code, _, _ := demoStudent.upload("/me/applications/"+appB[1]+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}}); code != 303 {
 		t.Fatalf("upload: %d", code)
+	}
+	// The counsellor corrects the student's profile; the student sees who saved it last.
+	cauth := s.tokenFor(t, "counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"], `"read", "write"`)
+	if res, b := s.call(t, "PUT", "/api/v1/students/"+sm[1]+"/profile", "application/json", strings.NewReader(`{"profile": {"education": [{"level": "bachelor", "field": "computer science", "country": "IN", "score": {"value": 8.4, "scale": "cgpa10"}}], "tests": []}}`), cauth...); res.StatusCode != 200 {
+		t.Fatalf("the counsellor saves the profile: %d %s", res.StatusCode, b)
+	}
+	if _, _, body := demoStudent.get("/me/profile"); !strings.Contains(body, "by your counsellor") || !strings.Contains(body, `value="8.4"`) {
+		t.Error("the student does not see the counsellor's change as theirs")
 	}
 	review := "/students/" + sm[1] + "/applications/" + appB[1] + "/documents/passport"
 	_, _, body = counsellor.get("/students/" + sm[1])

@@ -198,6 +198,15 @@ func (p *Pages) compare(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		data["Comparison"] = c
+		if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
+			listed := map[string]bool{}
+			if items, err := p.Workspace.Shortlist(r.Context(), a, a.UserID); err == nil {
+				for _, it := range items {
+					listed[it.ProgrammeID] = true
+				}
+			}
+			data["Listed"] = listed
+		}
 	}
 	p.render(w, r, status, "compare", "Compare programmes", data)
 }

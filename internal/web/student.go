@@ -265,6 +265,9 @@ func (p *Pages) renderProfile(w http.ResponseWriter, r *http.Request, status int
 		"Tests": catalogue.Tests, "Welcome": r.URL.Query().Get("welcome") != "", "Saved": r.URL.Query().Get("saved") != ""}
 	if pv.Version > 0 {
 		data["UpdatedAt"] = pv.UpdatedAt.In(p.zone()).Format("2 Jan 2006, 15:04")
+		if u, _ := p.who(r); u != nil && pv.UpdatedBy != "" && pv.UpdatedBy != u.ID {
+			data["ByCounsellor"] = true
+		}
 	}
 	data["CalendarURL"] = p.calendarURL(r)
 	p.render(w, r, status, "profile", "My profile", data)
