@@ -467,6 +467,19 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, _ := demoStudent.upload("/me/applications/"+appB[1]+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}}); code != 303 {
 		t.Fatalf("upload: %d", code)
 	}
+	// The counsellor puts a programme on the student's shortlist from the programme page.
+	_, _, body = counsellor.get("/programmes/gatech-omscs")
+	mustContain(t, "shortlist for a student", body, `<option value="`+sm[1]+`">`)
+	if code, to, _ := counsellor.post("/programmes/gatech-omscs/shortlist", url.Values{"student": {sm[1]}}); code != 303 || to != "/students/"+sm[1] {
+		t.Fatalf("shortlist for a student: %d %q", code, to)
+	}
+	if _, _, body := demoStudent.get("/me/shortlist"); !strings.Contains(body, "Online Master of Science in Computer Science") {
+		t.Error("the student's shortlist lacks what the counsellor added")
+	}
+	if code, _, _ := counsellor.post("/programmes/gatech-omscs/shortlist", url.Values{"student": {"usr_someone_else"}}); code != 404 {
+		t.Errorf("shortlisting for a student not theirs: %d", code)
+	}
+
 	// The counsellor corrects the student's profile; the student sees who saved it last.
 	cauth := s.tokenFor(t, "counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"], `"read", "write"`)
 	if res, b := s.call(t, "PUT", "/api/v1/students/"+sm[1]+"/profile", "application/json", strings.NewReader(`{"profile": {"education": [{"level": "bachelor", "field": "computer science", "country": "IN", "score": {"value": 8.4, "scale": "cgpa10"}}], "tests": []}}`), cauth...); res.StatusCode != 200 {

@@ -128,6 +128,12 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
 	}
 	name, _ := gradpath.CountryName(pr.University.Country)
 	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English)}
+	if u, _ := p.who(r); u != nil && (u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin)) {
+		// A counsellor can put the programme on one of their students' shortlists.
+		if students, err := p.Accounts.Students(r.Context(), p.actor(r), 200); err == nil {
+			data["MyStudents"] = students
+		}
+	}
 	if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
 		a := p.actor(r)
 		if items, err := p.Workspace.Shortlist(r.Context(), a, a.UserID); err == nil {

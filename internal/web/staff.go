@@ -3,6 +3,7 @@ package web
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -380,6 +381,21 @@ func (p *Pages) moveApplication(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	http.Redirect(w, r, "/students/"+student+"#app-"+app, http.StatusSeeOther)
+}
+
+// shortlistFor puts a programme on a student's shortlist, for their counsellor; the domain
+// holds it to the agency's rule as for the student.
+func (p *Pages) shortlistFor(w http.ResponseWriter, r *http.Request) {
+	a, ok := p.form(w, r, p.staff, 4<<10)
+	if !ok {
+		return
+	}
+	student, programme := r.PostFormValue("student"), r.PathValue("id")
+	if _, err := p.Workspace.AddToShortlist(r.Context(), a, student, programme); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
+		p.fail(w, r, statusOf(err), "The programme could not be added", gradpath.ErrorMessage(err))
+		return
+	}
+	http.Redirect(w, r, "/students/"+url.PathEscape(student), http.StatusSeeOther)
 }
 
 // student is a counsellor's view of one student's workspace; the domain checks the counsellor

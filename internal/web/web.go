@@ -140,6 +140,7 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 		"GET /eligibility":                     p.eligibility,
 		"GET /me/applications":                 p.applications,
 		"POST /programmes/{id}/apply":          p.apply,
+		"POST /programmes/{id}/shortlist":      p.shortlistFor,
 		"GET /compare":                         p.compare,
 		"GET /careers":                         p.careers,
 		"GET /roadmaps":                        p.roadmaps,
