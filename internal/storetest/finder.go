@@ -23,21 +23,7 @@ func testFinderAgreement(t *testing.T, open Opener) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := synth.New(us, synth.Options{Programmes: 1500, Seed: 11})
-	var c catalogue.Change
-	seen := map[string]bool{}
-	byID := map[string]catalogue.University{}
-	for _, u := range us {
-		byID[u.ID] = u
-	}
-	for g.More() {
-		p := g.Next()
-		if !seen[p.University.ID] {
-			seen[p.University.ID] = true
-			c.Universities = append(c.Universities, byID[p.University.ID])
-		}
-		c.Programmes = append(c.Programmes, p)
-	}
+	c := synth.Change(us, synth.Options{Programmes: 1500, Seed: 11})
 	if _, err := s.Put(ctx, c); err != nil {
 		t.Fatal(err)
 	}

@@ -349,3 +349,24 @@ func (g *Generator) requirements(level catalogue.Level, d discipline, c country)
 	}
 	return r
 }
+
+// Change generates a whole catalogue as one change: the programmes, and each university they
+// belong to once, ready for catalogue.Service.Put.
+func Change(universities []catalogue.University, opt Options) catalogue.Change {
+	byID := make(map[string]catalogue.University, len(universities))
+	for _, u := range universities {
+		byID[u.ID] = u
+	}
+	g := New(universities, opt)
+	var c catalogue.Change
+	seen := map[string]bool{}
+	for g.More() {
+		p := g.Next()
+		if !seen[p.University.ID] {
+			seen[p.University.ID] = true
+			c.Universities = append(c.Universities, byID[p.University.ID])
+		}
+		c.Programmes = append(c.Programmes, p)
+	}
+	return c
+}

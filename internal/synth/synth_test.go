@@ -79,3 +79,26 @@ type knownUniversities struct{ catalogue.Store }
 func (knownUniversities) MissingUniversities(context.Context, []string) ([]string, error) {
 	return nil, nil
 }
+
+func TestChange(t *testing.T) {
+	us, err := data.Universities()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := Change(us, Options{Programmes: 300, Seed: 3})
+	have := map[string]int{}
+	for _, u := range c.Universities {
+		have[u.ID]++
+		if u.Name == "" {
+			t.Errorf("university %s came without its record", u.ID)
+		}
+	}
+	if len(c.Programmes) != 300 {
+		t.Fatalf("%d programmes", len(c.Programmes))
+	}
+	for _, p := range c.Programmes {
+		if have[p.University.ID] != 1 {
+			t.Errorf("%s's university %s is in the change %d times", p.ID, p.University.ID, have[p.University.ID])
+		}
+	}
+}

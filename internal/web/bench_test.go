@@ -60,21 +60,7 @@ func finderServer(tb testing.TB, n int) http.Handler {
 	db := storetest.OpenSQLite(tb)
 	cat := catalogue.NewService(sqlstore.NewCatalogueStore(db), storetest.Clock)
 	us, _ := data.Universities()
-	byID := map[string]catalogue.University{}
-	for _, u := range us {
-		byID[u.ID] = u
-	}
-	g := synth.New(us, synth.Options{Programmes: n, Seed: 1})
-	var c catalogue.Change
-	seen := map[string]bool{}
-	for g.More() {
-		p := g.Next()
-		if !seen[p.University.ID] {
-			seen[p.University.ID] = true
-			c.Universities = append(c.Universities, byID[p.University.ID])
-		}
-		c.Programmes = append(c.Programmes, p)
-	}
+	c := synth.Change(us, synth.Options{Programmes: n, Seed: 1})
 	if _, err := cat.Put(ctx, c); err != nil {
 		tb.Fatal(err)
 	}
