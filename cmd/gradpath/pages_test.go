@@ -100,6 +100,26 @@ func (b *browserless) signIn(email, password string) {
 	}
 }
 
+// apply opens an application to a programme's first intake, as its page offers, and returns the
+// application's id from the applications page.
+func (b *browserless) apply(programme string) string {
+	b.t.Helper()
+	_, _, body := b.get("/programmes/" + programme)
+	intake := regexp.MustCompile(`<option value="(\d{4}-\d{2})">`).FindStringSubmatch(body)
+	if intake == nil {
+		b.t.Fatalf("%s has no intake to apply for", programme)
+	}
+	if code, _, _ := b.post("/programmes/"+programme+"/apply", url.Values{"intake": {intake[1]}}); code != 303 {
+		b.t.Fatalf("apply to %s: %d", programme, code)
+	}
+	_, _, body = b.get("/me/applications")
+	m := regexp.MustCompile(`/me/applications/([a-z0-9_]+)/costs`).FindStringSubmatch(body)
+	if m == nil {
+		b.t.Fatal("no cost plan link on the applications page")
+	}
+	return m[1]
+}
+
 func mustContain(t *testing.T, what, body string, parts ...string) {
 	t.Helper()
 	for _, p := range parts {
@@ -329,21 +349,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 
 	// An application and its cost plan in INR.
-	_, _, body = newcomer.get("/programmes/unimelb-mc-cs")
-	intake := regexp.MustCompile(`<option value="(\d{4}-\d{2})">`).FindStringSubmatch(body)
-	if intake == nil {
-		t.Fatal("no intake to apply for")
-	}
-	if code, _, _ := newcomer.post("/programmes/unimelb-mc-cs/apply", url.Values{"intake": {intake[1]}}); code != 303 {
-		t.Fatalf("apply: %d", code)
-	}
-	_, _, body = newcomer.get("/me/applications")
-	m := regexp.MustCompile(`/me/applications/([a-z0-9_]+)/costs`).FindStringSubmatch(body)
-	if m == nil {
-		t.Fatal("no cost plan link on the applications page")
-	}
-	app := "/me/applications/" + m[1]
-	if code, to, _ := newcomer.post(app, url.Values{"step": {"english-test"}, "action": {"done"}}); code != 303 || !strings.HasSuffix(to, "#app-"+m[1]) {
+	appID := newcomer.apply("unimelb-mc-cs")
+	app := "/me/applications/" + appID
+	if code, to, _ := newcomer.post(app, url.Values{"step": {"english-test"}, "action": {"done"}}); code != 303 || !strings.HasSuffix(to, "#app-"+appID) {
 		t.Fatalf("mark a step done: %d %q", code, to)
 	}
 	if code, _, _ := newcomer.post(app, url.Values{"status": {"submitted"}}); code != 303 {
@@ -355,7 +363,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = newcomer.get("/me/applications")
 	mustContain(t, "application after", body, `<span class="tag">submitted</span>`, `<option value="offer_conditional">`, `name="step" value="english-test">
       <button type="submit" name="action" value="undone"`, "overdue since")
-	costs := "/me/applications/" + m[1] + "/costs"
+	costs := app + "/costs"
 	newcomer.get(costs)
 	code, _, body = newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"abc"}, "currency": {"AUD"}})
 	if code != 422 || !strings.Contains(body, `id="amount-error"`) || !strings.Contains(body, `value="Student visa"`) {
@@ -453,18 +461,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 	// student then reads.
 	demoStudent := newBrowserless(t, s)
 	demoStudent.signIn("student@demo.gradpath.test", passwords["student@demo.gradpath.test"])
-	_, _, body = demoStudent.get("/programmes/bham-msc-advanced-cs")
-	intakeB := regexp.MustCompile(`<option value="(\d{4}-\d{2})">`).FindStringSubmatch(body)
-	if intakeB == nil {
-		t.Fatal("no intake at Birmingham")
-	}
-	if code, _, _ := demoStudent.post("/programmes/bham-msc-advanced-cs/apply", url.Values{"intake": {intakeB[1]}}); code != 303 {
-		t.Fatalf("the demo student applies: %d", code)
-	}
-	_, _, body = demoStudent.get("/me/applications")
-	appB := regexp.MustCompile(`/me/applications/([a-z0-9_]+)/costs`).FindStringSubmatch(body)
+	appB := demoStudent.apply("bham-msc-advanced-cs")
 	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-	if code, _, _ := demoStudent.upload("/me/applications/"+appB[1]+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}}); code != 303 {
+	if code, _, _ := demoStudent.upload("/me/applications/"+appB+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}}); code != 303 {
 		t.Fatalf("upload: %d", code)
 	}
 	// The counsellor puts a programme on the student's shortlist from the programme page.
@@ -488,7 +487,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if _, _, body := demoStudent.get("/me/profile"); !strings.Contains(body, "by your counsellor") || !strings.Contains(body, `value="8.4"`) {
 		t.Error("the student does not see the counsellor's change as theirs")
 	}
-	review := "/students/" + sm[1] + "/applications/" + appB[1] + "/documents/passport"
+	review := "/students/" + sm[1] + "/applications/" + appB + "/documents/passport"
 	_, _, body = counsellor.get("/students/" + sm[1])
 	mustContain(t, "documents to review", body, `action="`+review+`"`, "open the file")
 	if code, _, body := counsellor.post(review, url.Values{"status": {"rejected"}}); code != 422 || !strings.Contains(body, `role="alert"`) {
@@ -499,7 +498,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	_, _, body = demoStudent.get("/me/applications")
 	mustContain(t, "the student reads the rejection", body, `data-kind="passport">rejected</span> The photo page is cut off; scan it whole.`)
-	if code, _, _ := counsellor.post("/students/"+sm[1]+"/applications/"+appB[1], url.Values{"status": {"submitted"}}); code != 303 {
+	if code, _, _ := counsellor.post("/students/"+sm[1]+"/applications/"+appB, url.Values{"status": {"submitted"}}); code != 303 {
 		t.Errorf("the counsellor moves the application on: %d", code)
 	}
 	if _, _, body := demoStudent.get("/me/applications"); !strings.Contains(body, `<span class="tag">submitted</span>`) {
