@@ -81,6 +81,8 @@ type Index struct {
 	gatherLimit int
 	universe    bitset
 	pool        sync.Pool // of bitsets
+	tagsOnce    sync.Once
+	tags        []string // the module topics, sorted, made on first use
 }
 
 const noDay = math.MaxInt32
@@ -499,8 +501,12 @@ func stem(w string) string {
 func (ix *Index) Version() int64 { return ix.version }
 
 // Len is the number of programmes.
-// Tags lists the module topics that some programme of the index covers, in order.
-func (ix *Index) Tags() []string { return slices.Sorted(maps.Keys(ix.tagBits)) }
+// Tags lists the module topics that some programme of the index covers, in order; the slice
+// is the index's own, made once, and must not be changed.
+func (ix *Index) Tags() []string {
+	ix.tagsOnce.Do(func() { ix.tags = slices.Sorted(maps.Keys(ix.tagBits)) })
+	return ix.tags
+}
 
 func (ix *Index) Len() int { return ix.n }
 
