@@ -302,6 +302,28 @@ func TestWhoSeesWhom(t *testing.T) {
 	if _, err := s.Users(ctx, as(st1), accounts.UserQuery{}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
 		t.Errorf("a student lists users: %v", err)
 	}
+	// Students: a counsellor's own, an admin's every one. Counsellors: the staff directory,
+	// names only, for staff, and not audited as a listing of people's data.
+	if mine, err := s.Students(ctx, as(coun), 0); err != nil || len(mine) != 1 || mine[0].ID != st1.ID {
+		t.Errorf("the counsellor's students: %v %v", mine, err)
+	}
+	if all, err := s.Students(ctx, as(admin), 0); err != nil || len(all) != 2 {
+		t.Errorf("the admin's students: %d %v", len(all), err)
+	}
+	if _, err := s.Students(ctx, as(st1), 0); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+		t.Errorf("a student lists students: %v", err)
+	}
+	before, _ := store.AuditLog(ctx, accounts.AuditQuery{Limit: 100})
+	cs, err := s.Counsellors(ctx, as(coun))
+	if err != nil || len(cs) != 1 || cs[0].Name != "Counsellor" || cs[0].Email != "" {
+		t.Errorf("counsellors: %+v %v", cs, err)
+	}
+	if after, _ := store.AuditLog(ctx, accounts.AuditQuery{Limit: 100}); len(after) != len(before) {
+		t.Errorf("listing the counsellors wrote %d audit entries", len(after)-len(before))
+	}
+	if _, err := s.Counsellors(ctx, as(st1)); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+		t.Errorf("a student lists the counsellors: %v", err)
+	}
 	// Reads of another person's data are audited; reading one's own is not.
 	reads, _ := store.AuditLog(ctx, accounts.AuditQuery{Action: accounts.AuditUserRead, Limit: 10})
 	if len(reads) != 3 {

@@ -842,3 +842,25 @@ func (s *Service) Students(ctx context.Context, a *gradpath.Actor, limit int) ([
 	}
 	return s.store.Users(ctx, q)
 }
+
+// Counsellors lists the counsellors by name, for staff choosing who has a lead. It is the
+// agency's own directory, not a read of anyone's personal data, so it is not audited.
+func (s *Service) Counsellors(ctx context.Context, a *gradpath.Actor) ([]User, error) {
+	if a.Anonymous() {
+		return nil, ErrUnauthenticated
+	}
+	if !a.Has(gradpath.RoleCounsellor) && !a.Has(gradpath.RoleAdmin) {
+		return nil, gradpath.Errorf(gradpath.CodeForbidden, "this is for counsellors and admins")
+	}
+	us, err := s.store.Users(ctx, UserQuery{Role: gradpath.RoleCounsellor, Limit: 200})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]User, 0, len(us))
+	for _, u := range us {
+		if !u.Disabled {
+			out = append(out, User{ID: u.ID, Name: u.Name, Roles: u.Roles})
+		}
+	}
+	return out, nil
+}

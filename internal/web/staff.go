@@ -120,7 +120,7 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 	}
 	var counsellors []accounts.User
 	if u.Has(gradpath.RoleAdmin) {
-		counsellors, _ = p.Accounts.Users(r.Context(), a, accounts.UserQuery{Role: gradpath.RoleCounsellor, Limit: 200})
+		counsellors, _ = p.Accounts.Counsellors(r.Context(), a)
 	}
 	p.render(w, r, status, "lead", title, map[string]any{"Counsellors": counsellors, "Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
 		"Statuses": []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost},
@@ -479,7 +479,7 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 	data := map[string]any{"Leads": rows, "Show": show, "Shows": []string{"new", "contacted", "qualified", "converted", "lost", "overdue"}}
 	if a.Has(gradpath.RoleAdmin) { // admins see every lead: say whose each is
 		names := map[string]string{}
-		if us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Role: gradpath.RoleCounsellor, Limit: 200}); err == nil {
+		if us, err := p.Accounts.Counsellors(r.Context(), a); err == nil {
 			for _, u := range us {
 				names[u.ID] = u.Name
 			}
