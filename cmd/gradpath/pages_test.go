@@ -792,6 +792,18 @@ func TestPublicFormsAreLimited(t *testing.T) {
 	if code, _, body := visitor.post("/book/"+bm[1], url.Values{"type": {"consultation"}, "tz": {"Asia/Kolkata"}, "name": {"Ishaan Verma"}}); code != 429 || !strings.Contains(body, "send the form again in") {
 		t.Errorf("booking past the limit: %d", code)
 	}
+
+	// Signing up while this address may not sign in for a while: the account is made, and the
+	// sign-in page takes over, coming back to the profile.
+	visitor.get("/sign-in")
+	for range 25 {
+		visitor.post("/sign-in", url.Values{"email": {"nobody@example.in"}, "password": {"wrong wrong wrong"}})
+	}
+	visitor.get("/sign-up")
+	code, to, _ := visitor.post("/sign-up", url.Values{"name": {"Ishaan Verma"}, "email": {"ishaan@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery staple"}})
+	if code != 303 || to != "/sign-in?next="+url.QueryEscape("/me/profile?welcome=1") {
+		t.Errorf("sign-up while sign-in is throttled: %d %q", code, to)
+	}
 }
 
 // TestSignInOffersOpenID: with an OpenID provider configured, the sign-in page offers it.

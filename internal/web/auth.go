@@ -184,8 +184,12 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) {
 			if err == nil {
 				p.setSession(w, token, sess)
 				http.Redirect(w, r, "/me/profile?welcome=1", http.StatusSeeOther)
-				return
+			} else {
+				// The account exists; signing in can still be refused (too many attempts from
+				// this address): the sign-in page takes it from there.
+				http.Redirect(w, r, "/sign-in?next="+url.QueryEscape("/me/profile?welcome=1"), http.StatusSeeOther)
 			}
+			return
 		}
 		errs = formErrors(err, same)
 	}
