@@ -31,11 +31,13 @@ func chromiumPath(t *testing.T) string {
 	return ""
 }
 
-// screenshots is where the browser tests leave pictures of the main pages (the README shows them).
+// screenshots is where the browser tests leave pictures of the main pages, when
+// GRADPATH_SCREENSHOTS names a directory (GRADPATH_SCREENSHOTS=$PWD/docs/screenshots refreshes
+// the ones the docs show); otherwise no picture is written.
 func screenshots(t *testing.T) string {
 	dir := os.Getenv("GRADPATH_SCREENSHOTS")
 	if dir == "" {
-		dir = filepath.Join("..", "..", "docs", "screenshots")
+		return ""
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -119,12 +121,14 @@ func TestBrowser(t *testing.T) {
 	}
 	shot := func(name string) {
 		t.Helper()
-		buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
-		if err != nil {
-			t.Fatalf("screenshot %s: %v", name, err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
-			t.Fatal(err)
+		if dir != "" {
+			buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+			if err != nil {
+				t.Fatalf("screenshot %s: %v", name, err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, name), buf, 0o644); err != nil {
+				t.Fatal(err)
+			}
 		}
 		accessible()
 	}

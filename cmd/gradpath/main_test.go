@@ -76,7 +76,9 @@ var addrLine = regexp.MustCompile(`serving on (http://\S+)`)
 // start runs "gradpath serve" with args on port 0 and waits for /healthz.
 func start(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	// The data directory is the test's own unless args name another (the last --data wins):
+	// uploaded files and the SQLite database never land in the working tree.
+	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -786,7 +788,7 @@ func testWorkspaceEndToEnd(t *testing.T, env []string, args ...string) {
 		CalendarURL string `json:"calendar_url"`
 	}
 	json.Unmarshal(b, &who)
-	if who.CalendarURL == "" {
+	if res.StatusCode != 200 || who.CalendarURL == "" {
 		t.Fatalf("no calendar_url in %s", b)
 	}
 	res, err := http.Get(who.CalendarURL)

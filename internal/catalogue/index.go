@@ -558,8 +558,10 @@ type IndexPage struct {
 	Next   *Position
 }
 
-func (ix *Index) getBits() bitset  { return ix.pool.Get().(bitset) }
-func (ix *Index) putBits(b bitset) { ix.pool.Put(b) } //nolint:staticcheck // slices are fine in a pool
+func (ix *Index) getBits() bitset { return ix.pool.Get().(bitset) }
+
+//lint:ignore SA6002 the slice header Put allocates is small beside the bitset it keeps
+func (ix *Index) putBits(b bitset) { ix.pool.Put(b) }
 
 // filter is one filter of a query as a set of documents.
 type filter struct {
@@ -989,7 +991,8 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 	if len(scores) < ix.n {
 		scores = make([]float32, ix.n)
 	}
-	defer scorePool.Put(scores) //nolint:staticcheck // a slice is fine in a pool
+	//lint:ignore SA6002 the slice header Put allocates is small beside the scores it keeps
+	defer scorePool.Put(scores)
 	var touched []int32
 	for i, w := range words {
 		lo, hi := ix.wordRange(w, i == len(words)-1)

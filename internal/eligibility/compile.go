@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"runtime"
-	"sort"
 	"strings"
 	"sync"
 
@@ -247,16 +246,6 @@ const (
 	dPrereq
 )
 
-func (d *dims) list() []outcome {
-	out := make([]outcome, 0, 7)
-	for i, o := range []outcome{d.recorded, d.level, d.field, d.academic, d.english, d.work, d.prereq} {
-		if d.has[i] {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
 // of returns the outcome of every check of document doc.
 func (e *evaluation) of(doc int32) dims {
 	r := &e.c.rules[doc]
@@ -350,13 +339,3 @@ func bit(o outcome, d uint8) uint8 {
 }
 
 func (e *evaluation) work(months int) outcome { return evalWork(months, e.s) }
-
-// sortedCountries returns the keys of a by-country table in order, for explanations.
-func sortedCountries(t map[string]catalogue.Score) []string {
-	out := make([]string, 0, len(t))
-	for k := range t {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
-}

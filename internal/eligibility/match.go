@@ -98,17 +98,6 @@ type VerdictCounts struct {
 	NotEligible int `json:"not_eligible"`
 }
 
-func (v *VerdictCounts) add(x Verdict) {
-	switch x {
-	case Eligible:
-		v.Eligible++
-	case Conditional:
-		v.Conditional++
-	default:
-		v.NotEligible++
-	}
-}
-
 // Summary counts the verdicts of every matched programme, by country and by level.
 type Summary struct {
 	Total int `json:"total"`

@@ -341,21 +341,6 @@ func evalWork(months int, s *student) outcome {
 	return oFail
 }
 
-// verdictOf combines outcomes: a fail without remedy makes a programme not eligible; anything
-// unknown or remedied makes it conditional.
-func verdictOf(outs []outcome) Verdict {
-	v := Eligible
-	for _, o := range outs {
-		if o.blocks() {
-			return NotEligible
-		}
-		if o != oPass {
-			v = Conditional
-		}
-	}
-	return v
-}
-
 // describeScore writes a score as a person reads it.
 func describeScore(s catalogue.Score) string { return s.Describe() }
 
