@@ -17,6 +17,7 @@ import (
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/blobstore"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
@@ -254,10 +255,10 @@ func serve(ctx context.Context, env *environment, args []string) error {
 // startLeads builds the leads and booking services over db with their job queue, and starts the
 // workers that send notifications, check SLAs and send reminders.
 func startLeads(ctx context.Context, cfg config.Config, db *sqlstore.DB, base string, logger *slog.Logger) (*jobs.Handlers, *jobs.Queue, error) {
-	cal := leads.DefaultCalendar()
+	cal := calendar.Default()
 	if cfg.Calendar != "" {
 		var err error
-		if cal, err = leads.LoadCalendar(cfg.Calendar); err != nil {
+		if cal, err = calendar.Load(cfg.Calendar); err != nil {
 			return nil, nil, fmt.Errorf("setting calendar: %w", err)
 		}
 	}

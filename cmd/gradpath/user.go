@@ -10,6 +10,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -123,7 +124,7 @@ func demoUsers(ctx context.Context, acc *accounts.Service, db *sqlstore.DB, env 
 		a := booking.Availability{Zone: zone, Types: []string{"consultation", "mentorship"}, Exceptions: []booking.Exception{}}
 		for d, spans := range week {
 			for _, sp := range spans {
-				var s leads.Span
+				var s calendar.Span
 				_ = s.UnmarshalText([]byte(sp))
 				a.Week[d] = append(a.Week[d], s)
 			}

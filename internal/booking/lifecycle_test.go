@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -31,12 +32,12 @@ func TestBookingLifecycle(t *testing.T) {
 		c, _ := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "priya@agency.in", "Priya Nair", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
 		box := &storetest.Jobs{}
-		ls := leads.NewService(sqlstore.NewLeadStore(db, box), leads.DefaultCalendar(), leads.DefaultConfig(clock))
+		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
 		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, clock)
 		var av booking.Availability
 		av.Zone, av.Types = "Asia/Kolkata", []string{"consultation", "mentorship"}
 		for d := time.Monday; d <= time.Friday; d++ {
-			av.Week[d] = []leads.Span{{Start: 10 * 60, End: 18 * 60}}
+			av.Week[d] = []calendar.Span{{Start: 10 * 60, End: 18 * 60}}
 		}
 		if _, err := svc.PutAvailability(ctx, priya, c.ID, av); err != nil {
 			t.Fatal(err)

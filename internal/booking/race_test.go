@@ -10,8 +10,8 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -39,8 +39,8 @@ func TestNoDoubleBooking(t *testing.T) {
 			students = append(students, &gradpath.Actor{UserID: u.ID, Roles: u.Roles})
 		}
 		svc := booking.NewService(sqlstore.NewBookingStore(db, nil), nil, clock)
-		all := []leads.Span{{Start: 0, End: 24 * 60}}
-		av := booking.Availability{Zone: "UTC", Week: leads.Week{all, all, all, all, all, all, all}, Types: []string{"consultation"}}
+		all := []calendar.Span{{Start: 0, End: 24 * 60}}
+		av := booking.Availability{Zone: "UTC", Week: calendar.Week{all, all, all, all, all, all, all}, Types: []string{"consultation"}}
 		if _, err := svc.PutAvailability(ctx, &gradpath.Actor{UserID: c.ID, Roles: c.Roles}, c.ID, av); err != nil {
 			t.Fatal(err)
 		}

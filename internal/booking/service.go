@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
 )
 
 // Leads takes the lead a booking by a member of the public makes or updates.
@@ -67,7 +69,7 @@ func (s *Service) GetAvailability(ctx context.Context, a *gradpath.Actor, userID
 		return Availability{}, err
 	}
 	if !ok {
-		return Availability{Zone: "Asia/Kolkata", Week: leads.Week{}, Exceptions: []Exception{}, Types: []string{}}, nil
+		return Availability{Zone: "Asia/Kolkata", Week: calendar.Week{}, Exceptions: []Exception{}, Types: []string{}}, nil
 	}
 	return av, nil
 }
@@ -414,7 +416,7 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		for _, b := range bs {
-			var mails []leads.Mail
+			var mails []mail.Message
 			if b.Start.After(now) {
 				mails, err = s.reminders(ctx, b, st.when)
 				if err != nil {
@@ -430,7 +432,7 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 	return sent, nil
 }
 
-func (s *Service) reminders(ctx context.Context, b Booking, when string) ([]leads.Mail, error) {
+func (s *Service) reminders(ctx context.Context, b Booking, when string) ([]mail.Message, error) {
 	t, _ := TypeByID(b.Type)
 	name, email, err := s.store.Contact(ctx, b.CounsellorID)
 	if err != nil {
@@ -449,14 +451,14 @@ func (s *Service) reminders(ctx context.Context, b Booking, when string) ([]lead
 		}
 		return b.Start.In(loc).Format("Mon 2 Jan 15:04 MST")
 	}
-	var out []leads.Mail
+	var out []mail.Message
 	if bookerEmail != "" {
-		out = append(out, leads.Mail{To: bookerEmail, Subject: fmt.Sprintf("Reminder: your %s with %s is %s (%s)", strings.ToLower(t.Name), name, when, at(b.Zone)),
+		out = append(out, mail.Message{To: bookerEmail, Subject: fmt.Sprintf("Reminder: your %s with %s is %s (%s)", strings.ToLower(t.Name), name, when, at(b.Zone)),
 			Body: fmt.Sprintf("Hello %s,\n\nYour %s with %s starts %s.\n\n— gradpath\n", booker, strings.ToLower(t.Name), name, at(b.Zone))})
 	}
 	if email != "" {
 		av, _, _ := s.store.Availability(ctx, b.CounsellorID)
-		out = append(out, leads.Mail{To: email, Subject: fmt.Sprintf("Reminder: %s with %s %s (%s)", t.Name, booker, when, at(av.Zone)),
+		out = append(out, mail.Message{To: email, Subject: fmt.Sprintf("Reminder: %s with %s %s (%s)", t.Name, booker, when, at(av.Zone)),
 			Body: fmt.Sprintf("Hello %s,\n\n%s with %s starts %s.\n\n— gradpath\n", name, t.Name, booker, at(av.Zone))})
 	}
 	return out, nil

@@ -8,8 +8,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
 )
 
 // SessionType is a kind of session and its rules.
@@ -50,15 +50,15 @@ const step = 15 * time.Minute
 
 // Exception changes one date: Spans replaces the week's hours that day (none: not working).
 type Exception struct {
-	Date  gradpath.Date `json:"date"`
-	Spans []leads.Span  `json:"spans"`
+	Date  gradpath.Date   `json:"date"`
+	Spans []calendar.Span `json:"spans"`
 }
 
 // Availability is when a counsellor takes sessions, in their own time zone.
 type Availability struct {
-	Zone       string      `json:"zone"`
-	Week       leads.Week  `json:"week"`
-	Exceptions []Exception `json:"exceptions"`
+	Zone       string        `json:"zone"`
+	Week       calendar.Week `json:"week"`
+	Exceptions []Exception   `json:"exceptions"`
 	// Types lists the session types offered (ids); empty offers none.
 	Types []string `json:"types"`
 	// Approval makes new bookings pending until the counsellor confirms them; they hold their
@@ -73,7 +73,7 @@ func (a Availability) Check() (*time.Location, error) {
 	if err != nil || a.Zone == "" || a.Zone == "Local" {
 		p.Add("zone", "%q is not an IANA time zone such as Asia/Kolkata", a.Zone)
 	}
-	probe := leads.Calendar{Zone: "UTC", Week: a.Week}
+	probe := calendar.Calendar{Zone: "UTC", Week: a.Week}
 	if !a.Week.Empty() {
 		if err := probe.Init(); err != nil {
 			p.Merge("", err)

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
 )
 
 // Query lists bookings.
@@ -83,7 +83,7 @@ type Store interface {
 	ToRemind(ctx context.Context, until time.Time, stage, limit int) ([]Booking, error)
 	// MarkReminded records that reminder `stage` of a booking's time went out, with its emails
 	// enqueued in the same transaction; it does nothing if the booking moved or ended meanwhile.
-	MarkReminded(ctx context.Context, b Booking, stage int, mails []leads.Mail) error
+	MarkReminded(ctx context.Context, b Booking, stage int, mails []mail.Message) error
 	// SetFeed stores the hash of a counsellor's feed secret ("" revokes it); FeedOwner finds
 	// the counsellor of a hash.
 	SetFeed(ctx context.Context, userID, hash string, at time.Time) error

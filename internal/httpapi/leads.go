@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 )
@@ -243,7 +244,7 @@ type ProfileInput struct {
 	Active    bool           `json:"active"`
 	Countries []string       `json:"countries"`
 	Courses   []string       `json:"courses"`
-	Hours     leads.Week     `json:"hours"`
+	Hours     calendar.Week  `json:"hours"`
 	Leave     []leads.Period `json:"leave"`
 }
 
@@ -460,7 +461,7 @@ func (s *Server) getCalendar(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) putCalendar(w http.ResponseWriter, r *http.Request) error {
-	var in leads.CalendarFile
+	var in calendar.File
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
@@ -473,7 +474,7 @@ func (s *Server) putCalendar(w http.ResponseWriter, r *http.Request) error {
 
 // HolidayImport is the calendar after an import, and what the import could not use.
 type HolidayImport struct {
-	leads.CalendarFile
+	calendar.File
 	// SkippedRecurring counts recurring events, which are not expanded: list each date.
 	SkippedRecurring int `json:"skipped_recurring"`
 }
@@ -494,9 +495,9 @@ func (s *Server) importHolidays(w http.ResponseWriter, r *http.Request) error {
 		err      error
 	)
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "text/calendar") {
-		holidays, skipped, err = leads.ParseHolidaysICS(body)
+		holidays, skipped, err = calendar.ParseHolidaysICS(body)
 	} else {
-		holidays, err = leads.ParseHolidays(body)
+		holidays, err = calendar.ParseHolidays(body)
 	}
 	if err != nil {
 		var tooBig *http.MaxBytesError
@@ -512,7 +513,7 @@ func (s *Server) importHolidays(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return writeJSON(w, r, http.StatusOK, HolidayImport{CalendarFile: f, SkippedRecurring: skipped})
+	return writeJSON(w, r, http.StatusOK, HolidayImport{File: f, SkippedRecurring: skipped})
 }
 
 // limitPublicForm applies the per-address limit of the public forms (leads, subscriptions,

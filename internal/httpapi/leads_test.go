@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -25,7 +26,7 @@ func TestLeadsAPI(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		var svc *leads.Service
 		s := newSecureServer(t, db, func(d *httpapi.Deps) {
-			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), leads.DefaultCalendar(), leads.DefaultConfig(d.Now))
+			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), calendar.Default(), leads.DefaultConfig(d.Now))
 			svc.Guard = leads.NewFormGuard([]byte("test secret"), d.Now)
 			d.Leads = svc
 			d.LeadLimit = ratelimit.NewLocal(time.Minute, 20, d.Now)

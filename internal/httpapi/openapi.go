@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -243,6 +244,7 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(catalogue.University{}): "UniversityInput",
 	reflect.TypeOf(transfer.Problem{}):     "ImportProblem",
 	reflect.TypeOf(leads.Profile{}):        "CounsellorProfile",
+	reflect.TypeOf(calendar.File{}):        "CalendarFile",
 	reflect.TypeOf(leads.Input{}):          "LeadInput",
 	reflect.TypeOf(leads.Detail{}):         "LeadDetail",
 	reflect.TypeOf(leads.Receipt{}):        "LeadReceipt",
@@ -313,12 +315,12 @@ func (g *schemaGen) schema(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "enum": values}
 	}
 	switch t {
-	case reflect.TypeOf(leads.Span{}):
+	case reflect.TypeOf(calendar.Span{}):
 		return map[string]any{"type": "string", "pattern": `^\d{2}:\d{2}-\d{2}:\d{2}$`, "description": "Working time within a day, such as 09:30-18:30."}
-	case reflect.TypeOf(leads.Week{}):
+	case reflect.TypeOf(calendar.Week{}):
 		return map[string]any{"type": "object", "description": "Working spans by weekday; a day left out is closed.",
 			"propertyNames":        map[string]any{"enum": []string{"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"}},
-			"additionalProperties": map[string]any{"type": "array", "items": g.schema(reflect.TypeOf(leads.Span{}))}}
+			"additionalProperties": map[string]any{"type": "array", "items": g.schema(reflect.TypeOf(calendar.Span{}))}}
 	}
 	if t == reflect.TypeOf(eligibility.Strings{}) {
 		return map[string]any{"anyOf": []any{str(), map[string]any{"type": "array", "items": str()}}}

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
@@ -404,11 +405,11 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/calendar", needs(s.Leads != nil, "leads", s.getCalendar), operation{ID: "getCalendar", Tag: "leads", Access: counsellor,
 			Summary:     "The agency's business calendar",
 			Description: "Time zone, working hours per weekday and holidays: the SLA clock runs only in working time, and one business day is the longest working day unless business_day says otherwise.",
-			Response:    leads.CalendarFile{}}},
+			Response:    calendar.File{}}},
 		{"PUT /api/v1/calendar", needs(s.Leads != nil, "leads", s.putCalendar), operation{ID: "putCalendar", Tag: "leads", Access: admin,
 			Summary:     "Replace the business calendar",
 			Description: "Leads already received keep their due times; new leads follow the new calendar on every replica within 30 seconds. Audited.",
-			Request:     leads.CalendarFile{}, Response: leads.CalendarFile{}, Errors: []int{400, 415}}},
+			Request:     calendar.File{}, Response: calendar.File{}, Errors: []int{400, 415}}},
 		{"POST /api/v1/calendar/holidays", needs(s.Leads != nil, "leads", s.importHolidays), operation{ID: "importHolidays", Tag: "leads", Access: admin,
 			Summary: "Import holidays from an iCalendar file or a list",
 			Description: "text/calendar: each all-day event closes its dates (recurring events are counted in skipped_recurring, not expanded). " +

@@ -22,6 +22,7 @@ import (
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -42,7 +43,7 @@ type MailArgs struct {
 }
 
 // Kind implements river.JobArgs.
-func (MailArgs) Kind() string { return leads.JobMail }
+func (MailArgs) Kind() string { return string(outbox.Mail) }
 
 // ResetMailArgs sends a password-reset link. It carries only the user: the token is made when
 // the message is written, so that no job row holds it.
@@ -203,13 +204,13 @@ func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, 
 	return q, nil
 }
 
-func params(j leads.Job) (river.InsertManyParams, error) {
+func params(j outbox.Job) (river.InsertManyParams, error) {
 	var opts *river.InsertOpts
 	if !j.At.IsZero() {
 		opts = &river.InsertOpts{ScheduledAt: j.At}
 	}
 	switch j.Kind {
-	case leads.JobMail:
+	case outbox.Mail:
 		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
 	}
 	return river.InsertManyParams{}, fmt.Errorf("unknown job kind %q", j.Kind)
@@ -230,7 +231,7 @@ func (q *Queue) QueueReset(ctx context.Context, u accounts.User) error {
 }
 
 // InsertTx implements sqlstore.JobInserter.
-func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error {
+func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j outbox.Job) error {
 	p, err := params(j)
 	if err != nil {
 		return err
@@ -240,7 +241,7 @@ func (q *Queue) InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error {
 }
 
 // InsertManyTx implements sqlstore.JobBatchInserter.
-func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, js []leads.Job) error {
+func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, js []outbox.Job) error {
 	ps := make([]river.InsertManyParams, len(js))
 	for i, j := range js {
 		p, err := params(j)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -38,7 +39,7 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.Leads = leads.NewService(sqlstore.NewLeadStore(db, q), leads.DefaultCalendar(), leads.DefaultConfig(clock))
+		h.Leads = leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(clock))
 		if err := q.Start(ctx); err != nil {
 			t.Fatal(err)
 		}

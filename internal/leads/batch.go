@@ -4,6 +4,7 @@ import (
 	"context"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -22,7 +23,7 @@ type pending struct {
 	key  string
 	hash string
 	now  time.Time
-	cal  Calendar
+	cal  calendar.Calendar
 	res  Result
 	err  error
 	done chan struct{}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -13,18 +14,9 @@ const calendarSetting = "business_calendar"
 // calendarTTL is how long a replica trusts its copy of the calendar before reading it again.
 const calendarTTL = 30 * time.Second
 
-// File returns the calendar as its JSON file form.
-func (c *Calendar) File() CalendarFile {
-	f := CalendarFile{Zone: c.Zone, Week: c.Week, Holidays: c.HolidayList()}
-	if c.BusinessDay > 0 {
-		f.BusinessDay = c.BusinessDay.String()
-	}
-	return f
-}
-
 // currentCalendar is the calendar for a request: the one an admin saved (read again every
 // calendarTTL, so that every replica follows a change), else the configured one.
-func (s *Service) currentCalendar(ctx context.Context) Calendar {
+func (s *Service) currentCalendar(ctx context.Context) calendar.Calendar {
 	s.calMu.Lock()
 	stale := time.Since(s.calRead) > calendarTTL
 	if stale {
@@ -33,7 +25,7 @@ func (s *Service) currentCalendar(ctx context.Context) Calendar {
 	s.calMu.Unlock()
 	if stale {
 		if v, ok, err := s.store.Setting(ctx, calendarSetting); err == nil && ok {
-			var f CalendarFile
+			var f calendar.File
 			if json.Unmarshal([]byte(v), &f) == nil {
 				if c, err := f.Calendar(); err == nil {
 					s.SetCalendar(c)
@@ -45,9 +37,9 @@ func (s *Service) currentCalendar(ctx context.Context) Calendar {
 }
 
 // GetCalendar returns the business calendar, for staff.
-func (s *Service) GetCalendar(ctx context.Context, a *gradpath.Actor) (CalendarFile, error) {
+func (s *Service) GetCalendar(ctx context.Context, a *gradpath.Actor) (calendar.File, error) {
 	if err := staffOnly(a); err != nil {
-		return CalendarFile{}, err
+		return calendar.File{}, err
 	}
 	c := s.currentCalendar(ctx)
 	return c.File(), nil
@@ -55,17 +47,17 @@ func (s *Service) GetCalendar(ctx context.Context, a *gradpath.Actor) (CalendarF
 
 // PutCalendar replaces the business calendar (admins). Leads already received keep their due
 // times; new ones follow the new calendar.
-func (s *Service) PutCalendar(ctx context.Context, a *gradpath.Actor, f CalendarFile) (CalendarFile, error) {
+func (s *Service) PutCalendar(ctx context.Context, a *gradpath.Actor, f calendar.File) (calendar.File, error) {
 	if err := adminOnly(a); err != nil {
-		return CalendarFile{}, err
+		return calendar.File{}, err
 	}
 	c, err := f.Calendar()
 	if err != nil {
-		return CalendarFile{}, err
+		return calendar.File{}, err
 	}
 	b, _ := json.Marshal(c.File())
 	if err := s.store.PutSetting(ctx, calendarSetting, string(b), s.cfg.Now().UTC()); err != nil {
-		return CalendarFile{}, err
+		return calendar.File{}, err
 	}
 	s.SetCalendar(c)
 	s.calMu.Lock()
@@ -76,9 +68,9 @@ func (s *Service) PutCalendar(ctx context.Context, a *gradpath.Actor, f Calendar
 }
 
 // AddHolidays adds holidays to the calendar (or replaces them all).
-func (s *Service) AddHolidays(ctx context.Context, a *gradpath.Actor, holidays map[gradpath.Date]string, replace bool) (CalendarFile, error) {
+func (s *Service) AddHolidays(ctx context.Context, a *gradpath.Actor, holidays map[gradpath.Date]string, replace bool) (calendar.File, error) {
 	if err := adminOnly(a); err != nil {
-		return CalendarFile{}, err
+		return calendar.File{}, err
 	}
 	c := s.currentCalendar(ctx)
 	merged := map[gradpath.Date]string{}

@@ -4,15 +4,18 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 func TestDigest(t *testing.T) {
-	mail := func(lead, to, subject string) Job {
-		return Job{Kind: JobMail, LeadID: lead, Mail: &Mail{To: to, Subject: subject, Body: "About " + subject + ".\n— gradpath\n"}}
+	mail := func(lead, to, subject string) outbox.Job {
+		return outbox.Job{Kind: outbox.Mail, LeadID: lead, Mail: &mail.Message{To: to, Subject: subject, Body: "About " + subject + ".\n— gradpath\n"}}
 	}
 	later := mail("l9", "priya@agency.in", "Reminder")
 	later.At = time.Date(2027, 1, 1, 0, 0, 0, 0, time.UTC)
-	in := []Job{
+	in := []outbox.Job{
 		mail("l1", "priya@agency.in", "New callback request: Riya"),
 		mail("l2", "rahul@agency.in", "New callback request: Kabir"),
 		mail("l3", "Priya@Agency.in", "New consultation request: Meera"),
@@ -38,7 +41,7 @@ func TestDigest(t *testing.T) {
 	if in[0].Mail.Subject != "New callback request: Riya" {
 		t.Error("Digest changed its input")
 	}
-	single := []Job{mail("l1", "a@x.in", "One"), mail("l2", "b@x.in", "Two")}
+	single := []outbox.Job{mail("l1", "a@x.in", "One"), mail("l2", "b@x.in", "Two")}
 	if got := Digest(single); len(got) != 2 || got[0].Mail.Subject != "One" {
 		t.Errorf("nobody gets two: %+v", got)
 	}

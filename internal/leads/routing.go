@@ -4,6 +4,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -24,7 +25,7 @@ func ValidStrategy(s Strategy) bool { return s == RoundRobin || s == LeastOpen }
 // available reports whether the counsellor works at some moment between from and due: active,
 // not on leave, within their hours. A counsellor who is away for the whole SLA window would
 // let the lead breach, so is never picked.
-func available(c Candidate, cal Calendar, from, due time.Time) bool {
+func available(c Candidate, cal calendar.Calendar, from, due time.Time) bool {
 	if !c.Active {
 		return false
 	}
@@ -74,7 +75,7 @@ func skill(c Candidate, in Interest) int {
 // counsellors whose skills name the lead's country and course, then those who take anything;
 // when none of them works in the window, anyone working takes it; when nobody works in it, the
 // lead stays unassigned for an admin.
-func Route(cands []Candidate, in Interest, cal Calendar, s Strategy, from, due time.Time) (Candidate, bool) {
+func Route(cands []Candidate, in Interest, cal calendar.Calendar, s Strategy, from, due time.Time) (Candidate, bool) {
 	var working, matching []Candidate
 	best := -1
 	for _, c := range cands {

@@ -11,7 +11,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Config holds the rules an agency can tune.
@@ -42,7 +45,7 @@ func DefaultConfig(now gradpath.Clock) Config {
 type Service struct {
 	store Store
 	cfg   Config
-	cal   atomic.Pointer[Calendar]
+	cal   atomic.Pointer[calendar.Calendar]
 
 	calMu   sync.Mutex
 	calRead time.Time
@@ -56,7 +59,7 @@ type Service struct {
 }
 
 // NewService returns the service over store with the agency's calendar.
-func NewService(store Store, cal Calendar, cfg Config) *Service {
+func NewService(store Store, cal calendar.Calendar, cfg Config) *Service {
 	s := &Service{store: store, cfg: cfg}
 	s.SetCalendar(cal)
 	return s
@@ -65,11 +68,11 @@ func NewService(store Store, cal Calendar, cfg Config) *Service {
 // now is the service's clock at the precision the databases keep.
 func (s *Service) now() time.Time { return s.cfg.Now().UTC().Truncate(time.Microsecond) }
 
-// Calendar returns the business calendar in use.
-func (s *Service) Calendar() Calendar { return *s.cal.Load() }
+// calendar.Calendar returns the business calendar in use.
+func (s *Service) Calendar() calendar.Calendar { return *s.cal.Load() }
 
 // SetCalendar replaces the business calendar; cal must have been through Init.
-func (s *Service) SetCalendar(cal Calendar) { s.cal.Store(&cal) }
+func (s *Service) SetCalendar(cal calendar.Calendar) { s.cal.Store(&cal) }
 
 // ErrIdempotencyRace is returned by a store when another transaction stored the same
 // Idempotency-Key first; the service then answers with that transaction's result.
@@ -113,7 +116,7 @@ func (s *Service) createAlone(p *pending) (Result, error) {
 	return res, err
 }
 
-func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input, key, hash string, now time.Time, cal Calendar, res *Result) error {
+func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input, key, hash string, now time.Time, cal calendar.Calendar, res *Result) error {
 	if key != "" {
 		rec, ok, err := tx.Idempotent(ctx, key)
 		if err != nil {
@@ -142,7 +145,7 @@ func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input
 	return nil
 }
 
-func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in Input, now time.Time, cal Calendar) (Receipt, error) {
+func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in Input, now time.Time, cal calendar.Calendar) (Receipt, error) {
 	consents := func(leadID string) error {
 		for _, c := range []struct {
 			purpose string
@@ -228,7 +231,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 }
 
 // pick chooses the counsellor for l: "to" when an admin names one, else by routing.
-func (s *Service) pick(ctx context.Context, tx Tx, l Lead, to string, now time.Time, cal Calendar) (Candidate, bool, error) {
+func (s *Service) pick(ctx context.Context, tx Tx, l Lead, to string, now time.Time, cal calendar.Calendar) (Candidate, bool, error) {
 	cands, err := tx.Candidates(ctx, s.cfg.Strategy == LeastOpen)
 	if err != nil {
 		return Candidate{}, false, err
@@ -247,7 +250,7 @@ func (s *Service) pick(ctx context.Context, tx Tx, l Lead, to string, now time.T
 
 // recordAssignment writes down that l (already written with its new assignee) went to c, or to
 // nobody, and tells the counsellor.
-func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from string, c Candidate, ok bool, now time.Time, cal Calendar) error {
+func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from string, c Candidate, ok bool, now time.Time, cal calendar.Calendar) error {
 	if !ok {
 		if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityUnassigned,
 			Details: map[string]any{"reason": "no active counsellor works before the lead is due"}}); err != nil {
@@ -260,7 +263,7 @@ func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from stri
 		}
 		due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
 		for _, to := range admins {
-			if err := tx.Enqueue(ctx, Job{Kind: JobMail, LeadID: l.ID, Mail: &Mail{To: to,
+			if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: l.ID, Mail: &mail.Message{To: to,
 				Subject: fmt.Sprintf("Unassigned %s request: %s — due %s", l.Kind, l.Name, due),
 				Body: fmt.Sprintf("No active counsellor works before this lead is due, so nobody was assigned.\n"+
 					"Assign it with PATCH /api/v1/leads/%s {\"assignee\": …}.\n\n%s\n\n— gradpath\n", l.ID, s.link(l.ID))}}); err != nil {
@@ -283,7 +286,7 @@ func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from stri
 		return nil
 	}
 	due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
-	return tx.Enqueue(ctx, Job{Kind: JobMail, LeadID: l.ID, Mail: &Mail{
+	return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: l.ID, Mail: &mail.Message{
 		To:      c.Email,
 		Subject: fmt.Sprintf("New %s request: %s — respond by %s", l.Kind, l.Name, due),
 		Body: fmt.Sprintf("Hello %s,\n\n%s asked for a %s%s. Please get in touch by %s.\n\n%s\n\n— gradpath\n",
@@ -588,7 +591,7 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 				if stage == StageBreach {
 					subject = fmt.Sprintf("Overdue: %s has waited a business day (due %s)", l.Name, due)
 				}
-				return tx.Enqueue(ctx, Job{Kind: JobMail, LeadID: id, Mail: &Mail{To: c.Email, Subject: subject,
+				return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: id, Mail: &mail.Message{To: c.Email, Subject: subject,
 					Body: fmt.Sprintf("Hello %s,\n\n%s\n\n%s\n\n— gradpath\n", c.Name, subject, s.link(id))}})
 			}
 		}
@@ -628,7 +631,7 @@ func (s *Service) PutProfile(ctx context.Context, a *gradpath.Actor, p Profile) 
 		p.Courses[i] = checkText(&probs, fmt.Sprintf("courses[%d]", i), c, maxShort, true)
 	}
 	if !p.Hours.Empty() {
-		probe := Calendar{Zone: "UTC", Week: p.Hours}
+		probe := calendar.Calendar{Zone: "UTC", Week: p.Hours}
 		if err := probe.Init(); err != nil {
 			for _, f := range gradpath.ErrorFields(err) {
 				probs.Add("hours."+strings.TrimPrefix(f.Field, "week."), "%s", f.Detail)

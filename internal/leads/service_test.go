@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -55,7 +56,7 @@ func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
 	f.jobs = &storetest.Jobs{}
 	f.store = sqlstore.NewLeadStore(db, f.jobs)
 	cfg := leads.DefaultConfig(clock)
-	f.svc = leads.NewService(f.store, leads.DefaultCalendar(), cfg)
+	f.svc = leads.NewService(f.store, calendar.Default(), cfg)
 	return f
 }
 
@@ -518,7 +519,7 @@ func TestLeads(t *testing.T) {
 			// Four batches written side by side, as on PostgreSQL; on SQLite they take turns.
 			cfg := leads.DefaultConfig(func() time.Time { return f.now })
 			cfg.BatchWorkers = 4
-			par := leads.NewService(f.store, leads.DefaultCalendar(), cfg)
+			par := leads.NewService(f.store, calendar.Default(), cfg)
 			before, _ := f.svc.List(ctx, f.admin, leads.Query{Limit: 500})
 			jobsBefore := len(f.jobs.All())
 			var wg sync.WaitGroup
@@ -577,7 +578,7 @@ func must[T any](v T, err error) T {
 }
 
 func TestRoute(t *testing.T) {
-	cal := leads.DefaultCalendar()
+	cal := calendar.Default()
 	arrival := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC) // Friday 17:30 in Kolkata
 	due := cal.Due(arrival)                                   // Monday 17:30
 
@@ -590,7 +591,7 @@ func TestRoute(t *testing.T) {
 		{Profile: leads.Profile{UserID: "leave", Active: true, Countries: []string{"AU"},
 			Leave: []leads.Period{{From: gradpath.Date{Year: 2026, Month: 11, Day: 27}, To: gradpath.Date{Year: 2026, Month: 12, Day: 4}}}}},
 		// Works only Wednesday mornings: nothing in the Friday–Monday window.
-		{Profile: leads.Profile{UserID: "wednesday", Active: true, Countries: []string{"AU"}, Hours: leads.Week{time.Wednesday: {{9 * 60, 13 * 60}}}}},
+		{Profile: leads.Profile{UserID: "wednesday", Active: true, Countries: []string{"AU"}, Hours: calendar.Week{time.Wednesday: {{Start: 9 * 60, End: 13 * 60}}}}},
 	}
 	for _, tc := range []struct {
 		name     string
@@ -615,7 +616,7 @@ func TestRoute(t *testing.T) {
 		t.Fatalf("routed to %s, who is inactive, on leave or off for the whole window", c.UserID)
 	}
 	// A counsellor who works Monday afternoon only is available for this lead (due Monday 17:30).
-	monday := leads.Candidate{Profile: leads.Profile{UserID: "mon", Active: true, Hours: leads.Week{time.Monday: {{14 * 60, 18 * 60}}}}}
+	monday := leads.Candidate{Profile: leads.Profile{UserID: "mon", Active: true, Hours: calendar.Week{time.Monday: {{Start: 14 * 60, End: 18 * 60}}}}}
 	if _, ok := leads.Route([]leads.Candidate{monday}, leads.Interest{}, cal, leads.RoundRobin, arrival, due); !ok {
 		t.Fatal("a counsellor working Monday 14:00 was not picked for a lead due Monday 17:30")
 	}

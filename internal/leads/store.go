@@ -4,35 +4,16 @@ import (
 	"context"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
-
-// Job is work that a change leaves for the background workers, enqueued in the change's
-// transaction so that it happens if and only if the change does.
-type Job struct {
-	// Kind is JobMail.
-	Kind string
-	// At is when to run it; zero means now.
-	At     time.Time
-	LeadID string
-	Mail   *Mail
-}
-
-// JobMail sends an email.
-const JobMail = "mail"
 
 // SLA stages.
 const (
 	StageNearBreach = "near_breach"
 	StageBreach     = "breach"
 )
-
-// Mail is an email to send.
-type Mail struct {
-	To      string `json:"to"`
-	Subject string `json:"subject"`
-	Body    string `json:"body"`
-}
 
 // Idempotency is the stored first answer to a request sent with an Idempotency-Key.
 type Idempotency struct {
@@ -62,7 +43,7 @@ type Profile struct {
 	Courses   []string `json:"courses"`
 	// Hours are the counsellor's working spans per weekday (Sunday first), in the agency's time
 	// zone; empty means the agency's hours.
-	Hours Week `json:"hours"`
+	Hours calendar.Week `json:"hours"`
 	// Leave lists periods away, dates inclusive.
 	Leave     []Period  `json:"leave"`
 	UpdatedAt time.Time `json:"updated_at"`
@@ -103,7 +84,7 @@ type Tx interface {
 	MarkAssigned(ctx context.Context, userID string, at time.Time) error
 	AddActivity(ctx context.Context, a Activity) error
 	AddConsent(ctx context.Context, c ConsentRecord) error
-	Enqueue(ctx context.Context, j Job) error
+	Enqueue(ctx context.Context, j outbox.Job) error
 	// UpsertSubscription stores sub, or renews the subscription with its email or phone (keeping
 	// that one's id), and returns what is stored.
 	UpsertSubscription(ctx context.Context, sub Subscription) (Subscription, error)

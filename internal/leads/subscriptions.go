@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Topics a person can subscribe to.
@@ -138,7 +140,7 @@ func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawIn
 			return nil
 		}
 		// The person gets a confirmation, sent only if something was withdrawn.
-		return tx.Enqueue(ctx, Job{Kind: JobMail, Mail: &Mail{To: email,
+		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, Mail: &mail.Message{To: email,
 			Subject: "You will no longer receive updates from us",
 			Body: "We have recorded that you withdrew your consent to updates and newsletters; none will be sent.\n" +
 				"Requests you made (a callback, a consultation) are not affected.\n"}})

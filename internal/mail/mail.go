@@ -14,7 +14,9 @@ import (
 
 // Message is one email.
 type Message struct {
-	To, Subject, Body string
+	To      string `json:"to"`
+	Subject string `json:"subject"`
+	Body    string `json:"body"`
 }
 
 // Sender sends messages.

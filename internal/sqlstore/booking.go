@@ -10,7 +10,8 @@ import (
 
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // BookingStore implements booking.Store.
@@ -212,7 +213,7 @@ func (s *BookingStore) list(ctx context.Context, query string, args ...any) ([]b
 }
 
 // MarkReminded implements booking.Store.
-func (s *BookingStore) MarkReminded(ctx context.Context, b booking.Booking, stage int, mails []leads.Mail) error {
+func (s *BookingStore) MarkReminded(ctx context.Context, b booking.Booking, stage int, mails []mail.Message) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET reminded = ? WHERE id = ? AND sequence = ? AND reminded < ? AND status IN ('pending', 'confirmed')`),
 			stage, b.ID, b.Sequence, stage)
@@ -224,7 +225,7 @@ func (s *BookingStore) MarkReminded(ctx context.Context, b booking.Booking, stag
 		}
 		for _, m := range mails {
 			m := m
-			if err := s.jobs.InsertTx(ctx, tx, leads.Job{Kind: leads.JobMail, Mail: &m}); err != nil {
+			if err := s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.Mail, Mail: &m}); err != nil {
 				return err
 			}
 		}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Batches. Lead requests that arrive together are taken in one transaction with a handful of
@@ -22,7 +23,7 @@ import (
 
 // JobBatchInserter inserts many jobs in one call, inside a transaction.
 type JobBatchInserter interface {
-	InsertManyTx(ctx context.Context, tx *sql.Tx, js []leads.Job) error
+	InsertManyTx(ctx context.Context, tx *sql.Tx, js []outbox.Job) error
 }
 
 // Batch implements leads.Store.
@@ -55,7 +56,7 @@ type leadBatch struct {
 	activities []leads.Activity
 	consents   []leads.ConsentRecord
 	idemNew    []leads.Idempotency
-	jobs       []leads.Job
+	jobs       []outbox.Job
 	assigned   map[string]time.Time
 
 	undo []func() // reverses the current request's changes to the maps
@@ -269,7 +270,7 @@ func (b *leadBatch) AddConsent(ctx context.Context, c leads.ConsentRecord) error
 	return nil
 }
 
-func (b *leadBatch) Enqueue(ctx context.Context, j leads.Job) error {
+func (b *leadBatch) Enqueue(ctx context.Context, j outbox.Job) error {
 	b.jobs = append(b.jobs, j)
 	return nil
 }

@@ -12,11 +12,12 @@ import (
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // JobInserter enqueues background jobs inside a store's transaction.
 type JobInserter interface {
-	InsertTx(ctx context.Context, tx *sql.Tx, j leads.Job) error
+	InsertTx(ctx context.Context, tx *sql.Tx, j outbox.Job) error
 }
 
 // LeadStore implements leads.Store.
@@ -261,7 +262,7 @@ func (t *leadTx) AddConsent(ctx context.Context, c leads.ConsentRecord) error {
 	return wrap(err, "add consent")
 }
 
-func (t *leadTx) Enqueue(ctx context.Context, j leads.Job) error {
+func (t *leadTx) Enqueue(ctx context.Context, j outbox.Job) error {
 	if t.s.jobs == nil {
 		return nil
 	}

@@ -9,7 +9,8 @@ import (
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -201,7 +202,7 @@ func (s *WorkspaceStore) UpdateApplication(ctx context.Context, a workspace.Appl
 }
 
 // SaveWithMail implements workspace.Store.
-func (s *WorkspaceStore) SaveWithMail(ctx context.Context, a workspace.Application, mails []leads.Mail) error {
+func (s *WorkspaceStore) SaveWithMail(ctx context.Context, a workspace.Application, mails []mail.Message) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		if err := s.updateApplication(ctx, tx, a); err != nil {
 			return err
@@ -211,7 +212,7 @@ func (s *WorkspaceStore) SaveWithMail(ctx context.Context, a workspace.Applicati
 				break
 			}
 			m := m
-			if err := s.jobs.InsertTx(ctx, tx, leads.Job{Kind: leads.JobMail, Mail: &m}); err != nil {
+			if err := s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.Mail, Mail: &m}); err != nil {
 				return err
 			}
 		}

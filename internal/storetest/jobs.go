@@ -5,18 +5,18 @@ import (
 	"database/sql"
 	"sync"
 
-	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Jobs records the jobs that stores enqueue in their transactions (a sqlstore.JobInserter), so
 // that tests can see which emails a change asked for.
 type Jobs struct {
 	mu   sync.Mutex
-	jobs []leads.Job
+	jobs []outbox.Job
 }
 
 // InsertTx implements sqlstore.JobInserter.
-func (j *Jobs) InsertTx(_ context.Context, _ *sql.Tx, job leads.Job) error {
+func (j *Jobs) InsertTx(_ context.Context, _ *sql.Tx, job outbox.Job) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	j.jobs = append(j.jobs, job)
@@ -37,8 +37,8 @@ func (j *Jobs) MailTo(addr string) []string {
 }
 
 // All returns the jobs recorded so far, in order.
-func (j *Jobs) All() []leads.Job {
+func (j *Jobs) All() []outbox.Job {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	return append([]leads.Job(nil), j.jobs...)
+	return append([]outbox.Job(nil), j.jobs...)
 }

@@ -9,8 +9,8 @@ import (
 	"strings"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
@@ -195,7 +195,7 @@ func (p *Pages) renderCalendar(w http.ResponseWriter, r *http.Request, a *gradpa
 		p.fail(w, r, statusOf(err), "The calendar is not available", gradpath.ErrorMessage(err))
 		return
 	}
-	slices.SortFunc(f.Holidays, func(x, y leads.Holiday) int { return strings.Compare(x.Date.String(), y.Date.String()) })
+	slices.SortFunc(f.Holidays, func(x, y calendar.Holiday) int { return strings.Compare(x.Date.String(), y.Date.String()) })
 	if _, ok := values["zone"]; !ok { // the form as saved, unless a failed one is being shown again
 		values["zone"] = f.Zone
 		weekValues(f.Week, values)
@@ -242,7 +242,7 @@ func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {
 	if remove := r.PostFormValue("remove"); remove != "" {
 		f, err := p.Leads.GetCalendar(r.Context(), a)
 		if err == nil {
-			f.Holidays = slices.DeleteFunc(f.Holidays, func(h leads.Holiday) bool { return h.Date.String() == remove })
+			f.Holidays = slices.DeleteFunc(f.Holidays, func(h calendar.Holiday) bool { return h.Date.String() == remove })
 			_, err = p.Leads.PutCalendar(r.Context(), a, f)
 		}
 		if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -249,7 +250,7 @@ func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) {
 			p.renderAvailability(w, r, http.StatusUnprocessableEntity, values, types, map[string]string{"off": "Write days off like 2026-12-24, 2026-12-31."})
 			return
 		}
-		exceptions = append(exceptions, booking.Exception{Date: day, Spans: []leads.Span{}})
+		exceptions = append(exceptions, booking.Exception{Date: day, Spans: []calendar.Span{}})
 	}
 	av := booking.Availability{Zone: values["zone"], Week: week, Exceptions: exceptions, Types: types, Approval: values["approval"] == "yes"}
 	if av.Types == nil {

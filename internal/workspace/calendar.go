@@ -12,7 +12,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
 )
 
 // BookingsOf lists a student's bookings between from and to.
@@ -119,9 +119,9 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 		if err != nil {
 			return n, err
 		}
-		var mails []leads.Mail
+		var mails []mail.Message
 		if email != "" {
-			mails = append(mails, leads.Mail{To: email, Subject: "Due soon for " + app.Title,
+			mails = append(mails, mail.Message{To: email, Subject: "Due soon for " + app.Title,
 				Body: "Hello " + name + ",\n\nFor your application to " + app.Title + ":\n" + strings.Join(due, "\n") + "\n\n— gradpath\n"})
 		}
 		app.Version++

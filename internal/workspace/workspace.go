@@ -12,7 +12,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
 )
 
 // ProfileVersion is one saved version of a student's profile.
@@ -213,7 +213,7 @@ type Store interface {
 	OpenApplications(ctx context.Context, limit int) ([]Application, error)
 	// SaveWithMail writes a (as UpdateApplication) and enqueues the emails in the same
 	// transaction.
-	SaveWithMail(ctx context.Context, a Application, mails []leads.Mail) error
+	SaveWithMail(ctx context.Context, a Application, mails []mail.Message) error
 	Setting(ctx context.Context, key string) (string, bool, error)
 	PutSetting(ctx context.Context, key, value string, at time.Time) error
 }

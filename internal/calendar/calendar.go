@@ -1,4 +1,7 @@
-package leads
+// Package calendar is an agency's business calendar: its time zone, working hours per weekday
+// and holidays, and the arithmetic of working time on it (a lead's "one business day", the SLA
+// clock). It is pure: values in, values out. Counsellors' weekly hours reuse its Week and Span.
+package calendar
 
 import (
 	"bufio"
@@ -36,8 +39,8 @@ type Calendar struct {
 	loc *time.Location
 }
 
-// DefaultCalendar is Monday to Friday, 09:30 to 18:30, in Asia/Kolkata, without holidays.
-func DefaultCalendar() Calendar {
+// Default is Monday to Friday, 09:30 to 18:30, in Asia/Kolkata, without holidays.
+func Default() Calendar {
 	c := Calendar{Zone: "Asia/Kolkata"}
 	for d := time.Monday; d <= time.Friday; d++ {
 		c.Week[d] = []Span{{9*60 + 30, 18*60 + 30}}
@@ -238,11 +241,11 @@ type Holiday struct {
 	Name string        `json:"name,omitempty"`
 }
 
-// CalendarFile is a business calendar as a JSON file holds it:
+// File is a business calendar as a JSON file holds it:
 //
 //	{"zone": "Asia/Kolkata", "week": {"monday": ["09:30-18:30"], …},
 //	 "holidays": [{"date": "2027-01-26", "name": "Republic Day"}], "business_day": "9h"}
-type CalendarFile struct {
+type File struct {
 	Zone        string    `json:"zone"`
 	Week        Week      `json:"week"`
 	Holidays    []Holiday `json:"holidays"`
@@ -250,7 +253,7 @@ type CalendarFile struct {
 }
 
 // Calendar checks the file's calendar and returns it ready to use.
-func (f CalendarFile) Calendar() (Calendar, error) {
+func (f File) Calendar() (Calendar, error) {
 	c := Calendar{Zone: f.Zone, Week: f.Week, Holidays: map[gradpath.Date]string{}}
 	var p gradpath.Problems
 	for i, h := range f.Holidays {
@@ -271,13 +274,13 @@ func (f CalendarFile) Calendar() (Calendar, error) {
 	return c, p.Err()
 }
 
-// LoadCalendar reads a CalendarFile.
-func LoadCalendar(path string) (Calendar, error) {
+// Load reads a File.
+func Load(path string) (Calendar, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return Calendar{}, err
 	}
-	var f CalendarFile
+	var f File
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
@@ -288,4 +291,13 @@ func LoadCalendar(path string) (Calendar, error) {
 		return Calendar{}, fmt.Errorf("%s: %w", path, err)
 	}
 	return c, nil
+}
+
+// File returns the calendar as its JSON file form.
+func (c *Calendar) File() File {
+	f := File{Zone: c.Zone, Week: c.Week, Holidays: c.HolidayList()}
+	if c.BusinessDay > 0 {
+		f.BusinessDay = c.BusinessDay.String()
+	}
+	return f
 }

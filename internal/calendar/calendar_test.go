@@ -1,4 +1,4 @@
-package leads
+package calendar
 
 import (
 	"strings"
@@ -8,7 +8,7 @@ import (
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
-func calendar(t *testing.T, zone string, days []time.Weekday, spans []Span, holidays ...string) Calendar {
+func newCalendar(t *testing.T, zone string, days []time.Weekday, spans []Span, holidays ...string) Calendar {
 	t.Helper()
 	c := Calendar{Zone: zone, Holidays: map[gradpath.Date]string{}}
 	for _, d := range days {
@@ -81,7 +81,7 @@ func TestDue(t *testing.T) {
 		{"London, just after the autumn change", london, weekdays, nineToFive, nil, "2026-10-25 01:30", "2026-10-26 17:00"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c := calendar(t, tc.zone, tc.days, tc.spans, tc.holidays...)
+			c := newCalendar(t, tc.zone, tc.days, tc.spans, tc.holidays...)
 			arrival := at(t, tc.zone, tc.arrival)
 			got := c.Due(arrival)
 			want := at(t, tc.zone, tc.due)
@@ -96,7 +96,7 @@ func TestDue(t *testing.T) {
 }
 
 func TestNearBreach(t *testing.T) {
-	c := DefaultCalendar()
+	c := Default()
 	arrival := at(t, "Asia/Kolkata", "2026-11-27 17:00")
 	// Two business hours before due (Monday 17:00) is Monday 15:00.
 	got := c.Add(arrival, c.OneBusinessDay()-2*time.Hour)

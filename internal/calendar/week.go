@@ -1,4 +1,4 @@
-package leads
+package calendar
 
 import (
 	"encoding/json"
