@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +56,7 @@ const crashKills = 20
 func crashLoop(t *testing.T, env, args []string, open func() *sqlstore.DB) {
 	args = append(args, "--lead-rate-limit", "0", "--log-level", "warn")
 	var current atomic.Pointer[string]
-	s := start(t, env, args...)
+	s := startBinary(t, env, args...)
 	current.Store(&s.url)
 
 	var (
@@ -128,16 +127,16 @@ func crashLoop(t *testing.T, env, args []string, open func() *sqlstore.DB) {
 
 	for kill := 0; kill < crashKills; kill++ {
 		time.Sleep(time.Duration(150+rand.IntN(250)) * time.Millisecond)
-		_ = s.cmd.Process.Signal(syscall.SIGKILL)
+		s.kill()
 		err := <-s.done
 		s.done <- err // for the cleanup
-		s = start(t, env, args...)
+		s = startBinary(t, env, args...)
 		current.Store(&s.url)
 	}
 	time.Sleep(300 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()
-	_ = s.cmd.Process.Signal(syscall.SIGKILL)
+	s.kill()
 	err := <-s.done
 	s.done <- err
 

@@ -19,6 +19,8 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+
+	"github.com/gradpath/gradpath/internal/config"
 )
 
 // version is set at build time with -ldflags "-X main.version=v1.2.3"; otherwise it comes
@@ -116,6 +118,17 @@ func (e *environment) flagSet(name, summary string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
+}
+
+// config registers the named settings as flags on fs, parses args, and loads the
+// configuration from every source.
+func (e *environment) config(fs *flag.FlagSet, args []string, keys ...string) (config.Config, error) {
+	loader := config.NewLoader(e.getenv)
+	loader.Flags(fs, keys...)
+	if err := fs.Parse(args); err != nil {
+		return config.Config{}, err
+	}
+	return loader.Load()
 }
 
 func versionString() string {

@@ -24,9 +24,10 @@ import (
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
+// binary is the gradpath executable that TestMain builds, for the tests that must run a real
+// process: one boot of the binary as a user starts it, and the crash test, which kills it.
 var binary string
 
-// TestMain builds the gradpath binary once; the end-to-end tests run it as a user would.
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "gradpath-e2e")
 	if err != nil {
@@ -44,16 +45,19 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// server is a running gradpath process.
+// server is a running gradpath: in this process (start) or a child process (startBinary).
 type server struct {
-	cmd    *exec.Cmd
 	url    string
 	stdout *syncBuffer
 	stderr *syncBuffer
-	done   chan error
+	// done receives how serve ended; whoever reads it puts it back for the cleanup.
+	done chan error
+	// stop asks for a graceful stop (SIGTERM); kill ends a process at once (SIGKILL; only for
+	// startBinary).
+	stop, kill func()
 }
 
-// syncBuffer is a buffer that the process's output goroutine and the test can share.
+// syncBuffer is a buffer that the server's output and the test can share.
 type syncBuffer struct {
 	mu sync.Mutex
 	b  bytes.Buffer
@@ -73,18 +77,72 @@ func (s *syncBuffer) String() string {
 
 var addrLine = regexp.MustCompile(`serving on (http://\S+)`)
 
-// start runs "gradpath serve" with args on port 0 and waits for /healthz.
+// serveArgs are the arguments of "gradpath serve" in a test: port 0, and a data directory of
+// the test's own unless args name another (the last --data wins), so that uploaded files and
+// the SQLite database never land in the working tree.
+func serveArgs(t *testing.T, args []string) []string {
+	return append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)
+}
+
+// start runs "gradpath serve" with args in this process, as main would (the same run function
+// with the environment given as KEY=value pairs), and waits for /healthz.
 func start(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	// The data directory is the test's own unless args name another (the last --data wins):
-	// uploaded files and the SQLite database never land in the working tree.
-	cmd := exec.Command(binary, append([]string{"serve", "--addr", "127.0.0.1:0", "--data", filepath.Join(t.TempDir(), "data")}, args...)...)
+	vars := map[string]string{"GRADPATH_MEMORY_LIMIT_MB": "-1"} // the runtime's limit is the process's, shared by the tests
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		vars[k] = v
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1), stop: cancel,
+		kill: func() { t.Fatal("an in-process server cannot be killed; use startBinary") }}
+	go func() {
+		s.done <- run(ctx, append([]string{"gradpath"}, serveArgs(t, args)...), func(k string) string { return vars[k] },
+			strings.NewReader(""), s.stdout, s.stderr)
+	}()
+	t.Cleanup(func() {
+		if t.Failed() {
+			s.logErrors(t)
+		}
+		cancel()
+		select {
+		case <-s.done:
+		case <-time.After(30 * time.Second):
+			t.Errorf("the server did not stop within 30 s of being asked")
+		}
+	})
+	deadline := time.Now().Add(60 * time.Second)
+	for s.url == "" {
+		if m := addrLine.FindStringSubmatch(s.stdout.String()); m != nil {
+			s.url = m[1]
+			break
+		}
+		select {
+		case err := <-s.done:
+			s.done <- err
+			t.Fatalf("gradpath stopped before serving: %v\n%s", err, s.stderr)
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("gradpath did not print its address:\n%s", s.stderr)
+		}
+	}
+	s.waitHealthy(t)
+	return s
+}
+
+// startBinary runs "gradpath serve" with args as a child process with env added to this
+// process's environment, and waits for /healthz.
+func startBinary(t *testing.T, env []string, args ...string) *server {
+	t.Helper()
+	cmd := exec.Command(binary, serveArgs(t, args)...)
 	cmd.Env = append(os.Environ(), env...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{cmd: cmd, stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1)}
+	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1),
+		stop: func() { cmd.Process.Signal(syscall.SIGTERM) }, kill: func() { cmd.Process.Signal(syscall.SIGKILL) }}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -114,19 +172,34 @@ func start(t *testing.T, env []string, args ...string) *server {
 	case <-time.After(60 * time.Second):
 		t.Fatalf("gradpath did not print its address:\n%s", s.stderr)
 	}
+	s.waitHealthy(t)
+	return s
+}
+
+// logErrors shows the warnings and errors the server logged, for a failed test.
+func (s *server) logErrors(t *testing.T) {
+	for _, line := range strings.Split(s.stderr.String(), "\n") {
+		if strings.Contains(line, `"level":"ERROR"`) || strings.Contains(line, `"level":"WARN"`) {
+			t.Log("server:", line)
+		}
+	}
+}
+
+func (s *server) waitHealthy(t *testing.T) {
+	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		res, err := http.Get(s.url + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("/healthz did not answer 200: %v\n%s", err, s.stderr)
 		}
-		time.Sleep(50 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 
@@ -146,20 +219,19 @@ func get(t *testing.T, url string, v any) *http.Response {
 	return res
 }
 
-// TestServeDemo walks the foundation's contract against the real binary, on SQLite and, when
-// it is available, on PostgreSQL.
+// TestServeDemo walks the foundation's contract: on SQLite against the real binary, started
+// as a user starts it and stopped with SIGTERM, and on PostgreSQL in process.
 func TestServeDemo(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
-		testServeDemo(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
+		testServeDemo(t, startBinary(t, nil, "--demo"))
 	})
 	t.Run("postgres", func(t *testing.T) {
 		url := storetest.PostgresURL(t)
-		testServeDemo(t, []string{"GRADPATH_DATABASE_URL=" + url}, "--demo")
+		testServeDemo(t, start(t, []string{"GRADPATH_DATABASE_URL=" + url}, "--demo"))
 	})
 }
 
-func testServeDemo(t *testing.T, env []string, args ...string) {
-	s := start(t, env, args...)
+func testServeDemo(t *testing.T, s *server) {
 	testDemoUsers(t, s)
 
 	var list struct {
@@ -272,7 +344,7 @@ func testServeDemo(t *testing.T, env []string, args ...string) {
 	}
 
 	// SIGTERM stops it cleanly.
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.stop()
 	select {
 	case err := <-s.done:
 		if err != nil {
@@ -840,7 +912,7 @@ func TestRoadmapEndToEnd(t *testing.T) {
 		}
 	}
 	// Restart on the same data: the progress is still there.
-	s.cmd.Process.Signal(syscall.SIGTERM)
+	s.stop()
 	err := <-s.done
 	s.done <- err
 	s = start(t, nil, "--data", data, "--demo")

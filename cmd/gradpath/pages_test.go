@@ -203,7 +203,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 
 	// Updates by email: consent is asked for, then given; then stopped.
 	visitor.get("/updates")
-	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}}); code != 422 || !strings.Contains(body, `id="marketing-error"`) || !strings.Contains(body, `value="tara@example.in"`) {
+	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}}); code != 400 || !strings.Contains(body, `id="marketing-error"`) || !strings.Contains(body, `value="tara@example.in"`) {
 		t.Errorf("updates without consent: %d", code)
 	}
 	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}, "marketing": {"yes"}}); code != 200 || !strings.Contains(body, "You will get updates") {
@@ -249,7 +249,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Error("a budget that is not an amount is not named")
 	}
 	code, _, body = visitor.get("/eligibility?cgpa=seven&ielts=6.5")
-	if code != 422 || !strings.Contains(body, `id="cgpa-error"`) || !strings.Contains(body, `value="seven"`) {
+	if code != 400 || !strings.Contains(body, `id="cgpa-error"`) || !strings.Contains(body, `value="seven"`) {
 		t.Errorf("a CGPA that is not a number: %d, error next to the field and the value kept expected", code)
 	}
 
@@ -259,7 +259,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("compare: %d", code)
 	}
 	mustContain(t, "compare", body, "Master of Computer Science", "University of Sydney", "Curriculum depth", "Whole programme in INR", "not covered by the sources")
-	if code, _, body = visitor.get("/compare?id=unimelb-mc-cs"); code != 422 || !strings.Contains(body, "2 to 5") {
+	if code, _, body = visitor.get("/compare?id=unimelb-mc-cs"); code != 400 || !strings.Contains(body, "2 to 5") {
 		t.Errorf("compare one: %d", code)
 	}
 
@@ -304,7 +304,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	newcomer := newBrowserless(t, s)
 	newcomer.get("/sign-up")
 	code, _, body = newcomer.post("/sign-up", url.Values{"name": {"Aarav Patel"}, "email": {"aarav@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery stapler"}})
-	if code != 422 || !strings.Contains(body, `id="password2-error"`) || !strings.Contains(body, `value="Aarav Patel"`) || strings.Contains(body, "battery") {
+	if code != 400 || !strings.Contains(body, `id="password2-error"`) || !strings.Contains(body, `value="Aarav Patel"`) || strings.Contains(body, "battery") {
 		t.Fatalf("sign-up with differing passwords: %d", code)
 	}
 	code, to, _ = newcomer.post("/sign-up", url.Values{"name": {"Aarav Patel"}, "email": {"aarav@example.in"}, "password": {"correct horse battery staple"}, "password2": {"correct horse battery staple"}})
@@ -318,7 +318,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	profile := url.Values{"level": {"bachelor"}, "field": {"computer science"}, "edu_country": {"IN"}, "score": {"11.5"}, "scale": {"cgpa10"},
 		"test": {"ielts"}, "overall": {"7"}, "writing": {"6.5"}, "budget": {"4000000"}, "budget_currency": {"INR"}, "countries": {"AU, GB"}, "version": {"0"}}
 	code, _, body = newcomer.post("/me/profile", profile)
-	if code != 422 || !strings.Contains(body, `id="score-error"`) || !strings.Contains(body, `value="4000000"`) {
+	if code != 400 || !strings.Contains(body, `id="score-error"`) || !strings.Contains(body, `value="4000000"`) {
 		t.Fatalf("profile with a CGPA of 11.5: %d", code)
 	}
 	profile.Set("score", "8.1")
@@ -366,7 +366,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	costs := app + "/costs"
 	newcomer.get(costs)
 	code, _, body = newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"abc"}, "currency": {"AUD"}})
-	if code != 422 || !strings.Contains(body, `id="amount-error"`) || !strings.Contains(body, `value="Student visa"`) {
+	if code != 400 || !strings.Contains(body, `id="amount-error"`) || !strings.Contains(body, `value="Student visa"`) {
 		t.Fatalf("cost with a bad amount: %d", code)
 	}
 	if code, _, _ := newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"other"}, "label": {"Flights"}, "amount": {"60000"}, "currency": {"INR"}}); code != 303 {
@@ -427,14 +427,14 @@ func testPages(t *testing.T, env []string, args ...string) {
 	lead := "/queue/" + lm[1]
 	_, _, body = counsellor.get(lead)
 	mustContain(t, "lead", body, "of business time left", "contact: granted", "The request arrived.")
-	if code, _, body := counsellor.post(lead+"/notes", url.Values{"text": {""}}); code != 422 || !strings.Contains(body, `id="text-error"`) {
+	if code, _, body := counsellor.post(lead+"/notes", url.Values{"text": {""}}); code != 400 || !strings.Contains(body, `id="text-error"`) {
 		t.Errorf("an empty note: %d", code)
 	}
 	if code, _, _ := counsellor.post(lead+"/notes", url.Values{"text": {"Called; wants a January intake."}}); code != 303 {
 		t.Fatalf("note: %d", code)
 	}
 	counsellor.get(lead)
-	if code, _, body := counsellor.post(lead, url.Values{"status": {"lost"}}); code != 422 || !strings.Contains(body, `id="lost_reason-error"`) {
+	if code, _, body := counsellor.post(lead, url.Values{"status": {"lost"}}); code != 400 || !strings.Contains(body, `id="lost_reason-error"`) {
 		t.Errorf("lost without a reason: %d", code)
 	}
 	if code, _, _ := counsellor.post(lead, url.Values{"status": {"contacted"}}); code != 303 {
@@ -490,7 +490,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	review := "/students/" + sm[1] + "/applications/" + appB + "/documents/passport"
 	_, _, body = counsellor.get("/students/" + sm[1])
 	mustContain(t, "documents to review", body, `action="`+review+`"`, "open the file")
-	if code, _, body := counsellor.post(review, url.Values{"status": {"rejected"}}); code != 422 || !strings.Contains(body, `role="alert"`) {
+	if code, _, body := counsellor.post(review, url.Values{"status": {"rejected"}}); code != 400 || !strings.Contains(body, `role="alert"`) {
 		t.Errorf("a rejection without a reason: %d", code)
 	}
 	if code, _, _ := counsellor.post(review, url.Values{"status": {"rejected"}, "reason": {"The photo page is cut off; scan it whole."}}); code != 303 {
@@ -520,7 +520,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = counsellor.get("/calendar/hours")
 	mustContain(t, "hours", body, `value="Asia/Kolkata"`, `id="monday" name="monday" value="10:00-13:00, 14:00-18:00"`, `id="type-consultation" name="type" value="consultation" checked`)
 	hours := url.Values{"zone": {"Asia/Kolkata"}, "monday": {"10-1"}, "type": {"consultation", "mentorship"}}
-	if code, _, body := counsellor.post("/calendar/hours", hours); code != 422 || !strings.Contains(body, `value="10-1"`) || !strings.Contains(body, "like 10:00-13:00") {
+	if code, _, body := counsellor.post("/calendar/hours", hours); code != 400 || !strings.Contains(body, `value="10-1"`) || !strings.Contains(body, "like 10:00-13:00") {
 		t.Errorf("hours that are not hours: %d", code)
 	}
 	for _, d := range []string{"monday", "tuesday", "wednesday", "thursday", "friday"} {
@@ -572,7 +572,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	neha := newBrowserless(t, s)
 	neha.signIn("neha@agency.test", pm[1])
 	neha.get("/account")
-	if code, _, body := neha.post("/account/password", url.Values{"current_password": {"wrong"}, "new_password": {"my own long passphrase"}, "new_password2": {"my own long passphrase"}}); code != 422 || !strings.Contains(body, `id="current_password-error"`) {
+	if code, _, body := neha.post("/account/password", url.Values{"current_password": {"wrong"}, "new_password": {"my own long passphrase"}, "new_password2": {"my own long passphrase"}}); code != 400 || !strings.Contains(body, `id="current_password-error"`) {
 		t.Errorf("a wrong current password: %d", code)
 	}
 	if code, to, _ := neha.post("/account/password", url.Values{"current_password": {pm[1]}, "new_password": {"my own long passphrase"}, "new_password2": {"my own long passphrase"}}); code != 303 || to != "/account?changed=1" {
@@ -581,7 +581,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	newBrowserless(t, s).signIn("neha@agency.test", "my own long passphrase")
 
 	admin.get("/admin/calendar")
-	if code, _, body := admin.post("/admin/calendar/holidays", url.Values{"date": {"26 Jan"}, "name": {"Republic Day"}}); code != 422 || !strings.Contains(body, `id="date-error"`) {
+	if code, _, body := admin.post("/admin/calendar/holidays", url.Values{"date": {"26 Jan"}, "name": {"Republic Day"}}); code != 400 || !strings.Contains(body, `id="date-error"`) {
 		t.Errorf("a holiday without a date: %d", code)
 	}
 	if code, _, _ := admin.post("/admin/calendar/holidays", url.Values{"date": {"2027-01-26"}, "name": {"Republic Day"}}); code != 303 {
@@ -590,7 +590,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = admin.get("/admin/calendar")
 	mustContain(t, "holidays", body, "2027-01-26", "Republic Day")
 	hours = url.Values{"zone": {"Asia/Kolkata"}, "monday": {"09:30-13:00, 14:00-18:30"}, "tuesday": {"9.30 to 6"}}
-	if code, _, body := admin.post("/admin/calendar/hours", hours); code != 422 || !strings.Contains(body, "like 09:30-13:00") || !strings.Contains(body, `value="9.30 to 6"`) {
+	if code, _, body := admin.post("/admin/calendar/hours", hours); code != 400 || !strings.Contains(body, "like 09:30-13:00") || !strings.Contains(body, `value="9.30 to 6"`) {
 		t.Errorf("hours that are not hours: %d", code)
 	}
 	hours.Set("tuesday", "09:30-18:30")
@@ -601,10 +601,10 @@ func testPages(t *testing.T, env []string, args ...string) {
 	mustContain(t, "hours", body, `value="09:30-13:00, 14:00-18:30"`, `id="wednesday" name="wednesday" value=""`, "2027-01-26")
 
 	admin.get("/admin/rates")
-	if code, _, body := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "rates": {"AUD 55.1\nGBP lots"}}); code != 422 || !strings.Contains(body, "Line 2") || !strings.Contains(body, "GBP lots") {
+	if code, _, body := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "rates": {"AUD 55.1\nGBP lots"}}); code != 400 || !strings.Contains(body, "Line 2") || !strings.Contains(body, "GBP lots") {
 		t.Errorf("bad rates: %d", code)
 	}
-	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nZZZ 1\n"}}); code != 422 {
+	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nZZZ 1\n"}}); code != 400 {
 		t.Errorf("an unknown currency: %d", code)
 	}
 	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nGBP 106.2\nUSD 84.5"}}); code != 303 {
@@ -645,7 +645,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	broken := strings.Join([]string{lines[0], lines[1], strings.Replace(lines[2], ",master,", ",grandmaster,", 1)}, "\n") + "\n"
 	admin.get("/admin/import")
 	code, _, body = admin.upload("/admin/import", "file", "programmes.csv", []byte(broken), url.Values{})
-	if code != 422 || !strings.Contains(body, `<table class="problems">`) || !strings.Contains(body, "<td>3</td>") || !strings.Contains(body, "nothing was imported") {
+	if code != 400 || !strings.Contains(body, `<table class="problems">`) || !strings.Contains(body, "<td>3</td>") || !strings.Contains(body, "nothing was imported") {
 		t.Errorf("import with a bad row: %d %s", code, body[strings.Index(body, "<main"):])
 	}
 	if code, _, _ := admin.upload("/admin/import", "file", "programmes.csv", []byte(csv), url.Values{"csrf_token": {"forged"}}); code != 403 {
@@ -679,7 +679,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, body := admin.get("/api/v1/leads/" + lm[1] + "/export"); code != 200 || !strings.Contains(body, "Kavya Menon") {
 		t.Errorf("export: %d", code)
 	}
-	if code, _, body := admin.post(lead+"/erase", nil); code != 422 || !strings.Contains(body, `id="confirm-error"`) {
+	if code, _, body := admin.post(lead+"/erase", nil); code != 400 || !strings.Contains(body, `id="confirm-error"`) {
 		t.Errorf("erase without confirming: %d", code)
 	}
 	if code, _, _ := admin.post(lead+"/erase", url.Values{"confirm": {"yes"}}); code != 303 {
@@ -743,13 +743,13 @@ func testPasswordReset(t *testing.T, env []string, args ...string) {
 		t.Fatal("the reset page does not carry the token")
 	}
 	newPassword := "a long walk by the Yarra river"
-	if code, _, body := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {"short"}, "password2": {"short"}}); code != 422 || !strings.Contains(body, `id="password-error"`) {
+	if code, _, body := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {"short"}, "password2": {"short"}}); code != 400 || !strings.Contains(body, `id="password-error"`) {
 		t.Errorf("a short password: %d", code)
 	}
 	if code, to, _ := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {newPassword}, "password2": {newPassword}}); code != 303 || to != "/sign-in?reset=1" {
 		t.Fatalf("reset: %d %q", code, to)
 	}
-	if code, _, body := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {newPassword + "!"}, "password2": {newPassword + "!"}}); code != 422 || !strings.Contains(body, "Ask for a new one") {
+	if code, _, body := visitor.post("/reset-password", url.Values{"token": {token[1]}, "password": {newPassword + "!"}, "password2": {newPassword + "!"}}); code != 400 || !strings.Contains(body, "Ask for a new one") {
 		t.Errorf("the link used twice: %d", code)
 	}
 
@@ -768,7 +768,7 @@ func TestPublicFormsAreLimited(t *testing.T) {
 	visitor := newBrowserless(t, s)
 	form := url.Values{"kind": {"callback"}, "name": {"Ishaan Verma"}, "phone": {"not a phone"}}
 	for i := range 2 {
-		if code, _, _ := visitor.post("/callback", form); code != 422 {
+		if code, _, _ := visitor.post("/callback", form); code != 400 {
 			t.Fatalf("request %d: %d", i+1, code)
 		}
 	}

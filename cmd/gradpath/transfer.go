@@ -10,9 +10,9 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/data"
+	"github.com/gradpath/gradpath/internal/app"
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/config"
-	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/synth"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
@@ -63,12 +63,12 @@ func importCmd(ctx context.Context, env *environment, args []string) error {
 		}
 		in = f
 	}
-	db, err := openDatabase(ctx, cfg, env.stderr)
+	a, err := app.New(ctx, cfg, app.Options{Progress: env.stderr})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := catalogue.NewService(sqlstore.NewCatalogueStore(db), time.Now)
+	defer a.Close(context.Background())
+	svc := a.Catalogue
 
 	start := time.Now()
 	bar := newProgress(env.stderr, size, "reading "+name, true)
@@ -121,12 +121,12 @@ func exportCmd(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, env.stderr)
+	a, err := app.New(ctx, cfg, app.Options{Progress: env.stderr})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	svc := catalogue.NewService(sqlstore.NewCatalogueStore(db), time.Now)
+	defer a.Close(context.Background())
+	svc := a.Catalogue
 	out := bufio.NewWriterSize(env.stdout, 1<<20)
 	n, err := transfer.Export(ctx, svc, format, out)
 	if err != nil {

@@ -6,15 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
-	"github.com/gradpath/gradpath/internal/booking"
-	"github.com/gradpath/gradpath/internal/calendar"
+	"github.com/gradpath/gradpath/internal/app"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/leads"
-	"github.com/gradpath/gradpath/internal/sqlstore"
 )
 
 // roleList is a repeatable --role flag that also takes comma-separated roles.
@@ -58,12 +54,12 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 	if err != nil {
 		return err
 	}
-	db, err := openDatabase(ctx, cfg, env.stderr)
+	a, err := app.New(ctx, cfg, app.Options{Progress: env.stderr})
 	if err != nil {
 		return err
 	}
-	defer db.Close()
-	acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(time.Now))
+	defer a.Close(context.Background())
+	acc := a.Accounts
 	system := &gradpath.Actor{Via: "system", RequestID: "cli"}
 
 	if sub == "reset" {
@@ -93,88 +89,6 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 	if generated {
 		fmt.Fprintf(env.stdout, "one-time password: %s\n", password)
 		fmt.Fprintln(env.stderr, "sign in with it (POST /api/v1/auth/login) and change it (POST /api/v1/auth/password); it is not shown again")
-	}
-	return nil
-}
-
-// demoUsers creates an admin, a counsellor and a student for the demo on an empty account
-// table, and prints how to sign in.
-func demoUsers(ctx context.Context, acc *accounts.Service, db *sqlstore.DB, env *environment, cfg config.Config) error {
-	bookings, leadStore := sqlstore.NewBookingStore(db, nil), sqlstore.NewLeadStore(db, nil)
-	n, err := acc.Count(ctx)
-	if err != nil {
-		return err
-	}
-	demo := []struct {
-		email string
-		name  string
-		roles []gradpath.Role
-	}{
-		{"admin@demo.gradpath.test", "Demo Admin", []gradpath.Role{gradpath.RoleAdmin}},
-		{"counsellor@demo.gradpath.test", "Priya Counsellor", []gradpath.Role{gradpath.RoleCounsellor}},
-		{"mentor@demo.gradpath.test", "Rahul Mentor", []gradpath.Role{gradpath.RoleCounsellor}},
-		{"student@demo.gradpath.test", "Arjun Student", []gradpath.Role{gradpath.RoleStudent}},
-	}
-	if n > 0 {
-		fmt.Fprintf(env.stdout, "demo users: %s, %s, %s, %s (their passwords were printed when they were created;\n  a new one: gradpath user reset --data %s --email EMAIL)\n",
-			demo[0].email, demo[1].email, demo[2].email, demo[3].email, cfg.DataDir)
-		return nil
-	}
-	hours := func(zone string, week map[time.Weekday][]string) booking.Availability {
-		a := booking.Availability{Zone: zone, Types: []string{"consultation", "mentorship"}, Exceptions: []booking.Exception{}}
-		for d, spans := range week {
-			for _, sp := range spans {
-				var s calendar.Span
-				_ = s.UnmarshalText([]byte(sp))
-				a.Week[d] = append(a.Week[d], s)
-			}
-		}
-		return a
-	}
-	weekdays := func(spans ...string) map[time.Weekday][]string {
-		m := map[time.Weekday][]string{}
-		for d := time.Monday; d <= time.Friday; d++ {
-			m[d] = spans
-		}
-		return m
-	}
-	priya := weekdays("10:00-13:00", "14:00-18:00")
-	priya[time.Saturday] = []string{"10:00-13:00"}
-	availability := map[string]booking.Availability{
-		"counsellor@demo.gradpath.test": hours("Asia/Kolkata", priya),
-		"mentor@demo.gradpath.test":     hours("Europe/London", weekdays("09:00-17:00")),
-	}
-	system := &gradpath.Actor{Via: "system", RequestID: "demo"}
-	var counsellorID string
-	fmt.Fprintln(env.stdout, "demo users (sign in at /sign-in, or with POST /api/v1/auth/login; the passwords are shown only now):")
-	for _, d := range demo {
-		pw := accounts.GeneratePassword()
-		u, err := acc.CreateUser(ctx, system, d.email, d.name, d.roles, pw)
-		if err != nil {
-			return err
-		}
-		if u.Has(gradpath.RoleCounsellor) && counsellorID == "" {
-			counsellorID = u.ID
-		}
-		if a, ok := availability[d.email]; ok {
-			if err := bookings.PutAvailability(ctx, u.ID, a, time.Now()); err != nil {
-				return err
-			}
-		}
-		if d.email == "mentor@demo.gradpath.test" {
-			// The mentor takes mentorship sessions, not leads.
-			if err := leadStore.PutProfile(ctx, leads.Profile{UserID: u.ID, Active: false, Countries: []string{}, Courses: []string{},
-				Leave: []leads.Period{}, UpdatedAt: time.Now().UTC()}); err != nil {
-				return err
-			}
-		}
-		if u.Has(gradpath.RoleStudent) && counsellorID != "" {
-			if _, err := acc.UpdateUser(ctx, system, u.ID,
-				accounts.UserUpdate{Counsellor: &counsellorID}); err != nil {
-				return err
-			}
-		}
-		fmt.Fprintf(env.stdout, "  %-10s %-32s %s\n", d.roles[0], d.email, pw)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"sort"
@@ -76,6 +77,20 @@ type Config struct {
 	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
 	// Workers is how many background jobs (notifications, SLA checks) run at once.
 	Workers int
+	// TrustedProxies are the reverse proxies (CIDR prefixes) whose X-Forwarded-For, Forwarded
+	// and X-Forwarded-Proto headers are believed; empty believes nobody's.
+	TrustedProxies []string
+	// CORSOrigins are the other sites (https://www.agency.example) whose pages may call the
+	// public endpoints from a browser, without credentials.
+	CORSOrigins []string
+	// TLSCertFile and TLSKeyFile, when both set, serve HTTPS (and HTTP/2) directly.
+	TLSCertFile, TLSKeyFile string
+	// MetricsFrom are the client networks /metrics answers (default loopback only); MetricsAddr,
+	// when set, serves /metrics on its own address instead of the main one.
+	MetricsFrom []string
+	MetricsAddr string
+	// DiskFreeMinMB is the free space below which /readyz reports the data directory full.
+	DiskFreeMinMB int
 }
 
 // Default returns the settings used when nothing else is given.
@@ -97,6 +112,8 @@ func Default() Config {
 		SMTPFrom:         "gradpath@localhost",
 		Workers:          4,
 		CatalogueRefresh: 2 * time.Second,
+		MetricsFrom:      []string{"127.0.0.0/8", "::1/128"},
+		DiskFreeMinMB:    100,
 	}
 }
 
@@ -275,6 +292,56 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.MemoryLimitMB) }},
+	{key: "trusted_proxies", help: "reverse proxies whose X-Forwarded-For/Forwarded/X-Forwarded-Proto are believed, comma-separated CIDRs (e.g. 127.0.0.1/32,10.0.0.0/8); empty: none",
+		set: func(c *Config, v string) error {
+			list, err := cidrList(v)
+			c.TrustedProxies = list
+			return err
+		},
+		get: func(c *Config) string { return strings.Join(c.TrustedProxies, ",") }},
+	{key: "cors_origins", help: "other sites whose pages may call the public API from a browser, comma-separated (e.g. https://www.agency.example)",
+		set: func(c *Config, v string) error {
+			c.CORSOrigins = nil
+			for _, o := range strings.Split(v, ",") {
+				o = strings.TrimSuffix(strings.TrimSpace(o), "/")
+				if o == "" {
+					continue
+				}
+				u, err := url.Parse(o)
+				if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.Path != "" || u.RawQuery != "" {
+					return fmt.Errorf("%q is not an origin such as https://www.agency.example", o)
+				}
+				c.CORSOrigins = append(c.CORSOrigins, o)
+			}
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.CORSOrigins, ",") }},
+	{key: "tls_cert_file", help: "PEM certificate chain to serve HTTPS with (with tls_key_file)",
+		set: func(c *Config, v string) error { c.TLSCertFile = v; return nil },
+		get: func(c *Config) string { return c.TLSCertFile }},
+	{key: "tls_key_file", help: "PEM private key of tls_cert_file",
+		set: func(c *Config, v string) error { c.TLSKeyFile = v; return nil },
+		get: func(c *Config) string { return c.TLSKeyFile }},
+	{key: "metrics_from", help: "client networks /metrics answers, comma-separated CIDRs (default loopback: 127.0.0.0/8,::1/128)",
+		set: func(c *Config, v string) error {
+			list, err := cidrList(v)
+			c.MetricsFrom = list
+			return err
+		},
+		get: func(c *Config) string { return strings.Join(c.MetricsFrom, ",") }},
+	{key: "metrics_addr", help: "serve /metrics on this address (host:port) instead of the main one",
+		set: func(c *Config, v string) error { c.MetricsAddr = v; return nil },
+		get: func(c *Config) string { return c.MetricsAddr }},
+	{key: "disk_free_min_mb", help: "free MiB in the data directory below which /readyz says the disk is full",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 {
+				return errors.New("must be a whole number of MiB, 0 or more")
+			}
+			c.DiskFreeMinMB = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.DiskFreeMinMB) }},
 	{key: "catalogue_refresh", help: "how often to look for catalogue changes made by other replicas or imports (e.g. 2s)",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(v)
@@ -282,6 +349,26 @@ var settings = []setting{
 			return err
 		},
 		get: func(c *Config) string { return c.CatalogueRefresh.String() }},
+}
+
+// cidrList reads comma-separated CIDR prefixes (a bare address is its own /32 or /128).
+func cidrList(v string) ([]string, error) {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		s = strings.TrimSpace(s)
+		if s == "" {
+			continue
+		}
+		if !strings.Contains(s, "/") {
+			if _, err := netip.ParseAddr(s); err != nil {
+				return nil, fmt.Errorf("%q is not an address or a CIDR prefix such as 10.0.0.0/8", s)
+			}
+		} else if _, err := netip.ParsePrefix(s); err != nil {
+			return nil, fmt.Errorf("%q is not a CIDR prefix such as 10.0.0.0/8", s)
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }
 
 func lookup(key string) (setting, bool) {
@@ -465,6 +552,21 @@ func (c Config) Validate() error {
 	if c.MemoryLimitMB < -1 || (c.MemoryLimitMB > 0 && c.MemoryLimitMB < 64) {
 		return errors.New("setting memory_limit_mb (GRADPATH_MEMORY_LIMIT_MB): must be -1, 0, or at least 64")
 	}
+	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
+		return errors.New("setting tls_cert_file/tls_key_file: set both (the certificate and its key) or neither")
+	}
+	if c.TLSCertFile != "" {
+		for _, f := range []string{c.TLSCertFile, c.TLSKeyFile} {
+			if _, err := os.Stat(f); err != nil {
+				return fmt.Errorf("setting tls_cert_file/tls_key_file: %s cannot be read: %v", f, err)
+			}
+		}
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := net.SplitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("setting metrics_addr (GRADPATH_METRICS_ADDR): %q is not host:port", c.MetricsAddr)
+		}
+	}
 	if c.CatalogueRefresh < 100*time.Millisecond {
 		return errors.New("setting catalogue_refresh (GRADPATH_CATALOGUE_REFRESH): must be at least 100ms")
 	}
@@ -499,10 +601,19 @@ func redactURL(s string) string {
 	return u.Redacted()
 }
 
-// BaseURL is PublicURL, or http://ADDR when it is not set.
+// BaseURL is PublicURL, or http(s)://ADDR when it is not set.
 func (c Config) BaseURL(listening string) string {
 	if c.PublicURL != "" {
 		return c.PublicURL
 	}
+	if c.TLSCertFile != "" {
+		return "https://" + listening
+	}
 	return "http://" + listening
+}
+
+// HTTPS reports whether people reach the server over https: a public https address, or TLS
+// served here.
+func (c Config) HTTPS() bool {
+	return c.TLSCertFile != "" || strings.HasPrefix(c.PublicURL, "https://")
 }

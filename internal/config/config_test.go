@@ -5,6 +5,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -43,7 +44,7 @@ func TestPrecedence(t *testing.T) {
 		t.Errorf("flags win: %+v", c)
 	}
 	c, err = load(t, nil)
-	if err != nil || c != Default() {
+	if err != nil || !reflect.DeepEqual(c, Default()) {
 		t.Errorf("defaults = %+v, %v", c, err)
 	}
 }

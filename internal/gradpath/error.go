@@ -10,8 +10,8 @@ import (
 	"time"
 )
 
-// Code classifies an error for the caller. The HTTP, GraphQL and command-line adapters map
-// each code to their own status once (see httpapi.StatusFor); nothing else switches on codes.
+// Code classifies an error for the caller. The HTTP edge maps each code to a status once
+// (edge.Status), for the API and the pages alike.
 type Code string
 
 // Error codes. They are stable: clients read them from problem+json `type` and GraphQL
@@ -27,8 +27,10 @@ const (
 	CodeUnsupported   Code = "unsupported"   // unsupported media type
 	CodeUnprocessable Code = "unprocessable" // well-formed but cannot be processed (e.g. reused idempotency key)
 	CodeRateLimited   Code = "rate_limited"  // too many requests; retry later
-	CodeUnavailable   Code = "unavailable"   // a dependency is down; retry later
-	CodeInternal      Code = "internal"      // a bug or an unexpected failure; logged with its cause
+	CodeUnavailable   Code = "unavailable"   // a dependency is down or busy; retry later
+	// CodeInsufficientStorage: the disk is full; nothing was written.
+	CodeInsufficientStorage Code = "insufficient_storage"
+	CodeInternal            Code = "internal" // a bug or an unexpected failure; logged with its cause
 )
 
 // FieldError names one offending input and says what is wrong with it in words a user reads.
@@ -49,7 +51,7 @@ type Error struct {
 	Message string
 	Fields  []FieldError
 	Err     error
-	// RetryAfter, for rate_limited, says when to try again.
+	// RetryAfter, for rate_limited and unavailable, says when to try again.
 	RetryAfter time.Duration
 	// Extensions are more members of the problem document, such as next_slots of a conflict.
 	Extensions map[string]any

@@ -81,7 +81,8 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess accounts.Session, token string) {
 	// The cookie lives as long as the session can; the server ends it sooner when idle.
-	s.Cookies.set(w, s.Cookies.sessionName(), token, sess.ExpiresAt.Sub(s.Now()))
+	c := s.Identity.Cookies()
+	c.Set(w, r, c.SessionName(), token, sess.ExpiresAt.Sub(s.Now()))
 }
 
 func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
@@ -120,7 +121,8 @@ func (s *Server) logout(w http.ResponseWriter, r *http.Request) error {
 	if err := s.Accounts.Logout(r.Context(), actor(r)); err != nil {
 		return err
 	}
-	s.Cookies.clear(w, s.Cookies.sessionName())
+	c := s.Identity.Cookies()
+	c.Clear(w, r, c.SessionName())
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
@@ -171,8 +173,10 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	me := Me{User: u}
-	if s.Workspace != nil && len(s.Workspace.CalendarKey) > 0 {
-		me.CalendarURL = s.PublicURL + "/api/v1/me/calendar.ics?token=" + s.Workspace.CalendarToken(u.ID)
+	if s.Workspace != nil {
+		if token := s.Workspace.CalendarToken(u.ID); token != "" {
+			me.CalendarURL = s.PublicURL + "/api/v1/me/calendar.ics?token=" + token
+		}
 	}
 	return writeJSON(w, r, http.StatusOK, me)
 }

@@ -17,7 +17,6 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/httpapi"
-	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 	"github.com/gradpath/gradpath/internal/synth"
@@ -51,8 +50,8 @@ func BenchmarkEligibility(b *testing.B) {
 	if _, err := svc.Compiled(); err != nil {
 		b.Fatal(err)
 	}
-	h, err := httpapi.NewServer(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: cat,
-		Eligibility: svc, Exchange: rates, Ready: db.Ping, Registry: observability.NewRegistry(), Now: storetest.Clock})
+	h, err := handler(httpapi.Deps{Logger: slog.New(slog.NewTextHandler(io.Discard, nil)), Catalogue: cat,
+		Eligibility: svc, Exchange: rates, Ready: db.Ping, Now: storetest.Clock})
 	if err != nil {
 		b.Fatal(err)
 	}

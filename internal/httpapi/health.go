@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -24,6 +25,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		s.logger.WarnContext(r.Context(), "not ready", "error", err.Error())
+		if gradpath.ErrorCode(err) == gradpath.CodeInsufficientStorage {
+			return err
+		}
 		return gradpath.Errorf(gradpath.CodeUnavailable, "the database does not answer")
 	}
 	return writeJSON(w, r, http.StatusOK, Status{Status: "ready", Version: s.Version})
@@ -46,11 +50,11 @@ type ProblemType struct {
 
 func (s *Server) problemType(w http.ResponseWriter, r *http.Request) error {
 	code := gradpath.Code(r.PathValue("code"))
-	title, ok := titles[code]
-	if !ok {
+	title := edge.Title(code)
+	if title == "" {
 		return gradpath.Errorf(gradpath.CodeNotFound, "there is no problem type %q", code)
 	}
-	return writeJSON(w, r, http.StatusOK, ProblemType{Type: problemType(code), Code: code, Title: title, Status: StatusFor(code)})
+	return writeJSON(w, r, http.StatusOK, ProblemType{Type: edge.ProblemType(code), Code: code, Title: title, Status: edge.Status(code)})
 }
 
 const indexPage = `<!doctype html>

@@ -20,6 +20,7 @@ import (
 	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/httpapi"
@@ -87,15 +88,35 @@ func newServer(svc *catalogue.Service, ready func(context.Context) error, logger
 // exchange rates are served too.
 func newTestServer(svc *catalogue.Service, ready func(context.Context) error, logger *slog.Logger, db ...*sqlstore.DB) (http.Handler, error) {
 	d := httpapi.Deps{
-		Logger: logger, Catalogue: svc, Ready: ready, Registry: observability.NewRegistry(),
-		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20, Cookies: httpapi.Cookies{Secure: true, MaxAge: 12 * time.Hour},
+		Logger: logger, Catalogue: svc, Ready: ready,
+		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20,
 	}
 	if len(db) > 0 {
 		d.Accounts = accounts.NewService(sqlstore.NewAccountStore(db[0]), testAccountsConfig())
 		d.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db[0]))
 		d.Eligibility = eligibility.NewService(svc, eligibility.DefaultTables(), d.Exchange, storetest.Clock, nil)
 	}
-	return httpapi.NewServer(d)
+	return handler(d)
+}
+
+// handler is the API as gradpath serves it: mounted on a mux behind the edge, with /metrics
+// beside it. Without an Identity, cookies are Secure and sessions last 12 hours.
+func handler(d httpapi.Deps) (http.Handler, error) {
+	if d.Identity == nil {
+		d.Identity = edge.NewIdentity(d.Accounts, edge.Cookies{Secure: true, MaxAge: 12 * time.Hour})
+	}
+	api, err := httpapi.NewServer(d)
+	if err != nil {
+		return nil, err
+	}
+	e, err := edge.New(edge.Config{Logger: d.Logger, Registry: observability.NewRegistry()})
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	api.Register(mux)
+	mux.Handle("GET /metrics", e.Metrics())
+	return e.Handler(mux), nil
 }
 
 // testAccountsConfig is the default configuration on the tests' fixed clock.
@@ -385,7 +406,14 @@ func TestMetrics(t *testing.T) {
 	h := demoServer(t)
 	do(t, h, "GET", "/api/v1/programmes/gatech-omscs")
 	do(t, h, "GET", "/api/v1/programmes?limit=abc")
-	body := do(t, h, "GET", "/metrics").Body.String()
+	if res := do(t, h, "GET", "/metrics"); res.Code != http.StatusForbidden {
+		t.Errorf("/metrics to a client that is not on loopback: %d", res.Code)
+	}
+	req := httptest.NewRequest("GET", "/metrics", nil)
+	req.RemoteAddr = "127.0.0.1:40000"
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	body := rec.Body.String()
 	for _, want := range []string{
 		`gradpath_http_requests_total{method="GET",route="GET /api/v1/programmes/{id}",status="200"}`,
 		`gradpath_http_requests_total{method="GET",route="GET /api/v1/programmes",status="400"}`,

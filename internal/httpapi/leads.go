@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/calendar"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 )
@@ -99,12 +100,12 @@ func (s *Server) formToken(w http.ResponseWriter, r *http.Request) error {
 	if err := newQuery(r).err(); err != nil {
 		return err
 	}
-	g := s.Leads.Guard
-	if g == nil {
+	token, minAge, ok := s.Leads.FormToken()
+	if !ok {
 		return gradpath.Errorf(gradpath.CodeNotFound, "form tokens are not in use on this server")
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, r, http.StatusOK, FormToken{FormToken: g.Token(), MinSeconds: int(g.MinAge.Seconds())})
+	return writeJSON(w, r, http.StatusOK, FormToken{FormToken: token, MinSeconds: int(minAge.Seconds())})
 }
 
 // leadCursor is the keyset position after a lead: its creation time and id.
@@ -519,11 +520,5 @@ func (s *Server) importHolidays(w http.ResponseWriter, r *http.Request) error {
 // limitPublicForm applies the per-address limit of the public forms (leads, subscriptions,
 // withdrawals, bookings by visitors).
 func (s *Server) limitPublicForm(r *http.Request) error {
-	if s.LeadLimit == nil {
-		return nil
-	}
-	if ok, retry := s.LeadLimit.Allow(clientIP(r)); !ok {
-		return gradpath.RateLimited(retry, "too many requests from your address; try again in %d seconds", int(retry.Seconds())+1)
-	}
-	return nil
+	return edge.Limit(s.LeadLimit, edge.ClientIP(r))
 }

@@ -26,8 +26,9 @@ func TestLeadsAPI(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		var svc *leads.Service
 		s := newSecureServer(t, db, func(d *httpapi.Deps) {
-			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), calendar.Default(), leads.DefaultConfig(d.Now))
-			svc.Guard = leads.NewFormGuard([]byte("test secret"), d.Now)
+			cfg := leads.DefaultConfig(d.Now)
+			cfg.Guard = leads.NewFormGuard([]byte("test secret"), d.Now)
+			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), calendar.Default(), cfg)
 			d.Leads = svc
 			d.LeadLimit = ratelimit.NewLocal(time.Minute, 20, d.Now)
 		})

@@ -77,7 +77,8 @@ func (s *Server) oidcLogin(w http.ResponseWriter, r *http.Request) error {
 	}
 	p := pendingLogin{State: random(), Nonce: random(), Verifier: oauth2.GenerateVerifier()}
 	b, _ := json.Marshal(p)
-	s.Cookies.set(w, s.Cookies.oidcName(), base64.RawURLEncoding.EncodeToString(b), 10*time.Minute)
+	c := s.Identity.Cookies()
+	c.Set(w, r, c.Name("oidc"), base64.RawURLEncoding.EncodeToString(b), 10*time.Minute)
 	http.Redirect(w, r, s.oidc.oauth.AuthCodeURL(p.State, oidc.Nonce(p.Nonce), oauth2.S256ChallengeOption(p.Verifier)), http.StatusFound)
 	return nil
 }
@@ -92,11 +93,12 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	refused := func(why string) error {
 		return gradpath.Errorf(gradpath.CodeUnauthorized, "sign-in with your provider failed: %s; start again", why)
 	}
-	c, err := r.Cookie(s.Cookies.oidcName())
+	cookies := s.Identity.Cookies()
+	c, err := r.Cookie(cookies.Name("oidc"))
 	if err != nil {
 		return refused("this browser did not start the sign-in (or took more than 10 minutes)")
 	}
-	s.Cookies.clear(w, s.Cookies.oidcName())
+	cookies.Clear(w, r, cookies.Name("oidc"))
 	var p pendingLogin
 	raw, err := base64.RawURLEncoding.DecodeString(c.Value)
 	if err != nil || json.Unmarshal(raw, &p) != nil || p.State == "" {

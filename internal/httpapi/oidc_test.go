@@ -12,11 +12,13 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/zitadel/oidc/v3/example/server/exampleop"
 	"github.com/zitadel/oidc/v3/example/server/storage"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -117,7 +119,7 @@ func TestOIDCSignIn(t *testing.T) {
 		issuer := provider(t, "gradpath-"+t.Name(), "client-secret-of-the-test", redirect)
 		s := newSecureServer(t, db, func(d *httpapi.Deps) {
 			d.PublicURL = home
-			d.Cookies.Secure = false // plain http on loopback
+			d.Identity = edge.NewIdentity(d.Accounts, edge.Cookies{Secure: false, MaxAge: 12 * time.Hour}) // plain http on loopback
 			d.OIDC = httpapi.OIDCConfig{Issuer: issuer, ClientID: "gradpath-" + t.Name(), ClientSecret: "client-secret-of-the-test", RedirectURL: redirect}
 		})
 		serveOn(t, gl, s.h)

@@ -13,6 +13,7 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -280,8 +281,8 @@ func newSchemaGen() *schemaGen {
 		tests[i] = string(t.Test)
 	}
 	put(catalogue.Test(""), tests)
-	codes := make([]string, 0, len(titles))
-	for c := range titles {
+	codes := []string{}
+	for _, c := range edge.Codes() {
 		codes = append(codes, string(c))
 	}
 	sort.Strings(codes)

@@ -143,7 +143,11 @@ func TestRouteTableIsDocumented(t *testing.T) {
 	if err := json.Unmarshal(rec.Body.Bytes(), &doc); err != nil {
 		t.Fatal(err)
 	}
-	for _, pattern := range httpapi.RoutePatterns(h) {
+	patterns, err := httpapi.RoutePatterns(httpapi.Deps{Catalogue: catalogue.NewService(sqlstore.NewCatalogueStore(db), storetest.Clock), Ready: db.Ping})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, pattern := range patterns {
 		method, path, _ := strings.Cut(pattern, " ")
 		if path == "/{$}" {
 			continue // the HTML index page

@@ -18,7 +18,6 @@ import (
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/httpapi"
-	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -73,13 +72,13 @@ func newSecureServer(t *testing.T, db *sqlstore.DB, options ...func(*httpapi.Dep
 		Logger:    slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Catalogue: svc, Accounts: s.acc, Exchange: ex,
 		Eligibility: eligibility.NewService(svc, eligibility.DefaultTables(), ex, s.clock.Now, nil),
-		Ready:       db.Ping, Registry: observability.NewRegistry(), Now: s.clock.Now, Version: "test",
-		PageCacheBytes: 1 << 20, Cookies: httpapi.Cookies{Secure: true, MaxAge: 12 * time.Hour},
+		Ready:       db.Ping, Now: s.clock.Now, Version: "test",
+		PageCacheBytes: 1 << 20,
 	}
 	for _, o := range options {
 		o(&d)
 	}
-	h, err := httpapi.NewServer(d)
+	h, err := handler(d)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,7 +101,7 @@ func (s *Server) getShortlist(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, r, http.StatusOK, Shortlist{Items: items, Rules: s.Workspace.Rules})
+	return writeJSON(w, r, http.StatusOK, Shortlist{Items: items, Rules: s.Workspace.Rules()})
 }
 
 func (s *Server) addShortlist(w http.ResponseWriter, r *http.Request) error {

@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
@@ -68,29 +69,28 @@ type StepRemindersArgs struct{}
 // Kind implements river.JobArgs.
 func (StepRemindersArgs) Kind() string { return "workspace_reminders" }
 
-// Handlers do the work; they are set once the services exist (the services' stores need the
-// queue first).
-type Handlers struct {
+// Services are what the workers call. Leads is required; the others may be nil, and then
+// their periodic work is skipped.
+type Services struct {
 	Leads     *leads.Service
 	Bookings  *booking.Service
 	Workspace *workspace.Service
-	// Mail sends email; nil logs that no mail server is configured and drops the message.
-	Mail mail.Sender
 	// Accounts makes reset tokens; PublicURL is where the links in emails point.
 	Accounts  *accounts.Service
 	PublicURL string
+	// Mail sends email; nil logs that no mail server is configured and drops the message.
+	Mail mail.Sender
 }
 
-// Queue is River over one of gradpath's databases.
+// Queue enqueues jobs, in a change's transaction (InsertTx) or on their own. It is River's
+// insert-only client: stores and services take it before any worker exists.
 type Queue struct {
-	client   *river.Client[*sql.Tx]
-	handlers *Handlers
-	logger   *slog.Logger
+	client *river.Client[*sql.Tx]
 }
 
-// Options tune the queue.
+// Options tune the workers.
 type Options struct {
-	// Workers is how many jobs run at once; 0 makes an insert-only queue.
+	// Workers is how many jobs run at once (at least 1).
 	Workers int
 	// Poll is how often workers look for due jobs (River polls on SQLite and on database/sql).
 	Poll time.Duration
@@ -119,90 +119,117 @@ func Migrate(ctx context.Context, db *sqlstore.DB) error {
 	return nil
 }
 
-// New returns the queue over db; h is filled in before Start.
-func New(ctx context.Context, db *sqlstore.DB, h *Handlers, o Options) (*Queue, error) {
+// NewQueue migrates River's tables and returns the queue over db.
+func NewQueue(ctx context.Context, db *sqlstore.DB) (*Queue, error) {
 	if err := Migrate(ctx, db); err != nil {
 		return nil, err
+	}
+	client, err := river.NewClient(driverOf(db), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return nil, err
+	}
+	return &Queue{client: client}, nil
+}
+
+// Workers run the queued jobs and the periodic sweeps (SLA, booking reminders, step
+// reminders), the sweeps on one replica at a time (River's leader).
+type Workers struct {
+	client *river.Client[*sql.Tx]
+	logger *slog.Logger
+}
+
+// NewWorkers returns the workers over db, calling svc; Start runs them.
+func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
+	if svc.Leads == nil {
+		return nil, errors.New("jobs: the workers need the leads service")
 	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	q := &Queue{handlers: h, logger: o.Logger}
-	cfg := &river.Config{Logger: o.Logger, FetchPollInterval: o.Poll, FetchCooldown: min(o.Poll, 100*time.Millisecond)}
-	if o.Workers > 0 {
-		workers := river.NewWorkers()
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SLASweepArgs]) error {
-			n, err := h.Leads.SweepSLA(ctx)
-			if n > 0 {
-				q.logger.Info("SLA sweep", "leads_marked", n)
-			}
-			return err
-		}))
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MailArgs]) error {
-			if h.Mail == nil {
-				q.logger.Warn("no mail server is configured (smtp_addr); a notification was not sent", "lead_id", j.Args.LeadID, "job_id", j.ID)
-				return nil
-			}
-			return h.Mail.Send(ctx, mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
-		}))
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[ResetMailArgs]) error {
-			if h.Mail == nil || h.Accounts == nil {
-				q.logger.Warn("no mail server is configured (smtp_addr); a password-reset link was not sent: an admin can issue one with gradpath user reset", "user_id", j.Args.UserID, "job_id", j.ID)
-				return nil
-			}
-			u, token, err := h.Accounts.ResetToken(ctx, j.Args.UserID)
-			if gradpath.ErrorCode(err) == gradpath.CodeNotFound || gradpath.ErrorCode(err) == gradpath.CodeForbidden {
-				return nil // the account is gone or disabled: nothing to send
-			}
-			if err != nil {
-				return err
-			}
-			return h.Mail.Send(ctx, ResetMessage(u, h.PublicURL, token))
-		}))
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RemindersArgs]) error {
-			if h.Bookings == nil {
-				return nil
-			}
-			n, err := h.Bookings.SweepReminders(ctx)
-			if n > 0 {
-				q.logger.Info("booking reminders", "sent", n)
-			}
-			return err
-		}))
-		river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[StepRemindersArgs]) error {
-			if h.Workspace == nil {
-				return nil
-			}
-			n, err := h.Workspace.SweepReminders(ctx)
-			if n > 0 {
-				q.logger.Info("step reminders", "steps", n)
-			}
-			return err
-		}))
-		cfg.Workers = workers
-		cfg.Queues = map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: o.Workers}}
-		sweep := o.SLASweep
-		if sweep <= 0 {
-			sweep = 30 * time.Second
+	wk := &Workers{logger: o.Logger}
+	workers := river.NewWorkers()
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SLASweepArgs]) error {
+		n, err := svc.Leads.SweepSLA(ctx)
+		if n > 0 {
+			wk.logger.Info("SLA sweep", "leads_marked", n)
 		}
-		cfg.PeriodicJobs = []*river.PeriodicJob{river.NewPeriodicJob(river.PeriodicInterval(sweep),
-			func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		return err
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[MailArgs]) error {
+		if svc.Mail == nil {
+			wk.logger.Warn("no mail server is configured (smtp_addr); a notification was not sent", "lead_id", j.Args.LeadID, "job_id", j.ID)
+			return nil
+		}
+		return svc.Mail.Send(ctx, mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[ResetMailArgs]) error {
+		if svc.Mail == nil || svc.Accounts == nil {
+			wk.logger.Warn("no mail server is configured (smtp_addr); a password-reset link was not sent: an admin can issue one with gradpath user reset", "user_id", j.Args.UserID, "job_id", j.ID)
+			return nil
+		}
+		u, token, err := svc.Accounts.ResetToken(ctx, j.Args.UserID)
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound || gradpath.ErrorCode(err) == gradpath.CodeForbidden {
+			return nil // the account is gone or disabled: nothing to send
+		}
+		if err != nil {
+			return err
+		}
+		return svc.Mail.Send(ctx, ResetMessage(u, svc.PublicURL, token))
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RemindersArgs]) error {
+		if svc.Bookings == nil {
+			return nil
+		}
+		n, err := svc.Bookings.SweepReminders(ctx)
+		if n > 0 {
+			wk.logger.Info("booking reminders", "sent", n)
+		}
+		return err
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[StepRemindersArgs]) error {
+		if svc.Workspace == nil {
+			return nil
+		}
+		n, err := svc.Workspace.SweepReminders(ctx)
+		if n > 0 {
+			wk.logger.Info("step reminders", "steps", n)
+		}
+		return err
+	}))
+	sweep := o.SLASweep
+	if sweep <= 0 {
+		sweep = 30 * time.Second
+	}
+	poll := o.Poll
+	if poll <= 0 {
+		poll = time.Second
+	}
+	cfg := &river.Config{
+		Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond),
+		Workers: workers,
+		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
+		PeriodicJobs: []*river.PeriodicJob{
+			river.NewPeriodicJob(river.PeriodicInterval(sweep),
+				func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(sweep),
 				func() (river.JobArgs, *river.InsertOpts) { return RemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
 			river.NewPeriodicJob(river.PeriodicInterval(max(sweep, time.Hour)),
-				func() (river.JobArgs, *river.InsertOpts) { return StepRemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true})}
-	}
-	if cfg.FetchPollInterval == 0 {
-		cfg.FetchPollInterval = time.Second
-		cfg.FetchCooldown = 100 * time.Millisecond
+				func() (river.JobArgs, *river.InsertOpts) { return StepRemindersArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),
+		},
 	}
 	client, err := river.NewClient(driverOf(db), cfg)
 	if err != nil {
 		return nil, err
 	}
-	q.client = client
-	return q, nil
+	wk.client = client
+	return wk, nil
 }
+
+// Start starts the workers.
+func (w *Workers) Start(ctx context.Context) error { return w.client.Start(ctx) }
+
+// Stop waits for running jobs to finish, until ctx ends.
+func (w *Workers) Stop(ctx context.Context) error { return w.client.Stop(ctx) }
 
 func params(j outbox.Job) (river.InsertManyParams, error) {
 	var opts *river.InsertOpts
@@ -253,9 +280,3 @@ func (q *Queue) InsertManyTx(ctx context.Context, tx *sql.Tx, js []outbox.Job) e
 	_, err := q.client.InsertManyTx(ctx, tx, ps)
 	return err
 }
-
-// Start starts the workers.
-func (q *Queue) Start(ctx context.Context) error { return q.client.Start(ctx) }
-
-// Stop waits for running jobs to finish, until ctx ends.
-func (q *Queue) Stop(ctx context.Context) error { return q.client.Stop(ctx) }

@@ -34,24 +34,28 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		if _, err := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, ""); err != nil {
 			t.Fatal(err)
 		}
-		h := &jobs.Handlers{Mail: mail.SMTP{Addr: mp.SMTP, From: "leads@agency.test"}}
-		q, err := jobs.New(ctx, db, h, jobs.Options{Workers: 2, Poll: 50 * time.Millisecond, SLASweep: 200 * time.Millisecond})
+		q, err := jobs.NewQueue(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
-		h.Leads = leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(clock))
-		if err := q.Start(ctx); err != nil {
+		svc := leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(clock))
+		w, err := jobs.NewWorkers(db, jobs.Services{Leads: svc, Mail: mail.SMTP{Addr: mp.SMTP, From: "leads@agency.test"}},
+			jobs.Options{Workers: 2, Poll: 50 * time.Millisecond, SLASweep: 200 * time.Millisecond})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Start(ctx); err != nil {
 			t.Fatal(err)
 		}
 		defer func() {
 			sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
 			defer c()
-			q.Stop(sctx)
+			w.Stop(sctx)
 		}()
 
 		in := leads.Input{Kind: leads.Callback, Name: "Riya Sharma", Phone: "+919876543210",
 			Interest: leads.Interest{Course: "Data Science", Country: "GB"}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}}
-		res, err := h.Leads.Create(ctx, &gradpath.Actor{}, in, "", "")
+		res, err := svc.Create(ctx, &gradpath.Actor{}, in, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -67,7 +71,7 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		now = r.FirstResponseDue.Add(time.Minute)
 		mu.Unlock()
 		mp.WaitFor(t, "asha@agency.in", "Overdue: Riya Sharma", 30*time.Second)
-		d, err := h.Leads.Get(ctx, &gradpath.Actor{UserID: "x", Roles: []gradpath.Role{gradpath.RoleAdmin}}, r.ID)
+		d, err := svc.Get(ctx, &gradpath.Actor{UserID: "x", Roles: []gradpath.Role{gradpath.RoleAdmin}}, r.ID)
 		if err != nil || !d.Breached {
 			t.Fatalf("after the sweep: %v breached=%v", err, d.Breached)
 		}

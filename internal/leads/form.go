@@ -63,3 +63,12 @@ func (g *FormGuard) Bot(honeypot, token string) bool {
 	age := g.now().Sub(time.UnixMilli(int64(binary.BigEndian.Uint64(raw))))
 	return age < g.MinAge && age > -time.Minute
 }
+
+// FormToken is a fresh token for a public form to carry and how long a person takes at least
+// to fill the form in, or false when no guard is in use.
+func (s *Service) FormToken() (string, time.Duration, bool) {
+	if s.cfg.Guard == nil {
+		return "", 0, false
+	}
+	return s.cfg.Guard.Token(), s.cfg.Guard.MinAge, true
+}

@@ -34,8 +34,8 @@ func adminOnly(a *gradpath.Actor) error {
 }
 
 func (s *Service) audit(ctx context.Context, a *gradpath.Actor, action, subject string, details map[string]any) {
-	if s.Audit != nil {
-		s.Audit.Record(ctx, a, action, subject, details)
+	if s.cfg.Audit != nil {
+		s.cfg.Audit.Record(ctx, a, action, subject, details)
 	}
 }
 

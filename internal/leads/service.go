@@ -32,7 +32,11 @@ type Config struct {
 	// BatchWorkers is how many batches of requests are written at once: 1 where the database
 	// has one writer (SQLite), more where transactions run side by side (PostgreSQL).
 	BatchWorkers int
-	Now          gradpath.Clock
+	// Guard, if set, refuses scripts silently (honeypot and form token).
+	Guard *FormGuard
+	// Audit, if set, records staff reads, exports and erasures of a person's data.
+	Audit Auditor
+	Now   gradpath.Clock
 }
 
 // DefaultConfig is India, a 30-day merge window, near breach two business hours before due,
@@ -52,10 +56,6 @@ type Service struct {
 
 	batchOnce sync.Once
 	queue     chan *pending
-	// Guard, if set, refuses scripts silently (honeypot and form token).
-	Guard *FormGuard
-	// Audit, if set, records staff reads, exports and erasures of a person's data.
-	Audit Auditor
 }
 
 // NewService returns the service over store with the agency's calendar.
@@ -92,7 +92,7 @@ type Result struct {
 func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
 	cal := s.currentCalendar(ctx)
 	now := s.now()
-	if s.Guard.Bot(in.Website, in.FormToken) {
+	if s.cfg.Guard.Bot(in.Website, in.FormToken) {
 		// Refused silently: the script sees what a person would, and nothing is stored.
 		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
 	}

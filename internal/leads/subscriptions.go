@@ -70,7 +70,7 @@ func itoa(i int) string { return strconv.Itoa(i) }
 
 // Subscribe records a subscription (or renews the person's existing one) with its consent.
 func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in SubscriptionInput) (Result, error) {
-	if s.Guard.Bot(in.Website, in.FormToken) {
+	if s.cfg.Guard.Bot(in.Website, in.FormToken) {
 		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
 	}
 	if err := in.validate(s.cfg.Region); err != nil {

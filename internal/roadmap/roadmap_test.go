@@ -27,7 +27,7 @@ func TestRoadmaps(t *testing.T) {
 		admin := &gradpath.Actor{UserID: "adm", Roles: []gradpath.Role{gradpath.RoleAdmin}}
 		me := &gradpath.Actor{UserID: learner.ID, Roles: learner.Roles}
 		mentor := &gradpath.Actor{UserID: mentorUser.ID, Roles: mentorUser.Roles}
-		svc := roadmap.NewService(sqlstore.NewRoadmapStore(db), clock)
+		svc := roadmap.NewService(sqlstore.NewRoadmapStore(db), clock, acc.CanSee)
 
 		rs, err := data.Roadmaps()
 		if err != nil {
@@ -133,7 +133,6 @@ func TestRoadmaps(t *testing.T) {
 		}
 
 		// A counsellor sees the progress of the students assigned to them, and nobody else's.
-		svc.CanSee = acc.CanSee
 		if _, err := svc.ProgressOf(ctx, mentor, learner.ID, "backend"); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
 			t.Fatalf("a counsellor reads a student not theirs: %v", err)
 		}

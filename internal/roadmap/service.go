@@ -11,15 +11,18 @@ import (
 
 // Service is roadmaps' use cases.
 type Service struct {
-	store Store
-	now   gradpath.Clock
-	// CanSee says whether the actor may see a learner's records (their counsellor, an admin);
-	// nil lets people see only their own progress.
-	CanSee func(ctx context.Context, a *gradpath.Actor, userID string) (bool, error)
+	store  Store
+	now    gradpath.Clock
+	canSee CanSee
 }
 
-// NewService returns the service.
-func NewService(store Store, now gradpath.Clock) *Service { return &Service{store: store, now: now} }
+// CanSee says whether the actor may see a learner's records (their counsellor, an admin).
+type CanSee func(ctx context.Context, a *gradpath.Actor, userID string) (bool, error)
+
+// NewService returns the service; canSee nil lets people see only their own progress.
+func NewService(store Store, now gradpath.Clock, canSee CanSee) *Service {
+	return &Service{store: store, now: now, canSee: canSee}
+}
 
 // Summary names a roadmap in lists.
 type Summary struct {
@@ -162,9 +165,9 @@ func (s *Service) ProgressOf(ctx context.Context, a *gradpath.Actor, userID, slu
 	}
 	if a.UserID != userID {
 		ok := false
-		if s.CanSee != nil {
+		if s.canSee != nil {
 			var err error
-			if ok, err = s.CanSee(ctx, a, userID); err != nil {
+			if ok, err = s.canSee(ctx, a, userID); err != nil {
 				return Progress{}, err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/calendar"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
@@ -28,30 +29,32 @@ func (p *Pages) admins(w http.ResponseWriter, r *http.Request) (*gradpath.Actor,
 	return p.actor(r), s, true
 }
 
-func (p *Pages) admin(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) admin(w http.ResponseWriter, r *http.Request) error {
 	if _, _, ok := p.admins(w, r); !ok {
-		return
+		return nil
 	}
 	data := map[string]any{}
 	if un, pn, err := p.Catalogue.Counts(r.Context()); err == nil {
 		data["Universities"], data["Programmes"] = un, pn
 	}
 	p.render(w, r, http.StatusOK, "admin", "Administration", data)
+	return nil
 }
 
-func (p *Pages) importForm(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) importForm(w http.ResponseWriter, r *http.Request) error {
 	if _, _, ok := p.admins(w, r); !ok {
-		return
+		return nil
 	}
 	p.render(w, r, http.StatusOK, "import", "Import programmes", map[string]any{"DryRun": true})
+	return nil
 }
 
 // importFile imports a CSV or JSON file of programmes, all or nothing, and reports every
 // problem by line; "check only" reports without writing.
-func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 64<<20)
 	if !ok {
-		return
+		return nil
 	}
 	defer r.MultipartForm.RemoveAll()
 	dry := r.PostFormValue("dry_run") == "yes"
@@ -59,8 +62,8 @@ func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
 	file, header, err := r.FormFile("file")
 	if err != nil {
 		data["Error"] = "Choose a file to import."
-		p.render(w, r, http.StatusUnprocessableEntity, "import", "Import programmes", data)
-		return
+		p.render(w, r, http.StatusBadRequest, "import", "Import programmes", data)
+		return nil
 	}
 	defer file.Close()
 	format := transfer.CSV
@@ -72,11 +75,11 @@ func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
 	status := http.StatusOK
 	switch {
 	case err != nil:
-		data["Error"] = gradpath.ErrorMessage(err)
-		status = statusOf(err)
+		data["Error"] = p.explain(w, r, err)
+		status = edge.StatusOf(err)
 	case len(rep.Problems) > 0:
 		data["Report"] = rep
-		status = http.StatusUnprocessableEntity
+		status = http.StatusBadRequest
 	default:
 		data["Report"] = rep
 		if !dry {
@@ -84,38 +87,39 @@ func (p *Pages) importFile(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.render(w, r, status, "import", "Import programmes", data)
+	return nil
 }
 
 // exportCSV downloads the catalogue as the CSV the import reads.
-func (p *Pages) exportCSV(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) exportCSV(w http.ResponseWriter, r *http.Request) error {
 	if _, _, ok := p.admins(w, r); !ok {
-		return
+		return nil
 	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="programmes.csv"`)
 	if _, err := transfer.Export(r.Context(), p.Catalogue, transfer.CSV, w); err != nil {
 		p.Logger.Error("exporting the catalogue", "error", err.Error())
 	}
+	return nil
 }
 
-func (p *Pages) users(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) users(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.admins(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.renderUsers(w, r, a, http.StatusOK, "")
+	return p.renderUsers(w, r, a, http.StatusOK, "")
 }
 
-func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) {
-	p.renderUsersWith(w, r, a, status, problem, nil)
+func (p *Pages) renderUsers(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) error {
+	return p.renderUsersWith(w, r, a, status, problem, nil)
 }
 
-func (p *Pages) renderUsersWith(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string, extra map[string]any) {
+func (p *Pages) renderUsersWith(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string, extra map[string]any) error {
 	q := r.URL.Query()
 	us, err := p.Accounts.Users(r.Context(), a, accounts.UserQuery{Text: q.Get("q"), Limit: 200})
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The users are not available", gradpath.ErrorMessage(err))
-		return
+		return failed("The users are not available", err)
 	}
 	var counsellors []accounts.User
 	for _, u := range us {
@@ -127,38 +131,38 @@ func (p *Pages) renderUsersWith(w http.ResponseWriter, r *http.Request, a *gradp
 		"Roles": []gradpath.Role{gradpath.RoleStudent, gradpath.RoleCounsellor, gradpath.RoleAdmin}, "Error": problem}
 	maps.Copy(data, extra)
 	p.render(w, r, status, "users", "Users and roles", data)
+	return nil
 }
 
 // createUser makes an account with a role and shows its one-time password once, for the admin
 // to hand over (the person changes it on their account page).
-func (p *Pages) createUser(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) createUser(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 8<<10)
 	if !ok {
-		return
+		return nil
 	}
 	email, name := strings.TrimSpace(r.PostFormValue("email")), strings.TrimSpace(r.PostFormValue("name"))
 	password := accounts.GeneratePassword()
 	u, err := p.Accounts.CreateUser(r.Context(), a, email, name, []gradpath.Role{gradpath.Role(r.PostFormValue("new_role"))}, password)
 	if err != nil {
-		msg := gradpath.ErrorMessage(err)
+		msg := p.explain(w, r, err)
 		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
 			msg = fs[0].Field + ": " + fs[0].Detail
 		}
 		if gradpath.ErrorCode(err) == gradpath.CodeConflict {
 			msg = "An account with that email exists already."
 		}
-		p.renderUsersWith(w, r, a, statusOf(err), msg, map[string]any{"New": map[string]string{"email": email, "name": name}})
-		return
+		return p.renderUsersWith(w, r, a, edge.StatusOf(err), msg, map[string]any{"New": map[string]string{"email": email, "name": name}})
 	}
-	p.renderUsersWith(w, r, a, http.StatusCreated, "", map[string]any{"Created": u, "Password": password})
+	return p.renderUsersWith(w, r, a, http.StatusCreated, "", map[string]any{"Created": u, "Password": password})
 }
 
 // updateUser sets a user's roles, disabled flag and counsellor; the domain keeps the last
 // admin an admin and audits every change.
-func (p *Pages) updateUser(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) updateUser(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	var roles []gradpath.Role
 	for _, v := range r.PostForm["role"] {
@@ -171,29 +175,28 @@ func (p *Pages) updateUser(w http.ResponseWriter, r *http.Request) {
 		in.Counsellor = &c
 	}
 	if _, err := p.Accounts.UpdateUser(r.Context(), a, r.PathValue("id"), in); err != nil {
-		msg := gradpath.ErrorMessage(err)
+		msg := p.explain(w, r, err)
 		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
 			msg = fs[0].Field + ": " + fs[0].Detail
 		}
-		p.renderUsers(w, r, a, statusOf(err), msg)
-		return
+		return p.renderUsers(w, r, a, edge.StatusOf(err), msg)
 	}
 	http.Redirect(w, r, "/admin/users#user-"+r.PathValue("id"), http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) calendar(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) calendar(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.admins(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.renderCalendar(w, r, a, http.StatusOK, map[string]string{}, map[string]string{})
+	return p.renderCalendar(w, r, a, http.StatusOK, map[string]string{}, map[string]string{})
 }
 
-func (p *Pages) renderCalendar(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) {
+func (p *Pages) renderCalendar(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) error {
 	f, err := p.Leads.GetCalendar(r.Context(), a)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The calendar is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("The calendar is not available", err)
 	}
 	slices.SortFunc(f.Holidays, func(x, y calendar.Holiday) int { return strings.Compare(x.Date.String(), y.Date.String()) })
 	if _, ok := values["zone"]; !ok { // the form as saved, unless a failed one is being shown again
@@ -201,42 +204,41 @@ func (p *Pages) renderCalendar(w http.ResponseWriter, r *http.Request, a *gradpa
 		weekValues(f.Week, values)
 	}
 	p.render(w, r, status, "calendar", "Business calendar", map[string]any{"File": f, "Days": weekdays, "Values": values, "Errors": errs})
+	return nil
 }
 
 // saveHours replaces the zone and the working hours, keeping the holidays.
-func (p *Pages) saveHours(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) saveHours(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	values := map[string]string{"zone": strings.TrimSpace(r.PostFormValue("zone"))}
 	week, problem := readWeek(r, values)
 	if problem != "" {
-		p.renderCalendar(w, r, a, http.StatusUnprocessableEntity, values, map[string]string{"hours": problem})
-		return
+		return p.renderCalendar(w, r, a, http.StatusBadRequest, values, map[string]string{"hours": problem})
 	}
 	f, err := p.Leads.GetCalendar(r.Context(), a)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The calendar is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("The calendar is not available", err)
 	}
 	f.Zone, f.Week = values["zone"], week
 	if _, err := p.Leads.PutCalendar(r.Context(), a, f); err != nil {
-		p.renderCalendar(w, r, a, statusOf(err), values, formErrors(err, func(f string) string {
+		return p.renderCalendar(w, r, a, edge.StatusOf(err), values, p.formErrors(w, r, err, func(f string) string {
 			if f == "zone" {
 				return "zone"
 			}
 			return "hours"
 		}))
-		return
 	}
 	http.Redirect(w, r, "/admin/calendar", http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	values := map[string]string{"date": strings.TrimSpace(r.PostFormValue("date")), "name": strings.TrimSpace(r.PostFormValue("name"))}
 	if remove := r.PostFormValue("remove"); remove != "" {
@@ -246,35 +248,33 @@ func (p *Pages) addHoliday(w http.ResponseWriter, r *http.Request) {
 			_, err = p.Leads.PutCalendar(r.Context(), a, f)
 		}
 		if err != nil {
-			p.renderCalendar(w, r, a, statusOf(err), values, map[string]string{"form": gradpath.ErrorMessage(err)})
-			return
+			return p.renderCalendar(w, r, a, edge.StatusOf(err), values, map[string]string{"form": p.explain(w, r, err)})
 		}
 		http.Redirect(w, r, "/admin/calendar", http.StatusSeeOther)
-		return
+		return nil
 	}
 	d, err := gradpath.ParseDate(values["date"])
 	if err != nil || d.MonthOnly() {
-		p.renderCalendar(w, r, a, http.StatusUnprocessableEntity, values, map[string]string{"date": "Write the date like 2027-01-26."})
-		return
+		return p.renderCalendar(w, r, a, http.StatusBadRequest, values, map[string]string{"date": "Write the date like 2027-01-26."})
 	}
 	if _, err := p.Leads.AddHolidays(r.Context(), a, map[gradpath.Date]string{d: values["name"]}, false); err != nil {
-		p.renderCalendar(w, r, a, statusOf(err), values, formErrors(err, func(f string) string {
+		return p.renderCalendar(w, r, a, edge.StatusOf(err), values, p.formErrors(w, r, err, func(f string) string {
 			if strings.HasSuffix(f, "name") {
 				return "name"
 			}
 			return "date"
 		}))
-		return
 	}
 	http.Redirect(w, r, "/admin/calendar", http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) rates(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) rates(w http.ResponseWriter, r *http.Request) error {
 	if _, _, ok := p.admins(w, r); !ok {
-		return
+		return nil
 	}
 	rates, _ := p.Exchange.Rates(r.Context())
-	p.renderRates(w, r, http.StatusOK, ratesValues(rates), map[string]string{})
+	return p.renderRates(w, r, http.StatusOK, ratesValues(rates), map[string]string{})
 }
 
 // ratesValues writes a rates table as the form shows it: one "CUR rate" per line.
@@ -295,14 +295,15 @@ func ratesValues(rt gradpath.Rates) map[string]string {
 	return map[string]string{"base": base, "date": date, "source": rt.Source, "rates": strings.Join(lines, "\n")}
 }
 
-func (p *Pages) renderRates(w http.ResponseWriter, r *http.Request, status int, values, errs map[string]string) {
+func (p *Pages) renderRates(w http.ResponseWriter, r *http.Request, status int, values, errs map[string]string) error {
 	p.render(w, r, status, "rates", "Exchange rates", map[string]any{"Values": values, "Errors": errs})
+	return nil
 }
 
-func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 32<<10)
 	if !ok {
-		return
+		return nil
 	}
 	values := map[string]string{}
 	for _, k := range []string{"base", "date", "source", "rates"} {
@@ -334,7 +335,7 @@ func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(errs) == 0 {
 		if _, err := p.Exchange.Put(r.Context(), rt); err != nil {
-			errs = formErrors(err, func(f string) string {
+			errs = p.formErrors(w, r, err, func(f string) string {
 				if strings.HasPrefix(f, "rates") {
 					return "rates"
 				}
@@ -343,16 +344,16 @@ func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) {
 		} else {
 			p.Accounts.Record(r.Context(), a, "exchange_rates.changed", "", map[string]any{"base": rt.Base, "date": rt.Date.String(), "currencies": len(rt.PerUnit)})
 			http.Redirect(w, r, "/admin/rates?saved=1", http.StatusSeeOther)
-			return
+			return nil
 		}
 	}
-	p.renderRates(w, r, http.StatusUnprocessableEntity, values, errs)
+	return p.renderRates(w, r, http.StatusBadRequest, values, errs)
 }
 
-func (p *Pages) audit(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.admins(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	q := r.URL.Query()
 	aq := accounts.AuditQuery{Action: q.Get("action"), Limit: 100}
@@ -361,8 +362,7 @@ func (p *Pages) audit(w http.ResponseWriter, r *http.Request) {
 	}
 	events, err := p.Accounts.AuditLog(r.Context(), a, aq)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The audit log is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("The audit log is not available", err)
 	}
 	type row struct {
 		accounts.AuditEvent
@@ -383,4 +383,5 @@ func (p *Pages) audit(w http.ResponseWriter, r *http.Request) {
 		next = events[len(events)-1].ID
 	}
 	p.render(w, r, http.StatusOK, "audit", "Audit log", map[string]any{"Events": rows, "Action": aq.Action, "Next": next})
+	return nil
 }

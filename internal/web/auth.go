@@ -1,38 +1,39 @@
 package web
 
 import (
-	"crypto/subtle"
 	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
-func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) signInForm(w http.ResponseWriter, r *http.Request) error {
 	next := r.URL.Query().Get("next")
 	if !localPath(next) {
 		next = ""
 	}
 	p.render(w, r, http.StatusOK, "signin", "Sign in", map[string]any{"Values": map[string]string{"next": next}, "Errors": map[string]string{}, "OIDC": p.OIDC,
 		"Reset": r.URL.Query().Get("reset") != ""})
+	return nil
 }
 
-func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) error {
 	if !p.publicForm(w, r, 8<<10) {
-		return
+		return nil
 	}
 	email := r.PostFormValue("email")
-	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	actor := edge.Anonymous(r)
 	u, sess, token, err := p.Accounts.Login(r.Context(), actor, email, r.PostFormValue("password"))
 	if err != nil {
 		p.render(w, r, http.StatusUnauthorized, "signin", "Sign in", map[string]any{"Values": map[string]string{"email": email, "next": r.PostFormValue("next")},
-			"Errors": map[string]string{"form": gradpath.ErrorMessage(err)}, "OIDC": p.OIDC})
-		return
+			"Errors": map[string]string{"form": p.explain(w, r, err)}, "OIDC": p.OIDC})
+		return nil
 	}
-	p.setSession(w, token, sess)
+	p.setSession(w, r, token, sess)
 	next := "/me/applications"
 	if u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin) {
 		next = "/queue"
@@ -41,6 +42,7 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) {
 		next = back
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
+	return nil
 }
 
 // toSignIn sends someone who is not signed in (or whose session ended) to sign in, and back
@@ -64,16 +66,6 @@ func (p *Pages) toSignIn(w http.ResponseWriter, r *http.Request) {
 func localPath(s string) bool {
 	return strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "//") && !strings.HasPrefix(s, "/\\") &&
 		!strings.ContainsAny(s, "\r\n") && !strings.HasPrefix(s, "/sign-")
-}
-
-// sameOrigin refuses forms posted from another site.
-func sameOrigin(r *http.Request) bool {
-	o := r.Header.Get("Origin")
-	if o == "" {
-		return true
-	}
-	u, err := url.Parse(o)
-	return err == nil && u.Host == r.Host
 }
 
 // gate lets a request through when someone is signed in who may use the page, and answers it
@@ -112,7 +104,7 @@ func (p *Pages) form(w http.ResponseWriter, r *http.Request, g gate, max int64) 
 // publicForm reads a form anyone may send (sign-in, sign-up, the public requests): at most
 // max bytes, and only from this site. It answers the request itself when it refuses one.
 func (p *Pages) publicForm(w http.ResponseWriter, r *http.Request, max int64) bool {
-	if !sameOrigin(r) {
+	if !edge.SameOrigin(r, p.PublicURL) {
 		p.fail(w, r, http.StatusForbidden, "Refused", "This form was sent from another site.")
 		return false
 	}
@@ -126,17 +118,19 @@ func (p *Pages) publicForm(w http.ResponseWriter, r *http.Request, max int64) bo
 
 // checkCSRF checks a signed-in form: the same origin and the session's token.
 func (p *Pages) checkCSRF(r *http.Request, s *accounts.Session) bool {
-	return sameOrigin(r) && s != nil && subtle.ConstantTimeCompare([]byte(r.PostFormValue("csrf_token")), []byte(s.CSRFToken)) == 1
+	return edge.SameOrigin(r, p.PublicURL) && edge.CSRFValid(s, r.PostFormValue("csrf_token"))
 }
 
-func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) signOut(w http.ResponseWriter, r *http.Request) error {
 	_ = r.ParseForm()
 	u, s := p.who(r)
 	if u != nil && p.checkCSRF(r, s) {
 		_ = p.Accounts.Logout(r.Context(), &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash})
 	}
-	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
+	c := p.Identity.Cookies()
+	c.Clear(w, r, c.SessionName())
 	http.Redirect(w, r, "/programmes", http.StatusSeeOther)
+	return nil
 }
 
 func (p *Pages) staff(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
@@ -149,7 +143,7 @@ func (p *Pages) staff(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, 
 		p.fail(w, r, http.StatusForbidden, "For counsellors", "This page is for counsellors and admins.")
 		return nil, nil, false
 	}
-	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}, s, true
+	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: edge.ClientIP(r), UserAgent: r.UserAgent(), RequestID: edge.RequestID(r.Context())}, s, true
 }
 
 func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*gradpath.Actor, *accounts.Session, bool) {
@@ -158,21 +152,22 @@ func (p *Pages) signedIn(w http.ResponseWriter, r *http.Request) (*gradpath.Acto
 		p.toSignIn(w, r)
 		return nil, nil, false
 	}
-	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}, s, true
+	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: edge.ClientIP(r), UserAgent: r.UserAgent(), RequestID: edge.RequestID(r.Context())}, s, true
 }
 
-func (p *Pages) signUpForm(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) signUpForm(w http.ResponseWriter, r *http.Request) error {
 	p.render(w, r, http.StatusOK, "signup", "Create an account", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}})
+	return nil
 }
 
 // signUp registers a student and signs them in.
-func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) error {
 	if !p.publicForm(w, r, 8<<10) {
-		return
+		return nil
 	}
 	values := map[string]string{"name": strings.TrimSpace(r.PostFormValue("name")), "email": strings.TrimSpace(r.PostFormValue("email"))}
 	password := r.PostFormValue("password")
-	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	actor := edge.Anonymous(r)
 	errs := map[string]string{}
 	if password != r.PostFormValue("password2") {
 		errs["password2"] = "The two passwords differ; type the same one twice."
@@ -182,104 +177,109 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			_, sess, token, err := p.Accounts.Login(r.Context(), actor, values["email"], password)
 			if err == nil {
-				p.setSession(w, token, sess)
+				p.setSession(w, r, token, sess)
 				http.Redirect(w, r, "/me/profile?welcome=1", http.StatusSeeOther)
 			} else {
 				// The account exists; signing in can still be refused (too many attempts from
 				// this address): the sign-in page takes it from there.
 				http.Redirect(w, r, "/sign-in?next="+url.QueryEscape("/me/profile?welcome=1"), http.StatusSeeOther)
 			}
-			return
+			return nil
 		}
-		errs = formErrors(err, same)
+		errs = p.formErrors(w, r, err, same)
 	}
 	// The password is never sent back into the page.
-	p.render(w, r, http.StatusUnprocessableEntity, "signup", "Create an account", map[string]any{"Values": values, "Errors": errs})
+	p.render(w, r, http.StatusBadRequest, "signup", "Create an account", map[string]any{"Values": values, "Errors": errs})
+	return nil
 }
 
-func (p *Pages) forgotForm(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) forgotForm(w http.ResponseWriter, r *http.Request) error {
 	p.render(w, r, http.StatusOK, "forgot", "Forgotten password", map[string]any{"Values": map[string]string{}, "Errors": map[string]string{}, "ByEmail": p.ResetByEmail})
+	return nil
 }
 
 // forgot asks for a reset link. The answer is the same whether an account has the address or
 // not.
-func (p *Pages) forgot(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) forgot(w http.ResponseWriter, r *http.Request) error {
 	if !p.publicForm(w, r, 4<<10) {
-		return
+		return nil
 	}
 	email := strings.TrimSpace(r.PostFormValue("email"))
 	data := map[string]any{"Values": map[string]string{"email": email}, "Errors": map[string]string{}, "ByEmail": p.ResetByEmail}
 	if email == "" {
 		data["Errors"] = map[string]string{"email": "Write the email address you sign in with."}
-		p.render(w, r, http.StatusUnprocessableEntity, "forgot", "Forgotten password", data)
-		return
+		p.render(w, r, http.StatusBadRequest, "forgot", "Forgotten password", data)
+		return nil
 	}
-	if err := p.Accounts.RequestReset(r.Context(), &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}, email); err != nil {
-		data["Errors"] = map[string]string{"form": gradpath.ErrorMessage(err)}
-		p.render(w, r, statusOf(err), "forgot", "Forgotten password", data)
-		return
+	if err := p.Accounts.RequestReset(r.Context(), edge.Anonymous(r), email); err != nil {
+		data["Errors"] = map[string]string{"form": p.explain(w, r, err)}
+		p.render(w, r, edge.StatusOf(err), "forgot", "Forgotten password", data)
+		return nil
 	}
 	data["Sent"] = true
 	p.render(w, r, http.StatusOK, "forgot", "Forgotten password", data)
+	return nil
 }
 
-func (p *Pages) resetForm(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) resetForm(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "private, no-store") // the page carries the reset token
 	p.render(w, r, http.StatusOK, "reset", "Choose a new password", map[string]any{"Token": r.URL.Query().Get("token"), "Errors": map[string]string{}})
+	return nil
 }
 
 // reset sets the new password with the emailed token; every session of the account ends.
-func (p *Pages) reset(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) reset(w http.ResponseWriter, r *http.Request) error {
 	if !p.publicForm(w, r, 4<<10) {
-		return
+		return nil
 	}
 	token, password := r.PostFormValue("token"), r.PostFormValue("password")
 	errs := map[string]string{}
 	if password != r.PostFormValue("password2") {
 		errs["password2"] = "The two passwords differ; type the same one twice."
-	} else if err := p.Accounts.ConfirmReset(r.Context(), &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}, token, password); err != nil {
-		errs = formErrors(err, same)
+	} else if err := p.Accounts.ConfirmReset(r.Context(), edge.Anonymous(r), token, password); err != nil {
+		errs = p.formErrors(w, r, err, same)
 	}
 	if len(errs) > 0 {
-		p.render(w, r, http.StatusUnprocessableEntity, "reset", "Choose a new password", map[string]any{"Token": token, "Errors": errs})
-		return
+		p.render(w, r, http.StatusBadRequest, "reset", "Choose a new password", map[string]any{"Token": token, "Errors": errs})
+		return nil
 	}
 	http.Redirect(w, r, "/sign-in?reset=1", http.StatusSeeOther)
+	return nil
 }
 
 // account is the signed-in person's own account: who they are and a new password.
-func (p *Pages) account(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) account(w http.ResponseWriter, r *http.Request) error {
 	if _, _, ok := p.signedIn(w, r); !ok {
-		return
+		return nil
 	}
-	p.renderAccount(w, r, http.StatusOK, map[string]string{})
+	return p.renderAccount(w, r, http.StatusOK, map[string]string{})
 }
 
-func (p *Pages) renderAccount(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) {
+func (p *Pages) renderAccount(w http.ResponseWriter, r *http.Request, status int, errs map[string]string) error {
 	u, _ := p.who(r)
 	p.render(w, r, status, "account", "My account", map[string]any{"Me": u, "Errors": errs, "Changed": r.URL.Query().Get("changed") != ""})
+	return nil
 }
 
 // changePassword sets a new password after checking the current one; the person's other
 // sessions end, this one stays.
-func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 4<<10)
 	if !ok {
-		return
+		return nil
 	}
 	next := r.PostFormValue("new_password")
 	if next != r.PostFormValue("new_password2") {
-		p.renderAccount(w, r, http.StatusUnprocessableEntity, map[string]string{"new_password2": "The two passwords differ; type the same one twice."})
-		return
+		return p.renderAccount(w, r, http.StatusBadRequest, map[string]string{"new_password2": "The two passwords differ; type the same one twice."})
 	}
 	if err := p.Accounts.ChangePassword(r.Context(), a, r.PostFormValue("current_password"), next); err != nil {
-		p.renderAccount(w, r, statusOf(err), formErrors(err, same))
-		return
+		return p.renderAccount(w, r, edge.StatusOf(err), p.formErrors(w, r, err, same))
 	}
 	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) setSession(w http.ResponseWriter, token string, sess accounts.Session) {
-	http.SetCookie(w, &http.Cookie{Name: p.CookieName, Value: token, Path: "/", MaxAge: int(sess.ExpiresAt.Sub(p.Now()).Seconds()),
-		HttpOnly: true, Secure: p.CookieSecure, SameSite: http.SameSiteLaxMode})
+func (p *Pages) setSession(w http.ResponseWriter, r *http.Request, token string, sess accounts.Session) {
+	c := p.Identity.Cookies()
+	c.Set(w, r, c.SessionName(), token, sess.ExpiresAt.Sub(p.Now()))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -68,15 +69,23 @@ func finderServer(tb testing.TB, n int) http.Handler {
 		tb.Fatal(err)
 	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	pages, err := web.New(web.Deps{Catalogue: cat, Logger: logger, CookieName: "gradpath_session"})
+	identity := edge.NewIdentity(nil, edge.Cookies{Secure: true})
+	pages, err := web.New(web.Deps{Catalogue: cat, Logger: logger, Identity: identity})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	api, err := httpapi.NewServer(httpapi.Deps{Logger: logger, Catalogue: cat, Ready: db.Ping, Registry: observability.NewRegistry(), Now: storetest.Clock, Web: pages})
+	api, err := httpapi.NewServer(httpapi.Deps{Logger: logger, Catalogue: cat, Ready: db.Ping, Now: storetest.Clock, Identity: identity, Pages: true})
 	if err != nil {
 		tb.Fatal(err)
 	}
-	return api
+	e, err := edge.New(edge.Config{Logger: logger, Registry: observability.NewRegistry(), NotFound: pages.NotFound()})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	api.Register(mux)
+	pages.Register(mux)
+	return e.Handler(mux)
 }
 
 // TestFinderPages pages through the finder: 20 programmes a page, a link to the next page

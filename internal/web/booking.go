@@ -7,19 +7,20 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 )
 
 var zones = []string{"Asia/Kolkata", "Europe/London", "America/New_York", "Australia/Sydney", "Asia/Singapore", "Asia/Dubai", "UTC"}
 
-func (p *Pages) bookIndex(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) bookIndex(w http.ResponseWriter, r *http.Request) error {
 	cs, err := p.Booking.Counsellors(r.Context())
 	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Booking is not available", "Please try again in a moment.")
-		return
+		return failed("Booking is not available", err)
 	}
 	p.render(w, r, http.StatusOK, "book", "Book a free session", map[string]any{"Counsellors": cs})
+	return nil
 }
 
 type slotOption struct{ Value, Label string }
@@ -66,24 +67,25 @@ func bookValues(get func(string) string) map[string]string {
 	return v
 }
 
-func (p *Pages) bookPage(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) bookPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	data, ok := p.bookData(r, r.PathValue("id"), q.Get("type"), q.Get("tz"), bookValues(q.Get), map[string]string{})
 	if !ok {
 		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
-		return
+		return nil
 	}
 	p.render(w, r, http.StatusOK, "book", "Book a free session", data)
+	return nil
 }
 
-func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) book(w http.ResponseWriter, r *http.Request) error {
 	if !p.publicForm(w, r, 16<<10) {
-		return
+		return nil
 	}
 	values := bookValues(r.PostFormValue)
 	id, typ, zone := r.PathValue("id"), r.PostFormValue("type"), r.PostFormValue("tz")
 	errs := map[string]string{}
-	status := http.StatusUnprocessableEntity
+	status := http.StatusBadRequest
 	if msg, ok := p.limited(w, r); !ok {
 		errs["form"], status = msg, http.StatusTooManyRequests
 	}
@@ -91,14 +93,14 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		errs["start"] = "Choose a time."
 	}
-	actor := &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+	actor := edge.Anonymous(r)
 	in := booking.Input{CounsellorID: id, Type: typ, Start: start, Zone: zone}
 	if u, s := p.who(r); u != nil {
 		if !p.checkCSRF(r, s) {
 			p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
-			return
+			return nil
 		}
-		actor = &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}
+		actor = &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: edge.ClientIP(r), UserAgent: r.UserAgent(), RequestID: edge.RequestID(r.Context())}
 	} else {
 		in.Lead = &booking.LeadDetails{Name: values["name"], Phone: values["phone"], Email: values["email"],
 			Consent: leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: noticeVersion}}
@@ -115,19 +117,20 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Cache-Control", "private, no-store") // the links are the booking's keys
 			p.render(w, r, http.StatusOK, "booked", "Booked", map[string]any{"When": created.Start.In(loc).Format("Monday 2 January, 15:04 MST"), "ICS": ics,
 				"Manage": manage, "ManageURL": p.PublicURL + manage})
-			return
+			return nil
 		}
 		for _, f := range gradpath.ErrorFields(err) {
 			errs[f.Field] = f.Detail
 		}
 		if len(errs) == 0 {
-			errs["form"] = gradpath.ErrorMessage(err)
+			errs["form"] = p.explain(w, r, err)
 		}
 	}
 	data, ok := p.bookData(r, id, typ, zone, values, errs)
 	if !ok {
 		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
-		return
+		return nil
 	}
 	p.render(w, r, status, "book", "Book a free session", data)
+	return nil
 }

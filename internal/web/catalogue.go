@@ -29,7 +29,7 @@ type countryOption struct {
 	Count      int
 }
 
-func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) finder(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	query := struct{ Q, Country, Level, Intake, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
 		q.Get("mode"), q.Get("tag"), strings.TrimSpace(q.Get("max_tuition")), strings.ToUpper(q.Get("currency"))}
@@ -79,11 +79,10 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 		found, err := p.Catalogue.Find(r.Context(), pq)
 		if err != nil {
 			if gradpath.ErrorCode(err) == gradpath.CodeInvalid {
-				data["Error"] = gradpath.ErrorMessage(err)
+				data["Error"] = p.explain(w, r, err)
 			} else {
 				p.Logger.Error("finder page", "error", err.Error())
-				p.fail(w, r, http.StatusServiceUnavailable, "The finder is not available", "Please try again in a moment.")
-				return
+				return failed("The finder is not available", err)
 			}
 		} else {
 			var ps []programmeView
@@ -115,16 +114,16 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.render(w, r, http.StatusOK, "finder", "Find a programme", data)
+	return nil
 }
 
-func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) programme(w http.ResponseWriter, r *http.Request) error {
 	pr, err := p.Catalogue.Programme(r.Context(), r.PathValue("id"))
 	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
 		p.fail(w, r, http.StatusNotFound, "No such programme", "It may have been removed from the catalogue. Search for it again.")
-		return
+		return nil
 	} else if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "The catalogue is not available", "Please try again in a moment.")
-		return
+		return failed("The catalogue is not available", err)
 	}
 	name, _ := gradpath.CountryName(pr.University.Country)
 	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English)}
@@ -178,6 +177,7 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) {
 		data["AcademicByCountry"] = lines
 	}
 	p.render(w, r, http.StatusOK, "programme", pr.Title, data)
+	return nil
 }
 
 // englishLines puts a programme's English minimums in words.

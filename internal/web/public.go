@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -61,7 +62,7 @@ type topicView struct {
 // eligibilityForm is what the eligibility page asks.
 var eligibilityFields = []string{"cgpa", "field", "ielts", "lowest", "work", "budget", "country"}
 
-func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	form := map[string]string{}
 	for _, k := range eligibilityFields {
@@ -74,12 +75,11 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
 			a := p.actor(r)
 			if pv, err := p.Workspace.Profile(r.Context(), a, a.UserID); err == nil && pv.Version > 0 {
 				data["FromProfile"] = true
-				p.matchAndRender(w, r, data, eligibility.Request{Profile: pv.Profile, Limit: 50}, map[string]string{})
-				return
+				return p.matchAndRender(w, r, data, eligibility.Request{Profile: pv.Profile, Limit: 50}, map[string]string{})
 			}
 		}
 		p.render(w, r, http.StatusOK, "eligibility", "Check my eligibility", data)
-		return
+		return nil
 	}
 	errs := map[string]string{}
 	num := func(k, example string, lo, hi float64) (float64, bool) {
@@ -126,14 +126,14 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(errs) > 0 {
 		data["Errors"] = errs
-		p.render(w, r, http.StatusUnprocessableEntity, "eligibility", "Check my eligibility", data)
-		return
+		p.render(w, r, http.StatusBadRequest, "eligibility", "Check my eligibility", data)
+		return nil
 	}
-	p.matchAndRender(w, r, data, req, errs)
+	return p.matchAndRender(w, r, data, req, errs)
 }
 
 // matchAndRender matches a profile, asks what would open more, and shows both.
-func (p *Pages) matchAndRender(w http.ResponseWriter, r *http.Request, data map[string]any, req eligibility.Request, errs map[string]string) {
+func (p *Pages) matchAndRender(w http.ResponseWriter, r *http.Request, data map[string]any, req eligibility.Request, errs map[string]string) error {
 	status := http.StatusOK
 	res, err := p.Eligibility.Match(r.Context(), req)
 	if err == nil {
@@ -146,12 +146,13 @@ func (p *Pages) matchAndRender(w http.ResponseWriter, r *http.Request, data map[
 			errs[fieldOfProfile(f.Field)] = f.Detail
 		}
 		if len(errs) == 0 {
-			errs["form"] = gradpath.ErrorMessage(err)
+			errs["form"] = p.explain(w, r, err)
 		}
-		status = http.StatusUnprocessableEntity
+		status = http.StatusBadRequest
 	}
 	data["Errors"] = errs
 	p.render(w, r, status, "eligibility", "Check my eligibility", data)
+	return nil
 }
 
 // fieldOfProfile maps a field of the API's profile to the page's input.
@@ -172,7 +173,7 @@ func fieldOfProfile(f string) string {
 }
 
 // compare puts 2 to 5 programmes side by side: ?id=a&id=b, or ?ids=a,b.
-func (p *Pages) compare(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) compare(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	var ids []string
 	for _, v := range append(q["id"], q["ids"]...) {
@@ -188,11 +189,11 @@ func (p *Pages) compare(w http.ResponseWriter, r *http.Request) {
 	if len(ids) == 0 {
 		data["Error"] = "Choose 2 to 5 programmes in the finder, then choose Compare."
 	} else if c, err := p.Workspace.Compare(r.Context(), a, ids); err != nil {
-		status = http.StatusUnprocessableEntity
+		status = http.StatusBadRequest
 		if gradpath.ErrorCode(err) != gradpath.CodeInvalid {
 			status = http.StatusServiceUnavailable
 		}
-		data["Error"] = gradpath.ErrorMessage(err)
+		data["Error"] = p.explain(w, r, err)
 		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
 			data["Error"] = fs[0].Detail
 		}
@@ -209,15 +210,16 @@ func (p *Pages) compare(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.render(w, r, status, "compare", "Compare programmes", data)
+	return nil
 }
 
 // actor is the signed-in user of a request as the services see them, or an anonymous visitor.
 func (p *Pages) actor(r *http.Request) *gradpath.Actor {
 	u, s := p.who(r)
 	if u == nil {
-		return &gradpath.Actor{IP: clientIP(r), UserAgent: r.UserAgent()}
+		return edge.Anonymous(r)
 	}
-	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: clientIP(r), UserAgent: r.UserAgent()}
+	return &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: edge.ClientIP(r), UserAgent: r.UserAgent(), RequestID: edge.RequestID(r.Context())}
 }
 
 // chart is a horizontal bar chart drawn on the server as SVG.
@@ -304,15 +306,13 @@ func formatAmount(currency string) func(int64) string {
 	return func(v int64) string { return currency + " " + groupDigits(v, currency == "INR") }
 }
 
-func (p *Pages) careers(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) careers(w http.ResponseWriter, r *http.Request) error {
 	if p.Careers == nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Career data is not available", "Please try again later.")
-		return
+		return failed("Career data is not available", gradpath.Errorf(gradpath.CodeUnavailable, "career data is not set up on this server"))
 	}
 	sal, err := p.Careers.Salaries(r.Context(), careers.SalaryQuery{})
 	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Career data is not available", "Please try again later.")
-		return
+		return failed("Career data is not available", err)
 	}
 	all := append(append([]careers.Salary{}, sal.Items...), sal.National...)
 	var charts []chart
@@ -353,38 +353,37 @@ func (p *Pages) careers(w http.ResponseWriter, r *http.Request) {
 	p.render(w, r, http.StatusOK, "careers", "Careers", map[string]any{
 		"Charts": charts, "Roles": p.Careers.Roles(), "Companies": p.Careers.Companies(), "Places": p.Careers.Places(""),
 	})
+	return nil
 }
 
-func (p *Pages) roadmaps(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) roadmaps(w http.ResponseWriter, r *http.Request) error {
 	if p.Roadmaps == nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Roadmaps are not available", "Please try again later.")
-		return
+		return failed("Roadmaps are not available", gradpath.Errorf(gradpath.CodeUnavailable, "roadmaps are not set up on this server"))
 	}
 	list, err := p.Roadmaps.List(r.Context())
 	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Roadmaps are not available", "Please try again in a moment.")
-		return
+		return failed("Roadmaps are not available", err)
 	}
 	if len(list) == 1 {
 		http.Redirect(w, r, "/roadmaps/"+list[0].Slug, http.StatusSeeOther)
-		return
+		return nil
 	}
 	p.render(w, r, http.StatusOK, "roadmaps", "Learning roadmaps", map[string]any{"Roadmaps": list})
+	return nil
 }
 
-func (p *Pages) roadmap(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) roadmap(w http.ResponseWriter, r *http.Request) error {
 	if p.Roadmaps == nil {
 		p.notFound(w, r)
-		return
+		return nil
 	}
 	slug := r.PathValue("slug")
 	rm, err := p.Roadmaps.Get(r.Context(), slug)
 	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
 		p.fail(w, r, http.StatusNotFound, "No such roadmap", "See the list of roadmaps.")
-		return
+		return nil
 	} else if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Roadmaps are not available", "Please try again in a moment.")
-		return
+		return failed("Roadmaps are not available", err)
 	}
 	data := map[string]any{"Roadmap": rm, "Statuses": roadmap.Statuses}
 	if u, _ := p.who(r); u != nil {
@@ -393,36 +392,18 @@ func (p *Pages) roadmap(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.render(w, r, http.StatusOK, "roadmap", rm.Title, data)
+	return nil
 }
 
-func (p *Pages) markTopic(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) markTopic(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	slug, topic := r.PathValue("slug"), r.PathValue("topic")
 	if _, err := p.Roadmaps.SetStatus(r.Context(), a, slug, topic, r.PostFormValue("status")); err != nil {
-		p.fail(w, r, statusOf(err), "The topic could not be marked", gradpath.ErrorMessage(err))
-		return
+		return failed("The topic could not be marked", err)
 	}
 	http.Redirect(w, r, "/roadmaps/"+slug+"#topic-"+topic, http.StatusSeeOther)
-}
-
-// statusOf is the page status for a service error.
-func statusOf(err error) int {
-	switch gradpath.ErrorCode(err) {
-	case gradpath.CodeInvalid:
-		return http.StatusUnprocessableEntity
-	case gradpath.CodeNotFound:
-		return http.StatusNotFound
-	case gradpath.CodeForbidden:
-		return http.StatusForbidden
-	case gradpath.CodeConflict:
-		return http.StatusConflict
-	case gradpath.CodeUnauthorized:
-		return http.StatusUnauthorized
-	case gradpath.CodeRateLimited:
-		return http.StatusTooManyRequests
-	}
-	return http.StatusServiceUnavailable
+	return nil
 }

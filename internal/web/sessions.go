@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -43,16 +44,15 @@ func (p *Pages) counsellorNames(r *http.Request) map[string]string {
 }
 
 // mySessions lists the signed-in person's own bookings.
-func (p *Pages) mySessions(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) mySessions(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	now := p.Now()
 	list, err := p.Booking.List(r.Context(), a, "", now.AddDate(0, -3, 0), now.AddDate(0, 6, 0))
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your sessions are not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your sessions are not available", err)
 	}
 	names := p.counsellorNames(r)
 	var upcoming, past []sessionView
@@ -65,20 +65,20 @@ func (p *Pages) mySessions(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	p.render(w, r, http.StatusOK, "sessions", "My sessions", map[string]any{"Upcoming": upcoming, "Past": past})
+	return nil
 }
 
 // session shows one booking to whoever may manage it: its student, its counsellor, an admin,
 // or whoever holds the link the booker was given.
-func (p *Pages) session(w http.ResponseWriter, r *http.Request) {
-	p.renderSession(w, r, http.StatusOK, r.URL.Query().Get("token"), map[string]string{})
+func (p *Pages) session(w http.ResponseWriter, r *http.Request) error {
+	return p.renderSession(w, r, http.StatusOK, r.URL.Query().Get("token"), map[string]string{})
 }
 
-func (p *Pages) renderSession(w http.ResponseWriter, r *http.Request, status int, token string, errs map[string]string) {
+func (p *Pages) renderSession(w http.ResponseWriter, r *http.Request, status int, token string, errs map[string]string) error {
 	a := p.actor(r)
 	b, err := p.Booking.Get(r.Context(), a, r.PathValue("id"), token)
 	if err != nil {
-		p.fail(w, r, http.StatusNotFound, "No such booking", "Open it from the link you were given when you booked, or sign in.")
-		return
+		return missing(err, "No such booking", "Open it from the link you were given when you booked, or sign in.")
 	}
 	v := p.sessionView(r, b, p.counsellorNames(r))
 	data := map[string]any{"Session": v, "Token": token, "Errors": errs, "Done": r.URL.Query().Get("done")}
@@ -107,21 +107,22 @@ func (p *Pages) renderSession(w http.ResponseWriter, r *http.Request, status int
 		w.Header().Set("Cache-Control", "private, no-store") // the page carries the booking's key
 	}
 	p.render(w, r, status, "session", "Your session", data)
+	return nil
 }
 
 // changeSession cancels or moves a booking, or (for its counsellor) records what happened.
 // The booking's link is a capability of its own; a signed-in person's form carries the CSRF
 // token.
-func (p *Pages) changeSession(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) changeSession(w http.ResponseWriter, r *http.Request) error {
 	if !p.publicForm(w, r, 4<<10) {
-		return
+		return nil
 	}
 	token := r.PostFormValue("token")
 	a := p.actor(r)
 	if token == "" {
 		if _, s := p.who(r); s == nil || !p.checkCSRF(r, s) {
 			p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
-			return
+			return nil
 		}
 	}
 	var c booking.Change
@@ -130,25 +131,24 @@ func (p *Pages) changeSession(w http.ResponseWriter, r *http.Request) {
 	} else if start, err := time.Parse(time.RFC3339, r.PostFormValue("start")); err == nil {
 		c.Start = &start
 	} else {
-		p.renderSession(w, r, http.StatusUnprocessableEntity, token, map[string]string{"start": "Choose a new time."})
-		return
+		return p.renderSession(w, r, http.StatusBadRequest, token, map[string]string{"start": "Choose a new time."})
 	}
 	id := r.PathValue("id")
 	if _, err := p.Booking.Update(r.Context(), a, id, token, c); err != nil {
-		msg := gradpath.ErrorMessage(err)
+		msg := p.explain(w, r, err)
 		if gradpath.ErrorCode(err) == gradpath.CodeConflict && c.Start != nil {
 			msg = "That time was taken a moment ago; choose another."
 		}
-		p.renderSession(w, r, statusOf(err), token, map[string]string{"form": msg})
-		return
+		return p.renderSession(w, r, edge.StatusOf(err), token, map[string]string{"form": msg})
 	}
 	if back := r.PostFormValue("back"); slices.Contains([]string{"/calendar", "/me/sessions"}, back) {
 		http.Redirect(w, r, back, http.StatusSeeOther)
-		return
+		return nil
 	}
 	to := "/sessions/" + id + "?done=1"
 	if token != "" {
 		to += "&token=" + url.QueryEscape(token)
 	}
 	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/calendar"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -74,19 +75,18 @@ func describeActivity(a leads.Activity, names map[string]string) string {
 	return strings.ReplaceAll(a.Type, "_", " ")
 }
 
-func (p *Pages) lead(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) lead(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.renderLead(w, r, a, http.StatusOK, map[string]string{}, map[string]string{})
+	return p.renderLead(w, r, a, http.StatusOK, map[string]string{}, map[string]string{})
 }
 
-func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) {
+func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) error {
 	d, err := p.Leads.Get(r.Context(), a, r.PathValue("id"))
 	if err != nil {
-		p.fail(w, r, statusOf(err), "No such lead", "It may have been merged or assigned to someone else. Go back to the queue.")
-		return
+		return missing(err, "No such lead", "It may have been merged or assigned to someone else. Go back to the queue.")
 	}
 	u, _ := p.who(r)
 	names := map[string]string{u.ID: "you"}
@@ -126,12 +126,13 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 	p.render(w, r, status, "lead", title, map[string]any{"Counsellors": counsellors, "Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
 		"Statuses": []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost},
 		"Consents": consents, "Values": values, "Errors": errs, "Erased": d.ErasedAt != nil})
+	return nil
 }
 
-func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 8<<10)
 	if !ok {
-		return
+		return nil
 	}
 	var patch leads.Patch
 	values := map[string]string{"status": r.PostFormValue("status"), "lost_reason": strings.TrimSpace(r.PostFormValue("lost_reason"))}
@@ -147,58 +148,56 @@ func (p *Pages) updateLead(w http.ResponseWriter, r *http.Request) {
 	}
 	version, _ := strconv.Atoi(r.PostFormValue("version"))
 	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), patch, version); err != nil {
-		errs := formErrors(err, same)
+		errs := p.formErrors(w, r, err, same)
 		if gradpath.ErrorCode(err) == gradpath.CodePrecondition {
 			errs = map[string]string{"status": "Someone else changed this lead a moment ago; its history below is up to date. Choose again."}
 		}
-		p.renderLead(w, r, a, statusOf(err), values, errs)
-		return
+		return p.renderLead(w, r, a, edge.StatusOf(err), values, errs)
 	}
 	http.Redirect(w, r, "/queue/"+r.PathValue("id"), http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) addNote(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) addNote(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	text := r.PostFormValue("text")
 	if _, err := p.Leads.AddNote(r.Context(), a, r.PathValue("id"), text); err != nil {
-		p.renderLead(w, r, a, statusOf(err), map[string]string{"text": text}, formErrors(err, same))
-		return
+		return p.renderLead(w, r, a, edge.StatusOf(err), map[string]string{"text": text}, p.formErrors(w, r, err, same))
 	}
 	http.Redirect(w, r, "/queue/"+r.PathValue("id")+"#history", http.StatusSeeOther)
+	return nil
 }
 
 // eraseLead erases a person's data on their request (admins): every lead with their phone or
 // email loses the personal fields, consent evidence stays.
-func (p *Pages) eraseLead(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) eraseLead(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.admins, 4<<10)
 	if !ok {
-		return
+		return nil
 	}
 	if r.PostFormValue("confirm") != "yes" {
-		p.renderLead(w, r, a, http.StatusUnprocessableEntity, map[string]string{}, map[string]string{"confirm": "Tick the box to confirm: erasing cannot be undone."})
-		return
+		return p.renderLead(w, r, a, http.StatusBadRequest, map[string]string{}, map[string]string{"confirm": "Tick the box to confirm: erasing cannot be undone."})
 	}
 	if _, err := p.Leads.Erase(r.Context(), a, r.PathValue("id")); err != nil {
-		p.renderLead(w, r, a, statusOf(err), map[string]string{}, map[string]string{"confirm": gradpath.ErrorMessage(err)})
-		return
+		return p.renderLead(w, r, a, edge.StatusOf(err), map[string]string{}, map[string]string{"confirm": p.explain(w, r, err)})
 	}
 	http.Redirect(w, r, "/queue/"+r.PathValue("id")+"?erased=1", http.StatusSeeOther)
+	return nil
 }
 
 // availability is when the counsellor takes sessions: their zone, weekly hours, the session
 // types they offer, days off, and whether they confirm each booking first.
-func (p *Pages) availability(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) availability(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	av, err := p.Booking.GetAvailability(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your hours are not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your hours are not available", err)
 	}
 	values := map[string]string{"zone": av.Zone, "approval": ""}
 	if av.Approval {
@@ -212,30 +211,29 @@ func (p *Pages) availability(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	values["off"] = strings.Join(off, ", ")
-	p.renderAvailability(w, r, http.StatusOK, values, av.Types, map[string]string{})
+	return p.renderAvailability(w, r, http.StatusOK, values, av.Types, map[string]string{})
 }
 
-func (p *Pages) renderAvailability(w http.ResponseWriter, r *http.Request, status int, values map[string]string, types []string, errs map[string]string) {
+func (p *Pages) renderAvailability(w http.ResponseWriter, r *http.Request, status int, values map[string]string, types []string, errs map[string]string) error {
 	p.render(w, r, status, "availability", "My hours", map[string]any{"Values": values, "Days": weekdays, "Types": booking.Types, "Offered": types,
 		"Errors": errs, "Saved": r.URL.Query().Get("saved") != ""})
+	return nil
 }
 
-func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	values := map[string]string{"zone": strings.TrimSpace(r.PostFormValue("zone")), "approval": r.PostFormValue("approval"), "off": strings.TrimSpace(r.PostFormValue("off"))}
 	types := r.PostForm["type"]
 	week, problem := readWeek(r, values)
 	if problem != "" {
-		p.renderAvailability(w, r, http.StatusUnprocessableEntity, values, types, map[string]string{"hours": problem})
-		return
+		return p.renderAvailability(w, r, http.StatusBadRequest, values, types, map[string]string{"hours": problem})
 	}
 	stored, err := p.Booking.GetAvailability(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your hours are not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your hours are not available", err)
 	}
 	// Days off replace the whole-day exceptions; exceptions with other hours are kept.
 	var exceptions []booking.Exception
@@ -247,8 +245,7 @@ func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) {
 	for _, d := range strings.FieldsFunc(values["off"], func(r rune) bool { return r == ',' || r == ' ' }) {
 		day, err := gradpath.ParseDate(d)
 		if err != nil || day.MonthOnly() {
-			p.renderAvailability(w, r, http.StatusUnprocessableEntity, values, types, map[string]string{"off": "Write days off like 2026-12-24, 2026-12-31."})
-			return
+			return p.renderAvailability(w, r, http.StatusBadRequest, values, types, map[string]string{"off": "Write days off like 2026-12-24, 2026-12-31."})
 		}
 		exceptions = append(exceptions, booking.Exception{Date: day, Spans: []calendar.Span{}})
 	}
@@ -257,7 +254,7 @@ func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) {
 		av.Types = []string{}
 	}
 	if _, err := p.Booking.PutAvailability(r.Context(), a, a.UserID, av); err != nil {
-		p.renderAvailability(w, r, statusOf(err), values, types, formErrors(err, func(f string) string {
+		return p.renderAvailability(w, r, edge.StatusOf(err), values, types, p.formErrors(w, r, err, func(f string) string {
 			switch {
 			case f == "zone":
 				return "zone"
@@ -268,9 +265,9 @@ func (p *Pages) saveAvailability(w http.ResponseWriter, r *http.Request) {
 			}
 			return "hours"
 		}))
-		return
 	}
 	http.Redirect(w, r, "/calendar/hours?saved=1", http.StatusSeeOther)
+	return nil
 }
 
 // dayOfBookings is one day of a counsellor's calendar.
@@ -285,15 +282,15 @@ type bookingRow struct {
 }
 
 // bookings is the counsellor's calendar: the next two weeks of sessions, by day, in their zone.
-func (p *Pages) bookings(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) bookings(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.bookingsPage(w, r, a, "")
+	return p.bookingsPage(w, r, a, "")
 }
 
-func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, feed string) {
+func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, feed string) error {
 	zone := p.zone()
 	if av, err := p.Booking.GetAvailability(r.Context(), a, a.UserID); err == nil && av.Zone != "" {
 		if l, err := time.LoadLocation(av.Zone); err == nil {
@@ -304,8 +301,7 @@ func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath
 	from := now.Add(-12 * time.Hour)
 	list, err := p.Booking.List(r.Context(), a, a.UserID, from, now.AddDate(0, 0, 14))
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your calendar is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your calendar is not available", err)
 	}
 	var days []dayOfBookings
 	for _, b := range list {
@@ -317,57 +313,57 @@ func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath
 		d.Bookings = append(d.Bookings, bookingRow{Booking: b, Time: b.Start.In(zone).Format("15:04") + "–" + b.End.In(zone).Format("15:04")})
 	}
 	p.render(w, r, http.StatusOK, "bookings", "My bookings", map[string]any{"Days": days, "Zone": zone.String(), "Feed": feed})
+	return nil
 }
 
 // newFeed makes the counsellor a new private calendar feed (the old address stops working) and
 // shows its address once.
-func (p *Pages) newFeed(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) newFeed(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	token, err := p.Booking.NewFeed(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The feed could not be made", gradpath.ErrorMessage(err))
-		return
+		return failed("The feed could not be made", err)
 	}
-	p.bookingsPage(w, r, a, p.PublicURL+"/api/v1/feeds/"+token+".ics")
+	return p.bookingsPage(w, r, a, p.PublicURL+"/api/v1/feeds/"+token+".ics")
 }
 
-func (p *Pages) students(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) students(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	us, err := p.Accounts.Students(r.Context(), a, 200)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The students are not available", gradpath.ErrorMessage(err))
-		return
+		return failed("The students are not available", err)
 	}
 	p.render(w, r, http.StatusOK, "students", "Students", map[string]any{"Students": us})
+	return nil
 }
 
 // reviewDocument verifies or rejects a student's uploaded document, with the reason the
 // student sees; the domain checks the reviewer looks after the student.
-func (p *Pages) reviewDocument(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) reviewDocument(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 8<<10)
 	if !ok {
-		return
+		return nil
 	}
 	student, app, kind := r.PathValue("id"), r.PathValue("app"), r.PathValue("kind")
 	rev := workspace.Review{Status: r.PostFormValue("status"), Reason: strings.TrimSpace(r.PostFormValue("reason"))}
 	if _, err := p.Workspace.ReviewDocument(r.Context(), a, student, app, kind, rev); err != nil {
-		p.renderStudent(w, r, a, statusOf(err), map[string]string{app + "/" + kind: gradpath.ErrorMessage(err)})
-		return
+		return p.renderStudent(w, r, a, edge.StatusOf(err), map[string]string{app + "/" + kind: p.explain(w, r, err)})
 	}
 	http.Redirect(w, r, "/students/"+student+"#app-"+app, http.StatusSeeOther)
+	return nil
 }
 
 // moveApplication moves a student's application on, or ticks a step, for their counsellor.
-func (p *Pages) moveApplication(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) moveApplication(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 4<<10)
 	if !ok {
-		return
+		return nil
 	}
 	student, app := r.PathValue("id"), r.PathValue("app")
 	var c workspace.ApplicationChange
@@ -378,48 +374,46 @@ func (p *Pages) moveApplication(w http.ResponseWriter, r *http.Request) {
 		c.Done = []string{step}
 	}
 	if _, err := p.Workspace.UpdateApplication(r.Context(), a, student, app, c); err != nil {
-		p.renderStudent(w, r, a, statusOf(err), map[string]string{app: gradpath.ErrorMessage(err)})
-		return
+		return p.renderStudent(w, r, a, edge.StatusOf(err), map[string]string{app: p.explain(w, r, err)})
 	}
 	http.Redirect(w, r, "/students/"+student+"#app-"+app, http.StatusSeeOther)
+	return nil
 }
 
 // shortlistFor puts a programme on a student's shortlist, for their counsellor; the domain
 // holds it to the agency's rule as for the student.
-func (p *Pages) shortlistFor(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) shortlistFor(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 4<<10)
 	if !ok {
-		return
+		return nil
 	}
 	student, programme := r.PostFormValue("student"), r.PathValue("id")
 	if _, err := p.Workspace.AddToShortlist(r.Context(), a, student, programme); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
-		p.fail(w, r, statusOf(err), "The programme could not be added", gradpath.ErrorMessage(err))
-		return
+		return failed("The programme could not be added", err)
 	}
 	http.Redirect(w, r, "/students/"+url.PathEscape(student), http.StatusSeeOther)
+	return nil
 }
 
 // student is a counsellor's view of one student's workspace; the domain checks the counsellor
 // may see it (their own students, or an admin).
-func (p *Pages) student(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) student(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.renderStudent(w, r, a, http.StatusOK, map[string]string{})
+	return p.renderStudent(w, r, a, http.StatusOK, map[string]string{})
 }
 
-func (p *Pages) renderStudent(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problems map[string]string) {
+func (p *Pages) renderStudent(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problems map[string]string) error {
 	id := r.PathValue("id")
 	u, err := p.Accounts.User(r.Context(), a, id)
 	if err != nil {
-		p.fail(w, r, http.StatusNotFound, "No such student", "Only your own students' workspaces are shown here.")
-		return
+		return missing(err, "No such student", "Only your own students' workspaces are shown here.")
 	}
 	pv, err := p.Workspace.Profile(r.Context(), a, id)
 	if err != nil {
-		p.fail(w, r, http.StatusNotFound, "No such student", "Only your own students' workspaces are shown here.")
-		return
+		return missing(err, "No such student", "Only your own students' workspaces are shown here.")
 	}
 	short, _ := p.Workspace.Shortlist(r.Context(), a, id)
 	apps, _ := p.Workspace.Applications(r.Context(), a, id)
@@ -433,6 +427,7 @@ func (p *Pages) renderStudent(w http.ResponseWriter, r *http.Request, a *gradpat
 		}
 	}
 	p.render(w, r, status, "student", u.Name, map[string]any{"Person": u, "Profile": pv, "Shortlist": short, "Applications": apps, "Roadmaps": progress, "Problems": problems})
+	return nil
 }
 
 type leadRow struct {
@@ -442,10 +437,10 @@ type leadRow struct {
 	Contacted bool
 }
 
-func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) queue(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	// Open leads by default; one status, or the overdue ones, on request.
 	show := r.URL.Query().Get("show")
@@ -461,8 +456,7 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 	}
 	ls, err := p.Leads.List(r.Context(), a, q)
 	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "The queue is not available", "Please try again in a moment.")
-		return
+		return failed("The queue is not available", err)
 	}
 	slices.SortFunc(ls, func(x, y leads.Lead) int { return x.FirstResponseDue.Compare(y.FirstResponseDue) })
 	cal := p.Leads.Calendar()
@@ -488,17 +482,18 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) {
 		data["Names"] = names
 	}
 	p.render(w, r, http.StatusOK, "queue", "Lead queue", data)
+	return nil
 }
 
-func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.staff, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	st := leads.StatusContacted
 	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), leads.Patch{Status: &st}, 0); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
-		p.fail(w, r, http.StatusNotFound, "No such lead", gradpath.ErrorMessage(err))
-		return
+		return missing(err, "No such lead", "It may have been merged or assigned to someone else. Go back to the queue.")
 	}
 	http.Redirect(w, r, "/queue", http.StatusSeeOther)
+	return nil
 }

@@ -8,22 +8,23 @@ import (
 	"strings"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
-func (p *Pages) applications(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) applications(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	apps, err := p.Workspace.Applications(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, http.StatusServiceUnavailable, "Your applications are not available", "Please try again in a moment.")
-		return
+		return failed("Your applications are not available", err)
 	}
 	p.render(w, r, http.StatusOK, "applications", "My applications", p.applicationsData(apps, map[string]string{}, r))
+	return nil
 }
 
 // applicationsData is what the applications page shows; problems are by application id.
@@ -33,10 +34,10 @@ func (p *Pages) applicationsData(apps []workspace.Application, problems map[stri
 }
 
 // updateApplication marks a step done or open again, or moves the application on.
-func (p *Pages) updateApplication(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) updateApplication(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 8<<10)
 	if !ok {
-		return
+		return nil
 	}
 	id := r.PathValue("id")
 	var c workspace.ApplicationChange
@@ -52,38 +53,39 @@ func (p *Pages) updateApplication(w http.ResponseWriter, r *http.Request) {
 	if _, err := p.Workspace.UpdateApplication(r.Context(), a, a.UserID, id, c); err != nil {
 		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
 			p.fail(w, r, http.StatusNotFound, "No such application", "Open it from your applications.")
-			return
+			return nil
 		}
 		apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
-		p.render(w, r, statusOf(err), "applications", "My applications", p.applicationsData(apps, map[string]string{id: gradpath.ErrorMessage(err)}, r))
-		return
+		p.render(w, r, edge.StatusOf(err), "applications", "My applications", p.applicationsData(apps, map[string]string{id: p.explain(w, r, err)}, r))
+		return nil
 	}
 	http.Redirect(w, r, "/me/applications#app-"+id, http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) apply(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) apply(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	intake, err := gradpath.ParseMonth(r.PostFormValue("intake"))
 	if err != nil {
 		p.fail(w, r, http.StatusBadRequest, "Choose an intake", "Pick one of the programme's intakes.")
-		return
+		return nil
 	}
 	if _, err := p.Workspace.CreateApplication(r.Context(), a, a.UserID, workspace.ApplicationInput{ProgrammeID: r.PathValue("id"), Intake: intake}); err != nil &&
 		gradpath.ErrorCode(err) != gradpath.CodeConflict {
-		p.fail(w, r, http.StatusBadRequest, "The application could not be opened", gradpath.ErrorMessage(err))
-		return
+		return failed("The application could not be opened", err)
 	}
 	http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
+	return nil
 }
 
 // upload takes a document of the checklist from the applications page.
-func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) upload(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, workspace.MaxUpload+64<<10)
 	if !ok {
-		return
+		return nil
 	}
 	defer r.MultipartForm.RemoveAll()
 	appID := r.PathValue("id")
@@ -95,15 +97,16 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) {
 		defer file.Close()
 		data, _ := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
 		if _, err := p.Workspace.Upload(r.Context(), a, a.UserID, appID, workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data}); err != nil {
-			msg = gradpath.ErrorMessage(err)
+			msg = p.explain(w, r, err)
 		}
 	}
 	if msg == "" {
 		http.Redirect(w, r, "/me/applications", http.StatusSeeOther)
-		return
+		return nil
 	}
 	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
-	p.render(w, r, http.StatusUnprocessableEntity, "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
+	p.render(w, r, http.StatusBadRequest, "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
+	return nil
 }
 
 // profileForm is the profile as the page edits it: the first degree and English test, work,
@@ -242,25 +245,26 @@ func profileField(f string) string {
 // calendarURL is the signed-in student's calendar subscription address.
 func (p *Pages) calendarURL(r *http.Request) string {
 	if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
-		return p.PublicURL + "/api/v1/me/calendar.ics?token=" + p.Workspace.CalendarToken(u.ID)
+		if token := p.Workspace.CalendarToken(u.ID); token != "" {
+			return p.PublicURL + "/api/v1/me/calendar.ics?token=" + token
+		}
 	}
 	return ""
 }
 
-func (p *Pages) profile(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) profile(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
 	pv, err := p.Workspace.Profile(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your profile is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your profile is not available", err)
 	}
-	p.renderProfile(w, r, http.StatusOK, pv, profileValues(pv.Profile), map[string]string{})
+	return p.renderProfile(w, r, http.StatusOK, pv, profileValues(pv.Profile), map[string]string{})
 }
 
-func (p *Pages) renderProfile(w http.ResponseWriter, r *http.Request, status int, pv workspace.ProfileVersion, values, errs map[string]string) {
+func (p *Pages) renderProfile(w http.ResponseWriter, r *http.Request, status int, pv workspace.ProfileVersion, values, errs map[string]string) error {
 	data := map[string]any{"Values": values, "Errors": errs, "Version": pv.Version, "Levels": catalogue.PriorLevels, "Scales": catalogue.Scales,
 		"Tests": catalogue.Tests, "Welcome": r.URL.Query().Get("welcome") != "", "Saved": r.URL.Query().Get("saved") != ""}
 	if pv.Version > 0 {
@@ -271,17 +275,17 @@ func (p *Pages) renderProfile(w http.ResponseWriter, r *http.Request, status int
 	}
 	data["CalendarURL"] = p.calendarURL(r)
 	p.render(w, r, status, "profile", "My profile", data)
+	return nil
 }
 
-func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	stored, err := p.Workspace.Profile(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your profile is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your profile is not available", err)
 	}
 	values := map[string]string{}
 	for _, k := range profileFields {
@@ -293,100 +297,98 @@ func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request) {
 		_, err = p.Workspace.SaveProfile(r.Context(), a, a.UserID, pr, version)
 		if err == nil {
 			http.Redirect(w, r, "/me/profile?saved=1", http.StatusSeeOther)
-			return
+			return nil
 		}
 		if gradpath.ErrorCode(err) == gradpath.CodePrecondition {
 			errs = map[string]string{"form": "Your counsellor changed the profile while you were editing it. Your changes are below: check them against the saved profile and save again."}
 			stored, _ = p.Workspace.Profile(r.Context(), a, a.UserID)
 		} else {
-			errs = formErrors(err, profileField)
+			errs = p.formErrors(w, r, err, profileField)
 		}
 	}
 	stored.Version = max(stored.Version, version)
-	p.renderProfile(w, r, http.StatusUnprocessableEntity, stored, values, errs)
+	return p.renderProfile(w, r, http.StatusBadRequest, stored, values, errs)
 }
 
-func (p *Pages) shortlist(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) shortlist(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.renderShortlist(w, r, a, http.StatusOK, "")
+	return p.renderShortlist(w, r, a, http.StatusOK, "")
 }
 
-func (p *Pages) renderShortlist(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) {
+func (p *Pages) renderShortlist(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) error {
 	items, err := p.Workspace.Shortlist(r.Context(), a, a.UserID)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "Your shortlist is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("Your shortlist is not available", err)
 	}
 	var ids []string
 	for _, it := range items {
 		ids = append(ids, it.ProgrammeID)
 	}
 	p.render(w, r, status, "shortlist", "My shortlist", map[string]any{"Items": items, "Error": problem, "CompareIDs": strings.Join(ids, ",")})
+	return nil
 }
 
-func (p *Pages) addShortlist(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) addShortlist(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	if _, err := p.Workspace.AddToShortlist(r.Context(), a, a.UserID, r.PostFormValue("programme")); err != nil {
-		p.renderShortlist(w, r, a, statusOf(err), gradpath.ErrorMessage(err))
-		return
+		return p.renderShortlist(w, r, a, edge.StatusOf(err), p.explain(w, r, err))
 	}
 	http.Redirect(w, r, "/me/shortlist", http.StatusSeeOther)
+	return nil
 }
 
-func (p *Pages) removeShortlist(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) removeShortlist(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	if err := p.Workspace.RemoveFromShortlist(r.Context(), a, a.UserID, r.PathValue("id")); err != nil && gradpath.ErrorCode(err) != gradpath.CodeNotFound {
-		p.renderShortlist(w, r, a, statusOf(err), gradpath.ErrorMessage(err))
-		return
+		return p.renderShortlist(w, r, a, edge.StatusOf(err), p.explain(w, r, err))
 	}
 	http.Redirect(w, r, "/me/shortlist", http.StatusSeeOther)
+	return nil
 }
 
 var costFields = []string{"kind", "label", "amount", "currency", "due"}
 
-func (p *Pages) costs(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) costs(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.signedIn(w, r)
 	if !ok {
-		return
+		return nil
 	}
-	p.renderCosts(w, r, a, http.StatusOK, map[string]string{"kind": "living", "currency": "INR"}, map[string]string{})
+	return p.renderCosts(w, r, a, http.StatusOK, map[string]string{"kind": "living", "currency": "INR"}, map[string]string{})
 }
 
-func (p *Pages) renderCosts(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) {
+func (p *Pages) renderCosts(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, values, errs map[string]string) error {
 	id := r.PathValue("id")
 	app, err := p.Workspace.Application(r.Context(), a, a.UserID, id)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "No such application", "Open it from your applications.")
-		return
+		return missing(err, "No such application", "Open it from your applications.")
 	}
 	plan, err := p.Workspace.CostPlanOf(r.Context(), a, a.UserID, id)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "The cost plan is not available", gradpath.ErrorMessage(err))
-		return
+		return failed("The cost plan is not available", err)
 	}
 	p.render(w, r, status, "costs", "Cost plan", map[string]any{"App": app, "Plan": plan, "Kinds": workspace.CostKinds, "Values": values, "Errors": errs})
+	return nil
 }
 
 // saveCosts adds a line to the plan, marks one paid, or removes one; the plan is saved whole.
-func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) error {
 	a, ok := p.form(w, r, p.signedIn, 16<<10)
 	if !ok {
-		return
+		return nil
 	}
 	id := r.PathValue("id")
 	app, err := p.Workspace.Application(r.Context(), a, a.UserID, id)
 	if err != nil {
-		p.fail(w, r, statusOf(err), "No such application", "Open it from your applications.")
-		return
+		return missing(err, "No such application", "Open it from your applications.")
 	}
 	items := app.Costs
 	values := map[string]string{}
@@ -399,7 +401,7 @@ func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) {
 		i, err := strconv.Atoi(r.PostFormValue("item"))
 		if err != nil || i < 0 || i >= len(items) {
 			p.fail(w, r, http.StatusConflict, "The plan has changed", "Reload the cost plan and try again.")
-			return
+			return nil
 		}
 		items = append([]workspace.CostItem{}, items...)
 		if r.PostFormValue("action") == "paid" {
@@ -430,10 +432,10 @@ func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) {
 		_, err = p.Workspace.SetCosts(r.Context(), a, a.UserID, id, items)
 		if err == nil {
 			http.Redirect(w, r, "/me/applications/"+id+"/costs", http.StatusSeeOther)
-			return
+			return nil
 		}
 		n := len(items) - 1
-		errs = formErrors(err, func(f string) string {
+		errs = p.formErrors(w, r, err, func(f string) string {
 			prefix := fmt.Sprintf("items[%d].", n)
 			if strings.HasPrefix(f, prefix) {
 				return strings.SplitN(strings.TrimPrefix(f, prefix), ".", 2)[0]
@@ -441,5 +443,5 @@ func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) {
 			return "form"
 		})
 	}
-	p.renderCosts(w, r, a, http.StatusUnprocessableEntity, values, errs)
+	return p.renderCosts(w, r, a, http.StatusBadRequest, values, errs)
 }

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"embed"
+	"errors"
 	"html/template"
 	"io/fs"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -57,12 +59,12 @@ type Deps struct {
 	// FormLimit, if set, limits the public forms (callback, booking) per address; the API's
 	// forms share it.
 	FormLimit ratelimit.Limiter
-	// CookieName and CookieSecure are the API's session cookie: one sign-in serves both.
-	CookieName   string
-	CookieSecure bool
-	PublicURL    string
-	Logger       *slog.Logger
-	Now          gradpath.Clock
+	// Identity says who is calling, from the session cookie the API sets too: one sign-in
+	// serves both.
+	Identity  *edge.Identity
+	PublicURL string
+	Logger    *slog.Logger
+	Now       gradpath.Clock
 }
 
 // Pages serves the web interface.
@@ -109,19 +111,31 @@ func New(d Deps) (*Pages, error) {
 	return p, nil
 }
 
-// Routes are the pages' ServeMux patterns.
-func (p *Pages) Routes() map[string]http.HandlerFunc {
-	routes := p.routes()
-	for pattern, h := range routes {
-		if pattern != "GET /static/" { // styles need no sign-in
-			routes[pattern] = p.withUser(h)
+// Register mounts every page on mux.
+func (p *Pages) Register(mux *http.ServeMux) {
+	for pattern, h := range p.routes() {
+		if pattern == "GET /static/" { // styles need no sign-in
+			mux.Handle(pattern, p.serve(h))
+			continue
 		}
+		mux.Handle(pattern, p.withUser(p.serve(h)))
 	}
-	return routes
 }
 
-func (p *Pages) routes() map[string]http.HandlerFunc {
-	return map[string]http.HandlerFunc{
+// handler is a page: it writes the page, or returns an error for the one renderer (renderError)
+// without having written anything.
+type handler func(w http.ResponseWriter, r *http.Request) error
+
+func (p *Pages) serve(h handler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := h(w, r); err != nil {
+			p.renderError(w, r, err)
+		}
+	}
+}
+
+func (p *Pages) routes() map[string]handler {
+	return map[string]handler{
 		"GET /{$}":                             p.finder,
 		"GET /programmes":                      p.finder,
 		"GET /programmes/{id}":                 p.programme,
@@ -195,36 +209,31 @@ func (p *Pages) routes() map[string]http.HandlerFunc {
 	}
 }
 
-func (p *Pages) static(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) static(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.FileServerFS(staticFiles).ServeHTTP(w, r)
+	return nil
 }
 
 type whoKey struct{}
 
-type identity struct {
-	user    *accounts.User
-	session *accounts.Session
-}
-
-// withUser authenticates a request once (the session cookie of the API), for the handler and
-// the page it renders.
+// withUser works out once who is calling (from the session cookie), for the handler and the
+// page it renders.
 func (p *Pages) withUser(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
-		var id identity
-		if c, err := r.Cookie(p.CookieName); err == nil && c.Value != "" && p.Accounts != nil {
-			if u, s, err := p.Accounts.Authenticate(r.Context(), c.Value); err == nil {
-				id = identity{&u, &s}
-			}
+		c, err := p.Identity.Identify(w, r, false)
+		if err != nil {
+			p.renderError(w, r, err)
+			return
 		}
-		h(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, id)))
+		h(w, r.WithContext(context.WithValue(r.Context(), whoKey{}, c)))
 	}
 }
 
 // who returns the signed-in user of a request, if any.
 func (p *Pages) who(r *http.Request) (*accounts.User, *accounts.Session) {
-	id, _ := r.Context().Value(whoKey{}).(identity)
-	return id.user, id.session
+	c, _ := r.Context().Value(whoKey{}).(edge.Caller)
+	return c.User, c.Session
 }
 
 // render writes a page: its data, and what every page gets (Title; for a signed-in person
@@ -247,16 +256,15 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, root, v); err != nil {
-		p.Logger.Error("rendering a page", "page", name, "error", err.Error())
+		p.Logger.Error("rendering a page", "page", name, "request_id", edge.RequestID(r.Context()), "error", err.Error())
 		http.Error(w, "Something went wrong on our side.", http.StatusInternalServerError)
 		return
 	}
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Content-Security-Policy", "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'")
-	h.Set("X-Content-Type-Options", "nosniff")
-	h.Set("Referrer-Policy", "same-origin")
-	h.Set("Vary", "HX-Request, Cookie")
+	h.Add("Vary", "HX-Request")
+	h.Add("Vary", "Cookie")
 	if v["User"] != nil && h.Get("Cache-Control") == "" {
 		h.Set("Cache-Control", "private, no-store") // a signed-in page is nobody else's
 	}
@@ -269,20 +277,84 @@ func (p *Pages) fail(w http.ResponseWriter, r *http.Request, status int, heading
 }
 
 // NotFound is the page for an address that leads nowhere.
-func (p *Pages) NotFound(w http.ResponseWriter, r *http.Request) {
-	p.withUser(p.notFound)(w, r)
-}
+func (p *Pages) NotFound() http.Handler { return p.withUser(p.serve(p.notFound)) }
 
-func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) {
+func (p *Pages) notFound(w http.ResponseWriter, r *http.Request) error {
 	p.fail(w, r, http.StatusNotFound, "Page not found", "Nothing is at this address. Search the programmes, or go back to the page you came from.")
+	return nil
 }
 
-func clientIP(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i > 0 {
-		host = host[:i]
+// pageError is an error with the heading of the page that says so, and, if set, what to tell
+// the person instead of the error's message.
+type pageError struct {
+	heading, message string
+	err              error
+}
+
+func (e *pageError) Error() string { return e.heading + ": " + e.err.Error() }
+func (e *pageError) Unwrap() error { return e.err }
+
+// failed is err, shown under heading: "The calendar is not available".
+func failed(heading string, err error) error { return &pageError{heading: heading, err: err} }
+
+// missing is err as a page: when it is not_found, heading and message say what to do instead;
+// any other error is shown as it is.
+func missing(err error, heading, message string) error {
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return &pageError{heading: heading, message: message, err: err}
 	}
-	return strings.Trim(host, "[]")
+	return err
+}
+
+// renderError is the one place a page's error is answered: sign in when that is what is
+// missing, else an error page with the status of the error's code (the API's table), what the
+// person may read of it, and Retry-After when the error says when to come back. Internal
+// errors are logged with their cause and the request id the page quotes.
+func (p *Pages) renderError(w http.ResponseWriter, r *http.Request, err error) {
+	if gradpath.ErrorCode(err) == gradpath.CodeUnauthorized {
+		p.toSignIn(w, r)
+		return
+	}
+	edge.LogInternal(p.Logger, r, err)
+	edge.SetRetryAfter(w.Header(), err)
+	heading, msg := "This page is not available", edge.SafeMessage(r, err)
+	var pe *pageError
+	if errors.As(err, &pe) {
+		heading = pe.heading
+		if pe.message != "" {
+			msg = pe.message
+		}
+	}
+	if c := edge.CodeOf(err); c == gradpath.CodeUnavailable || c == gradpath.CodeInsufficientStorage {
+		msg = sentence(msg) + " Nothing was lost: please try again in a moment."
+	}
+	p.fail(w, r, edge.StatusOf(err), heading, sentence(msg))
+}
+
+// explain is what a person reads of an error shown beside a form kept as they typed it: an
+// internal error is logged and says only which request id to quote; an unavailable dependency
+// or a full disk says to try again; Retry-After is set when the error says when.
+func (p *Pages) explain(w http.ResponseWriter, r *http.Request, err error) string {
+	edge.LogInternal(p.Logger, r, err)
+	edge.SetRetryAfter(w.Header(), err)
+	msg := edge.SafeMessage(r, err)
+	if c := edge.CodeOf(err); c == gradpath.CodeUnavailable || c == gradpath.CodeInsufficientStorage {
+		msg = sentence(msg) + " Nothing was lost: please try again in a moment."
+	}
+	return msg
+}
+
+// sentence starts a message with a capital and ends it with a full stop.
+func sentence(s string) string {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return s
+	}
+	s = strings.ToUpper(s[:1]) + s[1:]
+	if !strings.HasSuffix(s, ".") && !strings.HasSuffix(s, "?") && !strings.HasSuffix(s, "!") {
+		s += "."
+	}
+	return s
 }
 
 func mustLoad(name string) *time.Location {
@@ -295,7 +367,7 @@ func mustLoad(name string) *time.Location {
 
 // formErrors turns a service error into messages by form field: rename maps the service's
 // field names (a suffix is enough) to the form's; what is left goes to "form".
-func formErrors(err error, rename func(string) string) map[string]string {
+func (p *Pages) formErrors(w http.ResponseWriter, r *http.Request, err error, rename func(string) string) map[string]string {
 	errs := map[string]string{}
 	for _, f := range gradpath.ErrorFields(err) {
 		k := rename(f.Field)
@@ -304,7 +376,7 @@ func formErrors(err error, rename func(string) string) map[string]string {
 		}
 	}
 	if len(errs) == 0 {
-		errs["form"] = gradpath.ErrorMessage(err)
+		errs["form"] = p.explain(w, r, err)
 	}
 	return errs
 }

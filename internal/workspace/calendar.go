@@ -19,13 +19,17 @@ import (
 type BookingsOf func(ctx context.Context, studentID string, from, to time.Time) ([]booking.Booking, error)
 
 // CalendarToken is the token of a student's calendar address: their id and a signature made
-// with the server's key, so nothing is stored and every replica agrees.
+// with the server's key, so nothing is stored and every replica agrees. It is empty when the
+// service has no key (no calendar addresses are given out).
 func (s *Service) CalendarToken(studentID string) string {
+	if len(s.calendarKey) == 0 {
+		return ""
+	}
 	return studentID + "." + s.calendarMAC(studentID)
 }
 
 func (s *Service) calendarMAC(studentID string) string {
-	m := hmac.New(sha256.New, s.CalendarKey)
+	m := hmac.New(sha256.New, s.calendarKey)
 	m.Write([]byte("gradpath calendar\x00" + studentID))
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
@@ -34,7 +38,7 @@ func (s *Service) calendarMAC(studentID string) string {
 // and their booked sessions. token is the student's calendar token.
 func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
 	studentID, mac, ok := strings.Cut(token, ".")
-	if !ok || len(s.CalendarKey) == 0 || !hmac.Equal([]byte(mac), []byte(s.calendarMAC(studentID))) {
+	if !ok || len(s.calendarKey) == 0 || !hmac.Equal([]byte(mac), []byte(s.calendarMAC(studentID))) {
 		return "", gradpath.NotFound("calendar", "")
 	}
 	apps, err := s.store.Applications(ctx, studentID)
@@ -65,8 +69,8 @@ func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
 			}
 		}
 	}
-	if s.Bookings != nil {
-		bs, err := s.Bookings(ctx, studentID, stamp.AddDate(0, -1, 0), stamp.AddDate(1, 0, 0))
+	if s.bookings != nil {
+		bs, err := s.bookings(ctx, studentID, stamp.AddDate(0, -1, 0), stamp.AddDate(1, 0, 0))
 		if err != nil {
 			return "", err
 		}
@@ -93,7 +97,7 @@ type Contacts func(ctx context.Context, userID string) (name, email string, err 
 // next day, once each (a moved deadline that moves a step later does not remind again). It
 // returns how many steps it reminded of.
 func (s *Service) SweepReminders(ctx context.Context) (int, error) {
-	if s.Contacts == nil {
+	if s.contacts == nil {
 		return 0, nil
 	}
 	tomorrow := gradpath.DateOf(s.now().AddDate(0, 0, 1))
@@ -115,7 +119,7 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 		if len(due) == 0 {
 			continue
 		}
-		name, email, err := s.Contacts(ctx, app.StudentID)
+		name, email, err := s.contacts(ctx, app.StudentID)
 		if err != nil {
 			return n, err
 		}

@@ -49,8 +49,8 @@ func (s *Service) Compare(ctx context.Context, a *gradpath.Actor, ids []string) 
 	}
 	out := Comparison{Points: catalogue.ComparisonPoints}
 	var rates gradpath.Rates
-	if s.Rates != nil {
-		if r, err := s.Rates.Rates(ctx); err == nil {
+	if s.rates != nil {
+		if r, err := s.rates.Rates(ctx); err == nil {
 			rates = r
 			out.RatesDate = r.Date
 		}

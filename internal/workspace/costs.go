@@ -128,8 +128,8 @@ func (s *Service) initialCosts(ctx context.Context, p catalogue.Programme, deadl
 func (s *Service) Plan(ctx context.Context, items []CostItem) CostPlan {
 	plan := CostPlan{Items: []CostLine{}, TotalINR: gradpath.Money{Currency: "INR"}, Complete: true}
 	var rates gradpath.Rates
-	if s.Rates != nil {
-		if r, err := s.Rates.Rates(ctx); err == nil {
+	if s.rates != nil {
+		if r, err := s.rates.Rates(ctx); err == nil {
 			rates, plan.RatesDate = r, r.Date
 		}
 	}

@@ -87,7 +87,7 @@ type UploadInput struct {
 // (PDF, JPEG or PNG; anything else is a 415); the same file uploaded again, for this
 // application or another, is stored once.
 func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appID string, in UploadInput) (Document, error) {
-	if s.Files == nil || s.Blobs == nil {
+	if s.files == nil || s.blobs == nil {
 		return Document{}, gradpath.Errorf(gradpath.CodeUnavailable, "uploads are not set up on this server")
 	}
 	app, err := s.Application(ctx, a, studentID, appID)
@@ -119,7 +119,7 @@ func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appI
 	}
 	sum := sha256.Sum256(in.Data)
 	hexSum := hex.EncodeToString(sum[:])
-	f, found, err := s.Files.FileBySum(ctx, studentID, hexSum)
+	f, found, err := s.files.FileBySum(ctx, studentID, hexSum)
 	if err != nil {
 		return Document{}, err
 	}
@@ -127,14 +127,14 @@ func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appI
 	if !found {
 		f = File{ID: gradpath.NewID("file_"), StudentID: studentID, SHA256: hexSum, Size: int64(len(in.Data)), ContentType: ct,
 			Name: cleanName(in.Name), CreatedAt: now}
-		if err := s.Blobs.Put(f.ID, in.Data); err != nil {
+		if err := s.blobs.Put(f.ID, in.Data); err != nil {
 			return Document{}, err
 		}
-		if err := s.Files.CreateFile(ctx, f); err != nil {
+		if err := s.files.CreateFile(ctx, f); err != nil {
 			return Document{}, err
 		}
 		// Two uploads of one file at once: both documents use the record that was stored.
-		if f, _, err = s.Files.FileBySum(ctx, studentID, hexSum); err != nil {
+		if f, _, err = s.files.FileBySum(ctx, studentID, hexSum); err != nil {
 			return Document{}, err
 		}
 	}
@@ -167,17 +167,17 @@ func (s *Service) OpenFile(ctx context.Context, a *gradpath.Actor, studentID, id
 	if err := s.access(ctx, a, studentID, "workspace.read"); err != nil {
 		return File{}, nil, err
 	}
-	if s.Files == nil {
+	if s.files == nil {
 		return File{}, nil, gradpath.NotFound("file", id)
 	}
-	f, err := s.Files.File(ctx, id)
+	f, err := s.files.File(ctx, id)
 	if err != nil {
 		return File{}, nil, err
 	}
 	if f.StudentID != studentID {
 		return File{}, nil, gradpath.NotFound("file", id)
 	}
-	r, err := s.Blobs.Get(f.ID)
+	r, err := s.blobs.Get(f.ID)
 	if err != nil {
 		return File{}, nil, err
 	}

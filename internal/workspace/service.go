@@ -17,9 +17,32 @@ type Service struct {
 	catalogue    *catalogue.Service
 	eligibility  *eligibility.Service
 	counsellorOf CounsellorOf
-	Audit        Auditor
-	Rules        Rules
-	Timeline     []StepTemplate
+	audit        Auditor
+	rules        Rules
+	timeline     []StepTemplate
+	files        FileStore
+	blobs        Blobs
+	rates        Rates
+	bookings     BookingsOf
+	calendarKey  []byte
+	contacts     Contacts
+	now          gradpath.Clock
+}
+
+// Deps are what the service works with. Store, Catalogue, Eligibility, CounsellorOf and Now
+// are required; without Files and Blobs uploads are refused, without Rates costs stay in
+// their own currencies, without Contacts no reminder is emailed.
+type Deps struct {
+	Store        Store
+	Catalogue    *catalogue.Service
+	Eligibility  *eligibility.Service
+	CounsellorOf CounsellorOf
+	// Audit records staff reads and changes of a student's workspace.
+	Audit Auditor
+	// Rules is the shortlist rule (zero: DefaultRules); Timeline the application steps (nil:
+	// DefaultTimeline).
+	Rules    Rules
+	Timeline []StepTemplate
 	// Files and Blobs keep uploaded documents.
 	Files FileStore
 	Blobs Blobs
@@ -27,15 +50,26 @@ type Service struct {
 	Rates       Rates
 	Bookings    BookingsOf
 	CalendarKey []byte
-	// Contacts, if set, lets the reminder sweep email students.
+	// Contacts lets the reminder sweep email students.
 	Contacts Contacts
-	now      gradpath.Clock
+	Now      gradpath.Clock
 }
 
-// NewService returns the service.
-func NewService(store Store, cat *catalogue.Service, elig *eligibility.Service, counsellorOf CounsellorOf, now gradpath.Clock) *Service {
-	return &Service{store: store, catalogue: cat, eligibility: elig, counsellorOf: counsellorOf, Rules: DefaultRules, Timeline: DefaultTimeline, now: now}
+// NewService returns the service over d.
+func NewService(d Deps) *Service {
+	if d.Rules == (Rules{}) {
+		d.Rules = DefaultRules
+	}
+	if d.Timeline == nil {
+		d.Timeline = DefaultTimeline
+	}
+	return &Service{store: d.Store, catalogue: d.Catalogue, eligibility: d.Eligibility, counsellorOf: d.CounsellorOf,
+		audit: d.Audit, rules: d.Rules, timeline: d.Timeline, files: d.Files, blobs: d.Blobs, rates: d.Rates,
+		bookings: d.Bookings, calendarKey: d.CalendarKey, contacts: d.Contacts, now: d.Now}
 }
+
+// Rules is the shortlist rule the service holds shortlists to.
+func (s *Service) Rules() Rules { return s.rules }
 
 // access checks that a may act on the student's workspace, and audits staff doing so.
 func (s *Service) access(ctx context.Context, a *gradpath.Actor, studentID, action string) error {
@@ -56,8 +90,8 @@ func (s *Service) access(ctx context.Context, a *gradpath.Actor, studentID, acti
 	if !allowed {
 		return gradpath.NotFound("student", studentID)
 	}
-	if s.Audit != nil {
-		s.Audit.Record(ctx, a, action, studentID, nil)
+	if s.audit != nil {
+		s.audit.Record(ctx, a, action, studentID, nil)
 	}
 	return nil
 }
@@ -170,7 +204,7 @@ func (s *Service) AddToShortlist(ctx context.Context, a *gradpath.Actor, student
 				return gradpath.Errorf(gradpath.CodeConflict, "%s is already on your shortlist", p.Title)
 			}
 		}
-		return s.Rules.check(items, p.University.ID, p.University.Country)
+		return s.rules.check(items, p.University.ID, p.University.Country)
 	})
 	if err != nil {
 		return ShortlistItem{}, err
@@ -221,7 +255,7 @@ func (s *Service) CreateApplication(ctx context.Context, a *gradpath.Actor, stud
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
 	app := Application{ID: gradpath.NewID("app_"), StudentID: studentID, ProgrammeID: p.ID, Title: p.Title, Intake: in.Intake.MonthOf(),
-		Deadline: deadline, Estimated: estimated, Status: Planning, Steps: timeline(s.Timeline, deadline, nil),
+		Deadline: deadline, Estimated: estimated, Status: Planning, Steps: timeline(s.timeline, deadline, nil),
 		Documents: checklist(), Costs: s.initialCosts(ctx, p, deadline), CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.store.CreateApplication(ctx, app); err != nil {
 		return Application{}, err
@@ -241,7 +275,7 @@ func (s *Service) refresh(ctx context.Context, app *Application) {
 		return
 	}
 	app.Deadline, app.Estimated = deadline, estimated
-	app.Steps = timeline(s.Timeline, deadline, app.Steps)
+	app.Steps = timeline(s.timeline, deadline, app.Steps)
 	app.Version++
 	app.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 	if err := s.store.UpdateApplication(ctx, *app); err != nil {
@@ -290,6 +324,18 @@ type ApplicationChange struct {
 
 // UpdateApplication applies a change; an illegal status move is a 409.
 func (s *Service) UpdateApplication(ctx context.Context, a *gradpath.Actor, studentID, id string, c ApplicationChange) (Application, error) {
+	// The change is a delta (these steps done, this status), so when another writer (the
+	// reminder sweep, a counsellor) saved the application meanwhile it applies again to what
+	// they saved instead of failing.
+	for attempt := 0; ; attempt++ {
+		app, err := s.updateApplication(ctx, a, studentID, id, c)
+		if gradpath.ErrorCode(err) != gradpath.CodePrecondition || attempt == 2 {
+			return app, err
+		}
+	}
+}
+
+func (s *Service) updateApplication(ctx context.Context, a *gradpath.Actor, studentID, id string, c ApplicationChange) (Application, error) {
 	app, err := s.Application(ctx, a, studentID, id)
 	if err != nil {
 		return Application{}, err

@@ -72,10 +72,22 @@ func TestWorkspace(t *testing.T) {
 		}
 		store := sqlstore.NewAccountStore(db)
 		box := &storetest.Jobs{}
-		ws := workspace.NewService(sqlstore.NewWorkspaceStore(db, box), cat, elig, func(ctx context.Context, id string) (string, error) {
-			u, err := store.User(ctx, id)
-			return u.Counsellor, err
-		}, clock)
+		blobs, err := blobstore.Open(t.TempDir())
+		if err != nil {
+			t.Fatal(err)
+		}
+		rates := exchange.NewService(sqlstore.NewExchangeStore(db))
+		ws := workspace.NewService(workspace.Deps{Store: sqlstore.NewWorkspaceStore(db, box), Catalogue: cat, Eligibility: elig,
+			CounsellorOf: func(ctx context.Context, id string) (string, error) {
+				u, err := store.User(ctx, id)
+				return u.Counsellor, err
+			},
+			Rates: rates, Files: sqlstore.NewWorkspaceStore(db, nil), Blobs: blobs,
+			Contacts: func(ctx context.Context, id string) (string, string, error) {
+				u, err := store.User(ctx, id)
+				return u.Name, u.Email, err
+			},
+			Now: clock})
 		me := &gradpath.Actor{UserID: st.ID, Roles: st.Roles}
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
 		ben := &gradpath.Actor{UserID: other.ID, Roles: other.Roles}
@@ -122,7 +134,7 @@ func TestWorkspace(t *testing.T) {
 		if _, err := ws.AddToShortlist(ctx, me, st.ID, "prog-7"); err != nil {
 			t.Fatalf("a second programme of a listed university: %v", err)
 		}
-		_, err := ws.AddToShortlist(ctx, me, st.ID, "prog-5")
+		_, err = ws.AddToShortlist(ctx, me, st.ID, "prog-5")
 		if gradpath.ErrorCode(err) != gradpath.CodeConflict || !strings.Contains(gradpath.ErrorMessage(err), "5 universities") {
 			t.Fatalf("a sixth university: %v", err)
 		}
@@ -193,11 +205,9 @@ func TestWorkspace(t *testing.T) {
 
 		// Costs: tuition from the catalogue, living from the agency's table, the rest filled in;
 		// totals in INR at the admin's dated rates.
-		rates := exchange.NewService(sqlstore.NewExchangeStore(db))
 		if _, err := rates.Put(ctx, gradpath.Rates{Base: "INR", Date: date(t, "2026-11-20"), Source: "test", PerUnit: map[string]float64{"GBP": 110, "AUD": 55}}); err != nil {
 			t.Fatal(err)
 		}
-		ws.Rates = rates
 		admin := &gradpath.Actor{UserID: "adm", Roles: []gradpath.Role{gradpath.RoleAdmin}}
 		if _, err := ws.PutLivingCosts(ctx, me, []workspace.LivingCost{}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
 			t.Fatalf("a student sets living costs: %v", err)
@@ -240,11 +250,6 @@ func TestWorkspace(t *testing.T) {
 		}
 
 		// Documents: the content decides; one file serves two applications; counsellors review.
-		blobs, err := blobstore.Open(t.TempDir())
-		if err != nil {
-			t.Fatal(err)
-		}
-		ws.Files, ws.Blobs = sqlstore.NewWorkspaceStore(db, nil), blobs
 		pdf := []byte("%PDF-1.7\n%test\n1 0 obj << >> endobj\n%%EOF\n")
 		if _, err := ws.Upload(ctx, me, st.ID, app.ID, workspace.UploadInput{Kind: "passport", Name: "p.pdf", Data: []byte("<html><body>not a pdf</body></html>")}); gradpath.ErrorCode(err) != gradpath.CodeUnsupported {
 			t.Fatalf("HTML as a PDF: %v", err)
@@ -271,10 +276,6 @@ func TestWorkspace(t *testing.T) {
 			t.Fatalf("reject: %v %+v", err, rd)
 		}
 		// Reminders: the day before a step is due, once.
-		ws.Contacts = func(ctx context.Context, id string) (string, string, error) {
-			u, err := store.User(ctx, id)
-			return u.Name, u.Email, err
-		}
 		now = time.Date(2027, 6, 21, 3, 0, 0, 0, time.UTC) // the day before "apply" (2027-06-22) of the second application
 		n, err := ws.SweepReminders(ctx)
 		if err != nil || n == 0 {

@@ -1,0 +1,248 @@
+// Package app is gradpath's composition root: it builds the database, the stores, the domain
+// services, the job queue and its workers, and the HTTP handler from one Config, in dependency
+// order, each through a constructor that takes everything it needs, and closes them in reverse.
+// The server and every command of the gradpath binary use it, and so do the end-to-end tests,
+// in process.
+package app
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gradpath/gradpath/data"
+	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/blobstore"
+	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/calendar"
+	"github.com/gradpath/gradpath/internal/careers"
+	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/config"
+	"github.com/gradpath/gradpath/internal/eligibility"
+	"github.com/gradpath/gradpath/internal/exchange"
+	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/jobs"
+	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/postgres"
+	"github.com/gradpath/gradpath/internal/roadmap"
+	"github.com/gradpath/gradpath/internal/sqlite"
+	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/workspace"
+)
+
+// Options are what the process gives the app besides its configuration.
+type Options struct {
+	// Progress is told of each database migration applied (a person reads it); nil is silent.
+	Progress io.Writer
+	// Logger logs; nil discards.
+	Logger *slog.Logger
+	// PublicURL is where people reach this server, for links in pages and emails; empty is
+	// the configured public_url, else http:// and the configured address.
+	PublicURL string
+	// Version is the build's version, for logs and metrics.
+	Version string
+	// Now is the clock; nil is time.Now.
+	Now gradpath.Clock
+}
+
+// App is gradpath, built.
+type App struct {
+	Config    config.Config
+	Logger    *slog.Logger
+	PublicURL string
+	Version   string
+
+	DB       *sqlstore.DB
+	Registry *prometheus.Registry
+	Queue    *jobs.Queue
+
+	Catalogue   *catalogue.Service
+	Exchange    *exchange.Service
+	Eligibility *eligibility.Service
+	Accounts    *accounts.Service
+	Leads       *leads.Service
+	Booking     *booking.Service
+	Workspace   *workspace.Service
+	Roadmaps    *roadmap.Service
+	Careers     *careers.Service
+
+	now     gradpath.Clock
+	mail    mail.Sender
+	workers *jobs.Workers
+	// closers run in reverse order of their adding, on Close.
+	closers []func(context.Context) error
+}
+
+// New builds gradpath from cfg: it opens the database (applying migrations), and builds the
+// services and the job queue. Nothing runs in the background until Start.
+func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	a = &App{Config: cfg, Logger: o.Logger, Version: o.Version, now: o.Now, PublicURL: o.PublicURL}
+	if a.PublicURL == "" {
+		a.PublicURL = cfg.BaseURL(cfg.Addr)
+	}
+	defer func() {
+		if err != nil {
+			a.Close(context.Background())
+		}
+	}()
+
+	if a.DB, err = OpenDatabase(ctx, cfg, o.Progress); err != nil {
+		return nil, err
+	}
+	a.onClose(func(context.Context) error { return a.DB.Close() })
+	a.Registry = observability.NewRegistry()
+	write, read := a.DB.Pools()
+	if err := observability.RegisterDBPools(a.Registry, map[string]*sql.DB{"write": write, "read": read}); err != nil {
+		return nil, err
+	}
+	if a.Queue, err = jobs.NewQueue(ctx, a.DB); err != nil {
+		return nil, err
+	}
+	if err := a.services(ctx); err != nil {
+		return nil, err
+	}
+	return a, nil
+}
+
+// services builds the domain services over their stores, each after what it needs.
+func (a *App) services(ctx context.Context) error {
+	cfg, db, now := a.Config, a.DB, a.now
+	a.Catalogue = catalogue.NewService(sqlstore.NewCatalogueStore(db), now)
+	a.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db))
+	tables := eligibility.DefaultTables()
+	if cfg.EligibilityTables != "" {
+		var err error
+		if tables, err = eligibility.LoadTables(cfg.EligibilityTables); err != nil {
+			return fmt.Errorf("setting eligibility_tables: %w", err)
+		}
+	}
+	a.Eligibility = eligibility.NewService(a.Catalogue, tables, a.Exchange, now,
+		func(err error) { a.Logger.Error("compiling eligibility rules", "error", err.Error()) })
+
+	if cfg.SMTPAddr != "" {
+		a.mail = mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
+	}
+	accCfg := accounts.DefaultConfig(now)
+	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	if a.mail != nil {
+		accCfg.Resets = a.Queue // reset links go by email
+	}
+	accountStore := sqlstore.NewAccountStore(db)
+	a.Accounts = accounts.NewService(accountStore, accCfg)
+
+	cal := calendar.Default()
+	if cfg.Calendar != "" {
+		var err error
+		if cal, err = calendar.Load(cfg.Calendar); err != nil {
+			return fmt.Errorf("setting calendar: %w", err)
+		}
+	}
+	formSecret, err := db.Secret(ctx, "form_token")
+	if err != nil {
+		return err
+	}
+	lcfg := leads.DefaultConfig(now)
+	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
+	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
+	if db.Engine == sqlstore.Postgres {
+		lcfg.BatchWorkers = 4
+	}
+	a.Leads = leads.NewService(sqlstore.NewLeadStore(db, a.Queue), cal, lcfg)
+	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, now)
+
+	blobs, err := blobstore.Open(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
+	calendarKey, err := db.Secret(ctx, "calendar")
+	if err != nil {
+		return err
+	}
+	bookingStore := sqlstore.NewBookingStore(db, nil)
+	a.Workspace = workspace.NewService(workspace.Deps{
+		Store:       sqlstore.NewWorkspaceStore(db, a.Queue),
+		Catalogue:   a.Catalogue,
+		Eligibility: a.Eligibility,
+		CounsellorOf: func(ctx context.Context, id string) (string, error) {
+			u, err := accountStore.User(ctx, id)
+			return u.Counsellor, err
+		},
+		Audit: a.Accounts,
+		Files: sqlstore.NewWorkspaceStore(db, nil),
+		Blobs: blobs,
+		Rates: a.Exchange,
+		Bookings: func(ctx context.Context, studentID string, from, to time.Time) ([]booking.Booking, error) {
+			return bookingStore.Bookings(ctx, booking.Query{StudentID: studentID, From: from, To: to, Limit: 500})
+		},
+		CalendarKey: calendarKey,
+		Contacts: func(ctx context.Context, id string) (string, string, error) {
+			u, err := accountStore.User(ctx, id)
+			return u.Name, u.Email, err
+		},
+		Now: now,
+	})
+	a.Roadmaps = roadmap.NewService(sqlstore.NewRoadmapStore(db), now, a.Accounts.CanSee)
+	careerData, err := data.Careers()
+	if err != nil {
+		return err
+	}
+	a.Careers = careers.NewService(careerData, a.Exchange)
+	return nil
+}
+
+// OpenDatabase opens the database cfg selects, applying pending migrations and reporting each
+// to progress (nil is silent).
+func OpenDatabase(ctx context.Context, cfg config.Config, progress io.Writer) (*sqlstore.DB, error) {
+	step := func(s sqlstore.MigrationStep) {
+		if progress != nil {
+			fmt.Fprintf(progress, "migration %d/%d: %s applied in %s\n", s.Done, s.Total, s.Name, s.Took.Round(time.Millisecond))
+		}
+	}
+	if cfg.DatabaseURL != "" {
+		return postgres.Open(ctx, cfg.DatabaseURL, time.Now, step)
+	}
+	return sqlite.Open(ctx, cfg.DataDir, time.Now, step)
+}
+
+// onClose adds f to what Close runs, before everything added earlier.
+func (a *App) onClose(f func(context.Context) error) { a.closers = append(a.closers, f) }
+
+// Close stops what Start started and closes what New opened, in reverse order, waiting for
+// running jobs until ctx ends.
+func (a *App) Close(ctx context.Context) error {
+	var errs []error
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
+	return errors.Join(errs...)
+}
+
+// DescribeDatabase says in words where the data is, without secrets.
+func DescribeDatabase(cfg config.Config) string {
+	if cfg.DatabaseURL != "" {
+		for _, kv := range cfg.Describe() {
+			if kv[0] == "database_url" {
+				return "PostgreSQL at " + kv[1]
+			}
+		}
+	}
+	return "SQLite in " + cfg.DataDir
+}

@@ -1,0 +1,96 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/pprof"
+	"runtime/debug"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/jobs"
+	"github.com/gradpath/gradpath/internal/observability"
+)
+
+// Start readies the app to serve and starts its background work: the finder's in-memory
+// index and the compiled eligibility rules (with finder=memory), the memory limit, the job
+// workers and the profiler (with debug_addr). Close stops them.
+func (a *App) Start(ctx context.Context, getenv func(string) string) error {
+	cfg := a.Config
+	tuner := memoryTuner(cfg.MemoryLimitMB, getenv)
+	if cfg.Finder == "memory" {
+		start := time.Now()
+		if err := a.Catalogue.UseIndex(ctx); err != nil {
+			return fmt.Errorf("building the finder index: %w", err)
+		}
+		ix := a.Catalogue.Index()
+		debug.FreeOSMemory() // the build's garbage, before the next step adds its own
+		a.Logger.Info("finder index built", "programmes", ix.Len(), "version", ix.Version(), "took", time.Since(start).Round(time.Millisecond).String())
+		wctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			a.Catalogue.Watch(wctx, cfg.CatalogueRefresh, func(err error) { a.Logger.Error("refreshing the finder index", "error", err.Error()) })
+		}()
+		a.onClose(func(context.Context) error { cancel(); <-done; return nil })
+		if _, err := a.Eligibility.Compiled(); err != nil {
+			return fmt.Errorf("compiling eligibility rules: %w", err)
+		}
+	}
+	if tuner != nil {
+		debug.FreeOSMemory() // the garbage of building the index and the rules, before measuring
+		limit := tuner.Apply()
+		a.Logger.Info("memory limit follows the live heap", "limit_mb", limit>>20)
+		tctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		go tuner.Run(tctx, 10*time.Second)
+		a.onClose(func(context.Context) error { cancel(); return nil })
+	}
+	if a.mail == nil {
+		a.Logger.Warn("no mail server is configured: notifications are not emailed (set smtp_addr)")
+	}
+	workers, err := jobs.NewWorkers(a.DB, jobs.Services{Leads: a.Leads, Bookings: a.Booking, Workspace: a.Workspace,
+		Accounts: a.Accounts, PublicURL: a.PublicURL, Mail: a.mail}, jobs.Options{Workers: cfg.Workers, Logger: a.Logger.With("component", "jobs")})
+	if err != nil {
+		return err
+	}
+	if err := workers.Start(context.WithoutCancel(ctx)); err != nil {
+		return fmt.Errorf("starting background jobs: %w", err)
+	}
+	a.workers = workers
+	a.onClose(func(ctx context.Context) error {
+		if err := workers.Stop(ctx); err != nil {
+			a.Logger.Warn("stopping background jobs", "error", err.Error())
+		}
+		return nil
+	})
+	if cfg.DebugAddr != "" {
+		dbg := http.NewServeMux()
+		dbg.HandleFunc("/debug/pprof/", pprof.Index)
+		dbg.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		dbg.HandleFunc("/debug/pprof/trace", pprof.Trace)
+		srv := &http.Server{Addr: cfg.DebugAddr, Handler: dbg, ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			a.Logger.Warn("profiler listening", "addr", cfg.DebugAddr)
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.Logger.Error("profiler", "error", err.Error())
+			}
+		}()
+		a.onClose(func(ctx context.Context) error { return srv.Shutdown(ctx) })
+	}
+	return nil
+}
+
+// memoryTuner applies the memory_limit_mb setting and returns the tuner to keep running, if any.
+func memoryTuner(limitMB int, getenv func(string) string) *observability.MemoryTuner {
+	switch {
+	case getenv("GOMEMLIMIT") != "" || limitMB < 0:
+		return nil
+	case limitMB > 0:
+		debug.SetMemoryLimit(int64(limitMB) << 20)
+		return nil
+	}
+	t := &observability.MemoryTuner{Min: 256 << 20, Factor: 1.4}
+	debug.SetMemoryLimit(t.Min) // while the index is built
+	return t
+}
