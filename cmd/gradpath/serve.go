@@ -59,4 +59,3 @@ func serve(ctx context.Context, env *environment, args []string) error {
 	fmt.Fprintf(env.stdout, "  try %s/api/v1/programmes?country=AU  ·  API description: %s/api/v1/openapi.json  ·  stop with Ctrl-C\n", url, url)
 	return a.Serve(ctx, ln)
 }
-
