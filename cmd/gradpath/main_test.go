@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -55,6 +56,8 @@ type server struct {
 	// stop asks for a graceful stop (SIGTERM); kill ends a process at once (SIGKILL; only for
 	// startBinary).
 	stop, kill func()
+	// pid is the process's id (only for startBinary).
+	pid func() int
 }
 
 // syncBuffer is a buffer that the server's output and the test can share.
@@ -75,7 +78,7 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-var addrLine = regexp.MustCompile(`serving on (http://\S+)`)
+var addrLine = regexp.MustCompile(`serving on (https?://\S+)`)
 
 // serveArgs are the arguments of "gradpath serve" in a test: port 0, and a data directory of
 // the test's own unless args name another (the last --data wins), so that uploaded files and
@@ -95,7 +98,8 @@ func start(t *testing.T, env []string, args ...string) *server {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1), stop: cancel,
-		kill: func() { t.Fatal("an in-process server cannot be killed; use startBinary") }}
+		kill: func() { t.Fatal("an in-process server cannot be killed; use startBinary") },
+		pid:  func() int { t.Fatal("an in-process server has no process of its own; use startBinary"); return 0 }}
 	go func() {
 		s.done <- run(ctx, append([]string{"gradpath"}, serveArgs(t, args)...), func(k string) string { return vars[k] },
 			strings.NewReader(""), s.stdout, s.stderr)
@@ -142,7 +146,8 @@ func startBinary(t *testing.T, env []string, args ...string) *server {
 		t.Fatal(err)
 	}
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1),
-		stop: func() { cmd.Process.Signal(syscall.SIGTERM) }, kill: func() { cmd.Process.Signal(syscall.SIGKILL) }}
+		stop: func() { cmd.Process.Signal(syscall.SIGTERM) }, kill: func() { cmd.Process.Signal(syscall.SIGKILL) },
+		pid: func() int { return cmd.Process.Pid }}
 	cmd.Stderr = s.stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -188,8 +193,10 @@ func (s *server) logErrors(t *testing.T) {
 func (s *server) waitHealthy(t *testing.T) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
+	// Only to see it is up: a test of TLS checks the certificate itself.
+	client := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{InsecureSkipVerify: true}}}
 	for {
-		res, err := http.Get(s.url + "/healthz")
+		res, err := client.Get(s.url + "/healthz")
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {

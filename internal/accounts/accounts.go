@@ -32,6 +32,18 @@ type User struct {
 	PasswordHash string    `json:"-"`
 	// HasPassword is false for accounts that only sign in with an OpenID provider.
 	HasPassword bool `json:"has_password"`
+	// Epoch is raised when every credential of the account is revoked; credentials derived
+	// from the account (the student's calendar address) include it.
+	Epoch int `json:"-"`
+}
+
+// Revocation says which credentials of a user to revoke: every session but KeepSession (the
+// hash of the one in use, or empty for all), and, when set, the personal access tokens and the
+// calendar feeds (which also raises the user's Epoch).
+type Revocation struct {
+	KeepSession string
+	Tokens      bool
+	Feeds       bool
 }
 
 // Has reports whether u holds role.
@@ -139,6 +151,8 @@ type Store interface {
 	UpdateUser(ctx context.Context, u User) error
 	// SetPassword stores a new password hash and revokes every session of the user but keep.
 	SetPassword(ctx context.Context, userID, hash, keep string) error
+	// Revoke ends the credentials r names, at once and together.
+	Revoke(ctx context.Context, userID string, r Revocation) error
 	// Users lists users by id.
 	Users(ctx context.Context, q UserQuery) ([]User, error)
 	// CountUsers counts all users.

@@ -168,10 +168,10 @@ func TestPasswordChangeAndReset(t *testing.T) {
 	u, sess1, tok1, _ := s.Login(ctx, visitor("10.0.0.1"), "a@example.in", goodPassword)
 	_, _, tok2, _ := s.Login(ctx, visitor("10.0.0.1"), "a@example.in", goodPassword)
 	me := &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: sess1.Hash}
-	if err := s.ChangePassword(ctx, me, "wrong", "a brand new passphrase"); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+	if err := s.ChangePassword(ctx, me, "wrong", "a brand new passphrase", false); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
 		t.Errorf("wrong current password: %v", err)
 	}
-	if err := s.ChangePassword(ctx, me, goodPassword, "a brand new passphrase"); err != nil {
+	if err := s.ChangePassword(ctx, me, goodPassword, "a brand new passphrase", false); err != nil {
 		t.Fatal(err)
 	}
 	if _, _, err := s.Authenticate(ctx, tok1); err != nil {

@@ -5,6 +5,7 @@ import (
 	"crypto/subtle"
 	"fmt"
 	"net/mail"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -25,6 +26,16 @@ type Config struct {
 	// Limits on guessing: sign-ins per IP and per account, reset requests per IP and per
 	// account, registrations per IP.
 	LoginPerIP, LoginPerAccount, ResetPerIP, ResetPerAccount, RegisterPerIP ratelimit.Limiter
+	// LoginPerDevice limits sign-ins from a browser that has signed in to the account before
+	// (its device cookie): such a browser is not held back by failures from elsewhere.
+	LoginPerDevice ratelimit.Limiter
+	// DeviceKey signs device cookies; without it no browser is remembered.
+	DeviceKey []byte
+	// HashSlots is how many passwords are hashed at once (each hash holds Argon2.MemoryKiB);
+	// HashQueue how many more may wait, each for at most HashWait. Beyond that a sign-in is
+	// answered unavailable, with a time to retry.
+	HashSlots, HashQueue int
+	HashWait             time.Duration
 	// Resets delivers reset links; nil means none is configured (an admin issues links with
 	// the gradpath user reset command).
 	Resets ResetQueue
@@ -53,6 +64,10 @@ func DefaultConfig(now gradpath.Clock) Config {
 		ResetPerIP:      ratelimit.NewLocal(time.Minute, 5, now),
 		ResetPerAccount: ratelimit.NewLocal(10*time.Minute, 3, now),
 		RegisterPerIP:   ratelimit.NewLocal(time.Minute, 10, now),
+		LoginPerDevice:  ratelimit.NewLocal(30*time.Second, 10, now),
+		HashSlots:       max(1, runtime.GOMAXPROCS(0)),
+		HashQueue:       4 * max(1, runtime.GOMAXPROCS(0)),
+		HashWait:        3 * time.Second,
 		Now:             now,
 	}
 }
@@ -64,13 +79,14 @@ type Service struct {
 	cfg   Config
 	// dummy is a hash checked when an email is unknown, so that an unknown email and a wrong
 	// password take the same time.
-	dummy string
+	dummy  string
+	hashes *hashGate
 }
 
 // NewService returns a Service.
 func NewService(store Store, cfg Config) *Service {
 	dummy, _ := HashPassword("an unguessable placeholder password", cfg.Argon2)
-	return &Service{store: store, cfg: cfg, dummy: dummy}
+	return &Service{store: store, cfg: cfg, dummy: dummy, hashes: newHashGate(cfg.HashSlots, cfg.HashQueue, cfg.HashWait)}
 }
 
 // errCredentials is the one answer to a wrong email, a wrong password, a disabled account and
@@ -148,9 +164,9 @@ func (s *Service) Register(ctx context.Context, a *gradpath.Actor, in RegisterIn
 	if err := p.Err(); err != nil {
 		return User{}, err
 	}
-	hash, err := HashPassword(in.Password, s.cfg.Argon2)
+	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
-		return User{}, gradpath.Internal(err)
+		return User{}, err
 	}
 	u := User{ID: newID("usr_"), Email: email, Name: name, Roles: []gradpath.Role{gradpath.RoleStudent},
 		PasswordHash: hash, HasPassword: true, CreatedAt: s.cfg.Now().UTC()}
@@ -189,9 +205,9 @@ func (s *Service) CreateUser(ctx context.Context, a *gradpath.Actor, email, name
 	}
 	u := User{ID: newID("usr_"), Email: email, Name: name, Roles: roles, CreatedAt: s.cfg.Now().UTC()}
 	if password != "" {
-		hash, err := HashPassword(password, s.cfg.Argon2)
+		hash, err := s.hash(ctx, password)
 		if err != nil {
-			return User{}, gradpath.Internal(err)
+			return User{}, err
 		}
 		u.PasswordHash, u.HasPassword = hash, true
 	}
@@ -205,43 +221,73 @@ func (s *Service) CreateUser(ctx context.Context, a *gradpath.Actor, email, name
 // Login checks an email and password and opens a session. Unknown emails take as long as wrong
 // passwords and get the same answer.
 func (s *Service) Login(ctx context.Context, a *gradpath.Actor, email, password string) (User, Session, string, error) {
-	email = NormalizeEmail(email)
+	in, err := s.SignIn(ctx, a, Credentials{Email: email, Password: password})
+	return in.User, in.Session, in.Token, err
+}
+
+// Credentials are what a person signs in with: an email and password and, if this browser has
+// signed in to the account before, its device cookie.
+type Credentials struct {
+	Email, Password, Device string
+}
+
+// SignedIn is a successful sign-in: the user, the session and its token, and the device cookie
+// to keep in the browser (empty when the server remembers no devices).
+type SignedIn struct {
+	User    User
+	Session Session
+	Token   string
+	Device  string
+}
+
+// SignIn checks credentials and opens a session. Sign-ins are limited per address and per
+// account, and from a browser with a valid device cookie for the account per device instead of
+// per account. Unknown emails take as long as wrong passwords and get the same answer.
+func (s *Service) SignIn(ctx context.Context, a *gradpath.Actor, c Credentials) (SignedIn, error) {
+	email := NormalizeEmail(c.Email)
 	if err := limit(s.cfg.LoginPerIP, a.IP, "sign-in attempts from your address"); err != nil {
-		return User{}, Session{}, "", err
-	}
-	if err := limit(s.cfg.LoginPerAccount, email, "sign-in attempts for this account"); err != nil {
-		return User{}, Session{}, "", err
+		return SignedIn{}, err
 	}
 	u, err := s.store.UserByEmail(ctx, email)
 	if err != nil && gradpath.ErrorCode(err) != gradpath.CodeNotFound {
-		return User{}, Session{}, "", err
+		return SignedIn{}, err
+	}
+	if deviceUser, deviceID, ok := s.device(c.Device); ok && err == nil && deviceUser == u.ID {
+		if err := limit(s.cfg.LoginPerDevice, deviceID, "sign-in attempts from this browser"); err != nil {
+			return SignedIn{}, err
+		}
+	} else if err := limit(s.cfg.LoginPerAccount, email, "sign-in attempts for this account"); err != nil {
+		return SignedIn{}, err
 	}
 	hash := s.dummy
 	if err == nil && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
-	ok, rehash := VerifyPassword(password, hash, s.cfg.Argon2)
+	ok, rehash, verr := s.verify(ctx, c.Password, hash)
+	if verr != nil {
+		return SignedIn{}, verr
+	}
 	if err != nil || !ok || u.PasswordHash == "" || u.Disabled {
 		subject := ""
 		if err == nil {
 			subject = u.ID
 		}
 		s.audit(ctx, a, AuditLoginFailed, subject, nil)
-		return User{}, Session{}, "", errCredentials
+		return SignedIn{}, errCredentials
 	}
 	if rehash {
-		if h, err := HashPassword(password, s.cfg.Argon2); err == nil {
+		if h, err := s.hash(ctx, c.Password); err == nil {
 			_ = s.store.SetPassword(ctx, u.ID, h, "*")
 		}
 	}
 	sess, token, err := s.newSession(ctx, u, a)
 	if err != nil {
-		return User{}, Session{}, "", err
+		return SignedIn{}, err
 	}
 	signedIn := *a
 	signedIn.UserID = u.ID
 	s.audit(ctx, &signedIn, AuditLogin, u.ID, map[string]any{"via": "password"})
-	return u, sess, token, nil
+	return SignedIn{User: u, Session: sess, Token: token, Device: s.deviceToken(u.ID)}, nil
 }
 
 // newSession opens a session with a new random token: signing in never reuses a session.
@@ -306,24 +352,29 @@ func (s *Service) Logout(ctx context.Context, a *gradpath.Actor) error {
 	return nil
 }
 
-// ChangePassword sets a new password after checking the current one; every other session of
-// the user ends.
-func (s *Service) ChangePassword(ctx context.Context, a *gradpath.Actor, current, next string) error {
+// ChangePassword sets a new password after checking the current one. Every other session of
+// the user ends, and their personal access tokens are revoked unless keepTokens says to keep
+// them.
+func (s *Service) ChangePassword(ctx context.Context, a *gradpath.Actor, current, next string, keepTokens bool) error {
 	u, err := s.me(ctx, a)
 	if err != nil {
 		return err
 	}
 	if u.PasswordHash != "" {
-		if ok, _ := VerifyPassword(current, u.PasswordHash, s.cfg.Argon2); !ok {
+		ok, _, err := s.verify(ctx, current, u.PasswordHash)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			return gradpath.Invalid("current_password", "is not your current password")
 		}
 	}
 	if err := CheckPassword("new_password", next); err != nil {
 		return err
 	}
-	hash, err := HashPassword(next, s.cfg.Argon2)
+	hash, err := s.hash(ctx, next)
 	if err != nil {
-		return gradpath.Internal(err)
+		return err
 	}
 	keep := ""
 	if a.Via == "session" {
@@ -332,7 +383,12 @@ func (s *Service) ChangePassword(ctx context.Context, a *gradpath.Actor, current
 	if err := s.store.SetPassword(ctx, u.ID, hash, keep); err != nil {
 		return err
 	}
-	s.audit(ctx, a, AuditPasswordChange, u.ID, nil)
+	if !keepTokens {
+		if err := s.store.Revoke(ctx, u.ID, Revocation{KeepSession: keep, Tokens: true}); err != nil {
+			return err
+		}
+	}
+	s.audit(ctx, a, AuditPasswordChange, u.ID, map[string]any{"tokens_kept": keepTokens})
 	return nil
 }
 
@@ -411,11 +467,15 @@ func (s *Service) ConfirmReset(ctx context.Context, a *gradpath.Actor, token, pa
 	if err != nil {
 		return err
 	}
-	hash, err := HashPassword(password, s.cfg.Argon2)
+	hash, err := s.hash(ctx, password)
 	if err != nil {
-		return gradpath.Internal(err)
+		return err
 	}
 	if err := s.store.SetPassword(ctx, userID, hash, ""); err != nil {
+		return err
+	}
+	// Whoever made the reset necessary may hold a token too.
+	if err := s.store.Revoke(ctx, userID, Revocation{Tokens: true}); err != nil {
 		return err
 	}
 	s.audit(ctx, a, AuditResetDone, userID, nil)
@@ -721,6 +781,12 @@ func (s *Service) UpdateUser(ctx context.Context, a *gradpath.Actor, id string, 
 	}
 	if err := s.store.UpdateUser(ctx, u); err != nil {
 		return User{}, err
+	}
+	if in.Disabled != nil && *in.Disabled {
+		// Disabling ends every credential at once; enabling again revives none of them.
+		if err := s.store.Revoke(ctx, u.ID, Revocation{Tokens: true, Feeds: true}); err != nil {
+			return User{}, err
+		}
 	}
 	if in.Counsellor != nil {
 		if err := s.store.AssignCounsellor(ctx, u.ID, *in.Counsellor); err != nil {

@@ -120,7 +120,7 @@ func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) 
 }
 
 // services builds the domain services over their stores, each after what it needs.
-func (a *App) services(ctx context.Context) error {
+func (a *App) services(ctx context.Context) (err error) {
 	cfg, db, now := a.Config, a.DB, a.now
 	a.Catalogue = catalogue.NewService(sqlstore.NewCatalogueStore(db), now)
 	a.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db))
@@ -139,6 +139,9 @@ func (a *App) services(ctx context.Context) error {
 	}
 	accCfg := accounts.DefaultConfig(now)
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	if accCfg.DeviceKey, err = db.Secret(ctx, "device"); err != nil {
+		return err
+	}
 	if a.mail != nil {
 		accCfg.Resets = a.Queue // reset links go by email
 	}
@@ -193,6 +196,10 @@ func (a *App) services(ctx context.Context) error {
 		Contacts: func(ctx context.Context, id string) (string, string, error) {
 			u, err := accountStore.User(ctx, id)
 			return u.Name, u.Email, err
+		},
+		Account: func(ctx context.Context, id string) (int, bool, error) {
+			u, err := accountStore.User(ctx, id)
+			return u.Epoch, !u.Disabled, err
 		},
 		Now: now,
 	})

@@ -15,9 +15,13 @@ import (
 // Dir is a blob store in a directory.
 type Dir struct{ root string }
 
-// Open returns the store rooted at dir, creating it.
+// Open returns the store rooted at dir, creating it. The files are people's documents: the
+// directories are the server's own (0700) and every file is readable by it alone (0600).
 func Open(dir string) (*Dir, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("file store %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("file store %s: %w", dir, err)
 	}
 	return &Dir{root: dir}, nil
@@ -37,7 +41,7 @@ func (d *Dir) Put(id string, data []byte) error {
 		return err
 	}
 	dir := filepath.Dir(p)
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
 	tmp, err := os.CreateTemp(dir, ".upload-*")

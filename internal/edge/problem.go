@@ -122,26 +122,44 @@ func SafeMessage(r *http.Request, err error) string {
 	return gradpath.ErrorMessage(err)
 }
 
-// LogInternal logs an internal error with its cause; other errors are the caller's, and are
-// not logged.
+// LogInternal logs, with its cause, an error that is the server's and not the caller's: an
+// internal one (a bug), and a dependency that is down or a disk that is full (for operators).
+// The caller's mistakes are not logged.
 func LogInternal(logger *slog.Logger, r *http.Request, err error) {
-	if CodeOf(err) == gradpath.CodeInternal {
-		logger.LogAttrs(r.Context(), slog.LevelError, "internal error",
-			slog.String("request_id", RequestID(r.Context())), slog.String("route", r.Pattern), slog.String("error", err.Error()))
+	if logger == nil || errors.Is(err, context.Canceled) {
+		return
 	}
+	level := slog.LevelError
+	switch CodeOf(err) {
+	case gradpath.CodeInternal:
+	case gradpath.CodeUnavailable, gradpath.CodeInsufficientStorage:
+		var own *gradpath.Error
+		if errors.As(err, &own) && own.Err == nil {
+			return // gradpath's own answer (busy, not configured), not a failure to report
+		}
+		level = slog.LevelWarn
+	default:
+		return
+	}
+	logger.LogAttrs(r.Context(), level, "request failed", slog.String("code", string(CodeOf(err))),
+		slog.String("request_id", RequestID(r.Context())), slog.String("route", r.Pattern), slog.String("error", err.Error()))
 }
 
-// SetRetryAfter sets Retry-After for an error that says when to come back: rate limited (at
-// least a second) and unavailable or out of storage when the error carries a time.
+// SetRetryAfter sets Retry-After for an error a client should retry: rate limited (at least a
+// second), unavailable (5 seconds unless the error says) and insufficient storage (a minute
+// unless it says).
 func SetRetryAfter(h http.Header, err error) {
-	code := CodeOf(err)
 	retry := gradpath.RetryAfterOf(err)
-	switch {
-	case code == gradpath.CodeRateLimited:
+	switch CodeOf(err) {
+	case gradpath.CodeRateLimited:
 		retry = max(retry, time.Second)
-	case code == gradpath.CodeUnavailable || code == gradpath.CodeInsufficientStorage:
+	case gradpath.CodeUnavailable:
 		if retry <= 0 {
-			return
+			retry = 5 * time.Second
+		}
+	case gradpath.CodeInsufficientStorage:
+		if retry <= 0 {
+			retry = time.Minute
 		}
 	default:
 		return

@@ -1,12 +1,17 @@
 // Package gradpath is the shared vocabulary of every other package: the error type and its
-// codes, money and currencies, countries, calendar dates, and the clock. It imports only the
-// standard library, so that domain packages can depend on it without depending on each other.
+// codes, money and currencies, countries, calendar dates, and the clock. It imports the
+// standard library and golang.org/x/text (for text normalisation) and no other package of
+// gradpath, so that domain packages can depend on it without depending on each other.
 package gradpath
 
 import (
+	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -110,15 +115,63 @@ func Internal(err error) *Error {
 	return &Error{Code: CodeInternal, Message: "an internal error occurred", Err: err}
 }
 
-// ErrorCode returns the code of the first *Error in err's chain, or CodeInternal for any other
-// non-nil error.
+// ErrorCode returns the code of the first *Error in err's chain. An error from outside
+// gradpath (a driver's, the network's) is classified by what it says of itself: unavailable
+// when a dependency cannot be reached or is shutting down, insufficient_storage when the disk
+// is full; any other is internal.
 func ErrorCode(err error) Code {
 	if err == nil {
 		return ""
 	}
 	var e *Error
 	if errors.As(err, &e) {
+		if e.Code == CodeInternal && e.Err != nil {
+			if c := foreign(e.Err); c != CodeInternal {
+				return c
+			}
+		}
 		return e.Code
+	}
+	return foreign(err)
+}
+
+// foreign classifies an error that is not an *Error, by the interfaces and messages of the
+// standard library and the database drivers (PostgreSQL's SQLSTATE classes, SQLite's result
+// messages), without importing them.
+func foreign(err error) Code {
+	var sqlState interface{ SQLState() string }
+	if errors.As(err, &sqlState) {
+		st := sqlState.SQLState()
+		switch {
+		case st == "53100": // disk_full
+			return CodeInsufficientStorage
+		case strings.HasPrefix(st, "08"), // connection exception
+			st == "57P01", st == "57P02", st == "57P03", // admin or crash shutdown, cannot connect now
+			st == "53300", st == "53400", // too many connections, configuration limit exceeded
+			st == "40001", st == "40P01": // serialization failure, deadlock: retry
+			return CodeUnavailable
+		case st == "22021", st == "22P05": // a NUL or a character the encoding cannot hold
+			return CodeInvalid
+		}
+		return CodeInternal
+	}
+	if errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) {
+		return CodeInsufficientStorage
+	}
+	var netErr net.Error
+	if errors.As(err, &netErr) || errors.Is(err, driver.ErrBadConn) || errors.Is(err, sql.ErrConnDone) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return CodeUnavailable
+	}
+	msg := err.Error()
+	switch {
+	case strings.Contains(msg, "database or disk is full"), strings.Contains(msg, "no space left on device"):
+		return CodeInsufficientStorage
+	case strings.Contains(msg, "database is locked"), strings.Contains(msg, "database table is locked"),
+		strings.Contains(msg, "conn closed"), strings.Contains(msg, "connection refused"),
+		strings.Contains(msg, "unexpected EOF"), strings.Contains(msg, "the database is closing"),
+		strings.Contains(msg, "sql: database is closed"):
+		return CodeUnavailable
 	}
 	return CodeInternal
 }
@@ -129,6 +182,14 @@ func ErrorMessage(err error) string {
 	var e *Error
 	if errors.As(err, &e) && e.Code != CodeInternal {
 		return e.Message
+	}
+	switch ErrorCode(err) {
+	case CodeInvalid:
+		return "a text holds a character that cannot be stored (such as a NUL); remove it and try again"
+	case CodeUnavailable:
+		return "the database is not answering at the moment"
+	case CodeInsufficientStorage:
+		return "the server's disk is full, so nothing was saved; the operators have been told"
 	}
 	return "an internal error occurred"
 }

@@ -38,6 +38,9 @@ type ResetInput struct {
 type PasswordInput struct {
 	CurrentPassword string `json:"current_password"`
 	NewPassword     string `json:"new_password"`
+	// KeepTokens keeps the personal access tokens; without it they are revoked with the other
+	// sessions.
+	KeepTokens bool `json:"keep_tokens,omitempty"`
 }
 
 // CreatedToken is a new access token: the only answer that shows its secret.
@@ -90,11 +93,20 @@ func (s *Server) login(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, sess, token, err := s.Accounts.Login(r.Context(), actor(r), in.Email, in.Password)
+	c := s.Identity.Cookies()
+	device := ""
+	if ck, err := r.Cookie(c.Name("device")); err == nil {
+		device = ck.Value
+	}
+	in2, err := s.Accounts.SignIn(r.Context(), actor(r), accounts.Credentials{Email: in.Email, Password: in.Password, Device: device})
 	if err != nil {
 		return err
 	}
+	u, sess, token := in2.User, in2.Session, in2.Token
 	s.startSession(w, r, sess, token)
+	if in2.Device != "" {
+		c.Set(w, r, c.Name("device"), in2.Device, accounts.DeviceTTL)
+	}
 	w.Header().Set("Cache-Control", "no-store")
 	return writeJSON(w, r, http.StatusOK, LoginResponse{CSRFToken: sess.CSRFToken, ExpiresAt: sess.ExpiresAt, User: u})
 }
@@ -156,7 +168,7 @@ func (s *Server) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := s.Accounts.ChangePassword(r.Context(), actor(r), in.CurrentPassword, in.NewPassword); err != nil {
+	if err := s.Accounts.ChangePassword(r.Context(), actor(r), in.CurrentPassword, in.NewPassword, in.KeepTokens); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -174,7 +186,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "no-store")
 	me := Me{User: u}
 	if s.Workspace != nil {
-		if token := s.Workspace.CalendarToken(u.ID); token != "" {
+		if token := s.Workspace.CalendarToken(u.ID, u.Epoch); token != "" {
 			me.CalendarURL = s.PublicURL + "/api/v1/me/calendar.ics?token=" + token
 		}
 	}

@@ -1,10 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -17,23 +19,17 @@ import (
 const maxJSONBody = 1 << 20
 
 // decodeJSON reads one JSON value strictly: the content type must be JSON, unknown fields and
-// trailing data are errors, and a type error names the field.
+// trailing data are errors, a type error names the field, and so does a text holding a NUL
+// character (which no database stores).
 func decodeJSON(w http.ResponseWriter, r *http.Request, v any, types ...string) error {
 	if err := requireContentType(r, append(types, "application/json")...); err != nil {
 		return err
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxJSONBody))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxJSONBody))
+	if err != nil {
 		return jsonProblem(err)
 	}
-	if dec.More() {
-		return gradpath.Errorf(gradpath.CodeInvalid, "the body holds more than one JSON value")
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return gradpath.Errorf(gradpath.CodeInvalid, "the body holds more than one JSON value")
-	}
-	return nil
+	return strictDecode(b, v)
 }
 
 // jsonProblem turns a decoding error into a problem that names the field when it can.
@@ -141,17 +137,104 @@ func readPatch(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if !json.Valid(b) {
 		return nil, gradpath.Errorf(gradpath.CodeInvalid, "the body is not valid JSON")
 	}
+	if field, ok := nulField(b); ok {
+		return nil, gradpath.Invalid(field, "contains a NUL character (\\u0000), which cannot be stored; remove it")
+	}
 	return b, nil
 }
 
-// strictDecode decodes b into v as decodeJSON would a body.
+// strictDecode decodes b into v as decodeJSON would a body: one value, no unknown fields, no
+// NUL in any text.
 func strictDecode(b []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(b)))
+	if field, ok := nulField(b); ok {
+		return gradpath.Invalid(field, "contains a NUL character (\\u0000), which cannot be stored; remove it")
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return jsonProblem(err)
 	}
+	if dec.More() {
+		return gradpath.Errorf(gradpath.CodeInvalid, "the body holds more than one JSON value")
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return gradpath.Errorf(gradpath.CodeInvalid, "the body holds more than one JSON value")
+	}
 	return nil
+}
+
+// nulField finds the first text of a JSON document (a value or a key) that holds a NUL
+// character, and returns its path as problems name fields: profile.tests[0].name.
+func nulField(b []byte) (string, bool) {
+	if !bytes.Contains(b, []byte(`\u0000`)) {
+		return "", false
+	}
+	type frame struct {
+		object, wantKey bool
+		key             string
+		index           int
+	}
+	var stack []*frame
+	path := func() string {
+		var p strings.Builder
+		for i, f := range stack {
+			switch {
+			case f.object && i > 0 || f.object && p.Len() > 0:
+				p.WriteString("." + f.key)
+			case f.object:
+				p.WriteString(f.key)
+			default:
+				fmt.Fprintf(&p, "[%d]", f.index)
+			}
+		}
+		return strings.TrimPrefix(p.String(), ".")
+	}
+	next := func() {
+		if len(stack) == 0 {
+			return
+		}
+		if f := stack[len(stack)-1]; f.object {
+			f.wantKey = true
+		} else {
+			f.index++
+		}
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return "", false // the decoder reports what is wrong with the document
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			switch t {
+			case '{':
+				stack = append(stack, &frame{object: true, wantKey: true})
+			case '[':
+				stack = append(stack, &frame{})
+			default:
+				stack = stack[:len(stack)-1]
+				next()
+			}
+		case string:
+			if n := len(stack); n > 0 && stack[n-1].object && stack[n-1].wantKey {
+				stack[n-1].key, stack[n-1].wantKey = t, false
+				if strings.ContainsRune(t, 0) {
+					return path(), true
+				}
+				continue
+			}
+			if strings.ContainsRune(t, 0) {
+				if len(stack) == 0 {
+					return "body", true
+				}
+				return path(), true
+			}
+			next()
+		default:
+			next()
+		}
+	}
 }
 
 func asMaxBytes(err error, target **http.MaxBytesError) bool { return errors.As(err, target) }

@@ -105,6 +105,13 @@ func newQuery(r *http.Request, known ...string) *query {
 		}
 	}
 	sort.Strings(unknown)
+	for k, vs := range q.v {
+		for _, v := range vs {
+			if strings.ContainsRune(v, 0) {
+				q.p.Add(k, "contains a NUL character, which cannot be stored; remove it")
+			}
+		}
+	}
 	for _, k := range unknown {
 		if len(known) == 0 {
 			q.p.Add(k, "is not a parameter of this endpoint, which takes none")

@@ -150,6 +150,21 @@ func TestRoadmaps(t *testing.T) {
 		if _, err := svc.CreateCohort(ctx, me, roadmap.CohortInput{Name: "x", Roadmap: "backend", Members: []string{learner.ID}}); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
 			t.Fatalf("a learner makes a cohort: %v", err)
 		}
+		// A mentor groups only their own students: not an unassigned student, an admin, or an
+		// id that does not exist, all refused alike.
+		adminUser, _ := acc.CreateUser(ctx, sys, "head@agency.in", "Head", []gradpath.Role{gradpath.RoleAdmin}, "")
+		_, err = svc.CreateCohort(ctx, mentor, roadmap.CohortInput{Name: "Backend, January batch", Roadmap: "backend",
+			Members: []string{learner.ID, idle.ID, adminUser.ID, "usr_nobody"}})
+		fields := map[string]bool{}
+		for _, f := range gradpath.ErrorFields(err) {
+			fields[f.Field] = strings.Contains(f.Detail, "not one of your students")
+		}
+		if gradpath.ErrorCode(err) != gradpath.CodeInvalid || fields["members[0]"] || !fields["members[1]"] || !fields["members[2]"] || !fields["members[3]"] {
+			t.Fatalf("a cohort of learners not the mentor's: %v", err)
+		}
+		if _, err := acc.UpdateUser(ctx, sys, idle.ID, accounts.UserUpdate{Counsellor: &mentorUser.ID}); err != nil {
+			t.Fatal(err)
+		}
 		c, err := svc.CreateCohort(ctx, mentor, roadmap.CohortInput{Name: "Backend, January batch", Roadmap: "backend", Members: []string{learner.ID, idle.ID}})
 		if err != nil {
 			t.Fatal(err)
@@ -165,6 +180,14 @@ func TestRoadmaps(t *testing.T) {
 		}
 		if stuck[learner.ID] || !stuck[idle.ID] || v.Topics["git"][roadmap.Done] != 1 || v.Topics["git"][roadmap.Todo] != 1 {
 			t.Fatalf("cohort view %+v", v)
+		}
+		// Ivan moves to another counsellor: the cohort no longer shows him.
+		otherUser, _ := acc.CreateUser(ctx, sys, "omar@agency.in", "Omar", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		if _, err := acc.UpdateUser(ctx, sys, idle.ID, accounts.UserUpdate{Counsellor: &otherUser.ID}); err != nil {
+			t.Fatal(err)
+		}
+		if v, err := svc.Cohort(ctx, mentor, c.ID, 7); err != nil || len(v.Learners) != 1 || v.Learners[0].UserID != learner.ID {
+			t.Fatalf("after Ivan moved: %v %+v", err, v.Learners)
 		}
 		other := &gradpath.Actor{UserID: "usr_other", Roles: []gradpath.Role{gradpath.RoleCounsellor}}
 		if _, err := svc.Cohort(ctx, other, c.ID, 7); gradpath.ErrorCode(err) != gradpath.CodeNotFound {

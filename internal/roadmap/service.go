@@ -2,6 +2,7 @@ package roadmap
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -242,6 +243,18 @@ func (s *Service) CreateCohort(ctx context.Context, a *gradpath.Actor, in Cohort
 	}
 	if len(in.Members) == 0 || len(in.Members) > 500 {
 		p.Add("members", "give 1 to 500 learners' user ids")
+	} else {
+		// A mentor groups only learners they may see (their own students); anyone else is
+		// refused in the same words as an id that does not exist.
+		for i, m := range in.Members {
+			ok, err := s.visible(ctx, a, m)
+			if err != nil {
+				return Cohort{}, err
+			}
+			if !ok {
+				p.Add(fmt.Sprintf("members[%d]", i), "%q is not one of your students", m)
+			}
+		}
 	}
 	if err := p.Err(); err != nil {
 		return Cohort{}, err
@@ -250,6 +263,17 @@ func (s *Service) CreateCohort(ctx context.Context, a *gradpath.Actor, in Cohort
 	c := Cohort{ID: gradpath.NewID("coh_"), Name: strings.TrimSpace(in.Name), MentorID: a.UserID, Roadmap: in.Roadmap,
 		Members: slices.Compact(in.Members), Created: s.now().UTC().Truncate(time.Microsecond)}
 	return c, s.store.PutCohort(ctx, c)
+}
+
+// visible reports whether a may see the learner's progress: their own, or through canSee.
+func (s *Service) visible(ctx context.Context, a *gradpath.Actor, userID string) (bool, error) {
+	if a.UserID == userID {
+		return true, nil
+	}
+	if s.canSee == nil {
+		return false, nil
+	}
+	return s.canSee(ctx, a, userID)
 }
 
 // Cohorts lists the actor's cohorts (an admin's: their own).
@@ -306,6 +330,12 @@ func (s *Service) Cohort(ctx context.Context, a *gradpath.Actor, id string, stuc
 	}
 	limit := s.now().Add(-time.Duration(stuckDays) * 24 * time.Hour)
 	for _, m := range c.Members {
+		// A learner who has since moved to another counsellor is no longer shown.
+		if ok, err := s.visible(ctx, a, m); err != nil {
+			return CohortView{}, err
+		} else if !ok {
+			continue
+		}
 		p, err := s.progress(ctx, m, c.Roadmap)
 		if err != nil {
 			return CohortView{}, err

@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"net/url"
@@ -56,15 +57,41 @@ func dsn(path string, readOnly bool) string {
 
 // Open opens (creating if needed) the database in dir, applies pending migrations, and
 // returns it. progress, if not nil, is told of each migration applied.
+//
+// The data directory holds personal data and password hashes: it is the server's own (0700),
+// and the database and its WAL and shared-memory files are readable by the server alone
+// (0600; SQLite gives the WAL and -shm files the mode of the database file).
 func Open(ctx context.Context, dir string, now gradpath.Clock, progress func(sqlstore.MigrationStep)) (*sqlstore.DB, error) {
-	if err := os.MkdirAll(dir, 0o750); err != nil {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("data directory %s: %w", dir, err)
+	}
+	if err := os.Chmod(dir, 0o700); err != nil {
 		return nil, fmt.Errorf("data directory %s: %w", dir, err)
 	}
 	return OpenFile(ctx, filepath.Join(dir, FileName), now, progress)
 }
 
+// private creates the database file readable by its owner alone, or makes an existing one
+// (and its WAL and shared-memory files) so.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + "-journal"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return err
+		}
+	}
+	return nil
+}
+
 // OpenFile is Open for a database file at path.
 func OpenFile(ctx context.Context, path string, now gradpath.Clock, progress func(sqlstore.MigrationStep)) (*sqlstore.DB, error) {
+	if err := private(path); err != nil {
+		return nil, fmt.Errorf("database %s: %w", path, err)
+	}
 	if err := Migrate(ctx, path, progress); err != nil {
 		return nil, err
 	}

@@ -49,12 +49,12 @@ func isUnique(err error) bool {
 	return strings.Contains(m, "UNIQUE constraint failed") || strings.Contains(m, "SQLSTATE 23505") || strings.Contains(m, "duplicate key value")
 }
 
-const userColumns = `id, email, name, roles, password_hash, email_verified, disabled, COALESCE(counsellor_id, ''), created_at`
+const userColumns = `id, email, name, roles, password_hash, email_verified, disabled, COALESCE(counsellor_id, ''), created_at, credentials_epoch`
 
 func scanUser(r scanner) (accounts.User, error) {
 	var u accounts.User
 	var roles string
-	if err := r.Scan(&u.ID, &u.Email, &u.Name, &roles, &u.PasswordHash, &u.EmailVerified, &u.Disabled, &u.Counsellor, &u.CreatedAt); err != nil {
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &roles, &u.PasswordHash, &u.EmailVerified, &u.Disabled, &u.Counsellor, &u.CreatedAt, &u.Epoch); err != nil {
 		return u, err
 	}
 	u.Roles, u.HasPassword, u.CreatedAt = splitRoles(roles), u.PasswordHash != "", u.CreatedAt.UTC()
@@ -114,6 +114,29 @@ func (s *AccountStore) SetPassword(ctx context.Context, userID, hash, keep strin
 		_, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM sessions WHERE user_id = ? AND hash <> ?`), userID, keep)
 		return err
 	}), "set password")
+}
+
+// Revoke implements accounts.Store.
+func (s *AccountStore) Revoke(ctx context.Context, userID string, r accounts.Revocation) error {
+	return wrap(s.db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM sessions WHERE user_id = ? AND hash <> ?`), userID, r.KeepSession); err != nil {
+			return err
+		}
+		if r.Tokens {
+			if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM api_tokens WHERE user_id = ?`), userID); err != nil {
+				return err
+			}
+		}
+		if r.Feeds {
+			if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM calendar_feeds WHERE user_id = ?`), userID); err != nil {
+				return err
+			}
+			if _, err := tx.ExecContext(ctx, s.db.q(`UPDATE users SET credentials_epoch = credentials_epoch + 1 WHERE id = ?`), userID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "revoke credentials")
 }
 
 // Users implements accounts.Store.

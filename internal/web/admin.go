@@ -333,8 +333,10 @@ func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) error {
 		}
 		rt.PerUnit[strings.ToUpper(fs[0])] = v
 	}
+	var failure error
 	if len(errs) == 0 {
 		if _, err := p.Exchange.Put(r.Context(), rt); err != nil {
+			failure = err
 			errs = p.formErrors(w, r, err, func(f string) string {
 				if strings.HasPrefix(f, "rates") {
 					return "rates"
@@ -347,7 +349,7 @@ func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 	}
-	return p.renderRates(w, r, http.StatusBadRequest, values, errs)
+	return p.renderRates(w, r, formStatus(failure), values, errs)
 }
 
 func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {

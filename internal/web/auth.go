@@ -27,7 +27,16 @@ func (p *Pages) signIn(w http.ResponseWriter, r *http.Request) error {
 	}
 	email := r.PostFormValue("email")
 	actor := edge.Anonymous(r)
-	u, sess, token, err := p.Accounts.Login(r.Context(), actor, email, r.PostFormValue("password"))
+	c := p.Identity.Cookies()
+	device := ""
+	if ck, err := r.Cookie(c.Name("device")); err == nil {
+		device = ck.Value
+	}
+	in, err := p.Accounts.SignIn(r.Context(), actor, accounts.Credentials{Email: email, Password: r.PostFormValue("password"), Device: device})
+	u, sess, token := in.User, in.Session, in.Token
+	if err == nil && in.Device != "" {
+		c.Set(w, r, c.Name("device"), in.Device, accounts.DeviceTTL)
+	}
 	if err != nil {
 		p.render(w, r, http.StatusUnauthorized, "signin", "Sign in", map[string]any{"Values": map[string]string{"email": email, "next": r.PostFormValue("next")},
 			"Errors": map[string]string{"form": p.explain(w, r, err)}, "OIDC": p.OIDC})
@@ -98,6 +107,13 @@ func (p *Pages) form(w http.ResponseWriter, r *http.Request, g gate, max int64) 
 		p.fail(w, r, http.StatusForbidden, "Refused", "The form had expired; reload the page and try again.")
 		return nil, false
 	}
+	if field, bad := nulIn(r); bad {
+		if r.MultipartForm != nil {
+			r.MultipartForm.RemoveAll()
+		}
+		p.fail(w, r, http.StatusBadRequest, "The form could not be read", "The field "+field+" holds a NUL character, which cannot be stored. Go back, remove it and send the form again.")
+		return nil, false
+	}
 	return a, true
 }
 
@@ -113,7 +129,34 @@ func (p *Pages) publicForm(w http.ResponseWriter, r *http.Request, max int64) bo
 		p.fail(w, r, http.StatusRequestEntityTooLarge, "The form could not be read", "It may be too large. Go back and try again.")
 		return false
 	}
+	if field, bad := nulIn(r); bad {
+		p.fail(w, r, http.StatusBadRequest, "The form could not be read", "The field "+field+" holds a NUL character, which cannot be stored. Go back, remove it and send the form again.")
+		return false
+	}
 	return true
+}
+
+// nulIn finds a form field that holds a NUL character, which no database stores.
+func nulIn(r *http.Request) (string, bool) {
+	for _, values := range []url.Values{r.PostForm, r.Form} {
+		for k, vs := range values {
+			for _, v := range vs {
+				if strings.ContainsRune(v, 0) || strings.ContainsRune(k, 0) {
+					return strings.ReplaceAll(k, "\x00", ""), true
+				}
+			}
+		}
+	}
+	if r.MultipartForm != nil {
+		for k, vs := range r.MultipartForm.Value {
+			for _, v := range vs {
+				if strings.ContainsRune(v, 0) {
+					return k, true
+				}
+			}
+		}
+	}
+	return "", false
 }
 
 // checkCSRF checks a signed-in form: the same origin and the session's token.
@@ -169,6 +212,7 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) error {
 	password := r.PostFormValue("password")
 	actor := edge.Anonymous(r)
 	errs := map[string]string{}
+	var failure error
 	if password != r.PostFormValue("password2") {
 		errs["password2"] = "The two passwords differ; type the same one twice."
 	}
@@ -187,9 +231,10 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) error {
 			return nil
 		}
 		errs = p.formErrors(w, r, err, same)
+		failure = err
 	}
 	// The password is never sent back into the page.
-	p.render(w, r, http.StatusBadRequest, "signup", "Create an account", map[string]any{"Values": values, "Errors": errs})
+	p.render(w, r, formStatus(failure), "signup", "Create an account", map[string]any{"Values": values, "Errors": errs})
 	return nil
 }
 
@@ -234,13 +279,14 @@ func (p *Pages) reset(w http.ResponseWriter, r *http.Request) error {
 	}
 	token, password := r.PostFormValue("token"), r.PostFormValue("password")
 	errs := map[string]string{}
+	var failure error
 	if password != r.PostFormValue("password2") {
 		errs["password2"] = "The two passwords differ; type the same one twice."
 	} else if err := p.Accounts.ConfirmReset(r.Context(), edge.Anonymous(r), token, password); err != nil {
-		errs = p.formErrors(w, r, err, same)
+		errs, failure = p.formErrors(w, r, err, same), err
 	}
 	if len(errs) > 0 {
-		p.render(w, r, http.StatusBadRequest, "reset", "Choose a new password", map[string]any{"Token": token, "Errors": errs})
+		p.render(w, r, formStatus(failure), "reset", "Choose a new password", map[string]any{"Token": token, "Errors": errs})
 		return nil
 	}
 	http.Redirect(w, r, "/sign-in?reset=1", http.StatusSeeOther)
@@ -272,7 +318,7 @@ func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) error {
 	if next != r.PostFormValue("new_password2") {
 		return p.renderAccount(w, r, http.StatusBadRequest, map[string]string{"new_password2": "The two passwords differ; type the same one twice."})
 	}
-	if err := p.Accounts.ChangePassword(r.Context(), a, r.PostFormValue("current_password"), next); err != nil {
+	if err := p.Accounts.ChangePassword(r.Context(), a, r.PostFormValue("current_password"), next, r.PostFormValue("keep_tokens") == "yes"); err != nil {
 		return p.renderAccount(w, r, edge.StatusOf(err), p.formErrors(w, r, err, same))
 	}
 	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)

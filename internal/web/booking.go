@@ -125,6 +125,7 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) error {
 		if len(errs) == 0 {
 			errs["form"] = p.explain(w, r, err)
 		}
+		status = formStatus(err)
 	}
 	data, ok := p.bookData(r, id, typ, zone, values, errs)
 	if !ok {

@@ -58,7 +58,7 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) error {
 		if len(errs) == 0 {
 			errs["form"] = p.explain(w, r, err)
 		}
-		p.callbackPage(w, r, http.StatusBadRequest, values, errs)
+		p.callbackPage(w, r, edge.StatusOf(err), values, errs)
 		return nil
 	}
 	var receipt leads.Receipt

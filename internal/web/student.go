@@ -91,13 +91,14 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) error {
 	appID := r.PathValue("id")
 	file, header, err := r.FormFile("file")
 	msg := ""
+	var failure error
 	if err != nil {
 		msg = "Choose a file to upload."
 	} else {
 		defer file.Close()
 		data, _ := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
 		if _, err := p.Workspace.Upload(r.Context(), a, a.UserID, appID, workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data}); err != nil {
-			msg = p.explain(w, r, err)
+			msg, failure = p.explain(w, r, err), err
 		}
 	}
 	if msg == "" {
@@ -105,7 +106,7 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
-	p.render(w, r, http.StatusBadRequest, "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
+	p.render(w, r, formStatus(failure), "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
 	return nil
 }
 
@@ -245,7 +246,7 @@ func profileField(f string) string {
 // calendarURL is the signed-in student's calendar subscription address.
 func (p *Pages) calendarURL(r *http.Request) string {
 	if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
-		if token := p.Workspace.CalendarToken(u.ID); token != "" {
+		if token := p.Workspace.CalendarToken(u.ID, u.Epoch); token != "" {
 			return p.PublicURL + "/api/v1/me/calendar.ics?token=" + token
 		}
 	}
@@ -307,7 +308,7 @@ func (p *Pages) saveProfile(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	stored.Version = max(stored.Version, version)
-	return p.renderProfile(w, r, http.StatusBadRequest, stored, values, errs)
+	return p.renderProfile(w, r, formStatus(err), stored, values, errs)
 }
 
 func (p *Pages) shortlist(w http.ResponseWriter, r *http.Request) error {
@@ -443,5 +444,5 @@ func (p *Pages) saveCosts(w http.ResponseWriter, r *http.Request) error {
 			return "form"
 		})
 	}
-	return p.renderCosts(w, r, a, http.StatusBadRequest, values, errs)
+	return p.renderCosts(w, r, a, formStatus(err), values, errs)
 }

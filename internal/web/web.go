@@ -114,7 +114,7 @@ func New(d Deps) (*Pages, error) {
 // Register mounts every page on mux.
 func (p *Pages) Register(mux *http.ServeMux) {
 	for pattern, h := range p.routes() {
-		if pattern == "GET /static/" { // styles need no sign-in
+		if pattern == "GET /static/" || pattern == "GET /favicon.ico" { // styles need no sign-in
 			mux.Handle(pattern, p.serve(h))
 			continue
 		}
@@ -147,6 +147,7 @@ func (p *Pages) routes() map[string]handler {
 		"GET /queue":                           p.queue,
 		"POST /queue/{id}/contacted":           p.contacted,
 		"GET /static/":                         p.static,
+		"GET /favicon.ico":                     p.favicon,
 		"GET /book":                            p.bookIndex,
 		"GET /book/{id}":                       p.bookPage,
 		"POST /book/{id}":                      p.book,
@@ -212,6 +213,18 @@ func (p *Pages) routes() map[string]handler {
 func (p *Pages) static(w http.ResponseWriter, r *http.Request) error {
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.FileServerFS(staticFiles).ServeHTTP(w, r)
+	return nil
+}
+
+// favicon is the site's icon where browsers look for it first.
+func (p *Pages) favicon(w http.ResponseWriter, r *http.Request) error {
+	b, err := staticFiles.ReadFile("static/favicon.svg")
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "image/svg+xml")
+	w.Header().Set("Cache-Control", "public, max-age=86400")
+	w.Write(b)
 	return nil
 }
 
@@ -342,6 +355,16 @@ func (p *Pages) explain(w http.ResponseWriter, r *http.Request, err error) strin
 		msg = sentence(msg) + " Nothing was lost: please try again in a moment."
 	}
 	return msg
+}
+
+// formStatus is the status of a form shown again with its problems: the status of the
+// service's error when there was one (a full disk is a 507, not a 400), else 400 for what the
+// page itself found wrong.
+func formStatus(err error) int {
+	if err == nil {
+		return http.StatusBadRequest
+	}
+	return edge.StatusOf(err)
 }
 
 // sentence starts a message with a capital and ends it with a full stop.

@@ -5,6 +5,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,18 +20,23 @@ import (
 type BookingsOf func(ctx context.Context, studentID string, from, to time.Time) ([]booking.Booking, error)
 
 // CalendarToken is the token of a student's calendar address: their id and a signature made
-// with the server's key, so nothing is stored and every replica agrees. It is empty when the
-// service has no key (no calendar addresses are given out).
-func (s *Service) CalendarToken(studentID string) string {
+// with the server's key over the id and the account's credentials epoch, so nothing is stored,
+// every replica agrees, and the address stops working when the account's credentials are
+// revoked (disabling it). It is empty when the service has no key (no calendar addresses are
+// given out).
+func (s *Service) CalendarToken(studentID string, epoch int) string {
 	if len(s.calendarKey) == 0 {
 		return ""
 	}
-	return studentID + "." + s.calendarMAC(studentID)
+	return studentID + "." + s.calendarMAC(studentID, epoch)
 }
 
-func (s *Service) calendarMAC(studentID string) string {
+func (s *Service) calendarMAC(studentID string, epoch int) string {
 	m := hmac.New(sha256.New, s.calendarKey)
 	m.Write([]byte("gradpath calendar\x00" + studentID))
+	if epoch > 0 {
+		m.Write([]byte("\x00" + strconv.Itoa(epoch)))
+	}
 	return base64.RawURLEncoding.EncodeToString(m.Sum(nil)[:24])
 }
 
@@ -38,7 +44,17 @@ func (s *Service) calendarMAC(studentID string) string {
 // and their booked sessions. token is the student's calendar token.
 func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
 	studentID, mac, ok := strings.Cut(token, ".")
-	if !ok || len(s.calendarKey) == 0 || !hmac.Equal([]byte(mac), []byte(s.calendarMAC(studentID))) {
+	if !ok || len(s.calendarKey) == 0 || s.account == nil {
+		return "", gradpath.NotFound("calendar", "")
+	}
+	epoch, active, err := s.account(ctx, studentID)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound || err == nil && !active {
+		return "", gradpath.NotFound("calendar", "")
+	}
+	if err != nil {
+		return "", err
+	}
+	if !hmac.Equal([]byte(mac), []byte(s.calendarMAC(studentID, epoch))) {
 		return "", gradpath.NotFound("calendar", "")
 	}
 	apps, err := s.store.Applications(ctx, studentID)
@@ -89,6 +105,10 @@ func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
 	}
 	return cal.Serialize(), nil
 }
+
+// AccountState says of a student's account its credentials epoch and whether it is active
+// (not disabled); not_found when there is none.
+type AccountState func(ctx context.Context, userID string) (epoch int, active bool, err error)
 
 // Contacts gives a student's name and email, for reminders.
 type Contacts func(ctx context.Context, userID string) (name, email string, err error)

@@ -26,6 +26,7 @@ type Service struct {
 	bookings     BookingsOf
 	calendarKey  []byte
 	contacts     Contacts
+	account      AccountState
 	now          gradpath.Clock
 }
 
@@ -52,7 +53,10 @@ type Deps struct {
 	CalendarKey []byte
 	// Contacts lets the reminder sweep email students.
 	Contacts Contacts
-	Now      gradpath.Clock
+	// Account tells the calendar feed whether the account is active and its credentials
+	// epoch; without it no calendar address works.
+	Account AccountState
+	Now     gradpath.Clock
 }
 
 // NewService returns the service over d.
@@ -65,7 +69,7 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{store: d.Store, catalogue: d.Catalogue, eligibility: d.Eligibility, counsellorOf: d.CounsellorOf,
 		audit: d.Audit, rules: d.Rules, timeline: d.Timeline, files: d.Files, blobs: d.Blobs, rates: d.Rates,
-		bookings: d.Bookings, calendarKey: d.CalendarKey, contacts: d.Contacts, now: d.Now}
+		bookings: d.Bookings, calendarKey: d.CalendarKey, contacts: d.Contacts, account: d.Account, now: d.Now}
 }
 
 // Rules is the shortlist rule the service holds shortlists to.
