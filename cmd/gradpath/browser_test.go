@@ -49,6 +49,7 @@ func screenshots(t *testing.T) string {
 // for a callback; the counsellor signs in, sees the lead with its SLA clock, and marks it
 // contacted.
 func TestBrowser(t *testing.T) {
+	t.Parallel()
 	chromium := chromiumPath(t)
 	s := start(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
 	passwords := s.demoPasswords()

@@ -26,6 +26,7 @@ import (
 // (as a browser form with a retry would). Afterwards every acknowledged lead is in the database
 // exactly once, and no request made two leads.
 func TestCrashLosesNoLead(t *testing.T) {
+	t.Parallel()
 	if testing.Short() && os.Getenv("CI") == "" {
 		t.Skip("kills a server 20 times; runs without -short and always in CI")
 	}

@@ -49,6 +49,7 @@ const leadJSON = `{"kind": "callback", "name": "Riya Sharma", "phone": "+91 9876
 // it, X-Forwarded-For changes nothing (a client cannot choose its address). /metrics answers
 // loopback, and not a visitor that the proxy on loopback forwards.
 func TestBehindAProxy(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { testBehindAProxy(t, nil) })
 	t.Run("postgres", func(t *testing.T) {
 		testBehindAProxy(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
@@ -106,6 +107,25 @@ func testBehindAProxy(t *testing.T, env []string) {
 	if !strings.Contains(string(body), "198.51.100.") || strings.Contains(string(body), `"ip":"127.0.0.1"`) {
 		t.Errorf("the lead does not record the visitor's address: %s", body)
 	}
+	// Links and cookies follow the scheme and host the proxy was reached at.
+	student := proxied.tokenFor(t, "student@demo.gradpath.test", proxied.demoPasswords()["student@demo.gradpath.test"], `"read"`)
+	req, _ := http.NewRequest("GET", proxied.url+"/api/v1/me", nil)
+	req.Host = "apply.agency.example"
+	req.Header.Set("Authorization", student[1])
+	req.Header.Set("X-Forwarded-Proto", "https")
+	req.Header.Set("X-Forwarded-For", "198.51.100.4")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var me struct {
+		CalendarURL string `json:"calendar_url"`
+	}
+	json.NewDecoder(res.Body).Decode(&me)
+	res.Body.Close()
+	if !strings.HasPrefix(me.CalendarURL, "https://apply.agency.example/api/v1/me/calendar.ics?token=") {
+		t.Errorf("a link through the proxy: %q", me.CalendarURL)
+	}
 	// /metrics: loopback yes, a forwarded visitor no.
 	if res, _ := proxied.call(t, "GET", "/metrics", "", nil); res.StatusCode != 200 {
 		t.Errorf("/metrics from loopback: %d", res.StatusCode)
@@ -129,6 +149,7 @@ func testBehindAProxy(t *testing.T, env []string) {
 // the agency's own site may call the public lead endpoint from a browser (and only it), and
 // there is a favicon.
 func TestEdgeConventions(t *testing.T) {
+	t.Parallel()
 	s := start(t, []string{"GRADPATH_CORS_ORIGINS=https://www.agency.example"}, "--demo")
 	for _, path := range []string{"/api/v1/openapi.json", "/api/v1/programmes?country=AU", "/api/v1/programmes?limit=abc", "/static/app.css",
 		"/", "/nowhere", "/healthz", "/favicon.ico", "/api/v1/me"} {
@@ -174,6 +195,7 @@ func TestEdgeConventions(t *testing.T) {
 // A NUL character in any text of a JSON body is a 400 naming the field, on both engines
 // (PostgreSQL cannot store one and used to answer 500).
 func TestNULBytes(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) { testNULBytes(t, start(t, nil, "--demo")) })
 	t.Run("postgres", func(t *testing.T) {
 		testNULBytes(t, start(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)}, "--demo"))
@@ -215,6 +237,7 @@ func testNULBytes(t *testing.T, s *server) {
 // Disabling a user makes their access tokens answer 401 at once, and enabling them again does
 // not bring the tokens back.
 func TestDisabledUsersTokens(t *testing.T) {
+	t.Parallel()
 	s := start(t, nil, "--demo")
 	passwords := s.demoPasswords()
 	admin := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
@@ -244,6 +267,7 @@ func TestDisabledUsersTokens(t *testing.T) {
 
 // The data directory is the server's own and its files are readable by it alone.
 func TestDataFilesArePrivate(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	s := start(t, nil, "--data", data, "--demo")
 	s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(leadJSON))
@@ -270,6 +294,7 @@ func TestDataFilesArePrivate(t *testing.T) {
 
 // TLS without a proxy: HTTPS with HTTP/2, HSTS, and Secure cookies.
 func TestTLS(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	certFile, keyFile, pool := selfSigned(t, dir)
 	s := start(t, []string{"GRADPATH_TLS_CERT_FILE=" + certFile, "GRADPATH_TLS_KEY_FILE=" + keyFile}, "--demo")
@@ -329,6 +354,7 @@ func selfSigned(t *testing.T, dir string) (certFile, keyFile string, pool *x509.
 // the sign-ins beyond the queue are told to come back (503 with Retry-After), and the rest of
 // the site keeps answering meanwhile.
 func TestSignInFlood(t *testing.T) {
+	t.Parallel()
 	s := startBinary(t, []string{"GRADPATH_TRUSTED_PROXIES=127.0.0.1/32", "GRADPATH_LOG_LEVEL=warn"}, "--demo")
 	pid := s.pid()
 	// Warm up: a few sign-ins and searches, so that the baseline holds the steady state.
@@ -433,6 +459,7 @@ func vmHWM(t *testing.T, pid int) int64 {
 // /readyz says so; when it is back, so is gradpath. The database is a cluster of the test's
 // own on another port, never the shared one.
 func TestDatabaseDown(t *testing.T) {
+	t.Parallel()
 	pg := ownPostgres(t)
 	s := start(t, []string{"GRADPATH_DATABASE_URL=" + pg.url}, "--demo")
 	check := func(when string, want int) {
@@ -540,6 +567,7 @@ func (c *cluster) stop(t *testing.T) {
 // was acknowledged is there; /readyz reports the data directory below its free-space floor;
 // when there is room again, so is gradpath. The disk is a small tmpfs of the test's own.
 func TestDiskFull(t *testing.T) {
+	t.Parallel()
 	if os.Geteuid() != 0 {
 		needsCI(t, "mounting a small filesystem needs root")
 	}

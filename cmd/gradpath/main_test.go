@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/tls"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -14,6 +15,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +24,9 @@ import (
 
 	goical "github.com/emersion/go-ical"
 
+	"github.com/gradpath/gradpath/internal/app"
+	"github.com/gradpath/gradpath/internal/config"
+	"github.com/gradpath/gradpath/internal/sqlite"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
@@ -43,6 +48,9 @@ func TestMain(m *testing.M) {
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
+	if demoTemplate.file != "" {
+		os.RemoveAll(filepath.Dir(demoTemplate.file))
+	}
 	os.Exit(code)
 }
 
@@ -96,12 +104,16 @@ func start(t *testing.T, env []string, args ...string) *server {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
 	}
+	args = serveArgs(t, args)
+	if vars["GRADPATH_DATABASE_URL"] == "" && slices.Contains(args, "--demo") {
+		seedDemoCatalogue(t, args[slices.Index(args, "--data")+1:])
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &server{stdout: &syncBuffer{}, stderr: &syncBuffer{}, done: make(chan error, 1), stop: cancel,
 		kill: func() { t.Fatal("an in-process server cannot be killed; use startBinary") },
 		pid:  func() int { t.Fatal("an in-process server has no process of its own; use startBinary"); return 0 }}
 	go func() {
-		s.done <- run(ctx, append([]string{"gradpath"}, serveArgs(t, args)...), func(k string) string { return vars[k] },
+		s.done <- run(ctx, append([]string{"gradpath"}, args...), func(k string) string { return vars[k] },
 			strings.NewReader(""), s.stdout, s.stderr)
 	}()
 	t.Cleanup(func() {
@@ -133,6 +145,63 @@ func start(t *testing.T, env []string, args ...string) *server {
 	}
 	s.waitHealthy(t)
 	return s
+}
+
+// demoTemplate is a SQLite database holding the demo catalogue (10,251 universities and the
+// programmes), made once: loading it takes seconds under the race detector, and most tests
+// start with it. serve --demo on a copy finds the catalogue there, and still makes the demo
+// users (printing their passwords) and roadmaps. TestServeDemo/sqlite loads it from nothing.
+var demoTemplate struct {
+	once sync.Once
+	file string
+	err  error
+}
+
+// seedDemoCatalogue copies the demo catalogue into the data directory that the last --data of
+// args names, if it does not exist yet.
+func seedDemoCatalogue(t *testing.T, args []string) {
+	t.Helper()
+	dir := ""
+	for i := 0; i+1 < len(args); i++ {
+		if args[i] == "--data" {
+			dir = args[i+1]
+		}
+	}
+	if dir == "" {
+		return
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return // a restart: the data is there
+	}
+	demoTemplate.once.Do(func() {
+		tmp, err := os.MkdirTemp("", "gradpath-demo-")
+		if err != nil {
+			demoTemplate.err = err
+			return
+		}
+		cfg := config.Default()
+		cfg.DataDir = tmp
+		a, err := app.New(context.Background(), cfg, app.Options{})
+		if err != nil {
+			demoTemplate.err = err
+			return
+		}
+		demoTemplate.err = errors.Join(a.LoadDemoCatalogue(context.Background()), a.Close(context.Background()))
+		demoTemplate.file = filepath.Join(tmp, sqlite.FileName)
+	})
+	if demoTemplate.err != nil {
+		t.Fatalf("the demo catalogue: %v", demoTemplate.err)
+	}
+	b, err := os.ReadFile(demoTemplate.file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, sqlite.FileName), b, 0o600); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // startBinary runs "gradpath serve" with args as a child process with env added to this
@@ -229,6 +298,7 @@ func get(t *testing.T, url string, v any) *http.Response {
 // TestServeDemo walks the foundation's contract: on SQLite against the real binary, started
 // as a user starts it and stopped with SIGTERM, and on PostgreSQL in process.
 func TestServeDemo(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testServeDemo(t, startBinary(t, nil, "--demo"))
 	})
@@ -365,6 +435,7 @@ func testServeDemo(t *testing.T, s *server) {
 
 // A bad setting stops start-up with a message that names it.
 func TestBadSettingIsNamed(t *testing.T) {
+	t.Parallel()
 	var stderr bytes.Buffer
 	env := map[string]string{"GRADPATH_DATABASE_URL": "mysql://root@localhost/gradpath"}
 	err := run(context.Background(), []string{"gradpath", "serve"}, func(k string) string { return env[k] }, nil, io.Discard, &stderr)
@@ -382,6 +453,7 @@ func TestBadSettingIsNamed(t *testing.T) {
 }
 
 func TestMigrateAndVersion(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	var out, errs bytes.Buffer
 	if err := run(context.Background(), []string{"gradpath", "migrate", "--data", dir}, func(string) string { return "" }, nil, &out, &errs); err != nil {
@@ -408,6 +480,7 @@ func TestMigrateAndVersion(t *testing.T) {
 // format; import exits 0 when imported and 1 when any row is rejected, printing
 // "line N: field: reason" per problem; --dry-run writes nothing; export round-trips.
 func TestImportExportGen(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	data := filepath.Join(dir, "data")
 	noenv := func(string) string { return "" }
@@ -461,6 +534,7 @@ func TestImportExportGen(t *testing.T) {
 // The user command as its contract says, then the accounts it made at work in the real server:
 // a password from standard input or a generated one printed once, a reset token, roles enforced.
 func TestUserCommand(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	noenv := func(string) string { return "" }
 	cmd := func(stdin string, args ...string) (string, string, error) {
@@ -571,6 +645,7 @@ func testDemoUsers(t *testing.T, s *server) {
 // A lead from the public form to the counsellor's queue, to the email in a real SMTP server, to
 // "contacted" with the SLA clock stopped, on the real binary and both engines.
 func TestLeadEndToEnd(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testLeadEndToEnd(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
 	})
@@ -670,6 +745,7 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 // a booking by a member of the public, the same time again a 409 with next slots, and the
 // invitation as iCalendar.
 func TestBookingEndToEnd(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testBookingEndToEnd(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
 	})
@@ -752,6 +828,7 @@ func testBookingEndToEnd(t *testing.T, env []string, args ...string) {
 // sixth refused with the rule), compared, two applications whose steps fall on the right dates, a
 // PDF passport uploaded (an HTML file named .pdf refused), and the calendar read by go-ical.
 func TestWorkspaceEndToEnd(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testWorkspaceEndToEnd(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
 	})
@@ -888,6 +965,7 @@ func testWorkspaceEndToEnd(t *testing.T, env []string, args ...string) {
 // Roadmaps and careers on the binary: the demo roadmap in order, a learner's progress kept
 // across a restart, the mentor's cohort view, and the Indian city salaries.
 func TestRoadmapEndToEnd(t *testing.T) {
+	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	s := start(t, nil, "--data", data, "--demo")
 	var list struct {

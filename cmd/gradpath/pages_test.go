@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"html"
 	"mime/multipart"
 	"net/http"
@@ -132,6 +133,7 @@ func mustContain(t *testing.T, what, body string, parts ...string) {
 // TestPages walks every page as visitors, students, counsellors and admins use them, forms
 // included, on both engines: what each shows, who may see it, and what a bad form says.
 func TestPages(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testPages(t, nil, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
 	})
@@ -701,6 +703,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 // gets it by email (a real SMTP server), chooses a new password, and signs in with it; the link
 // works once, and the page answers the same for an address nobody has.
 func TestPasswordResetByEmail(t *testing.T) {
+	t.Parallel()
 	t.Run("sqlite", func(t *testing.T) {
 		testPasswordReset(t, nil, "--data", filepath.Join(t.TempDir(), "data"))
 	})
@@ -759,11 +762,65 @@ func testPasswordReset(t *testing.T, env []string, args ...string) {
 		t.Errorf("the old password still works: %d", code)
 	}
 	student.signIn("student@demo.gradpath.test", newPassword)
+
+	// Signing up answers alike for a new address and one with an account; the owner of each
+	// reads what comes next in their email.
+	signUp := func(email, password string) string {
+		t.Helper()
+		v := newBrowserless(t, s)
+		v.get("/sign-up")
+		code, _, body := v.post("/sign-up", url.Values{"name": {"Sara"}, "email": {email}, "password": {password}, "password2": {password}})
+		if code != 200 || !strings.Contains(body, `id="sent"`) {
+			t.Fatalf("sign-up %s: %d", email, code)
+		}
+		return strings.ReplaceAll(regexp.MustCompile(`name="csrf_token" value="[^"]*"`).ReplaceAllString(body, ""), email, "ADDRESS")
+	}
+	fresh := signUp("sara@example.in", "sara's own long passphrase")
+	taken := signUp("student@demo.gradpath.test", "someone else's passphrase")
+	if fresh != taken {
+		t.Error("the sign-up page answers differently for an address that has an account")
+	}
+	api := func(email string) string {
+		res, b := s.call(t, "POST", "/api/v1/auth/register", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"email": %q, "name": "Sara", "password": "a third long passphrase"}`, email)))
+		if res.StatusCode != 202 {
+			t.Errorf("API sign-up of %s: %d %s", email, res.StatusCode, b)
+		}
+		return string(b)
+	}
+	if a, b := api("omar@example.in"), api("admin@demo.gradpath.test"); a != b {
+		t.Errorf("the API answers %s for a new address and %s for one with an account", a, b)
+	}
+	mp.WaitFor(t, "student@demo.gradpath.test", "You already have a gradpath account", 30*time.Second)
+	confirm := mp.WaitFor(t, "sara@example.in", "Confirm your email for gradpath", 30*time.Second)
+	link = regexp.MustCompile(`(http://\S+/confirm-email\?token=\S+)`).FindStringSubmatch(confirm.Text)
+	if link == nil {
+		t.Fatalf("no link in %q", confirm.Text)
+	}
+	sara := newBrowserless(t, s)
+	_, _, body = sara.get(strings.TrimPrefix(link[1], s.url))
+	tok := regexp.MustCompile(`name="token" value="([^"]+)"`).FindStringSubmatch(body)
+	if tok == nil {
+		t.Fatal("the confirmation page does not carry the token")
+	}
+	if code, _, body := sara.post("/confirm-email", url.Values{"token": {tok[1]}, "password": {"not the one I chose"}}); code != 400 || !strings.Contains(body, `id="password-error"`) {
+		t.Errorf("confirming with another password: %d", code)
+	}
+	if code, to, _ := sara.post("/confirm-email", url.Values{"token": {tok[1]}, "password": {"sara's own long passphrase"}}); code != 303 || to != "/me/profile?welcome=1" {
+		t.Fatalf("confirming: %d %q", code, to)
+	}
+	if code, _, body := sara.get("/me/profile"); code != 200 || !strings.Contains(body, "Sara") {
+		t.Errorf("after confirming, the profile: %d", code)
+	}
+	if code, _, _ := newBrowserless(t, s).post("/confirm-email", url.Values{"token": {tok[1]}, "password": {"sara's own long passphrase"}}); code != 400 {
+		t.Errorf("a link used twice: %d", code)
+	}
 }
 
 // TestPublicFormsAreLimited: past the per-address limit the callback and booking forms answer
 // 429 with Retry-After and keep what was typed.
 func TestPublicFormsAreLimited(t *testing.T) {
+	t.Parallel()
 	s := start(t, []string{"GRADPATH_LEAD_RATE_LIMIT=2"}, "--data", filepath.Join(t.TempDir(), "data"), "--demo")
 	visitor := newBrowserless(t, s)
 	form := url.Values{"kind": {"callback"}, "name": {"Ishaan Verma"}, "phone": {"not a phone"}}
@@ -808,6 +865,7 @@ func TestPublicFormsAreLimited(t *testing.T) {
 
 // TestSignInOffersOpenID: with an OpenID provider configured, the sign-in page offers it.
 func TestSignInOffersOpenID(t *testing.T) {
+	t.Parallel()
 	s := start(t, []string{"GRADPATH_OIDC_ISSUER=http://127.0.0.1:9/issuer", "GRADPATH_OIDC_CLIENT_ID=gradpath", "GRADPATH_OIDC_CLIENT_SECRET=s3cret-for-tests"},
 		"--data", filepath.Join(t.TempDir(), "data"))
 	_, _, body := newBrowserless(t, s).get("/sign-in")

@@ -37,6 +37,18 @@ type User struct {
 	Epoch int `json:"-"`
 }
 
+// Registration is a sign-up waiting for its address to be confirmed. Its email goes out by the
+// job queue, which looks at whether the address has an account only then, so that signing up
+// answers the same for every address; the token of its link is made when the email is
+// written, and stored only as a hash.
+type Registration struct {
+	ID           string
+	Email, Name  string
+	PasswordHash string
+	CreatedAt    time.Time
+	ExpiresAt    time.Time
+}
+
 // Revocation says which credentials of a user to revoke: every session but KeepSession (the
 // hash of the one in use, or empty for all), and, when set, the personal access tokens and the
 // calendar feeds (which also raises the user's Epoch).
@@ -103,23 +115,24 @@ type AuditEvent struct {
 
 // Audit actions.
 const (
-	AuditLogin          = "auth.login"
-	AuditLoginFailed    = "auth.login_failed"
-	AuditLogout         = "auth.logout"
-	AuditRegister       = "auth.register"
-	AuditOIDCLogin      = "auth.oidc_login"
-	AuditOIDCLinked     = "auth.oidc_linked"
-	AuditPasswordChange = "auth.password_changed"
-	AuditResetRequested = "auth.password_reset_requested"
-	AuditResetDone      = "auth.password_reset"
-	AuditTokenCreated   = "token.created"
-	AuditTokenRevoked   = "token.revoked"
-	AuditUserCreated    = "user.created"
-	AuditRolesChanged   = "user.roles_changed"
-	AuditUserChanged    = "user.changed"
-	AuditUserRead       = "user.read"
-	AuditUsersListed    = "users.listed"
-	AuditAssigned       = "user.counsellor_assigned"
+	AuditLogin            = "auth.login"
+	AuditLoginFailed      = "auth.login_failed"
+	AuditLogout           = "auth.logout"
+	AuditRegister         = "auth.register"
+	AuditRegisterExisting = "auth.register_existing" // someone signed up with an address that has an account
+	AuditOIDCLogin        = "auth.oidc_login"
+	AuditOIDCLinked       = "auth.oidc_linked"
+	AuditPasswordChange   = "auth.password_changed"
+	AuditResetRequested   = "auth.password_reset_requested"
+	AuditResetDone        = "auth.password_reset"
+	AuditTokenCreated     = "token.created"
+	AuditTokenRevoked     = "token.revoked"
+	AuditUserCreated      = "user.created"
+	AuditRolesChanged     = "user.roles_changed"
+	AuditUserChanged      = "user.changed"
+	AuditUserRead         = "user.read"
+	AuditUsersListed      = "users.listed"
+	AuditAssigned         = "user.counsellor_assigned"
 )
 
 // UserQuery lists users.
@@ -153,6 +166,19 @@ type Store interface {
 	SetPassword(ctx context.Context, userID, hash, keep string) error
 	// Revoke ends the credentials r names, at once and together.
 	Revoke(ctx context.Context, userID string, r Revocation) error
+	// CreateRegistration stores a sign-up and, in the same transaction, the job that writes
+	// its email.
+	CreateRegistration(ctx context.Context, r Registration) error
+	// Registration returns a sign-up by id; not_found when there is none.
+	Registration(ctx context.Context, id string) (Registration, error)
+	// SetRegistrationToken stores the hash of the token of a sign-up's link.
+	SetRegistrationToken(ctx context.Context, id, hash string) error
+	// RegistrationByToken returns the unexpired sign-up with that token hash; not_found when
+	// there is none.
+	RegistrationByToken(ctx context.Context, hash string, now time.Time) (Registration, error)
+	// CompleteRegistration creates the account of a sign-up and deletes every sign-up of its
+	// address; conflict when the address has an account by now.
+	CompleteRegistration(ctx context.Context, id string, u User) error
 	// Users lists users by id.
 	Users(ctx context.Context, q UserQuery) ([]User, error)
 	// CountUsers counts all users.

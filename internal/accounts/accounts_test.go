@@ -32,7 +32,7 @@ func (c *clock) add(d time.Duration) {
 func service(t *testing.T) (*accounts.Service, *sqlstore.AccountStore, *clock) {
 	t.Helper()
 	c := &clock{t: storetest.Now}
-	store := sqlstore.NewAccountStore(storetest.OpenSQLite(t))
+	store := sqlstore.NewAccountStore(storetest.OpenSQLite(t), nil)
 	return accounts.NewService(store, accounts.DefaultConfig(c.now)), store, c
 }
 
@@ -90,7 +90,8 @@ func TestArgon2idPHC(t *testing.T) {
 
 func TestRegisterAndLogin(t *testing.T) {
 	s, store, _ := service(t)
-	u, err := s.Register(ctx, visitor("10.0.0.1"), accounts.RegisterInput{Email: " Asha@Example.IN ", Password: goodPassword, Name: "Asha"})
+	reg, err := s.Register(ctx, visitor("10.0.0.1"), accounts.RegisterInput{Email: " Asha@Example.IN ", Password: goodPassword, Name: "Asha"})
+	u := reg.User
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +236,8 @@ func TestThrottling(t *testing.T) {
 
 func TestTokens(t *testing.T) {
 	s, _, c := service(t)
-	u, _ := s.Register(ctx, visitor("10.0.0.1"), accounts.RegisterInput{Email: "a@example.in", Password: goodPassword, Name: "A"})
+	reg, _ := s.Register(ctx, visitor("10.0.0.1"), accounts.RegisterInput{Email: "a@example.in", Password: goodPassword, Name: "A"})
+	u := reg.User
 	me := &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session"}
 	_, _, err := s.CreateToken(ctx, me, accounts.TokenInput{Name: "x", Scopes: []gradpath.Scope{gradpath.ScopeAdmin}, ExpiresInDays: 30})
 	if gradpath.ErrorCode(err) != gradpath.CodeInvalid {
@@ -263,7 +265,8 @@ func TestTokens(t *testing.T) {
 	if _, _, err := s.AuthenticateToken(ctx, secret); gradpath.ErrorCode(err) != gradpath.CodeUnauthorized || !strings.Contains(err.Error(), "expired") {
 		t.Errorf("expired: %v", err)
 	}
-	other, _ := s.Register(ctx, visitor("10.0.0.1"), accounts.RegisterInput{Email: "b@example.in", Password: goodPassword, Name: "B"})
+	otherReg, _ := s.Register(ctx, visitor("10.0.0.1"), accounts.RegisterInput{Email: "b@example.in", Password: goodPassword, Name: "B"})
+	other := otherReg.User
 	if err := s.RevokeToken(ctx, &gradpath.Actor{UserID: other.ID, Via: "session"}, tok.ID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
 		t.Errorf("revoking another user's token: %v", err)
 	}

@@ -21,7 +21,7 @@ import (
 func TestDisablingEndsEveryCredential(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		c := &clock{t: storetest.Now}
-		s := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(c.now))
+		s := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(c.now))
 		sys := &gradpath.Actor{Via: "system", RequestID: "test"}
 		admin, _ := s.CreateUser(ctx, sys, "head@agency.in", "Head", []gradpath.Role{gradpath.RoleAdmin}, goodPassword)
 		u, err := s.CreateUser(ctx, sys, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, goodPassword)
@@ -78,7 +78,7 @@ func TestDisablingEndsEveryCredential(t *testing.T) {
 func TestPasswordChangesRevokeCredentials(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		c := &clock{t: storetest.Now}
-		s := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(c.now))
+		s := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(c.now))
 		sys := &gradpath.Actor{Via: "system", RequestID: "test"}
 		u, _ := s.CreateUser(ctx, sys, "meera@example.in", "Meera", []gradpath.Role{gradpath.RoleStudent}, goodPassword)
 		tokenOf := func() string {
@@ -157,7 +157,7 @@ func TestDeviceCookie(t *testing.T) {
 	c := &clock{t: storetest.Now}
 	cfg := accounts.DefaultConfig(c.now)
 	cfg.DeviceKey = []byte("a device key for the test")
-	s := accounts.NewService(sqlstore.NewAccountStore(storetest.OpenSQLite(t)), cfg)
+	s := accounts.NewService(sqlstore.NewAccountStore(storetest.OpenSQLite(t), nil), cfg)
 	sys := &gradpath.Actor{Via: "system"}
 	s.CreateUser(ctx, sys, "ravi@example.in", "Ravi", []gradpath.Role{gradpath.RoleStudent}, goodPassword)
 	other, _ := s.CreateUser(ctx, sys, "zoe@example.in", "Zoe", []gradpath.Role{gradpath.RoleStudent}, goodPassword)
@@ -206,7 +206,7 @@ func TestSignInFloodIsBounded(t *testing.T) {
 	cfg := accounts.DefaultConfig(c.now)
 	cfg.LoginPerIP, cfg.LoginPerAccount = nil, nil
 	cfg.HashSlots, cfg.HashQueue, cfg.HashWait = 2, 6, time.Second
-	s := accounts.NewService(sqlstore.NewAccountStore(storetest.OpenSQLite(t)), cfg)
+	s := accounts.NewService(sqlstore.NewAccountStore(storetest.OpenSQLite(t), nil), cfg)
 	s.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "flood@example.in", "Flood", []gradpath.Role{gradpath.RoleStudent}, goodPassword)
 	runtime.GC()
 	base := heapBytes()

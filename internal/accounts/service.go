@@ -36,18 +36,23 @@ type Config struct {
 	// answered unavailable, with a time to retry.
 	HashSlots, HashQueue int
 	HashWait             time.Duration
-	// Resets delivers reset links; nil means none is configured (an admin issues links with
-	// the gradpath user reset command).
-	Resets ResetQueue
-	Now    gradpath.Clock
+	// Mail, when set, sends the emails of accounts (reset links, sign-up confirmations) by the
+	// job queue; sign-ups then wait for their address to be confirmed. Nil means no mail server
+	// is configured: an admin issues reset links with gradpath user reset, and sign-ups make
+	// the account at once.
+	Mail Mailer
+	// RegistrationTTL is how long a sign-up's link is good for.
+	RegistrationTTL time.Duration
+	Now             gradpath.Clock
 }
 
-// ResetQueue takes a request for a password-reset link, to be sent later: the request only
-// records who asked, so that answering it costs the same whether the account exists or not,
-// and the link's token is made when the email is written (ResetToken), so that it is stored
-// nowhere but as a hash.
-type ResetQueue interface {
-	QueueReset(ctx context.Context, u User) error
+// Mailer queues the emails of accounts, to be written later: a request only records what was
+// asked, so that answering it costs the same whether the address has an account or not, and a
+// link's token is made when its email is written (ResetToken, RegistrationToken), so that it
+// is stored nowhere but as a hash.
+type Mailer interface {
+	// QueueReset asks for a reset link to the account of email, if there is one.
+	QueueReset(ctx context.Context, email string) error
 }
 
 // DefaultConfig returns the defaults: OWASP's argon2id minimum, sessions idle for 30 minutes
@@ -59,6 +64,7 @@ func DefaultConfig(now gradpath.Clock) Config {
 		SessionIdle:     30 * time.Minute,
 		SessionMax:      12 * time.Hour,
 		ResetTTL:        time.Hour,
+		RegistrationTTL: 24 * time.Hour,
 		LoginPerIP:      ratelimit.NewLocal(6*time.Second, 20, now),
 		LoginPerAccount: ratelimit.NewLocal(30*time.Second, 10, now),
 		ResetPerIP:      ratelimit.NewLocal(time.Minute, 5, now),
@@ -152,29 +158,118 @@ func checkName(p *gradpath.Problems, field, name string) string {
 	return n
 }
 
-// Register opens a student account.
-func (s *Service) Register(ctx context.Context, a *gradpath.Actor, in RegisterInput) (User, error) {
+// Registered is the answer to a sign-up: the account, when it was made at once (no mail
+// server), or Pending when a confirmation went to the address.
+type Registered struct {
+	User    User
+	Pending bool
+}
+
+// Register opens a student account. With mail configured it answers every valid sign-up
+// alike, Pending, whether the address has an account or not: the address's owner gets either a
+// link to confirm it (ConfirmRegistration) or a word that they have an account already.
+// Without mail, the account is made at once, and an address in use is a conflict.
+func (s *Service) Register(ctx context.Context, a *gradpath.Actor, in RegisterInput) (Registered, error) {
 	if err := limit(s.cfg.RegisterPerIP, a.IP, "new accounts from your address"); err != nil {
-		return User{}, err
+		return Registered{}, err
 	}
 	var p gradpath.Problems
 	email := checkEmail(&p, "email", in.Email)
 	name := checkName(&p, "name", in.Name)
 	p.Merge("", CheckPassword("password", in.Password))
 	if err := p.Err(); err != nil {
-		return User{}, err
+		return Registered{}, err
 	}
 	hash, err := s.hash(ctx, in.Password)
 	if err != nil {
-		return User{}, err
+		return Registered{}, err
+	}
+	now := s.cfg.Now().UTC()
+	if s.cfg.Mail != nil {
+		r := Registration{ID: newID("reg_"), Email: email, Name: name, PasswordHash: hash, CreatedAt: now, ExpiresAt: now.Add(s.cfg.RegistrationTTL)}
+		if err := s.store.CreateRegistration(ctx, r); err != nil {
+			return Registered{}, err
+		}
+		return Registered{Pending: true}, nil
 	}
 	u := User{ID: newID("usr_"), Email: email, Name: name, Roles: []gradpath.Role{gradpath.RoleStudent},
-		PasswordHash: hash, HasPassword: true, CreatedAt: s.cfg.Now().UTC()}
+		PasswordHash: hash, HasPassword: true, CreatedAt: now}
 	if err := s.store.CreateUser(ctx, u); err != nil {
-		return User{}, err
+		return Registered{}, err
 	}
 	s.audit(ctx, a, AuditRegister, u.ID, nil)
-	return u, nil
+	return Registered{User: u}, nil
+}
+
+// RegistrationMail is what the email of a sign-up says: a link to confirm the address (Token),
+// or, when the address has an account already (Existing), a word to its owner.
+type RegistrationMail struct {
+	Email, Name string
+	Token       string
+	Existing    bool
+}
+
+// RegistrationToken decides the email of a sign-up when it is written: an address with an
+// account gets a note; any other gets a new token for its link. not_found when the sign-up is
+// gone (confirmed by another link, or expired).
+func (s *Service) RegistrationToken(ctx context.Context, id string) (RegistrationMail, error) {
+	r, err := s.store.Registration(ctx, id)
+	if err != nil {
+		return RegistrationMail{}, err
+	}
+	m := RegistrationMail{Email: r.Email, Name: r.Name}
+	u, err := s.store.UserByEmail(ctx, r.Email)
+	switch {
+	case err == nil:
+		m.Existing, m.Name = true, u.Name
+		s.audit(ctx, &gradpath.Actor{Via: "system"}, AuditRegisterExisting, u.ID, nil)
+		return m, nil
+	case gradpath.ErrorCode(err) != gradpath.CodeNotFound:
+		return RegistrationMail{}, err
+	}
+	m.Token = newSecret()
+	return m, s.store.SetRegistrationToken(ctx, r.ID, HashSecret(m.Token))
+}
+
+// ConfirmRegistration makes the account of a sign-up from the link's token and the password
+// given at sign-up (so that a link sent by someone else's sign-up of the address makes no
+// account with their password), and signs the person in. A wrong token or password is
+// invalid; an address that has an account by now is a conflict.
+func (s *Service) ConfirmRegistration(ctx context.Context, a *gradpath.Actor, token, password string) (SignedIn, error) {
+	if err := limit(s.cfg.LoginPerIP, a.IP, "attempts from your address"); err != nil {
+		return SignedIn{}, err
+	}
+	bad := gradpath.Invalid("token", "this link is not valid: it may have been used or have expired (links last %s); sign up again", s.cfg.RegistrationTTL)
+	if token == "" || len(token) > 200 {
+		return SignedIn{}, bad
+	}
+	r, err := s.store.RegistrationByToken(ctx, HashSecret(token), s.cfg.Now().UTC())
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		return SignedIn{}, bad
+	}
+	if err != nil {
+		return SignedIn{}, err
+	}
+	ok, _, err := s.verify(ctx, password, r.PasswordHash)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	if !ok {
+		return SignedIn{}, gradpath.Invalid("password", "is not the password you chose when you signed up")
+	}
+	u := User{ID: newID("usr_"), Email: r.Email, Name: r.Name, Roles: []gradpath.Role{gradpath.RoleStudent},
+		PasswordHash: r.PasswordHash, HasPassword: true, EmailVerified: true, CreatedAt: s.cfg.Now().UTC()}
+	if err := s.store.CompleteRegistration(ctx, r.ID, u); err != nil {
+		return SignedIn{}, err
+	}
+	signedUp := *a
+	signedUp.UserID = u.ID
+	s.audit(ctx, &signedUp, AuditRegister, u.ID, map[string]any{"confirmed": true})
+	sess, tok, err := s.newSession(ctx, u, a)
+	if err != nil {
+		return SignedIn{}, err
+	}
+	return SignedIn{User: u, Session: sess, Token: tok, Device: s.deviceToken(u.ID)}, nil
 }
 
 // CreateUser creates an account with roles, for an admin or the command line. An empty
@@ -392,8 +487,9 @@ func (s *Service) ChangePassword(ctx context.Context, a *gradpath.Actor, current
 	return nil
 }
 
-// RequestReset starts a password reset. It answers the same whether or not the email has an
-// account; the link goes to the account's email when mail is configured.
+// RequestReset starts a password reset. It does the same work whatever the address: with mail
+// configured it queues the request, and the job looks the address up when it writes the
+// email, so that an address with an account takes no longer to answer than one without.
 func (s *Service) RequestReset(ctx context.Context, a *gradpath.Actor, email string) error {
 	email = NormalizeEmail(email)
 	if err := limit(s.cfg.ResetPerIP, a.IP, "reset requests from your address"); err != nil {
@@ -402,18 +498,22 @@ func (s *Service) RequestReset(ctx context.Context, a *gradpath.Actor, email str
 	if err := limit(s.cfg.ResetPerAccount, email, "reset requests for this account"); err != nil {
 		return err
 	}
-	u, err := s.store.UserByEmail(ctx, email)
-	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+	if s.cfg.Mail == nil || email == "" || len(email) > 254 {
 		return nil
 	}
+	return s.cfg.Mail.QueueReset(ctx, email)
+}
+
+// ResetFor makes a reset token for the account of an address, for the email that carries it,
+// and audits the request; not_found when the address has no account, forbidden when it is
+// disabled.
+func (s *Service) ResetFor(ctx context.Context, email string) (User, string, error) {
+	u, err := s.store.UserByEmail(ctx, NormalizeEmail(email))
 	if err != nil {
-		return err
+		return User{}, "", err
 	}
-	s.audit(ctx, a, AuditResetRequested, u.ID, map[string]any{"delivered": s.cfg.Resets != nil})
-	if s.cfg.Resets == nil {
-		return nil
-	}
-	return s.cfg.Resets.QueueReset(ctx, u)
+	s.audit(ctx, &gradpath.Actor{Via: "system"}, AuditResetRequested, u.ID, map[string]any{"delivered": true})
+	return s.ResetToken(ctx, u.ID)
 }
 
 // ResetToken makes a reset token for a user who asked for one by email, for the message that

@@ -143,9 +143,9 @@ func (a *App) services(ctx context.Context) (err error) {
 		return err
 	}
 	if a.mail != nil {
-		accCfg.Resets = a.Queue // reset links go by email
+		accCfg.Mail = a.Queue // reset links and sign-up confirmations go by email
 	}
-	accountStore := sqlstore.NewAccountStore(db)
+	accountStore := sqlstore.NewAccountStore(db, a.Queue)
 	a.Accounts = accounts.NewService(accountStore, accCfg)
 
 	cal := calendar.Default()

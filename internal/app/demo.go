@@ -20,7 +20,7 @@ import (
 // (their passwords are written to out, once) and the roadmaps. What the database already holds
 // is left alone, so restarting with --demo never overwrites edits.
 func (a *App) LoadDemo(ctx context.Context, out io.Writer) error {
-	if err := a.demoCatalogue(ctx); err != nil {
+	if err := a.LoadDemoCatalogue(ctx); err != nil {
 		return err
 	}
 	if err := a.demoUsers(ctx, out); err != nil {
@@ -29,7 +29,8 @@ func (a *App) LoadDemo(ctx context.Context, out io.Writer) error {
 	return a.demoRoadmaps(ctx)
 }
 
-func (a *App) demoCatalogue(ctx context.Context) error {
+// LoadDemoCatalogue fills an empty catalogue with the demo universities and programmes.
+func (a *App) LoadDemoCatalogue(ctx context.Context) error {
 	nu, np, err := a.Catalogue.Counts(ctx)
 	if err != nil {
 		return err

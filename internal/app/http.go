@@ -44,14 +44,14 @@ func (a *App) site() (*site, error) {
 	pages, err := web.New(web.Deps{FormLimit: formLimit, Catalogue: a.Catalogue, Booking: a.Booking, Eligibility: a.Eligibility,
 		Workspace: a.Workspace, Leads: a.Leads, Accounts: a.Accounts, Rates: a.Exchange, Exchange: a.Exchange,
 		Careers: a.Careers, Roadmaps: a.Roadmaps, OIDC: cfg.OIDCIssuer != "", ResetByEmail: a.mail != nil,
-		Identity: identity, PublicURL: a.PublicURL, Logger: a.Logger, Now: a.now})
+		Identity: identity, PublicURL: cfg.PublicURL, Logger: a.Logger, Now: a.now})
 	if err != nil {
 		return nil, err
 	}
 	deps := httpapi.Deps{
 		Logger: a.Logger, Catalogue: a.Catalogue, Eligibility: a.Eligibility, Exchange: a.Exchange, Ready: a.Ready,
 		Now: a.now, Version: a.Version, PageCacheBytes: cfg.PageCacheMB << 20,
-		Accounts: a.Accounts, Identity: identity, CORS: edge.NewCORS(cfg.CORSOrigins), PublicURL: a.PublicURL,
+		Accounts: a.Accounts, Identity: identity, CORS: edge.NewCORS(cfg.CORSOrigins), PublicURL: cfg.PublicURL,
 		Leads: a.Leads, LeadLimit: formLimit, Booking: a.Booking, Workspace: a.Workspace, Roadmaps: a.Roadmaps, Careers: a.Careers,
 		Pages: true,
 	}

@@ -28,7 +28,7 @@ func TestBookingLifecycle(t *testing.T) {
 		now := time.Date(2026, 11, 24, 4, 0, 0, 0, time.UTC) // Tuesday 09:30 in Kolkata
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 		set := func(t time.Time) { mu.Lock(); now = t; mu.Unlock() }
-		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(clock))
 		c, _ := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "priya@agency.in", "Priya Nair", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
 		box := &storetest.Jobs{}

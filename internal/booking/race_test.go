@@ -24,7 +24,7 @@ func TestNoDoubleBooking(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 24, 0, 0, 0, 0, time.UTC)
 		clock := func() time.Time { return now }
-		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(clock))
 		system := &gradpath.Actor{Via: "system"}
 		c, err := acc.CreateUser(ctx, system, "mentor@agency.in", "Mentor", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		if err != nil {

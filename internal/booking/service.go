@@ -6,7 +6,6 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -218,12 +217,8 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 		if err != nil {
 			return Created{}, prefixed("lead", err)
 		}
-		var r struct {
-			ID string `json:"id"`
-		}
-		_ = json.Unmarshal(res.Body, &r)
-		b.LeadID, b.Name, b.Email = r.ID, strings.TrimSpace(l.Name), strings.ToLower(strings.TrimSpace(l.Email))
-		b.Phone, _ = leads.Phone(l.Phone, "IN")
+		b.LeadID, b.Name, b.Email = res.Receipt.ID, strings.TrimSpace(l.Name), strings.ToLower(strings.TrimSpace(l.Email))
+		b.Phone = res.Phone // as the lead keeps it, in the agency's region
 		token = newToken()
 		b.ManageHash = hash(token)
 	} else {

@@ -135,6 +135,16 @@ func SameOrigin(r *http.Request, publicURL string) bool {
 	return false
 }
 
+// Origin is the address links in an answer start with: the configured public address, or,
+// when none is configured, the scheme and host the request came to (through trusted proxies:
+// https when the proxy says so).
+func Origin(r *http.Request, publicURL string) string {
+	if publicURL != "" {
+		return publicURL
+	}
+	return Scheme(r) + "://" + r.Host
+}
+
 // CSRFValid reports whether token is the session's CSRF token, in constant time.
 func CSRFValid(s *accounts.Session, token string) bool {
 	return s != nil && token != "" && subtle.ConstantTimeCompare([]byte(token), []byte(s.CSRFToken)) == 1

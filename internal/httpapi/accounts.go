@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -74,12 +75,48 @@ func (s *Server) register(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := s.Accounts.Register(r.Context(), actor(r), in)
+	reg, err := s.Accounts.Register(r.Context(), actor(r), in)
 	if err != nil {
 		return err
 	}
+	if reg.Pending {
+		return writeJSON(w, r, http.StatusAccepted, Registration{Status: "check_email",
+			Detail: "we have sent an email to this address: follow its link to finish signing up"})
+	}
 	w.Header().Set("Location", "/api/v1/me")
-	return writeJSON(w, r, http.StatusCreated, u)
+	return writeJSON(w, r, http.StatusCreated, Registration{Status: "created", User: &reg.User})
+}
+
+// Registration is the answer to a sign-up: created (with the account, when no mail server is
+// configured) or check_email (the same for every address).
+type Registration struct {
+	Status string         `json:"status"`
+	Detail string         `json:"detail,omitempty"`
+	User   *accounts.User `json:"user,omitempty"`
+}
+
+// ConfirmInput confirms a sign-up.
+type ConfirmInput struct {
+	Token    string `json:"token"`
+	Password string `json:"password"`
+}
+
+func (s *Server) confirmRegistration(w http.ResponseWriter, r *http.Request) error {
+	var in ConfirmInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	done, err := s.Accounts.ConfirmRegistration(r.Context(), actor(r), in.Token, in.Password)
+	if err != nil {
+		return err
+	}
+	s.startSession(w, r, done.Session, done.Token)
+	if done.Device != "" {
+		c := s.Identity.Cookies()
+		c.Set(w, r, c.Name("device"), done.Device, accounts.DeviceTTL)
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, LoginResponse{CSRFToken: done.Session.CSRFToken, ExpiresAt: done.Session.ExpiresAt, User: done.User})
 }
 
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, sess accounts.Session, token string) {
@@ -187,7 +224,7 @@ func (s *Server) getMe(w http.ResponseWriter, r *http.Request) error {
 	me := Me{User: u}
 	if s.Workspace != nil {
 		if token := s.Workspace.CalendarToken(u.ID, u.Epoch); token != "" {
-			me.CalendarURL = s.PublicURL + "/api/v1/me/calendar.ics?token=" + token
+			me.CalendarURL = edge.Origin(r, s.PublicURL) + "/api/v1/me/calendar.ics?token=" + token
 		}
 	}
 	return writeJSON(w, r, http.StatusOK, me)

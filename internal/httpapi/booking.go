@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
+	"github.com/gradpath/gradpath/internal/edge"
 )
 
 // CounsellorList lists the counsellors who take bookings.
@@ -136,7 +137,7 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if bare, ok := strings.CutSuffix(id, ".ics"); ok {
-		link := s.PublicURL + "/api/v1/bookings/" + bare
+		link := edge.Origin(r, s.PublicURL) + "/api/v1/bookings/" + bare
 		text, err := s.Booking.ICS(r.Context(), actor(r), bare, token, link)
 		if err != nil {
 			return err
@@ -209,7 +210,7 @@ func (s *Server) createFeed(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.Header().Set("Cache-Control", "no-store")
-	return writeJSON(w, r, http.StatusCreated, FeedCreated{URL: s.PublicURL + "/api/v1/feeds/" + token + ".ics"})
+	return writeJSON(w, r, http.StatusCreated, FeedCreated{URL: edge.Origin(r, s.PublicURL) + "/api/v1/feeds/" + token + ".ics"})
 }
 
 func (s *Server) deleteFeed(w http.ResponseWriter, r *http.Request) error {

@@ -60,8 +60,6 @@ type UniversityList struct {
 	NextCursor *string          `json:"next_cursor"`
 }
 
-var programmeParams = []string{"q", "country", "level", "mode", "intake", "tag", "university", "max_tuition", "currency", "sort", "limit", "cursor"}
-
 func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 	// A page asked for before, of the same catalogue version on the same day, is sent as it
 	// was. Only valid queries are ever cached, so a hit needs no parsing.
@@ -72,49 +70,11 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 			return writeBody(w, r, p.body, p.etag)
 		}
 	}
-	qp := newQuery(r, programmeParams...)
-	q := catalogue.ProgrammeQuery{
-		Text:         qp.one("q"),
-		Countries:    upper(qp.list("country")),
-		Tags:         qp.list("tag"),
-		Universities: qp.list("university"),
-		Sort:         catalogue.Sort(qp.one("sort")),
-		Limit:        qp.limit(catalogue.DefaultLimit, catalogue.MaxLimit),
-		Cursor:       qp.one("cursor"),
+	if err := newQuery(r, catalogue.QueryParams...).err(); err != nil {
+		return err
 	}
-	for _, l := range qp.list("level") {
-		q.Levels = append(q.Levels, catalogue.Level(l))
-	}
-	for _, m := range qp.list("mode") {
-		q.Modes = append(q.Modes, catalogue.Mode(m))
-	}
-	for _, in := range qp.list("intake") {
-		d, err := gradpath.ParseMonth(in)
-		if err != nil {
-			qp.p.Add("intake", "%v", err)
-			continue
-		}
-		q.Intakes = append(q.Intakes, d)
-	}
-	maxTuition, currency := qp.one("max_tuition"), strings.ToUpper(qp.one("currency"))
-	switch {
-	case maxTuition != "" && currency == "":
-		qp.p.Add("currency", "is required with max_tuition: in which currency is the amount?")
-	case maxTuition == "" && currency != "":
-		qp.p.Add("currency", "is only used with max_tuition")
-	case maxTuition != "":
-		if !gradpath.ValidCurrency(currency) {
-			qp.p.Add("currency", "%q is not an ISO 4217 currency code (for example INR, GBP, AUD)", currency)
-			break
-		}
-		m, err := gradpath.ParseMoney(maxTuition, currency)
-		if err != nil {
-			qp.p.Add("max_tuition", "%v", err)
-			break
-		}
-		q.MaxTuition = &m
-	}
-	if err := qp.err(); err != nil {
+	q, err := catalogue.ParseQuery(r.URL.Query())
+	if err != nil {
 		return err
 	}
 	// Searches take turns, as many at once as there are processors, in the order they came:

@@ -43,7 +43,7 @@ func editServer(t *testing.T) (http.Handler, *catalogue.Service, []string) {
 // tokenFor creates an account with roles and returns an access token of it with scopes.
 func tokenFor(t *testing.T, db *sqlstore.DB, email string, roles []gradpath.Role, scopes ...gradpath.Scope) string {
 	t.Helper()
-	acc := accounts.NewService(sqlstore.NewAccountStore(db), testAccountsConfig())
+	acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), testAccountsConfig())
 	u, err := acc.CreateUser(context.Background(), &gradpath.Actor{Via: "system"}, email, "", roles, "")
 	if err != nil {
 		t.Fatal(err)

@@ -92,7 +92,7 @@ func newTestServer(svc *catalogue.Service, ready func(context.Context) error, lo
 		Now: storetest.Clock, Version: "test", PageCacheBytes: 1 << 20,
 	}
 	if len(db) > 0 {
-		d.Accounts = accounts.NewService(sqlstore.NewAccountStore(db[0]), testAccountsConfig())
+		d.Accounts = accounts.NewService(sqlstore.NewAccountStore(db[0], nil), testAccountsConfig())
 		d.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db[0]))
 		d.Eligibility = eligibility.NewService(svc, eligibility.DefaultTables(), d.Exchange, storetest.Clock, nil)
 	}

@@ -75,18 +75,20 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	var receipt leads.Receipt
-	if json.Unmarshal(res.Body, &receipt) == nil && receipt.ID != "" {
-		w.Header().Set("Location", "/api/v1/leads/"+receipt.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	if res.Ignored {
+		return writeJSON(w, r, http.StatusAccepted, Received{Status: "received"})
 	}
+	w.Header().Set("Location", "/api/v1/leads/"+res.Receipt.ID)
 	if res.Replayed {
 		w.Header().Set("Idempotent-Replayed", "true")
 	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(res.Status)
-	w.Write(append(res.Body, '\n'))
-	return nil
+	return writeJSON(w, r, http.StatusCreated, res.Receipt)
+}
+
+// Received answers a request the form guard took for a script, as a person's would be.
+type Received struct {
+	Status string `json:"status"`
 }
 
 // FormToken is what a public form embeds when it is shown.
@@ -286,11 +288,11 @@ func (s *Server) subscribe(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(res.Status)
-	w.Write(append(res.Body, '\n'))
-	return nil
+	if res.Ignored {
+		return writeJSON(w, r, http.StatusAccepted, Received{Status: "received"})
+	}
+	return writeJSON(w, r, http.StatusCreated, res)
 }
 
 func (s *Server) withdrawConsent(w http.ResponseWriter, r *http.Request) error {

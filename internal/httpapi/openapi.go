@@ -35,6 +35,8 @@ type operation struct {
 	// ResponseType is the success body's media type when it is not JSON (text/csv).
 	ResponseType string
 	Status       int
+	// AlsoStatus lists other success statuses with the same body (201 and 202 of a sign-up).
+	AlsoStatus []int
 	// Access says who may call the route.
 	Access policy
 	// ETag says the response carries an ETag and answers If-None-Match with 304.
@@ -114,6 +116,9 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			ok200["content"] = map[string]any{"application/json": map[string]any{"schema": g.schema(reflect.TypeOf(op.Response))}}
 		}
 		responses := map[string]any{fmt.Sprint(status): ok200}
+		for _, also := range op.AlsoStatus {
+			responses[fmt.Sprint(also)] = ok200
+		}
 		if op.ETag {
 			ok200["headers"].(map[string]any)["ETag"] = map[string]any{"$ref": "#/components/headers/ETag"}
 			responses["304"] = map[string]any{"description": "Not modified: the If-None-Match header names the current ETag."}

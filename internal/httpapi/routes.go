@@ -130,7 +130,15 @@ func (s *Server) routeTable() []route {
 
 		{"POST /api/v1/auth/register", s.register, operation{ID: "register", Tag: "accounts", Access: public,
 			Summary: "Open a student account",
-			Request: accounts.RegisterInput{}, Response: accounts.User{}, Status: 201, Errors: []int{400, 409, 413, 415, 429}}},
+			Description: "With a mail server configured, every valid sign-up is answered 202 alike, whether the address has an account or not: " +
+				"its owner gets either a link to confirm it (then POST /api/v1/auth/register/confirm) or a word that they have an account. " +
+				"Without one, the account is made at once (201), and an address in use is a 409.",
+			Request: accounts.RegisterInput{}, Response: Registration{}, Status: 202, AlsoStatus: []int{201}, Errors: []int{400, 409, 413, 415, 429, 503}}},
+		{"POST /api/v1/auth/register/confirm", s.confirmRegistration, operation{ID: "confirmRegistration", Tag: "accounts", Access: public,
+			Summary: "Confirm a sign-up's address and sign in",
+			Description: "The token of the emailed link and the password chosen at sign-up (a link that someone else's sign-up sent makes no account " +
+				"with their password). Sets the session cookie, as sign-in does.",
+			Request: ConfirmInput{}, Response: LoginResponse{}, Errors: []int{400, 409, 413, 415, 429, 503}}},
 		{"POST /api/v1/auth/login", s.login, operation{ID: "login", Tag: "accounts", Access: public,
 			Summary: "Sign in with email and password",
 			Description: "Sets the session cookie and returns csrf_token: requests made with the cookie that change something " +

@@ -66,7 +66,7 @@ func newSecureServer(t *testing.T, db *sqlstore.DB, options ...func(*httpapi.Dep
 	if err := svc.UseIndex(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	s.acc = accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(s.clock.Now))
+	s.acc = accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(s.clock.Now))
 	ex := exchange.NewService(sqlstore.NewExchangeStore(db))
 	d := httpapi.Deps{
 		Logger:    slog.New(slog.NewJSONHandler(s.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
@@ -167,11 +167,15 @@ func TestSecurity(t *testing.T) {
 			if res.Code != http.StatusCreated {
 				t.Fatalf("register %s: %d %s", email, res.Code, res.Body)
 			}
-			validate(t, "User", res.Body.Bytes())
-			var u accounts.User
-			res.json(&u)
-			if len(u.Roles) != 1 || u.Roles[0] != gradpath.RoleStudent {
-				t.Fatalf("registered roles = %v, want [student]", u.Roles)
+			validate(t, "Registration", res.Body.Bytes())
+			var reg struct {
+				Status string        `json:"status"`
+				User   accounts.User `json:"user"`
+			}
+			res.json(&reg)
+			u := reg.User
+			if reg.Status != "created" || len(u.Roles) != 1 || u.Roles[0] != gradpath.RoleStudent {
+				t.Fatalf("registered %s with roles %v, want created, [student]", reg.Status, u.Roles)
 			}
 			return u
 		}
@@ -183,7 +187,7 @@ func TestSecurity(t *testing.T) {
 			if res.Code != http.StatusBadRequest || !contains(fieldsOf(t, res), "roles") {
 				t.Fatalf("register with roles: %d %s", res.Code, res.Body)
 			}
-			if _, err := sqlstore.NewAccountStore(db).UserByEmail(context.Background(), "mallory@example.in"); err == nil {
+			if _, err := sqlstore.NewAccountStore(db, nil).UserByEmail(context.Background(), "mallory@example.in"); err == nil {
 				t.Fatal("the refused registration left an account")
 			}
 		})
@@ -198,7 +202,7 @@ func TestSecurity(t *testing.T) {
 		})
 
 		t.Run("stored hash is argon2id in PHC format", func(t *testing.T) {
-			u, err := sqlstore.NewAccountStore(db).UserByEmail(context.Background(), "alice@example.in")
+			u, err := sqlstore.NewAccountStore(db, nil).UserByEmail(context.Background(), "alice@example.in")
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -47,8 +47,8 @@ type Deps struct {
 	Identity *edge.Identity
 	// CORS lets other sites' browsers call the public endpoints; nil allows none.
 	CORS *edge.CORS
-	// PublicURL is the address browsers use (https://gradpath.example.org); the Origin of
-	// cross-site checks and the base of the OpenID redirect.
+	// PublicURL is the configured address browsers use (https://gradpath.example.org), for
+	// links and same-origin checks; empty, they follow the request's host and scheme.
 	PublicURL string
 	// OIDC, when its issuer is set, enables sign-in with an OpenID Connect provider.
 	OIDC OIDCConfig

@@ -46,14 +46,24 @@ type MailArgs struct {
 // Kind implements river.JobArgs.
 func (MailArgs) Kind() string { return string(outbox.Mail) }
 
-// ResetMailArgs sends a password-reset link. It carries only the user: the token is made when
-// the message is written, so that no job row holds it.
+// ResetMailArgs sends a password-reset link to the account of an address, if it has one. It
+// carries only the address: the account is looked up and the token made when the message is
+// written, so that asking costs the same for every address and no job row holds a token.
 type ResetMailArgs struct {
-	UserID string `json:"user_id"`
+	Email string `json:"email"`
 }
 
 // Kind implements river.JobArgs.
-func (ResetMailArgs) Kind() string { return "password_reset_mail" }
+func (ResetMailArgs) Kind() string { return string(outbox.Reset) }
+
+// RegistrationMailArgs writes the email of a sign-up: a confirmation link, or a word to the
+// owner of an address that has an account already. It carries only the sign-up's id.
+type RegistrationMailArgs struct {
+	Registration string `json:"registration"`
+}
+
+// Kind implements river.JobArgs.
+func (RegistrationMailArgs) Kind() string { return string(outbox.Registration) }
 
 // RemindersArgs sends the booking reminders that are due. It runs periodically, on one replica
 // at a time.
@@ -164,17 +174,31 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[ResetMailArgs]) error {
 		if svc.Mail == nil || svc.Accounts == nil {
-			wk.logger.Warn("no mail server is configured (smtp_addr); a password-reset link was not sent: an admin can issue one with gradpath user reset", "user_id", j.Args.UserID, "job_id", j.ID)
+			wk.logger.Warn("no mail server is configured (smtp_addr); a password-reset link was not sent: an admin can issue one with gradpath user reset", "job_id", j.ID)
 			return nil
 		}
-		u, token, err := svc.Accounts.ResetToken(ctx, j.Args.UserID)
+		u, token, err := svc.Accounts.ResetFor(ctx, j.Args.Email)
 		if gradpath.ErrorCode(err) == gradpath.CodeNotFound || gradpath.ErrorCode(err) == gradpath.CodeForbidden {
-			return nil // the account is gone or disabled: nothing to send
+			return nil // no account, or a disabled one: nothing to send
 		}
 		if err != nil {
 			return err
 		}
 		return svc.Mail.Send(ctx, ResetMessage(u, svc.PublicURL, token))
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RegistrationMailArgs]) error {
+		if svc.Mail == nil || svc.Accounts == nil {
+			wk.logger.Warn("no mail server is configured (smtp_addr); a sign-up confirmation was not sent", "job_id", j.ID)
+			return nil
+		}
+		m, err := svc.Accounts.RegistrationToken(ctx, j.Args.Registration)
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			return nil // confirmed by another link, or expired
+		}
+		if err != nil {
+			return err
+		}
+		return svc.Mail.Send(ctx, RegistrationMessage(m, svc.PublicURL))
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RemindersArgs]) error {
 		if svc.Bookings == nil {
@@ -239,6 +263,10 @@ func params(j outbox.Job) (river.InsertManyParams, error) {
 	switch j.Kind {
 	case outbox.Mail:
 		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
+	case outbox.Registration:
+		return river.InsertManyParams{Args: RegistrationMailArgs{Registration: j.Ref}, InsertOpts: opts}, nil
+	case outbox.Reset:
+		return river.InsertManyParams{Args: ResetMailArgs{Email: j.Ref}, InsertOpts: opts}, nil
 	}
 	return river.InsertManyParams{}, fmt.Errorf("unknown job kind %q", j.Kind)
 }
@@ -251,9 +279,24 @@ func ResetMessage(u accounts.User, base, token string) mail.Message {
 			"If it was not you, ignore this message: your password stays as it is.\n"}
 }
 
-// QueueReset implements accounts.ResetQueue.
-func (q *Queue) QueueReset(ctx context.Context, u accounts.User) error {
-	_, err := q.client.Insert(ctx, ResetMailArgs{UserID: u.ID}, nil)
+// RegistrationMessage is the email of a sign-up: the link that confirms the address, or, for
+// an address with an account already, a word to its owner.
+func RegistrationMessage(m accounts.RegistrationMail, base string) mail.Message {
+	if m.Existing {
+		return mail.Message{To: m.Email, Subject: "You already have a gradpath account",
+			Body: "Hello " + m.Name + ",\n\nSomeone (we hope you) tried to create a gradpath account with this address, which has one already.\n" +
+				"Sign in here:\n\n" + base + "/sign-in\n\nForgotten the password? Choose a new one here:\n\n" + base + "/forgot-password\n\n" +
+				"If it was not you, ignore this message: nothing has changed.\n"}
+	}
+	return mail.Message{To: m.Email, Subject: "Confirm your email for gradpath",
+		Body: "Hello " + m.Name + ",\n\nTo finish creating your gradpath account, confirm this address here; you will be asked for the\n" +
+			"password you chose, and the link works for a day:\n\n" + base + "/confirm-email?token=" + url.QueryEscape(m.Token) + "\n\n" +
+			"If it was not you, ignore this message: no account is made.\n"}
+}
+
+// QueueReset implements accounts.Mailer.
+func (q *Queue) QueueReset(ctx context.Context, email string) error {
+	_, err := q.client.Insert(ctx, ResetMailArgs{Email: email}, nil)
 	return err
 }
 

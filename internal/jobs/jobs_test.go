@@ -2,7 +2,6 @@ package jobs_test
 
 import (
 	"context"
-	"encoding/json"
 	"strings"
 	"sync"
 	"testing"
@@ -30,7 +29,7 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		now := time.Date(2026, 11, 24, 5, 30, 0, 0, time.UTC) // Tuesday 11:00 in Kolkata
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 
-		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(clock))
 		if _, err := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, ""); err != nil {
 			t.Fatal(err)
 		}
@@ -59,8 +58,7 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var r leads.Receipt
-		json.Unmarshal(res.Body, &r)
+		r := res.Receipt
 		m := mp.WaitFor(t, "asha@agency.in", "New callback request: Riya Sharma", 30*time.Second)
 		if want := "respond by Wed 25 Nov 11:00 IST"; !contains(m.Subject, want) {
 			t.Fatalf("subject %q lacks %q", m.Subject, want)

@@ -78,11 +78,16 @@ func (s *Service) SetCalendar(cal calendar.Calendar) { s.cal.Store(&cal) }
 // Idempotency-Key first; the service then answers with that transaction's result.
 var ErrIdempotencyRace = errors.New("idempotency key stored concurrently")
 
-// Result is the answer to a request sent to Create: its status and body, the same for every
-// retry with the same Idempotency-Key.
+// Result is the answer to a request sent to Create, the same for every retry with the same
+// Idempotency-Key: the receipt of the lead it made or joined, or Ignored for a request the
+// form guard took for a script (nothing is stored, and the script is answered as a person
+// would be).
 type Result struct {
-	Status   int
-	Body     []byte
+	Receipt Receipt
+	// Phone is the number the lead keeps, in E.164 (empty for a replay, an ignored request, or
+	// a request without one).
+	Phone    string
+	Ignored  bool
 	Replayed bool
 }
 
@@ -94,7 +99,7 @@ func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, 
 	now := s.now()
 	if s.cfg.Guard.Bot(in.Website, in.FormToken) {
 		// Refused silently: the script sees what a person would, and nothing is stored.
-		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
+		return Result{Ignored: true}, nil
 	}
 	if err := in.validate(s.cfg.Region, gradpath.DateOf(now.In(cal.Location()))); err != nil {
 		return Result{}, err
@@ -126,7 +131,10 @@ func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input
 			if rec.RequestHash != hash {
 				return gradpath.Errorf(gradpath.CodeUnprocessable, "the Idempotency-Key %q was used for a different request; use a new key for a new request", key)
 			}
-			*res = Result{Status: rec.Status, Body: rec.Body, Replayed: true}
+			*res = Result{Replayed: true}
+			if err := json.Unmarshal(rec.Body, &res.Receipt); err != nil {
+				return fmt.Errorf("the stored answer of %q: %w", key, err)
+			}
 			return nil
 		}
 	}
@@ -138,9 +146,9 @@ func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input
 	if err != nil {
 		return err
 	}
-	*res = Result{Status: http.StatusCreated, Body: body}
+	*res = Result{Receipt: receipt, Phone: in.Phone}
 	if key != "" {
-		return tx.SaveIdempotent(ctx, Idempotency{Key: key, RequestHash: hash, Status: res.Status, Body: body, CreatedAt: now})
+		return tx.SaveIdempotent(ctx, Idempotency{Key: key, RequestHash: hash, Status: http.StatusCreated, Body: body, CreatedAt: now})
 	}
 	return nil
 }

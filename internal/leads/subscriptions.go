@@ -2,8 +2,6 @@ package leads
 
 import (
 	"context"
-	"encoding/json"
-	"net/http"
 	"slices"
 	"strconv"
 	"time"
@@ -68,13 +66,22 @@ func (in *SubscriptionInput) validate(region string) error {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
+// Subscribed is the answer to a subscription: the subscription as recorded, or Ignored for a
+// request the form guard took for a script.
+type Subscribed struct {
+	ID      string   `json:"id"`
+	Topics  []string `json:"topics"`
+	Active  bool     `json:"active"`
+	Ignored bool     `json:"-"`
+}
+
 // Subscribe records a subscription (or renews the person's existing one) with its consent.
-func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in SubscriptionInput) (Result, error) {
+func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in SubscriptionInput) (Subscribed, error) {
 	if s.cfg.Guard.Bot(in.Website, in.FormToken) {
-		return Result{Status: http.StatusAccepted, Body: []byte(`{"status":"received"}`)}, nil
+		return Subscribed{Ignored: true}, nil
 	}
 	if err := in.validate(s.cfg.Region); err != nil {
-		return Result{}, err
+		return Subscribed{}, err
 	}
 	now := s.now()
 	var sub Subscription
@@ -89,14 +96,9 @@ func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in Subscript
 			NoticeVersion: in.Consent.NoticeVersion, At: now, IP: a.IP, UserAgent: a.UserAgent})
 	})
 	if err != nil {
-		return Result{}, err
+		return Subscribed{}, err
 	}
-	body, _ := json.Marshal(struct {
-		ID     string   `json:"id"`
-		Topics []string `json:"topics"`
-		Active bool     `json:"active"`
-	}{sub.ID, sub.Topics, sub.Active})
-	return Result{Status: http.StatusCreated, Body: body}, nil
+	return Subscribed{ID: sub.ID, Topics: sub.Topics, Active: sub.Active}, nil
 }
 
 // WithdrawInput withdraws consent to marketing for an email or phone number.

@@ -12,8 +12,17 @@ import (
 // Kind says what a job does.
 type Kind string
 
-// Mail sends an email.
-const Mail Kind = "mail"
+// The kinds of job.
+const (
+	// Mail sends an email.
+	Mail Kind = "mail"
+	// Registration writes the email a sign-up asks for: the confirmation link, or, when the
+	// address has an account already, a word to its owner. It carries the registration's id.
+	Registration Kind = "registration_mail"
+	// Reset writes a password-reset link to the account of an address, if there is one. It
+	// carries the address.
+	Reset Kind = "password_reset_mail"
+)
 
 // Job is one piece of work left by a change.
 type Job struct {
@@ -23,6 +32,8 @@ type Job struct {
 	// LeadID names the lead the job is about, if any, for the logs.
 	LeadID string
 	Mail   *mail.Message
+	// Ref is what a Registration or Reset job is about: a registration's id, an address.
+	Ref string
 }
 
 // Email is a job that sends m now.

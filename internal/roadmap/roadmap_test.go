@@ -19,7 +19,7 @@ func TestRoadmaps(t *testing.T) {
 		ctx := context.Background()
 		now := time.Date(2026, 11, 24, 6, 0, 0, 0, time.UTC)
 		clock := func() time.Time { return now }
-		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(clock))
 		sys := &gradpath.Actor{Via: "system"}
 		learner, _ := acc.CreateUser(ctx, sys, "lena@example.in", "Lena", []gradpath.Role{gradpath.RoleStudent}, "")
 		idle, _ := acc.CreateUser(ctx, sys, "ivan@example.in", "Ivan", []gradpath.Role{gradpath.RoleStudent}, "")

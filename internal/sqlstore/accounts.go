@@ -11,15 +11,22 @@ import (
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // AccountStore implements accounts.Store.
-type AccountStore struct{ db *DB }
+type AccountStore struct {
+	db   *DB
+	jobs JobInserter
+}
 
 var _ accounts.Store = (*AccountStore)(nil)
 
-// NewAccountStore returns the account store of db.
-func NewAccountStore(db *DB) *AccountStore { return &AccountStore{db: db} }
+// NewAccountStore returns the account store of db; jobs, if set, takes the emails of sign-ups in their
+// transactions.
+func NewAccountStore(db *DB, jobs JobInserter) *AccountStore {
+	return &AccountStore{db: db, jobs: jobs}
+}
 
 func joinRoles(rs []gradpath.Role) string {
 	s := make([]string, len(rs))
@@ -339,6 +346,83 @@ func (s *AccountStore) ConsumeReset(ctx context.Context, hash string, now time.T
 		return "", gradpath.Errorf(gradpath.CodeNotFound, "no such reset")
 	}
 	return userID, wrap(err, "consume reset")
+}
+
+// CreateRegistration implements accounts.Store: the registration and the job that writes its
+// email, in one transaction; expired registrations go at the same time.
+func (s *AccountStore) CreateRegistration(ctx context.Context, r accounts.Registration) error {
+	return wrap(s.db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM registrations WHERE expires_at < ?`), utc(r.CreatedAt)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO registrations (id, email, name, password_hash, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)`),
+			r.ID, r.Email, r.Name, r.PasswordHash, utc(r.CreatedAt), utc(r.ExpiresAt)); err != nil {
+			return err
+		}
+		if s.jobs == nil {
+			return nil
+		}
+		return s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.Registration, Ref: r.ID})
+	}), "create registration")
+}
+
+const registrationColumns = `id, email, name, password_hash, created_at, expires_at`
+
+func scanRegistration(r scanner) (accounts.Registration, error) {
+	var g accounts.Registration
+	err := r.Scan(&g.ID, &g.Email, &g.Name, &g.PasswordHash, &g.CreatedAt, &g.ExpiresAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return g, gradpath.Errorf(gradpath.CodeNotFound, "no such registration")
+	}
+	g.CreatedAt, g.ExpiresAt = g.CreatedAt.UTC(), g.ExpiresAt.UTC()
+	return g, wrap(err, "registration")
+}
+
+// Registration implements accounts.Store.
+func (s *AccountStore) Registration(ctx context.Context, id string) (accounts.Registration, error) {
+	return scanRegistration(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT `+registrationColumns+` FROM registrations WHERE id = ?`), id))
+}
+
+// SetRegistrationToken implements accounts.Store.
+func (s *AccountStore) SetRegistrationToken(ctx context.Context, id, hash string) error {
+	res, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE registrations SET token_hash = ? WHERE id = ?`), hash, id)
+	if err != nil {
+		return wrap(err, "registration token")
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		return gradpath.Errorf(gradpath.CodeNotFound, "no such registration")
+	}
+	return nil
+}
+
+// RegistrationByToken implements accounts.Store.
+func (s *AccountStore) RegistrationByToken(ctx context.Context, hash string, now time.Time) (accounts.Registration, error) {
+	return scanRegistration(s.db.read.QueryRowContext(ctx, s.db.q(`SELECT `+registrationColumns+` FROM registrations WHERE token_hash = ? AND expires_at > ?`), hash, utc(now)))
+}
+
+// CompleteRegistration implements accounts.Store: the account is created and every
+// registration of its address deleted, in one transaction; conflict when the address has an
+// account by now.
+func (s *AccountStore) CompleteRegistration(ctx context.Context, id string, u accounts.User) error {
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM registrations WHERE id = ?`), id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return gradpath.Errorf(gradpath.CodeNotFound, "no such registration")
+		}
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM registrations WHERE email = ?`), u.Email); err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, s.db.q(`INSERT INTO users (id, email, name, roles, password_hash, email_verified, disabled, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?)`), u.ID, u.Email, u.Name, joinRoles(u.Roles), u.PasswordHash, u.EmailVerified, u.Disabled, utc(u.CreatedAt))
+		if isUnique(err) {
+			return gradpath.Errorf(gradpath.CodeConflict, "this address has an account already; sign in, or reset its password")
+		}
+		return err
+	})
+	return wrap(err, "complete registration")
 }
 
 // AssignCounsellor implements accounts.Store.

@@ -18,7 +18,7 @@ func testAccounts(t *testing.T, open Opener) {
 	}
 
 	t.Run("Users", func(t *testing.T) {
-		s := sqlstore.NewAccountStore(open(t))
+		s := sqlstore.NewAccountStore(open(t), nil)
 		for _, u := range []accounts.User{
 			user("usr_a", "asha@example.in", gradpath.RoleStudent),
 			user("usr_b", "bela@example.in", gradpath.RoleCounsellor),
@@ -108,7 +108,7 @@ func testAccounts(t *testing.T, open Opener) {
 	})
 
 	t.Run("SessionsAndPasswords", func(t *testing.T) {
-		s := sqlstore.NewAccountStore(open(t))
+		s := sqlstore.NewAccountStore(open(t), nil)
 		s.CreateUser(ctx, user("usr_a", "a@example.in", gradpath.RoleStudent))
 		for _, h := range []string{"h1", "h2", "h3"} {
 			if err := s.CreateSession(ctx, accounts.Session{Hash: h, UserID: "usr_a", CSRFToken: "c" + h, CreatedAt: Now, LastSeen: Now, ExpiresAt: Now.Add(time.Hour), IP: "10.0.0.1"}); err != nil {
@@ -154,7 +154,7 @@ func testAccounts(t *testing.T, open Opener) {
 	})
 
 	t.Run("Tokens", func(t *testing.T) {
-		s := sqlstore.NewAccountStore(open(t))
+		s := sqlstore.NewAccountStore(open(t), nil)
 		s.CreateUser(ctx, user("usr_a", "a@example.in", gradpath.RoleStudent))
 		s.CreateUser(ctx, user("usr_b", "b@example.in", gradpath.RoleStudent))
 		tok := accounts.Token{ID: "tok_1", UserID: "usr_a", Name: "ci", Scopes: []gradpath.Scope{gradpath.ScopeRead, gradpath.ScopeWrite}, Hash: "h", CreatedAt: Now, ExpiresAt: Now.AddDate(0, 0, 30)}
@@ -178,7 +178,7 @@ func testAccounts(t *testing.T, open Opener) {
 	})
 
 	t.Run("Audit", func(t *testing.T) {
-		s := sqlstore.NewAccountStore(open(t))
+		s := sqlstore.NewAccountStore(open(t), nil)
 		for i, e := range []accounts.AuditEvent{
 			{At: Now, ActorID: "usr_a", Action: accounts.AuditLogin, SubjectID: "usr_a", IP: "10.0.0.1", RequestID: "r1"},
 			{At: Now.Add(time.Second), ActorID: "usr_c", Action: accounts.AuditUserRead, SubjectID: "usr_a", Details: map[string]any{"why": "support"}},

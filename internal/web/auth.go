@@ -217,7 +217,12 @@ func (p *Pages) signUp(w http.ResponseWriter, r *http.Request) error {
 		errs["password2"] = "The two passwords differ; type the same one twice."
 	}
 	if len(errs) == 0 {
-		_, err := p.Accounts.Register(r.Context(), actor, accounts.RegisterInput{Email: values["email"], Name: values["name"], Password: password})
+		reg, err := p.Accounts.Register(r.Context(), actor, accounts.RegisterInput{Email: values["email"], Name: values["name"], Password: password})
+		if err == nil && reg.Pending {
+			// The same page for every address: its owner's email says what comes next.
+			p.render(w, r, http.StatusOK, "signup", "Check your email", map[string]any{"Sent": values["email"]})
+			return nil
+		}
 		if err == nil {
 			_, sess, token, err := p.Accounts.Login(r.Context(), actor, values["email"], password)
 			if err == nil {
@@ -322,6 +327,35 @@ func (p *Pages) changePassword(w http.ResponseWriter, r *http.Request) error {
 		return p.renderAccount(w, r, edge.StatusOf(err), p.formErrors(w, r, err, same))
 	}
 	http.Redirect(w, r, "/account?changed=1", http.StatusSeeOther)
+	return nil
+}
+
+// confirmForm asks for the password chosen at sign-up, to confirm the address of the emailed
+// link.
+func (p *Pages) confirmForm(w http.ResponseWriter, r *http.Request) error {
+	w.Header().Set("Cache-Control", "no-store") // the address carries the link's key
+	p.render(w, r, http.StatusOK, "confirm", "Confirm your email", map[string]any{"Token": r.URL.Query().Get("token"), "Errors": map[string]string{}})
+	return nil
+}
+
+// confirm makes the account of a sign-up and signs the person in.
+func (p *Pages) confirm(w http.ResponseWriter, r *http.Request) error {
+	if !p.publicForm(w, r, 4<<10) {
+		return nil
+	}
+	token := r.PostFormValue("token")
+	done, err := p.Accounts.ConfirmRegistration(r.Context(), edge.Anonymous(r), token, r.PostFormValue("password"))
+	if err != nil {
+		w.Header().Set("Cache-Control", "no-store")
+		p.render(w, r, edge.StatusOf(err), "confirm", "Confirm your email", map[string]any{"Token": token, "Errors": p.formErrors(w, r, err, same)})
+		return nil
+	}
+	p.setSession(w, r, done.Token, done.Session)
+	if done.Device != "" {
+		c := p.Identity.Cookies()
+		c.Set(w, r, c.Name("device"), done.Device, accounts.DeviceTTL)
+	}
+	http.Redirect(w, r, "/me/profile?welcome=1", http.StatusSeeOther)
 	return nil
 }
 

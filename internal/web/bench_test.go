@@ -2,6 +2,7 @@ package web_test
 
 import (
 	"context"
+	"encoding/json"
 	"html"
 	"io"
 	"log/slog"
@@ -126,5 +127,50 @@ func TestFinderPages(t *testing.T) {
 	}
 	if pages != 3 || len(seen) != 45 {
 		t.Errorf("%d pages showed %d programmes, want 3 pages and all 45", pages, len(seen))
+	}
+}
+
+// The finder page reads a query as the API does (one parser): the same programmes for the
+// same filters, and the same refusal of an amount without its currency (the page used to
+// assume GBP, the API to refuse).
+func TestFinderReadsQueriesAsTheAPI(t *testing.T) {
+	h := finderServer(t, 300)
+	get := func(path, accept string) (int, string) {
+		req := httptest.NewRequest("GET", path, nil)
+		req.Header.Set("Accept", accept)
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		return rec.Code, rec.Body.String()
+	}
+	for _, q := range []string{"country=GB&level=master", "max_tuition=30000&currency=GBP", "q=computer&mode=online", "intake=2027-01,2027-09&sort=name"} {
+		code, api := get("/api/v1/programmes?limit=20&"+q, "application/json")
+		if code != 200 {
+			t.Fatalf("API %s: %d %s", q, code, api)
+		}
+		var list struct {
+			Items []struct{ ID string } `json:"items"`
+		}
+		json.Unmarshal([]byte(api), &list)
+		_, page := get("/programmes?"+q, "text/html")
+		shown := regexp.MustCompile(`<h2><a href="/programmes/([^"]+)">`).FindAllStringSubmatch(page, -1)
+		if len(shown) != len(list.Items) {
+			t.Errorf("%s: the page shows %d programmes, the API %d", q, len(shown), len(list.Items))
+			continue
+		}
+		for i, m := range shown {
+			if m[1] != list.Items[i].ID {
+				t.Errorf("%s: programme %d is %s on the page and %s in the API", q, i, m[1], list.Items[i].ID)
+			}
+		}
+	}
+	if code, body := get("/api/v1/programmes?max_tuition=30000", "application/json"); code != 400 || !strings.Contains(body, `"field":"currency"`) {
+		t.Errorf("API, an amount without its currency: %d %s", code, body)
+	}
+	if _, page := get("/programmes?max_tuition=30000", "text/html"); !strings.Contains(page, "is required with max_tuition") {
+		t.Errorf("the page takes an amount without its currency")
+	}
+	// A form sends its empty fields and always a currency: that is no filter at all.
+	if _, page := get("/programmes?q=&country=&max_tuition=&currency=GBP", "text/html"); !strings.Contains(page, "300 programmes") {
+		t.Errorf("an empty form is not the whole catalogue")
 	}
 }

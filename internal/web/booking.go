@@ -116,7 +116,7 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) error {
 			}
 			w.Header().Set("Cache-Control", "private, no-store") // the links are the booking's keys
 			p.render(w, r, http.StatusOK, "booked", "Booked", map[string]any{"When": created.Start.In(loc).Format("Monday 2 January, 15:04 MST"), "ICS": ics,
-				"Manage": manage, "ManageURL": p.PublicURL + manage})
+				"Manage": manage, "ManageURL": edge.Origin(r, p.PublicURL) + manage})
 			return nil
 		}
 		for _, f := range gradpath.ErrorFields(err) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -12,6 +13,24 @@ import (
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
+
+// finderForm is the finder form's parameters as a finder query: a browser sends every field,
+// empty ones too, and the currency list always sends a currency, which qualifies the amount
+// only when there is one.
+func finderForm(v url.Values) url.Values {
+	out := url.Values{}
+	for k, vs := range v {
+		for _, x := range vs {
+			if x = strings.TrimSpace(x); x != "" {
+				out.Add(k, x)
+			}
+		}
+	}
+	if out.Get("max_tuition") == "" {
+		out.Del("currency")
+	}
+	return out
+}
 
 // programmeView is a programme as the finder lists it: only what the list shows is decoded.
 type programmeView struct {
@@ -30,46 +49,22 @@ type countryOption struct {
 }
 
 func (p *Pages) finder(w http.ResponseWriter, r *http.Request) error {
-	q := r.URL.Query()
+	q := finderForm(r.URL.Query())
 	query := struct{ Q, Country, Level, Intake, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
-		q.Get("mode"), q.Get("tag"), strings.TrimSpace(q.Get("max_tuition")), strings.ToUpper(q.Get("currency"))}
-	pq := catalogue.ProgrammeQuery{Text: query.Q, Limit: 20, Sort: catalogue.SortName, Cursor: q.Get("cursor")}
-	if query.Q != "" {
-		pq.Sort = catalogue.SortRelevance
+		q.Get("mode"), q.Get("tag"), q.Get("max_tuition"), strings.ToUpper(q.Get("currency"))}
+	if query.Currency == "" {
+		query.Currency = "GBP" // what the currency list shows first; the search itself names its own
 	}
 	errMsg := ""
-	if query.Country != "" {
-		pq.Countries = []string{query.Country}
-	}
-	if query.Level != "" {
-		pq.Levels = []catalogue.Level{catalogue.Level(query.Level)}
-	}
-	if query.Mode != "" {
-		pq.Modes = []catalogue.Mode{catalogue.Mode(query.Mode)}
-	}
-	if query.Tag != "" {
-		pq.Tags = []string{query.Tag}
-	}
-	if query.MaxTuition != "" {
-		cur := query.Currency
-		if cur == "" {
-			cur = "GBP"
-		}
-		m, err := gradpath.ParseMoney(strings.ReplaceAll(query.MaxTuition, ",", ""), cur)
-		if err != nil {
-			errMsg = fmt.Sprintf("%q is not an amount; write the most you can pay a year in whole %s, such as 30000.", query.MaxTuition, cur)
-		} else {
-			pq.MaxTuition = &m
+	// The API's reading of a finder query: the same parameters, the same rules.
+	pq, err := catalogue.ParseQuery(q)
+	if err != nil {
+		errMsg = sentence(gradpath.ErrorMessage(err))
+		if fields := gradpath.ErrorFields(err); len(fields) > 0 {
+			errMsg = sentence(fields[0].Field + ": " + fields[0].Detail)
 		}
 	}
-	if query.Intake != "" {
-		d, err := gradpath.ParseMonth(query.Intake)
-		if err != nil {
-			errMsg = fmt.Sprintf("%q is not a month; write it like 2027-07.", query.Intake)
-		} else {
-			pq.Intakes = []gradpath.Date{d}
-		}
-	}
+	pq.Limit = 20
 	data := map[string]any{"Query": query, "Error": errMsg, "Total": 0, "Programmes": []programmeView{},
 		"Currencies": []string{"GBP", "AUD", "USD", "CAD", "EUR", "NZD", "SGD", "INR"}}
 	if ix := p.Catalogue.Index(); ix != nil {

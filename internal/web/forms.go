@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -61,8 +60,7 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) error {
 		p.callbackPage(w, r, edge.StatusOf(err), values, errs)
 		return nil
 	}
-	var receipt leads.Receipt
-	_ = json.Unmarshal(res.Body, &receipt)
+	receipt := res.Receipt
 	due := "one business day from now"
 	if !receipt.FirstResponseDue.IsZero() {
 		cal := p.Leads.Calendar()

@@ -327,7 +327,7 @@ func (p *Pages) newFeed(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return failed("The feed could not be made", err)
 	}
-	return p.bookingsPage(w, r, a, p.PublicURL+"/api/v1/feeds/"+token+".ics")
+	return p.bookingsPage(w, r, a, edge.Origin(r, p.PublicURL)+"/api/v1/feeds/"+token+".ics")
 }
 
 func (p *Pages) students(w http.ResponseWriter, r *http.Request) error {

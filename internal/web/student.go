@@ -247,7 +247,7 @@ func profileField(f string) string {
 func (p *Pages) calendarURL(r *http.Request) string {
 	if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
 		if token := p.Workspace.CalendarToken(u.ID, u.Epoch); token != "" {
-			return p.PublicURL + "/api/v1/me/calendar.ics?token=" + token
+			return edge.Origin(r, p.PublicURL) + "/api/v1/me/calendar.ics?token=" + token
 		}
 	}
 	return ""

@@ -61,7 +61,9 @@ type Deps struct {
 	FormLimit ratelimit.Limiter
 	// Identity says who is calling, from the session cookie the API sets too: one sign-in
 	// serves both.
-	Identity  *edge.Identity
+	Identity *edge.Identity
+	// PublicURL is the configured public address; empty, links follow the request's host and
+	// scheme.
 	PublicURL string
 	Logger    *slog.Logger
 	Now       gradpath.Clock
@@ -169,6 +171,8 @@ func (p *Pages) routes() map[string]handler {
 		"GET /reset-password":                  p.resetForm,
 		"POST /reset-password":                 p.reset,
 		"POST /sign-up":                        p.signUp,
+		"GET /confirm-email":                   p.confirmForm,
+		"POST /confirm-email":                  p.confirm,
 		"GET /account":                         p.account,
 		"POST /account/password":               p.changePassword,
 		"GET /me/profile":                      p.profile,

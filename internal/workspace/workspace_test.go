@@ -61,7 +61,7 @@ func TestWorkspace(t *testing.T) {
 		clock := func() time.Time { return now }
 		cat := catalogueOf(t, db, clock)
 		elig := eligibility.NewService(cat, eligibility.DefaultTables(), exchange.NewService(sqlstore.NewExchangeStore(db)), clock, nil)
-		acc := accounts.NewService(sqlstore.NewAccountStore(db), accounts.DefaultConfig(clock))
+		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(clock))
 		system := &gradpath.Actor{Via: "system"}
 		c, _ := acc.CreateUser(ctx, system, "priya@agency.in", "Priya", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		other, _ := acc.CreateUser(ctx, system, "ben@agency.in", "Ben", []gradpath.Role{gradpath.RoleCounsellor}, "")
@@ -70,7 +70,7 @@ func TestWorkspace(t *testing.T) {
 		if _, err := acc.UpdateUser(ctx, system, st.ID, accounts.UserUpdate{Counsellor: &cid}); err != nil {
 			t.Fatal(err)
 		}
-		store := sqlstore.NewAccountStore(db)
+		store := sqlstore.NewAccountStore(db, nil)
 		box := &storetest.Jobs{}
 		blobs, err := blobstore.Open(t.TempDir())
 		if err != nil {
