@@ -190,6 +190,24 @@ func TestEdgeConventions(t *testing.T) {
 	if res.Header.Get("Access-Control-Allow-Origin") != "" {
 		t.Errorf("an admin endpoint answers a cross-site preflight: %d %v", res.StatusCode, res.Header)
 	}
+	// A calendar feed's secret travels in its path; the access log names the route instead.
+	counsellor := s.tokenFor(t, "counsellor@demo.gradpath.test", s.demoPasswords()["counsellor@demo.gradpath.test"], `"read", "write"`)
+	_, body := s.call(t, "GET", "/api/v1/me", "", nil, counsellor...)
+	var me struct{ ID string }
+	json.Unmarshal(body, &me)
+	res, body = s.call(t, "POST", "/api/v1/counsellors/"+me.ID+"/feed", "application/json", nil, counsellor...)
+	var feed struct{ URL string }
+	json.Unmarshal(body, &feed)
+	if res.StatusCode != 201 || feed.URL == "" {
+		t.Fatalf("a feed: %d %s", res.StatusCode, body)
+	}
+	if res, err := http.Get(feed.URL); err != nil || res.StatusCode != 200 {
+		t.Fatalf("the feed: %v", err)
+	}
+	secret := strings.TrimSuffix(feed.URL[strings.LastIndex(feed.URL, "/")+1:], ".ics")
+	if logs := s.stderr.String(); strings.Contains(logs, secret) || !strings.Contains(logs, "/api/v1/feeds/{token}") {
+		t.Errorf("the access log holds the feed's secret, or not the redacted path")
+	}
 }
 
 // A NUL character in any text of a JSON body is a 400 naming the field, on both engines
