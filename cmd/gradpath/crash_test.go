@@ -55,7 +55,7 @@ func TestCrashLosesNoLead(t *testing.T) {
 const crashKills = 20
 
 func crashLoop(t *testing.T, env, args []string, open func() *sqlstore.DB) {
-	args = append(args, "--lead-rate-limit", "0", "--log-level", "warn")
+	args = append(args, "--lead-rate-limit", "0", "--log-level", "warn", "--form-min-age", "0s")
 	var current atomic.Pointer[string]
 	s := startBinary(t, env, args...)
 	current.Store(&s.url)
@@ -78,7 +78,27 @@ func crashLoop(t *testing.T, env, args []string, open func() *sqlstore.DB) {
 			for i := 0; !stop.Load(); i++ {
 				phone := fmt.Sprintf("+9198%02d%06d", w, i)
 				key := fmt.Sprintf("crash-%d-%d", w, i)
-				body := fmt.Sprintf(`{"kind": "callback", "name": "Student %d-%d", "phone": %q, "consent": {"contact": true, "notice_version": "v1"}}`, w, i, phone)
+				// A form token, as the page would embed it; the server may be down a moment.
+				token := ""
+				for attempt := 0; token == ""; attempt++ {
+					if attempt > 2000 {
+						t.Errorf("no form token after %d attempts", attempt)
+						return
+					}
+					res, err := client.Get(*current.Load() + "/api/v1/leads/form-token")
+					if err == nil {
+						var ft struct {
+							Token string `json:"form_token"`
+						}
+						json.NewDecoder(res.Body).Decode(&ft)
+						res.Body.Close()
+						token = ft.Token
+					}
+					if token == "" {
+						time.Sleep(10 * time.Millisecond)
+					}
+				}
+				body := fmt.Sprintf(`{"kind": "callback", "name": "Student %d-%d", "phone": %q, "form_token": %q, "consent": {"contact": true, "notice_version": "v1"}}`, w, i, phone, token)
 				sent.Add(1)
 				for attempt := 0; ; attempt++ {
 					req, _ := http.NewRequest("POST", *current.Load()+"/api/v1/leads", strings.NewReader(body))

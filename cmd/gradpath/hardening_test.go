@@ -18,6 +18,7 @@ import (
 	"math/big"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -59,7 +60,7 @@ func TestBehindAProxy(t *testing.T) {
 func testBehindAProxy(t *testing.T, env []string) {
 	lead := func(s *server, forwardedFor string) int {
 		t.Helper()
-		res, _ := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(leadJSON), "X-Forwarded-For", forwardedFor)
+		res, _ := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, leadJSON)), "X-Forwarded-For", forwardedFor)
 		return res.StatusCode
 	}
 	proxied := start(t, append(env, "GRADPATH_TRUSTED_PROXIES=127.0.0.1/32", "GRADPATH_LEAD_RATE_LIMIT=2"), "--demo")
@@ -288,7 +289,7 @@ func TestDataFilesArePrivate(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
 	s := start(t, nil, "--data", data, "--demo")
-	s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(leadJSON))
+	s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, leadJSON)))
 	err := filepath.WalkDir(data, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -484,7 +485,7 @@ func TestDatabaseDown(t *testing.T) {
 		t.Helper()
 		for _, rq := range []struct{ method, path, body string }{
 			{"GET", "/readyz", ""},
-			{"POST", "/api/v1/leads", leadJSON},
+			{"POST", "/api/v1/leads", s.withToken(t, leadJSON)},
 			{"GET", "/api/v1/universities?q=Sheffield", ""},
 			{"POST", "/api/v1/auth/login", `{"email": "admin@demo.gradpath.test", "password": "not it at all"}`},
 		} {
@@ -502,7 +503,7 @@ func TestDatabaseDown(t *testing.T) {
 			}
 		}
 		res, b := s.call(t, "POST", "/callback", "application/x-www-form-urlencoded",
-			strings.NewReader("kind=callback&name=Riya+Sharma&phone=%2B919876543210&contact=yes"), "Origin", s.url)
+			strings.NewReader("kind=callback&name=Riya+Sharma&phone=%2B919876543210&contact=yes&form_token="+url.QueryEscape(s.formToken(t))), "Origin", s.url)
 		if want == 503 && (res.StatusCode != 503 || !strings.Contains(string(b), "try again")) || want != 503 && res.StatusCode >= 500 {
 			t.Errorf("%s: the callback page: %d", when, res.StatusCode)
 		}
@@ -616,7 +617,7 @@ func TestDiskFull(t *testing.T) {
 	acked, full := 0, 0
 	for i := 0; i < 2000 && full == 0; i++ {
 		body := fmt.Sprintf(`{"kind": "callback", "name": "Student %d %s", "phone": "+9198%08d", "consent": {"contact": true, "notice_version": "v1"}}`, i, strings.Repeat("x", 60), i)
-		res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(body))
+		res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, body)))
 		switch res.StatusCode {
 		case 201:
 			acked++
@@ -634,7 +635,7 @@ func TestDiskFull(t *testing.T) {
 	}
 	// Room again: gradpath takes leads, and every acknowledged one is there.
 	os.Remove(filler)
-	res, _ := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(leadJSON))
+	res, _ := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, leadJSON)))
 	if res.StatusCode != 201 {
 		t.Errorf("a lead once there is room again: %d", res.StatusCode)
 	}

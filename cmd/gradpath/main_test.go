@@ -99,7 +99,9 @@ func serveArgs(t *testing.T, args []string) []string {
 // with the environment given as KEY=value pairs), and waits for /healthz.
 func start(t *testing.T, env []string, args ...string) *server {
 	t.Helper()
-	vars := map[string]string{"GRADPATH_MEMORY_LIMIT_MB": "-1"} // the runtime's limit is the process's, shared by the tests
+	// The runtime's memory limit is the process's, shared by the tests; a test fills a form in
+	// faster than a person, and its scripts are told apart by other means (TestLeadsAPI).
+	vars := map[string]string{"GRADPATH_MEMORY_LIMIT_MB": "-1", "GRADPATH_FORM_MIN_AGE": "0s"}
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
 		vars[k] = v
@@ -668,6 +670,7 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 	form := `{"kind": "callback", "name": "Riya Sharma", "phone": "98765 43210", "email": "riya@example.in",
 		"interest": {"course": "Computer Science", "country": "AU", "intake": "2027-07"},
 		"consent": {"contact": true, "marketing": false, "notice_version": "2026-11-01"}}`
+	form = s.withToken(t, form)
 	res, body := send("POST", "/api/v1/leads", form, "Idempotency-Key", "form-7f3a")
 	if res.StatusCode != 201 {
 		t.Fatalf("POST /api/v1/leads: %d %s", res.StatusCode, body)
@@ -781,8 +784,8 @@ func testBookingEndToEnd(t *testing.T, env []string, args ...string) {
 		t.Fatalf("slots: %d %+v", res.StatusCode, slots)
 	}
 	body := fmt.Sprintf(`{"counsellor_id": %q, "type": "consultation", "start": %q,
-		"lead": {"name": "Meera Iyer", "phone": "+91 98111 22334", "email": "meera@example.in", "consent": {"contact": true, "notice_version": "2026-11-01"}}}`,
-		id, slots.Slots[0].Start)
+		"lead": {"form_token": %q, "name": "Meera Iyer", "phone": "+91 98111 22334", "email": "meera@example.in", "consent": {"contact": true, "notice_version": "2026-11-01"}}}`,
+		id, slots.Slots[0].Start, s.formToken(t))
 	post := func() (*http.Response, []byte) {
 		res, err := http.Post(s.url+"/api/v1/bookings", "application/json", strings.NewReader(body))
 		if err != nil {
@@ -1055,6 +1058,25 @@ func (s *server) demoPasswords() map[string]string {
 		out[m[1]] = m[2]
 	}
 	return out
+}
+
+// formToken is a token of the public forms, as a page embeds it (each is good once).
+func (s *server) formToken(t *testing.T) string {
+	t.Helper()
+	res, b := s.call(t, "GET", "/api/v1/leads/form-token", "", nil)
+	var ft struct {
+		Token string `json:"form_token"`
+	}
+	if res.StatusCode != 200 || json.Unmarshal(b, &ft) != nil || ft.Token == "" {
+		t.Fatalf("form token: %d %s", res.StatusCode, b)
+	}
+	return ft.Token
+}
+
+// withToken puts a fresh form token into a JSON object, as a public form sends it.
+func (s *server) withToken(t *testing.T, body string) string {
+	t.Helper()
+	return strings.Replace(body, "{", `{"form_token": "`+s.formToken(t)+`", `, 1)
 }
 
 // call sends a request to the server and returns the response with its body read.

@@ -24,6 +24,9 @@ type browserless struct {
 	s      *server
 	client *http.Client
 	csrf   string
+	// formToken is the public form token of the last page that had one, sent with the next
+	// form as a browser would (once).
+	formToken string
 }
 
 func newBrowserless(t *testing.T, s *server) *browserless {
@@ -31,7 +34,10 @@ func newBrowserless(t *testing.T, s *server) *browserless {
 	return &browserless{t: t, s: s, client: &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}}
 }
 
-var csrfField = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+var (
+	csrfField      = regexp.MustCompile(`name="csrf_token" value="([^"]+)"`)
+	formTokenField = regexp.MustCompile(`name="form_token" value="([^"]+)"`)
+)
 
 func (b *browserless) do(req *http.Request) (int, string, string) {
 	b.t.Helper()
@@ -45,6 +51,9 @@ func (b *browserless) do(req *http.Request) (int, string, string) {
 	body := buf.String()
 	if m := csrfField.FindStringSubmatch(body); m != nil {
 		b.csrf = m[1]
+	}
+	if m := formTokenField.FindStringSubmatch(body); m != nil {
+		b.formToken = m[1]
 	}
 	return res.StatusCode, res.Header.Get("Location"), body
 }
@@ -65,6 +74,9 @@ func (b *browserless) post(path string, form url.Values) (int, string, string) {
 	}
 	if b.csrf != "" && form.Get("csrf_token") == "" {
 		form.Set("csrf_token", b.csrf)
+	}
+	if b.formToken != "" && form.Get("form_token") == "" {
+		form.Set("form_token", b.formToken)
 	}
 	req, _ := http.NewRequest("POST", b.s.url+path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
@@ -414,8 +426,8 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 
 	// A lead arrives; the counsellor opens it, notes the call, and marks it contacted.
-	res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(`{"kind": "consultation", "name": "Kavya Menon", "phone": "98450 12345",
-		"interest": {"course": "Data Science", "country": "GB"}, "consent": {"contact": true, "notice_version": "2026-11-01"}}`))
+	res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, `{"kind": "consultation", "name": "Kavya Menon", "phone": "98450 12345",
+		"interest": {"course": "Data Science", "country": "GB"}, "consent": {"contact": true, "notice_version": "2026-11-01"}}`)))
 	if res.StatusCode != 201 {
 		t.Fatalf("lead: %d %s", res.StatusCode, b)
 	}

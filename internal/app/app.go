@@ -162,11 +162,16 @@ func (a *App) services(ctx context.Context) (err error) {
 	lcfg := leads.DefaultConfig(now)
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
+	lcfg.Guard.MinAge = cfg.FormMinAge
 	if db.Engine == sqlstore.Postgres {
 		lcfg.BatchWorkers = 4
 	}
 	a.Leads = leads.NewService(sqlstore.NewLeadStore(db, a.Queue), cal, lcfg)
-	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, now)
+	manageKey, err := db.Secret(ctx, "booking_manage")
+	if err != nil {
+		return err
+	}
+	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, now, manageKey)
 
 	blobs, err := blobstore.Open(filepath.Join(cfg.DataDir, "files"))
 	if err != nil {

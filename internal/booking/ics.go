@@ -16,11 +16,13 @@ func Invitation(b Booking, counsellorName, counsellorEmail, link string) string 
 	}
 	cal.SetMethod(method)
 	addEvent(cal, b, b.Name, counsellorName, counsellorEmail, link)
-	return cal.Serialize()
+	return cal.Serialize(ics.WithNewLineWindows)
 }
 
-// Feed is a counsellor's bookings as a calendar to subscribe to.
-func Feed(counsellorName string, bs []Booking) string {
+// Feed is a counsellor's bookings as a calendar to subscribe to: each event organised by the
+// counsellor, with what they need to hold the session (the booker's phone and email, and a link
+// to the lead's page under base).
+func Feed(counsellorName, counsellorEmail, base string, bs []Booking) string {
 	cal := ics.NewCalendar()
 	cal.SetProductId("-//gradpath//booking//EN")
 	cal.SetMethod(ics.MethodPublish)
@@ -28,14 +30,35 @@ func Feed(counsellorName string, bs []Booking) string {
 	cal.SetXWRCalName(counsellorName + " — gradpath sessions")
 	cal.SetRefreshInterval("PT15M")
 	for _, b := range bs {
-		if b.Status.Active() {
-			addEvent(cal, b, b.Name, counsellorName, "", "")
+		if !b.Status.Active() {
+			continue
 		}
+		ev := addEvent(cal, b, b.Name, counsellorName, "", "")
+		if counsellorEmail != "" {
+			ev.SetOrganizer("mailto:"+counsellorEmail, ics.WithCN(counsellorName))
+		}
+		t, _ := TypeByID(b.Type)
+		desc := t.Name + " with " + b.Name + "."
+		if b.Phone != "" {
+			desc += "\nPhone: " + b.Phone
+		}
+		if b.Email != "" {
+			desc += "\nEmail: " + b.Email
+		}
+		switch {
+		case b.LeadID != "" && base != "":
+			desc += "\nThe lead: " + base + "/queue/" + b.LeadID
+			ev.SetURL(base + "/queue/" + b.LeadID)
+		case b.StudentID != "" && base != "":
+			desc += "\nThe student: " + base + "/students/" + b.StudentID
+			ev.SetURL(base + "/students/" + b.StudentID)
+		}
+		ev.SetDescription(desc)
 	}
-	return cal.Serialize()
+	return cal.Serialize(ics.WithNewLineWindows)
 }
 
-func addEvent(cal *ics.Calendar, b Booking, bookerName, counsellorName, counsellorEmail, link string) {
+func addEvent(cal *ics.Calendar, b Booking, bookerName, counsellorName, counsellorEmail, link string) *ics.VEvent {
 	t, _ := TypeByID(b.Type)
 	status := ics.ObjectStatusConfirmed
 	switch b.Status {
@@ -69,4 +92,5 @@ func addEvent(cal *ics.Calendar, b Booking, bookerName, counsellorName, counsell
 	if b.Email != "" {
 		ev.AddAttendee("mailto:"+b.Email, ics.WithCN(bookerName), ics.WithRSVP(false))
 	}
+	return ev
 }

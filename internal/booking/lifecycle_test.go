@@ -33,7 +33,7 @@ func TestBookingLifecycle(t *testing.T) {
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
 		box := &storetest.Jobs{}
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
-		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, clock)
+		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, clock, []byte("manage key"))
 		var av booking.Availability
 		av.Zone, av.Types = "Asia/Kolkata", []string{"consultation", "mentorship"}
 		for d := time.Monday; d <= time.Friday; d++ {
@@ -46,7 +46,7 @@ func TestBookingLifecycle(t *testing.T) {
 		thursday11 := time.Date(2026, 11, 26, 11, 0, 0, 0, ist)
 		anon := &gradpath.Actor{IP: "203.0.113.9"}
 		created, err := svc.Book(ctx, anon, booking.Input{CounsellorID: c.ID, Type: "consultation", Start: thursday11, Zone: "Asia/Kolkata",
-			Lead: &booking.LeadDetails{Name: "Meera Iyer", Phone: "98111 22334", Email: "meera@example.in", Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}}})
+			Lead: &booking.LeadDetails{Name: "Meera Iyer", Phone: "98111 22334", Email: "meera@example.in", Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}}}, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -108,7 +108,7 @@ func TestBookingLifecycle(t *testing.T) {
 		}
 		// Cancelled: no more reminders; the invitation says CANCEL.
 		other := thursday11.Add(2 * time.Hour)
-		second, err := svc.Book(ctx, &gradpath.Actor{UserID: c.ID, Roles: c.Roles}, booking.Input{CounsellorID: c.ID, Type: "mentorship", Start: other})
+		second, err := svc.Book(ctx, &gradpath.Actor{UserID: c.ID, Roles: c.Roles}, booking.Input{CounsellorID: c.ID, Type: "mentorship", Start: other}, "", "")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -133,7 +133,7 @@ func TestBookingLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		text, err := svc.Feed(ctx, token)
+		text, err := svc.Feed(ctx, token, "https://apply.agency.example")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -144,10 +144,14 @@ func TestBookingLifecycle(t *testing.T) {
 		if uid, _ := cal.Events()[0].Props.Text(goical.PropUID); uid != second.ID+"@gradpath" {
 			t.Fatalf("feed event %s", uid)
 		}
+		// RFC 5545: every line ends in CRLF; the counsellor organises the events.
+		if strings.Count(text, "\r\n") != strings.Count(text, "\n") || !strings.Contains(text, "ORGANIZER;CN=") {
+			t.Errorf("the feed's lines or organizer:\n%q", text)
+		}
 		if err := svc.RevokeFeed(ctx, priya, c.ID); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := svc.Feed(ctx, token); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+		if _, err := svc.Feed(ctx, token, "https://apply.agency.example"); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
 			t.Fatalf("a revoked feed: %v", err)
 		}
 		list, err := svc.List(ctx, priya, "", thursday11.AddDate(0, 0, -1), thursday11.AddDate(0, 0, 7))

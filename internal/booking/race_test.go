@@ -38,7 +38,7 @@ func TestNoDoubleBooking(t *testing.T) {
 			}
 			students = append(students, &gradpath.Actor{UserID: u.ID, Roles: u.Roles})
 		}
-		svc := booking.NewService(sqlstore.NewBookingStore(db, nil), nil, clock)
+		svc := booking.NewService(sqlstore.NewBookingStore(db, nil), nil, clock, nil)
 		all := []calendar.Span{{Start: 0, End: 24 * 60}}
 		av := booking.Availability{Zone: "UTC", Week: calendar.Week{all, all, all, all, all, all, all}, Types: []string{"consultation"}}
 		if _, err := svc.PutAvailability(ctx, &gradpath.Actor{UserID: c.ID, Roles: c.Roles}, c.ID, av); err != nil {
@@ -60,7 +60,7 @@ func TestNoDoubleBooking(t *testing.T) {
 					// Three starts 15 minutes apart: a 30-minute session with a 10-minute buffer
 					// overlaps each of the others.
 					at := base.Add(time.Duration(i%3) * 15 * time.Minute)
-					_, err := svc.Book(ctx, students[i%len(students)], booking.Input{CounsellorID: c.ID, Type: "consultation", Start: at})
+					_, err := svc.Book(ctx, students[i%len(students)], booking.Input{CounsellorID: c.ID, Type: "consultation", Start: at}, "", "")
 					switch gradpath.ErrorCode(err) {
 					case "":
 						wins.Add(1)
@@ -95,7 +95,7 @@ func TestNoDoubleBooking(t *testing.T) {
 			var own []booking.Booking
 			for i := range 25 {
 				b, err := svc.Book(ctx, students[i%len(students)], booking.Input{CounsellorID: c.ID, Type: "consultation",
-					Start: day.Add(time.Duration(i+2) * time.Hour)})
+					Start: day.Add(time.Duration(i+2) * time.Hour)}, "", "")
 				if err != nil || b.Status != booking.StatusPending {
 					t.Fatalf("round %d: booking %d: %v %s", r, i, err, b.Status)
 				}
@@ -127,7 +127,7 @@ func TestNoDoubleBooking(t *testing.T) {
 						}
 						return
 					case 2:
-						_, err = svc.Book(ctx, students[i%len(students)], booking.Input{CounsellorID: c.ID, Type: "consultation", Start: contested})
+						_, err = svc.Book(ctx, students[i%len(students)], booking.Input{CounsellorID: c.ID, Type: "consultation", Start: contested}, "", "")
 					}
 					switch gradpath.ErrorCode(err) {
 					case "":

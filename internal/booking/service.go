@@ -2,10 +2,12 @@ package booking
 
 import (
 	"context"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -19,6 +21,8 @@ import (
 // Leads takes the lead a booking by a member of the public makes or updates.
 type Leads interface {
 	Create(ctx context.Context, a *gradpath.Actor, in leads.Input, key, hash string) (leads.Result, error)
+	// CurrentCalendar is the agency's business calendar: nobody is booked on its holidays.
+	CurrentCalendar(ctx context.Context) calendar.Calendar
 }
 
 // Service is booking's use cases.
@@ -26,12 +30,15 @@ type Service struct {
 	store Store
 	leads Leads
 	now   gradpath.Clock
+	key   []byte
 }
 
 // NewService returns the service over store; leads, if set, records bookings by the public as
-// consultation leads.
-func NewService(store Store, l Leads, now gradpath.Clock) *Service {
-	return &Service{store: store, leads: l, now: now}
+// consultation leads. key makes the manage links of bookings made with an Idempotency-Key
+// (so that a retry gets the same link back without its being stored); nil gives random links,
+// which a retry cannot give back.
+func NewService(store Store, l Leads, now gradpath.Clock, key []byte) *Service {
+	return &Service{store: store, leads: l, now: now, key: key}
 }
 
 // Counsellors lists the counsellors who take bookings, with public fields only.
@@ -123,15 +130,43 @@ func (s *Service) Slots(ctx context.Context, counsellorID, typeID string, from, 
 	if err != nil {
 		return nil, err
 	}
-	return Slots(av, t, busy, from, to, s.now())
+	slots, err := Slots(av, t, busy, from, to, s.now())
+	if err != nil {
+		return nil, err
+	}
+	return s.offHolidays(ctx, slots), nil
 }
 
-// LeadDetails is who books when not signed in: as the leads' public form asks.
+// offHolidays leaves out the slots that fall on a holiday of the agency's calendar (a day in
+// the agency's zone): the agency is closed, whatever a counsellor's own week says.
+func (s *Service) offHolidays(ctx context.Context, slots []Interval) []Interval {
+	if s.leads == nil || len(slots) == 0 {
+		return slots
+	}
+	cal := s.leads.CurrentCalendar(ctx)
+	if len(cal.Holidays) == 0 {
+		return slots
+	}
+	out := slots[:0]
+	for _, sl := range slots {
+		if _, closed := cal.Holidays[gradpath.DateOf(sl.Start.In(cal.Location()))]; !closed {
+			out = append(out, sl)
+		}
+	}
+	return out
+}
+
+// LeadDetails is who books when not signed in: as the leads' public form asks (with its form
+// token and honeypot).
 type LeadDetails struct {
-	Name    string             `json:"name"`
-	Phone   string             `json:"phone,omitempty"`
-	Email   string             `json:"email,omitempty"`
-	Consent leads.ConsentInput `json:"consent"`
+	Name  string `json:"name"`
+	Phone string `json:"phone,omitempty"`
+	Email string `json:"email,omitempty"`
+	// DateOfBirth decides whether a guardian must consent (under 18).
+	DateOfBirth gradpath.Date      `json:"date_of_birth,omitzero"`
+	Consent     leads.ConsentInput `json:"consent"`
+	FormToken   string             `json:"form_token,omitempty"`
+	Website     string             `json:"website,omitempty"`
 }
 
 // Input is a booking request.
@@ -150,6 +185,29 @@ type Input struct {
 type Created struct {
 	Booking
 	ManageToken string `json:"manage_token,omitempty"`
+	// Replayed: the answer to an earlier request with the same Idempotency-Key.
+	Replayed bool `json:"-"`
+	// Ignored: the form guard took the request for a script; nothing was booked.
+	Ignored bool `json:"-"`
+}
+
+// Idempotency is a booking made with an Idempotency-Key: the key, what the request said (its
+// hash) and the booking it made.
+type Idempotency struct {
+	Key, RequestHash, BookingID string
+	CreatedAt                   time.Time
+}
+
+// manageToken is the secret of a booking's link: derived from the booking and its
+// Idempotency-Key when there is one and the service has a key, so that a retry gets the same
+// link back though only its hash is stored; else random.
+func (s *Service) manageToken(bookingID, idemKey string) string {
+	if idemKey == "" || len(s.key) == 0 {
+		return newToken()
+	}
+	m := hmac.New(sha256.New, s.key)
+	m.Write([]byte("gradpath manage link\x00" + bookingID + "\x00" + idemKey))
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil)))
 }
 
 // ErrTaken is the conflict when the time is not free; Next lists free slots after it.
@@ -157,9 +215,12 @@ type ErrTaken struct {
 	Next []Interval
 }
 
-// Book books a session, if the time is free. A booking by someone not signed in records them as
-// a consultation lead first (so that a counsellor follows up even if the time was taken).
-func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Created, error) {
+// Book books a session, if the time is free. A booking by someone not signed in records them
+// as a consultation lead of the booked counsellor, once the time is held: a time that was taken
+// makes no lead. key is the client's Idempotency-Key (may be empty) and hash identifies the
+// request, so that a retry gets the first answer (with the same manage link) and a key reused
+// for another request is refused.
+func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Created, error) {
 	var p gradpath.Problems
 	t, ok := TypeByID(in.Type)
 	if !ok {
@@ -181,6 +242,11 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 	}
 	if err := p.Err(); err != nil {
 		return Created{}, err
+	}
+	if key != "" {
+		if c, ok, err := s.replay(ctx, a, key, hash); ok || err != nil {
+			return c, err
+		}
 	}
 	av, found, err := s.store.Availability(ctx, in.CounsellorID)
 	if err != nil {
@@ -205,6 +271,7 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 	if err != nil {
 		return Created{}, err
 	}
+	offered = s.offHolidays(ctx, offered)
 	if len(offered) == 0 || !offered[0].Start.Equal(b.Start) {
 		return Created{}, gradpath.Invalid("start", "%s is not a time this counsellor offers for a %s; ask GET /api/v1/counsellors/%s/slots",
 			in.Start.Format(time.RFC3339), t.Name, in.CounsellorID)
@@ -212,15 +279,9 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 	var token string
 	if a.Anonymous() {
 		l := in.Lead
-		res, err := s.leads.Create(ctx, a, leads.Input{Kind: leads.Consultation, Name: l.Name, Phone: l.Phone, Email: l.Email,
-			Consent: l.Consent, Interest: leads.Interest{Message: t.Name + " on " + b.Start.Format(time.RFC3339)}}, "", "")
-		if err != nil {
-			return Created{}, prefixed("lead", err)
-		}
-		b.LeadID, b.Name, b.Email = res.Receipt.ID, strings.TrimSpace(l.Name), strings.ToLower(strings.TrimSpace(l.Email))
-		b.Phone = res.Phone // as the lead keeps it, in the agency's region
-		token = newToken()
-		b.ManageHash = hash(token)
+		b.Name, b.Email = strings.TrimSpace(l.Name), strings.ToLower(strings.TrimSpace(l.Email))
+		token = s.manageToken(b.ID, key)
+		b.ManageHash = hash256(token)
 	} else {
 		b.StudentID = a.UserID
 		// The counsellor's calendar, feed and messages name the student.
@@ -228,22 +289,87 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input) (Create
 			b.Name, b.Email = name, email
 		}
 	}
-	if err := s.store.Create(ctx, b); err != nil {
+	var idem *Idempotency
+	if key != "" {
+		idem = &Idempotency{Key: key, RequestHash: hash, BookingID: b.ID, CreatedAt: now}
+	}
+	if err := s.store.Create(ctx, b, idem); err != nil {
+		if errors.Is(err, ErrIdempotencyRace) {
+			if c, ok, err := s.replay(ctx, a, key, hash); ok || err != nil {
+				return c, err
+			}
+		}
 		if gradpath.ErrorCode(err) == gradpath.CodeConflict {
-			next, _ := s.Slots(ctx, in.CounsellorID, t.ID, b.Start, b.Start.Add(2*24*time.Hour))
-			if len(next) < 5 {
-				next, _ = s.Slots(ctx, in.CounsellorID, t.ID, b.Start, b.Start.Add(14*24*time.Hour))
-			}
-			if len(next) > 5 {
-				next = next[:5]
-			}
-			e := gradpath.Errorf(gradpath.CodeConflict, "%s is no longer free; next_slots lists the next free times", in.Start.Format(time.RFC3339))
-			e.Extensions = map[string]any{"next_slots": next}
-			return Created{}, e
+			return Created{}, s.taken(ctx, in, t)
 		}
 		return Created{}, err
 	}
+	if a.Anonymous() && s.leads != nil {
+		// The time is held: now the request becomes the booked counsellor's lead.
+		l := in.Lead
+		res, err := s.leads.Create(ctx, a, leads.Input{Kind: leads.Consultation, Name: l.Name, Phone: l.Phone, Email: l.Email,
+			DateOfBirth: l.DateOfBirth, Consent: l.Consent, FormToken: l.FormToken, Website: l.Website, Counsellor: b.CounsellorID,
+			Interest: leads.Interest{Message: t.Name + " on " + b.Start.Format(time.RFC3339)}}, "", "")
+		if err == nil && res.Ignored {
+			err = errIgnored
+		}
+		if err != nil {
+			if derr := s.store.Discard(ctx, b.ID); derr != nil {
+				return Created{}, errors.Join(err, derr)
+			}
+			if errors.Is(err, errIgnored) {
+				return Created{Ignored: true}, nil
+			}
+			return Created{}, prefixed("lead", err)
+		}
+		b.LeadID, b.Phone = res.Receipt.ID, res.Phone // the phone as the lead keeps it, in the agency's region
+		if err := s.store.AttachLead(ctx, b.ID, b.LeadID, b.Phone); err != nil {
+			return Created{}, err
+		}
+	}
 	return Created{Booking: b, ManageToken: token}, nil
+}
+
+// errIgnored marks a booking the form guard took for a script.
+var errIgnored = errors.New("ignored")
+
+// ErrIdempotencyRace is returned by a store when another request stored the same
+// Idempotency-Key first; the service answers with that request's result.
+var ErrIdempotencyRace = errors.New("idempotency key stored concurrently")
+
+// replay answers a request whose Idempotency-Key was seen: the booking it made, with its
+// manage link for a booker not signed in.
+func (s *Service) replay(ctx context.Context, a *gradpath.Actor, key, hash string) (Created, bool, error) {
+	rec, ok, err := s.store.Idempotent(ctx, key)
+	if err != nil || !ok {
+		return Created{}, false, err
+	}
+	if rec.RequestHash != hash {
+		return Created{}, false, gradpath.Errorf(gradpath.CodeUnprocessable, "the Idempotency-Key %q was used for a different request; use a new key for a new request", key)
+	}
+	b, err := s.store.Booking(ctx, rec.BookingID)
+	if err != nil {
+		return Created{}, false, err
+	}
+	c := Created{Booking: b, Replayed: true}
+	if b.StudentID == "" && a.Anonymous() {
+		c.ManageToken = s.manageToken(b.ID, key)
+	}
+	return c, true, nil
+}
+
+// taken is the conflict of a time that is no longer free, with the next free times.
+func (s *Service) taken(ctx context.Context, in Input, t SessionType) error {
+	next, _ := s.Slots(ctx, in.CounsellorID, t.ID, in.Start, in.Start.Add(2*24*time.Hour))
+	if len(next) < 5 {
+		next, _ = s.Slots(ctx, in.CounsellorID, t.ID, in.Start, in.Start.Add(14*24*time.Hour))
+	}
+	if len(next) > 5 {
+		next = next[:5]
+	}
+	e := gradpath.Errorf(gradpath.CodeConflict, "%s is no longer free; next_slots lists the next free times", in.Start.Format(time.RFC3339))
+	e.Extensions = map[string]any{"next_slots": next}
+	return e
 }
 
 // Get returns a booking to its student, its counsellor, an admin, or whoever holds its link.
@@ -253,7 +379,7 @@ func (s *Service) Get(ctx context.Context, a *gradpath.Actor, id, token string) 
 		return Booking{}, err
 	}
 	switch {
-	case token != "" && b.ManageHash != "" && hash(token) == b.ManageHash:
+	case token != "" && b.ManageHash != "" && hash256(token) == b.ManageHash:
 	case !a.Anonymous() && (a.UserID == b.StudentID || a.UserID == b.CounsellorID || a.Has(gradpath.RoleAdmin)):
 	default:
 		return Booking{}, gradpath.NotFound("booking", id)
@@ -267,7 +393,7 @@ func newToken() string {
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b))
 }
 
-func hash(s string) string {
+func hash256(s string) string {
 	sum := sha256.Sum256([]byte(s))
 	return hex.EncodeToString(sum[:])
 }
@@ -304,7 +430,7 @@ func canManage(a *gradpath.Actor, b Booking, token string) (ok, staff bool) {
 	if !a.Anonymous() && a.UserID == b.StudentID {
 		return true, false
 	}
-	if token != "" && b.ManageHash != "" && hash(token) == b.ManageHash {
+	if token != "" && b.ManageHash != "" && hash256(token) == b.ManageHash {
 		return true, false
 	}
 	return false, false
@@ -353,7 +479,10 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 		}
 		offered := []Interval{}
 		if found {
-			if offered, err = Slots(av, t, nil, c.Start.UTC(), c.Start.UTC().Add(time.Minute), now); err != nil {
+			if offered, err = Slots(av, t, nil, c.Start.UTC(), c.Start.UTC().Add(time.Minute), now); err == nil {
+				offered = s.offHolidays(ctx, offered)
+			}
+			if err != nil {
 				return Booking{}, err
 			}
 		}
@@ -470,7 +599,7 @@ func (s *Service) NewFeed(ctx context.Context, a *gradpath.Actor, userID string)
 		return "", gradpath.NotFound("counsellor", userID)
 	}
 	token := newToken()
-	return token, s.store.SetFeed(ctx, userID, hash(token), s.now().UTC())
+	return token, s.store.SetFeed(ctx, userID, hash256(token), s.now().UTC())
 }
 
 // RevokeFeed turns a counsellor's feed off.
@@ -483,8 +612,8 @@ func (s *Service) RevokeFeed(ctx context.Context, a *gradpath.Actor, userID stri
 
 // Feed is the calendar behind a feed secret: the counsellor's active bookings from a month ago
 // to six months ahead.
-func (s *Service) Feed(ctx context.Context, token string) (string, error) {
-	owner, err := s.store.FeedOwner(ctx, hash(token))
+func (s *Service) Feed(ctx context.Context, token, base string) (string, error) {
+	owner, err := s.store.FeedOwner(ctx, hash256(token))
 	if err != nil {
 		return "", err
 	}
@@ -493,11 +622,11 @@ func (s *Service) Feed(ctx context.Context, token string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	name, _, err := s.store.Contact(ctx, owner)
+	name, email, err := s.store.Contact(ctx, owner)
 	if err != nil {
 		return "", err
 	}
-	return Feed(name, bs), nil
+	return Feed(name, email, base, bs), nil
 }
 
 // List returns bookings between from and to: a student's own, a counsellor's own, or, for an

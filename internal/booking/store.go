@@ -70,9 +70,17 @@ type Store interface {
 	Counsellors(ctx context.Context) ([]Counsellor, []Availability, error)
 	// Busy lists the busy time of a counsellor's active bookings that meets [from, to).
 	Busy(ctx context.Context, counsellorID string, from, to time.Time) ([]Interval, error)
-	// Create stores an active booking and its cells in one transaction; when any cell is taken
-	// it stores nothing and returns a conflict.
-	Create(ctx context.Context, b Booking) error
+	// Create stores an active booking, its cells and, if idem is set, its Idempotency-Key in
+	// one transaction; when any cell is taken it stores nothing and returns a conflict, and when
+	// the key was stored meanwhile, ErrIdempotencyRace.
+	Create(ctx context.Context, b Booking, idem *Idempotency) error
+	// Idempotent returns the booking made with an Idempotency-Key, if any.
+	Idempotent(ctx context.Context, key string) (Idempotency, bool, error)
+	// AttachLead records the lead a booking made, and the phone as the lead keeps it.
+	AttachLead(ctx context.Context, bookingID, leadID, phone string) error
+	// Discard removes a booking that could not be completed (its lead was refused), with its
+	// cells and Idempotency-Key, as if it had never been made.
+	Discard(ctx context.Context, bookingID string) error
 	Booking(ctx context.Context, id string) (Booking, error)
 	// Update writes b (whose UpdatedAt, Sequence and status changed) if the stored booking still
 	// has sequence b.Sequence-1; when its time moved, its cells move in the same transaction, and

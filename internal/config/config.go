@@ -91,6 +91,9 @@ type Config struct {
 	MetricsAddr string
 	// DiskFreeMinMB is the free space below which /readyz reports the data directory full.
 	DiskFreeMinMB int
+	// FormMinAge is how long a person takes at least to fill in a public form: a form sent
+	// back sooner is a script's, and is ignored.
+	FormMinAge time.Duration
 }
 
 // Default returns the settings used when nothing else is given.
@@ -114,6 +117,7 @@ func Default() Config {
 		CatalogueRefresh: 2 * time.Second,
 		MetricsFrom:      []string{"127.0.0.0/8", "::1/128"},
 		DiskFreeMinMB:    100,
+		FormMinAge:       3 * time.Second,
 	}
 }
 
@@ -342,6 +346,16 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.DiskFreeMinMB) }},
+	{key: "form_min_age", help: "how long a person takes at least to fill in a public form; one sent back sooner is ignored as a script's (e.g. 3s)",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			if err == nil && d < 0 {
+				err = errors.New("must be 0 or more")
+			}
+			c.FormMinAge = d
+			return err
+		},
+		get: func(c *Config) string { return c.FormMinAge.String() }},
 	{key: "catalogue_refresh", help: "how often to look for catalogue changes made by other replicas or imports (e.g. 2s)",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(v)

@@ -1,12 +1,16 @@
 package httpapi
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/edge"
+	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
 // CounsellorList lists the counsellors who take bookings.
@@ -110,6 +114,10 @@ func (s *Server) putAvailability(w http.ResponseWriter, r *http.Request) error {
 }
 
 func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) error {
+	key := r.Header.Get("Idempotency-Key")
+	if key != "" && !validIdempotencyKey(key) {
+		return gradpath.Invalid("Idempotency-Key", "must be 1 to 255 visible ASCII characters, such as a UUID")
+	}
 	var in booking.Input
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
@@ -119,12 +127,31 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	b, err := s.Booking.Book(r.Context(), actor(r), in)
+	// The request's identity for Idempotency-Key is its meaning and who asks, not its spacing
+	// nor the form's anti-script fields.
+	ident := in
+	if ident.Lead != nil {
+		l := *ident.Lead
+		l.FormToken, l.Website = "", ""
+		ident.Lead = &l
+	}
+	canonical, _ := json.Marshal(struct {
+		In  booking.Input
+		Who string
+	}{ident, actor(r).UserID})
+	sum := sha256.Sum256(canonical)
+	b, err := s.Booking.Book(r.Context(), actor(r), in, key, hex.EncodeToString(sum[:]))
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/bookings/"+b.ID)
 	w.Header().Set("Cache-Control", "no-store")
+	if b.Ignored {
+		return writeJSON(w, r, http.StatusAccepted, Received{Status: "received"})
+	}
+	if b.Replayed {
+		w.Header().Set("Idempotent-Replayed", "true")
+	}
+	w.Header().Set("Location", "/api/v1/bookings/"+b.ID)
 	return writeJSON(w, r, http.StatusCreated, b)
 }
 
@@ -223,7 +250,7 @@ func (s *Server) deleteFeed(w http.ResponseWriter, r *http.Request) error {
 
 func (s *Server) feed(w http.ResponseWriter, r *http.Request) error {
 	token := strings.TrimSuffix(r.PathValue("token"), ".ics")
-	text, err := s.Booking.Feed(r.Context(), token)
+	text, err := s.Booking.Feed(r.Context(), token, edge.Origin(r, s.PublicURL))
 	if err != nil {
 		return err
 	}

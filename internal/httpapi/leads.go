@@ -129,8 +129,8 @@ func parseLeadCursor(c string) (time.Time, string, error) {
 }
 
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
-	qp := newQuery(r, "status", "assignee", "breached", "limit", "cursor")
-	q := leads.Query{Assignee: qp.one("assignee"), Limit: qp.limit(50, 200)}
+	qp := newQuery(r, "q", "status", "assignee", "breached", "limit", "cursor")
+	q := leads.Query{Text: qp.one("q"), Assignee: qp.one("assignee"), Limit: qp.limit(50, 200)}
 	for _, st := range qp.list("status") {
 		switch leads.Status(st) {
 		case leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost:

@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -25,9 +26,12 @@ const leadForm = `{"kind": "callback", "name": "Riya Sharma", "phone": "+91 9876
 func TestLeadsAPI(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		var svc *leads.Service
+		var guard *leads.FormGuard
 		s := newSecureServer(t, db, func(d *httpapi.Deps) {
 			cfg := leads.DefaultConfig(d.Now)
-			cfg.Guard = leads.NewFormGuard([]byte("test secret"), d.Now)
+			guard = leads.NewFormGuard([]byte("test secret"), d.Now)
+			guard.MinAge = 0 // the test's clock stands still; the scripts' subtest puts it back
+			cfg.Guard = guard
 			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), calendar.Default(), cfg)
 			d.Leads = svc
 			d.LeadLimit = ratelimit.NewLocal(time.Minute, 20, d.Now)
@@ -36,6 +40,18 @@ func TestLeadsAPI(t *testing.T) {
 		admin := tokenFor(t, db, "head@agency.in", []gradpath.Role{gradpath.RoleAdmin}, gradpath.ScopeRead, gradpath.ScopeWrite, gradpath.ScopeAdmin)
 		student := tokenFor(t, db, "dev@example.in", []gradpath.Role{gradpath.RoleStudent}, gradpath.ScopeRead, gradpath.ScopeWrite)
 		bearer := func(tok string) []string { return []string{"Authorization", "Bearer " + tok} }
+		// withToken puts a fresh form token into a request, as the form would.
+		withToken := func(body string) string {
+			t.Helper()
+			res := s.call(t, "GET", "/api/v1/leads/form-token", "")
+			var ft httpapi.FormToken
+			res.json(&ft)
+			if m := regexp.MustCompile(`"form_token": "[^"]*"`).FindString(body); m != "" {
+				return strings.Replace(body, m, `"form_token": "`+ft.FormToken+`"`, 1)
+			}
+			return strings.Replace(body, "{", `{"form_token": "`+ft.FormToken+`", `, 1)
+		}
+		leadForm := withToken(leadForm)
 
 		res := s.callFrom(t, "198.51.100.1", "POST", "/api/v1/leads", leadForm, "Idempotency-Key", "0b6e-41")
 		if res.Code != http.StatusCreated {
@@ -79,7 +95,7 @@ func TestLeadsAPI(t *testing.T) {
 				{strings.Replace(leadForm, `"2027-07"`, `"July"`, 1), 400, ""},
 				{`{"kind": "callback", "name": "` + strings.Repeat("x", 20000) + `"}`, 413, ""},
 			} {
-				res := s.callFrom(t, "198.51.100.2", "POST", "/api/v1/leads", tc.body)
+				res := s.callFrom(t, "198.51.100.2", "POST", "/api/v1/leads", withToken(tc.body))
 				if res.Code != tc.status || (tc.field != "" && !contains(fieldsOf(t, res), tc.field)) {
 					t.Errorf("%.60s…: %d %s, want %d naming %s", tc.body, res.Code, res.Body, tc.status, tc.field)
 				}
@@ -141,7 +157,7 @@ func TestLeadsAPI(t *testing.T) {
 			injected := strings.Replace(leadForm, "Riya Sharma", `=HYPERLINK(\"http://evil\")`, 1)
 			injected = strings.Replace(injected, "+91 98765 43210", "+91 98765 99999", 1)
 			injected = strings.Replace(injected, "riya@example.in", "evil@example.in", 1)
-			if res := s.callFrom(t, "198.51.100.9", "POST", "/api/v1/leads", injected); res.Code != http.StatusCreated {
+			if res := s.callFrom(t, "198.51.100.9", "POST", "/api/v1/leads", withToken(injected)); res.Code != http.StatusCreated {
 				t.Fatalf("post: %d %s", res.Code, res.Body)
 			}
 			if res := s.call(t, "GET", "/api/v1/leads.csv", "", bearer(asha)...); res.Code != http.StatusForbidden {
@@ -189,7 +205,7 @@ func TestLeadsAPI(t *testing.T) {
 			s.clock.Advance(time.Date(2026, 11, 23, 16, 30, 0, 0, time.UTC).Sub(s.clock.Now()))
 			body := strings.Replace(leadForm, "+91 98765 43210", "+44 7911 123458", 1)
 			body = strings.Replace(body, "riya@example.in", "london@example.in", 1)
-			res = s.callFrom(t, "198.51.100.50", "POST", "/api/v1/leads", body)
+			res = s.callFrom(t, "198.51.100.50", "POST", "/api/v1/leads", withToken(body))
 			var r leads.Receipt
 			res.json(&r)
 			if want := time.Date(2026, 11, 24, 16, 30, 0, 0, time.UTC); !r.FirstResponseDue.Equal(want) {
@@ -219,6 +235,8 @@ func TestLeadsAPI(t *testing.T) {
 		})
 
 		t.Run("scripts are refused silently", func(t *testing.T) {
+			guard.MinAge = 3 * time.Second
+			defer func() { guard.MinAge = 0 }()
 			count := func() int {
 				res := s.call(t, "GET", "/api/v1/leads?limit=200", "", bearer(admin)...)
 				var list httpapi.LeadList
@@ -256,6 +274,24 @@ func TestLeadsAPI(t *testing.T) {
 			if res := s.callFrom(t, "198.51.100.3", "POST", "/api/v1/leads", form("Real Person", `"form_token": "`+ft.FormToken+`"`)); res.Code != http.StatusCreated {
 				t.Fatalf("a person's form: %d %s", res.Code, res.Body)
 			}
+			// A token is good once: the same form sent again is refused, and nothing is stored.
+			stored := count()
+			if res := s.callFrom(t, "198.51.100.3", "POST", "/api/v1/leads", form("Real Person Again", `"form_token": "`+ft.FormToken+`"`)); res.Code != http.StatusBadRequest || !contains(fieldsOf(t, res), "form_token") {
+				t.Errorf("a token used twice: %d %s", res.Code, res.Body)
+			}
+			// A visitor's request without a token is refused, naming it.
+			noToken := strings.Replace(form("No Token", `"website": ""`), `"form_token": "`, `"other_token": "`, 1)
+			noToken = strings.Replace(noToken, `"other_token": "`+strings.Split(strings.Split(leadForm, `"form_token": "`)[1], `"`)[0]+`", `, "", 1)
+			if res := s.callFrom(t, "198.51.100.3", "POST", "/api/v1/leads", noToken); res.Code != http.StatusBadRequest || !contains(fieldsOf(t, res), "form_token") {
+				t.Errorf("a visitor's request without a token: %d %s", res.Code, res.Body)
+			}
+			if n := count(); n != stored {
+				t.Errorf("refused requests were stored: %d → %d", stored, n)
+			}
+			// An agency's website backend, with an access token of write scope, needs none.
+			if res := s.callFrom(t, "198.51.100.3", "POST", "/api/v1/leads", noToken, bearer(asha)...); res.Code != http.StatusCreated {
+				t.Errorf("with an access token and no form token: %d %s", res.Code, res.Body)
+			}
 		})
 
 		t.Run("rate limit per address", func(t *testing.T) {
@@ -264,7 +300,7 @@ func TestLeadsAPI(t *testing.T) {
 			for i := range 30 {
 				body := strings.Replace(leadForm, "+91 98765 43210", fmt.Sprintf("+91 98765 %05d", 10000+i), 1)
 				body = strings.Replace(body, "riya@example.in", fmt.Sprintf("r%d@example.in", i), 1)
-				res := s.callFrom(t, "198.51.100.77", "POST", "/api/v1/leads", body)
+				res := s.callFrom(t, "198.51.100.77", "POST", "/api/v1/leads", withToken(body))
 				if res.Code == http.StatusTooManyRequests {
 					limited++
 					retry = res.Header().Get("Retry-After")

@@ -70,6 +70,9 @@ func (s *Service) runBatch(batch []*pending) {
 		if p.key != "" {
 			probe.Keys = append(probe.Keys, p.key)
 		}
+		if p.in.nonce != "" {
+			probe.Nonces = append(probe.Nonces, p.in.nonce)
+		}
 		if p.in.Phone != "" {
 			probe.Phones = append(probe.Phones, p.in.Phone)
 		}

@@ -14,6 +14,12 @@ const calendarSetting = "business_calendar"
 // calendarTTL is how long a replica trusts its copy of the calendar before reading it again.
 const calendarTTL = 30 * time.Second
 
+// CurrentCalendar is the business calendar in force: the one an admin saved, else the
+// configured one.
+func (s *Service) CurrentCalendar(ctx context.Context) calendar.Calendar {
+	return s.currentCalendar(ctx)
+}
+
 // currentCalendar is the calendar for a request: the one an admin saved (read again every
 // calendarTTL, so that every replica follows a change), else the configured one.
 func (s *Service) currentCalendar(ctx context.Context) calendar.Calendar {

@@ -106,8 +106,13 @@ type Input struct {
 	Consent ConsentInput `json:"consent"`
 	// Website is a honeypot: the form hides it from people, so only scripts fill it in.
 	Website string `json:"website,omitempty"`
-	// FormToken is the token the form was shown with (GET /api/v1/leads/form-token).
+	// FormToken is the token the form was shown with (GET /api/v1/leads/form-token), once.
 	FormToken string `json:"form_token,omitempty"`
+	// nonce is the form token's, to be used once (set by the guard).
+	nonce string
+	// Counsellor, when set, is whose lead this is (a booking's: the booked counsellor), instead
+	// of routing deciding.
+	Counsellor string `json:"-"`
 }
 
 // Lead is a person's request and everything done about it.

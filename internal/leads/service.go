@@ -97,13 +97,18 @@ type Result struct {
 func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
 	cal := s.currentCalendar(ctx)
 	now := s.now()
-	if s.cfg.Guard.Bot(in.Website, in.FormToken) {
+	ignore, nonce, tokenErr := s.guard(a, in.Website, in.FormToken)
+	if ignore {
 		// Refused silently: the script sees what a person would, and nothing is stored.
 		return Result{Ignored: true}, nil
 	}
-	if err := in.validate(s.cfg.Region, gradpath.DateOf(now.In(cal.Location()))); err != nil {
+	var p gradpath.Problems
+	p.Merge("", in.validate(s.cfg.Region, gradpath.DateOf(now.In(cal.Location()))))
+	p.Merge("", tokenErr)
+	if err := p.Err(); err != nil {
 		return Result{}, err
 	}
+	in.nonce = nonce
 	return s.submit(ctx, &pending{ctx: ctx, a: a, in: in, key: key, hash: hash, now: now, cal: cal})
 }
 
@@ -136,6 +141,11 @@ func (s *Service) create(ctx context.Context, tx Tx, a *gradpath.Actor, in Input
 				return fmt.Errorf("the stored answer of %q: %w", key, err)
 			}
 			return nil
+		}
+	}
+	if in.nonce != "" {
+		if err := tx.UseFormToken(ctx, in.nonce, now.Add(s.cfg.Guard.MaxAge+time.Hour)); err != nil {
+			return err
 		}
 	}
 	receipt, err := s.takeRequest(ctx, tx, a, in, now, cal)
@@ -194,7 +204,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 		var c Candidate
 		routed := false
 		if l.Assignee == "" {
-			if c, routed, err = s.pick(ctx, tx, l, "", now, cal); err != nil {
+			if c, routed, err = s.pick(ctx, tx, l, in.Counsellor, now, cal); err != nil {
 				return Receipt{}, err
 			}
 			l.Assignee = c.UserID
@@ -218,7 +228,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 		DateOfBirth: in.DateOfBirth, Interest: in.Interest, Page: in.Page, UTM: in.UTM, CreatedAt: now, UpdatedAt: now,
 		FirstResponseDue: cal.Add(now, bd), NearBreachAt: cal.Add(now, max(bd-s.cfg.NearBreach, 0)), Requests: 1,
 		Marketing: in.Consent.Marketing, Version: 1}
-	c, routed, err := s.pick(ctx, tx, l, "", now, cal)
+	c, routed, err := s.pick(ctx, tx, l, in.Counsellor, now, cal)
 	if err != nil {
 		return Receipt{}, err
 	}
@@ -382,6 +392,20 @@ func (s *Service) List(ctx context.Context, a *gradpath.Actor, q Query) ([]Lead,
 	if q.Limit <= 0 || q.Limit > 500 {
 		q.Limit = 50
 	}
+	if t := strings.TrimSpace(q.Text); t != "" {
+		switch {
+		case strings.Contains(t, "@"):
+			q.Email = strings.ToLower(t)
+		case strings.ContainsAny(t, "0123456789"):
+			phone, err := Phone(t, s.cfg.Region)
+			if err != nil {
+				return nil, gradpath.Invalid("q", "%q is neither a name, an email nor a phone number", t)
+			}
+			q.Phone = phone
+		default:
+			q.NameWords = gradpath.Words(t)
+		}
+	}
 	return s.store.Leads(ctx, q)
 }
 
@@ -522,6 +546,9 @@ func (s *Service) AddNote(ctx context.Context, a *gradpath.Actor, id, text strin
 // leads it marked.
 func (s *Service) SweepSLA(ctx context.Context) (int, error) {
 	now := s.cfg.Now().UTC()
+	if err := s.store.PurgeFormTokens(ctx, now); err != nil {
+		return 0, err
+	}
 	n := 0
 	for {
 		ids, err := s.store.SLADue(ctx, now, 200)

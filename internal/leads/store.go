@@ -57,10 +57,16 @@ type Period struct {
 
 // Query lists leads.
 type Query struct {
-	Status   []Status
-	Assignee string // user id; "none" for unassigned
-	Breached *bool
-	Limit    int
+	// Text searches by name, phone (in any spelling) or email; the service reads it into
+	// Phone, Email or NameWords for the store.
+	Text      string
+	Phone     string   // E.164
+	Email     string   // normalised; matched in part
+	NameWords []string // every word must begin a word of the name
+	Status    []Status
+	Assignee  string // user id; "none" for unassigned
+	Breached  *bool
+	Limit     int
 	// After is the keyset cursor: leads created before (CreatedAt, ID).
 	AfterTime time.Time
 	AfterID   string
@@ -98,13 +104,18 @@ type Tx interface {
 	EraseSubscriptions(ctx context.Context, email, phone string, at time.Time) ([]string, error)
 	// EraseActivity removes what a lead's history quotes of the person (requests, notes).
 	EraseActivity(ctx context.Context, leadID string) error
+	// UseFormToken records a form token's nonce as used (kept until expires); ErrTokenUsed
+	// when it was used before.
+	UseFormToken(ctx context.Context, nonce string, expires time.Time) error
 }
 
 // Probe names what a batch of requests may read: their idempotency keys, and the phones and
 // emails whose open leads (updated since Since) they may join.
 type Probe struct {
 	Keys, Phones, Emails []string
-	Since                time.Time
+	// Nonces are the form tokens' nonces the requests will use.
+	Nonces []string
+	Since  time.Time
 }
 
 // BatchTx is a transaction shared by a batch of requests.
@@ -122,6 +133,8 @@ type Store interface {
 	// Write runs fn in a write transaction and commits it when fn returns nil. Concurrent
 	// writes may share a transaction (group commit); each fn's changes still stand or fall alone.
 	Write(ctx context.Context, fn func(Tx) error) error
+	// PurgeFormTokens forgets the used form tokens that expired before now.
+	PurgeFormTokens(ctx context.Context, now time.Time) error
 	Lead(ctx context.Context, id string) (Lead, error)
 	Leads(ctx context.Context, q Query) ([]Lead, error)
 	// SLADue lists leads whose SLA clock passed near-breach or due time, uncontacted and not yet

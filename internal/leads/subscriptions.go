@@ -77,15 +77,24 @@ type Subscribed struct {
 
 // Subscribe records a subscription (or renews the person's existing one) with its consent.
 func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in SubscriptionInput) (Subscribed, error) {
-	if s.cfg.Guard.Bot(in.Website, in.FormToken) {
+	ignore, nonce, tokenErr := s.guard(a, in.Website, in.FormToken)
+	if ignore {
 		return Subscribed{Ignored: true}, nil
 	}
-	if err := in.validate(s.cfg.Region); err != nil {
+	var p gradpath.Problems
+	p.Merge("", in.validate(s.cfg.Region))
+	p.Merge("", tokenErr)
+	if err := p.Err(); err != nil {
 		return Subscribed{}, err
 	}
 	now := s.now()
 	var sub Subscription
 	err := s.store.Write(ctx, func(tx Tx) error {
+		if nonce != "" {
+			if err := tx.UseFormToken(ctx, nonce, now.Add(s.cfg.Guard.MaxAge+time.Hour)); err != nil {
+				return err
+			}
+		}
 		var err error
 		sub, err = tx.UpsertSubscription(ctx, Subscription{ID: gradpath.NewID("sub_"), Name: in.Name, Email: in.Email, Phone: in.Phone,
 			Topics: in.Topics, Active: true, CreatedAt: now, UpdatedAt: now})

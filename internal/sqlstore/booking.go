@@ -116,15 +116,59 @@ func scanBooking(r scanner) (booking.Booking, error) {
 
 // Create implements booking.Store: the booking and its cells in one transaction; the cells'
 // primary key refuses a second booking of any cell.
-func (s *BookingStore) Create(ctx context.Context, b booking.Booking) error {
+func (s *BookingStore) Create(ctx context.Context, b booking.Booking, idem *booking.Idempotency) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		if _, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO bookings (`+bookingColumnsPlain+`) VALUES (`+placeholders(17)+`)`),
 			b.ID, b.CounsellorID, b.Type, utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), nullable(b.StudentID), nullable(b.LeadID),
 			b.Name, b.Email, b.Phone, b.Zone, b.ManageHash, b.Sequence, utc(b.CreatedAt), utc(b.UpdatedAt)); err != nil {
 			return wrap(err, "create booking")
 		}
+		if idem != nil {
+			_, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO idempotency_keys (key, request_hash, status, body, created_at) VALUES (?, ?, 201, ?, ?)`),
+				bookingKey(idem.Key), idem.RequestHash, idem.BookingID, utc(idem.CreatedAt))
+			if isUnique(err) {
+				return booking.ErrIdempotencyRace
+			}
+			if err != nil {
+				return wrap(err, "booking idempotency key")
+			}
+		}
 		return s.holdCells(ctx, tx, b)
 	})
+}
+
+// bookingKey is where a booking's Idempotency-Key is kept: beside the leads', in a namespace of
+// its own.
+func bookingKey(key string) string { return "booking:" + key }
+
+// Idempotent implements booking.Store.
+func (s *BookingStore) Idempotent(ctx context.Context, key string) (booking.Idempotency, bool, error) {
+	r := booking.Idempotency{Key: key}
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT request_hash, body, created_at FROM idempotency_keys WHERE key = ?`), bookingKey(key)).
+		Scan(&r.RequestHash, &r.BookingID, &r.CreatedAt)
+	if errors.Is(err, sql.ErrNoRows) {
+		return r, false, nil
+	}
+	return r, err == nil, wrap(err, "booking idempotency key")
+}
+
+// AttachLead implements booking.Store.
+func (s *BookingStore) AttachLead(ctx context.Context, bookingID, leadID, phone string) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE bookings SET lead_id = ?, phone = ? WHERE id = ?`), nullable(leadID), phone, bookingID)
+	return wrap(err, "attach lead")
+}
+
+// Discard implements booking.Store.
+func (s *BookingStore) Discard(ctx context.Context, bookingID string) error {
+	return wrap(s.db.inTx(ctx, func(tx *sql.Tx) error {
+		for _, q := range []string{`DELETE FROM booking_cells WHERE booking_id = ?`, `DELETE FROM idempotency_keys WHERE body = ? AND key LIKE 'booking:%'`,
+			`DELETE FROM bookings WHERE id = ?`} {
+			if _, err := tx.ExecContext(ctx, s.db.q(q), bookingID); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "discard booking")
 }
 
 // holdCells takes the cells of b's busy time; a taken one is a conflict.

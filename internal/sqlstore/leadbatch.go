@@ -30,7 +30,7 @@ type JobBatchInserter interface {
 func (s *LeadStore) Batch(ctx context.Context, probe leads.Probe, fn func(leads.BatchTx) error) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		b := &leadBatch{t: &leadTx{s: s, tx: tx}, idem: map[string]leads.Idempotency{}, byID: map[string]*leads.Lead{},
-			updated: map[string]int{}, assigned: map[string]time.Time{}}
+			updated: map[string]int{}, assigned: map[string]time.Time{}, nonces: map[string]bool{}}
 		if err := b.prefetch(ctx, probe); err != nil {
 			return err
 		}
@@ -58,11 +58,38 @@ type leadBatch struct {
 	idemNew    []leads.Idempotency
 	jobs       []outbox.Job
 	assigned   map[string]time.Time
+	// nonces are the form tokens' nonces used before or in this batch; noncesNew the ones to
+	// store, with their expiry.
+	nonces    map[string]bool
+	noncesNew []formToken
 
 	undo []func() // reverses the current request's changes to the maps
 }
 
+type formToken struct {
+	nonce   string
+	expires time.Time
+}
+
 func (b *leadBatch) prefetch(ctx context.Context, p leads.Probe) error {
+	if len(p.Nonces) > 0 {
+		rows, err := b.t.tx.QueryContext(ctx, b.t.s.db.q(`SELECT nonce FROM form_tokens WHERE nonce IN (`+placeholders(len(p.Nonces))+`)`), anys(p.Nonces)...)
+		if err != nil {
+			return wrap(err, "batch form tokens")
+		}
+		for rows.Next() {
+			var n string
+			if err := rows.Scan(&n); err != nil {
+				rows.Close()
+				return wrap(err, "batch form tokens")
+			}
+			b.nonces[n] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return wrap(err, "batch form tokens")
+		}
+	}
 	if len(p.Keys) > 0 {
 		rows, err := b.t.tx.QueryContext(ctx, b.t.s.db.q(`SELECT key, request_hash, status, body, created_at FROM idempotency_keys WHERE key IN (`+placeholders(len(p.Keys))+`)`), anys(p.Keys)...)
 		if err != nil {
@@ -116,14 +143,14 @@ func (b *leadBatch) prefetch(ctx context.Context, p leads.Probe) error {
 
 // Request implements leads.BatchTx.
 func (b *leadBatch) Request(fn func(leads.Tx) error) error {
-	lens := [5]int{len(b.inserted), len(b.activities), len(b.consents), len(b.idemNew), len(b.jobs)}
+	lens := [6]int{len(b.inserted), len(b.activities), len(b.consents), len(b.idemNew), len(b.jobs), len(b.noncesNew)}
 	b.undo = b.undo[:0]
 	if err := fn(b); err != nil {
 		for i := len(b.undo) - 1; i >= 0; i-- {
 			b.undo[i]()
 		}
 		b.inserted, b.activities, b.consents = b.inserted[:lens[0]], b.activities[:lens[1]], b.consents[:lens[2]]
-		b.idemNew, b.jobs = b.idemNew[:lens[3]], b.jobs[:lens[4]]
+		b.idemNew, b.jobs, b.noncesNew = b.idemNew[:lens[3]], b.jobs[:lens[4]], b.noncesNew[:lens[5]]
 		return err
 	}
 	return nil
@@ -292,6 +319,16 @@ func (b *leadBatch) EraseSubscriptions(context.Context, string, string, time.Tim
 }
 func (b *leadBatch) EraseActivity(context.Context, string) error { return errNotInBatch }
 
+func (b *leadBatch) UseFormToken(ctx context.Context, nonce string, expires time.Time) error {
+	if b.nonces[nonce] {
+		return leads.ErrTokenUsed
+	}
+	b.nonces[nonce] = true
+	b.undo = append(b.undo, func() { delete(b.nonces, nonce) })
+	b.noncesNew = append(b.noncesNew, formToken{nonce, expires})
+	return nil
+}
+
 // insertRows writes rows of cols into table with multi-row INSERTs of at most chunk rows.
 func (b *leadBatch) insertRows(ctx context.Context, table string, cols []string, rows [][]any, suffix string) error {
 	const chunk = 100
@@ -371,6 +408,13 @@ func (b *leadBatch) flush(ctx context.Context) error {
 		rows = append(rows, []any{r.Key, r.RequestHash, r.Status, string(r.Body), utc(r.CreatedAt)})
 	}
 	if err := b.insertRows(ctx, "idempotency_keys", []string{"key", "request_hash", "status", "body", "created_at"}, rows, ""); err != nil {
+		return err
+	}
+	rows = rows[:0]
+	for _, f := range b.noncesNew {
+		rows = append(rows, []any{f.nonce, utc(f.expires)})
+	}
+	if err := b.insertRows(ctx, "form_tokens", []string{"nonce", "expires_at"}, rows, ""); err != nil {
 		return err
 	}
 	rows = rows[:0]

@@ -323,6 +323,19 @@ func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, err
 		where = append(where, "breached = ?")
 		args = append(args, *q.Breached)
 	}
+	if q.Phone != "" {
+		where = append(where, "phone = ?")
+		args = append(args, q.Phone)
+	}
+	if q.Email != "" {
+		where = append(where, "email LIKE ?")
+		args = append(args, "%"+likeEscape(q.Email)+"%")
+	}
+	for _, w := range q.NameWords {
+		// name_key is the name's folded words, sorted and joined by spaces.
+		where = append(where, "(' ' || name_key) LIKE ?")
+		args = append(args, "% "+likeEscape(w)+"%")
+	}
 	if q.AfterID != "" {
 		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
 		args = append(args, utc(q.AfterTime), utc(q.AfterTime), q.AfterID)
@@ -554,6 +567,27 @@ func (t *leadTx) EraseActivity(ctx context.Context, leadID string) error {
 	_, err := t.exec(ctx, `UPDATE lead_activity SET details = '{"erased":true}' WHERE lead_id = ? AND type IN ('created', 'request', 'note')`, leadID)
 	return wrap(err, "erase activity")
 }
+
+// UseFormToken implements leads.Tx: the primary key is the check, so two uses of one token in
+// concurrent transactions cannot both succeed. Expired nonces go at the same time.
+func (t *leadTx) UseFormToken(ctx context.Context, nonce string, expires time.Time) error {
+	if _, err := t.exec(ctx, `INSERT INTO form_tokens (nonce, expires_at) VALUES (?, ?)`, nonce, utc(expires)); err != nil {
+		if isUnique(err) {
+			return leads.ErrTokenUsed
+		}
+		return wrap(err, "use form token")
+	}
+	return nil
+}
+
+// PurgeFormTokens implements leads.Store.
+func (s *LeadStore) PurgeFormTokens(ctx context.Context, now time.Time) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`DELETE FROM form_tokens WHERE expires_at < ?`), utc(now))
+	return wrap(err, "purge form tokens")
+}
+
+// likeEscape removes what LIKE would read as wildcards from a search text.
+func likeEscape(s string) string { return strings.NewReplacer("%", "", "_", "").Replace(s) }
 
 // ByContact implements leads.Store.
 func (s *LeadStore) ByContact(ctx context.Context, email, phone string) ([]leads.Lead, []leads.Subscription, error) {

@@ -56,7 +56,9 @@ func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map
 		}
 		opts = append(opts, slotOption{Value: s.Start.Format(time.RFC3339), Label: s.Start.In(loc).Format("Mon 2 Jan, 15:04 MST")})
 	}
-	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Slots": opts, "Values": values, "Errors": errs}, true
+	token, _, _ := p.Leads.FormToken()
+	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Slots": opts, "Values": values, "Errors": errs,
+		"FormToken": token}, true
 }
 
 func bookValues(get func(string) string) map[string]string {
@@ -103,10 +105,11 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) error {
 		actor = &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: edge.ClientIP(r), UserAgent: r.UserAgent(), RequestID: edge.RequestID(r.Context())}
 	} else {
 		in.Lead = &booking.LeadDetails{Name: values["name"], Phone: values["phone"], Email: values["email"],
-			Consent: leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: noticeVersion}}
+			Consent:   leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: noticeVersion},
+			FormToken: r.PostFormValue("form_token"), Website: r.PostFormValue("website")}
 	}
 	if len(errs) == 0 {
-		created, err := p.Booking.Book(r.Context(), actor, in)
+		created, err := p.Booking.Book(r.Context(), actor, in, "", "")
 		if err == nil {
 			loc := mustLoad(zone)
 			ics, manage := "/api/v1/bookings/"+created.ID+".ics", "/sessions/"+created.ID

@@ -103,7 +103,7 @@ func (s *Service) Calendar(ctx context.Context, token string) (string, error) {
 			ev.SetSummary(t.Name)
 		}
 	}
-	return cal.Serialize(), nil
+	return cal.Serialize(ics.WithNewLineWindows), nil
 }
 
 // AccountState says of a student's account its credentials epoch and whether it is active
