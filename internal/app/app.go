@@ -155,6 +155,10 @@ func (a *App) services(ctx context.Context) (err error) {
 			return fmt.Errorf("setting calendar: %w", err)
 		}
 	}
+	blobs, err := blobstore.Open(filepath.Join(cfg.DataDir, "files"))
+	if err != nil {
+		return err
+	}
 	formSecret, err := db.Secret(ctx, "form_token")
 	if err != nil {
 		return err
@@ -163,6 +167,13 @@ func (a *App) services(ctx context.Context) (err error) {
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
 	lcfg.Guard.MinAge = cfg.FormMinAge
+	lcfg.Erased = func(ctx context.Context, e leads.Erased) error {
+		var errs []error
+		for _, f := range e.Files {
+			errs = append(errs, blobs.Delete(f))
+		}
+		return errors.Join(append(errs, db.Scrub(ctx))...)
+	}
 	if db.Engine == sqlstore.Postgres {
 		lcfg.BatchWorkers = 4
 	}
@@ -171,12 +182,8 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, now, manageKey)
+	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Now: now})
 
-	blobs, err := blobstore.Open(filepath.Join(cfg.DataDir, "files"))
-	if err != nil {
-		return err
-	}
 	calendarKey, err := db.Secret(ctx, "calendar")
 	if err != nil {
 		return err

@@ -79,3 +79,20 @@ func (d *Dir) Get(id string) (io.ReadSeekCloser, error) {
 	}
 	return os.Open(p)
 }
+
+// Delete removes the blob under id, and is done when it is gone (or was never there).
+func (d *Dir) Delete(id string) error {
+	p, err := d.path(id)
+	if err != nil {
+		return err
+	}
+	if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	f, err := os.Open(filepath.Dir(p))
+	if err != nil {
+		return nil
+	}
+	defer f.Close()
+	return f.Sync()
+}

@@ -14,6 +14,8 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -33,7 +35,23 @@ func TestBookingLifecycle(t *testing.T) {
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
 		box := &storetest.Jobs{}
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
-		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, clock, []byte("manage key"))
+		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, booking.Config{ManageKey: []byte("manage key"), PublicURL: "https://apply.agency.example", Now: clock})
+		box.Render = func(j outbox.Job) []mail.Message { // as the job's worker writes them, once
+			msgs, err := svc.Messages(ctx, j.Ref, j.Event)
+			if err != nil {
+				t.Fatalf("the emails of %s %s: %v", j.Ref, j.Event, err)
+			}
+			return msgs
+		}
+		reminders := func(addr string) []string {
+			var out []string
+			for _, s := range box.MailTo(addr) {
+				if strings.HasPrefix(s, "Reminder") {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
 		var av booking.Availability
 		av.Zone, av.Types = "Asia/Kolkata", []string{"consultation", "mentorship"}
 		for d := time.Monday; d <= time.Friday; d++ {
@@ -83,10 +101,13 @@ func TestBookingLifecycle(t *testing.T) {
 		set(thursday11.Add(-23 * time.Hour))
 		sweep()
 		sweep()
-		if got := box.MailTo("meera@example.in"); len(got) != 1 || !strings.Contains(got[0], "tomorrow") {
+		if got := reminders("meera@example.in"); len(got) != 1 || !strings.Contains(got[0], "tomorrow at 11:00") {
 			t.Fatalf("the day-before reminder: %v", got)
 		}
-		if got := box.MailTo("priya@agency.in"); len(got) != 2 { // the lead's notification and the reminder
+		if got := box.MailTo("meera@example.in"); len(got) != 2 || !strings.HasPrefix(got[0], "Booked: your free consultation with Priya Nair") {
+			t.Fatalf("Meera's mail: %v", got)
+		}
+		if got := box.MailTo("priya@agency.in"); len(got) != 3 { // the lead's notification, the booking and the reminder
 			t.Fatalf("Priya's mail: %v", got)
 		}
 		// Rescheduled with the link to Friday 15:00: reminders start again.
@@ -97,7 +118,7 @@ func TestBookingLifecycle(t *testing.T) {
 		}
 		set(friday15.Add(-50 * time.Minute))
 		sweep()
-		if got := box.MailTo("meera@example.in"); len(got) != 2 || !strings.Contains(got[1], "in an hour") {
+		if got := reminders("meera@example.in"); len(got) != 2 || !strings.Contains(got[1], "today at 15:00") {
 			t.Fatalf("after the reschedule: %v", got)
 		}
 		// The old time is free again, the new one is not.

@@ -38,7 +38,7 @@ func TestNoDoubleBooking(t *testing.T) {
 			}
 			students = append(students, &gradpath.Actor{UserID: u.ID, Roles: u.Roles})
 		}
-		svc := booking.NewService(sqlstore.NewBookingStore(db, nil), nil, clock, nil)
+		svc := booking.NewService(sqlstore.NewBookingStore(db, nil), nil, booking.Config{Now: clock})
 		all := []calendar.Span{{Start: 0, End: 24 * 60}}
 		av := booking.Availability{Zone: "UTC", Week: calendar.Week{all, all, all, all, all, all, all}, Types: []string{"consultation"}}
 		if _, err := svc.PutAvailability(ctx, &gradpath.Actor{UserID: c.ID, Roles: c.Roles}, c.ID, av); err != nil {

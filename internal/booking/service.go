@@ -8,14 +8,12 @@ import (
 	"encoding/base32"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
-	"github.com/gradpath/gradpath/internal/mail"
 )
 
 // Leads takes the lead a booking by a member of the public makes or updates.
@@ -29,17 +27,30 @@ type Leads interface {
 type Service struct {
 	store Store
 	leads Leads
-	now   gradpath.Clock
-	key   []byte
+	cfg   Config
+}
+
+// Config is how the service is set up.
+type Config struct {
+	// ManageKey makes the manage links of bookings by people not signed in: derived from the
+	// booking with it, so that only their hash is stored and an email or a retried request can
+	// give the link again. Without it links are random and shown once.
+	ManageKey []byte
+	// PublicURL is where the links in emails point.
+	PublicURL string
+	Now       gradpath.Clock
 }
 
 // NewService returns the service over store; leads, if set, records bookings by the public as
-// consultation leads. key makes the manage links of bookings made with an Idempotency-Key
-// (so that a retry gets the same link back without its being stored); nil gives random links,
-// which a retry cannot give back.
-func NewService(store Store, l Leads, now gradpath.Clock, key []byte) *Service {
-	return &Service{store: store, leads: l, now: now, key: key}
+// consultation leads.
+func NewService(store Store, l Leads, cfg Config) *Service {
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Service{store: store, leads: l, cfg: cfg}
 }
+
+func (s *Service) now() time.Time { return s.cfg.Now() }
 
 // Counsellors lists the counsellors who take bookings, with public fields only.
 func (s *Service) Counsellors(ctx context.Context) ([]Counsellor, error) {
@@ -198,15 +209,15 @@ type Idempotency struct {
 	CreatedAt                   time.Time
 }
 
-// manageToken is the secret of a booking's link: derived from the booking and its
-// Idempotency-Key when there is one and the service has a key, so that a retry gets the same
-// link back though only its hash is stored; else random.
-func (s *Service) manageToken(bookingID, idemKey string) string {
-	if idemKey == "" || len(s.key) == 0 {
+// manageToken is the secret of a booking's link: derived from the booking with the service's
+// key, so that a retry and the booking's emails give the same link though only its hash is
+// stored (erasing it retires the link); without a key, random.
+func (s *Service) manageToken(bookingID string) string {
+	if len(s.cfg.ManageKey) == 0 {
 		return newToken()
 	}
-	m := hmac.New(sha256.New, s.key)
-	m.Write([]byte("gradpath manage link\x00" + bookingID + "\x00" + idemKey))
+	m := hmac.New(sha256.New, s.cfg.ManageKey)
+	m.Write([]byte("gradpath manage link\x00" + bookingID))
 	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(m.Sum(nil)))
 }
 
@@ -280,7 +291,7 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, ha
 	if a.Anonymous() {
 		l := in.Lead
 		b.Name, b.Email = strings.TrimSpace(l.Name), strings.ToLower(strings.TrimSpace(l.Email))
-		token = s.manageToken(b.ID, key)
+		token = s.manageToken(b.ID)
 		b.ManageHash = hash256(token)
 	} else {
 		b.StudentID = a.UserID
@@ -353,7 +364,7 @@ func (s *Service) replay(ctx context.Context, a *gradpath.Actor, key, hash strin
 	}
 	c := Created{Booking: b, Replayed: true}
 	if b.StudentID == "" && a.Anonymous() {
-		c.ManageToken = s.manageToken(b.ID, key)
+		c.ManageToken = s.manageToken(b.ID)
 	}
 	return c, true, nil
 }
@@ -509,7 +520,16 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 	}
 	b.Sequence++
 	b.UpdatedAt = now
-	if err := s.store.Update(ctx, b, moved); err != nil {
+	event := ""
+	switch {
+	case b.Status == StatusCancelled:
+		event = EventCancelled
+	case moved:
+		event = EventMoved
+	case c.Status != nil && *c.Status == StatusConfirmed:
+		event = EventConfirmed
+	}
+	if err := s.store.Update(ctx, b, moved, event); err != nil {
 		if gradpath.ErrorCode(err) == gradpath.CodeConflict && moved {
 			next, _ := s.Slots(ctx, b.CounsellorID, t.ID, b.Start, b.Start.Add(2*24*time.Hour))
 			if len(next) > 5 {
@@ -533,59 +553,25 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 	for _, st := range []struct {
 		stage int
 		ahead time.Duration
-		when  string
-	}{{2, time.Hour, "in an hour"}, {1, 24 * time.Hour, "tomorrow"}} {
+	}{{2, time.Hour}, {1, 24 * time.Hour}} {
 		bs, err := s.store.ToRemind(ctx, now.Add(st.ahead), st.stage, 500)
 		if err != nil {
 			return sent, err
 		}
 		for _, b := range bs {
-			var mails []mail.Message
-			if b.Start.After(now) {
-				mails, err = s.reminders(ctx, b, st.when)
-				if err != nil {
-					return sent, err
-				}
+			event := ReminderEvent(st.stage)
+			if !b.Start.After(now) {
+				event = "" // too late to remind: only mark it
 			}
-			if err := s.store.MarkReminded(ctx, b, st.stage, mails); err != nil {
+			if err := s.store.MarkReminded(ctx, b, st.stage, event); err != nil {
 				return sent, err
 			}
-			sent += len(mails)
+			if event != "" {
+				sent++
+			}
 		}
 	}
 	return sent, nil
-}
-
-func (s *Service) reminders(ctx context.Context, b Booking, when string) ([]mail.Message, error) {
-	t, _ := TypeByID(b.Type)
-	name, email, err := s.store.Contact(ctx, b.CounsellorID)
-	if err != nil {
-		return nil, err
-	}
-	booker, bookerEmail := b.Name, b.Email
-	if b.StudentID != "" {
-		if booker, bookerEmail, err = s.store.Contact(ctx, b.StudentID); err != nil {
-			return nil, err
-		}
-	}
-	at := func(zone string) string {
-		loc, err := time.LoadLocation(zone)
-		if err != nil {
-			loc = time.UTC
-		}
-		return b.Start.In(loc).Format("Mon 2 Jan 15:04 MST")
-	}
-	var out []mail.Message
-	if bookerEmail != "" {
-		out = append(out, mail.Message{To: bookerEmail, Subject: fmt.Sprintf("Reminder: your %s with %s is %s (%s)", strings.ToLower(t.Name), name, when, at(b.Zone)),
-			Body: fmt.Sprintf("Hello %s,\n\nYour %s with %s starts %s.\n\n— gradpath\n", booker, strings.ToLower(t.Name), name, at(b.Zone))})
-	}
-	if email != "" {
-		av, _, _ := s.store.Availability(ctx, b.CounsellorID)
-		out = append(out, mail.Message{To: email, Subject: fmt.Sprintf("Reminder: %s with %s %s (%s)", t.Name, booker, when, at(av.Zone)),
-			Body: fmt.Sprintf("Hello %s,\n\n%s with %s starts %s.\n\n— gradpath\n", name, t.Name, booker, at(av.Zone))})
-	}
-	return out, nil
 }
 
 func selfOrAdmin(a *gradpath.Actor, userID string) bool {

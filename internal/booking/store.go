@@ -3,8 +3,6 @@ package booking
 import (
 	"context"
 	"time"
-
-	"github.com/gradpath/gradpath/internal/mail"
 )
 
 // Query lists bookings.
@@ -70,8 +68,8 @@ type Store interface {
 	Counsellors(ctx context.Context) ([]Counsellor, []Availability, error)
 	// Busy lists the busy time of a counsellor's active bookings that meets [from, to).
 	Busy(ctx context.Context, counsellorID string, from, to time.Time) ([]Interval, error)
-	// Create stores an active booking, its cells and, if idem is set, its Idempotency-Key in
-	// one transaction; when any cell is taken it stores nothing and returns a conflict, and when
+	// Create stores an active booking, its cells, the job of its "booked" emails and, if idem is
+	// set, its Idempotency-Key in one transaction; when any cell is taken it stores nothing and returns a conflict, and when
 	// the key was stored meanwhile, ErrIdempotencyRace.
 	Create(ctx context.Context, b Booking, idem *Idempotency) error
 	// Idempotent returns the booking made with an Idempotency-Key, if any.
@@ -85,13 +83,15 @@ type Store interface {
 	// Update writes b (whose UpdatedAt, Sequence and status changed) if the stored booking still
 	// has sequence b.Sequence-1; when its time moved, its cells move in the same transaction, and
 	// a taken cell is a conflict that leaves everything as it was. A booking that is no longer
-	// active releases its cells.
-	Update(ctx context.Context, b Booking, moved bool) error
+	// active releases its cells. event, if set, queues the emails of the change in the same
+	// transaction.
+	Update(ctx context.Context, b Booking, moved bool, event string) error
 	// ToRemind lists active bookings starting before `until` with fewer than `stage` reminders.
 	ToRemind(ctx context.Context, until time.Time, stage, limit int) ([]Booking, error)
-	// MarkReminded records that reminder `stage` of a booking's time went out, with its emails
-	// enqueued in the same transaction; it does nothing if the booking moved or ended meanwhile.
-	MarkReminded(ctx context.Context, b Booking, stage int, mails []mail.Message) error
+	// MarkReminded records that reminder `stage` of a booking's time is due, with the job that
+	// writes its emails in the same transaction; it does nothing if the booking moved or ended
+	// meanwhile.
+	MarkReminded(ctx context.Context, b Booking, stage int, event string) error
 	// SetFeed stores the hash of a counsellor's feed secret ("" revokes it); FeedOwner finds
 	// the counsellor of a hash.
 	SetFeed(ctx context.Context, userID, hash string, at time.Time) error

@@ -393,8 +393,10 @@ func (s *Server) routeTable() []route {
 			Params:      []param{pathParam("id", "Lead id.")}, Response: leads.Export{}, Errors: []int{404}}},
 		{"POST /api/v1/leads/{id}/erase", needs(s.Leads != nil, "leads", s.eraseLead), operation{ID: "eraseLead", Tag: "leads", Access: admin,
 			Summary: "Erase the person behind a lead, on their request",
-			Description: "Removes name, phone, email, date of birth, messages and notes from every lead of that phone or email and ends their subscriptions; " +
-				"keeps what is not personal and the consent evidence. Afterwards the person is not found by phone or email. Audited.",
+			Description: "Removes name, phone, email, date of birth, messages and notes from every lead of that phone or email, ends their subscriptions, " +
+				"takes their contact off their bookings (cancelling the future ones), deletes their student account with its workspace and files and every " +
+				"queued or finished job that names them; keeps what is not personal and the consent evidence. When it is answered, no file in the data " +
+				"directory holds what was erased (on SQLite). Afterwards the person is not found by phone or email. Audited.",
 			Params: []param{pathParam("id", "Lead id.")}, Response: leads.Lead{}, Errors: []int{404}}},
 		{"POST /api/v1/leads/{id}/notes", needs(s.Leads != nil, "leads", s.addLeadNote), operation{ID: "addLeadNote", Tag: "leads", Access: counsellor,
 			Summary: "Add a note to a lead's history", Params: []param{pathParam("id", "Lead id.")},

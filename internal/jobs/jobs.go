@@ -56,6 +56,16 @@ type ResetMailArgs struct {
 // Kind implements river.JobArgs.
 func (ResetMailArgs) Kind() string { return string(outbox.Reset) }
 
+// BookingMailArgs writes the emails of a booking's event when it is sent, from the booking as
+// it is then (an erased booker gets nothing). It carries only the booking's id and the event.
+type BookingMailArgs struct {
+	Booking string `json:"booking"`
+	Event   string `json:"event"`
+}
+
+// Kind implements river.JobArgs.
+func (BookingMailArgs) Kind() string { return string(outbox.BookingMail) }
+
 // RegistrationMailArgs writes the email of a sign-up: a confirmation link, or a word to the
 // owner of an address that has an account already. It carries only the sign-up's id.
 type RegistrationMailArgs struct {
@@ -186,6 +196,25 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		}
 		return svc.Mail.Send(ctx, ResetMessage(u, svc.PublicURL, token))
 	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[BookingMailArgs]) error {
+		if svc.Mail == nil || svc.Bookings == nil {
+			wk.logger.Warn("no mail server is configured (smtp_addr); a booking's email was not sent", "job_id", j.ID)
+			return nil
+		}
+		msgs, err := svc.Bookings.Messages(ctx, j.Args.Booking, j.Args.Event)
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		for _, m := range msgs {
+			if err := svc.Mail.Send(ctx, m); err != nil {
+				return err
+			}
+		}
+		return nil
+	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RegistrationMailArgs]) error {
 		if svc.Mail == nil || svc.Accounts == nil {
 			wk.logger.Warn("no mail server is configured (smtp_addr); a sign-up confirmation was not sent", "job_id", j.ID)
@@ -263,6 +292,8 @@ func params(j outbox.Job) (river.InsertManyParams, error) {
 	switch j.Kind {
 	case outbox.Mail:
 		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
+	case outbox.BookingMail:
+		return river.InsertManyParams{Args: BookingMailArgs{Booking: j.Ref, Event: j.Event}, InsertOpts: opts}, nil
 	case outbox.Registration:
 		return river.InsertManyParams{Args: RegistrationMailArgs{Registration: j.Ref}, InsertOpts: opts}, nil
 	case outbox.Reset:

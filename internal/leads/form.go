@@ -52,10 +52,10 @@ type Verdict int
 
 // Verdicts.
 const (
-	// Person: a valid token, old enough; its nonce is to be used once.
-	Person Verdict = iota
-	// Script: refused silently (honeypot, forged token, sent back too soon).
-	Script
+	// ByPerson: a valid token, old enough; its nonce is to be used once.
+	ByPerson Verdict = iota
+	// ByScript: refused silently (honeypot, forged token, sent back too soon).
+	ByScript
 	// NoToken: the form carried none.
 	NoToken
 	// Expired: the token is older than MaxAge.
@@ -65,27 +65,27 @@ const (
 // Check judges a request's honeypot and form token, and returns the token's nonce for a person.
 func (g *FormGuard) Check(honeypot, token string) (Verdict, string) {
 	if strings.TrimSpace(honeypot) != "" {
-		return Script, ""
+		return ByScript, ""
 	}
 	if token == "" {
 		return NoToken, ""
 	}
 	body, sig, ok := strings.Cut(token, ".")
 	if !ok || !hmac.Equal([]byte(sig), []byte(g.sign(body))) {
-		return Script, ""
+		return ByScript, ""
 	}
 	raw, err := base64.RawURLEncoding.DecodeString(body)
 	if err != nil || len(raw) != 16 {
-		return Script, ""
+		return ByScript, ""
 	}
 	age := g.now().Sub(time.UnixMilli(int64(binary.BigEndian.Uint64(raw[:8]))))
 	switch {
 	case age < g.MinAge && age > -time.Minute:
-		return Script, ""
+		return ByScript, ""
 	case age > g.MaxAge:
 		return Expired, ""
 	}
-	return Person, base64.RawURLEncoding.EncodeToString(raw[8:])
+	return ByPerson, base64.RawURLEncoding.EncodeToString(raw[8:])
 }
 
 // ErrTokenUsed is returned by a store when a form token's nonce was used before.
@@ -102,13 +102,13 @@ func (s *Service) guard(a *gradpath.Actor, honeypot, token string) (ignore bool,
 	}
 	v, nonce := g.Check(honeypot, token)
 	switch {
-	case v == Script:
+	case v == ByScript:
 		return true, "", nil
 	case v == NoToken && a.Anonymous():
 		return false, "", gradpath.Invalid("form_token", "is required: show the form with GET /api/v1/leads/form-token and send its token, once; or call with an access token")
 	case v == Expired && a.Anonymous():
 		return false, "", gradpath.Invalid("form_token", "has expired: the form was open more than %s; reload it", g.MaxAge)
-	case v == Person:
+	case v == ByPerson:
 		return false, nonce, nil
 	}
 	return false, "", nil

@@ -21,6 +21,20 @@ type Export struct {
 	Subscriptions []Subscription `json:"subscriptions"`
 	// SubscriptionConsents are the consent records of the subscriptions.
 	SubscriptionConsents []ConsentRecord `json:"subscription_consents"`
+	// Bookings are the sessions they booked (by the leads, or by their email or phone).
+	Bookings []BookingRecord `json:"bookings"`
+}
+
+// BookingRecord is a booked session as a data export shows it.
+type BookingRecord struct {
+	ID           string    `json:"id"`
+	CounsellorID string    `json:"counsellor_id"`
+	Type         string    `json:"type"`
+	Status       string    `json:"status"`
+	Start        time.Time `json:"start"`
+	Name         string    `json:"name"`
+	Email        string    `json:"email,omitempty"`
+	Phone        string    `json:"phone,omitempty"`
 }
 
 func adminOnly(a *gradpath.Actor) error {
@@ -72,20 +86,51 @@ func (s *Service) Export(ctx context.Context, a *gradpath.Actor, id string) (Exp
 		}
 		out.SubscriptionConsents = append(out.SubscriptionConsents, cs...)
 	}
+	person := Person{LeadIDs: []string{id}}
+	for _, l := range append([]Lead{d.Lead}, others...) {
+		person.LeadIDs = appendNew(person.LeadIDs, l.ID)
+		if l.Email != "" {
+			person.Emails = appendNew(person.Emails, l.Email)
+		}
+		if l.Phone != "" {
+			person.Phones = appendNew(person.Phones, l.Phone)
+		}
+	}
+	if out.Bookings, err = s.store.Bookings(ctx, person); err != nil {
+		return Export{}, err
+	}
 	s.audit(ctx, a, "lead.exported", id, nil)
 	return out, nil
 }
 
-// Erase removes the personal data of the person behind a lead, on their request: their leads
-// keep only what is not personal (kind, dates, country and course of interest, pipeline) and
-// their subscriptions end; consent evidence is kept, as the law requires. Afterwards the person
-// is not found by phone or email.
+// Person is who an erasure is about: their leads, and the contacts and names they were known by.
+type Person struct {
+	LeadIDs        []string
+	Emails, Phones []string
+	Names          []string
+}
+
+// Erased is what an erasure removed beyond the leads: how many bookings, jobs and accounts,
+// and the uploaded files to delete once it commits.
+type Erased struct {
+	Bookings, Jobs, Accounts int
+	Files                    []string
+}
+
+// Erase removes the personal data of the person behind a lead, on their request, from
+// everywhere gradpath keeps it: their leads keep only what is not personal (kind, dates,
+// country and course of interest, pipeline), their subscriptions end, their bookings lose
+// their contact (future ones are cancelled), their student account goes with its workspace and
+// files, and queued or finished jobs that name them are deleted, so that no message goes to
+// them afterwards. Consent evidence is kept, as the law requires. Once the erasure commits,
+// Config.Erased removes their files and leaves no copy in the database's files.
 func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead, error) {
 	if err := adminOnly(a); err != nil {
 		return Lead{}, err
 	}
 	now := s.now()
 	var out Lead
+	var erased Erased
 	err := s.store.Write(ctx, func(tx Tx) error {
 		l, err := tx.Lead(ctx, id)
 		if err != nil {
@@ -101,6 +146,7 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 				}
 			}
 		}
+		person := Person{LeadIDs: ids}
 		if _, err := tx.EraseSubscriptions(ctx, l.Email, l.Phone, now); err != nil {
 			return err
 		}
@@ -108,6 +154,17 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 			x, err := tx.Lead(ctx, lid)
 			if err != nil {
 				return err
+			}
+			for _, v := range [][2]string{{"e", x.Email}, {"p", x.Phone}, {"n", x.Name}} {
+				switch {
+				case v[1] == "" || v[1] == "(erased)":
+				case v[0] == "e":
+					person.Emails = appendNew(person.Emails, v[1])
+				case v[0] == "p":
+					person.Phones = appendNew(person.Phones, v[1])
+				default:
+					person.Names = appendNew(person.Names, v[1])
+				}
 			}
 			if x.ErasedAt != nil {
 				if lid == id {
@@ -136,10 +193,26 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 				out = x
 			}
 		}
-		return nil
+		erased, err = tx.ErasePerson(ctx, person, now)
+		return err
 	})
-	if err == nil {
-		s.audit(ctx, a, "lead.erased", id, nil)
+	if err != nil {
+		return Lead{}, err
 	}
-	return out, err
+	s.audit(ctx, a, "lead.erased", id, map[string]any{"leads": len(out.ID) > 0, "bookings": erased.Bookings, "jobs": erased.Jobs, "accounts": erased.Accounts})
+	if s.cfg.Erased != nil {
+		if err := s.cfg.Erased(ctx, erased); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func appendNew(list []string, v string) []string {
+	for _, x := range list {
+		if x == v {
+			return list
+		}
+	}
+	return append(list, v)
 }

@@ -36,7 +36,10 @@ type Config struct {
 	Guard *FormGuard
 	// Audit, if set, records staff reads, exports and erasures of a person's data.
 	Audit Auditor
-	Now   gradpath.Clock
+	// Erased, if set, runs once an erasure has committed: it deletes the person's files and
+	// leaves no copy of what was erased in the database's files.
+	Erased func(ctx context.Context, e Erased) error
+	Now    gradpath.Clock
 }
 
 // DefaultConfig is India, a 30-day merge window, near breach two business hours before due,

@@ -104,6 +104,11 @@ type Tx interface {
 	EraseSubscriptions(ctx context.Context, email, phone string, at time.Time) ([]string, error)
 	// EraseActivity removes what a lead's history quotes of the person (requests, notes).
 	EraseActivity(ctx context.Context, leadID string) error
+	// ErasePerson removes the person's data from everything beyond leads and subscriptions
+	// (bookings, their student account with its workspace and files, queued and finished jobs,
+	// audit details, sign-ups) in the erasure's transaction; it cancels their future bookings,
+	// and returns what is to be removed once it commits.
+	ErasePerson(ctx context.Context, p Person, at time.Time) (Erased, error)
 	// UseFormToken records a form token's nonce as used (kept until expires); ErrTokenUsed
 	// when it was used before.
 	UseFormToken(ctx context.Context, nonce string, expires time.Time) error
@@ -133,6 +138,8 @@ type Store interface {
 	// Write runs fn in a write transaction and commits it when fn returns nil. Concurrent
 	// writes may share a transaction (group commit); each fn's changes still stand or fall alone.
 	Write(ctx context.Context, fn func(Tx) error) error
+	// Bookings lists the bookings of a person: by their leads, email or phone.
+	Bookings(ctx context.Context, p Person) ([]BookingRecord, error)
 	// PurgeFormTokens forgets the used form tokens that expired before now.
 	PurgeFormTokens(ctx context.Context, now time.Time) error
 	Lead(ctx context.Context, id string) (Lead, error)

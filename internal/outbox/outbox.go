@@ -22,6 +22,10 @@ const (
 	// Reset writes a password-reset link to the account of an address, if there is one. It
 	// carries the address.
 	Reset Kind = "password_reset_mail"
+	// BookingMail writes the emails of a booking's event (booked, moved, cancelled, confirmed,
+	// a reminder) when it is sent, from the booking as it is then: it carries only the
+	// booking's id and the event.
+	BookingMail Kind = "booking_mail"
 )
 
 // Job is one piece of work left by a change.
@@ -32,8 +36,11 @@ type Job struct {
 	// LeadID names the lead the job is about, if any, for the logs.
 	LeadID string
 	Mail   *mail.Message
-	// Ref is what a Registration or Reset job is about: a registration's id, an address.
+	// Ref is what a Registration, Reset or BookingMail job is about: a registration's id, an
+	// address, a booking's id.
 	Ref string
+	// Event is a BookingMail job's event.
+	Event string
 }
 
 // Email is a job that sends m now.

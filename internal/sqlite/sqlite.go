@@ -50,6 +50,9 @@ func dsn(path string, readOnly bool) string {
 		v.Set("_txlock", "immediate")
 		// A 64 MiB page cache keeps large imports from spilling pages to the WAL mid-transaction.
 		v.Add("_pragma", "cache_size(-65536)")
+		// Deleted content is overwritten with zeros, so that an erased person leaves no copy
+		// in free pages of the file.
+		v.Add("_pragma", "secure_delete(ON)")
 		v.Add("_pragma", "temp_store(memory)")
 	}
 	return "file:" + path + "?" + v.Encode()

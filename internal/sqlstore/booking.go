@@ -10,7 +10,6 @@ import (
 
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/outbox"
 )
 
@@ -133,8 +132,19 @@ func (s *BookingStore) Create(ctx context.Context, b booking.Booking, idem *book
 				return wrap(err, "booking idempotency key")
 			}
 		}
-		return s.holdCells(ctx, tx, b)
+		if err := s.holdCells(ctx, tx, b); err != nil {
+			return err
+		}
+		return s.queueMail(ctx, tx, b.ID, booking.EventBooked)
 	})
+}
+
+// queueMail enqueues the emails of a booking's event in the change's transaction.
+func (s *BookingStore) queueMail(ctx context.Context, tx *sql.Tx, id, event string) error {
+	if s.jobs == nil || event == "" {
+		return nil
+	}
+	return s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.BookingMail, Ref: id, Event: event})
 }
 
 // bookingKey is where a booking's Idempotency-Key is kept: beside the leads', in a namespace of
@@ -188,7 +198,7 @@ func (s *BookingStore) holdCells(ctx context.Context, tx *sql.Tx, b booking.Book
 }
 
 // Update implements booking.Store.
-func (s *BookingStore) Update(ctx context.Context, b booking.Booking, moved bool) error {
+func (s *BookingStore) Update(ctx context.Context, b booking.Booking, moved bool, event string) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET start_at = ?, end_at = ?, busy_until = ?, status = ?, sequence = ?, updated_at = ?, reminded = ?
 			WHERE id = ? AND sequence = ?`), utc(b.Start), utc(b.End), utc(b.BusyUntil), string(b.Status), b.Sequence, utc(b.UpdatedAt), b.Reminded, b.ID, b.Sequence-1)
@@ -197,6 +207,9 @@ func (s *BookingStore) Update(ctx context.Context, b booking.Booking, moved bool
 		}
 		if n, _ := res.RowsAffected(); n != 1 {
 			return gradpath.Errorf(gradpath.CodeConflict, "the booking changed meanwhile; read it again")
+		}
+		if err := s.queueMail(ctx, tx, b.ID, event); err != nil {
+			return err
 		}
 		if !moved && b.Status.Active() {
 			return nil
@@ -257,23 +270,17 @@ func (s *BookingStore) list(ctx context.Context, query string, args ...any) ([]b
 }
 
 // MarkReminded implements booking.Store.
-func (s *BookingStore) MarkReminded(ctx context.Context, b booking.Booking, stage int, mails []mail.Message) error {
+func (s *BookingStore) MarkReminded(ctx context.Context, b booking.Booking, stage int, event string) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET reminded = ? WHERE id = ? AND sequence = ? AND reminded < ? AND status IN ('pending', 'confirmed')`),
 			stage, b.ID, b.Sequence, stage)
 		if err != nil {
 			return wrap(err, "mark reminded")
 		}
-		if n, _ := res.RowsAffected(); n != 1 || s.jobs == nil {
+		if n, _ := res.RowsAffected(); n != 1 {
 			return nil
 		}
-		for _, m := range mails {
-			m := m
-			if err := s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.Mail, Mail: &m}); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.queueMail(ctx, tx, b.ID, event)
 	})
 }
 

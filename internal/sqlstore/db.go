@@ -111,6 +111,34 @@ func (db *DB) Close() error {
 	return err
 }
 
+// Scrub leaves no copy of deleted data in the database's files. On SQLite (whose write
+// connection has secure_delete on, so deleted content is overwritten with zeros) it checkpoints
+// the WAL and truncates it, retrying while readers hold it; on PostgreSQL it does nothing:
+// deleted rows stay in the table files until VACUUM reuses their space, and in WAL archives and
+// backups until they expire (docs/operations.md).
+func (db *DB) Scrub(ctx context.Context) error {
+	if db.Engine != SQLite {
+		return nil
+	}
+	for attempt := 0; ; attempt++ {
+		var busy, logFrames, checkpointed int
+		if err := db.write.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &logFrames, &checkpointed); err != nil {
+			return wrap(err, "checkpoint")
+		}
+		if busy == 0 {
+			return nil
+		}
+		if attempt == 50 {
+			return gradpath.Errorf(gradpath.CodeUnavailable, "the database is busy: the erasure is done, and its WAL is checkpointed on the next quiet moment")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 // Ping checks that both pools reach the database.
 func (db *DB) Ping(ctx context.Context) error {
 	if err := db.write.PingContext(ctx); err != nil {

@@ -319,6 +319,10 @@ func (b *leadBatch) EraseSubscriptions(context.Context, string, string, time.Tim
 }
 func (b *leadBatch) EraseActivity(context.Context, string) error { return errNotInBatch }
 
+func (b *leadBatch) ErasePerson(context.Context, leads.Person, time.Time) (leads.Erased, error) {
+	return leads.Erased{}, errNotInBatch
+}
+
 func (b *leadBatch) UseFormToken(ctx context.Context, nonce string, expires time.Time) error {
 	if b.nonces[nonce] {
 		return leads.ErrTokenUsed

@@ -568,6 +568,159 @@ func (t *leadTx) EraseActivity(ctx context.Context, leadID string) error {
 	return wrap(err, "erase activity")
 }
 
+// ErasePerson implements leads.Tx.
+func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) (leads.Erased, error) {
+	var e leads.Erased
+	exec := func(what, q string, args ...any) (int64, error) {
+		res, err := t.tx.ExecContext(ctx, t.s.db.q(q), args...)
+		if err != nil {
+			return 0, wrap(err, "erase "+what)
+		}
+		n, _ := res.RowsAffected()
+		return n, nil
+	}
+	// Their student account, with its workspace and files (staff accounts are not erased so).
+	for _, email := range p.Emails {
+		if _, err := exec("sign-ups", `DELETE FROM registrations WHERE email = ?`, email); err != nil {
+			return e, err
+		}
+		var id, roles string
+		err := t.tx.QueryRowContext(ctx, t.s.db.q(`SELECT id, roles FROM users WHERE email = ?`), email).Scan(&id, &roles)
+		if errors.Is(err, sql.ErrNoRows) || err == nil && roles != string(gradpath.RoleStudent) {
+			continue
+		}
+		if err != nil {
+			return e, wrap(err, "erase account")
+		}
+		files, err := t.ids(ctx, "erase files", `SELECT id FROM files WHERE user_id = ?`, id)
+		if err != nil {
+			return e, err
+		}
+		e.Files = append(e.Files, files...)
+		future, err := t.ids(ctx, "erase bookings", `SELECT id FROM bookings WHERE student_id = ? AND status IN ('pending', 'confirmed') AND start_at > ?`, id, utc(at))
+		if err != nil {
+			return e, err
+		}
+		if err := t.cancelBookings(ctx, future, at); err != nil {
+			return e, err
+		}
+		n, err := exec("the student's bookings", `UPDATE bookings SET student_id = NULL, name = '(erased)', email = '', phone = '' WHERE student_id = ?`, id)
+		if err != nil {
+			return e, err
+		}
+		e.Bookings += int(n)
+		if _, err := exec("audit", `UPDATE audit_log SET details = '{"erased":true}', ip = '' WHERE actor_id = ? OR subject_id = ?`, id, id); err != nil {
+			return e, err
+		}
+		if _, err := exec("account", `DELETE FROM users WHERE id = ?`, id); err != nil {
+			return e, err
+		}
+		e.Accounts++
+	}
+	// Their bookings: no contact left, and the future ones cancelled (their time freed).
+	var conds []string
+	var args []any
+	if len(p.LeadIDs) > 0 {
+		conds = append(conds, "lead_id IN ("+placeholders(len(p.LeadIDs))+")")
+		args = append(args, anys(p.LeadIDs)...)
+	}
+	if len(p.Emails) > 0 {
+		conds = append(conds, "(email IN ("+placeholders(len(p.Emails))+") AND email <> '')")
+		args = append(args, anys(p.Emails)...)
+	}
+	if len(p.Phones) > 0 {
+		conds = append(conds, "(phone IN ("+placeholders(len(p.Phones))+") AND phone <> '')")
+		args = append(args, anys(p.Phones)...)
+	}
+	if len(p.Names) > 0 {
+		conds = append(conds, "(student_id IS NULL AND email = '' AND name IN ("+placeholders(len(p.Names))+"))")
+		args = append(args, anys(p.Names)...)
+	}
+	if len(conds) > 0 {
+		where := strings.Join(conds, " OR ")
+		future, err := t.ids(ctx, "erase bookings", `SELECT id FROM bookings WHERE (`+where+`) AND status IN ('pending', 'confirmed') AND start_at > ?`, append(args, utc(at))...)
+		if err != nil {
+			return e, err
+		}
+		if err := t.cancelBookings(ctx, future, at); err != nil {
+			return e, err
+		}
+		n, err := exec("bookings", `UPDATE bookings SET name = '(erased)', email = '', phone = '', manage_hash = '' WHERE `+where, args...)
+		if err != nil {
+			return e, err
+		}
+		e.Bookings += int(n)
+	}
+	// Audit entries about the leads, and the stored first answers of their requests (whose
+	// request hashes come from the person's details).
+	for _, id := range p.LeadIDs {
+		if _, err := exec("audit", `UPDATE audit_log SET details = '{"erased":true}' WHERE subject_id = ?`, id); err != nil {
+			return e, err
+		}
+		if _, err := exec("idempotency keys", `DELETE FROM idempotency_keys WHERE body LIKE ?`, "%"+likeEscape(id)+"%"); err != nil {
+			return e, err
+		}
+	}
+	// Queued and finished jobs that name them: emails to them, or about them to staff. A name
+	// is matched only when long enough to be theirs.
+	if ok, err := t.hasTable(ctx, "river_job"); err != nil {
+		return e, err
+	} else if ok {
+		args := "CAST(args AS TEXT)"
+		if t.s.db.Engine == Postgres {
+			args = "args::text"
+		}
+		var needles []string
+		needles = append(needles, p.Emails...)
+		needles = append(needles, p.Phones...)
+		for _, n := range p.Names {
+			if len([]rune(n)) >= 5 {
+				needles = append(needles, n)
+			}
+		}
+		for _, n := range needles {
+			q := `DELETE FROM river_job WHERE ` + args + ` LIKE ?`
+			// JSON escapes non-ASCII names and "+" stays as it is; match the text as JSON writes it.
+			k, err := exec("jobs", q, "%"+likeEscape(jsonInner(n))+"%")
+			if err != nil {
+				return e, err
+			}
+			e.Jobs += int(k)
+		}
+	}
+	return e, nil
+}
+
+// cancelBookings cancels bookings and frees their time.
+func (t *leadTx) cancelBookings(ctx context.Context, ids []string, at time.Time) error {
+	for _, id := range ids {
+		if _, err := t.tx.ExecContext(ctx, t.s.db.q(`UPDATE bookings SET status = 'cancelled', sequence = sequence + 1, updated_at = ? WHERE id = ?`), utc(at), id); err != nil {
+			return wrap(err, "cancel booking")
+		}
+		if _, err := t.tx.ExecContext(ctx, t.s.db.q(`DELETE FROM booking_cells WHERE booking_id = ?`), id); err != nil {
+			return wrap(err, "cancel booking")
+		}
+	}
+	return nil
+}
+
+// jsonInner is a string as it appears inside a JSON document, without its quotes.
+func jsonInner(s string) string {
+	b, _ := json.Marshal(s)
+	return strings.Trim(string(b), `"`)
+}
+
+// hasTable reports whether a table exists (the job queue's are made by the queue).
+func (t *leadTx) hasTable(ctx context.Context, name string) (bool, error) {
+	var n int
+	q := `SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = ?`
+	if t.s.db.Engine == Postgres {
+		q = `SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = ?`
+	}
+	err := t.tx.QueryRowContext(ctx, t.s.db.q(q), name).Scan(&n)
+	return n > 0, wrap(err, "table "+name)
+}
+
 // UseFormToken implements leads.Tx: the primary key is the check, so two uses of one token in
 // concurrent transactions cannot both succeed. Expired nonces go at the same time.
 func (t *leadTx) UseFormToken(ctx context.Context, nonce string, expires time.Time) error {
@@ -578,6 +731,43 @@ func (t *leadTx) UseFormToken(ctx context.Context, nonce string, expires time.Ti
 		return wrap(err, "use form token")
 	}
 	return nil
+}
+
+// Bookings implements leads.Store.
+func (s *LeadStore) Bookings(ctx context.Context, p leads.Person) ([]leads.BookingRecord, error) {
+	var conds []string
+	var args []any
+	if len(p.LeadIDs) > 0 {
+		conds = append(conds, "lead_id IN ("+placeholders(len(p.LeadIDs))+")")
+		args = append(args, anys(p.LeadIDs)...)
+	}
+	if len(p.Emails) > 0 {
+		conds = append(conds, "(email IN ("+placeholders(len(p.Emails))+") AND email <> '')")
+		args = append(args, anys(p.Emails)...)
+	}
+	if len(p.Phones) > 0 {
+		conds = append(conds, "(phone IN ("+placeholders(len(p.Phones))+") AND phone <> '')")
+		args = append(args, anys(p.Phones)...)
+	}
+	out := []leads.BookingRecord{}
+	if len(conds) == 0 {
+		return out, nil
+	}
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, counsellor_id, type, status, start_at, name, email, phone FROM bookings WHERE `+
+		strings.Join(conds, " OR ")+` ORDER BY start_at`), args...)
+	if err != nil {
+		return nil, wrap(err, "bookings")
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var b leads.BookingRecord
+		if err := rows.Scan(&b.ID, &b.CounsellorID, &b.Type, &b.Status, &b.Start, &b.Name, &b.Email, &b.Phone); err != nil {
+			return nil, wrap(err, "bookings")
+		}
+		b.Start = b.Start.UTC()
+		out = append(out, b)
+	}
+	return out, wrap(rows.Err(), "bookings")
 }
 
 // PurgeFormTokens implements leads.Store.

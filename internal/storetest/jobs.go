@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"sync"
 
+	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/outbox"
 )
 
@@ -13,6 +14,11 @@ import (
 type Jobs struct {
 	mu   sync.Mutex
 	jobs []outbox.Job
+	// Render, if set, writes the emails of jobs that carry no message but write theirs when
+	// they run (a booking's), as their worker would, for MailTo to see them.
+	Render func(outbox.Job) []mail.Message
+	// rendered keeps what Render wrote of each job, the first time it was asked.
+	rendered map[int][]mail.Message
 }
 
 // InsertTx implements sqlstore.JobInserter.
@@ -26,11 +32,33 @@ func (j *Jobs) InsertTx(_ context.Context, _ *sql.Tx, job outbox.Job) error {
 // MailTo returns the subjects of the emails enqueued to an address, in order.
 func (j *Jobs) MailTo(addr string) []string {
 	j.mu.Lock()
-	defer j.mu.Unlock()
+	jobs := append([]outbox.Job(nil), j.jobs...)
+	if j.rendered == nil {
+		j.rendered = map[int][]mail.Message{}
+	}
+	j.mu.Unlock()
 	var out []string
-	for _, x := range j.jobs {
-		if x.Mail != nil && x.Mail.To == addr {
-			out = append(out, x.Mail.Subject)
+	for i, x := range jobs {
+		msgs := []mail.Message{}
+		switch {
+		case x.Mail != nil:
+			msgs = append(msgs, *x.Mail)
+		case j.Render != nil:
+			j.mu.Lock()
+			done, ok := j.rendered[i]
+			j.mu.Unlock()
+			if !ok {
+				done = j.Render(x)
+				j.mu.Lock()
+				j.rendered[i] = done
+				j.mu.Unlock()
+			}
+			msgs = done
+		}
+		for _, m := range msgs {
+			if m.To == addr {
+				out = append(out, m.Subject)
+			}
 		}
 	}
 	return out

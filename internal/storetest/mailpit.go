@@ -147,3 +147,25 @@ func getJSON(url string, v any) error {
 	}
 	return json.NewDecoder(res.Body).Decode(v)
 }
+
+// Count is how many messages mailpit has received for `to`.
+func (m *Mailpit) Count(t testing.TB, to string) int {
+	t.Helper()
+	var list struct {
+		Messages []struct {
+			To []struct{ Address string }
+		}
+	}
+	if err := getJSON(m.API+"/api/v1/messages", &list); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, msg := range list.Messages {
+		for _, rcpt := range msg.To {
+			if strings.EqualFold(rcpt.Address, to) {
+				n++
+			}
+		}
+	}
+	return n
+}
