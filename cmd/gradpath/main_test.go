@@ -718,7 +718,7 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 
 	// The notification reached the SMTP server.
 	msg := mp.WaitFor(t, "counsellor@demo.gradpath.test", "Riya Sharma", 30*time.Second)
-	if !strings.Contains(msg.Text, "/api/v1/leads/"+receipt.ID) || !strings.Contains(msg.Text, "Computer Science") {
+	if !strings.Contains(msg.Text, "/queue/"+receipt.ID) || !strings.Contains(msg.Text, "Computer Science") {
 		t.Fatalf("notification text:\n%s", msg.Text)
 	}
 

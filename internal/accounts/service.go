@@ -814,6 +814,30 @@ func (s *Service) Users(ctx context.Context, a *gradpath.Actor, q UserQuery) ([]
 	return us, nil
 }
 
+// Names returns the names of the accounts among ids, for an admin reading the audit log (a
+// name is shown for an id, so this is not audited itself); ids that are not accounts are left
+// out.
+func (s *Service) Names(ctx context.Context, a *gradpath.Actor, ids []string) (map[string]string, error) {
+	if err := requireAdmin(a); err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for _, id := range ids {
+		if _, done := out[id]; done || !strings.HasPrefix(id, "usr_") {
+			continue
+		}
+		u, err := s.store.User(ctx, id)
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[id] = u.Name
+	}
+	return out, nil
+}
+
 // UserUpdate is what an admin may change of an account.
 type UserUpdate struct {
 	Name     *string          `json:"name,omitempty"`

@@ -182,7 +182,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Now: now})
+	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Audit: a.Accounts, Now: now})
 
 	calendarKey, err := db.Secret(ctx, "calendar")
 	if err != nil {

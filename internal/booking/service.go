@@ -38,7 +38,11 @@ type Config struct {
 	ManageKey []byte
 	// PublicURL is where the links in emails point.
 	PublicURL string
-	Now       gradpath.Clock
+	// Audit, if set, records changes to counsellors' hours.
+	Audit interface {
+		Record(ctx context.Context, a *gradpath.Actor, action, subject string, details map[string]any)
+	}
+	Now gradpath.Clock
 }
 
 // NewService returns the service over store; leads, if set, records bookings by the public as
@@ -109,7 +113,14 @@ func (s *Service) PutAvailability(ctx context.Context, a *gradpath.Actor, userID
 	if av.Types == nil {
 		av.Types = []string{}
 	}
-	return av, s.store.PutAvailability(ctx, userID, av, s.now().UTC())
+	if err := s.store.PutAvailability(ctx, userID, av, s.now().UTC()); err != nil {
+		return Availability{}, err
+	}
+	if s.cfg.Audit != nil {
+		s.cfg.Audit.Record(ctx, a, "counsellor.hours_changed", userID, map[string]any{"zone": av.Zone, "types": av.Types,
+			"days_off": len(av.Exceptions), "approval": av.Approval})
+	}
+	return av, nil
 }
 
 // maxRange bounds a slot query.

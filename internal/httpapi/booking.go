@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -164,7 +165,10 @@ func (s *Server) getBooking(w http.ResponseWriter, r *http.Request) error {
 	}
 	id := r.PathValue("id")
 	if bare, ok := strings.CutSuffix(id, ".ics"); ok {
-		link := edge.Origin(r, s.PublicURL) + "/api/v1/bookings/" + bare
+		link := edge.Origin(r, s.PublicURL) + "/sessions/" + bare // the booking's page
+		if token != "" {
+			link += "?token=" + url.QueryEscape(token)
+		}
 		text, err := s.Booking.ICS(r.Context(), actor(r), bare, token, link)
 		if err != nil {
 			return err

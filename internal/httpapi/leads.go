@@ -414,13 +414,22 @@ func (s *Server) exportLeadsCSV(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
+	names := map[string]string{}
+	if cs, err := s.Accounts.Counsellors(r.Context(), a); err == nil {
+		for _, c := range cs {
+			names[c.ID] = c.Name
+		}
+	}
 	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
 	w.Header().Set("Content-Disposition", `attachment; filename="leads.csv"`)
 	w.Header().Set("Cache-Control", "no-store")
+	// The byte-order mark tells spreadsheets the file is UTF-8, so that names in Devanagari or
+	// with accents read as they were written.
+	w.Write([]byte("\ufeff"))
 	cw := csv.NewWriter(w)
 	cw.Write([]string{"id", "created_at", "kind", "status", "name", "phone", "email", "country", "course", "intake", "page",
-		"utm_source", "utm_medium", "utm_campaign", "assignee", "first_response_due", "first_contact_at", "breached", "lost_reason", "marketing"})
-	page := first
+		"utm_source", "utm_medium", "utm_campaign", "assignee", "assignee_name", "first_response_due", "first_contact_at", "breached", "lost_reason", "marketing"})
+	page, rows := first, 0
 	for {
 		for _, l := range page {
 			contact := ""
@@ -432,12 +441,13 @@ func (s *Server) exportLeadsCSV(w http.ResponseWriter, r *http.Request) error {
 				intake = l.Interest.Intake.String()
 			}
 			row := []string{l.ID, l.CreatedAt.Format(time.RFC3339), string(l.Kind), string(l.Status), l.Name, l.Phone, l.Email,
-				l.Interest.Country, l.Interest.Course, intake, l.Page, l.UTM.Source, l.UTM.Medium, l.UTM.Campaign, l.Assignee,
+				l.Interest.Country, l.Interest.Course, intake, l.Page, l.UTM.Source, l.UTM.Medium, l.UTM.Campaign, l.Assignee, names[l.Assignee],
 				l.FirstResponseDue.Format(time.RFC3339), contact, strconv.FormatBool(l.Breached), l.LostReason, strconv.FormatBool(l.Marketing)}
 			for i := range row {
 				row[i] = csvCell(row[i])
 			}
 			cw.Write(row)
+			rows++
 		}
 		if len(page) < q.Limit {
 			break
@@ -449,6 +459,8 @@ func (s *Server) exportLeadsCSV(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	cw.Flush()
+	// A bulk export of people's contacts is a data-protection event of its own.
+	s.Accounts.Record(r.Context(), a, "leads.exported_csv", "", map[string]any{"rows": rows, "filter": r.URL.RawQuery})
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,7 @@ func TestLeadsAPI(t *testing.T) {
 			cfg := leads.DefaultConfig(d.Now)
 			guard = leads.NewFormGuard([]byte("test secret"), d.Now)
 			guard.MinAge = 0 // the test's clock stands still; the scripts' subtest puts it back
-			cfg.Guard = guard
+			cfg.Guard, cfg.Audit = guard, d.Accounts
 			svc = leads.NewService(sqlstore.NewLeadStore(db, nil), calendar.Default(), cfg)
 			d.Leads = svc
 			d.LeadLimit = ratelimit.NewLocal(time.Minute, 20, d.Now)
@@ -167,9 +168,24 @@ func TestLeadsAPI(t *testing.T) {
 			if res.Code != http.StatusOK || !strings.HasPrefix(res.Header().Get("Content-Type"), "text/csv") {
 				t.Fatalf("CSV: %d %s", res.Code, res.Header())
 			}
-			rows, err := csv.NewReader(strings.NewReader(res.Body.String())).ReadAll()
-			if err != nil || len(rows) < 3 || rows[0][0] != "id" {
-				t.Fatalf("CSV %v: %s", err, res.Body)
+			text, bom := strings.CutPrefix(res.Body.String(), "\ufeff")
+			rows, err := csv.NewReader(strings.NewReader(text)).ReadAll()
+			if !bom || err != nil || len(rows) < 3 || rows[0][0] != "id" {
+				t.Fatalf("CSV (byte-order mark %v) %v: %s", bom, err, res.Body)
+			}
+			// Assignees by name too; the export is audited.
+			col := slices.Index(rows[0], "assignee_name")
+			named := false
+			for _, row := range rows[1:] {
+				named = named || col >= 0 && row[col] == "asha"
+			}
+			if !named {
+				t.Errorf("no assignee named in %v", rows)
+			}
+			for _, action := range []string{"leads.exported_csv", "lead.note_added", "lead.status_changed"} {
+				if res := s.call(t, "GET", "/api/v1/audit?action="+action, "", bearer(admin)...); !strings.Contains(res.Body.String(), `"`+action+`"`) {
+					t.Errorf("%s is not audited: %s", action, res.Body)
+				}
 			}
 			body := res.Body.String()
 			if !strings.Contains(body, `'=HYPERLINK`) || !strings.Contains(body, ",+919876543210,") {

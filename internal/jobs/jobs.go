@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/riverdriver"
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
@@ -117,6 +118,8 @@ type Options struct {
 	// SLASweep is how often leads are checked for near breach and breach (default 30s).
 	SLASweep time.Duration
 	Logger   *slog.Logger
+	// Registry, if set, gets the workers' metrics (emails sent and failed).
+	Registry prometheus.Registerer
 }
 
 func driverOf(db *sqlstore.DB) riverdriver.Driver[*sql.Tx] {
@@ -156,6 +159,20 @@ func NewQueue(ctx context.Context, db *sqlstore.DB) (*Queue, error) {
 type Workers struct {
 	client *river.Client[*sql.Tx]
 	logger *slog.Logger
+	mail   mail.Sender
+	sent   *prometheus.CounterVec
+}
+
+// send sends an email, counting it, and logs a failure as an error: the job is retried with
+// backoff, but an operator should know the mail server refuses.
+func (w *Workers) send(ctx context.Context, kind string, m mail.Message) error {
+	if err := w.mail.Send(ctx, m); err != nil {
+		w.sent.WithLabelValues(kind, "failed").Inc()
+		w.logger.Error("sending an email failed; it is retried", "kind", kind, "error", err.Error())
+		return err
+	}
+	w.sent.WithLabelValues(kind, "sent").Inc()
+	return nil
 }
 
 // NewWorkers returns the workers over db, calling svc; Start runs them.
@@ -166,7 +183,14 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
-	wk := &Workers{logger: o.Logger}
+	wk := &Workers{logger: o.Logger, mail: svc.Mail, sent: prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "gradpath_mail_total", Help: "Emails by kind and outcome (sent, failed: retried with backoff).",
+	}, []string{"kind", "outcome"})}
+	if o.Registry != nil {
+		if err := o.Registry.Register(wk.sent); err != nil {
+			return nil, err
+		}
+	}
 	workers := river.NewWorkers()
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[SLASweepArgs]) error {
 		n, err := svc.Leads.SweepSLA(ctx)
@@ -180,7 +204,7 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 			wk.logger.Warn("no mail server is configured (smtp_addr); a notification was not sent", "lead_id", j.Args.LeadID, "job_id", j.ID)
 			return nil
 		}
-		return svc.Mail.Send(ctx, mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
+		return wk.send(ctx, "notification", mail.Message{To: j.Args.To, Subject: j.Args.Subject, Body: j.Args.Body})
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[ResetMailArgs]) error {
 		if svc.Mail == nil || svc.Accounts == nil {
@@ -194,7 +218,7 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		if err != nil {
 			return err
 		}
-		return svc.Mail.Send(ctx, ResetMessage(u, svc.PublicURL, token))
+		return wk.send(ctx, "reset", ResetMessage(u, svc.PublicURL, token))
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[BookingMailArgs]) error {
 		if svc.Mail == nil || svc.Bookings == nil {
@@ -209,7 +233,7 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 			return err
 		}
 		for _, m := range msgs {
-			if err := svc.Mail.Send(ctx, m); err != nil {
+			if err := wk.send(ctx, "booking", m); err != nil {
 				return err
 			}
 		}
@@ -227,7 +251,7 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		if err != nil {
 			return err
 		}
-		return svc.Mail.Send(ctx, RegistrationMessage(m, svc.PublicURL))
+		return wk.send(ctx, "registration", RegistrationMessage(m, svc.PublicURL))
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RemindersArgs]) error {
 		if svc.Bookings == nil {
@@ -259,8 +283,12 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 	}
 	cfg := &river.Config{
 		Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond),
-		Workers: workers,
-		Queues:  map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
+		// A job's run is bounded, and one whose worker died (a crash, a killed replica) is
+		// taken up again within minutes, not River's default hour.
+		JobTimeout:           time.Minute,
+		RescueStuckJobsAfter: 3 * time.Minute,
+		Workers:              workers,
+		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
 		PeriodicJobs: []*river.PeriodicJob{
 			river.NewPeriodicJob(river.PeriodicInterval(sweep),
 				func() (river.JobArgs, *river.InsertOpts) { return SLASweepArgs{}, nil }, &river.PeriodicJobOpts{RunOnStart: true}),

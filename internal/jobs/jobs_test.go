@@ -2,10 +2,13 @@ package jobs_test
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/calendar"
@@ -78,4 +81,91 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 
 func contains(s, sub string) bool {
 	return strings.Contains(s, sub)
+}
+
+// A mail server that refuses is an error in the log and a count in the metrics, not an INFO
+// line: the job is retried, and an operator sees it.
+func TestMailFailuresAreErrors(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		var logs syncBuffer
+		logger := slog.New(slog.NewJSONHandler(&logs, nil))
+		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(time.Now))
+		acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		q, err := jobs.NewQueue(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		svc := leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(time.Now))
+		reg := prometheus.NewRegistry()
+		// Nothing listens on port 1: the mail server refuses every connection.
+		w, err := jobs.NewWorkers(db, jobs.Services{Leads: svc, Mail: mail.SMTP{Addr: "127.0.0.1:1", From: "leads@agency.test", Timeout: time.Second}},
+			jobs.Options{Workers: 1, Poll: 50 * time.Millisecond, SLASweep: time.Hour, Logger: logger, Registry: reg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer func() {
+			sctx, c := context.WithTimeout(context.Background(), 10*time.Second)
+			defer c()
+			w.Stop(sctx)
+		}()
+		in := leads.Input{Kind: leads.Callback, Name: "Riya Sharma", Phone: "+919876543210", Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}}
+		if _, err := svc.Create(ctx, &gradpath.Actor{}, in, "", ""); err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(20 * time.Second)
+		for !strings.Contains(logs.String(), `"level":"ERROR","msg":"sending an email failed; it is retried"`) {
+			if time.Now().After(deadline) {
+				t.Fatalf("no error logged:\n%s", logs.String())
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		if got := counter(t, reg, "gradpath_mail_total", "failed"); got < 1 {
+			t.Errorf("failed emails counted: %v", got)
+		}
+	})
+}
+
+// counter is the value of a counter of the registry with that outcome label.
+func counter(t *testing.T, reg *prometheus.Registry, name, outcome string) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() != name {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "outcome" && l.GetValue() == outcome {
+					return m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return 0
+}
+
+// syncBuffer is a buffer the logger and the test share.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

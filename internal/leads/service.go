@@ -287,7 +287,7 @@ func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from stri
 			if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: l.ID, Mail: &mail.Message{To: to,
 				Subject: fmt.Sprintf("Unassigned %s request: %s — due %s", l.Kind, l.Name, due),
 				Body: fmt.Sprintf("No active counsellor works before this lead is due, so nobody was assigned.\n"+
-					"Assign it with PATCH /api/v1/leads/%s {\"assignee\": …}.\n\n%s\n\n— gradpath\n", l.ID, s.link(l.ID))}}); err != nil {
+					"Open it and choose a counsellor under \"Hand over\":\n\n%s\n\n— gradpath\n", s.link(l.ID))}}); err != nil {
 				return err
 			}
 		}
@@ -334,7 +334,8 @@ func interestText(in Interest) string {
 	return " about " + strings.Join(parts, " ")
 }
 
-func (s *Service) link(id string) string { return s.cfg.PublicURL + "/api/v1/leads/" + id }
+// link is the lead's page, where a counsellor reads and works it.
+func (s *Service) link(id string) string { return s.cfg.PublicURL + "/queue/" + id }
 
 // canSee reports whether the actor may see the lead: admins all, counsellors their own.
 func canSee(a *gradpath.Actor, l Lead) bool {
@@ -500,7 +501,16 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return Lead{}, err
+	}
+	switch {
+	case p.Assignee != nil:
+		s.audit(ctx, a, "lead.reassigned", id, map[string]any{"to": out.Assignee})
+	case p.Status != nil:
+		s.audit(ctx, a, "lead.status_changed", id, map[string]any{"to": string(out.Status)})
+	}
+	return out, nil
 }
 
 func nextStatuses(s Status) string {
@@ -541,6 +551,9 @@ func (s *Service) AddNote(ctx context.Context, a *gradpath.Actor, id, text strin
 		}
 		return tx.UpdateLead(ctx, l)
 	})
+	if err == nil {
+		s.audit(ctx, a, "lead.note_added", id, nil) // the note's words stay in the lead's history only
+	}
 	return act, err
 }
 
@@ -694,5 +707,10 @@ func (s *Service) PutProfile(ctx context.Context, a *gradpath.Actor, p Profile) 
 		p.Leave = []Period{}
 	}
 	p.UpdatedAt = s.now()
-	return p, s.store.PutProfile(ctx, p)
+	if err := s.store.PutProfile(ctx, p); err != nil {
+		return Profile{}, err
+	}
+	s.audit(ctx, a, "counsellor.routing_changed", p.UserID, map[string]any{"active": p.Active, "countries": p.Countries,
+		"courses": len(p.Courses), "leave": len(p.Leave)})
+	return p, nil
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -368,7 +369,28 @@ func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {
 	}
 	type row struct {
 		accounts.AuditEvent
-		When, Details string
+		When, Details  string
+		Actor, Subject string
+		SubjectLink    string
+	}
+	var ids []string
+	for _, e := range events {
+		ids = append(ids, e.ActorID, e.SubjectID)
+	}
+	names, err := p.Accounts.Names(r.Context(), a, ids)
+	if err != nil {
+		return failed("The audit log is not available", err)
+	}
+	name := func(id string) string {
+		switch n, ok := names[id]; {
+		case id == "":
+			return ""
+		case ok:
+			return n
+		case strings.HasPrefix(id, "usr_"):
+			return "a deleted account"
+		}
+		return id
 	}
 	zone := p.zone()
 	var rows []row
@@ -378,7 +400,19 @@ func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {
 			parts = append(parts, fmt.Sprintf("%s: %v", k, v))
 		}
 		slices.Sort(parts)
-		rows = append(rows, row{AuditEvent: e, When: e.At.In(zone).Format("2 Jan 2006 15:04:05"), Details: strings.Join(parts, "; ")})
+		link := ""
+		switch {
+		case strings.HasPrefix(e.SubjectID, "lead_"):
+			link = "/queue/" + e.SubjectID
+		case strings.HasPrefix(e.SubjectID, "usr_") && names[e.SubjectID] != "":
+			link = "/admin/users?q=" + url.QueryEscape(names[e.SubjectID])
+		}
+		actor := name(e.ActorID)
+		if actor == "" {
+			actor = "gradpath" // the system: a sweep, a job, the command line
+		}
+		rows = append(rows, row{AuditEvent: e, When: e.At.In(zone).Format("2 Jan 2006 15:04:05"), Details: strings.Join(parts, "; "),
+			Actor: actor, Subject: name(e.SubjectID), SubjectLink: link})
 	}
 	next := int64(0)
 	if len(events) == aq.Limit {
