@@ -72,7 +72,7 @@ func testBookingFrontDoor(t *testing.T, s *server) {
 		Errors []struct{ Field string } `json:"errors"`
 	}
 	json.Unmarshal(b, &problem)
-	if res.StatusCode != 400 || len(problem.Errors) == 0 || !strings.HasSuffix(problem.Errors[0].Field, "consent.guardian") {
+	if res.StatusCode != 400 || len(problem.Errors) == 0 || problem.Errors[0].Field != "lead.consent.guardian" {
 		t.Errorf("a minor without a guardian: %d %s", res.StatusCode, b)
 	}
 

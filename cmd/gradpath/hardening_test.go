@@ -503,7 +503,7 @@ func TestDatabaseDown(t *testing.T) {
 			}
 		}
 		res, b := s.call(t, "POST", "/callback", "application/x-www-form-urlencoded",
-			strings.NewReader("kind=callback&name=Riya+Sharma&phone=%2B919876543210&contact=yes&form_token="+url.QueryEscape(s.formToken(t))), "Origin", s.url)
+			strings.NewReader("kind=callback&name=Riya+Sharma&phone=%2B919876543210&contact=yes&age=adult&form_token="+url.QueryEscape(s.formToken(t))), "Origin", s.url)
 		if want == 503 && (res.StatusCode != 503 || !strings.Contains(string(b), "try again")) || want != 503 && res.StatusCode >= 500 {
 			t.Errorf("%s: the callback page: %d", when, res.StatusCode)
 		}

@@ -178,7 +178,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("%d free slots", len(slots))
 	}
 	code, _, body := visitor.post("/book/"+bm[1], url.Values{"type": {"consultation"}, "tz": {"America/Sao_Paulo"}, "start": {slots[0][2]},
-		"name": {"Kabir Shah"}, "phone": {"98200 11223"}, "email": {"kabir@example.in"}, "contact": {"yes"}})
+		"name": {"Kabir Shah"}, "phone": {"98200 11223"}, "email": {"kabir@example.in"}, "contact": {"yes"}, "age": {"adult"}})
 	manage := regexp.MustCompile(`href="(/sessions/[a-z0-9_]+\?token=[a-z0-9]+)" id="manage"`).FindStringSubmatch(body)
 	if code != 200 || manage == nil {
 		t.Fatalf("booking: %d, manage link %v: %s", code, manage, regexp.MustCompile(`class="error"[^>]*>[^<]*`).FindAllString(body, -1))
@@ -217,10 +217,10 @@ func testPages(t *testing.T, env []string, args ...string) {
 
 	// Updates by email: consent is asked for, then given; then stopped.
 	visitor.get("/updates")
-	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}}); code != 400 || !strings.Contains(body, `id="marketing-error"`) || !strings.Contains(body, `value="tara@example.in"`) {
+	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}, "age": {"adult"}}); code != 400 || !strings.Contains(body, `id="marketing-error"`) || !strings.Contains(body, `value="tara@example.in"`) {
 		t.Errorf("updates without consent: %d", code)
 	}
-	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}, "marketing": {"yes"}}); code != 200 || !strings.Contains(body, "You will get updates") {
+	if code, _, body := visitor.post("/updates", url.Values{"email": {"tara@example.in"}, "newsletter": {"yes"}, "marketing": {"yes"}, "age": {"adult"}}); code != 200 || !strings.Contains(body, "You will get updates") {
 		t.Errorf("updates: %d", code)
 	}
 
@@ -440,7 +440,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	lead := "/queue/" + lm[1]
 	_, _, body = counsellor.get(lead)
-	mustContain(t, "lead", body, "of business time left", "contact: granted", "The request arrived.")
+	mustContain(t, "lead", body, "of business time left", "To be contacted: given on", "Updates and newsletters: not given", "The request arrived.")
 	if code, _, body := counsellor.post(lead+"/notes", url.Values{"text": {""}}); code != 400 || !strings.Contains(body, `id="text-error"`) {
 		t.Errorf("an empty note: %d", code)
 	}

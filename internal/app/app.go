@@ -167,6 +167,9 @@ func (a *App) services(ctx context.Context) (err error) {
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
 	lcfg.Guard.MinAge = cfg.FormMinAge
+	if lcfg.LinkKey, err = db.Secret(ctx, "links"); err != nil {
+		return err
+	}
 	lcfg.Erased = func(ctx context.Context, e leads.Erased) error {
 		var errs []error
 		for _, f := range e.Files {

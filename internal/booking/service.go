@@ -185,10 +185,12 @@ type LeadDetails struct {
 	Phone string `json:"phone,omitempty"`
 	Email string `json:"email,omitempty"`
 	// DateOfBirth decides whether a guardian must consent (under 18).
-	DateOfBirth gradpath.Date      `json:"date_of_birth,omitzero"`
-	Consent     leads.ConsentInput `json:"consent"`
-	FormToken   string             `json:"form_token,omitempty"`
-	Website     string             `json:"website,omitempty"`
+	DateOfBirth gradpath.Date `json:"date_of_birth,omitzero"`
+	// Under18 says so instead of a date of birth (a form's "I am under 18").
+	Under18   bool               `json:"under_18,omitempty"`
+	Consent   leads.ConsentInput `json:"consent"`
+	FormToken string             `json:"form_token,omitempty"`
+	Website   string             `json:"website,omitempty"`
 }
 
 // Input is a booking request.
@@ -330,7 +332,7 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, ha
 		// The time is held: now the request becomes the booked counsellor's lead.
 		l := in.Lead
 		res, err := s.leads.Create(ctx, a, leads.Input{Kind: leads.Consultation, Name: l.Name, Phone: l.Phone, Email: l.Email,
-			DateOfBirth: l.DateOfBirth, Consent: l.Consent, FormToken: l.FormToken, Website: l.Website, Counsellor: b.CounsellorID,
+			DateOfBirth: l.DateOfBirth, Under18: l.Under18, Consent: l.Consent, FormToken: l.FormToken, Website: l.Website, Counsellor: b.CounsellorID,
 			Interest: leads.Interest{Message: t.Name + " on " + b.Start.Format(time.RFC3339)}}, "", "")
 		if err == nil && res.Ignored {
 			err = errIgnored
@@ -342,7 +344,7 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, ha
 			if errors.Is(err, errIgnored) {
 				return Created{Ignored: true}, nil
 			}
-			return Created{}, prefixed("lead", err)
+			return Created{}, prefixed("lead.", err)
 		}
 		b.LeadID, b.Phone = res.Receipt.ID, res.Phone // the phone as the lead keeps it, in the agency's region
 		if err := s.store.AttachLead(ctx, b.ID, b.LeadID, b.Phone); err != nil {

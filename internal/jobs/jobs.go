@@ -67,6 +67,15 @@ type BookingMailArgs struct {
 // Kind implements river.JobArgs.
 func (BookingMailArgs) Kind() string { return string(outbox.BookingMail) }
 
+// GuardianMailArgs asks a minor's guardian to confirm their consent; the message is written
+// when it is sent. It carries only the lead's id.
+type GuardianMailArgs struct {
+	Lead string `json:"lead"`
+}
+
+// Kind implements river.JobArgs.
+func (GuardianMailArgs) Kind() string { return string(outbox.GuardianMail) }
+
 // RegistrationMailArgs writes the email of a sign-up: a confirmation link, or a word to the
 // owner of an address that has an account already. It carries only the sign-up's id.
 type RegistrationMailArgs struct {
@@ -239,6 +248,20 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		}
 		return nil
 	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[GuardianMailArgs]) error {
+		if svc.Mail == nil {
+			wk.logger.Warn("no mail server is configured (smtp_addr); a guardian's confirmation was not asked for", "job_id", j.ID)
+			return nil
+		}
+		m, err := svc.Leads.GuardianMessage(ctx, j.Args.Lead)
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			return nil // erased, confirmed, or no guardian address
+		}
+		if err != nil {
+			return err
+		}
+		return wk.send(ctx, "guardian", m)
+	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[RegistrationMailArgs]) error {
 		if svc.Mail == nil || svc.Accounts == nil {
 			wk.logger.Warn("no mail server is configured (smtp_addr); a sign-up confirmation was not sent", "job_id", j.ID)
@@ -320,6 +343,8 @@ func params(j outbox.Job) (river.InsertManyParams, error) {
 	switch j.Kind {
 	case outbox.Mail:
 		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
+	case outbox.GuardianMail:
+		return river.InsertManyParams{Args: GuardianMailArgs{Lead: j.Ref}, InsertOpts: opts}, nil
 	case outbox.BookingMail:
 		return river.InsertManyParams{Args: BookingMailArgs{Booking: j.Ref, Event: j.Event}, InsertOpts: opts}, nil
 	case outbox.Registration:

@@ -99,7 +99,9 @@ type Input struct {
 	Email string `json:"email,omitempty"`
 	// DateOfBirth, when given, decides whether a guardian must consent.
 	DateOfBirth gradpath.Date `json:"date_of_birth,omitzero"`
-	Interest    Interest      `json:"interest"`
+	// Under18 says so instead of a date of birth (a form's "I am under 18").
+	Under18  bool     `json:"under_18,omitempty"`
+	Interest Interest `json:"interest"`
 	// Page is the page the form was on.
 	Page    string       `json:"page,omitempty"`
 	UTM     UTM          `json:"utm,omitzero"`
@@ -150,6 +152,11 @@ type Lead struct {
 	MergedInto string `json:"merged_into,omitempty"`
 	// ErasedAt is when the person's data was erased on request.
 	ErasedAt *time.Time `json:"erased_at,omitempty"`
+	// Minor: the person is under 18. Their Guardian consents for them, verifiably: by the link
+	// emailed to the guardian; until GuardianConfirmedAt, marketing stays off.
+	Minor               bool       `json:"minor"`
+	Guardian            *Guardian  `json:"guardian,omitempty"`
+	GuardianConfirmedAt *time.Time `json:"guardian_confirmed_at,omitempty"`
 }
 
 // Activity is one entry of a lead's history.
@@ -170,6 +177,7 @@ const (
 	ActivityUnassigned = "unassigned"
 	ActivityStatus     = "status"
 	ActivityNote       = "note"
+	ActivityConsent    = "consent"
 	ActivityNearBreach = "sla_near_breach"
 	ActivityBreached   = "sla_breached"
 	ActivityMerged     = "merged"
@@ -323,28 +331,40 @@ func (in *Input) validate(region string, today gradpath.Date) error {
 		p.Add("consent.contact", "must be true: we can call or write only with your consent")
 	}
 	c.NoticeVersion = checkText(&p, "consent.notice_version", c.NoticeVersion, 40, true)
-	minor := !in.DateOfBirth.IsZero() && in.DateOfBirth.Err() == nil && !in.DateOfBirth.MonthOnly() && ageOn(in.DateOfBirth, today) < 18
-	if minor {
+	if in.Minor(today) {
 		g := c.Guardian
 		switch {
 		case g == nil:
-			p.Add("consent.guardian", "is required: a person under 18 needs a parent's or guardian's consent")
+			p.Add("consent.guardian", "is required: a person under 18 needs a parent's or guardian's consent; give their name and email")
 		default:
 			g.Name = checkText(&p, "consent.guardian.name", g.Name, maxName, true)
-			g.Relationship = checkText(&p, "consent.guardian.relationship", g.Relationship, 40, true)
+			g.Relationship = checkText(&p, "consent.guardian.relationship", g.Relationship, 40, false)
+			if g.Relationship == "" {
+				g.Relationship = "parent or guardian"
+			}
 			g.Email = normalizeEmail(&p, "consent.guardian.email", g.Email)
 			g.Phone = phoneField(&p, "consent.guardian.phone", g.Phone, region)
-			if g.Email == "" && g.Phone == "" && !hasField(&p, "consent.guardian.email") && !hasField(&p, "consent.guardian.phone") {
-				p.Add("consent.guardian.email", "give the guardian's email or phone")
+			if g.Email == "" && !hasField(&p, "consent.guardian.email") {
+				p.Add("consent.guardian.email", "is required: the guardian confirms their consent by the link we email them")
 			}
-			if !g.Consented {
-				p.Add("consent.guardian.consented", "must be true: the guardian consents for a person under 18")
+			if g.Email != "" && g.Email == in.Email {
+				p.Add("consent.guardian.email", "must be the guardian's own address, not yours")
 			}
+			// The guardian's consent is theirs to give: it counts once they confirm it by the
+			// link, whatever the form says.
+			g.Consented = false
 		}
 	} else if c.Guardian != nil {
 		c.Guardian = nil // only minors' requests keep a guardian
 	}
 	return p.Err()
+}
+
+// Minor reports whether the request is from a person under 18 on today: by their date of
+// birth, or their own word.
+func (in *Input) Minor(today gradpath.Date) bool {
+	dob := in.DateOfBirth
+	return in.Under18 || !dob.IsZero() && dob.Err() == nil && !dob.MonthOnly() && ageOn(dob, today) < 18
 }
 
 func hasField(p *gradpath.Problems, field string) bool {

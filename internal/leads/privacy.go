@@ -173,7 +173,7 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 				continue
 			}
 			x.Name, x.Phone, x.Email, x.DateOfBirth = "(erased)", "", "", gradpath.Date{}
-			x.Interest.Message, x.Page, x.UTM, x.Marketing = "", "", UTM{}, false
+			x.Interest.Message, x.Page, x.UTM, x.Marketing, x.Guardian = "", "", UTM{}, false, nil
 			if x.Status.Open() {
 				x.Status, x.LostReason = StatusLost, "erased on request"
 			}

@@ -36,6 +36,9 @@ type Config struct {
 	Guard *FormGuard
 	// Audit, if set, records staff reads, exports and erasures of a person's data.
 	Audit Auditor
+	// LinkKey signs the links emailed to people (a guardian's confirmation); without it no
+	// such link is sent.
+	LinkKey []byte
 	// Erased, if set, runs once an erasure has committed: it deletes the person's files and
 	// leaves no copy of what was erased in the database's files.
 	Erased func(ctx context.Context, e Erased) error
@@ -92,6 +95,13 @@ type Result struct {
 	Phone    string
 	Ignored  bool
 	Replayed bool
+}
+
+// Check reports what is wrong with a request without taking it (a form that found a problem
+// of its own shows every problem at once).
+func (s *Service) Check(ctx context.Context, in Input) error {
+	cal := s.currentCalendar(ctx)
+	return in.validate(s.cfg.Region, gradpath.DateOf(s.now().In(cal.Location())))
 }
 
 // Create takes a request from a public form. key is the client's Idempotency-Key (may be
@@ -190,10 +200,18 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 		}
 		ok = l.Status.Open() && l.MergedInto == ""
 	}
+	minor := in.Minor(gradpath.DateOf(now.In(cal.Location())))
 	if ok {
 		l.Requests++
 		l.UpdatedAt = now
-		l.Marketing = l.Marketing || in.Consent.Marketing
+		// The latest request says what the person wants now, marketing included.
+		if minor && !l.Minor {
+			l.Minor, l.Guardian, l.GuardianConfirmedAt = true, in.Consent.Guardian, nil
+			if err := s.askGuardian(ctx, tx, l.ID); err != nil {
+				return Receipt{}, err
+			}
+		}
+		l.Marketing = in.Consent.Marketing && (!l.Minor || l.GuardianConfirmedAt != nil)
 		if l.Email == "" {
 			l.Email = in.Email
 		}
@@ -230,7 +248,11 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	l = Lead{ID: gradpath.NewID("lead_"), Kind: in.Kind, Status: StatusNew, Name: in.Name, Phone: in.Phone, Email: in.Email,
 		DateOfBirth: in.DateOfBirth, Interest: in.Interest, Page: in.Page, UTM: in.UTM, CreatedAt: now, UpdatedAt: now,
 		FirstResponseDue: cal.Add(now, bd), NearBreachAt: cal.Add(now, max(bd-s.cfg.NearBreach, 0)), Requests: 1,
-		Marketing: in.Consent.Marketing, Version: 1}
+		// A minor's marketing waits for their guardian's confirmation.
+		Marketing: in.Consent.Marketing && !minor, Version: 1, Minor: minor}
+	if minor {
+		l.Guardian = in.Consent.Guardian
+	}
 	c, routed, err := s.pick(ctx, tx, l, in.Counsellor, now, cal)
 	if err != nil {
 		return Receipt{}, err
@@ -247,6 +269,11 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	}
 	if err := s.recordAssignment(ctx, tx, l, "", c, routed, now, cal); err != nil {
 		return Receipt{}, err
+	}
+	if minor {
+		if err := s.askGuardian(ctx, tx, l.ID); err != nil {
+			return Receipt{}, err
+		}
 	}
 	return Receipt{ID: l.ID, Kind: l.Kind, Status: l.Status, ReceivedAt: now, FirstResponseDue: l.FirstResponseDue}, nil
 }
@@ -357,6 +384,8 @@ type Detail struct {
 	Lead
 	History  []Activity      `json:"history"`
 	Consents []ConsentRecord `json:"consents"`
+	// ConsentState is where each purpose's consent stands, as the ledger reads.
+	ConsentState []PurposeState `json:"consent_state"`
 }
 
 // Get returns a lead the actor may see; any other is not found.
@@ -378,6 +407,7 @@ func (s *Service) Get(ctx context.Context, a *gradpath.Actor, id string) (Detail
 	if d.Consents, err = s.store.Consents(ctx, id); err != nil {
 		return Detail{}, err
 	}
+	d.ConsentState = ConsentStates(d.Consents)
 	s.audit(ctx, a, "lead.read", id, nil)
 	return d, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -56,6 +58,7 @@ func newFixture(t *testing.T, db *sqlstore.DB) *fixture {
 	f.jobs = &storetest.Jobs{}
 	f.store = sqlstore.NewLeadStore(db, f.jobs)
 	cfg := leads.DefaultConfig(clock)
+	cfg.LinkKey, cfg.PublicURL = []byte("test link key"), "https://agency.example"
 	f.svc = leads.NewService(f.store, calendar.Default(), cfg)
 	return f
 }
@@ -135,13 +138,14 @@ func TestLeads(t *testing.T) {
 		t.Run("invalid input names the field and stores nothing", func(t *testing.T) {
 			before, _ := f.svc.List(ctx, f.admin, leads.Query{})
 			for field, in := range map[string]leads.Input{
-				"phone":                      request("X", "12345", "", "AU"),
-				"email":                      request("X", "+919876500000", "not-an-email", "AU"),
-				"interest.country":           request("X", "+919876500000", "", "Narnia"),
-				"consent.contact":            {Kind: leads.Callback, Name: "X", Phone: "+919876500000", Consent: leads.ConsentInput{NoticeVersion: "v1"}},
-				"kind":                       {Kind: "visit", Name: "X", Phone: "+919876500000", Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}},
-				"consent.guardian":           {Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}},
-				"consent.guardian.consented": {Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1", Guardian: &leads.Guardian{Name: "Mother", Relationship: "mother", Phone: "+919876500002"}}},
+				"phone":            request("X", "12345", "", "AU"),
+				"email":            request("X", "+919876500000", "not-an-email", "AU"),
+				"interest.country": request("X", "+919876500000", "", "Narnia"),
+				"consent.contact":  {Kind: leads.Callback, Name: "X", Phone: "+919876500000", Consent: leads.ConsentInput{NoticeVersion: "v1"}},
+				"kind":             {Kind: "visit", Name: "X", Phone: "+919876500000", Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}},
+				"consent.guardian": {Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}},
+				// The guardian confirms by an emailed link: a phone alone is not enough.
+				"consent.guardian.email": {Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1}, Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1", Guardian: &leads.Guardian{Name: "Mother", Relationship: "mother", Phone: "+919876500002", Consented: true}}},
 			} {
 				_, err := f.svc.Create(ctx, visitor, in, "", "")
 				found := false
@@ -152,19 +156,197 @@ func TestLeads(t *testing.T) {
 					t.Errorf("%s: %v", field, err)
 				}
 			}
+			// "I am under 18" counts as much as a date of birth.
+			if _, err := f.svc.Create(ctx, visitor, leads.Input{Kind: leads.Callback, Name: "Teen", Phone: "+919876500001", Under18: true,
+				Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1"}}, "", ""); len(gradpath.ErrorFields(err)) != 1 || gradpath.ErrorFields(err)[0].Field != "consent.guardian" {
+				t.Errorf("under 18 by their word, without a guardian: %v", err)
+			}
 			after, _ := f.svc.List(ctx, f.admin, leads.Query{})
 			if len(after) != len(before) {
 				t.Fatalf("invalid requests stored leads: %d → %d", len(before), len(after))
 			}
 		})
 
-		t.Run("a minor with a guardian's consent", func(t *testing.T) {
+		t.Run("a minor's consent waits for their guardian's link", func(t *testing.T) {
 			in := leads.Input{Kind: leads.Consultation, Name: "Teen", Email: "teen@example.in", DateOfBirth: gradpath.Date{Year: 2010, Month: 5, Day: 1},
-				Consent: leads.ConsentInput{Contact: true, NoticeVersion: "v1", Guardian: &leads.Guardian{Name: "Mother", Relationship: "mother", Phone: "98765 00002", Consented: true}}}
+				Consent: leads.ConsentInput{Contact: true, Marketing: true, NoticeVersion: "v1",
+					// The form cannot say the guardian consented: only the guardian's link does.
+					Guardian: &leads.Guardian{Name: "Mother", Relationship: "mother", Email: "Mother@Example.in", Phone: "98765 00002", Consented: true}}}
 			r := f.create(t, in, "")
 			d, _ := f.svc.Get(ctx, f.admin, r.ID)
-			if d.Consents[0].Guardian == nil || d.Consents[0].Guardian.Phone != "+919876500002" {
-				t.Fatalf("guardian evidence %+v", d.Consents[0])
+			if !d.Minor || d.Guardian == nil || d.Guardian.Email != "mother@example.in" || d.Guardian.Consented || d.GuardianConfirmedAt != nil {
+				t.Fatalf("the minor's lead: minor=%v guardian=%+v confirmed=%v", d.Minor, d.Guardian, d.GuardianConfirmedAt)
+			}
+			if d.Marketing {
+				t.Fatal("marketing is on before the guardian confirmed")
+			}
+			var asked bool
+			for _, j := range f.jobs.All() {
+				asked = asked || j.Kind == outbox.GuardianMail && j.Ref == r.ID
+			}
+			if !asked {
+				t.Fatal("no email to the guardian was queued")
+			}
+			m, err := f.svc.GuardianMessage(ctx, r.ID)
+			if err != nil || m.To != "mother@example.in" || !strings.Contains(m.Body, "Teen") {
+				t.Fatalf("the guardian's email: %v %+v", err, m)
+			}
+			link := m.Body[strings.Index(m.Body, "/guardian?"):]
+			link = link[:strings.IndexAny(link, "\n ")]
+			u, _ := url.Parse(link)
+			lead, token := u.Query().Get("lead"), u.Query().Get("token")
+			if lead != r.ID || token == "" {
+				t.Fatalf("the link %q", link)
+			}
+			if err := f.svc.ConfirmGuardian(ctx, visitor, lead, token+"x", "2026-11-01"); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+				t.Fatalf("a forged token: %v", err)
+			}
+			req, err := f.svc.Guardian(ctx, lead, token)
+			if err != nil || req.Name != "Teen" || req.Guardian != "Mother" || req.Confirmed != nil {
+				t.Fatalf("the guardian's page: %v %+v", err, req)
+			}
+			if err := f.svc.ConfirmGuardian(ctx, visitor, lead, token, "2026-11-01"); err != nil {
+				t.Fatal(err)
+			}
+			d, _ = f.svc.Get(ctx, f.admin, r.ID)
+			if d.GuardianConfirmedAt == nil || !d.Guardian.Consented || !d.Marketing {
+				t.Fatalf("after the guardian confirmed: confirmed=%v guardian=%+v marketing=%v", d.GuardianConfirmedAt, d.Guardian, d.Marketing)
+			}
+			last := d.Consents[len(d.Consents)-1]
+			if last.Guardian == nil || !last.Guardian.Consented || last.NoticeVersion != "2026-11-01" || last.IP != visitor.IP {
+				t.Fatalf("the guardian's consent record: %+v", last)
+			}
+			for _, st := range d.ConsentState {
+				if st.State != leads.ConsentGiven || st.By != "guardian" {
+					t.Fatalf("consent state %+v", st)
+				}
+			}
+			if _, err := f.svc.GuardianMessage(ctx, r.ID); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+				t.Fatalf("a confirmed guardian is asked again: %v", err)
+			}
+		})
+
+		t.Run("consent states read truthfully", func(t *testing.T) {
+			defer func(t0 time.Time) { f.now = t0 }(f.now)
+			// Never agreed to marketing: "not given", not "withdrawn".
+			r := f.create(t, request("Zoya", "+91 90000 55555", "zoya@example.in", "AU"), "")
+			d, _ := f.svc.Get(ctx, f.admin, r.ID)
+			states := map[string]string{}
+			for _, st := range d.ConsentState {
+				states[st.Purpose] = st.State
+			}
+			if states["contact"] != leads.ConsentGiven || states["marketing"] != leads.ConsentNotGiven {
+				t.Fatalf("states %v", states)
+			}
+			// A later request that says no to marketing turns it off.
+			yes := request("Zoya", "+91 90000 55555", "zoya@example.in", "AU")
+			yes.Consent.Marketing = true
+			f.now = f.now.Add(time.Minute)
+			f.create(t, yes, "")
+			if d, _ = f.svc.Get(ctx, f.admin, r.ID); !d.Marketing {
+				t.Fatal("marketing consent was not taken")
+			}
+			f.now = f.now.Add(time.Minute)
+			f.create(t, request("Zoya", "+91 90000 55555", "zoya@example.in", "AU"), "")
+			if d, _ = f.svc.Get(ctx, f.admin, r.ID); d.Marketing {
+				t.Fatal("a later request saying no to marketing left it on")
+			}
+			// Staff record what the person said on the phone.
+			var counsellor *gradpath.Actor
+			for email, id := range f.ids {
+				if id == d.Assignee {
+					counsellor = f.counsellor(email)
+				}
+			}
+			if _, err := f.svc.RecordConsent(ctx, counsellor, r.ID, "marketing", true); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := f.svc.RecordConsent(ctx, counsellor, r.ID, "sales", true); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+				t.Fatalf("an unknown purpose: %v", err)
+			}
+			if _, err := f.svc.RecordConsent(ctx, visitor, r.ID, "marketing", true); gradpath.ErrorCode(err) != gradpath.CodeUnauthorized {
+				t.Fatalf("a visitor recorded consent: %v", err)
+			}
+			d, _ = f.svc.Get(ctx, f.admin, r.ID)
+			for _, st := range d.ConsentState {
+				if st.Purpose == "marketing" && (st.State != leads.ConsentGiven || st.By != "staff") {
+					t.Fatalf("staff-recorded marketing %+v", st)
+				}
+			}
+			if !d.Marketing {
+				t.Fatal("marketing recorded by staff is off")
+			}
+			// The person withdraws consent to be contacted: the lead closes, the ledger says so.
+			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Email: "ZOYA@example.in", Purpose: "contact"}); err != nil {
+				t.Fatal(err)
+			}
+			d, _ = f.svc.Get(ctx, f.admin, r.ID)
+			if d.Status != leads.StatusLost {
+				t.Fatalf("status after contact withdrawn: %s", d.Status)
+			}
+			for _, st := range d.ConsentState {
+				if st.Purpose == "contact" && st.State != leads.ConsentWithdrawn {
+					t.Fatalf("contact %+v", st)
+				}
+			}
+			if m := f.jobs.MailTo("zoya@example.in"); len(m) == 0 || !strings.Contains(m[len(m)-1], "not contact you") {
+				t.Fatalf("the withdrawal's confirmation: %v", m)
+			}
+			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Email: "zoya@example.in", Purpose: "sales"}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+				t.Fatalf("an unknown purpose: %v", err)
+			}
+		})
+
+		t.Run("a withdrawal by email stops the subscription made with the phone", func(t *testing.T) {
+			f.create(t, request("Tara", "+91 90000 66666", "tara@example.in", "AU"), "")
+			if _, err := f.svc.Subscribe(ctx, visitor, leads.SubscriptionInput{Phone: "9000066666", Consent: leads.ConsentInput{Marketing: true, NoticeVersion: "v1"}}); err != nil {
+				t.Fatal(err)
+			}
+			if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Email: "tara@example.in"}); err != nil {
+				t.Fatal(err)
+			}
+			subs, _ := f.svc.Subscriptions(ctx, f.admin, 1000)
+			for _, s := range subs {
+				if s.Phone == "+919000066666" {
+					t.Fatalf("the phone's subscription is still active: %+v", s)
+				}
+			}
+			if _, err := f.svc.Subscribe(ctx, visitor, leads.SubscriptionInput{Email: "kid@example.in", Under18: true, Consent: leads.ConsentInput{Marketing: true, NoticeVersion: "v1"}}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
+				t.Fatalf("a minor subscribed: %v", err)
+			}
+		})
+
+		t.Run("the privacy notice is published in versions, each kept", func(t *testing.T) {
+			cur, err := f.svc.CurrentNotice(ctx)
+			if err != nil || cur.Version != leads.DefaultNotice.Version {
+				t.Fatalf("the built-in notice: %v %+v", err, cur)
+			}
+			if _, err := f.svc.PublishNotice(ctx, f.counsellor("asha@agency.in"), "T", "B"); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
+				t.Fatalf("a counsellor published: %v", err)
+			}
+			if _, err := f.svc.PublishNotice(ctx, f.admin, "", " "); len(gradpath.ErrorFields(err)) != 2 {
+				t.Fatalf("an empty notice: %v", err)
+			}
+			first, err := f.svc.PublishNotice(ctx, f.admin, "Your details", "One.\r\n\r\nTwo.")
+			if err != nil || first.Version != f.now.In(must(time.LoadLocation("Asia/Kolkata"))).Format(time.DateOnly) || first.Body != "One.\n\nTwo." {
+				t.Fatalf("published: %v %+v", err, first)
+			}
+			second, err := f.svc.PublishNotice(ctx, f.admin, "Your details", "Three.")
+			if err != nil || second.Version != first.Version+"-2" {
+				t.Fatalf("a second the same day: %v %+v", err, second)
+			}
+			if cur, _ = f.svc.CurrentNotice(ctx); cur.Version != second.Version {
+				t.Fatalf("in force: %+v", cur)
+			}
+			all, _ := f.svc.Notices(ctx)
+			if len(all) != 3 || all[0].Version != second.Version || all[2].Version != leads.DefaultNotice.Version {
+				t.Fatalf("versions %+v", all)
+			}
+			if n, err := f.svc.Notice(ctx, first.Version); err != nil || n.Body != first.Body {
+				t.Fatalf("an earlier version: %v %+v", err, n)
+			}
+			if _, err := f.svc.Notice(ctx, "1999-01-01"); gradpath.ErrorCode(err) != gradpath.CodeNotFound {
+				t.Fatalf("an unknown version: %v", err)
 			}
 		})
 

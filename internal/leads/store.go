@@ -112,6 +112,8 @@ type Tx interface {
 	// UseFormToken records a form token's nonce as used (kept until expires); ErrTokenUsed
 	// when it was used before.
 	UseFormToken(ctx context.Context, nonce string, expires time.Time) error
+	// InsertNotice stores a new version of the privacy notice; false when the version exists.
+	InsertNotice(ctx context.Context, n Notice) (bool, error)
 }
 
 // Probe names what a batch of requests may read: their idempotency keys, and the phones and
@@ -160,4 +162,8 @@ type Store interface {
 	PutSetting(ctx context.Context, key, value string, at time.Time) error
 	Profile(ctx context.Context, userID string) (Profile, bool, error)
 	PutProfile(ctx context.Context, p Profile) error
+	// Notices lists the published versions of the privacy notice, newest first (at most limit;
+	// 0 for all); Notice reads one, not_found when there is none.
+	Notices(ctx context.Context, limit int) ([]Notice, error)
+	Notice(ctx context.Context, version string) (Notice, error)
 }

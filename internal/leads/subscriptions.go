@@ -7,8 +7,6 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
-	"github.com/gradpath/gradpath/internal/mail"
-	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Topics a person can subscribe to.
@@ -20,6 +18,8 @@ type SubscriptionInput struct {
 	Email  string   `json:"email,omitempty"`
 	Phone  string   `json:"phone,omitempty"`
 	Topics []string `json:"topics,omitempty"`
+	// Under18: updates go only to adults; a minor asks for a callback, with a guardian.
+	Under18 bool `json:"under_18,omitempty"`
 	// Consent: marketing must be true; notice_version names the notice shown.
 	Consent ConsentInput `json:"consent"`
 	Website string       `json:"website,omitempty"`
@@ -46,6 +46,9 @@ func (in *SubscriptionInput) validate(region string) error {
 	in.Phone = phoneField(&p, "phone", in.Phone, region)
 	if in.Email == "" && in.Phone == "" && !hasField(&p, "email") && !hasField(&p, "phone") {
 		p.Add("email", "give an email or a phone number to send updates to")
+	}
+	if in.Under18 {
+		p.Add("under_18", "updates go only to people 18 or over; under 18, ask for a callback and give a parent's or guardian's email")
 	}
 	if len(in.Topics) == 0 {
 		in.Topics = []string{"updates"}
@@ -110,51 +113,105 @@ func (s *Service) Subscribe(ctx context.Context, a *gradpath.Actor, in Subscript
 	return Subscribed{ID: sub.ID, Topics: sub.Topics, Active: sub.Active}, nil
 }
 
-// WithdrawInput withdraws consent to marketing for an email or phone number.
+// WithdrawInput withdraws a consent, by the email or phone it was given with.
 type WithdrawInput struct {
 	Email string `json:"email,omitempty"`
 	Phone string `json:"phone,omitempty"`
-	// Purpose is marketing (the default). Consent to be contacted about one's own request ends
-	// by asking the counsellor, or by erasure.
+	// Purpose is marketing (the default: updates and newsletters stop) or contact (nobody
+	// calls or writes about the person's requests any more; they close).
 	Purpose string `json:"purpose,omitempty"`
 }
 
-// Withdraw stops marketing to a person at once: every subscription and lead with that email or
-// phone stops receiving updates, and a withdrawal is added to each one's consent record. It
-// answers the same whether or not anything matched.
+// Withdraw withdraws a person's consent at once, wherever they gave it: by the email or phone
+// given, and by every other email and phone their leads know them by (a subscription made with
+// the phone stops too when the withdrawal names the email). Marketing: every subscription and
+// lead stops receiving updates. Contact: every lead closes. Each one's consent ledger gets the
+// withdrawal, and the person a confirmation. It answers the same whether or not anything matched.
 func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawInput) error {
 	var p gradpath.Problems
 	email := normalizeEmail(&p, "email", in.Email)
 	phone := phoneField(&p, "phone", in.Phone, s.cfg.Region)
 	if email == "" && phone == "" && p.Len() == 0 {
-		p.Add("email", "give the email or phone number updates go to")
+		p.Add("email", "give the email or phone number you gave us")
 	}
-	if in.Purpose != "" && in.Purpose != PurposeMarketing {
-		p.Add("purpose", "only marketing consent is withdrawn here; ask your counsellor, or for erasure, to end the rest")
+	purpose := in.Purpose
+	if purpose == "" {
+		purpose = PurposeMarketing
+	}
+	if purpose != PurposeMarketing && purpose != PurposeContact {
+		p.Add("purpose", "%q is not a purpose; use marketing or contact (for erasure, ask the agency)", in.Purpose)
 	}
 	if err := p.Err(); err != nil {
 		return err
 	}
 	now := s.now()
 	return s.store.Write(ctx, func(tx Tx) error {
-		ids, err := tx.StopMarketing(ctx, email, phone, now)
+		// Everything the person is known by: the contact given, and their leads' others.
+		emails, phones := []string{}, []string{}
+		if email != "" {
+			emails = append(emails, email)
+		}
+		if phone != "" {
+			phones = append(phones, phone)
+		}
+		leadIDs, err := tx.LeadIDsByContact(ctx, email, phone)
 		if err != nil {
 			return err
 		}
-		for _, id := range ids {
-			if err := tx.AddConsent(ctx, ConsentRecord{SubjectID: id, Purpose: PurposeMarketing, Granted: false,
-				NoticeVersion: "withdrawal", At: now, IP: a.IP, UserAgent: a.UserAgent}); err != nil {
+		for _, id := range leadIDs {
+			l, err := tx.Lead(ctx, id)
+			if err != nil {
 				return err
 			}
+			if l.Email != "" {
+				emails = appendNew(emails, l.Email)
+			}
+			if l.Phone != "" {
+				phones = appendNew(phones, l.Phone)
+			}
 		}
-		if len(ids) == 0 || email == "" {
+		if purpose == PurposeContact {
+			if err := s.withdrawContact(ctx, tx, a, leadIDs, now); err != nil {
+				return err
+			}
+		} else {
+			var ids []string
+			for i := 0; i < max(len(emails), len(phones)); i++ {
+				e, ph := "", ""
+				if i < len(emails) {
+					e = emails[i]
+				}
+				if i < len(phones) {
+					ph = phones[i]
+				}
+				stopped, err := tx.StopMarketing(ctx, e, ph, now)
+				if err != nil {
+					return err
+				}
+				for _, id := range stopped {
+					ids = appendNew(ids, id)
+				}
+			}
+			for _, id := range ids {
+				if err := tx.AddConsent(ctx, ConsentRecord{SubjectID: id, Purpose: PurposeMarketing, Granted: false,
+					NoticeVersion: "withdrawal", At: now, IP: a.IP, UserAgent: a.UserAgent}); err != nil {
+					return err
+				}
+			}
+			if len(ids) == 0 {
+				return nil
+			}
+		}
+		if purpose == PurposeContact && len(leadIDs) == 0 {
 			return nil
 		}
 		// The person gets a confirmation, sent only if something was withdrawn.
-		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, Mail: &mail.Message{To: email,
-			Subject: "You will no longer receive updates from us",
-			Body: "We have recorded that you withdrew your consent to updates and newsletters; none will be sent.\n" +
-				"Requests you made (a callback, a consultation) are not affected.\n"}})
+		for _, to := range emails {
+			if err := tx.Enqueue(ctx, withdrawalMail(to, purpose)); err != nil {
+				return err
+			}
+		}
+		return nil
 	})
 }
 

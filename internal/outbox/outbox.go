@@ -26,6 +26,8 @@ const (
 	// a reminder) when it is sent, from the booking as it is then: it carries only the
 	// booking's id and the event.
 	BookingMail Kind = "booking_mail"
+	// GuardianMail asks a minor's guardian to confirm their consent. It carries the lead's id.
+	GuardianMail Kind = "guardian_mail"
 )
 
 // Job is one piece of work left by a change.

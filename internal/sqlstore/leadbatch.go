@@ -323,6 +323,10 @@ func (b *leadBatch) ErasePerson(context.Context, leads.Person, time.Time) (leads
 	return leads.Erased{}, errNotInBatch
 }
 
+func (b *leadBatch) InsertNotice(context.Context, leads.Notice) (bool, error) {
+	return false, errNotInBatch
+}
+
 func (b *leadBatch) UseFormToken(ctx context.Context, nonce string, expires time.Time) error {
 	if b.nonces[nonce] {
 		return leads.ErrTokenUsed
@@ -362,11 +366,12 @@ func (b *leadBatch) flush(ctx context.Context) error {
 		l := b.byID[id]
 		rows = append(rows, []any{l.ID, l.Kind, l.Status, l.Name, leads.NameKey(l.Name), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest),
 			l.Page, jsonText(l.UTM), nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt),
-			nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version})
+			nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version,
+			l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt)})
 	}
 	if err := b.insertRows(ctx, "leads", []string{"id", "kind", "status", "name", "name_key", "phone", "email", "date_of_birth", "interest", "page", "utm",
 		"assignee_id", "created_at", "updated_at", "first_response_due", "near_breach_at", "first_contact_at", "near_breach", "breached", "lost_reason",
-		"requests", "marketing", "version"}, rows, ""); err != nil {
+		"requests", "marketing", "version", "minor", "guardian", "guardian_confirmed_at"}, rows, ""); err != nil {
 		return err
 	}
 	// Rows that concurrent batches may both change are written in one order (ids sorted), so

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"strconv"
 	"strings"
 	"time"
 
@@ -33,16 +34,28 @@ var _ leads.Store = (*LeadStore)(nil)
 func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: db, jobs: jobs} }
 
 const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
-	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, COALESCE(merged_into, ''), erased_at`
+	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, COALESCE(merged_into, ''), erased_at,
+	minor, guardian, guardian_confirmed_at`
 
 func scanLead(r scanner) (leads.Lead, error) {
 	var l leads.Lead
-	var dob, interest, utm string
-	var contact, erased sql.NullTime
+	var dob, interest, utm, guardian string
+	var contact, erased, confirmed sql.NullTime
 	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
-		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &l.MergedInto, &erased)
+		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &l.MergedInto, &erased,
+		&l.Minor, &guardian, &confirmed)
 	if err != nil {
 		return l, err
+	}
+	if guardian != "" {
+		l.Guardian = &leads.Guardian{}
+		if err := json.Unmarshal([]byte(guardian), l.Guardian); err != nil {
+			return l, err
+		}
+	}
+	if confirmed.Valid {
+		t := confirmed.Time.UTC()
+		l.GuardianConfirmedAt = &t
 	}
 	if erased.Valid {
 		t := erased.Time.UTC()
@@ -212,20 +225,23 @@ func unmarshalProfile(p *leads.Profile, countries, courses, hours, leave string)
 
 func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
 	_, err := t.exec(ctx, (`INSERT INTO leads (id, kind, status, name, name_key, phone, email, date_of_birth, interest, page, utm,
-		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
+		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version,
+		minor, guardian, guardian_confirmed_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
 		l.ID, l.Kind, l.Status, l.Name, leads.NameKey(l.Name), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt), nullTime(l.FirstContactAt),
-		l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version)
+		l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt))
 	return wrap(err, "insert lead")
 }
 
 func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
 	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, name_key = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
-		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, merged_into = ?, erased_at = ?
+		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, merged_into = ?, erased_at = ?,
+		minor = ?, guardian = ?, guardian_confirmed_at = ?
 		WHERE id = ? AND version = ?`),
 		l.Status, l.Name, nameKeyOf(l), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, nullable(l.MergedInto), nullTime(l.ErasedAt),
+		l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt),
 		l.ID, l.Version-1)
 	if err != nil {
 		return wrap(err, "update lead")
@@ -579,6 +595,12 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		n, _ := res.RowsAffected()
 		return n, nil
 	}
+	// A minor's guardian is named in the consent evidence; the evidence stays, the names go.
+	for _, id := range p.LeadIDs {
+		if _, err := exec("guardians", `UPDATE consents SET guardian = '{"name":"(erased)","relationship":""}' WHERE subject_id = ? AND guardian <> ''`, id); err != nil {
+			return e, err
+		}
+	}
 	// Their student account, with its workspace and files (staff accounts are not erased so).
 	for _, email := range p.Emails {
 		if _, err := exec("sign-ups", `DELETE FROM registrations WHERE email = ?`, email); err != nil {
@@ -776,6 +798,14 @@ func (s *LeadStore) PurgeFormTokens(ctx context.Context, now time.Time) error {
 	return wrap(err, "purge form tokens")
 }
 
+// guardianText is a lead's guardian as the column keeps it ("" for none).
+func guardianText(g *leads.Guardian) string {
+	if g == nil {
+		return ""
+	}
+	return jsonText(g)
+}
+
 // likeEscape removes what LIKE would read as wildcards from a search text.
 func likeEscape(s string) string { return strings.NewReplacer("%", "", "_", "").Replace(s) }
 
@@ -866,4 +896,50 @@ func (db *DB) PutSetting(ctx context.Context, key, value string, at time.Time) e
 
 func (t *leadTx) AdminEmails(ctx context.Context) ([]string, error) {
 	return t.ids(ctx, "admin emails", `SELECT email FROM users WHERE NOT disabled AND (',' || roles || ',') LIKE '%,admin,%' ORDER BY email`)
+}
+
+// InsertNotice implements leads.Tx.
+func (t *leadTx) InsertNotice(ctx context.Context, n leads.Notice) (bool, error) {
+	res, err := t.exec(ctx, `INSERT INTO privacy_notices (version, title, body, published_at, published_by) VALUES (?, ?, ?, ?, ?)
+		ON CONFLICT (version) DO NOTHING`, n.Version, n.Title, n.Body, utc(n.PublishedAt), n.PublishedBy)
+	if err != nil {
+		return false, wrap(err, "publish privacy notice")
+	}
+	rows, err := res.RowsAffected()
+	return rows == 1, wrap(err, "publish privacy notice")
+}
+
+// Notices implements leads.Store.
+func (s *LeadStore) Notices(ctx context.Context, limit int) ([]leads.Notice, error) {
+	query := `SELECT version, title, body, published_at, published_by FROM privacy_notices ORDER BY published_at DESC, version DESC`
+	if limit > 0 {
+		query += ` LIMIT ` + strconv.Itoa(limit)
+	}
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(query))
+	if err != nil {
+		return nil, wrap(err, "privacy notices")
+	}
+	defer rows.Close()
+	var out []leads.Notice
+	for rows.Next() {
+		var n leads.Notice
+		if err := rows.Scan(&n.Version, &n.Title, &n.Body, &n.PublishedAt, &n.PublishedBy); err != nil {
+			return nil, wrap(err, "privacy notices")
+		}
+		n.PublishedAt = n.PublishedAt.UTC()
+		out = append(out, n)
+	}
+	return out, wrap(rows.Err(), "privacy notices")
+}
+
+// Notice implements leads.Store.
+func (s *LeadStore) Notice(ctx context.Context, version string) (leads.Notice, error) {
+	n := leads.Notice{Version: version}
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT title, body, published_at, published_by FROM privacy_notices WHERE version = ?`), version).
+		Scan(&n.Title, &n.Body, &n.PublishedAt, &n.PublishedBy)
+	if errors.Is(err, sql.ErrNoRows) {
+		return n, gradpath.Errorf(gradpath.CodeNotFound, "there is no privacy notice %q", version)
+	}
+	n.PublishedAt = n.PublishedAt.UTC()
+	return n, wrap(err, "privacy notice")
 }

@@ -58,12 +58,12 @@ func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map
 	}
 	token, _, _ := p.Leads.FormToken()
 	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Slots": opts, "Values": values, "Errors": errs,
-		"FormToken": token}, true
+		"FormToken": token, "Notice": p.notice(r), "ErrorPrefix": "lead."}, true
 }
 
 func bookValues(get func(string) string) map[string]string {
 	v := map[string]string{}
-	for _, k := range []string{"name", "phone", "email", "contact", "start"} {
+	for _, k := range append([]string{"name", "phone", "email", "contact", "start"}, ageFields...) {
 		v[k] = strings.TrimSpace(get(k))
 	}
 	return v
@@ -104,9 +104,20 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) error {
 		}
 		actor = &gradpath.Actor{UserID: u.ID, Roles: u.Roles, Via: "session", SessionID: s.Hash, IP: edge.ClientIP(r), UserAgent: r.UserAgent(), RequestID: edge.RequestID(r.Context())}
 	} else {
-		in.Lead = &booking.LeadDetails{Name: values["name"], Phone: values["phone"], Email: values["email"],
-			Consent:   leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: noticeVersion},
+		under18, guardian, ageErr := ageAnswer(values, "lead.")
+		in.Lead = &booking.LeadDetails{Name: values["name"], Phone: values["phone"], Email: values["email"], Under18: under18,
+			Consent:   leads.ConsentInput{Contact: values["contact"] == "yes", NoticeVersion: p.noticeVersion(r), Guardian: guardian},
 			FormToken: r.PostFormValue("form_token"), Website: r.PostFormValue("website")}
+		if ageErr != nil {
+			// Unanswered, nothing is booked; the rest of the form is checked all the same.
+			var pr gradpath.Problems
+			pr.Merge("", ageErr)
+			pr.Merge("lead.", p.Leads.Check(r.Context(), leads.Input{Kind: leads.Consultation, Name: in.Lead.Name, Phone: in.Lead.Phone,
+				Email: in.Lead.Email, Consent: in.Lead.Consent}))
+			for _, f := range gradpath.ErrorFields(pr.Err()) {
+				errs[f.Field] = f.Detail
+			}
+		}
 	}
 	if len(errs) == 0 {
 		created, err := p.Booking.Book(r.Context(), actor, in, "", "")

@@ -10,20 +10,18 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 )
 
-const noticeVersion = "2026-11-01"
-
 func (p *Pages) callbackPage(w http.ResponseWriter, r *http.Request, status int, values map[string]string, errs map[string]string) {
 	token, _, _ := p.Leads.FormToken()
 	title := "Request a callback"
 	if values["kind"] == string(leads.Consultation) {
 		title = "Ask for a consultation"
 	}
-	p.render(w, r, status, "callback", title, map[string]any{"Values": values, "Errors": errs, "FormToken": token, "NoticeVersion": noticeVersion})
+	p.render(w, r, status, "callback", title, map[string]any{"Values": values, "Errors": errs, "FormToken": token, "Notice": p.notice(r)})
 }
 
 func (p *Pages) callbackForm(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	values := map[string]string{"name": "", "phone": "", "email": "", "contact": "", "marketing": "", "course": q.Get("course"), "country": q.Get("country"), "kind": q.Get("kind")}
+	values := map[string]string{"course": q.Get("course"), "country": q.Get("country"), "kind": q.Get("kind")}
 	if values["kind"] != string(leads.Consultation) {
 		values["kind"] = string(leads.Callback)
 	}
@@ -36,19 +34,30 @@ func (p *Pages) callback(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	values := map[string]string{}
-	for _, k := range []string{"name", "phone", "email", "course", "country", "contact", "marketing", "kind"} {
+	for _, k := range append([]string{"name", "phone", "email", "course", "country", "contact", "marketing", "kind"}, ageFields...) {
 		values[k] = strings.TrimSpace(r.PostFormValue(k))
 	}
 	if msg, ok := p.limited(w, r); !ok {
 		p.callbackPage(w, r, http.StatusTooManyRequests, values, map[string]string{"form": msg})
 		return nil
 	}
-	in := leads.Input{Kind: leads.Kind(values["kind"]), Name: values["name"], Phone: values["phone"], Email: values["email"],
+	under18, guardian, ageErr := ageAnswer(values, "")
+	in := leads.Input{Kind: leads.Kind(values["kind"]), Name: values["name"], Phone: values["phone"], Email: values["email"], Under18: under18,
 		Interest: leads.Interest{Course: values["course"], Country: values["country"]}, Page: r.Referer(),
-		Consent: leads.ConsentInput{Contact: values["contact"] == "yes", Marketing: values["marketing"] == "yes", NoticeVersion: noticeVersion},
+		Consent: leads.ConsentInput{Contact: values["contact"] == "yes", Marketing: values["marketing"] == "yes", NoticeVersion: p.noticeVersion(r),
+			Guardian: guardian},
 		Website: r.PostFormValue("website"), FormToken: r.PostFormValue("form_token")}
-	actor := edge.Anonymous(r)
-	res, err := p.Leads.Create(r.Context(), actor, in, "", "")
+	var res leads.Result
+	var err error
+	if ageErr != nil {
+		// Unanswered, nothing is taken; the rest of the form is checked all the same.
+		var pr gradpath.Problems
+		pr.Merge("", ageErr)
+		pr.Merge("", p.Leads.Check(r.Context(), in))
+		err = pr.Err()
+	} else {
+		res, err = p.Leads.Create(r.Context(), edge.Anonymous(r), in, "", "")
+	}
 	if err != nil {
 		errs := map[string]string{}
 		for _, f := range gradpath.ErrorFields(err) {
@@ -80,4 +89,24 @@ func (p *Pages) limited(w http.ResponseWriter, r *http.Request) (string, bool) {
 	edge.SetRetryAfter(w.Header(), err)
 	return fmt.Sprintf("Many requests have come from your address; nothing was lost: send the form again in %d seconds.",
 		int(gradpath.RetryAfterOf(err).Seconds())+1), false
+}
+
+// ageFields are the form's questions about age: whether the person is under 18, and if so
+// who their parent or guardian is.
+var ageFields = []string{"age", "guardian_name", "guardian_email"}
+
+// ageAnswer reads the age question of a consent form: under 18 needs a guardian, whose
+// name and email the lead rules check. The question must be answered.
+func ageAnswer(values map[string]string, prefix string) (bool, *leads.Guardian, error) {
+	switch values["age"] {
+	case "adult":
+		return false, nil, nil
+	case "minor":
+		var g *leads.Guardian
+		if values["guardian_name"] != "" || values["guardian_email"] != "" {
+			g = &leads.Guardian{Name: values["guardian_name"], Email: values["guardian_email"]}
+		}
+		return true, g, nil
+	}
+	return false, nil, gradpath.Invalid(prefix+"age", "say whether you are 18 or over: under 18, a parent or guardian must consent")
 }

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
@@ -27,6 +28,13 @@ var pageFuncs = template.FuncMap{
 		return strconv.FormatFloat(math.Max(0, math.Min(100, (v-lo)/(hi-lo)*100)), 'f', 1, 64)
 	},
 	"num": func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) },
+	// date is a day as people read it.
+	"date": func(t *time.Time) string {
+		if t == nil {
+			return ""
+		}
+		return t.Format("2 January 2006")
+	},
 	"label": func(s any) string {
 		t := strings.NewReplacer("_", " ", "-", " ").Replace(fmt.Sprint(s))
 		if t == "" {

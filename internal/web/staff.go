@@ -108,12 +108,29 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 		clock = fmt.Sprintf("%dh %02dm of business time left (due %s).", int(left.Hours()), int(left.Minutes())%60, d.FirstResponseDue.In(zone).Format("Mon 2 Jan, 15:04"))
 	}
 	var consents []string
-	for _, c := range d.Consents {
-		what := "granted"
-		if !c.Granted {
-			what = "withdrawn"
+	for _, st := range d.ConsentState {
+		purpose := map[string]string{leads.PurposeContact: "To be contacted", leads.PurposeMarketing: "Updates and newsletters"}[st.Purpose]
+		var line string
+		switch st.State {
+		case leads.ConsentGiven:
+			line = fmt.Sprintf("%s: given on %s", purpose, st.Since.In(zone).Format("2 Jan 2006"))
+		case leads.ConsentWithdrawn:
+			line = fmt.Sprintf("%s: withdrawn on %s", purpose, st.Since.In(zone).Format("2 Jan 2006"))
+		default:
+			line = purpose + ": not given"
 		}
-		consents = append(consents, fmt.Sprintf("%s: %s on %s (notice %s)", c.Purpose, what, c.At.In(zone).Format("2 Jan 2006"), c.NoticeVersion))
+		switch {
+		case st.By == "staff":
+			line += " (recorded by a counsellor)"
+		case st.By == "guardian":
+			line += " (by their guardian)"
+		case st.NoticeVersion != "" && st.NoticeVersion != "withdrawal":
+			line += " (privacy notice " + st.NoticeVersion + ")"
+		}
+		if d.Minor && d.GuardianConfirmedAt == nil && st.State == leads.ConsentGiven {
+			line += "; waiting for the guardian's consent"
+		}
+		consents = append(consents, line)
 	}
 	title := d.Name
 	if title == "" {
@@ -495,5 +512,19 @@ func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) error {
 		return missing(err, "No such lead", "It may have been merged or assigned to someone else. Go back to the queue.")
 	}
 	http.Redirect(w, r, "/queue", http.StatusSeeOther)
+	return nil
+}
+
+// recordConsent records what the person told the counsellor of their consent.
+func (p *Pages) recordConsent(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.staff, 4<<10)
+	if !ok {
+		return nil
+	}
+	id := r.PathValue("id")
+	if _, err := p.Leads.RecordConsent(r.Context(), a, id, r.PostFormValue("purpose"), r.PostFormValue("granted") == "yes"); err != nil {
+		return missing(err, "No such lead", "It may have been merged or erased. Go back to the queue.")
+	}
+	http.Redirect(w, r, "/queue/"+id, http.StatusSeeOther)
 	return nil
 }

@@ -186,6 +186,9 @@ func (p *Pages) routes() map[string]handler {
 		"GET /queue/{id}":                      p.lead,
 		"POST /queue/{id}":                     p.updateLead,
 		"POST /queue/{id}/notes":               p.addNote,
+		"POST /queue/{id}/consent":             p.recordConsent,
+		"GET /guardian":                        p.guardianForm,
+		"POST /guardian":                       p.confirmGuardian,
 		"POST /queue/{id}/erase":               p.eraseLead,
 		"GET /calendar":                        p.bookings,
 		"GET /me/sessions":                     p.mySessions,
@@ -211,6 +214,10 @@ func (p *Pages) routes() map[string]handler {
 		"GET /admin/rates":                                        p.rates,
 		"POST /admin/rates":                                       p.saveRates,
 		"GET /admin/audit":                                        p.audit,
+		"GET /admin/privacy":                                      p.adminPrivacy,
+		"POST /admin/privacy":                                     p.publishPrivacy,
+		"GET /privacy":                                            p.privacy,
+		"GET /privacy/{version}":                                  p.privacy,
 	}
 }
 
