@@ -133,7 +133,7 @@ const counsellors = 6
 // loadServer starts gradpath, drives it, and stops it.
 func loadServer(bin string, args, env []string, d time.Duration, conns int) (result, error) {
 	for i := range counsellors {
-		user := exec.Command(bin, append([]string{"user", "create", "--email", fmt.Sprintf("counsellor%d@bench.test", i), "--role", "counsellor"}, args...)...)
+		user := exec.Command(bin, append([]string{"user", "create", "--email", fmt.Sprintf("counsellor%d@bench.test", i), "--role", "counsellor", "--takes-leads"}, args...)...)
 		user.Env = append(os.Environ(), env...)
 		if out, err := user.CombinedOutput(); err != nil {
 			return result{}, fmt.Errorf("creating counsellors: %v\n%s", err, out)

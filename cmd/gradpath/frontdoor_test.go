@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -212,5 +213,70 @@ func testLeadSearch(t *testing.T, s *server) {
 	}
 	if got := find("nobody"); len(got) != 0 {
 		t.Errorf("q=nobody: %v", got)
+	}
+}
+
+// Counsellors' working day in pages, on both engines: admins see who takes leads and set a
+// counsellor's specialisms and leave; a counsellor turns their own leads off and the queue says
+// so; bad input is named.
+func TestCounsellorPages(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { testCounsellorPages(t, start(t, nil, "--demo")) })
+	t.Run("postgres", func(t *testing.T) {
+		testCounsellorPages(t, start(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)}, "--demo"))
+	})
+}
+
+func testCounsellorPages(t *testing.T, s *server) {
+	passwords := s.demoPasswords()
+	mentor := s.tokenFor(t, "mentor@demo.gradpath.test", passwords["mentor@demo.gradpath.test"], `"read", "write"`)
+	_, b := s.call(t, "GET", "/api/v1/me", "", nil, mentor...)
+	var me struct{ ID string }
+	json.Unmarshal(b, &me)
+
+	admin := newBrowserless(t, s)
+	admin.signIn("admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"])
+	_, _, body := admin.get("/admin/counsellors")
+	mustContain(t, "the counsellors", body, "Priya Counsellor", `href="/admin/counsellors/`+me.ID+`"`, "takes no new leads", "takes leads")
+
+	page := "/admin/counsellors/" + me.ID
+	admin.get(page)
+	if code, _, body := admin.post(page, url.Values{"active": {"yes"}, "countries": {"AU, Narnia"}, "leave": {"soon"}}); code != 400 ||
+		!strings.Contains(body, `id="leave-error"`) {
+		t.Errorf("bad leave: %d", code)
+	}
+	if code, _, body := admin.post(page, url.Values{"active": {"yes"}, "countries": {"AU, Narnia"}}); code != 400 || !strings.Contains(body, `id="countries-error"`) {
+		t.Errorf("a bad country: %d", code)
+	}
+	if code, to, _ := admin.post(page, url.Values{"active": {"yes"}, "countries": {"au, GB"}, "courses": {"Data Science"},
+		"leave": {"2030-01-01 to 2030-01-05\n2030-02-14"}}); code != 303 || !strings.Contains(to, "saved=1") {
+		t.Fatalf("save the mentor's settings: %d %q", code, to)
+	}
+	_, b = s.call(t, "GET", "/api/v1/counsellors/"+me.ID+"/profile", "", nil, mentor...)
+	var prof struct {
+		Active    bool
+		Countries []string
+		Courses   []string
+		Leave     []struct{ From, To string }
+	}
+	json.Unmarshal(b, &prof)
+	if !prof.Active || strings.Join(prof.Countries, ",") != "AU,GB" || len(prof.Courses) != 1 || len(prof.Leave) != 2 || prof.Leave[1].To != "2030-02-14" {
+		t.Fatalf("the saved profile: %s", b)
+	}
+	_, _, body = admin.get("/admin/counsellors")
+	mustContain(t, "the counsellors after", body, "AU, GB, Data Science", "2030-01-01 to 2030-01-05")
+
+	// The mentor turns their own leads off; their queue says so.
+	own := newBrowserless(t, s)
+	own.signIn("mentor@demo.gradpath.test", passwords["mentor@demo.gradpath.test"])
+	_, _, body = own.get("/calendar/leads")
+	mustContain(t, "the mentor's own page", body, `name="active" value="yes" checked`, `value="AU, GB"`, "2030-02-14")
+	if code, _, _ := own.post("/calendar/leads", url.Values{"countries": {"AU, GB"}}); code != 303 {
+		t.Fatalf("turn leads off: %d", code)
+	}
+	_, _, body = own.get("/queue")
+	mustContain(t, "the queue of someone taking no leads", body, `id="not-taking"`)
+	if code, _, _ := own.get("/admin/counsellors/" + me.ID); code != 403 {
+		t.Errorf("a counsellor opens the admin's page: %d", code)
 	}
 }

@@ -43,6 +43,7 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 	var roles roleList
 	fs.Var(&roles, "role", "student, counsellor or admin; repeat or separate with commas")
 	fromStdin := fs.Bool("password-stdin", false, "read the password from standard input")
+	takesLeads := fs.Bool("takes-leads", false, "a counsellor takes new leads at once (otherwise once they set their hours)")
 	rest, err := parseInterspersed(fs, args[1:])
 	if err != nil {
 		return err
@@ -86,6 +87,16 @@ func userCmd(ctx context.Context, env *environment, args []string) error {
 		return err
 	}
 	fmt.Fprintf(env.stdout, "created %s (%s) with roles %v\n", u.Email, u.ID, u.Roles)
+	if u.Has(gradpath.RoleCounsellor) {
+		if *takesLeads {
+			if err := a.Leads.StartTaking(ctx, u.ID); err != nil {
+				return err
+			}
+			fmt.Fprintln(env.stdout, "they take new leads from now on")
+		} else {
+			fmt.Fprintln(env.stderr, "they take no leads until they set their hours (My hours, /calendar/hours) or an admin makes them active (/admin/counsellors)")
+		}
+	}
 	if generated {
 		fmt.Fprintf(env.stdout, "one-time password: %s\n", password)
 		fmt.Fprintln(env.stderr, "sign in with it (POST /api/v1/auth/login) and change it (POST /api/v1/auth/password); it is not shown again")

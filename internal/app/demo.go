@@ -136,10 +136,10 @@ func (a *App) demoUsers(ctx context.Context, out io.Writer) error {
 				return err
 			}
 		}
-		if d.email == "mentor@demo.gradpath.test" {
-			// The mentor takes mentorship sessions, not leads.
-			if err := leadStore.PutProfile(ctx, leads.Profile{UserID: u.ID, Active: false, Countries: []string{}, Courses: []string{},
-				Leave: []leads.Period{}, UpdatedAt: a.now().UTC()}); err != nil {
+		if u.Has(gradpath.RoleCounsellor) {
+			// The mentor takes mentorship sessions, not leads; the others take leads.
+			if err := leadStore.PutProfile(ctx, leads.Profile{UserID: u.ID, Active: d.email != "mentor@demo.gradpath.test", Countries: []string{},
+				Courses: []string{}, Leave: []leads.Period{}, UpdatedAt: a.now().UTC()}); err != nil {
 				return err
 			}
 		}

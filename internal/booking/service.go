@@ -21,6 +21,10 @@ type Leads interface {
 	Create(ctx context.Context, a *gradpath.Actor, in leads.Input, key, hash string) (leads.Result, error)
 	// CurrentCalendar is the agency's business calendar: nobody is booked on its holidays.
 	CurrentCalendar(ctx context.Context) calendar.Calendar
+	// Away lists a counsellor's leave: nobody is booked on those days.
+	Away(ctx context.Context, userID string) ([]leads.Period, error)
+	// StartTaking makes a new counsellor who has set their hours take leads.
+	StartTaking(ctx context.Context, userID string) error
 }
 
 // Service is booking's use cases.
@@ -116,6 +120,12 @@ func (s *Service) PutAvailability(ctx context.Context, a *gradpath.Actor, userID
 	if err := s.store.PutAvailability(ctx, userID, av, s.now().UTC()); err != nil {
 		return Availability{}, err
 	}
+	if s.leads != nil && !av.Week.Empty() {
+		// Hours set: a new counsellor starts taking leads.
+		if err := s.leads.StartTaking(ctx, userID); err != nil {
+			return Availability{}, err
+		}
+	}
 	if s.cfg.Audit != nil {
 		s.cfg.Audit.Record(ctx, a, "counsellor.hours_changed", userID, map[string]any{"zone": av.Zone, "types": av.Types,
 			"days_off": len(av.Exceptions), "approval": av.Approval})
@@ -156,26 +166,36 @@ func (s *Service) Slots(ctx context.Context, counsellorID, typeID string, from, 
 	if err != nil {
 		return nil, err
 	}
-	return s.offHolidays(ctx, slots), nil
+	return s.offHolidays(ctx, counsellorID, slots)
 }
 
 // offHolidays leaves out the slots that fall on a holiday of the agency's calendar (a day in
-// the agency's zone): the agency is closed, whatever a counsellor's own week says.
-func (s *Service) offHolidays(ctx context.Context, slots []Interval) []Interval {
+// the agency's zone: the agency is closed, whatever a counsellor's own week says) or in the
+// counsellor's leave.
+func (s *Service) offHolidays(ctx context.Context, counsellorID string, slots []Interval) ([]Interval, error) {
 	if s.leads == nil || len(slots) == 0 {
-		return slots
+		return slots, nil
 	}
 	cal := s.leads.CurrentCalendar(ctx)
-	if len(cal.Holidays) == 0 {
-		return slots
+	leave, err := s.leads.Away(ctx, counsellorID)
+	if err != nil {
+		return nil, err
+	}
+	if len(cal.Holidays) == 0 && len(leave) == 0 {
+		return slots, nil
 	}
 	out := slots[:0]
 	for _, sl := range slots {
-		if _, closed := cal.Holidays[gradpath.DateOf(sl.Start.In(cal.Location()))]; !closed {
+		day := gradpath.DateOf(sl.Start.In(cal.Location()))
+		_, closed := cal.Holidays[day]
+		for _, p := range leave {
+			closed = closed || day.Compare(p.From) >= 0 && day.Compare(p.To) <= 0
+		}
+		if !closed {
 			out = append(out, sl)
 		}
 	}
-	return out
+	return out, nil
 }
 
 // LeadDetails is who books when not signed in: as the leads' public form asks (with its form
@@ -295,7 +315,9 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, ha
 	if err != nil {
 		return Created{}, err
 	}
-	offered = s.offHolidays(ctx, offered)
+	if offered, err = s.offHolidays(ctx, in.CounsellorID, offered); err != nil {
+		return Created{}, err
+	}
 	if len(offered) == 0 || !offered[0].Start.Equal(b.Start) {
 		return Created{}, gradpath.Invalid("start", "%s is not a time this counsellor offers for a %s; ask GET /api/v1/counsellors/%s/slots",
 			in.Start.Format(time.RFC3339), t.Name, in.CounsellorID)
@@ -504,7 +526,7 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 		offered := []Interval{}
 		if found {
 			if offered, err = Slots(av, t, nil, c.Start.UTC(), c.Start.UTC().Add(time.Minute), now); err == nil {
-				offered = s.offHolidays(ctx, offered)
+				offered, err = s.offHolidays(ctx, b.CounsellorID, offered)
 			}
 			if err != nil {
 				return Booking{}, err

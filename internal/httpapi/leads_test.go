@@ -53,6 +53,15 @@ func TestLeadsAPI(t *testing.T) {
 			return strings.Replace(body, "{", `{"form_token": "`+ft.FormToken+`", `, 1)
 		}
 		leadForm := withToken(leadForm)
+		// Asha takes leads: she has said so (a new counsellor takes none until then).
+		{
+			me := s.call(t, "GET", "/api/v1/me", "", bearer(asha)...)
+			var u struct{ ID string }
+			me.json(&u)
+			if res := s.call(t, "PUT", "/api/v1/counsellors/"+u.ID+"/profile", `{"active": true}`, bearer(asha)...); res.Code != http.StatusOK {
+				t.Fatalf("asha's profile: %d %s", res.Code, res.Body)
+			}
+		}
 
 		res := s.callFrom(t, "198.51.100.1", "POST", "/api/v1/leads", leadForm, "Idempotency-Key", "0b6e-41")
 		if res.Code != http.StatusCreated {

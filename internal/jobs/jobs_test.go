@@ -33,7 +33,8 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		clock := func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
 
 		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(clock))
-		if _, err := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, ""); err != nil {
+		u, err := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		if err != nil {
 			t.Fatal(err)
 		}
 		q, err := jobs.NewQueue(ctx, db)
@@ -41,6 +42,9 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 		svc := leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(clock))
+		if err := svc.StartTaking(ctx, u.ID); err != nil { // she has set her hours
+			t.Fatal(err)
+		}
 		w, err := jobs.NewWorkers(db, jobs.Services{Leads: svc, Mail: mail.SMTP{Addr: mp.SMTP, From: "leads@agency.test"}},
 			jobs.Options{Workers: 2, Poll: 50 * time.Millisecond, SLASweep: 200 * time.Millisecond})
 		if err != nil {
@@ -92,12 +96,15 @@ func TestMailFailuresAreErrors(t *testing.T) {
 		var logs syncBuffer
 		logger := slog.New(slog.NewJSONHandler(&logs, nil))
 		acc := accounts.NewService(sqlstore.NewAccountStore(db, nil), accounts.DefaultConfig(time.Now))
-		acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		u, _ := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "asha@agency.in", "Asha", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		q, err := jobs.NewQueue(ctx, db)
 		if err != nil {
 			t.Fatal(err)
 		}
 		svc := leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(time.Now))
+		if err := svc.StartTaking(ctx, u.ID); err != nil {
+			t.Fatal(err)
+		}
 		reg := prometheus.NewRegistry()
 		// Nothing listens on port 1: the mail server refuses every connection.
 		w, err := jobs.NewWorkers(db, jobs.Services{Leads: svc, Mail: mail.SMTP{Addr: "127.0.0.1:1", From: "leads@agency.test", Timeout: time.Second}},

@@ -23,7 +23,7 @@ const (
 func ValidStrategy(s Strategy) bool { return s == RoundRobin || s == LeastOpen }
 
 // available reports whether the counsellor works at some moment between from and due: active,
-// not on leave, within their hours. A counsellor who is away for the whole SLA window would
+// not on leave or a day off, within their hours. A counsellor who is away for the whole SLA window would
 // let the lead breach, so is never picked.
 func available(c Candidate, cal calendar.Calendar, from, due time.Time) bool {
 	if !c.Active {
@@ -33,10 +33,13 @@ func available(c Candidate, cal calendar.Calendar, from, due time.Time) bool {
 	if !c.Hours.Empty() {
 		own.Week = c.Hours
 	}
-	if len(c.Leave) > 0 {
-		own.Holidays = make(map[gradpath.Date]string, len(cal.Holidays)+8)
+	if len(c.Leave) > 0 || len(c.DaysOff) > 0 {
+		own.Holidays = make(map[gradpath.Date]string, len(cal.Holidays)+len(c.DaysOff)+8)
 		for d, n := range cal.Holidays {
 			own.Holidays[d] = n
+		}
+		for _, d := range c.DaysOff {
+			own.Holidays[d] = "day off"
 		}
 		for _, p := range c.Leave {
 			for d := p.From.Earliest(); !d.After(p.To.Earliest()); d = d.AddDate(0, 0, 1) {

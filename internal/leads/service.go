@@ -690,9 +690,37 @@ func (s *Service) Profile(ctx context.Context, a *gradpath.Actor, userID string)
 		return Profile{}, err
 	}
 	if !ok {
-		p = Profile{UserID: userID, Active: true, Countries: []string{}, Courses: []string{}, Leave: []Period{}}
+		// Not set up yet: no leads until they set their hours.
+		p = Profile{UserID: userID, Active: false, Countries: []string{}, Courses: []string{}, Leave: []Period{}}
 	}
 	return p, nil
+}
+
+// Counsellors lists the counsellors with how leads reach them (admins only).
+func (s *Service) Counsellors(ctx context.Context, a *gradpath.Actor) ([]Candidate, error) {
+	if a.Anonymous() {
+		return nil, gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
+	}
+	if !a.Has(gradpath.RoleAdmin) {
+		return nil, gradpath.Errorf(gradpath.CodeForbidden, "the counsellors' settings are for admins")
+	}
+	return s.store.Counsellors(ctx)
+}
+
+// StartTaking makes a counsellor who has just set their hours take leads, unless a profile
+// says otherwise already (one they or an admin saved, active or not).
+func (s *Service) StartTaking(ctx context.Context, userID string) error {
+	_, ok, err := s.store.Profile(ctx, userID)
+	if err != nil || ok {
+		return err
+	}
+	return s.store.PutProfile(ctx, Profile{UserID: userID, Active: true, Countries: []string{}, Courses: []string{}, Leave: []Period{}, UpdatedAt: s.now()})
+}
+
+// Away lists a counsellor's leave: no sessions are offered on those days either.
+func (s *Service) Away(ctx context.Context, userID string) ([]Period, error) {
+	p, _, err := s.store.Profile(ctx, userID)
+	return p.Leave, err
 }
 
 // PutProfile saves a counsellor's routing profile: admins for anyone, counsellors their own.

@@ -30,13 +30,19 @@ type Candidate struct {
 	Email, Name  string
 	Open         int
 	LastAssigned time.Time
+	// DaysOff are the whole days the counsellor takes no sessions (their booking hours' days
+	// off): leave for routing too.
+	DaysOff []gradpath.Date
+	// Configured: they (or an admin) saved a profile; BookingHours: they set booking hours.
+	Configured, BookingHours bool
 }
 
 // Profile is how leads reach a counsellor: whether they take leads, their skills, their hours
 // and their leave.
 type Profile struct {
 	UserID string `json:"user_id"`
-	// Active is false for a counsellor who takes no new leads.
+	// Active is false for a counsellor who takes no new leads. A new counsellor is inactive
+	// until they set their hours (or an admin makes them active).
 	Active bool `json:"active"`
 	// Countries and Courses are the counsellor's skills; empty means any.
 	Countries []string `json:"countries"`
@@ -166,4 +172,6 @@ type Store interface {
 	// 0 for all); Notice reads one, not_found when there is none.
 	Notices(ctx context.Context, limit int) ([]Notice, error)
 	Notice(ctx context.Context, version string) (Notice, error)
+	// Counsellors lists the counsellors who are not disabled, with their profiles and open leads.
+	Counsellors(ctx context.Context) ([]Candidate, error)
 }

@@ -178,16 +178,29 @@ func (t *leadTx) Lead(ctx context.Context, id string) (leads.Lead, error) {
 }
 
 func (t *leadTx) Candidates(ctx context.Context, withOpen bool) ([]leads.Candidate, error) {
+	return scanCandidates(t.query(ctx, candidatesQuery(withOpen)))
+}
+
+// Counsellors implements leads.Store: the counsellors with their profiles and open leads.
+func (s *LeadStore) Counsellors(ctx context.Context) ([]leads.Candidate, error) {
+	return scanCandidates(s.db.read.QueryContext(ctx, s.db.q(candidatesQuery(true))))
+}
+
+func candidatesQuery(withOpen bool) string {
 	open := `0`
 	if withOpen {
 		open = `(SELECT COUNT(*) FROM leads l WHERE l.assignee_id = u.id AND l.status IN ('new', 'contacted', 'qualified'))`
 	}
-	rows, err := t.query(ctx, (`SELECT u.id, u.email, u.name,
-		COALESCE(p.active, TRUE), COALESCE(p.countries, '[]'), COALESCE(p.courses, '[]'), COALESCE(p.hours, '{}'), COALESCE(p.leave, '[]'),
-		p.last_assigned_at, ` + open + `
-		FROM users u LEFT JOIN counsellor_profiles p ON p.user_id = u.id
+	// A counsellor with no profile has not set their hours yet, and takes no leads.
+	return `SELECT u.id, u.email, u.name,
+		COALESCE(p.active, FALSE), COALESCE(p.countries, '[]'), COALESCE(p.courses, '[]'), COALESCE(p.hours, '{}'), COALESCE(p.leave, '[]'),
+		p.last_assigned_at, ` + open + `, COALESCE(a.value, ''), p.user_id IS NOT NULL
+		FROM users u LEFT JOIN counsellor_profiles p ON p.user_id = u.id LEFT JOIN availability a ON a.user_id = u.id
 		WHERE NOT u.disabled AND (',' || u.roles || ',') LIKE '%,counsellor,%'
-		ORDER BY u.id`))
+		ORDER BY u.id`
+}
+
+func scanCandidates(rows *sql.Rows, err error) ([]leads.Candidate, error) {
 	if err != nil {
 		return nil, wrap(err, "candidates")
 	}
@@ -195,20 +208,45 @@ func (t *leadTx) Candidates(ctx context.Context, withOpen bool) ([]leads.Candida
 	var out []leads.Candidate
 	for rows.Next() {
 		var c leads.Candidate
-		var countries, courses, hours, leave string
+		var countries, courses, hours, leave, availability string
 		var last sql.NullTime
-		if err := rows.Scan(&c.UserID, &c.Email, &c.Name, &c.Active, &countries, &courses, &hours, &leave, &last, &c.Open); err != nil {
+		if err := rows.Scan(&c.UserID, &c.Email, &c.Name, &c.Active, &countries, &courses, &hours, &leave, &last, &c.Open, &availability, &c.Configured); err != nil {
 			return nil, wrap(err, "candidates")
 		}
 		if err := unmarshalProfile(&c.Profile, countries, courses, hours, leave); err != nil {
 			return nil, err
 		}
+		c.DaysOff = daysOff(availability)
+		c.BookingHours = availability != ""
 		if last.Valid {
 			c.LastAssigned = last.Time.UTC()
 		}
 		out = append(out, c)
 	}
 	return out, wrap(rows.Err(), "candidates")
+}
+
+// daysOff reads the whole days off out of a counsellor's booking availability (JSON).
+func daysOff(availability string) []gradpath.Date {
+	if availability == "" {
+		return nil
+	}
+	var av struct {
+		Exceptions []struct {
+			Date  gradpath.Date     `json:"date"`
+			Spans []json.RawMessage `json:"spans"`
+		} `json:"exceptions"`
+	}
+	if json.Unmarshal([]byte(availability), &av) != nil {
+		return nil
+	}
+	var out []gradpath.Date
+	for _, e := range av.Exceptions {
+		if len(e.Spans) == 0 {
+			out = append(out, e.Date)
+		}
+	}
+	return out
 }
 
 func unmarshalProfile(p *leads.Profile, countries, courses, hours, leave string) error {

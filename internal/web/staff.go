@@ -489,6 +489,11 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) error {
 		rows = append(rows, row)
 	}
 	data := map[string]any{"Leads": rows, "Show": show, "Shows": []string{"new", "contacted", "qualified", "converted", "lost", "overdue"}}
+	if a.Has(gradpath.RoleCounsellor) {
+		if prof, err := p.Leads.Profile(r.Context(), a, a.UserID); err == nil && !prof.Active {
+			data["NotTaking"] = true
+		}
+	}
 	if a.Has(gradpath.RoleAdmin) { // admins see every lead: say whose each is
 		names := map[string]string{}
 		if us, err := p.Accounts.Counsellors(r.Context(), a); err == nil {
