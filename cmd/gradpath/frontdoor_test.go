@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/json"
 	"fmt"
+	"html"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -279,4 +281,96 @@ func testCounsellorPages(t *testing.T, s *server) {
 	if code, _, _ := own.get("/admin/counsellors/" + me.ID); code != 403 {
 		t.Errorf("a counsellor opens the admin's page: %d", code)
 	}
+}
+
+// The queue as counsellors work it, on both engines: search by name or phone, pages of older
+// leads, a different name on a known phone shown as a possible duplicate and merged from the
+// page, and a repeat request after contact re-opening the clock where the counsellor sees it.
+func TestQueuePages(t *testing.T) {
+	t.Parallel()
+	env := []string{"GRADPATH_LEAD_RATE_LIMIT=1000"}
+	t.Run("sqlite", func(t *testing.T) { testQueuePages(t, start(t, env, "--demo")) })
+	t.Run("postgres", func(t *testing.T) {
+		testQueuePages(t, start(t, append(env, "GRADPATH_DATABASE_URL="+storetest.PostgresURL(t)), "--demo"))
+	})
+}
+
+func testQueuePages(t *testing.T, s *server) {
+	passwords := s.demoPasswords()
+	lead := func(body string) string {
+		t.Helper()
+		res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, body)))
+		var r struct {
+			ID       string
+			Merged   bool
+			Reopened bool
+		}
+		json.Unmarshal(b, &r)
+		if res.StatusCode != 201 {
+			t.Fatalf("lead: %d %s", res.StatusCode, b)
+		}
+		return fmt.Sprintf("%s %v %v", r.ID, r.Merged, r.Reopened)
+	}
+	riya := strings.Fields(lead(`{"kind": "callback", "name": "Riya Sharma", "phone": "+91 98765 43210", "consent": {"contact": true, "notice_version": "v1"}}`))[0]
+	dev := lead(`{"kind": "callback", "name": "Dev Test", "phone": "98765-43210", "consent": {"contact": true, "notice_version": "v1"}}`)
+	if f := strings.Fields(dev); f[0] == riya || f[1] != "false" {
+		t.Fatalf("another name on Riya's phone: %s", dev)
+	}
+	devID := strings.Fields(dev)[0]
+	lead(`{"kind": "callback", "name": "Aman Gupta", "phone": "+91 90000 22222", "consent": {"contact": true, "notice_version": "v1"}}`)
+
+	admin := newBrowserless(t, s)
+	admin.signIn("admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"])
+	_, _, body := admin.get("/queue?q=riya")
+	if !strings.Contains(body, "Riya Sharma") || strings.Contains(body, "Aman Gupta") || !strings.Contains(body, `value="riya"`) {
+		t.Errorf("search by name")
+	}
+	_, _, body = admin.get("/queue?q=" + url.QueryEscape("098765 43210"))
+	mustContain(t, "search by phone", body, "Riya Sharma", "Dev Test")
+	_, _, body = admin.get("/queue?q=nobody")
+	mustContain(t, "a search that finds nothing", body, "No lead matches")
+
+	// Dev's page says whose phone it is, and merges from there.
+	_, _, body = admin.get("/queue/" + devID)
+	mustContain(t, "the suggested duplicate", body, `id="duplicate-of"`, `href="/queue/`+riya+`"`, `id="merge-`+riya+`"`)
+	if code, _, _ := admin.post("/queue/"+riya+"/merge", url.Values{"from": {devID}}); code != 303 {
+		t.Fatalf("merge from the page: %d", code)
+	}
+	_, _, body = admin.get("/queue")
+	if strings.Contains(body, "Dev Test") {
+		t.Error("the merged lead is still in the queue")
+	}
+	if code, _, body := admin.post("/queue/"+riya+"/merge", url.Values{"from": {devID}}); code != 409 || !strings.Contains(body, "merged") {
+		t.Errorf("merging again: %d", code)
+	}
+
+	// Contacted, then Riya asks again: the clock starts again, on the page and in the queue.
+	admin.get("/queue")
+	if code, _, _ := admin.post("/queue/"+riya+"/contacted", nil); code != 303 {
+		t.Fatalf("mark contacted: %d", code)
+	}
+	if again := strings.Fields(lead(`{"kind": "callback", "name": "Riya Sharma", "phone": "+919876543210", "consent": {"contact": true, "notice_version": "v1"}}`)); again[0] != riya || again[2] != "true" {
+		t.Fatalf("asking again after contact: %v", again)
+	}
+	_, _, body = admin.get("/queue/" + riya)
+	mustContain(t, "the re-opened lead", body, `id="reopened"`, "the clock started again", "of business time left")
+	if code, to, _ := admin.post("/queue/"+riya+"/contacted", url.Values{"back": {"lead"}}); code != 303 || to != "/queue/"+riya {
+		t.Fatalf("mark answered: %d %q", code, to)
+	}
+	_, _, body = admin.get("/queue/" + riya)
+	if strings.Contains(body, `id="reopened"`) || !strings.Contains(body, "Answered") {
+		t.Error("the answered lead still waits")
+	}
+
+	// Pages: more than a page of leads goes on under "Older leads".
+	for i := range 100 {
+		lead(fmt.Sprintf(`{"kind": "callback", "name": "Bulk Person", "phone": "+91 91000 %05d", "consent": {"contact": true, "notice_version": "v1"}}`, i))
+	}
+	_, _, body = admin.get("/queue")
+	older := regexp.MustCompile(`href="(/queue\?cursor=[^"]+)" id="older"`).FindStringSubmatch(body)
+	if older == nil {
+		t.Fatal("no link to older leads")
+	}
+	_, _, body = admin.get(html.UnescapeString(older[1]))
+	mustContain(t, "the older page", body, "Aman Gupta", "← the newest")
 }

@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/csv"
 	"encoding/hex"
 	"encoding/json"
@@ -111,23 +110,6 @@ func (s *Server) formToken(w http.ResponseWriter, r *http.Request) error {
 }
 
 // leadCursor is the keyset position after a lead: its creation time and id.
-func leadCursor(l leads.Lead) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(l.CreatedAt.Format(time.RFC3339Nano) + " " + l.ID))
-}
-
-func parseLeadCursor(c string) (time.Time, string, error) {
-	b, err := base64.RawURLEncoding.DecodeString(c)
-	if err != nil {
-		return time.Time{}, "", err
-	}
-	ts, id, ok := strings.Cut(string(b), " ")
-	if !ok {
-		return time.Time{}, "", errors.New("no id")
-	}
-	t, err := time.Parse(time.RFC3339Nano, ts)
-	return t, id, err
-}
-
 func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	qp := newQuery(r, "q", "status", "assignee", "breached", "limit", "cursor")
 	q := leads.Query{Text: qp.one("q"), Assignee: qp.one("assignee"), Limit: qp.limit(50, 200)}
@@ -147,11 +129,9 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 		q.Breached = &v
 	}
 	if c := qp.one("cursor"); c != "" {
-		t, id, err := parseLeadCursor(c)
-		if err != nil {
+		if err := q.SetCursor(c); err != nil {
 			qp.p.Add("cursor", "is not a cursor from this list; start without one")
 		}
-		q.AfterTime, q.AfterID = t, id
 	}
 	if err := qp.err(); err != nil {
 		return err
@@ -165,7 +145,7 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	}
 	out := LeadList{Items: ls}
 	if len(ls) == q.Limit {
-		next := leadCursor(ls[len(ls)-1])
+		next := leads.Cursor(ls[len(ls)-1])
 		out.NextCursor = &next
 	}
 	w.Header().Set("Cache-Control", "no-store")

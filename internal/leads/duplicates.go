@@ -16,6 +16,44 @@ func NameKey(name string) string {
 	return strings.Join(w, " ")
 }
 
+// SameName reports whether two names may be one person's: the same words in any order, case
+// or accents, one name's words all in the other's ("Riya" and "Riya Sharma"), or the same
+// first word ("Meera" and "Meera S"). An empty name matches any.
+func SameName(a, b string) bool {
+	wa, wb := gradpath.Words(a), gradpath.Words(b)
+	if len(wa) == 0 || len(wb) == 0 || wa[0] == wb[0] {
+		return true
+	}
+	within := func(x, y []string) bool {
+		for _, w := range x {
+			if !slices.Contains(y, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return within(wa, wb) || within(wb, wa)
+}
+
+// addContacts keeps a phone and an email a request came with that the lead does not have as
+// its own.
+func addContacts(l *Lead, phone, email string) {
+	switch {
+	case phone == "" || phone == l.Phone || slices.Contains(l.OtherPhones, phone):
+	case l.Phone == "":
+		l.Phone = phone
+	default:
+		l.OtherPhones = append(l.OtherPhones, phone)
+	}
+	switch {
+	case email == "" || email == l.Email || slices.Contains(l.OtherEmails, email):
+	case l.Email == "":
+		l.Email = email
+	default:
+		l.OtherEmails = append(l.OtherEmails, email)
+	}
+}
+
 // Duplicate is a lead that may be the same person as another, and why.
 type Duplicate struct {
 	Lead Lead `json:"lead"`
@@ -95,11 +133,16 @@ func (s *Service) Merge(ctx context.Context, a *gradpath.Actor, into, from strin
 		}
 		t.Requests += f.Requests
 		t.Marketing = t.Marketing || f.Marketing
-		if t.Phone == "" {
-			t.Phone = f.Phone
+		// Every phone and email of both stays with the lead.
+		addContacts(&t, f.Phone, f.Email)
+		for _, p := range f.OtherPhones {
+			addContacts(&t, p, "")
 		}
-		if t.Email == "" {
-			t.Email = f.Email
+		for _, e := range f.OtherEmails {
+			addContacts(&t, "", e)
+		}
+		if t.DuplicateOf == f.ID {
+			t.DuplicateOf = ""
 		}
 		if t.FirstContactAt == nil {
 			t.FirstContactAt = f.FirstContactAt

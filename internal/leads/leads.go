@@ -157,6 +157,16 @@ type Lead struct {
 	Minor               bool       `json:"minor"`
 	Guardian            *Guardian  `json:"guardian,omitempty"`
 	GuardianConfirmedAt *time.Time `json:"guardian_confirmed_at,omitempty"`
+	// OtherPhones and OtherEmails are the person's other contacts: from requests that came
+	// with another phone or email, and from leads merged into this one.
+	OtherPhones []string `json:"other_phones,omitempty"`
+	OtherEmails []string `json:"other_emails,omitempty"`
+	// DuplicateOf names a lead with this one's phone or email but another name: perhaps the
+	// same person, perhaps not. A counsellor merges them or leaves them apart.
+	DuplicateOf string `json:"duplicate_of,omitempty"`
+	// ReopenedAt is when a request after the first contact started the clock again: the
+	// person is waiting for an answer once more.
+	ReopenedAt *time.Time `json:"reopened_at,omitempty"`
 }
 
 // Activity is one entry of a lead's history.
@@ -181,6 +191,9 @@ const (
 	ActivityNearBreach = "sla_near_breach"
 	ActivityBreached   = "sla_breached"
 	ActivityMerged     = "merged"
+	ActivityReopened   = "reopened"
+	ActivityAnswered   = "answered"
+	ActivityDuplicate  = "possible_duplicate"
 )
 
 // ConsentRecord is one entry of the append-only consent log: a grant or a withdrawal, with
@@ -399,7 +412,10 @@ type Receipt struct {
 	Kind   Kind   `json:"kind"`
 	Status Status `json:"status"`
 	// Merged is true when the request joined this person's open lead.
-	Merged           bool      `json:"merged"`
+	Merged bool `json:"merged"`
+	// Reopened is true when the request came after we had been in touch: the clock started
+	// again, and first_response_due is the new due time.
+	Reopened         bool      `json:"reopened,omitempty"`
 	ReceivedAt       time.Time `json:"received_at"`
 	FirstResponseDue time.Time `json:"first_response_due"`
 }

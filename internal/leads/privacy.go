@@ -137,25 +137,45 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 			return err
 		}
 		ids := []string{id}
-		if more, err := tx.LeadIDsByContact(ctx, l.Email, l.Phone); err != nil {
-			return err
-		} else {
+		// Every phone and email the lead knows the person by finds their other leads and
+		// subscriptions.
+		emails, phones := append([]string{l.Email}, l.OtherEmails...), append([]string{l.Phone}, l.OtherPhones...)
+		for i := range max(len(emails), len(phones)) {
+			e, p := "", ""
+			if i < len(emails) {
+				e = emails[i]
+			}
+			if i < len(phones) {
+				p = phones[i]
+			}
+			if e == "" && p == "" {
+				continue
+			}
+			more, err := tx.LeadIDsByContact(ctx, e, p)
+			if err != nil {
+				return err
+			}
 			for _, m := range more {
-				if m != id {
-					ids = append(ids, m)
-				}
+				ids = appendNew(ids, m)
+			}
+			if _, err := tx.EraseSubscriptions(ctx, e, p, now); err != nil {
+				return err
 			}
 		}
 		person := Person{LeadIDs: ids}
-		if _, err := tx.EraseSubscriptions(ctx, l.Email, l.Phone, now); err != nil {
-			return err
-		}
 		for _, lid := range ids {
 			x, err := tx.Lead(ctx, lid)
 			if err != nil {
 				return err
 			}
-			for _, v := range [][2]string{{"e", x.Email}, {"p", x.Phone}, {"n", x.Name}} {
+			known := [][2]string{{"e", x.Email}, {"p", x.Phone}, {"n", x.Name}}
+			for _, o := range x.OtherEmails {
+				known = append(known, [2]string{"e", o})
+			}
+			for _, o := range x.OtherPhones {
+				known = append(known, [2]string{"p", o})
+			}
+			for _, v := range known {
 				switch {
 				case v[1] == "" || v[1] == "(erased)":
 				case v[0] == "e":
@@ -172,7 +192,7 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 				}
 				continue
 			}
-			x.Name, x.Phone, x.Email, x.DateOfBirth = "(erased)", "", "", gradpath.Date{}
+			x.Name, x.Phone, x.Email, x.DateOfBirth, x.OtherPhones, x.OtherEmails = "(erased)", "", "", gradpath.Date{}, nil, nil
 			x.Interest.Message, x.Page, x.UTM, x.Marketing, x.Guardian = "", "", UTM{}, false, nil
 			if x.Status.Open() {
 				x.Status, x.LostReason = StatusLost, "erased on request"

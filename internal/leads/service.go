@@ -97,6 +97,29 @@ type Result struct {
 	Replayed bool
 }
 
+// MaxListedRequests is how many requests a lead's history lists; later ones are counted.
+const MaxListedRequests = 50
+
+// askedAgain tells a lead's counsellor that the person asked again after being contacted,
+// with the new due time.
+func (s *Service) askedAgain(ctx context.Context, tx Tx, l Lead, cal calendar.Calendar) error {
+	cands, err := tx.Candidates(ctx, false)
+	if err != nil {
+		return err
+	}
+	for _, c := range cands {
+		if c.UserID != l.Assignee || c.Email == "" {
+			continue
+		}
+		due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
+		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: l.ID, Mail: &mail.Message{To: c.Email,
+			Subject: fmt.Sprintf("%s asked again — respond by %s", l.Name, due),
+			Body: fmt.Sprintf("Hello %s,\n\n%s, whom you were in touch with, sent another request%s. The clock has started again: please get back to them by %s.\n\n%s\n\n— gradpath\n",
+				c.Name, l.Name, interestText(l.Interest), due, s.link(l.ID))}})
+	}
+	return nil
+}
+
 // Check reports what is wrong with a request without taking it (a form that found a problem
 // of its own shows every problem at once).
 func (s *Service) Check(ctx context.Context, in Input) error {
@@ -201,9 +224,29 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 		ok = l.Status.Open() && l.MergedInto == ""
 	}
 	minor := in.Minor(gradpath.DateOf(now.In(cal.Location())))
+	duplicateOf := ""
+	if ok && !SameName(l.Name, in.Name) {
+		// A known phone or email with another name: a parent, a sibling, a typo? A counsellor
+		// decides; the request becomes a lead of its own, marked as a possible duplicate.
+		ok, duplicateOf = false, l.ID
+	}
+	bd := cal.OneBusinessDay()
 	if ok {
 		l.Requests++
 		l.UpdatedAt = now
+		addContacts(&l, in.Phone, in.Email)
+		listed := l.Requests <= MaxListedRequests
+		// Asked again after we were in touch: the person waits for an answer once more, and
+		// the clock starts again.
+		reopened := l.FirstContactAt != nil && l.Status.Open()
+		if reopened {
+			l.FirstContactAt, l.ReopenedAt, l.NearBreach, l.Breached = nil, &now, false, false
+			l.FirstResponseDue, l.NearBreachAt = cal.Add(now, bd), cal.Add(now, max(bd-s.cfg.NearBreach, 0))
+			if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityReopened,
+				Details: map[string]any{"due": l.FirstResponseDue}}); err != nil {
+				return Receipt{}, err
+			}
+		}
 		// The latest request says what the person wants now, marketing included.
 		if minor && !l.Minor {
 			l.Minor, l.Guardian, l.GuardianConfirmedAt = true, in.Consent.Guardian, nil
@@ -211,16 +254,21 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 				return Receipt{}, err
 			}
 		}
+		marketingBefore := l.Marketing
 		l.Marketing = in.Consent.Marketing && (!l.Minor || l.GuardianConfirmedAt != nil)
-		if l.Email == "" {
-			l.Email = in.Email
-		}
-		if l.Phone == "" {
-			l.Phone = in.Phone
-		}
 		l.Version++
-		if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityRequest, Details: requestDetails(in)}); err != nil {
-			return Receipt{}, err
+		switch {
+		case listed:
+			if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityRequest, Details: requestDetails(in)}); err != nil {
+				return Receipt{}, err
+			}
+		case l.Requests == MaxListedRequests+1:
+			// A history of thousands of identical requests helps nobody: from here on they
+			// are counted, not listed.
+			if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityRequest,
+				Details: map[string]any{"note": fmt.Sprintf("more than %d requests: later ones are counted, not listed", MaxListedRequests)}}); err != nil {
+				return Receipt{}, err
+			}
 		}
 		var c Candidate
 		routed := false
@@ -237,19 +285,25 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 			if err := s.recordAssignment(ctx, tx, l, "", c, true, now, cal); err != nil {
 				return Receipt{}, err
 			}
+		} else if reopened && l.Assignee != "" {
+			if err := s.askedAgain(ctx, tx, l, cal); err != nil {
+				return Receipt{}, err
+			}
 		}
-		if err := consents(l.ID); err != nil {
-			return Receipt{}, err
+		// The ledger records what each request said; past the listed ones, only a change.
+		if listed || l.Marketing != marketingBefore {
+			if err := consents(l.ID); err != nil {
+				return Receipt{}, err
+			}
 		}
-		return Receipt{ID: l.ID, Kind: l.Kind, Status: l.Status, Merged: true, ReceivedAt: now, FirstResponseDue: l.FirstResponseDue}, nil
+		return Receipt{ID: l.ID, Kind: l.Kind, Status: l.Status, Merged: true, Reopened: reopened, ReceivedAt: now, FirstResponseDue: l.FirstResponseDue}, nil
 	}
 
-	bd := cal.OneBusinessDay()
 	l = Lead{ID: gradpath.NewID("lead_"), Kind: in.Kind, Status: StatusNew, Name: in.Name, Phone: in.Phone, Email: in.Email,
 		DateOfBirth: in.DateOfBirth, Interest: in.Interest, Page: in.Page, UTM: in.UTM, CreatedAt: now, UpdatedAt: now,
 		FirstResponseDue: cal.Add(now, bd), NearBreachAt: cal.Add(now, max(bd-s.cfg.NearBreach, 0)), Requests: 1,
 		// A minor's marketing waits for their guardian's confirmation.
-		Marketing: in.Consent.Marketing && !minor, Version: 1, Minor: minor}
+		Marketing: in.Consent.Marketing && !minor, Version: 1, Minor: minor, DuplicateOf: duplicateOf}
 	if minor {
 		l.Guardian = in.Consent.Guardian
 	}
@@ -263,6 +317,12 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	}
 	if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityCreated, Details: requestDetails(in)}); err != nil {
 		return Receipt{}, err
+	}
+	if duplicateOf != "" {
+		if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityDuplicate,
+			Details: map[string]any{"of": duplicateOf, "reason": "the same phone or email under another name"}}); err != nil {
+			return Receipt{}, err
+		}
 	}
 	if err := consents(l.ID); err != nil {
 		return Receipt{}, err
@@ -500,6 +560,14 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 		}
 		l.Version++
 		l.UpdatedAt = now
+		if p.Status != nil && *p.Status == StatusContacted && l.Status != StatusNew && l.Status.Open() && l.FirstContactAt == nil {
+			// Answering a request that re-opened the clock: it stops; the pipeline stays.
+			l.FirstContactAt = &now
+			if err := tx.AddActivity(ctx, Activity{LeadID: id, At: now, ActorID: a.UserID, Type: ActivityAnswered}); err != nil {
+				return err
+			}
+			p.Status = nil
+		}
 		if p.Status != nil && *p.Status != l.Status {
 			if !CanMove(l.Status, *p.Status) {
 				return gradpath.Errorf(gradpath.CodeConflict, "a lead cannot go from %s to %s; next: %s", l.Status, *p.Status, nextStatuses(l.Status))
@@ -627,7 +695,7 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		if err != nil {
 			return err
 		}
-		if l.FirstContactAt != nil || l.Status != StatusNew || l.Breached {
+		if l.FirstContactAt != nil || !l.Status.Open() || l.MergedInto != "" || l.Breached {
 			return nil
 		}
 		if stage == "" {

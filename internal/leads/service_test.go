@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -313,6 +314,96 @@ func TestLeads(t *testing.T) {
 			}
 			if _, err := f.svc.Subscribe(ctx, visitor, leads.SubscriptionInput{Email: "kid@example.in", Under18: true, Consent: leads.ConsentInput{Marketing: true, NoticeVersion: "v1"}}); gradpath.ErrorCode(err) != gradpath.CodeInvalid {
 				t.Fatalf("a minor subscribed: %v", err)
+			}
+		})
+
+		t.Run("known contacts: another name is a suggested duplicate, every phone is kept, asking again re-opens the clock", func(t *testing.T) {
+			defer func(t0 time.Time) { f.now = t0 }(f.now)
+			riya := f.create(t, request("Riya Kapoor", "+91 90000 77777", "riya.k@example.in", "AU"), "")
+			// "Dev Test" on Riya's phone does not join her lead: it is a lead of its own, marked.
+			dev := f.create(t, request("Dev Test", "+91 90000 77777", "", "AU"), "")
+			if dev.Merged || dev.ID == riya.ID {
+				t.Fatalf("another name on a known phone merged silently: %+v", dev)
+			}
+			d, _ := f.svc.Get(ctx, f.admin, dev.ID)
+			var types []string
+			for _, h := range d.History {
+				types = append(types, h.Type)
+			}
+			if d.DuplicateOf != riya.ID || !slices.Contains(types, leads.ActivityDuplicate) {
+				t.Fatalf("the suggested duplicate: duplicate_of %q, history %v", d.DuplicateOf, types)
+			}
+			dups, _ := f.svc.Duplicates(ctx, f.admin, dev.ID)
+			if len(dups) != 1 || dups[0].Lead.ID != riya.ID {
+				t.Fatalf("duplicates of the suggested one: %+v", dups)
+			}
+			// Riya again, by email, with a second phone: it joins, and both phones stay.
+			f.now = f.now.Add(time.Minute)
+			again := f.create(t, request("Riya", "+91 90000 88888", "riya.k@example.in", "AU"), "")
+			if !again.Merged || again.ID != riya.ID || again.Reopened {
+				t.Fatalf("the same person by email: %+v", again)
+			}
+			d, _ = f.svc.Get(ctx, f.admin, riya.ID)
+			if d.Phone != "+919000077777" || len(d.OtherPhones) != 1 || d.OtherPhones[0] != "+919000088888" {
+				t.Fatalf("phones kept: %q %v", d.Phone, d.OtherPhones)
+			}
+			if found, _ := f.svc.List(ctx, f.admin, leads.Query{Text: "90000 88888"}); len(found) != 1 || found[0].ID != riya.ID {
+				t.Fatalf("search by the second phone: %v", found)
+			}
+			// Merging Dev into Riya keeps every phone and email, and clears the suggestion.
+			if _, err := f.svc.Merge(ctx, f.admin, riya.ID, dev.ID); err != nil {
+				t.Fatal(err)
+			}
+			// Contacted, then she asks again: the clock starts again, visibly, and her
+			// counsellor hears of it.
+			counsellor := &gradpath.Actor{UserID: d.Assignee, Roles: []gradpath.Role{gradpath.RoleCounsellor}}
+			st := leads.StatusContacted
+			if _, err := f.svc.Update(ctx, counsellor, riya.ID, leads.Patch{Status: &st}, 0); err != nil {
+				t.Fatal(err)
+			}
+			f.now = f.now.Add(3 * 24 * time.Hour) // Friday
+			reopened := f.create(t, request("Riya Kapoor", "+91 90000 77777", "", "AU"), "")
+			if !reopened.Merged || !reopened.Reopened || !reopened.FirstResponseDue.After(f.now) {
+				t.Fatalf("asking again after contact: %+v", reopened)
+			}
+			d, _ = f.svc.Get(ctx, f.admin, riya.ID)
+			if d.FirstContactAt != nil || d.ReopenedAt == nil || d.Status != leads.StatusContacted || !d.FirstResponseDue.Equal(reopened.FirstResponseDue) {
+				t.Fatalf("the re-opened lead: contact %v reopened %v status %s due %v", d.FirstContactAt, d.ReopenedAt, d.Status, d.FirstResponseDue)
+			}
+			if len(d.OtherPhones) != 1 {
+				t.Fatalf("phones after the merge: %q %v", d.Phone, d.OtherPhones)
+			}
+			var email string
+			for e, id := range f.ids {
+				if id == d.Assignee {
+					email = e
+				}
+			}
+			if m := f.jobs.MailTo(email); len(m) == 0 || !strings.Contains(m[len(m)-1], "Riya Kapoor asked again") {
+				t.Fatalf("the counsellor's mail: %v", m)
+			}
+			// Answering it stops the clock and keeps the status.
+			if _, err := f.svc.Update(ctx, counsellor, riya.ID, leads.Patch{Status: &st}, 0); err != nil {
+				t.Fatal(err)
+			}
+			if d, _ = f.svc.Get(ctx, f.admin, riya.ID); d.FirstContactAt == nil || d.Status != leads.StatusContacted {
+				t.Fatalf("answered: contact %v status %s", d.FirstContactAt, d.Status)
+			}
+		})
+
+		t.Run("a lead's request history is capped", func(t *testing.T) {
+			defer func(t0 time.Time) { f.now = t0 }(f.now)
+			first := f.create(t, request("Kiran Bot", "+91 90000 99999", "", "AU"), "")
+			for range leads.MaxListedRequests + 30 {
+				f.now = f.now.Add(time.Second)
+				f.create(t, request("Kiran Bot", "+91 90000 99999", "", "AU"), "")
+			}
+			d, _ := f.svc.Get(ctx, f.admin, first.ID)
+			if d.Requests != leads.MaxListedRequests+31 {
+				t.Fatalf("requests counted: %d", d.Requests)
+			}
+			if len(d.History) > leads.MaxListedRequests+5 || len(d.Consents) > 2*(leads.MaxListedRequests+1) {
+				t.Fatalf("history of %d entries and %d consent records for %d requests", len(d.History), len(d.Consents), d.Requests)
 			}
 		})
 

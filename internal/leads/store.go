@@ -2,6 +2,9 @@ package leads
 
 import (
 	"context"
+	"encoding/base64"
+	"errors"
+	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/calendar"
@@ -53,6 +56,29 @@ type Profile struct {
 	// Leave lists periods away, dates inclusive.
 	Leave     []Period  `json:"leave"`
 	UpdatedAt time.Time `json:"updated_at"`
+}
+
+// Cursor is where a list of leads (newest first) goes on after l.
+func Cursor(l Lead) string {
+	return base64.RawURLEncoding.EncodeToString([]byte(l.CreatedAt.Format(time.RFC3339Nano) + " " + l.ID))
+}
+
+// SetCursor makes the query go on after the lead a Cursor names.
+func (q *Query) SetCursor(c string) error {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err != nil {
+		return err
+	}
+	ts, id, ok := strings.Cut(string(b), " ")
+	if !ok {
+		return errors.New("no id")
+	}
+	t, err := time.Parse(time.RFC3339Nano, ts)
+	if err != nil {
+		return err
+	}
+	q.AfterTime, q.AfterID = t, id
+	return nil
 }
 
 // Period is a stretch of dates, both included.

@@ -169,6 +169,12 @@ func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawIn
 			if l.Phone != "" {
 				phones = appendNew(phones, l.Phone)
 			}
+			for _, e := range l.OtherEmails {
+				emails = appendNew(emails, e)
+			}
+			for _, p := range l.OtherPhones {
+				phones = appendNew(phones, p)
+			}
 		}
 		if purpose == PurposeContact {
 			if err := s.withdrawContact(ctx, tx, a, leadIDs, now); err != nil {

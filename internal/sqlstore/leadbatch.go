@@ -364,14 +364,9 @@ func (b *leadBatch) flush(ctx context.Context) error {
 	var rows [][]any
 	for _, id := range b.inserted {
 		l := b.byID[id]
-		rows = append(rows, []any{l.ID, l.Kind, l.Status, l.Name, leads.NameKey(l.Name), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest),
-			l.Page, jsonText(l.UTM), nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt),
-			nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version,
-			l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt)})
+		rows = append(rows, leadRow(*l))
 	}
-	if err := b.insertRows(ctx, "leads", []string{"id", "kind", "status", "name", "name_key", "phone", "email", "date_of_birth", "interest", "page", "utm",
-		"assignee_id", "created_at", "updated_at", "first_response_due", "near_breach_at", "first_contact_at", "near_breach", "breached", "lost_reason",
-		"requests", "marketing", "version", "minor", "guardian", "guardian_confirmed_at"}, rows, ""); err != nil {
+	if err := b.insertRows(ctx, "leads", leadInsertColumns, rows, ""); err != nil {
 		return err
 	}
 	// Rows that concurrent batches may both change are written in one order (ids sorted), so
@@ -429,9 +424,9 @@ func (b *leadBatch) flush(ctx context.Context) error {
 	rows = rows[:0]
 	for _, user := range slices.Sorted(maps.Keys(b.assigned)) {
 		at := b.assigned[user]
-		rows = append(rows, []any{user, utc(at), utc(at)})
+		rows = append(rows, []any{user, false, utc(at), utc(at)})
 	}
-	if err := b.insertRows(ctx, "counsellor_profiles", []string{"user_id", "last_assigned_at", "updated_at"}, rows,
+	if err := b.insertRows(ctx, "counsellor_profiles", []string{"user_id", "active", "last_assigned_at", "updated_at"}, rows,
 		` ON CONFLICT (user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at`); err != nil {
 		return err
 	}

@@ -35,17 +35,28 @@ func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: d
 
 const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
 	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, COALESCE(merged_into, ''), erased_at,
-	minor, guardian, guardian_confirmed_at`
+	minor, guardian, guardian_confirmed_at, other_contacts, duplicate_of, reopened_at`
 
 func scanLead(r scanner) (leads.Lead, error) {
 	var l leads.Lead
-	var dob, interest, utm, guardian string
-	var contact, erased, confirmed sql.NullTime
+	var dob, interest, utm, guardian, others string
+	var contact, erased, confirmed, reopened sql.NullTime
 	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
 		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &l.MergedInto, &erased,
-		&l.Minor, &guardian, &confirmed)
+		&l.Minor, &guardian, &confirmed, &others, &l.DuplicateOf, &reopened)
 	if err != nil {
 		return l, err
+	}
+	if others != "" {
+		var o otherContacts
+		if err := json.Unmarshal([]byte(others), &o); err != nil {
+			return l, err
+		}
+		l.OtherPhones, l.OtherEmails = o.Phones, o.Emails
+	}
+	if reopened.Valid {
+		t := reopened.Time.UTC()
+		l.ReopenedAt = &t
 	}
 	if guardian != "" {
 		l.Guardian = &leads.Guardian{}
@@ -261,25 +272,48 @@ func unmarshalProfile(p *leads.Profile, countries, courses, hours, leave string)
 	return nil
 }
 
-func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
-	_, err := t.exec(ctx, (`INSERT INTO leads (id, kind, status, name, name_key, phone, email, date_of_birth, interest, page, utm,
-		assignee_id, created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version,
-		minor, guardian, guardian_confirmed_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-		l.ID, l.Kind, l.Status, l.Name, leads.NameKey(l.Name), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
+// otherContacts are the phones and emails a lead knows beyond its own (from merges, and from
+// requests that came with another), as the column keeps them.
+type otherContacts struct {
+	Phones []string `json:"phones,omitempty"`
+	Emails []string `json:"emails,omitempty"`
+}
+
+func othersText(l leads.Lead) string {
+	if len(l.OtherPhones) == 0 && len(l.OtherEmails) == 0 {
+		return ""
+	}
+	return jsonText(otherContacts{l.OtherPhones, l.OtherEmails})
+}
+
+// leadRow is what InsertLead writes, in leadInsertColumns' order (the batch path writes the
+// same).
+func leadRow(l leads.Lead) []any {
+	return []any{l.ID, l.Kind, l.Status, l.Name, leads.NameKey(l.Name), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.CreatedAt), utc(l.UpdatedAt), utc(l.FirstResponseDue), utc(l.NearBreachAt), nullTime(l.FirstContactAt),
-		l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt))
+		l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt),
+		othersText(l), l.DuplicateOf, nullTime(l.ReopenedAt)}
+}
+
+var leadInsertColumns = []string{"id", "kind", "status", "name", "name_key", "phone", "email", "date_of_birth", "interest", "page", "utm",
+	"assignee_id", "created_at", "updated_at", "first_response_due", "near_breach_at", "first_contact_at", "near_breach", "breached", "lost_reason",
+	"requests", "marketing", "version", "minor", "guardian", "guardian_confirmed_at", "other_contacts", "duplicate_of", "reopened_at"}
+
+func (t *leadTx) InsertLead(ctx context.Context, l leads.Lead) error {
+	_, err := t.exec(ctx, `INSERT INTO leads (`+strings.Join(leadInsertColumns, ", ")+`) VALUES (`+placeholders(len(leadInsertColumns))+`)`, leadRow(l)...)
 	return wrap(err, "insert lead")
 }
 
 func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
 	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, name_key = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
 		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, merged_into = ?, erased_at = ?,
-		minor = ?, guardian = ?, guardian_confirmed_at = ?
+		minor = ?, guardian = ?, guardian_confirmed_at = ?, other_contacts = ?, duplicate_of = ?, reopened_at = ?,
+		first_response_due = ?, near_breach_at = ?
 		WHERE id = ? AND version = ?`),
 		l.Status, l.Name, nameKeyOf(l), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, nullable(l.MergedInto), nullTime(l.ErasedAt),
-		l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt),
+		l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt), othersText(l), l.DuplicateOf, nullTime(l.ReopenedAt),
+		utc(l.FirstResponseDue), utc(l.NearBreachAt),
 		l.ID, l.Version-1)
 	if err != nil {
 		return wrap(err, "update lead")
@@ -291,8 +325,10 @@ func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
 }
 
 func (t *leadTx) MarkAssigned(ctx context.Context, userID string, at time.Time) error {
-	_, err := t.exec(ctx, (`INSERT INTO counsellor_profiles (user_id, last_assigned_at, updated_at) VALUES (?, ?, ?)
-		ON CONFLICT (user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at`), userID, utc(at), utc(at))
+	// A counsellor given a lead by hand (an admin's choice, a booking) is not thereby made to
+	// take leads: a new profile starts inactive.
+	_, err := t.exec(ctx, (`INSERT INTO counsellor_profiles (user_id, active, last_assigned_at, updated_at) VALUES (?, ?, ?, ?)
+		ON CONFLICT (user_id) DO UPDATE SET last_assigned_at = excluded.last_assigned_at`), userID, false, utc(at), utc(at))
 	return wrap(err, "mark assigned")
 }
 
@@ -377,13 +413,14 @@ func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, err
 		where = append(where, "breached = ?")
 		args = append(args, *q.Breached)
 	}
+	// A lead's other phones and emails count too (other_contacts holds them as JSON strings).
 	if q.Phone != "" {
-		where = append(where, "phone = ?")
-		args = append(args, q.Phone)
+		where = append(where, "(phone = ? OR other_contacts LIKE ?)")
+		args = append(args, q.Phone, `%"`+likeEscape(q.Phone)+`"%`)
 	}
 	if q.Email != "" {
-		where = append(where, "email LIKE ?")
-		args = append(args, "%"+likeEscape(q.Email)+"%")
+		where = append(where, "(email LIKE ? OR other_contacts LIKE ?)")
+		args = append(args, "%"+likeEscape(q.Email)+"%", `%"emails":%`+likeEscape(q.Email)+"%")
 	}
 	for _, w := range q.NameWords {
 		// name_key is the name's folded words, sorted and joined by spaces.

@@ -43,7 +43,19 @@ func describeActivity(a leads.Activity, names map[string]string) string {
 	case leads.ActivityCreated:
 		return "The request arrived."
 	case leads.ActivityRequest:
+		if v, ok := a.Details["note"]; ok {
+			return "The same person asked again; " + fmt.Sprint(v) + "."
+		}
 		return "The same person asked again."
+	case leads.ActivityReopened:
+		return "They asked again after being contacted: the clock started again."
+	case leads.ActivityAnswered:
+		if who != "" {
+			return "Their repeat request was answered by " + who + "."
+		}
+		return "Their repeat request was answered."
+	case leads.ActivityDuplicate:
+		return "Possibly the same person as another lead: the same phone or email, under another name."
 	case leads.ActivityAssigned:
 		return "Assigned to a counsellor."
 	case leads.ActivityUnassigned:
@@ -91,14 +103,23 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 	u, _ := p.who(r)
 	names := map[string]string{u.ID: "you"}
 	zone := p.zone()
+	// The newest part of the history: a page, not an archive.
+	const shown = 200
 	var history []historyEntry
-	for _, h := range d.History {
+	earlier := max(len(d.History)-shown, 0)
+	for _, h := range d.History[earlier:] {
 		history = append(history, historyEntry{At: h.At.In(zone).Format("Mon 2 Jan 2006, 15:04"), Text: describeActivity(h, names)})
+	}
+	var dups []leads.Duplicate
+	if d.MergedInto == "" && d.ErasedAt == nil {
+		dups, _ = p.Leads.Duplicates(r.Context(), a, d.ID)
 	}
 	cal := p.Leads.Calendar()
 	now := p.Now()
 	clock := ""
 	switch {
+	case d.FirstContactAt != nil && d.ReopenedAt != nil:
+		clock = "Answered " + d.FirstContactAt.In(zone).Format("Mon 2 Jan, 15:04") + "."
 	case d.FirstContactAt != nil:
 		clock = "First contact " + d.FirstContactAt.In(zone).Format("Mon 2 Jan, 15:04") + "."
 	case !now.Before(d.FirstResponseDue):
@@ -142,7 +163,31 @@ func (p *Pages) renderLead(w http.ResponseWriter, r *http.Request, a *gradpath.A
 	}
 	p.render(w, r, status, "lead", title, map[string]any{"Counsellors": counsellors, "Lead": d, "History": history, "Clock": clock, "Overdue": d.FirstContactAt == nil && !now.Before(d.FirstResponseDue),
 		"Statuses": []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost},
-		"Consents": consents, "Values": values, "Errors": errs, "Erased": d.ErasedAt != nil})
+		"Consents": consents, "Values": values, "Errors": errs, "Erased": d.ErasedAt != nil, "Earlier": earlier, "Duplicates": dups,
+		"Reopened": d.ReopenedAt != nil && d.FirstContactAt == nil && d.Status.Open(),
+		"ReopenedAt": func() string {
+			if d.ReopenedAt == nil {
+				return ""
+			}
+			return d.ReopenedAt.In(zone).Format("Mon 2 Jan, 15:04")
+		}()})
+	return nil
+}
+
+// mergeLead folds another lead (a duplicate) into this one.
+func (p *Pages) mergeLead(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.staff, 4<<10)
+	if !ok {
+		return nil
+	}
+	id := r.PathValue("id")
+	if _, err := p.Leads.Merge(r.Context(), a, id, r.PostFormValue("from")); err != nil {
+		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+			return missing(err, "No such lead", "It may have been merged or erased. Go back to the queue.")
+		}
+		return p.renderLead(w, r, a, edge.StatusOf(err), map[string]string{}, map[string]string{"merge": p.explain(w, r, err)})
+	}
+	http.Redirect(w, r, "/queue/"+id+"?merged=1", http.StatusSeeOther)
 	return nil
 }
 
@@ -454,14 +499,28 @@ type leadRow struct {
 	Contacted bool
 }
 
+// queuePage is how many leads a page of the queue holds.
+const queuePage = 100
+
+var queueShows = []string{"new", "contacted", "qualified", "converted", "lost", "overdue"}
+
 func (p *Pages) queue(w http.ResponseWriter, r *http.Request) error {
 	a, _, ok := p.staff(w, r)
 	if !ok {
 		return nil
 	}
-	// Open leads by default; one status, or the overdue ones, on request.
-	show := r.URL.Query().Get("show")
-	q := leads.Query{Status: []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified}, Limit: 200}
+	// Open leads by default; one status, or the overdue ones, on request; a search finds
+	// any lead by name, phone or email. A page holds queuePage leads, the newest; "older"
+	// goes on from there.
+	show, text := r.URL.Query().Get("show"), strings.TrimSpace(r.URL.Query().Get("q"))
+	q := leads.Query{Status: []leads.Status{leads.StatusNew, leads.StatusContacted, leads.StatusQualified}, Limit: queuePage, Text: text}
+	if text != "" {
+		q.Status = nil
+	}
+	if c := r.URL.Query().Get("cursor"); c != "" && q.SetCursor(c) != nil {
+		p.fail(w, r, http.StatusBadRequest, "This page of the queue is not there", "Go back to the first page of the queue.")
+		return nil
+	}
 	switch show {
 	case "overdue":
 		yes := true
@@ -472,10 +531,28 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) error {
 		show = ""
 	}
 	ls, err := p.Leads.List(r.Context(), a, q)
+	if gradpath.ErrorCode(err) == gradpath.CodeInvalid {
+		p.render(w, r, http.StatusBadRequest, "queue", "Lead queue", map[string]any{"Query": text, "Show": show, "Shows": queueShows,
+			"Error": gradpath.ErrorMessage(err)})
+		return nil
+	}
 	if err != nil {
 		return failed("The queue is not available", err)
 	}
-	slices.SortFunc(ls, func(x, y leads.Lead) int { return x.FirstResponseDue.Compare(y.FirstResponseDue) })
+	older := ""
+	if len(ls) == queuePage {
+		v := url.Values{"cursor": {leads.Cursor(ls[len(ls)-1])}}
+		if show != "" {
+			v.Set("show", show)
+		}
+		if text != "" {
+			v.Set("q", text)
+		}
+		older = "/queue?" + v.Encode()
+	}
+	if text == "" {
+		slices.SortFunc(ls, func(x, y leads.Lead) int { return x.FirstResponseDue.Compare(y.FirstResponseDue) })
+	}
 	cal := p.Leads.Calendar()
 	now := p.Now()
 	rows := make([]leadRow, 0, len(ls))
@@ -488,7 +565,8 @@ func (p *Pages) queue(w http.ResponseWriter, r *http.Request) error {
 		}
 		rows = append(rows, row)
 	}
-	data := map[string]any{"Leads": rows, "Show": show, "Shows": []string{"new", "contacted", "qualified", "converted", "lost", "overdue"}}
+	data := map[string]any{"Leads": rows, "Show": show, "Shows": queueShows, "Query": text, "Older": older,
+		"Paged": r.URL.Query().Get("cursor") != ""}
 	if a.Has(gradpath.RoleCounsellor) {
 		if prof, err := p.Leads.Profile(r.Context(), a, a.UserID); err == nil && !prof.Active {
 			data["NotTaking"] = true
@@ -513,10 +591,15 @@ func (p *Pages) contacted(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	st := leads.StatusContacted
-	if _, err := p.Leads.Update(r.Context(), a, r.PathValue("id"), leads.Patch{Status: &st}, 0); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
+	id := r.PathValue("id")
+	if _, err := p.Leads.Update(r.Context(), a, id, leads.Patch{Status: &st}, 0); err != nil && gradpath.ErrorCode(err) != gradpath.CodeConflict {
 		return missing(err, "No such lead", "It may have been merged or assigned to someone else. Go back to the queue.")
 	}
-	http.Redirect(w, r, "/queue", http.StatusSeeOther)
+	back := "/queue"
+	if r.PostFormValue("back") == "lead" {
+		back = "/queue/" + id
+	}
+	http.Redirect(w, r, back, http.StatusSeeOther)
 	return nil
 }
 

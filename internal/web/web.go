@@ -187,6 +187,7 @@ func (p *Pages) routes() map[string]handler {
 		"POST /queue/{id}":                     p.updateLead,
 		"POST /queue/{id}/notes":               p.addNote,
 		"POST /queue/{id}/consent":             p.recordConsent,
+		"POST /queue/{id}/merge":               p.mergeLead,
 		"GET /guardian":                        p.guardianForm,
 		"POST /guardian":                       p.confirmGuardian,
 		"POST /queue/{id}/erase":               p.eraseLead,
