@@ -267,8 +267,8 @@ func TestBrowser(t *testing.T) {
 	// The page moves to the browser's own time zone first (Chromium here runs in UTC).
 	waitURL("tz=UTC")
 	do("booking a slot",
-		chromedp.WaitVisible(css(`#slot-0`)),
-		chromedp.Click(css(`#slot-0`)),
+		chromedp.WaitVisible(css(`#slot-0-0`)),
+		chromedp.Click(css(`#slot-0-0`)),
 		chromedp.SendKeys(css(`#name`), "Meera Iyer"),
 		chromedp.SendKeys(css(`#phone`), "98111 22334"),
 		chromedp.SendKeys(css(`#email`), "meera@example.in"),

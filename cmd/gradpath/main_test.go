@@ -783,6 +783,22 @@ func testBookingEndToEnd(t *testing.T, env []string, args ...string) {
 	if res.StatusCode != 200 || len(slots.Slots) == 0 || !strings.HasSuffix(slots.Slots[0].Start, "+05:30") {
 		t.Fatalf("slots: %d %+v", res.StatusCode, slots)
 	}
+	// Asked past the 60 days a consultation opens ahead, the answer says where the list ends.
+	var late struct {
+		Slots         []struct{ Start string } `json:"slots"`
+		BookableUntil time.Time                `json:"bookable_until"`
+		Note          string                   `json:"note"`
+	}
+	lateFrom, lateTo := time.Now().AddDate(0, 0, 55), time.Now().AddDate(0, 0, 70)
+	get(t, s.url+"/api/v1/counsellors/"+id+"/slots?type=consultation&from="+lateFrom.Format("2006-01-02")+"&to="+lateTo.Format("2006-01-02")+"&tz=Asia/Kolkata", &late)
+	if d := time.Until(late.BookableUntil); d < 59*24*time.Hour || d > 61*24*time.Hour || !strings.Contains(late.Note, "60 days ahead") {
+		t.Errorf("slots past the horizon: until %v, note %q", late.BookableUntil, late.Note)
+	}
+	for _, sl := range late.Slots {
+		if at, _ := time.Parse(time.RFC3339, sl.Start); at.After(late.BookableUntil) {
+			t.Errorf("a slot past the horizon: %s", sl.Start)
+		}
+	}
 	body := fmt.Sprintf(`{"counsellor_id": %q, "type": "consultation", "start": %q,
 		"lead": {"form_token": %q, "name": "Meera Iyer", "phone": "+91 98111 22334", "email": "meera@example.in", "consent": {"contact": true, "notice_version": "2026-11-01"}}}`,
 		id, slots.Slots[0].Start, s.formToken(t))

@@ -166,10 +166,10 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatal("no counsellor to book")
 	}
 	_, _, body = visitor.get("/book/" + bm[1] + "?type=consultation&tz=America/Sao_Paulo")
-	mustContain(t, "booking in the visitor's zone", body, `<option value="America/Sao_Paulo" selected>`, "times shown in America/Sao_Paulo", `id="slot-0"`)
+	mustContain(t, "booking in the visitor's zone", body, `<option value="America/Sao_Paulo" selected>`, "times shown in America/Sao_Paulo", `id="slot-0-0"`)
 
 	// The visitor books, then moves and cancels the session from the link they were given.
-	slotRE := regexp.MustCompile(`id="slot-(\d+)" name="start" value="([^"]+)"`)
+	slotRE := regexp.MustCompile(`id="slot-(\d+-\d+)" name="start" value="([^"]+)"`)
 	slots := slotRE.FindAllStringSubmatch(body, -1)
 	for _, sl := range slots {
 		sl[2] = html.UnescapeString(sl[2])

@@ -185,7 +185,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Audit: a.Accounts, Now: now})
+	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Horizons: cfg.BookingHorizons, Audit: a.Accounts, Now: now})
 
 	calendarKey, err := db.Secret(ctx, "calendar")
 	if err != nil {

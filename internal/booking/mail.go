@@ -17,6 +17,12 @@ const (
 	EventMoved     = "moved"
 	EventCancelled = "cancelled"
 	EventConfirmed = "confirmed"
+	// EventReassigned: another counsellor took the booking over.
+	EventReassigned = "reassigned"
+	// EventNudge asks a counsellor again to confirm a pending booking (the counsellor only).
+	EventNudge = "nudge"
+	// EventExpired: a pending booking nobody confirmed lapsed an hour before its time.
+	EventExpired = "expired"
 )
 
 // ReminderEvent is the event of a booking's reminder: stage 1 the day before, 2 the hour before.
@@ -32,8 +38,8 @@ func (s *Service) Messages(ctx context.Context, bookingID, event string) ([]mail
 	if err != nil {
 		return nil, err
 	}
-	if strings.HasPrefix(event, "reminder-") && !b.Status.Active() {
-		return nil, nil // cancelled since: nothing to remind of
+	if strings.HasPrefix(event, "reminder-") && !b.Status.Active() || event == EventNudge && b.Status != StatusPending {
+		return nil, nil // cancelled or answered since: nothing to remind of
 	}
 	t, _ := TypeByID(b.Type)
 	counsellor, counsellorEmail, err := s.store.Contact(ctx, b.CounsellorID)
@@ -66,7 +72,7 @@ func (s *Service) Messages(ctx context.Context, bookingID, event string) ([]mail
 		return []mail.Attachment{{Name: "invite.ics", ContentType: "text/calendar; method=" + method,
 			Data: []byte(Invitation(b, counsellor, counsellorEmail, link))}}
 	}
-	if bookerEmail != "" && (b.StudentID != "" || b.ManageHash != "") {
+	if bookerEmail != "" && (b.StudentID != "" || b.ManageHash != "") && event != EventNudge {
 		when := When(b.Start, zoneOf(b.Zone), now)
 		var subject, text string
 		switch event {
@@ -84,9 +90,16 @@ func (s *Service) Messages(ctx context.Context, bookingID, event string) ([]mail
 		case EventMoved:
 			subject = fmt.Sprintf("Moved: your %s with %s is now %s", session, counsellor, when)
 			text = "The invitation is attached: it replaces the one you had."
+		case EventReassigned:
+			subject = fmt.Sprintf("Your %s %s is now with %s", session, when, counsellor)
+			text = "The time stays as it was; your counsellor changed. The invitation is attached: it replaces the one you had."
 		case EventCancelled:
 			subject = fmt.Sprintf("Cancelled: your %s with %s, %s", session, counsellor, when)
 			text = "The session will not take place. You can book another time whenever you like: " + base + "/book"
+		case EventExpired:
+			subject = fmt.Sprintf("Not confirmed: your %s with %s, %s", session, counsellor, when)
+			text = fmt.Sprintf("%s could not confirm this time, so it is cancelled and nobody expects you then. We are sorry. "+
+				"Please choose another time: %s/book", counsellor, base)
 		default:
 			subject = fmt.Sprintf("Reminder: your %s with %s is %s", session, counsellor, when)
 			text = "See you then."
@@ -113,9 +126,19 @@ func (s *Service) Messages(ctx context.Context, bookingID, event string) ([]mail
 			subject = fmt.Sprintf("You confirmed: %s with %s, %s", t.Name, who, when)
 		case EventMoved:
 			subject = fmt.Sprintf("Moved: %s with %s is now %s", t.Name, who, when)
+		case EventReassigned:
+			subject = fmt.Sprintf("Handed to you: %s with %s, %s", t.Name, who, when)
+			text = "It was booked with a colleague who no longer takes sessions; it is in your calendar now."
 		case EventCancelled:
 			subject = fmt.Sprintf("Cancelled: %s with %s, %s", t.Name, who, when)
 			text = "The time is free again."
+		case EventNudge:
+			subject = fmt.Sprintf("Still to confirm: %s with %s, %s", t.Name, who, when)
+			text = fmt.Sprintf("%s is waiting for your answer. Confirm or decline it on your calendar page: %s/calendar. "+
+				"Unconfirmed an hour before, it is cancelled and they are told.", who, base)
+		case EventExpired:
+			subject = fmt.Sprintf("Lapsed, not confirmed: %s with %s, %s", t.Name, who, when)
+			text = "Nobody confirmed it, so it was cancelled an hour before; the booker was told and the time is free again."
 		default:
 			subject = fmt.Sprintf("Reminder: %s with %s %s", t.Name, who, when)
 		}

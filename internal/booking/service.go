@@ -42,6 +42,9 @@ type Config struct {
 	ManageKey []byte
 	// PublicURL is where the links in emails point.
 	PublicURL string
+	// Horizons sets how many days ahead each session type (by id) may be booked; a type not
+	// named keeps its default (60 days).
+	Horizons map[string]int
 	// Audit, if set, records changes to counsellors' hours.
 	Audit interface {
 		Record(ctx context.Context, a *gradpath.Actor, action, subject string, details map[string]any)
@@ -60,6 +63,21 @@ func NewService(store Store, l Leads, cfg Config) *Service {
 
 func (s *Service) now() time.Time { return s.cfg.Now() }
 
+// sessionType is a session type with the agency's horizon for it.
+func (s *Service) sessionType(id string) (SessionType, bool) {
+	t, ok := TypeByID(id)
+	if d := s.cfg.Horizons[id]; ok && d > 0 {
+		t.Horizon = d
+	}
+	return t, ok
+}
+
+// BookableUntil is the latest a session of a type may start, booked now.
+func (s *Service) BookableUntil(typeID string) (time.Time, bool) {
+	t, ok := s.sessionType(typeID)
+	return s.now().AddDate(0, 0, t.Horizon), ok
+}
+
 // Counsellors lists the counsellors who take bookings, with public fields only.
 func (s *Service) Counsellors(ctx context.Context) ([]Counsellor, error) {
 	cs, as, err := s.store.Counsellors(ctx)
@@ -75,7 +93,7 @@ func (s *Service) Counsellors(ctx context.Context) ([]Counsellor, error) {
 		c.Zone = a.Zone
 		c.Types = []SessionType{}
 		for _, id := range a.Types {
-			if t, ok := TypeByID(id); ok {
+			if t, ok := s.sessionType(id); ok {
 				c.Types = append(c.Types, t)
 			}
 		}
@@ -139,7 +157,7 @@ const maxRange = 62 * 24 * time.Hour
 // Slots returns a counsellor's free slots of a session type between from and to.
 func (s *Service) Slots(ctx context.Context, counsellorID, typeID string, from, to time.Time) ([]Interval, error) {
 	var p gradpath.Problems
-	t, ok := TypeByID(typeID)
+	t, ok := s.sessionType(typeID)
 	if !ok {
 		p.Add("type", "%q is not a session type; use consultation or mentorship", typeID)
 	}
@@ -266,7 +284,7 @@ type ErrTaken struct {
 // for another request is refused.
 func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Created, error) {
 	var p gradpath.Problems
-	t, ok := TypeByID(in.Type)
+	t, ok := s.sessionType(in.Type)
 	if !ok {
 		p.Add("type", "%q is not a session type; use consultation or mentorship", in.Type)
 	}
@@ -319,6 +337,10 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, ha
 		return Created{}, err
 	}
 	if len(offered) == 0 || !offered[0].Start.Equal(b.Start) {
+		if latest := now.AddDate(0, 0, t.Horizon); b.Start.After(latest) {
+			return Created{}, gradpath.Invalid("start", "a %s is booked at most %d days ahead, until %s; choose an earlier time",
+				strings.ToLower(t.Name), t.Horizon, latest.In(zoneOf(in.Zone)).Format("2 January 2006"))
+		}
 		return Created{}, gradpath.Invalid("start", "%s is not a time this counsellor offers for a %s; ask GET /api/v1/counsellors/%s/slots",
 			in.Start.Format(time.RFC3339), t.Name, in.CounsellorID)
 	}
@@ -482,6 +504,76 @@ func canManage(a *gradpath.Actor, b Booking, token string) (ok, staff bool) {
 	return false, false
 }
 
+// Orphaned lists the future bookings of counsellors who were disabled, for an admin to hand
+// over: nobody would come to them otherwise.
+func (s *Service) Orphaned(ctx context.Context, a *gradpath.Actor) ([]Booking, error) {
+	if err := adminOnly(a); err != nil {
+		return nil, err
+	}
+	return s.store.Orphaned(ctx, s.now(), 500)
+}
+
+// Reassign hands an active booking to another counsellor who offers that session at that
+// time (admins only); the booker and the new counsellor are emailed, with the invitation.
+func (s *Service) Reassign(ctx context.Context, a *gradpath.Actor, id, counsellorID string) (Booking, error) {
+	if err := adminOnly(a); err != nil {
+		return Booking{}, err
+	}
+	b, err := s.store.Booking(ctx, id)
+	if err != nil {
+		return Booking{}, err
+	}
+	if !b.Status.Active() {
+		return Booking{}, gradpath.Errorf(gradpath.CodeConflict, "this booking is %s and cannot change", b.Status)
+	}
+	if counsellorID == "" || counsellorID == b.CounsellorID {
+		return Booking{}, gradpath.Invalid("counsellor_id", "name the counsellor to take this booking over")
+	}
+	t, _ := s.sessionType(b.Type)
+	av, found, err := s.store.Availability(ctx, counsellorID)
+	if err != nil {
+		return Booking{}, err
+	}
+	offered := []Interval{}
+	if found {
+		busy, err := s.store.Busy(ctx, counsellorID, b.Start.Add(-24*time.Hour), b.BusyUntil.Add(24*time.Hour))
+		if err != nil {
+			return Booking{}, err
+		}
+		// The time was booked under the old counsellor's notice; the new one's hours decide.
+		if offered, err = Slots(av, SessionType{ID: t.ID, Minutes: t.Minutes, Buffer: t.Buffer, Horizon: 3660}, busy, b.Start, b.Start.Add(time.Minute), s.now()); err != nil {
+			return Booking{}, err
+		}
+		if offered, err = s.offHolidays(ctx, counsellorID, offered); err != nil {
+			return Booking{}, err
+		}
+	}
+	if len(offered) == 0 || !offered[0].Start.Equal(b.Start) {
+		return Booking{}, gradpath.Invalid("counsellor_id", "that counsellor is not free for a %s then; choose another, or cancel the booking", strings.ToLower(t.Name))
+	}
+	from := b.CounsellorID
+	b.CounsellorID = counsellorID
+	b.Sequence++
+	b.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
+	if err := s.store.Reassign(ctx, b, EventReassigned); err != nil {
+		return Booking{}, err
+	}
+	if s.cfg.Audit != nil {
+		s.cfg.Audit.Record(ctx, a, "booking.reassigned", b.ID, map[string]any{"from": from, "to": counsellorID})
+	}
+	return b, nil
+}
+
+func adminOnly(a *gradpath.Actor) error {
+	if a.Anonymous() {
+		return gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
+	}
+	if !a.Has(gradpath.RoleAdmin) {
+		return gradpath.Errorf(gradpath.CodeForbidden, "handing bookings over is for admins")
+	}
+	return nil
+}
+
 // Change is a change to a booking: a new time (reschedule), or a new status (confirm, cancel,
 // completed, no_show).
 type Change struct {
@@ -516,7 +608,7 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 		return Booking{}, gradpath.Errorf(gradpath.CodeConflict, "this booking is %s and cannot change", b.Status)
 	}
 	now := s.now().UTC().Truncate(time.Microsecond)
-	t, _ := TypeByID(b.Type)
+	t, _ := s.sessionType(b.Type)
 	moved := false
 	if c.Start != nil && !c.Start.Equal(b.Start) {
 		av, found, err := s.store.Availability(ctx, b.CounsellorID)
@@ -594,6 +686,14 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 			return sent, err
 		}
 		for _, b := range bs {
+			if b.Status == StatusPending {
+				n, err := s.followUpPending(ctx, b, st.stage, now)
+				if err != nil {
+					return sent, err
+				}
+				sent += n
+				continue
+			}
 			event := ReminderEvent(st.stage)
 			if !b.Start.After(now) {
 				event = "" // too late to remind: only mark it
@@ -607,6 +707,32 @@ func (s *Service) SweepReminders(ctx context.Context) (int, error) {
 		}
 	}
 	return sent, nil
+}
+
+// pendingGrace is how long a counsellor has to answer a pending booking before the day-before
+// sweep asks them again.
+const pendingGrace = 2 * time.Hour
+
+// followUpPending does what a reminder stage means for a booking still waiting for its
+// counsellor's confirmation: the day before, the counsellor is asked again (the booker is not
+// reminded of a time nobody confirmed); an hour before, the booking lapses, its time is freed
+// and both are told, so that nobody turns up to a session that was never agreed.
+func (s *Service) followUpPending(ctx context.Context, b Booking, stage int, now time.Time) (int, error) {
+	if stage == 1 {
+		if now.Sub(b.CreatedAt) < pendingGrace && b.Start.After(now.Add(time.Hour)) {
+			return 0, nil // just asked for: the counsellor's first email is still fresh
+		}
+		return 1, s.store.MarkReminded(ctx, b, 1, EventNudge)
+	}
+	b.Status = StatusCancelled
+	b.Sequence++
+	b.Reminded = 2
+	b.UpdatedAt = now.UTC().Truncate(time.Microsecond)
+	err := s.store.Update(ctx, b, false, EventExpired)
+	if gradpath.ErrorCode(err) == gradpath.CodeConflict {
+		return 0, nil // confirmed or changed meanwhile: the next sweep sees it as it is
+	}
+	return 1, err
 }
 
 func selfOrAdmin(a *gradpath.Actor, userID string) bool {

@@ -100,4 +100,10 @@ type Store interface {
 	Bookings(ctx context.Context, q Query) ([]Booking, error)
 	// Contact returns a user's name and email, for invitations.
 	Contact(ctx context.Context, userID string) (name, email string, err error)
+	// Orphaned lists the active bookings after now whose counsellor was disabled.
+	Orphaned(ctx context.Context, now time.Time, limit int) ([]Booking, error)
+	// Reassign gives b to b.CounsellorID (b.Sequence one more than stored), moving its cells in
+	// the same transaction (a taken cell is a conflict that changes nothing) and queueing the
+	// emails of event.
+	Reassign(ctx context.Context, b Booking, event string) error
 }

@@ -94,6 +94,14 @@ type Config struct {
 	// FormMinAge is how long a person takes at least to fill in a public form: a form sent
 	// back sooner is a script's, and is ignored.
 	FormMinAge time.Duration
+	// BookingHorizons is how many days ahead each session type may be booked, by type id; a
+	// type not named keeps its default.
+	BookingHorizons map[string]int
+	// LeadEscalateAfter is how much working time past its due time an unanswered lead waits
+	// before it is escalated by email (0: never); LeadEscalateTo is who gets that email
+	// (empty: every admin).
+	LeadEscalateAfter time.Duration
+	LeadEscalateTo    string
 }
 
 // Default returns the settings used when nothing else is given.
@@ -356,6 +364,40 @@ var settings = []setting{
 			return err
 		},
 		get: func(c *Config) string { return c.FormMinAge.String() }},
+	{key: "booking_horizon", help: "days ahead each session type may be booked, e.g. consultation=60,mentorship=90 (default 60 each)",
+		set: func(c *Config, v string) error {
+			m, err := horizons(v)
+			c.BookingHorizons = m
+			return err
+		},
+		get: func(c *Config) string {
+			var parts []string
+			for k, d := range c.BookingHorizons {
+				parts = append(parts, k+"="+strconv.Itoa(d))
+			}
+			sort.Strings(parts)
+			return strings.Join(parts, ",")
+		}},
+	{key: "lead_escalate_after", help: "working time past due after which an unanswered lead is escalated by email, e.g. 4h (0: never)",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			if err == nil && d < 0 {
+				err = errors.New("must be 0 or more")
+			}
+			c.LeadEscalateAfter = d
+			return err
+		},
+		get: func(c *Config) string { return c.LeadEscalateAfter.String() }},
+	{key: "lead_escalate_to", help: "email address escalations go to (empty: every admin)",
+		set: func(c *Config, v string) error {
+			v = strings.TrimSpace(v)
+			if v != "" && (!strings.Contains(v, "@") || strings.ContainsAny(v, " ,;<>\r\n")) {
+				return fmt.Errorf("%q is not one email address", v)
+			}
+			c.LeadEscalateTo = v
+			return nil
+		},
+		get: func(c *Config) string { return c.LeadEscalateTo }},
 	{key: "catalogue_refresh", help: "how often to look for catalogue changes made by other replicas or imports (e.g. 2s)",
 		set: func(c *Config, v string) error {
 			d, err := parseDuration(v)
@@ -363,6 +405,28 @@ var settings = []setting{
 			return err
 		},
 		get: func(c *Config) string { return c.CatalogueRefresh.String() }},
+}
+
+// horizons reads type=days pairs, comma-separated.
+func horizons(v string) (map[string]int, error) {
+	m := map[string]int{}
+	for _, part := range strings.Split(v, ",") {
+		part = strings.TrimSpace(part)
+		if part == "" {
+			continue
+		}
+		k, d, ok := strings.Cut(part, "=")
+		k = strings.TrimSpace(k)
+		if !ok || (k != "consultation" && k != "mentorship") {
+			return nil, fmt.Errorf("%q is not type=days with type consultation or mentorship, e.g. mentorship=90", part)
+		}
+		n, err := strconv.Atoi(strings.TrimSpace(d))
+		if err != nil || n < 1 || n > 366 {
+			return nil, fmt.Errorf("%q: the days must be a whole number from 1 to 366", part)
+		}
+		m[k] = n
+	}
+	return m, nil
 }
 
 // cidrList reads comma-separated CIDR prefixes (a bare address is its own /32 or /128).

@@ -49,6 +49,18 @@ func TestPrecedence(t *testing.T) {
 	}
 }
 
+func TestBookingAndEscalationSettings(t *testing.T) {
+	c, err := load(t, map[string]string{"GRADPATH_BOOKING_HORIZON": "consultation=30, mentorship=90",
+		"GRADPATH_LEAD_ESCALATE_AFTER": "4h", "GRADPATH_LEAD_ESCALATE_TO": "ops@agency.example"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(c.BookingHorizons, map[string]int{"consultation": 30, "mentorship": 90}) ||
+		c.LeadEscalateAfter != 4*time.Hour || c.LeadEscalateTo != "ops@agency.example" {
+		t.Errorf("got %v %v %q", c.BookingHorizons, c.LeadEscalateAfter, c.LeadEscalateTo)
+	}
+}
+
 func TestBadSettingsAreNamed(t *testing.T) {
 	bad := filepath.Join(t.TempDir(), "bad.toml")
 	os.WriteFile(bad, []byte("adress = \"x\"\n"), 0o600)
@@ -71,6 +83,10 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"GRADPATH_PUBLIC_URL": "gradpath.example.org"}, nil, "public_url"},
 		{map[string]string{"GRADPATH_FINDER": "elastic"}, nil, "finder"},
 		{map[string]string{"GRADPATH_MEMORY_LIMIT_MB": "10"}, nil, "memory_limit_mb"},
+		{map[string]string{"GRADPATH_BOOKING_HORIZON": "webinar=30"}, nil, "GRADPATH_BOOKING_HORIZON"},
+		{map[string]string{"GRADPATH_BOOKING_HORIZON": "mentorship=0"}, nil, "from 1 to 366"},
+		{map[string]string{"GRADPATH_LEAD_ESCALATE_AFTER": "-1h"}, nil, "GRADPATH_LEAD_ESCALATE_AFTER"},
+		{map[string]string{"GRADPATH_LEAD_ESCALATE_TO": "a@x.example, b@x.example"}, nil, "one email address"},
 	}
 	for _, tt := range tests {
 		_, err := load(t, tt.vars, tt.args...)

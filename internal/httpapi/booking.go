@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 
@@ -23,6 +24,10 @@ type CounsellorList struct {
 type SlotList struct {
 	Zone  string             `json:"zone"`
 	Slots []booking.Interval `json:"slots"`
+	// BookableUntil is the latest a session of this type may start if booked now.
+	BookableUntil time.Time `json:"bookable_until"`
+	// Note says why the list ends early, when to is past BookableUntil.
+	Note string `json:"note,omitempty"`
 }
 
 func (s *Server) listCounsellors(w http.ResponseWriter, r *http.Request) error {
@@ -90,7 +95,47 @@ func (s *Server) counsellorSlots(w http.ResponseWriter, r *http.Request) error {
 	for i := range slots {
 		slots[i].Start, slots[i].End = slots[i].Start.In(loc), slots[i].End.In(loc)
 	}
-	return writeJSON(w, r, http.StatusOK, SlotList{Zone: loc.String(), Slots: slots})
+	out := SlotList{Zone: loc.String(), Slots: slots}
+	until, _ := s.Booking.BookableUntil(typ)
+	out.BookableUntil = until.In(loc).Truncate(time.Minute)
+	if to.After(until) {
+		out.Note = "sessions of this type open for booking " + strconvDays(until, now) + " ahead; times after " +
+			out.BookableUntil.Format("2 January 2006 15:04 MST") + " are not offered yet"
+	}
+	return writeJSON(w, r, http.StatusOK, out)
+}
+
+func strconvDays(until, now time.Time) string {
+	return strconv.Itoa(int(until.Sub(now).Round(24*time.Hour)/(24*time.Hour))) + " days"
+}
+
+// ReassignInput names the counsellor who takes a booking over.
+type ReassignInput struct {
+	CounsellorID string `json:"counsellor_id"`
+}
+
+func (s *Server) reassignBooking(w http.ResponseWriter, r *http.Request) error {
+	var in ReassignInput
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	b, err := s.Booking.Reassign(r.Context(), actor(r), r.PathValue("id"), in.CounsellorID)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, b)
+}
+
+func (s *Server) orphanedBookings(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	bs, err := s.Booking.Orphaned(r.Context(), actor(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusOK, BookingList{Items: bs})
 }
 
 func (s *Server) getAvailability(w http.ResponseWriter, r *http.Request) error {

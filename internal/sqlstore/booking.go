@@ -30,7 +30,9 @@ func NewBookingStore(db *DB, jobs JobInserter) *BookingStore {
 // Availability implements booking.Store.
 func (s *BookingStore) Availability(ctx context.Context, userID string) (booking.Availability, bool, error) {
 	var v string
-	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT value FROM availability WHERE user_id = ?`), userID).Scan(&v)
+	// A disabled counsellor takes no bookings: they have no availability.
+	err := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT a.value FROM availability a JOIN users u ON u.id = a.user_id
+		WHERE a.user_id = ? AND NOT u.disabled`), userID).Scan(&v)
 	if errors.Is(err, sql.ErrNoRows) {
 		return booking.Availability{}, false, nil
 	}
@@ -316,4 +318,31 @@ func (s *BookingStore) Bookings(ctx context.Context, q booking.Query) ([]booking
 	}
 	args = append(args, q.Limit)
 	return s.list(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE `+strings.Join(where, " AND ")+` ORDER BY start_at LIMIT ?`, args...)
+}
+
+// Orphaned implements booking.Store.
+func (s *BookingStore) Orphaned(ctx context.Context, now time.Time, limit int) ([]booking.Booking, error) {
+	return s.list(ctx, `SELECT `+bookingColumns+` FROM bookings WHERE status IN ('pending', 'confirmed') AND start_at > ?
+		AND counsellor_id IN (SELECT id FROM users WHERE disabled) ORDER BY start_at LIMIT ?`, utc(now), limit)
+}
+
+// Reassign implements booking.Store.
+func (s *BookingStore) Reassign(ctx context.Context, b booking.Booking, event string) error {
+	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, s.db.q(`UPDATE bookings SET counsellor_id = ?, sequence = ?, updated_at = ? WHERE id = ? AND sequence = ?
+			AND status IN ('pending', 'confirmed')`), b.CounsellorID, b.Sequence, utc(b.UpdatedAt), b.ID, b.Sequence-1)
+		if err != nil {
+			return wrap(err, "reassign booking")
+		}
+		if n, _ := res.RowsAffected(); n != 1 {
+			return gradpath.Errorf(gradpath.CodeConflict, "the booking changed meanwhile; read it again")
+		}
+		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM booking_cells WHERE booking_id = ?`), b.ID); err != nil {
+			return wrap(err, "release cells")
+		}
+		if err := s.holdCells(ctx, tx, b); err != nil {
+			return err
+		}
+		return s.queueMail(ctx, tx, b.ID, event)
+	})
 }

@@ -130,6 +130,12 @@ func (p *Pages) renderUsersWith(w http.ResponseWriter, r *http.Request, a *gradp
 	}
 	data := map[string]any{"Users": us, "Counsellors": counsellors, "Query": q.Get("q"), "New": map[string]string{},
 		"Roles": []gradpath.Role{gradpath.RoleStudent, gradpath.RoleCounsellor, gradpath.RoleAdmin}, "Error": problem}
+	if p.Booking != nil {
+		// Disabling a counsellor leaves their future bookings with nobody: say so where it is done.
+		if orphans, err := p.Booking.Orphaned(r.Context(), a); err == nil {
+			data["Orphans"] = len(orphans)
+		}
+	}
 	maps.Copy(data, extra)
 	p.render(w, r, status, "users", "Users and roles", data)
 	return nil

@@ -25,7 +25,86 @@ func (p *Pages) bookIndex(w http.ResponseWriter, r *http.Request) error {
 
 type slotOption struct{ Value, Label string }
 
-func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map[string]string) (map[string]any, bool) {
+// slotDay is one day's free times, in the viewer's zone.
+type slotDay struct {
+	Label string
+	Slots []slotOption
+}
+
+// bookWeek is the week of times the booking page shows: seven days from the date in from (the
+// viewer's zone; today by default), with links to the weeks either side within what may be
+// booked now, and to the week of the next free time when this one has none.
+type bookWeek struct {
+	Days                  []slotDay
+	From, Earlier, Later  string
+	Next, NextLabel       string
+	Until                 string
+	Beyond, Today         bool
+	FirstLabel, LastLabel string
+}
+
+func (p *Pages) bookWeek(r *http.Request, id, typ string, loc *time.Location, fromDate string) bookWeek {
+	now := p.Now()
+	today := midnight(now.In(loc))
+	start := today
+	if d, err := time.ParseInLocation("2006-01-02", fromDate, loc); err == nil && d.After(today) {
+		start = d
+	}
+	until, _ := p.Booking.BookableUntil(typ)
+	w := bookWeek{From: start.Format("2006-01-02"), Until: until.In(loc).Format("Monday 2 January 2006"), Today: start.Equal(today)}
+	if start.After(until) {
+		w.Beyond = true
+		start = midnight(until.In(loc)).AddDate(0, 0, -6)
+		if start.Before(today) {
+			start = today
+		}
+		w.From = start.Format("2006-01-02")
+	}
+	end := start.AddDate(0, 0, 7)
+	w.FirstLabel, w.LastLabel = start.Format("Mon 2 Jan"), end.AddDate(0, 0, -1).Format("Mon 2 Jan 2006")
+	if start.After(today) {
+		prev := start.AddDate(0, 0, -7)
+		if prev.Before(today) {
+			prev = today
+		}
+		w.Earlier = prev.Format("2006-01-02")
+	}
+	if end.Before(until) {
+		w.Later = end.Format("2006-01-02")
+	}
+	from := start
+	if from.Before(now) {
+		from = now
+	}
+	slots, _ := p.Booking.Slots(r.Context(), id, typ, from, end)
+	for _, s := range slots {
+		t := s.Start.In(loc)
+		label := t.Format("Monday 2 January")
+		if n := len(w.Days); n == 0 || w.Days[n-1].Label != label {
+			w.Days = append(w.Days, slotDay{Label: label})
+		}
+		d := &w.Days[len(w.Days)-1]
+		d.Slots = append(d.Slots, slotOption{Value: s.Start.Format(time.RFC3339), Label: t.Format("15:04")})
+	}
+	if len(w.Days) == 0 && end.Before(until) {
+		// The next free time, up to what may be booked (at most 62 days a question).
+		to := until
+		if to.Sub(end) > 62*24*time.Hour {
+			to = end.Add(62 * 24 * time.Hour)
+		}
+		if next, _ := p.Booking.Slots(r.Context(), id, typ, end, to); len(next) > 0 {
+			t := next[0].Start.In(loc)
+			w.Next, w.NextLabel = midnight(t).Format("2006-01-02"), t.Format("Monday 2 January, 15:04 MST")
+		}
+	}
+	return w
+}
+
+func midnight(t time.Time) time.Time {
+	return time.Date(t.Year(), t.Month(), t.Day(), 0, 0, 0, 0, t.Location())
+}
+
+func (p *Pages) bookData(r *http.Request, id, typ, zone, fromDate string, values, errs map[string]string) (map[string]any, bool) {
 	cs, _ := p.Booking.Counsellors(r.Context())
 	var c *booking.Counsellor
 	for i := range cs {
@@ -47,18 +126,9 @@ func (p *Pages) bookData(r *http.Request, id, typ, zone string, values, errs map
 	if !slices.Contains(zones, zone) {
 		options = append([]string{zone}, zones...) // the visitor's own zone, from their browser
 	}
-	now := p.Now()
-	slots, _ := p.Booking.Slots(r.Context(), id, typ, now, now.AddDate(0, 0, 7))
-	var opts []slotOption
-	for _, s := range slots {
-		if len(opts) >= 40 {
-			break
-		}
-		opts = append(opts, slotOption{Value: s.Start.Format(time.RFC3339), Label: s.Start.In(loc).Format("Mon 2 Jan, 15:04 MST")})
-	}
 	token, _, _ := p.Leads.FormToken()
-	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Slots": opts, "Values": values, "Errors": errs,
-		"FormToken": token, "Notice": p.notice(r), "ErrorPrefix": "lead."}, true
+	return map[string]any{"Counsellor": c, "Zone": zone, "Zones": options, "Type": typ, "Week": p.bookWeek(r, id, typ, loc, fromDate),
+		"Values": values, "Errors": errs, "FormToken": token, "Notice": p.notice(r), "ErrorPrefix": "lead."}, true
 }
 
 func bookValues(get func(string) string) map[string]string {
@@ -71,7 +141,7 @@ func bookValues(get func(string) string) map[string]string {
 
 func (p *Pages) bookPage(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
-	data, ok := p.bookData(r, r.PathValue("id"), q.Get("type"), q.Get("tz"), bookValues(q.Get), map[string]string{})
+	data, ok := p.bookData(r, r.PathValue("id"), q.Get("type"), q.Get("tz"), q.Get("from"), bookValues(q.Get), map[string]string{})
 	if !ok {
 		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
 		return nil
@@ -141,7 +211,7 @@ func (p *Pages) book(w http.ResponseWriter, r *http.Request) error {
 		}
 		status = formStatus(err)
 	}
-	data, ok := p.bookData(r, id, typ, zone, values, errs)
+	data, ok := p.bookData(r, id, typ, zone, r.PostFormValue("from"), values, errs)
 	if !ok {
 		p.fail(w, r, http.StatusNotFound, "No such counsellor", "Choose one of the counsellors who take bookings.")
 		return nil

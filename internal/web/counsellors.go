@@ -1,11 +1,13 @@
 package web
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strings"
 
 	"github.com/gradpath/gradpath/internal/accounts"
+	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -54,6 +56,10 @@ func (p *Pages) counsellors(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
+	return p.renderCounsellors(w, r, a, http.StatusOK, "")
+}
+
+func (p *Pages) renderCounsellors(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, handoverErr string) error {
 	cs, err := p.Leads.Counsellors(r.Context(), a)
 	if err != nil {
 		return failed("The counsellors could not be listed", err)
@@ -78,7 +84,77 @@ func (p *Pages) counsellors(w http.ResponseWriter, r *http.Request) error {
 		rw.Away = awayText(c.Leave, c.DaysOff, today)
 		rows = append(rows, rw)
 	}
-	p.render(w, r, http.StatusOK, "counsellors", "Counsellors", map[string]any{"Rows": rows})
+	data := map[string]any{"Rows": rows}
+	if p.Booking != nil {
+		h, err := p.handovers(r, a)
+		if err != nil {
+			return failed("The bookings to hand over could not be listed", err)
+		}
+		data["Handover"] = h
+		q := r.URL.Query()
+		data["Handed"], data["HandoverError"] = q.Get("handed") != "", handoverErr
+	}
+	p.render(w, r, status, "counsellors", "Counsellors", data)
+	return nil
+}
+
+// handover is a booking whose counsellor was disabled, with the counsellors who could take it.
+type handover struct {
+	ID, When, Session, Was, Booker string
+	Options                        []booking.Counsellor
+}
+
+func (p *Pages) handovers(r *http.Request, a *gradpath.Actor) ([]handover, error) {
+	bs, err := p.Booking.Orphaned(r.Context(), a)
+	if err != nil || len(bs) == 0 {
+		return nil, err
+	}
+	cs, err := p.Booking.Counsellors(r.Context())
+	if err != nil {
+		return nil, err
+	}
+	cal := p.Leads.Calendar()
+	loc := cal.Location()
+	names := map[string]string{}
+	var out []handover
+	for _, b := range bs {
+		if _, ok := names[b.CounsellorID]; !ok {
+			u, err := p.Accounts.User(r.Context(), a, b.CounsellorID)
+			names[b.CounsellorID] = cmp.Or(u.Name, u.Email)
+			if err != nil {
+				names[b.CounsellorID] = b.CounsellorID
+			}
+		}
+		h := handover{ID: b.ID, When: b.Start.In(loc).Format("Mon 2 Jan 2006, 15:04 MST"), Was: names[b.CounsellorID], Booker: b.Name}
+		if t, ok := booking.TypeByID(b.Type); ok {
+			h.Session = t.Name
+		}
+		for _, c := range cs {
+			for _, t := range c.Types {
+				if t.ID == b.Type {
+					h.Options = append(h.Options, c)
+				}
+			}
+		}
+		out = append(out, h)
+	}
+	return out, nil
+}
+
+// reassign hands a booking to the counsellor chosen on the counsellors page.
+func (p *Pages) reassign(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.admins, 4<<10)
+	if !ok {
+		return nil
+	}
+	if _, err := p.Booking.Reassign(r.Context(), a, r.PathValue("id"), r.PostFormValue("counsellor_id")); err != nil {
+		msg := p.explain(w, r, err)
+		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
+			msg = "Not handed over: " + fs[0].Detail + "."
+		}
+		return p.renderCounsellors(w, r, a, formStatus(err), msg)
+	}
+	http.Redirect(w, r, "/admin/counsellors?handed=1#handover", http.StatusSeeOther)
 	return nil
 }
 

@@ -220,6 +220,7 @@ func (p *Pages) routes() map[string]handler {
 		"GET /admin/counsellors":                                  p.counsellors,
 		"GET /admin/counsellors/{id}":                             p.counsellorSettings,
 		"POST /admin/counsellors/{id}":                            p.saveCounsellorSettings,
+		"POST /admin/bookings/{id}/reassign":                      p.reassign,
 		"GET /admin/privacy":                                      p.adminPrivacy,
 		"POST /admin/privacy":                                     p.publishPrivacy,
 		"GET /privacy":                                            p.privacy,
