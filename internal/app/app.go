@@ -167,6 +167,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
 	lcfg.Guard.MinAge = cfg.FormMinAge
+	lcfg.EscalateAfter, lcfg.EscalateTo = cfg.LeadEscalateAfter, cfg.LeadEscalateTo
 	if lcfg.LinkKey, err = db.Secret(ctx, "links"); err != nil {
 		return err
 	}

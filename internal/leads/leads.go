@@ -140,9 +140,13 @@ type Lead struct {
 	// FirstContactAt stops the SLA clock.
 	FirstContactAt *time.Time `json:"first_contact_at"`
 	// NearBreach and Breached record that the SLA clock passed those points uncontacted.
-	NearBreach bool   `json:"near_breach"`
-	Breached   bool   `json:"breached"`
-	LostReason string `json:"lost_reason,omitempty"`
+	NearBreach bool `json:"near_breach"`
+	Breached   bool `json:"breached"`
+	// EscalateAt is when a breached lead still unanswered is escalated (set as it breaches,
+	// when the agency escalates); EscalatedAt is when it was.
+	EscalateAt  *time.Time `json:"escalate_at,omitempty"`
+	EscalatedAt *time.Time `json:"escalated_at,omitempty"`
+	LostReason  string     `json:"lost_reason,omitempty"`
 	// Requests counts the requests merged into this lead, the first included.
 	Requests int `json:"requests"`
 	// Marketing is whether the person currently agrees to marketing updates.
@@ -190,6 +194,7 @@ const (
 	ActivityConsent    = "consent"
 	ActivityNearBreach = "sla_near_breach"
 	ActivityBreached   = "sla_breached"
+	ActivityEscalated  = "sla_escalated"
 	ActivityMerged     = "merged"
 	ActivityReopened   = "reopened"
 	ActivityAnswered   = "answered"

@@ -1,6 +1,7 @@
 package leads
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -26,7 +27,12 @@ type Config struct {
 	MergeWindow time.Duration
 	// NearBreach is how much working time before the due time a lead counts as near breach.
 	NearBreach time.Duration
-	Strategy   Strategy
+	// EscalateAfter is how much working time past its due time a lead still unanswered waits
+	// before it is escalated by email, once (0: never); EscalateTo is who gets that email
+	// (empty: every active admin).
+	EscalateAfter time.Duration
+	EscalateTo    string
+	Strategy      Strategy
 	// PublicURL is where links in notifications point.
 	PublicURL string
 	// BatchWorkers is how many batches of requests are written at once: 1 where the database
@@ -241,6 +247,7 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 		reopened := l.FirstContactAt != nil && l.Status.Open()
 		if reopened {
 			l.FirstContactAt, l.ReopenedAt, l.NearBreach, l.Breached = nil, &now, false, false
+			l.EscalateAt, l.EscalatedAt = nil, nil
 			l.FirstResponseDue, l.NearBreachAt = cal.Add(now, bd), cal.Add(now, max(bd-s.cfg.NearBreach, 0))
 			if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityReopened,
 				Details: map[string]any{"due": l.FirstResponseDue}}); err != nil {
@@ -695,23 +702,39 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		if err != nil {
 			return err
 		}
-		if l.FirstContactAt != nil || !l.Status.Open() || l.MergedInto != "" || l.Breached {
+		if l.FirstContactAt != nil || !l.Status.Open() || l.MergedInto != "" {
 			return nil
 		}
+		escalate := l.Breached && l.EscalateAt != nil && l.EscalatedAt == nil
 		if stage == "" {
 			switch {
-			case !now.Before(l.FirstResponseDue):
+			case !l.Breached && !now.Before(l.FirstResponseDue):
 				stage = StageBreach
-			case !now.Before(l.NearBreachAt) && !l.NearBreach:
+			case !l.Breached && !now.Before(l.NearBreachAt) && !l.NearBreach:
 				stage = StageNearBreach
+			case escalate && !now.Before(*l.EscalateAt):
+				stage = StageEscalate
 			default:
 				return nil
 			}
+		}
+		if stage == StageEscalate {
+			if !escalate {
+				return nil
+			}
+			return s.escalate(ctx, tx, l, now)
+		}
+		if l.Breached {
+			return nil
 		}
 		typ := ActivityNearBreach
 		switch stage {
 		case StageBreach:
 			typ, l.Breached, l.NearBreach = ActivityBreached, true, true
+			if s.cfg.EscalateAfter > 0 {
+				at := cal.Add(l.FirstResponseDue, s.cfg.EscalateAfter)
+				l.EscalateAt = &at
+			}
 		case StageNearBreach:
 			if l.NearBreach {
 				return nil
@@ -729,23 +752,81 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		if l.Assignee == "" {
 			return nil
 		}
-		cands, err := tx.Candidates(ctx, s.cfg.Strategy == LeastOpen)
+		c, ok, err := s.counsellor(ctx, tx, l.Assignee)
+		if err != nil || !ok || c.Email == "" {
+			return err
+		}
+		due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
+		subject := fmt.Sprintf("Due soon: %s is waiting for your call (by %s)", l.Name, due)
+		if stage == StageBreach {
+			subject = fmt.Sprintf("Overdue: %s has waited a business day (due %s)", l.Name, due)
+		}
+		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: id, Mail: &mail.Message{To: c.Email, Subject: subject,
+			Body: fmt.Sprintf("Hello %s,\n\n%s\n\n%s\n\n— gradpath\n", c.Name, subject, s.link(id))}})
+	})
+}
+
+// counsellor finds an active counsellor by id.
+func (s *Service) counsellor(ctx context.Context, tx Tx, id string) (Candidate, bool, error) {
+	cands, err := tx.Candidates(ctx, false)
+	if err != nil {
+		return Candidate{}, false, err
+	}
+	for _, c := range cands {
+		if c.UserID == id {
+			return c, true, nil
+		}
+	}
+	return Candidate{}, false, nil
+}
+
+// escalate records that an overdue lead is still unanswered past the agency's escalation time
+// and emails whoever the agency named (every admin by default), once: who is waiting, since
+// when, whose lead it is and the link to it.
+func (s *Service) escalate(ctx context.Context, tx Tx, l Lead, now time.Time) error {
+	cal := s.Calendar()
+	l.EscalatedAt = &now
+	l.Version++
+	l.UpdatedAt = now
+	if err := tx.AddActivity(ctx, Activity{LeadID: l.ID, At: now, Type: ActivityEscalated, Details: map[string]any{"due": l.FirstResponseDue}}); err != nil {
+		return err
+	}
+	if err := tx.UpdateLead(ctx, l); err != nil {
+		return err
+	}
+	to := []string{s.cfg.EscalateTo}
+	if s.cfg.EscalateTo == "" {
+		var err error
+		if to, err = tx.AdminEmails(ctx); err != nil {
+			return err
+		}
+	}
+	owner := "nobody: no counsellor could take it"
+	if l.Assignee != "" {
+		c, ok, err := s.counsellor(ctx, tx, l.Assignee)
 		if err != nil {
 			return err
 		}
-		for _, c := range cands {
-			if c.UserID == l.Assignee && c.Email != "" {
-				due := l.FirstResponseDue.In(cal.Location()).Format("Mon 2 Jan 15:04 MST")
-				subject := fmt.Sprintf("Due soon: %s is waiting for your call (by %s)", l.Name, due)
-				if stage == StageBreach {
-					subject = fmt.Sprintf("Overdue: %s has waited a business day (due %s)", l.Name, due)
-				}
-				return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: id, Mail: &mail.Message{To: c.Email, Subject: subject,
-					Body: fmt.Sprintf("Hello %s,\n\n%s\n\n%s\n\n— gradpath\n", c.Name, subject, s.link(id))}})
-			}
+		owner = l.Assignee + " (no longer active)"
+		if ok {
+			owner = cmp.Or(c.Name, c.Email)
 		}
-		return nil
-	})
+	}
+	loc := cal.Location()
+	asked := l.CreatedAt
+	if l.ReopenedAt != nil {
+		asked = *l.ReopenedAt // asked again after an answer: the wait counts from then
+	}
+	subject := fmt.Sprintf("Escalated: %s still has no answer, due %s", l.Name, l.FirstResponseDue.In(loc).Format("Mon 2 Jan 15:04 MST"))
+	body := fmt.Sprintf("Hello,\n\n%s asked us on %s and nobody has been in touch yet: the first answer was due %s.\n\nAssigned to: %s\n\n"+
+		"Call them, or give the lead to someone who can, from its page: %s\n\n— gradpath\n",
+		l.Name, asked.In(loc).Format("Mon 2 Jan 15:04 MST"), l.FirstResponseDue.In(loc).Format("Mon 2 Jan 15:04 MST"), owner, s.link(l.ID))
+	for _, addr := range to {
+		if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: l.ID, Mail: &mail.Message{To: addr, Subject: subject, Body: body}}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Profile returns a counsellor's routing profile (defaults when none was saved).

@@ -16,6 +16,7 @@ import (
 const (
 	StageNearBreach = "near_breach"
 	StageBreach     = "breach"
+	StageEscalate   = "escalate"
 )
 
 // Idempotency is the stored first answer to a request sent with an Idempotency-Key.
@@ -178,8 +179,8 @@ type Store interface {
 	PurgeFormTokens(ctx context.Context, now time.Time) error
 	Lead(ctx context.Context, id string) (Lead, error)
 	Leads(ctx context.Context, q Query) ([]Lead, error)
-	// SLADue lists leads whose SLA clock passed near-breach or due time, uncontacted and not yet
-	// marked so.
+	// SLADue lists leads whose SLA clock passed near-breach, due or escalation time,
+	// uncontacted and not yet marked so.
 	SLADue(ctx context.Context, now time.Time, limit int) ([]string, error)
 	Activity(ctx context.Context, leadID string) ([]Activity, error)
 	Consents(ctx context.Context, leadID string) ([]ConsentRecord, error)

@@ -35,15 +35,24 @@ func NewLeadStore(db *DB, jobs JobInserter) *LeadStore { return &LeadStore{db: d
 
 const leadColumns = `id, kind, status, name, phone, email, date_of_birth, interest, page, utm, COALESCE(assignee_id, ''),
 	created_at, updated_at, first_response_due, near_breach_at, first_contact_at, near_breach, breached, lost_reason, requests, marketing, version, COALESCE(merged_into, ''), erased_at,
-	minor, guardian, guardian_confirmed_at, other_contacts, duplicate_of, reopened_at`
+	minor, guardian, guardian_confirmed_at, other_contacts, duplicate_of, reopened_at, escalate_at, escalated_at`
+
+// timePtr is a nullable time read back, in UTC.
+func timePtr(t sql.NullTime) *time.Time {
+	if !t.Valid {
+		return nil
+	}
+	u := t.Time.UTC()
+	return &u
+}
 
 func scanLead(r scanner) (leads.Lead, error) {
 	var l leads.Lead
 	var dob, interest, utm, guardian, others string
-	var contact, erased, confirmed, reopened sql.NullTime
+	var contact, erased, confirmed, reopened, escalate, escalated sql.NullTime
 	err := r.Scan(&l.ID, &l.Kind, &l.Status, &l.Name, &l.Phone, &l.Email, &dob, &interest, &l.Page, &utm, &l.Assignee,
 		&l.CreatedAt, &l.UpdatedAt, &l.FirstResponseDue, &l.NearBreachAt, &contact, &l.NearBreach, &l.Breached, &l.LostReason, &l.Requests, &l.Marketing, &l.Version, &l.MergedInto, &erased,
-		&l.Minor, &guardian, &confirmed, &others, &l.DuplicateOf, &reopened)
+		&l.Minor, &guardian, &confirmed, &others, &l.DuplicateOf, &reopened, &escalate, &escalated)
 	if err != nil {
 		return l, err
 	}
@@ -54,23 +63,13 @@ func scanLead(r scanner) (leads.Lead, error) {
 		}
 		l.OtherPhones, l.OtherEmails = o.Phones, o.Emails
 	}
-	if reopened.Valid {
-		t := reopened.Time.UTC()
-		l.ReopenedAt = &t
-	}
+	l.ReopenedAt, l.EscalateAt, l.EscalatedAt = timePtr(reopened), timePtr(escalate), timePtr(escalated)
+	l.GuardianConfirmedAt, l.ErasedAt, l.FirstContactAt = timePtr(confirmed), timePtr(erased), timePtr(contact)
 	if guardian != "" {
 		l.Guardian = &leads.Guardian{}
 		if err := json.Unmarshal([]byte(guardian), l.Guardian); err != nil {
 			return l, err
 		}
-	}
-	if confirmed.Valid {
-		t := confirmed.Time.UTC()
-		l.GuardianConfirmedAt = &t
-	}
-	if erased.Valid {
-		t := erased.Time.UTC()
-		l.ErasedAt = &t
 	}
 	if dob != "" {
 		l.DateOfBirth, _ = gradpath.ParseDate(dob)
@@ -80,10 +79,6 @@ func scanLead(r scanner) (leads.Lead, error) {
 	}
 	if err := json.Unmarshal([]byte(utm), &l.UTM); err != nil {
 		return l, err
-	}
-	if contact.Valid {
-		t := contact.Time.UTC()
-		l.FirstContactAt = &t
 	}
 	l.CreatedAt, l.UpdatedAt, l.FirstResponseDue, l.NearBreachAt = l.CreatedAt.UTC(), l.UpdatedAt.UTC(), l.FirstResponseDue.UTC(), l.NearBreachAt.UTC()
 	return l, nil
@@ -308,12 +303,12 @@ func (t *leadTx) UpdateLead(ctx context.Context, l leads.Lead) error {
 	res, err := t.exec(ctx, (`UPDATE leads SET status = ?, name = ?, name_key = ?, phone = ?, email = ?, date_of_birth = ?, interest = ?, page = ?, utm = ?,
 		assignee_id = ?, updated_at = ?, first_contact_at = ?, near_breach = ?, breached = ?, lost_reason = ?, requests = ?, marketing = ?, version = ?, merged_into = ?, erased_at = ?,
 		minor = ?, guardian = ?, guardian_confirmed_at = ?, other_contacts = ?, duplicate_of = ?, reopened_at = ?,
-		first_response_due = ?, near_breach_at = ?
+		first_response_due = ?, near_breach_at = ?, escalate_at = ?, escalated_at = ?
 		WHERE id = ? AND version = ?`),
 		l.Status, l.Name, nameKeyOf(l), l.Phone, l.Email, dateText(l.DateOfBirth), jsonText(l.Interest), l.Page, jsonText(l.UTM),
 		nullable(l.Assignee), utc(l.UpdatedAt), nullTime(l.FirstContactAt), l.NearBreach, l.Breached, l.LostReason, l.Requests, l.Marketing, l.Version, nullable(l.MergedInto), nullTime(l.ErasedAt),
 		l.Minor, guardianText(l.Guardian), nullTime(l.GuardianConfirmedAt), othersText(l), l.DuplicateOf, nullTime(l.ReopenedAt),
-		utc(l.FirstResponseDue), utc(l.NearBreachAt),
+		utc(l.FirstResponseDue), utc(l.NearBreachAt), nullTime(l.EscalateAt), nullTime(l.EscalatedAt),
 		l.ID, l.Version-1)
 	if err != nil {
 		return wrap(err, "update lead")
@@ -360,11 +355,14 @@ func (t *leadTx) Enqueue(ctx context.Context, j outbox.Job) error {
 }
 
 // SLADue implements leads.Store: new, uncontacted leads past their near-breach time that have not
-// been marked near breach yet, or past their due time and not marked breached.
+// been marked near breach yet, past their due time and not marked breached, or past their
+// escalation time and not escalated.
 func (s *LeadStore) SLADue(ctx context.Context, now time.Time, limit int) ([]string, error) {
 	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id FROM leads
-		WHERE status = 'new' AND first_contact_at IS NULL AND NOT breached AND merged_into IS NULL AND near_breach_at <= ?
-		AND (NOT near_breach OR first_response_due <= ?) ORDER BY near_breach_at LIMIT ?`), utc(now), utc(now), limit)
+		WHERE status = 'new' AND first_contact_at IS NULL AND merged_into IS NULL AND (
+			(NOT breached AND near_breach_at <= ? AND (NOT near_breach OR first_response_due <= ?))
+			OR (breached AND escalated_at IS NULL AND escalate_at <= ?))
+		ORDER BY near_breach_at LIMIT ?`), utc(now), utc(now), utc(now), limit)
 	if err != nil {
 		return nil, wrap(err, "sla due")
 	}

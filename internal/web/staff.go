@@ -81,6 +81,8 @@ func describeActivity(a leads.Activity, names map[string]string) string {
 		return "Nobody had been in touch and the deadline was near."
 	case leads.ActivityBreached:
 		return "The first-response deadline passed with nobody in touch."
+	case leads.ActivityEscalated:
+		return "Still unanswered well past the deadline: escalated by email."
 	case leads.ActivityMerged:
 		return "Another request was merged into this one."
 	}

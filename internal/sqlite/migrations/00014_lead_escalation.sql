@@ -1,0 +1,10 @@
+-- An overdue lead still unanswered is escalated once (lead_escalate_after): escalate_at is
+-- when, set as it breaches; escalated_at when it was.
+
+-- +goose Up
+ALTER TABLE leads ADD COLUMN escalate_at TIMESTAMP;
+ALTER TABLE leads ADD COLUMN escalated_at TIMESTAMP;
+
+-- +goose Down
+ALTER TABLE leads DROP COLUMN escalated_at;
+ALTER TABLE leads DROP COLUMN escalate_at;
