@@ -89,11 +89,18 @@ func (s *Service) Export(ctx context.Context, a *gradpath.Actor, id string) (Exp
 	person := Person{LeadIDs: []string{id}}
 	for _, l := range append([]Lead{d.Lead}, others...) {
 		person.LeadIDs = appendNew(person.LeadIDs, l.ID)
-		if l.Email != "" {
-			person.Emails = appendNew(person.Emails, l.Email)
+		for _, e := range append([]string{l.Email}, l.OtherEmails...) {
+			if e != "" {
+				person.Emails = appendNew(person.Emails, e)
+			}
 		}
-		if l.Phone != "" {
-			person.Phones = appendNew(person.Phones, l.Phone)
+		for _, p := range append([]string{l.Phone}, l.OtherPhones...) {
+			if p != "" {
+				person.Phones = appendNew(person.Phones, p)
+			}
+		}
+		if l.Name != "" && l.Name != "(erased)" {
+			person.Names = appendNew(person.Names, l.Name) // bookings with no other contact, as erasure finds them
 		}
 	}
 	if out.Bookings, err = s.store.Bookings(ctx, person); err != nil {

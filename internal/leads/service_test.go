@@ -662,12 +662,20 @@ func TestLeads(t *testing.T) {
 			if _, err := f.svc.Export(ctx, f.counsellor("ben@agency.in"), r.ID); gradpath.ErrorCode(err) != gradpath.CodeForbidden {
 				t.Fatalf("a counsellor exports: %v", err)
 			}
+			// A booking he made giving only his name: erasure finds it by name, so the export does.
+			write, _ := f.db.Pools()
+			at := f.now.Add(48 * time.Hour).UTC()
+			q := `INSERT INTO bookings (id, counsellor_id, type, start_at, end_at, busy_until, status, name, email, phone, zone, manage_hash, sequence, created_at, updated_at)
+				VALUES ('bkg_byname', $1, 'consultation', $2, $3, $3, 'confirmed', 'Omar Farooq', '', '', 'Asia/Kolkata', '', 0, $4, $4)`
+			if _, err := write.ExecContext(ctx, q, f.ids["asha@agency.in"], at, at.Add(30*time.Minute), f.now.UTC()); err != nil {
+				t.Fatal(err)
+			}
 			e, err := f.svc.Export(ctx, f.admin, r.ID)
 			if err != nil {
 				t.Fatal(err)
 			}
 			b, _ := json.Marshal(e)
-			for _, want := range []string{"Omar Farooq", "+919333344444", "7.2 CGPA", "father called", `"subscriptions":[{`, `"subscription_consents":[{`} {
+			for _, want := range []string{"Omar Farooq", "+919333344444", "7.2 CGPA", "father called", `"subscriptions":[{`, `"subscription_consents":[{`, `"bkg_byname"`} {
 				if !strings.Contains(string(b), want) {
 					t.Errorf("export lacks %s", want)
 				}

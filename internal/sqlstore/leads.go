@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -713,26 +714,7 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		e.Accounts++
 	}
 	// Their bookings: no contact left, and the future ones cancelled (their time freed).
-	var conds []string
-	var args []any
-	if len(p.LeadIDs) > 0 {
-		conds = append(conds, "lead_id IN ("+placeholders(len(p.LeadIDs))+")")
-		args = append(args, anys(p.LeadIDs)...)
-	}
-	if len(p.Emails) > 0 {
-		conds = append(conds, "(email IN ("+placeholders(len(p.Emails))+") AND email <> '')")
-		args = append(args, anys(p.Emails)...)
-	}
-	if len(p.Phones) > 0 {
-		conds = append(conds, "(phone IN ("+placeholders(len(p.Phones))+") AND phone <> '')")
-		args = append(args, anys(p.Phones)...)
-	}
-	if len(p.Names) > 0 {
-		conds = append(conds, "(student_id IS NULL AND email = '' AND name IN ("+placeholders(len(p.Names))+"))")
-		args = append(args, anys(p.Names)...)
-	}
-	if len(conds) > 0 {
-		where := strings.Join(conds, " OR ")
+	if where, args := personBookings(p); where != "" {
 		future, err := t.ids(ctx, "erase bookings", `SELECT id FROM bookings WHERE (`+where+`) AND status IN ('pending', 'confirmed') AND start_at > ?`, append(args, utc(at))...)
 		if err != nil {
 			return e, err
@@ -828,28 +810,37 @@ func (t *leadTx) UseFormToken(ctx context.Context, nonce string, expires time.Ti
 	return nil
 }
 
-// Bookings implements leads.Store.
-func (s *LeadStore) Bookings(ctx context.Context, p leads.Person) ([]leads.BookingRecord, error) {
+// personBookings is the condition on bookings that finds a person's: by their leads, emails
+// and phones, and by name where a booking has no other contact and no account ("" for none).
+func personBookings(p leads.Person) (string, []any) {
 	var conds []string
 	var args []any
-	if len(p.LeadIDs) > 0 {
-		conds = append(conds, "lead_id IN ("+placeholders(len(p.LeadIDs))+")")
-		args = append(args, anys(p.LeadIDs)...)
+	for _, c := range []struct {
+		cond   string
+		values []string
+	}{
+		{"lead_id IN (%s)", p.LeadIDs},
+		{"(email IN (%s) AND email <> '')", p.Emails},
+		{"(phone IN (%s) AND phone <> '')", p.Phones},
+		{"(student_id IS NULL AND email = '' AND name IN (%s))", p.Names},
+	} {
+		if len(c.values) > 0 {
+			conds = append(conds, fmt.Sprintf(c.cond, placeholders(len(c.values))))
+			args = append(args, anys(c.values)...)
+		}
 	}
-	if len(p.Emails) > 0 {
-		conds = append(conds, "(email IN ("+placeholders(len(p.Emails))+") AND email <> '')")
-		args = append(args, anys(p.Emails)...)
-	}
-	if len(p.Phones) > 0 {
-		conds = append(conds, "(phone IN ("+placeholders(len(p.Phones))+") AND phone <> '')")
-		args = append(args, anys(p.Phones)...)
-	}
+	return strings.Join(conds, " OR "), args
+}
+
+// Bookings implements leads.Store.
+func (s *LeadStore) Bookings(ctx context.Context, p leads.Person) ([]leads.BookingRecord, error) {
 	out := []leads.BookingRecord{}
-	if len(conds) == 0 {
+	where, args := personBookings(p)
+	if where == "" {
 		return out, nil
 	}
 	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, counsellor_id, type, status, start_at, name, email, phone FROM bookings WHERE `+
-		strings.Join(conds, " OR ")+` ORDER BY start_at`), args...)
+		where+` ORDER BY start_at`), args...)
 	if err != nil {
 		return nil, wrap(err, "bookings")
 	}
