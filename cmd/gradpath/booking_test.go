@@ -13,11 +13,18 @@ import (
 
 // The booking page goes week by week up to the horizon and says where it ends; a counsellor
 // who leaves has their bookings handed over by an admin from the counsellors page, and the
-// booker and the new counsellor read it in their mail.
+// booker and the new counsellor read it in their mail. Both engines.
 func TestBookingWeeksAndHandover(t *testing.T) {
 	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { testBookingWeeksAndHandover(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testBookingWeeksAndHandover(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testBookingWeeksAndHandover(t *testing.T, env []string) {
 	mp := storetest.StartMailpit(t)
-	s := start(t, nil, "--demo", "--smtp-addr", mp.SMTP, "--smtp-from", "hello@agency.test", "--booking-horizon", "consultation=30")
+	s := start(t, env, "--demo", "--smtp-addr", mp.SMTP, "--smtp-from", "hello@agency.test", "--booking-horizon", "consultation=30")
 	passwords := s.demoPasswords()
 	visitor := newBrowserless(t, s)
 	_, _, body := visitor.get("/book")

@@ -22,7 +22,7 @@ import (
 
 // TestNotificationsThroughTheQueue runs River on each engine: the assignment email is enqueued in
 // the lead's transaction and delivered to a real SMTP server; the periodic SLA sweep finds the
-// lead overdue and sends the overdue email.
+// lead overdue and sends the overdue email, then escalates it to the admin.
 func TestNotificationsThroughTheQueue(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		mp := storetest.StartMailpit(t)
@@ -41,7 +41,12 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		svc := leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), leads.DefaultConfig(clock))
+		if _, err := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "ops@agency.in", "Ops", []gradpath.Role{gradpath.RoleAdmin}, ""); err != nil {
+			t.Fatal(err)
+		}
+		cfg := leads.DefaultConfig(clock)
+		cfg.EscalateAfter, cfg.PublicURL = 2*time.Hour, "https://agency.example"
+		svc := leads.NewService(sqlstore.NewLeadStore(db, q), calendar.Default(), cfg)
 		if err := svc.StartTaking(ctx, u.ID); err != nil { // she has set her hours
 			t.Fatal(err)
 		}
@@ -79,6 +84,15 @@ func TestNotificationsThroughTheQueue(t *testing.T) {
 		d, err := svc.Get(ctx, &gradpath.Actor{UserID: "x", Roles: []gradpath.Role{gradpath.RoleAdmin}}, r.ID)
 		if err != nil || !d.Breached {
 			t.Fatalf("after the sweep: %v breached=%v", err, d.Breached)
+		}
+
+		// Two working hours later, still nobody has called: the admin is told, with the link.
+		mu.Lock()
+		now = r.FirstResponseDue.Add(2*time.Hour + time.Minute)
+		mu.Unlock()
+		m = mp.WaitFor(t, "ops@agency.in", "Escalated: Riya Sharma still has no answer", 30*time.Second)
+		if !contains(m.Text, "Assigned to: Asha") || !contains(m.Text, "https://agency.example/queue/"+r.ID) {
+			t.Fatalf("the escalation:\n%s", m.Text)
 		}
 	})
 }
