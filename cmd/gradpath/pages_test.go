@@ -368,6 +368,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, to, _ := newcomer.post(app, url.Values{"step": {"english-test"}, "action": {"done"}}); code != 303 || !strings.HasSuffix(to, "#app-"+appID) {
 		t.Fatalf("mark a step done: %d %q", code, to)
 	}
+	if _, _, body := newcomer.get("/me/applications"); !strings.Contains(body, "overdue since") {
+		t.Error("no step is shown overdue before the application is submitted")
+	}
 	if code, _, _ := newcomer.post(app, url.Values{"status": {"submitted"}}); code != 303 {
 		t.Fatalf("submitted: %d", code)
 	}
@@ -375,8 +378,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Errorf("from submitted straight to enrolled: %d", code)
 	}
 	_, _, body = newcomer.get("/me/applications")
-	mustContain(t, "application after", body, `<span class="tag">submitted</span>`, `<option value="offer_conditional">`, `name="step" value="english-test">
-      <button type="submit" name="action" value="undone"`, "overdue since")
+	mustContain(t, "application after", body, `<span class="tag">Submitted</span>`, `<option value="offer_conditional">`, `name="step" value="english-test">
+      <button type="submit" name="action" value="undone"`, `name="step" value="apply">
+      <button type="submit" name="action" value="undone"`, "Planning → Submitted by you")
 	costs := app + "/costs"
 	newcomer.get(costs)
 	code, _, body = newcomer.post(costs, url.Values{"action": {"add"}, "kind": {"visa"}, "label": {"Student visa"}, "amount": {"abc"}, "currency": {"AUD"}})
@@ -515,7 +519,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, _ := counsellor.post("/students/"+sm[1]+"/applications/"+appB, url.Values{"status": {"submitted"}}); code != 303 {
 		t.Errorf("the counsellor moves the application on: %d", code)
 	}
-	if _, _, body := demoStudent.get("/me/applications"); !strings.Contains(body, `<span class="tag">submitted</span>`) {
+	if _, _, body := demoStudent.get("/me/applications"); !strings.Contains(body, `<span class="tag">Submitted</span>`) {
 		t.Error("the student does not see the application submitted")
 	}
 	if code, _, _ := newcomer.post(review, url.Values{"status": {"verified"}}); code != 403 {

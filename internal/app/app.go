@@ -122,18 +122,6 @@ func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) 
 // services builds the domain services over their stores, each after what it needs.
 func (a *App) services(ctx context.Context) (err error) {
 	cfg, db, now := a.Config, a.DB, a.now
-	a.Catalogue = catalogue.NewService(sqlstore.NewCatalogueStore(db), now)
-	a.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db))
-	tables := eligibility.DefaultTables()
-	if cfg.EligibilityTables != "" {
-		var err error
-		if tables, err = eligibility.LoadTables(cfg.EligibilityTables); err != nil {
-			return fmt.Errorf("setting eligibility_tables: %w", err)
-		}
-	}
-	a.Eligibility = eligibility.NewService(a.Catalogue, tables, a.Exchange, now,
-		func(err error) { a.Logger.Error("compiling eligibility rules", "error", err.Error()) })
-
 	if cfg.SMTPAddr != "" {
 		a.mail = mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
 	}
@@ -182,6 +170,22 @@ func (a *App) services(ctx context.Context) (err error) {
 		lcfg.BatchWorkers = 4
 	}
 	a.Leads = leads.NewService(sqlstore.NewLeadStore(db, a.Queue), cal, lcfg)
+	// Intakes' states are judged in the agency's zone, as the business calendar has it now.
+	agency := a.Leads
+	a.Catalogue = catalogue.NewServiceIn(sqlstore.NewCatalogueStore(db), now, func() *time.Location {
+		c := agency.Calendar()
+		return c.Location()
+	})
+	a.Exchange = exchange.NewService(sqlstore.NewExchangeStore(db))
+	tables := eligibility.DefaultTables()
+	if cfg.EligibilityTables != "" {
+		var err error
+		if tables, err = eligibility.LoadTables(cfg.EligibilityTables); err != nil {
+			return fmt.Errorf("setting eligibility_tables: %w", err)
+		}
+	}
+	a.Eligibility = eligibility.NewService(a.Catalogue, tables, a.Exchange, now,
+		func(err error) { a.Logger.Error("compiling eligibility rules", "error", err.Error()) })
 	manageKey, err := db.Secret(ctx, "booking_manage")
 	if err != nil {
 		return err

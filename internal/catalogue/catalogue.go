@@ -82,6 +82,72 @@ type Intake struct {
 	ApplicationOpens  gradpath.Date `json:"application_opens,omitzero"`
 	ApplicationCloses gradpath.Date `json:"application_closes,omitzero"`
 	Source            string        `json:"source,omitempty"`
+	// State is computed from the dates on the day of the answer, in the agency's time zone;
+	// a state given in a write is ignored.
+	State IntakeState `json:"state,omitempty"`
+}
+
+// IntakeState is where an intake stands on a day.
+type IntakeState string
+
+// Intake states. An intake is open until its application close (or its start, when no close
+// is published), closing soon in the last ClosingSoonDays before the close, closed after it
+// and started from its first day.
+const (
+	IntakeOpen        IntakeState = "open"
+	IntakeClosingSoon IntakeState = "closing_soon"
+	IntakeClosed      IntakeState = "closed"
+	IntakeStarted     IntakeState = "started"
+)
+
+// ClosingSoonDays is how many days before its close an intake counts as closing soon.
+const ClosingSoonDays = 14
+
+// StateOn is the intake's state on day today. A start or close known to the month only is
+// taken at the month's first day for the start (the safe side: it may start then) and its
+// last day for the close.
+func (in Intake) StateOn(today gradpath.Date) IntakeState {
+	t := today.Earliest()
+	if !in.Start.IsZero() && !t.Before(in.Start.Earliest()) {
+		return IntakeStarted
+	}
+	if c := in.ApplicationCloses; !c.IsZero() {
+		last := c.Latest()
+		switch {
+		case t.After(last):
+			return IntakeClosed
+		case last.Sub(t) < ClosingSoonDays*24*time.Hour:
+			return IntakeClosingSoon
+		}
+	}
+	return IntakeOpen
+}
+
+// Accepting reports whether applications are taken: open or closing soon.
+func (st IntakeState) Accepting() bool { return st == IntakeOpen || st == IntakeClosingSoon }
+
+// StampIntakes sets every intake's State for day today.
+func (p *Programme) StampIntakes(today gradpath.Date) {
+	for i := range p.Intakes {
+		p.Intakes[i].State = p.Intakes[i].StateOn(today)
+	}
+}
+
+// NextOpenIntake returns the intake with the earliest start that still takes applications on
+// day today, and whether there is one.
+func (p *Programme) NextOpenIntake(today gradpath.Date) (Intake, bool) {
+	var best Intake
+	found := false
+	for _, in := range p.Intakes {
+		if !in.StateOn(today).Accepting() {
+			continue
+		}
+		if !found || in.Start.Compare(best.Start) < 0 {
+			best, found = in, true
+		}
+	}
+	best.State = best.StateOn(today)
+	return best, found
 }
 
 // TuitionBasis says what a tuition amount covers.

@@ -52,10 +52,18 @@ func (s *Service) Refresh(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if ix := s.index.Load(); ix != nil && ix.version >= v {
+	if ix := s.index.Load(); ix != nil && ix.version >= v && ix.day == s.Today() {
 		return nil
 	}
 	return s.rebuild(ctx)
+}
+
+// encoder is the JSON of programmes as answered on day: their intakes' states of that day.
+func encoder(day gradpath.Date) func(*Programme) ([]byte, error) {
+	return func(p *Programme) ([]byte, error) {
+		p.StampIntakes(day)
+		return EncodeProgramme(p)
+	}
 }
 
 func (s *Service) rebuild(ctx context.Context) error {
@@ -65,17 +73,22 @@ func (s *Service) rebuild(ctx context.Context) error {
 }
 
 func (s *Service) rebuildLocked(ctx context.Context) error {
-	if ix := s.index.Load(); ix != nil {
+	day := s.Today()
+	if ix := s.index.Load(); ix != nil && ix.day == day {
 		if v, err := s.store.Version(ctx); err == nil && ix.version >= v {
 			return nil // another caller rebuilt it while this one waited
 		}
 	}
-	b := NewIndexBuilder(EncodeProgramme)
+	// The programmes' JSON carries their intakes' states of the day: a new day (in the
+	// agency's zone) builds the index again.
+	b := NewIndexBuilder(encoder(day))
 	version, err := s.store.EachProgramme(ctx, func(p Programme) error { return b.Add(&p) })
 	if err != nil {
 		return err
 	}
-	s.setIndex(b.Build(version))
+	ix := b.Build(version)
+	ix.day = day
+	s.setIndex(ix)
 	// The decoded programmes of the build are garbage now; give their memory back at once
 	// rather than when the scavenger gets to it.
 	debug.FreeOSMemory()
@@ -114,7 +127,7 @@ func (s *Service) prepare(q *ProgrammeQuery) (string, error) {
 		}
 		q.After = pos
 	}
-	q.Today = gradpath.DateOf(s.now().UTC())
+	q.Today = s.Today()
 	return fp, nil
 }
 
@@ -143,9 +156,10 @@ func (s *Service) Find(ctx context.Context, q ProgrammeQuery) (Found, error) {
 			return Found{}, err
 		}
 		f = Found{Items: make([]FoundProgramme, len(page.Items)), Total: page.Total, Facets: page.Facets}
+		enc := encoder(s.Today())
 		for i := range page.Items {
 			p := &page.Items[i]
-			if f.Items[i].JSON, err = EncodeProgramme(p); err != nil {
+			if f.Items[i].JSON, err = enc(p); err != nil {
 				return Found{}, gradpath.Internal(err)
 			}
 			if dl, ok := p.NextDeadline(q.Today); ok {

@@ -77,6 +77,8 @@ type Index struct {
 	univList []string
 	payloads [][]byte // each programme's JSON, encoded once
 
+	// day is the date the payloads' intake states are of.
+	day         gradpath.Date
 	deadlines   atomic.Pointer[deadlineOrder]
 	gatherLimit int
 	universe    bitset
@@ -500,6 +502,9 @@ func stem(w string) string {
 // Version is the catalogue version the index was built from.
 func (ix *Index) Version() int64 { return ix.version }
 
+// Day is the date (in the agency's zone) whose intake states the index's answers carry.
+func (ix *Index) Day() gradpath.Date { return ix.day }
+
 // Len is the number of programmes.
 // Tags lists the module topics that some programme of the index covers, in order; the slice
 // is the index's own, made once, and must not be changed.
@@ -535,6 +540,16 @@ func (ix *Index) NextDeadline(doc int32, today gradpath.Date) (Deadline, bool) {
 }
 
 // closesDate recovers the published close of intake i (a day, or a month).
+// intakeOf recovers what the index knows of intake i of doc: its start and its close.
+func (ix *Index) intakeOf(doc, i int32) Intake {
+	m := ix.intakeMonth[i]
+	in := Intake{Start: gradpath.Date{Year: int(m / 12), Month: time.Month(m%12 + 1), Day: int(ix.intakeDay[i])}}
+	if ix.closesFirst[i] != noDay {
+		in.ApplicationCloses = ix.closesDate(doc, i)
+	}
+	return in
+}
+
 func (ix *Index) closesDate(_ int32, i int32) gradpath.Date {
 	first := time.Unix(int64(ix.closesFirst[i])*86400, 0).UTC()
 	if ix.closesFirst[i] == ix.closesLast[i] {
@@ -645,6 +660,9 @@ func (ix *Index) filters(q ProgrammeQuery) []filter {
 	}
 	for _, t := range q.Tags {
 		union(noFacet, []bitset{ix.tagBits[t]})
+	}
+	if q.Open {
+		union(noFacet, []bitset{ix.dailyDeadlines(dayNumber(q.Today.Earliest())).open})
 	}
 	if len(q.Universities) > 0 {
 		b := ix.getBits()
@@ -892,6 +910,8 @@ type deadlineOrder struct {
 	order []int32
 	rank  []int32
 	keys  []int32 // per document: day of the soonest upcoming close, or noDay
+	// open holds the documents with an intake that takes applications that day.
+	open bitset
 }
 
 // dailyDeadlines returns the deadline order of a day, computed once for that day.
@@ -901,9 +921,17 @@ func (ix *Index) dailyDeadlines(today int32) *deadlineOrder {
 	}
 	keys := make([]int32, ix.n)
 	order := make([]int32, ix.n)
+	open := newBitset(ix.n)
+	day := gradpath.DateOf(time.Unix(int64(today)*86400, 0).UTC())
 	for d := range ix.n {
 		keys[d] = ix.deadlineOf(int32(d), today, nil)
 		order[d] = int32(d)
+		for i := ix.intakeOff[d]; i < ix.intakeOff[d+1]; i++ {
+			if ix.intakeOf(int32(d), i).StateOn(day).Accepting() {
+				open.set(int32(d))
+				break
+			}
+		}
 	}
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
@@ -912,7 +940,7 @@ func (ix *Index) dailyDeadlines(today int32) *deadlineOrder {
 		}
 		return ix.idRank[a] < ix.idRank[b]
 	})
-	o := &deadlineOrder{day: today, order: order, rank: ranks(order), keys: keys}
+	o := &deadlineOrder{day: today, order: order, rank: ranks(order), keys: keys, open: open}
 	ix.deadlines.Store(o)
 	return o
 }

@@ -9,7 +9,7 @@ import (
 )
 
 // QueryParams are the parameters of a finder query, as the API and the finder page take them.
-var QueryParams = []string{"q", "country", "level", "mode", "intake", "tag", "university", "max_tuition", "currency", "sort", "limit", "cursor"}
+var QueryParams = []string{"q", "country", "level", "mode", "intake", "open", "tag", "university", "max_tuition", "currency", "sort", "limit", "cursor"}
 
 // ParseQuery reads a finder query from URL parameters, the one reading for the API and the
 // pages: several values of a list are repeated or comma-separated, max_tuition is in major units
@@ -62,6 +62,13 @@ func ParseQuery(v url.Values) (ProgrammeQuery, error) {
 			continue
 		}
 		q.Intakes = append(q.Intakes, d)
+	}
+	switch o := one("open"); o {
+	case "", "false":
+	case "true":
+		q.Open = true
+	default:
+		p.Add("open", "%q is not true or false", o)
 	}
 	if s := one("limit"); s != "" {
 		n, err := strconv.Atoi(s)

@@ -39,11 +39,14 @@ const (
 // ProgrammeQuery selects and orders programmes. Values within one filter are alternatives
 // (country AU or GB); different filters must all match.
 type ProgrammeQuery struct {
-	Text         string
-	Countries    []string
-	Levels       []Level
-	Modes        []Mode
-	Intakes      []gradpath.Date // months of the intake's start
+	Text      string
+	Countries []string
+	Levels    []Level
+	Modes     []Mode
+	Intakes   []gradpath.Date // months of the intake's start
+	// Open keeps programmes with an intake that takes applications today (open or closing
+	// soon).
+	Open         bool
 	Tags         []string
 	Universities []string
 	// MaxTuition keeps programmes whose yearly tuition, in the same currency, is at most this.
@@ -243,6 +246,9 @@ func (q *ProgrammeQuery) Fingerprint() string {
 		sortedJoin(q.Tags), sortedJoin(q.Universities))
 	if q.MaxTuition != nil {
 		fmt.Fprintf(h, "%d %s", q.MaxTuition.Amount, q.MaxTuition.Currency)
+	}
+	if q.Open {
+		fmt.Fprint(h, "|open")
 	}
 	return fmt.Sprintf("%016x", h.Sum64())
 }

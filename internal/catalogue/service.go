@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
@@ -16,6 +17,7 @@ import (
 type Service struct {
 	store    Store
 	now      gradpath.Clock
+	zone     func() *time.Location
 	onChange func(version int64)
 
 	// index, when the finder runs in memory, answers programme queries; it is replaced whole
@@ -39,8 +41,24 @@ func (s *Service) setIndex(ix *Index) {
 
 // NewService returns a Service over store; now tells the date for "upcoming" deadlines.
 func NewService(store Store, now gradpath.Clock) *Service {
-	return &Service{store: store, now: now}
+	return NewServiceIn(store, now, nil)
 }
+
+// NewServiceIn is NewService with the agency's time zone, the one intakes' states and
+// deadlines are judged in (nil: Asia/Kolkata).
+func NewServiceIn(store Store, now gradpath.Clock, zone func() *time.Location) *Service {
+	if now == nil {
+		now = time.Now
+	}
+	if zone == nil {
+		ist, _ := time.LoadLocation("Asia/Kolkata")
+		zone = func() *time.Location { return ist }
+	}
+	return &Service{store: store, now: now, zone: zone}
+}
+
+// Today is the date in the agency's time zone: the day intakes' states are judged on.
+func (s *Service) Today() gradpath.Date { return gradpath.DateOf(s.now().In(s.zone())) }
 
 // ProgrammeList is a page of programmes as the finder shows it.
 type ProgrammeList struct {
@@ -62,7 +80,9 @@ func (s *Service) Programme(ctx context.Context, id string) (Programme, error) {
 	if !ValidID(id) {
 		return Programme{}, gradpath.NotFound("programme", id)
 	}
-	return s.store.Programme(ctx, id)
+	p, err := s.store.Programme(ctx, id)
+	p.StampIntakes(s.Today())
+	return p, err
 }
 
 // University returns one university, or not_found.
@@ -144,6 +164,9 @@ func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
 	refs := map[string]bool{}
 	for i := range c.Programmes {
 		c.Programmes[i].fillSources()
+		for j := range c.Programmes[i].Intakes {
+			c.Programmes[i].Intakes[j].State = "" // computed on read, never stored
+		}
 		add("programme", i, c.Programmes[i].Validate())
 		if j, dup := seen[c.Programmes[i].ID]; dup {
 			add("programme", i, gradpath.Invalid("id", "%q is also the id of programme %d of this change", c.Programmes[i].ID, j+1))
@@ -349,7 +372,7 @@ func (s *Service) update(ctx context.Context, version int64, written, deleted []
 	s.reload.Lock()
 	defer s.reload.Unlock()
 	cur := s.index.Load()
-	if cur == nil || full || cur.version != version-1 || len(written)+len(deleted) > incrementalLimit {
+	if cur == nil || full || cur.version != version-1 || len(written)+len(deleted) > incrementalLimit || cur.day != s.Today() {
 		return s.rebuildLocked(ctx)
 	}
 	ps := make([]Programme, 0, len(written))
@@ -360,10 +383,11 @@ func (s *Service) update(ctx context.Context, version int64, written, deleted []
 		}
 		ps = append(ps, p)
 	}
-	next, err := cur.Update(ps, deleted, version, EncodeProgramme)
+	next, err := cur.Update(ps, deleted, version, encoder(cur.day))
 	if err != nil {
 		return err
 	}
+	next.day = cur.day
 	s.setIndex(next)
 	return nil
 }

@@ -65,7 +65,7 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 	// was. Only valid queries are ever cached, so a hit needs no parsing.
 	gen := ""
 	if ix := s.Catalogue.Index(); ix != nil {
-		gen = strconv.FormatInt(ix.Version(), 10) + "." + gradpath.DateOf(s.Now().UTC()).String()
+		gen = strconv.FormatInt(ix.Version(), 10) + "." + ix.Day().String()
 		if p, ok := s.pages.get(gen, r.URL.RawQuery); ok {
 			return writeBody(w, r, p.body, p.etag)
 		}

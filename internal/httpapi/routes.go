@@ -47,6 +47,7 @@ func (s *Server) routeTable() []route {
 				listParam("level", "Programme level.", enumOf(catalogue.ProgrammeLevels)),
 				listParam("mode", "Delivery mode.", enumOf(catalogue.Modes)),
 				listParam("intake", "Month an intake starts, YYYY-MM.", pattern(`^\d{4}-\d{2}$`)),
+				queryParam("open", "true keeps programmes with an intake taking applications today (state open or closing_soon, in the agency's time zone).", map[string]any{"type": "boolean"}),
 				listParam("tag", "Module topic the programme must cover, such as databases.", str()),
 				listParam("university", "University id.", str()),
 				queryParam("max_tuition", "Highest yearly tuition, in major units of currency (30000 with currency=GBP is £30,000). Programmes with tuition in other currencies or unknown tuition do not match.", pattern(`^\d+(\.\d+)?$`)),
@@ -195,9 +196,11 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/me/applications", needs(s.Workspace != nil, "workspaces", s.listApplications), operation{ID: "listApplications", Tag: "workspace", Access: signedIn,
 			Summary: "Applications, by deadline", Response: ApplicationList{}, Errors: []int{404}}},
 		{"POST /api/v1/me/applications", needs(s.Workspace != nil, "workspaces", s.createApplication), operation{ID: "createApplication", Tag: "workspace", Access: signedIn,
-			Summary:     "Open an application to a programme's intake",
-			Description: "steps are the ten-step timeline dated back from that intake's application deadline (deadline_estimated when the catalogue has none); documents is the checklist.",
-			Request:     workspace.ApplicationInput{}, Response: workspace.Application{}, Status: 201, Errors: []int{400, 404, 409, 415}}},
+			Summary: "Open an application to a programme's intake",
+			Description: "steps are the ten-step timeline dated back from that intake's application deadline (deadline_estimated when the catalogue has none), never on or after the start; " +
+				"documents is the checklist; history starts with the opening. An intake that is closed or started is a 422 naming intake, with next_open_intake when there is one; " +
+				"the student's counsellor or an admin may open a closed (not started) intake with late_reason, kept in the history.",
+			Request: workspace.ApplicationInput{}, Response: workspace.Application{}, Status: 201, Errors: []int{400, 404, 409, 415, 422}}},
 		{"GET /api/v1/me/applications/{id}", needs(s.Workspace != nil, "workspaces", s.getApplication), operation{ID: "getApplication", Tag: "workspace", Access: signedIn,
 			Summary: "One application", Params: []param{pathParam("id", "Application id.")}, Response: workspace.Application{}, Errors: []int{404}}},
 		{"PATCH /api/v1/me/applications/{id}", needs(s.Workspace != nil, "workspaces", s.patchApplication), operation{ID: "patchApplication", Tag: "workspace", Access: signedIn,
@@ -221,9 +224,11 @@ func (s *Server) routeTable() []route {
 		{"GET /api/v1/students/{student}/applications", needs(s.Workspace != nil, "workspaces", s.listApplications), operation{ID: "listStudentApplications", Tag: "workspace", Access: signedIn,
 			Summary: "Applications, by deadline", Params: []param{pathParam("student", "The student's user id (their counsellor or an admin).")}, Response: ApplicationList{}, Errors: []int{404}}},
 		{"POST /api/v1/students/{student}/applications", needs(s.Workspace != nil, "workspaces", s.createApplication), operation{ID: "createStudentApplication", Tag: "workspace", Access: signedIn,
-			Summary:     "Open an application to a programme's intake",
-			Description: "steps are the ten-step timeline dated back from that intake's application deadline (deadline_estimated when the catalogue has none); documents is the checklist.",
-			Params:      []param{pathParam("student", "The student's user id (their counsellor or an admin).")}, Request: workspace.ApplicationInput{}, Response: workspace.Application{}, Status: 201, Errors: []int{400, 404, 409, 415}}},
+			Summary: "Open an application to a programme's intake",
+			Description: "steps are the ten-step timeline dated back from that intake's application deadline (deadline_estimated when the catalogue has none), never on or after the start; " +
+				"documents is the checklist; history starts with the opening. An intake that is closed or started is a 422 naming intake, with next_open_intake when there is one; " +
+				"the student's counsellor or an admin may open a closed (not started) intake with late_reason, kept in the history.",
+			Params: []param{pathParam("student", "The student's user id (their counsellor or an admin).")}, Request: workspace.ApplicationInput{}, Response: workspace.Application{}, Status: 201, Errors: []int{400, 404, 409, 415, 422}}},
 		{"GET /api/v1/students/{student}/applications/{id}", needs(s.Workspace != nil, "workspaces", s.getApplication), operation{ID: "getStudentApplication", Tag: "workspace", Access: signedIn,
 			Summary: "One application", Params: []param{pathParam("student", "The student's user id (their counsellor or an admin)."), pathParam("id", "Application id.")}, Response: workspace.Application{}, Errors: []int{404}}},
 		{"PATCH /api/v1/students/{student}/applications/{id}", needs(s.Workspace != nil, "workspaces", s.patchApplication), operation{ID: "patchStudentApplication", Tag: "workspace", Access: signedIn,

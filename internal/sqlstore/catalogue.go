@@ -475,13 +475,13 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 			if c := in.ApplicationCloses; !c.IsZero() {
 				first, last = c.Earliest().Format(time.DateOnly), c.Latest().Format(time.DateOnly)
 			}
-			intakeRows = append(intakeRows, []any{p.ID, i, in.Start.MonthOf().String(), first, last})
+			intakeRows = append(intakeRows, []any{p.ID, i, in.Start.MonthOf().String(), in.Start.Earliest().Format(time.DateOnly), first, last})
 		}
 		for _, t := range p.Tags {
 			tagRows = append(tagRows, []any{p.ID, t})
 		}
 	}
-	if err := s.upsertRows(ctx, tx, `INSERT INTO programme_intakes (programme_id, position, start_month, closes_first, closes_last) VALUES `, "", intakeRows); err != nil {
+	if err := s.upsertRows(ctx, tx, `INSERT INTO programme_intakes (programme_id, position, start_month, start_first, closes_first, closes_last) VALUES `, "", intakeRows); err != nil {
 		return counts, err
 	}
 	return counts, s.upsertRows(ctx, tx, `INSERT INTO programme_tags (programme_id, tag) VALUES `, "", tagRows)
@@ -696,6 +696,11 @@ func (s *CatalogueStore) programmeWhere(q catalogue.ProgrammeQuery, except facet
 		months := intakeMonths(q)
 		conds = append(conds, "EXISTS (SELECT 1 FROM programme_intakes i WHERE i.programme_id = p.id AND i.start_month IN ("+placeholders(len(months))+"))")
 		args = append(args, months...)
+	}
+	if q.Open {
+		// Not started, and not closed: the same states as catalogue.Intake.StateOn.
+		conds = append(conds, "EXISTS (SELECT 1 FROM programme_intakes i WHERE i.programme_id = p.id AND i.start_first > ? AND (i.closes_last IS NULL OR i.closes_last >= ?))")
+		args = append(args, q.Today.String(), q.Today.String())
 	}
 	for _, t := range q.Tags {
 		conds = append(conds, "EXISTS (SELECT 1 FROM programme_tags t WHERE t.programme_id = p.id AND t.tag = ?)")

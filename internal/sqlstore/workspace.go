@@ -138,12 +138,12 @@ func (s *WorkspaceStore) RemoveFromShortlist(ctx context.Context, userID, progra
 	return nil
 }
 
-const applicationColumns = `id, user_id, programme_id, intake, deadline, deadline_estimated, status, steps, documents, costs, created_at, updated_at, version`
+const applicationColumns = `id, user_id, programme_id, intake, deadline, deadline_estimated, status, steps, documents, costs, history, created_at, updated_at, version`
 
 func scanApplication(r scanner) (workspace.Application, error) {
 	var a workspace.Application
-	var intake, deadline, steps, docs, costs string
-	if err := r.Scan(&a.ID, &a.StudentID, &a.ProgrammeID, &intake, &deadline, &a.Estimated, &a.Status, &steps, &docs, &costs, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
+	var intake, deadline, steps, docs, costs, history string
+	if err := r.Scan(&a.ID, &a.StudentID, &a.ProgrammeID, &intake, &deadline, &a.Estimated, &a.Status, &steps, &docs, &costs, &history, &a.CreatedAt, &a.UpdatedAt, &a.Version); err != nil {
 		return a, err
 	}
 	a.Intake, _ = gradpath.ParseMonth(intake)
@@ -155,14 +155,25 @@ func scanApplication(r scanner) (workspace.Application, error) {
 	if err := json.Unmarshal([]byte(costs), &a.Costs); err != nil {
 		return a, err
 	}
+	if err := json.Unmarshal([]byte(history), &a.History); err != nil {
+		return a, err
+	}
 	return a, json.Unmarshal([]byte(docs), &a.Documents)
+}
+
+// historyOf is an application's history as the column keeps it: a list, never null.
+func historyOf(a workspace.Application) []workspace.StatusChange {
+	if a.History == nil {
+		return []workspace.StatusChange{}
+	}
+	return a.History
 }
 
 // CreateApplication implements workspace.Store.
 func (s *WorkspaceStore) CreateApplication(ctx context.Context, a workspace.Application) error {
-	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(13)+`)`),
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO applications (`+applicationColumns+`) VALUES (`+placeholders(14)+`)`),
 		a.ID, a.StudentID, a.ProgrammeID, a.Intake.MonthOf().String(), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents),
-		jsonText(a.Costs), utc(a.CreatedAt), utc(a.UpdatedAt), a.Version)
+		jsonText(a.Costs), jsonText(historyOf(a)), utc(a.CreatedAt), utc(a.UpdatedAt), a.Version)
 	if isUnique(err) {
 		return gradpath.Errorf(gradpath.CodeConflict, "you already have an application to this programme's %s intake", a.Intake.MonthOf())
 	}
@@ -240,8 +251,9 @@ func (s *WorkspaceStore) OpenApplications(ctx context.Context, limit int) ([]wor
 }
 
 func (s *WorkspaceStore) updateApplication(ctx context.Context, tx *sql.Tx, a workspace.Application) error {
-	res, err := tx.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, costs = ?, updated_at = ?, version = ?
-		WHERE id = ? AND version = ?`), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents), jsonText(a.Costs), utc(a.UpdatedAt), a.Version, a.ID, a.Version-1)
+	res, err := tx.ExecContext(ctx, s.db.q(`UPDATE applications SET deadline = ?, deadline_estimated = ?, status = ?, steps = ?, documents = ?, costs = ?, history = ?, updated_at = ?, version = ?
+		WHERE id = ? AND version = ?`), a.Deadline.String(), a.Estimated, string(a.Status), jsonText(a.Steps), jsonText(a.Documents), jsonText(a.Costs), jsonText(historyOf(a)),
+		utc(a.UpdatedAt), a.Version, a.ID, a.Version-1)
 	if err != nil {
 		return wrap(err, "update application")
 	}

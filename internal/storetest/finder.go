@@ -71,6 +71,7 @@ func testFinderAgreement(t *testing.T, open Opener) {
 			cur := []string{"GBP", "USD", "AUD"}[rng.IntN(3)]
 			q.MaxTuition = &gradpath.Money{Amount: int64(20000+rng.IntN(30000)) * 100, Currency: cur}
 		}
+		q.Open = rng.IntN(4) == 0 // taking applications on Today, the same rule both ways
 		if rng.IntN(6) == 0 {
 			q.Universities = []string{c.Programmes[rng.IntN(len(c.Programmes))].University.ID, c.Programmes[rng.IntN(len(c.Programmes))].University.ID}
 		}

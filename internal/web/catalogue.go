@@ -50,8 +50,8 @@ type countryOption struct {
 
 func (p *Pages) finder(w http.ResponseWriter, r *http.Request) error {
 	q := finderForm(r.URL.Query())
-	query := struct{ Q, Country, Level, Intake, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
-		q.Get("mode"), q.Get("tag"), q.Get("max_tuition"), strings.ToUpper(q.Get("currency"))}
+	query := struct{ Q, Country, Level, Intake, Open, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
+		q.Get("open"), q.Get("mode"), q.Get("tag"), q.Get("max_tuition"), strings.ToUpper(q.Get("currency"))}
 	if query.Currency == "" {
 		query.Currency = "GBP" // what the currency list shows first; the search itself names its own
 	}
@@ -171,6 +171,13 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) error {
 		slices.Sort(lines)
 		data["AcademicByCountry"] = lines
 	}
+	var open []catalogue.Intake
+	for _, in := range pr.Intakes {
+		if in.State.Accepting() {
+			open = append(open, in)
+		}
+	}
+	data["OpenIntakes"] = open
 	p.render(w, r, http.StatusOK, "programme", pr.Title, data)
 	return nil
 }

@@ -35,12 +35,29 @@ var pageFuncs = template.FuncMap{
 		}
 		return t.Format("2 January 2006")
 	},
+	// at is a moment as people read it, with its zone named (the agency's: India).
+	"at": func(t time.Time) string { return t.In(mustLoad("Asia/Kolkata")).Format("2 Jan 2006, 15:04 MST") },
 	"label": func(s any) string {
 		t := strings.NewReplacer("_", " ", "-", " ").Replace(fmt.Sprint(s))
 		if t == "" {
 			return t
 		}
 		return strings.ToUpper(t[:1]) + t[1:]
+	},
+	// intakeState is an intake's state as a tag: its words and its colour.
+	"intakeState": func(st catalogue.IntakeState) template.HTML {
+		class, text := "ok", "Open"
+		switch st {
+		case catalogue.IntakeClosingSoon:
+			class, text = "warn", "Closing soon"
+		case catalogue.IntakeClosed:
+			class, text = "bad", "Closed"
+		case catalogue.IntakeStarted:
+			class, text = "bad", "Started"
+		case "":
+			return ""
+		}
+		return template.HTML(`<span class="tag ` + class + `">` + text + `</span>`)
 	},
 	"country": func(code string) string {
 		if n, ok := gradpath.CountryName(code); ok {

@@ -73,8 +73,17 @@ func (p *Pages) apply(w http.ResponseWriter, r *http.Request) error {
 		p.fail(w, r, http.StatusBadRequest, "Choose an intake", "Pick one of the programme's intakes.")
 		return nil
 	}
-	if _, err := p.Workspace.CreateApplication(r.Context(), a, a.UserID, workspace.ApplicationInput{ProgrammeID: r.PathValue("id"), Intake: intake}); err != nil &&
-		gradpath.ErrorCode(err) != gradpath.CodeConflict {
+	_, err = p.Workspace.CreateApplication(r.Context(), a, a.UserID, workspace.ApplicationInput{ProgrammeID: r.PathValue("id"), Intake: intake})
+	switch gradpath.ErrorCode(err) {
+	case "", gradpath.CodeConflict: // opened, or open already
+	case gradpath.CodeUnprocessable, gradpath.CodeInvalid:
+		msg := p.explain(w, r, err)
+		if fs := gradpath.ErrorFields(err); len(fs) > 0 {
+			msg = sentence(fs[0].Detail)
+		}
+		p.fail(w, r, formStatus(err), "That intake takes no applications", msg+" Go back to the programme to choose another intake, or ask your counsellor.")
+		return nil
+	default:
 		return failed("The application could not be opened", err)
 	}
 	http.Redirect(w, r, "/me/applications", http.StatusSeeOther)

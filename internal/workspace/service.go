@@ -2,6 +2,9 @@ package workspace
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
@@ -229,6 +232,44 @@ func (s *Service) RemoveFromShortlist(ctx context.Context, a *gradpath.Actor, st
 type ApplicationInput struct {
 	ProgrammeID string        `json:"programme_id"`
 	Intake      gradpath.Date `json:"intake"`
+	// LateReason lets the student's counsellor or an admin open an application to an intake
+	// whose applications have closed (a university that takes late applications); it is kept
+	// in the application's history.
+	LateReason string `json:"late_reason,omitempty"`
+}
+
+// roleOf says in what capacity a acts on a student's workspace.
+func roleOf(a *gradpath.Actor, studentID string) string {
+	switch {
+	case a.UserID == studentID:
+		return "student"
+	case a.Has(gradpath.RoleAdmin):
+		return "admin"
+	}
+	return "counsellor"
+}
+
+// closedIntake is the problem of applying to an intake that takes no applications: it names
+// the intake and the next one that does.
+func closedIntake(p catalogue.Programme, in catalogue.Intake, today gradpath.Date) error {
+	when := "its applications closed on " + in.ApplicationCloses.String()
+	if in.State == catalogue.IntakeStarted {
+		when = "it started on " + in.Start.String()
+	}
+	detail := fmt.Sprintf("the %s intake of %s takes no applications: %s", in.Start.MonthOf(), p.Title, when)
+	e := &gradpath.Error{Code: gradpath.CodeUnprocessable, Extensions: map[string]any{"intake_state": in.State}}
+	if next, ok := p.NextOpenIntake(today); ok {
+		detail += fmt.Sprintf("; the next open intake starts %s", next.Start)
+		if !next.ApplicationCloses.IsZero() {
+			detail += fmt.Sprintf(" (apply by %s)", next.ApplicationCloses)
+		}
+		e.Extensions["next_open_intake"] = next
+	} else {
+		detail += "; no later intake is open yet"
+	}
+	e.Message = "intake: " + detail
+	e.Fields = []gradpath.FieldError{{Field: "intake", Detail: detail}}
+	return e
 }
 
 // CreateApplication opens an application to a programme's intake, with its timeline dated back
@@ -257,10 +298,27 @@ func (s *Service) CreateApplication(ctx context.Context, a *gradpath.Actor, stud
 	if err != nil {
 		return Application{}, err
 	}
+	opened := StatusChange{To: Planning, By: a.UserID, ByRole: roleOf(a, studentID)}
+	intake, _ := intakeOf(p, in.Intake)
+	if st := intake.State; st != "" && !st.Accepting() {
+		late := strings.TrimSpace(in.LateReason)
+		switch {
+		case st == catalogue.IntakeClosed && late != "" && opened.ByRole != "student":
+			if len(late) > 500 {
+				return Application{}, gradpath.Invalid("late_reason", "keep it to 500 characters")
+			}
+			opened.Note = "opened after applications closed on " + intake.ApplicationCloses.String() + ": " + late
+		case st == catalogue.IntakeClosed && late != "":
+			return Application{}, gradpath.Invalid("late_reason", "only your counsellor can open an application after the deadline")
+		default:
+			return Application{}, closedIntake(p, intake, s.catalogue.Today())
+		}
+	}
 	now := s.now().UTC().Truncate(time.Microsecond)
+	opened.At = now
 	app := Application{ID: gradpath.NewID("app_"), StudentID: studentID, ProgrammeID: p.ID, Title: p.Title, Intake: in.Intake.MonthOf(),
-		Deadline: deadline, Estimated: estimated, Status: Planning, Steps: timeline(s.timeline, deadline, nil),
-		Documents: checklist(), Costs: s.initialCosts(ctx, p, deadline), CreatedAt: now, UpdatedAt: now, Version: 1}
+		Deadline: deadline, Estimated: estimated, Status: Planning, Steps: timeline(s.timeline, deadline, intake.Start, nil),
+		Documents: checklist(), Costs: s.initialCosts(ctx, p, deadline), History: []StatusChange{opened}, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.store.CreateApplication(ctx, app); err != nil {
 		return Application{}, err
 	}
@@ -279,7 +337,8 @@ func (s *Service) refresh(ctx context.Context, app *Application) {
 		return
 	}
 	app.Deadline, app.Estimated = deadline, estimated
-	app.Steps = timeline(s.timeline, deadline, app.Steps)
+	intake, _ := intakeOf(p, app.Intake)
+	app.Steps = timeline(s.timeline, deadline, intake.Start, app.Steps)
 	app.Version++
 	app.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
 	if err := s.store.UpdateApplication(ctx, *app); err != nil {
@@ -321,6 +380,8 @@ func (s *Service) Application(ctx context.Context, a *gradpath.Actor, studentID,
 // ApplicationChange moves an application's status or marks steps done.
 type ApplicationChange struct {
 	Status *Status `json:"status,omitempty"`
+	// Note goes with a status change into the history ("offer received by email").
+	Note string `json:"note,omitempty"`
 	// Done marks steps done (by key); Undone reopens them.
 	Done   []string `json:"done,omitempty"`
 	Undone []string `json:"undone,omitempty"`
@@ -359,7 +420,20 @@ func (s *Service) updateApplication(ctx context.Context, a *gradpath.Actor, stud
 		if !ok {
 			return Application{}, gradpath.Errorf(gradpath.CodeConflict, "an application cannot go from %s to %s; next: %s", app.Status, *c.Status, nextStatuses(app.Status))
 		}
+		app.History = append(app.History, StatusChange{From: app.Status, To: *c.Status, At: now, By: a.UserID, ByRole: roleOf(a, studentID),
+			Note: strings.TrimSpace(c.Note)})
 		app.Status = *c.Status
+		// Reaching a status means the plan's steps up to it are done.
+		upTo := slices.IndexFunc(app.Steps, func(st Step) bool { return st.Key == statusSteps[app.Status] })
+		for j := 0; j <= upTo; j++ {
+			if !app.Steps[j].Done {
+				t := now
+				app.Steps[j].Done, app.Steps[j].DoneAt = true, &t
+			}
+		}
+	}
+	if len(c.Note) > 500 {
+		return Application{}, gradpath.Invalid("note", "keep it to 500 characters")
 	}
 	var probs gradpath.Problems
 	mark := func(keys []string, done bool, field string) {

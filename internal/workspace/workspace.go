@@ -123,9 +123,41 @@ type Application struct {
 	Steps     []Step        `json:"steps"`
 	Documents []Document    `json:"documents"`
 	Costs     []CostItem    `json:"costs"`
-	CreatedAt time.Time     `json:"created_at"`
-	UpdatedAt time.Time     `json:"updated_at"`
-	Version   int           `json:"version"`
+	// History lists every status change, the opening first: who, when, from, to, and a note
+	// (the reason an application was opened after its intake closed).
+	History   []StatusChange `json:"history"`
+	CreatedAt time.Time      `json:"created_at"`
+	UpdatedAt time.Time      `json:"updated_at"`
+	Version   int            `json:"version"`
+}
+
+// StatusChange is one move of an application: From is empty for its opening.
+type StatusChange struct {
+	From Status    `json:"from"`
+	To   Status    `json:"to"`
+	At   time.Time `json:"at"`
+	// By is the user who made it, ByRole whether they were the student, their counsellor or
+	// an admin.
+	By     string `json:"by"`
+	ByRole string `json:"by_role"`
+	Note   string `json:"note,omitempty"`
+}
+
+// statusSteps ties statuses to the timeline: an application that reaches a status has done
+// every step of the plan up to this one.
+var statusSteps = map[Status]string{
+	Submitted: "apply", OfferConditional: "apply", OfferUnconditional: "apply",
+	Accepted: "offer-terms", VisaApplied: "post-offer-documents", VisaGranted: "post-offer-documents", Enrolled: "post-offer-documents",
+}
+
+// intakeOf finds the programme's intake starting in month.
+func intakeOf(p catalogue.Programme, month gradpath.Date) (catalogue.Intake, bool) {
+	for _, in := range p.Intakes {
+		if in.Start.MonthOf() == month.MonthOf() {
+			return in, true
+		}
+	}
+	return catalogue.Intake{}, false
 }
 
 // deadlineOf finds the application deadline of a programme's intake in month.
@@ -147,23 +179,33 @@ func deadlineOf(p catalogue.Programme, month gradpath.Date) (gradpath.Date, bool
 	return gradpath.Date{}, false, gradpath.Invalid("intake", "%s has no intake in %s; its intakes start in %s", p.Title, month.MonthOf(), strings.Join(months, ", "))
 }
 
-// timeline dates the template back from deadline, keeping what is already done.
-func timeline(tpl []StepTemplate, deadline gradpath.Date, old []Step) []Step {
+// timeline dates the template back from deadline, keeping what is already done: a done step
+// keeps the date it had, open ones move with the deadline, and the steps stay in the plan's
+// order. No step falls on or after the start (when known): one the template would put later
+// is due the day before.
+func timeline(tpl []StepTemplate, deadline, start gradpath.Date, old []Step) []Step {
 	done := map[string]Step{}
 	for _, s := range old {
 		if s.Done {
 			done[s.Key] = s
 		}
 	}
+	var last time.Time
+	if !start.IsZero() {
+		last = start.Earliest().AddDate(0, 0, -1)
+	}
 	out := make([]Step, 0, len(tpl))
 	for _, t := range tpl {
-		s := Step{Key: t.Key, Title: t.Title, Due: gradpath.DateOf(deadline.Earliest().AddDate(0, 0, -t.DaysBefore))}
+		due := deadline.Earliest().AddDate(0, 0, -t.DaysBefore)
+		if !last.IsZero() && due.After(last) {
+			due = last
+		}
+		s := Step{Key: t.Key, Title: t.Title, Due: gradpath.DateOf(due)}
 		if d, ok := done[t.Key]; ok {
-			s.Done, s.DoneAt, s.Due = true, d.DoneAt, d.Due // a done step keeps the date it had
+			s.Done, s.DoneAt, s.Due = true, d.DoneAt, d.Due
 		}
 		out = append(out, s)
 	}
-	slices.SortStableFunc(out, func(a, b Step) int { return a.Due.Compare(b.Due) })
 	return out
 }
 
