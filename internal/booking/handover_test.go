@@ -11,8 +11,6 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
-	"github.com/gradpath/gradpath/internal/mail"
-	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -33,18 +31,8 @@ func TestHorizonAndHandover(t *testing.T) {
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
 		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, booking.Config{ManageKey: []byte("k"), PublicURL: "https://agency.example",
 			Horizons: map[string]int{"mentorship": 90}, Now: clock})
-		box.Render = func(j outbox.Job) []mail.Message {
-			msgs, err := svc.Messages(ctx, j.Ref, j.Event)
-			if err != nil {
-				t.Fatalf("the emails of %s %s: %v", j.Ref, j.Event, err)
-			}
-			return msgs
-		}
-		var av booking.Availability
-		av.Zone, av.Types = "Asia/Kolkata", []string{"consultation", "mentorship"}
-		for d := time.Monday; d <= time.Friday; d++ {
-			av.Week[d] = []calendar.Span{{Start: 10 * 60, End: 18 * 60}}
-		}
+		box.Render = renderer(t, svc)
+		av := weekdays("consultation", "mentorship")
 		counsellor := func(email, name string) (accounts.User, *gradpath.Actor) {
 			u, err := acc.CreateUser(ctx, system, email, name, []gradpath.Role{gradpath.RoleCounsellor}, "")
 			if err != nil {
@@ -173,20 +161,11 @@ func TestPendingBookingsAreFollowedUp(t *testing.T) {
 		box := &storetest.Jobs{}
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
 		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, booking.Config{ManageKey: []byte("k"), PublicURL: "https://agency.example", Now: clock})
-		box.Render = func(j outbox.Job) []mail.Message {
-			msgs, err := svc.Messages(ctx, j.Ref, j.Event)
-			if err != nil {
-				t.Fatalf("the emails of %s %s: %v", j.Ref, j.Event, err)
-			}
-			return msgs
-		}
+		box.Render = renderer(t, svc)
 		u, _ := acc.CreateUser(ctx, &gradpath.Actor{Via: "system"}, "priya@agency.in", "Priya Nair", []gradpath.Role{gradpath.RoleCounsellor}, "")
 		priya := &gradpath.Actor{UserID: u.ID, Roles: u.Roles}
-		var av booking.Availability
-		av.Zone, av.Types, av.Approval = "Asia/Kolkata", []string{"consultation"}, true
-		for d := time.Monday; d <= time.Friday; d++ {
-			av.Week[d] = []calendar.Span{{Start: 10 * 60, End: 18 * 60}}
-		}
+		av := weekdays("consultation")
+		av.Approval = true
 		if _, err := svc.PutAvailability(ctx, priya, u.ID, av); err != nil {
 			t.Fatal(err)
 		}

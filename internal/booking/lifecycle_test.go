@@ -14,8 +14,6 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
-	"github.com/gradpath/gradpath/internal/mail"
-	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
@@ -36,13 +34,7 @@ func TestBookingLifecycle(t *testing.T) {
 		box := &storetest.Jobs{}
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
 		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, booking.Config{ManageKey: []byte("manage key"), PublicURL: "https://apply.agency.example", Now: clock})
-		box.Render = func(j outbox.Job) []mail.Message { // as the job's worker writes them, once
-			msgs, err := svc.Messages(ctx, j.Ref, j.Event)
-			if err != nil {
-				t.Fatalf("the emails of %s %s: %v", j.Ref, j.Event, err)
-			}
-			return msgs
-		}
+		box.Render = renderer(t, svc)
 		reminders := func(addr string) []string {
 			var out []string
 			for _, s := range box.MailTo(addr) {
@@ -52,11 +44,7 @@ func TestBookingLifecycle(t *testing.T) {
 			}
 			return out
 		}
-		var av booking.Availability
-		av.Zone, av.Types = "Asia/Kolkata", []string{"consultation", "mentorship"}
-		for d := time.Monday; d <= time.Friday; d++ {
-			av.Week[d] = []calendar.Span{{Start: 10 * 60, End: 18 * 60}}
-		}
+		av := weekdays("consultation", "mentorship")
 		if _, err := svc.PutAvailability(ctx, priya, c.ID, av); err != nil {
 			t.Fatal(err)
 		}

@@ -54,11 +54,7 @@ func TestCounsellorsWorkingDay(t *testing.T) {
 			t.Fatalf("a counsellor without hours got a lead: %+v", l)
 		}
 		// She sets her hours, with Wednesday off: she takes leads, and is bookable.
-		var av booking.Availability
-		av.Zone, av.Types = "Asia/Kolkata", []string{"consultation"}
-		for d := time.Monday; d <= time.Friday; d++ {
-			av.Week[d] = []calendar.Span{{Start: 10 * 60, End: 18 * 60}}
-		}
+		av := weekdays("consultation")
 		if _, err := svc.PutAvailability(ctx, asha, u.ID, av); err != nil {
 			t.Fatal(err)
 		}

@@ -99,13 +99,14 @@ func (s *Server) counsellorSlots(w http.ResponseWriter, r *http.Request) error {
 	until, _ := s.Booking.BookableUntil(typ)
 	out.BookableUntil = until.In(loc).Truncate(time.Minute)
 	if to.After(until) {
-		out.Note = "sessions of this type open for booking " + strconvDays(until, now) + " ahead; times after " +
+		out.Note = "sessions of this type open for booking " + daysAhead(until, now) + " ahead; times after " +
 			out.BookableUntil.Format("2 January 2006 15:04 MST") + " are not offered yet"
 	}
 	return writeJSON(w, r, http.StatusOK, out)
 }
 
-func strconvDays(until, now time.Time) string {
+// daysAhead says how many days ahead until is, in words.
+func daysAhead(until, now time.Time) string {
 	return strconv.Itoa(int(until.Sub(now).Round(24*time.Hour)/(24*time.Hour))) + " days"
 }
 
