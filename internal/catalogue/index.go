@@ -539,6 +539,29 @@ func (ix *Index) NextDeadline(doc int32, today gradpath.Date) (Deadline, bool) {
 	return Deadline{Intake: ix.intakeStartOf(best), Closes: ix.closesDate(doc, best)}, true
 }
 
+// UpcomingIntake is, for the intake whose application closes soonest without having closed by
+// day today (days since 1970 in UTC), the last day its application can close and the first day
+// it can start; ok is false when no intake has an upcoming close. It is NextDeadline in day
+// numbers, for loops over every document.
+func (ix *Index) UpcomingIntake(doc, today int32) (closes, starts int32, ok bool) {
+	best := int32(-1)
+	for i := ix.intakeOff[doc]; i < ix.intakeOff[doc+1]; i++ {
+		if ix.closesLast[i] == noDay || ix.closesLast[i] < today {
+			continue
+		}
+		if best < 0 || ix.closesFirst[i] < ix.closesFirst[best] {
+			best = i
+		}
+	}
+	if best < 0 {
+		return 0, 0, false
+	}
+	return ix.closesLast[best], dayNumber(ix.intakeStartOf(best).Earliest()), true
+}
+
+// DayNumber is the number of days from 1970-01-01 to d's first day, as UpcomingIntake counts.
+func DayNumber(d gradpath.Date) int32 { return dayNumber(d.Earliest()) }
+
 // closesDate recovers the published close of intake i (a day, or a month).
 // intakeOf recovers what the index knows of intake i of doc: its start and its close.
 func (ix *Index) intakeOf(doc, i int32) Intake {

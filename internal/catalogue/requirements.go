@@ -161,7 +161,10 @@ type EnglishMinimum struct {
 	// PresessionalBelow is how far below the minimums (in the test's points) a pre-sessional
 	// English course admits a student on condition of completing it; 0 when it does not.
 	PresessionalBelow float64 `json:"presessional_below,omitempty"`
-	Note              string  `json:"note,omitempty"`
+	// ValidAtStart says the source asks for the result to be valid when the course starts, not
+	// only when the student applies.
+	ValidAtStart bool   `json:"valid_at_start,omitempty"`
+	Note         string `json:"note,omitempty"`
 }
 
 // Validate checks the minimum against the test's published range.

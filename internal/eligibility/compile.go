@@ -201,10 +201,25 @@ type evaluation struct {
 	country  []outcome // per by-country table: the student's country's minimum, if listed
 	inTable  []bool    // whether the student's country is in that table
 	english  []outcome
+
+	// A result valid today may expire before the day it must hold for a programme (its next
+	// application deadline, or its start where the source asks): such programmes are judged
+	// without it.
+	today     int32     // catalogue day number
+	firstExp  int32     // the earliest expiry of a result valid today; never when none expires
+	englishAt []outcome // per English set and set of lapsed tests, made on first use
 }
 
+// unset marks an outcome not yet computed.
+const unset outcome = 255
+
 func (c *Compiled) evaluate(s *student) *evaluation {
-	e := &evaluation{c: c, s: s}
+	e := &evaluation{c: c, s: s, today: catalogue.DayNumber(s.today), firstExp: never}
+	for _, st := range s.tests {
+		if st.taken && !st.expired {
+			e.firstExp = min(e.firstExp, st.expDay)
+		}
+	}
 	for l := range e.level {
 		e.level[l] = evalLevel(uint8(l), s)
 	}
@@ -225,9 +240,56 @@ func (c *Compiled) evaluate(s *student) *evaluation {
 	}
 	e.english = make([]outcome, len(c.englishSets))
 	for i, set := range c.englishSets {
-		e.english[i] = evalEnglish(set, s)
+		e.english[i] = evalEnglish(set, s, 0)
 	}
 	return e
+}
+
+// lapsed returns the tests (a bit per test) whose results, valid today, will have expired by
+// the day they must hold for document doc under the minimums of set.
+func (e *evaluation) lapsed(doc int32, set []englishMin) uint8 {
+	if e.firstExp == never {
+		return 0
+	}
+	closes, starts, ok := e.c.Index.UpcomingIntake(doc, e.today)
+	if !ok || max(closes, starts) < e.firstExp {
+		return 0
+	}
+	var mask uint8
+	for _, m := range set {
+		st := &e.s.tests[m.test]
+		if !st.taken || st.expired || st.expDay == never {
+			continue
+		}
+		hold := closes
+		if m.atStart {
+			hold = starts
+		}
+		if st.expDay <= hold {
+			mask |= 1 << m.test
+		}
+	}
+	return mask
+}
+
+// englishOf is the English outcome of document doc, whose English set is g.
+func (e *evaluation) englishOf(doc, g int32) outcome {
+	set := e.c.englishSets[g]
+	mask := e.lapsed(doc, set)
+	if mask == 0 {
+		return e.english[g]
+	}
+	if e.englishAt == nil {
+		e.englishAt = make([]outcome, len(e.c.englishSets)<<numTests)
+		for i := range e.englishAt {
+			e.englishAt[i] = unset
+		}
+	}
+	i := int(g)<<numTests | int(mask)
+	if e.englishAt[i] == unset {
+		e.englishAt[i] = evalEnglish(set, e.s, mask)
+	}
+	return e.englishAt[i]
 }
 
 // dims are the checks of one programme, in the order they are explained.
@@ -267,7 +329,7 @@ func (e *evaluation) of(doc int32) dims {
 	}
 	d.has[dEnglish] = true
 	if g := r.english; g >= 0 {
-		d.english = e.english[g]
+		d.english = e.englishOf(doc, g)
 	} else {
 		d.english = oUnknown
 	}
@@ -297,18 +359,18 @@ func (e *evaluation) verdict(doc int32) (Verdict, uint8) {
 	if f := r.field; f >= 0 {
 		worst = max(worst, e.field[f])
 	}
-	var a outcome = 255
+	a := unset
 	if t := r.byCountry; t >= 0 && e.inTable[t] {
 		a = e.country[t]
 	} else if r.academic >= 0 {
 		a = e.academic[r.academic]
 	}
-	if a != 255 {
+	if a != unset {
 		blocks |= bit(a, dAcademic)
 		worst = max(worst, a)
 	}
 	if g := r.english; g >= 0 {
-		o := e.english[g]
+		o := e.englishOf(doc, g)
 		blocks |= bit(o, dEnglish)
 		worst = max(worst, o)
 	} else {

@@ -577,7 +577,8 @@ func (c *Compiled) englishCheck(e *evaluation, doc int32, o outcome) Check {
 	var best *englishMin
 	var bestOut outcome
 	var bestGap float64
-	var expired, otherTests []string
+	var expired, lapsing, otherTests []string
+	lapsed := e.lapsed(doc, set)
 	for i := range set {
 		m := set[i]
 		st := &s.tests[m.test]
@@ -586,6 +587,11 @@ func (c *Compiled) englishCheck(e *evaluation, doc int32, o outcome) Check {
 		}
 		if st.expired {
 			expired = append(expired, fmt.Sprintf("%s from %s expired on %s", catalogue.Tests[m.test].Name, st.result.TakenOn, st.expires.Format("2006-01-02")))
+			continue
+		}
+		if lapsed&(1<<m.test) != 0 {
+			lapsing = append(lapsing, fmt.Sprintf("%s from %s expires on %s, before %s", catalogue.Tests[m.test].Name, st.result.TakenOn,
+				st.expires.Format("2006-01-02"), c.holdDescription(doc, s.today, m.atStart)))
 			continue
 		}
 		out, gap := evalEnglishMin(m, st)
@@ -601,6 +607,9 @@ func (c *Compiled) englishCheck(e *evaluation, doc int32, o outcome) Check {
 		}
 		ch.Actual = "no valid score for a listed test"
 		switch {
+		case len(lapsing) > 0:
+			ch.Actual = "a score that expires too soon"
+			ch.Explanation = "Your " + strings.Join(lapsing, "; ") + ". Book a new test in time, or apply while the result is still valid if the university allows it."
 		case len(expired) > 0:
 			ch.Explanation = "Your " + strings.Join(expired, "; ") + ": results count for two years. Take the test again."
 		case len(otherTests) > 0:
@@ -617,6 +626,7 @@ func (c *Compiled) englishCheck(e *evaluation, doc int32, o outcome) Check {
 	name := catalogue.Tests[best.test].Name
 	spec := catalogue.Tests[best.test]
 	ch.Gauge = &Gauge{Required: best.overall, Actual: st.result.Overall, Min: spec.Min, Max: spec.Max, Unit: name + " overall"}
+	ch.Warning = c.expiryWarning(doc, s, st)
 	switch bestOut {
 	case oPass:
 		ch.Explanation = fmt.Sprintf("Your %s meets %g overall and every section minimum.", name, best.overall)
@@ -635,6 +645,48 @@ func (c *Compiled) englishCheck(e *evaluation, doc int32, o outcome) Check {
 	}
 	return ch
 }
+
+// expiryWindow is how soon before a result expires a passing check warns of it.
+const expiryWindow = 90
+
+// holdDescription names the day a result must hold for document doc: its next application
+// deadline, or the start of that intake where the source asks for a result valid then.
+func (c *Compiled) holdDescription(doc int32, today gradpath.Date, atStart bool) string {
+	dl, ok := c.Index.NextDeadline(doc, today)
+	switch {
+	case !ok:
+		return "the programme's next intake"
+	case atStart:
+		return fmt.Sprintf("the %s intake starts (%s), when the university asks for a valid result", monthYear(dl.Intake), dl.Intake)
+	}
+	return fmt.Sprintf("the application deadline of the %s intake (%s)", monthYear(dl.Intake), dl.Closes)
+}
+
+// expiryWarning warns of a counted result that expires within expiryWindow days or before the
+// intake it is judged for starts.
+func (c *Compiled) expiryWarning(doc int32, s *student, st *testState) string {
+	if st.expDay == never {
+		return ""
+	}
+	today := catalogue.DayNumber(s.today)
+	name := catalogue.Tests[testIndex(st.result.Test)].Name
+	days := st.expDay - today
+	if _, starts, ok := c.Index.UpcomingIntake(doc, today); ok && st.expDay <= starts {
+		dl, _ := c.Index.NextDeadline(doc, s.today)
+		return fmt.Sprintf("Your %s result expires on %s, before the %s intake starts: some universities ask for a result valid at enrolment, so check with your counsellor.",
+			name, st.expires.Format("2006-01-02"), monthYear(dl.Intake))
+	}
+	if days <= expiryWindow {
+		when := fmt.Sprintf("in %d days", days)
+		if days == 1 {
+			when = "tomorrow"
+		}
+		return fmt.Sprintf("Your %s result expires on %s, %s: apply before then or book a new test.", name, st.expires.Format("2006-01-02"), when)
+	}
+	return ""
+}
+
+func monthYear(d gradpath.Date) string { return d.Earliest().Format("January 2006") }
 
 func testNames(set []englishMin) []string {
 	var out []string

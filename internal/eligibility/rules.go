@@ -88,6 +88,8 @@ type Check struct {
 	// Gauge puts a numeric check on one scale, for a bar of required against yours; it is
 	// absent when the requirement or the student's value is not a number.
 	Gauge *Gauge `json:"gauge,omitempty"`
+	// Warning says what could still change a check, such as a test result that expires soon.
+	Warning string `json:"warning,omitempty"`
 }
 
 // Gauge is a numeric requirement and the student's value on one scale from Min to Max.
@@ -125,7 +127,11 @@ type testState struct {
 	result   TestResult
 	sections [5]float64 // NaN where not given, in the order of the test's spec
 	expires  time.Time
+	expDay   int32 // expires as a catalogue day number; never when the result does not expire
 }
+
+// never is the expiry day of a result that does not expire.
+const never = math.MaxInt32
 
 func testIndex(t catalogue.Test) int {
 	for i, s := range catalogue.Tests {
@@ -169,7 +175,7 @@ func prepare(p Profile, today gradpath.Date, tables Tables) *student {
 		if cur.taken && (t.TakenOn.IsZero() || !cur.result.TakenOn.IsZero() && t.TakenOn.Compare(cur.result.TakenOn) <= 0) {
 			continue
 		}
-		st := testState{taken: true, result: t}
+		st := testState{taken: true, result: t, expDay: never}
 		spec := catalogue.Tests[i]
 		for k, name := range spec.Sections {
 			st.sections[k] = math.NaN()
@@ -180,6 +186,7 @@ func prepare(p Profile, today gradpath.Date, tables Tables) *student {
 		if exp, ok := expiry(t); ok {
 			st.expires = exp
 			st.expired = !todayT.Before(exp)
+			st.expDay = catalogue.DayNumber(gradpath.DateOf(exp))
 		}
 		*cur = st
 	}
@@ -194,10 +201,11 @@ type englishMin struct {
 	sections [5]float64
 	unstated bool
 	pre      float64
+	atStart  bool // the result must be valid when the course starts
 }
 
 func compileEnglish(m catalogue.EnglishMinimum) englishMin {
-	e := englishMin{test: testIndex(m.Test), overall: m.Overall, each: math.NaN(), unstated: m.SectionMinimumsUnstated, pre: m.PresessionalBelow}
+	e := englishMin{test: testIndex(m.Test), overall: m.Overall, each: math.NaN(), unstated: m.SectionMinimumsUnstated, pre: m.PresessionalBelow, atStart: m.ValidAtStart}
 	if m.EachSection != nil {
 		e.each = *m.EachSection
 	}
@@ -240,8 +248,10 @@ func evalEnglishMin(m englishMin, st *testState) (outcome, float64) {
 	return oPass, 0
 }
 
-// evalEnglish checks the programme's accepted tests: meeting any one is enough.
-func evalEnglish(mins []englishMin, s *student) outcome {
+// evalEnglish checks the programme's accepted tests: meeting any one is enough. Results of the
+// tests in lapsed (a bit per test) do not count: they will have expired by the day they must
+// hold.
+func evalEnglish(mins []englishMin, s *student, lapsed uint8) outcome {
 	if len(mins) == 0 {
 		return oUnknown
 	}
@@ -249,7 +259,7 @@ func evalEnglish(mins []englishMin, s *student) outcome {
 	evaluated := false
 	for _, m := range mins {
 		st := &s.tests[m.test]
-		if !st.taken || st.expired {
+		if !st.taken || st.expired || lapsed&(1<<m.test) != 0 {
 			continue
 		}
 		o, _ := evalEnglishMin(m, st)

@@ -181,7 +181,7 @@ func (c *Compiled) englishCandidates(s *student, docs []int32) []candidate {
 			changed.tests[ti] = ts
 			results := map[int32]bool{}
 			for g := range sets {
-				results[g] = !evalEnglish(c.englishSets[g], &changed).blocks()
+				results[g] = !evalEnglish(c.englishSets[g], &changed, 0).blocks()
 			}
 			cd := candidate{group: "english:" + spec.Name + ":" + target, size: (to - from) / (spec.Max - spec.Min)}
 			cd.Dimension = ReqEnglish

@@ -361,8 +361,11 @@ func formatIntake(in catalogue.Intake) string {
 // unstatedFlag marks an English minimum whose section minimums the source does not give.
 const unstatedFlag = "sections-unstated"
 
+// startFlag marks an English minimum whose result must still be valid when the course starts.
+const startFlag = "valid-at-start"
+
 // parseEnglish reads "TEST OVERALL [each SCORE] [SECTION SCORE]... [sections-unstated]
-// [presessional GAP]", such as "ielts 6.5 each 6.0 writing 6.5 presessional 1".
+// [presessional GAP] [valid-at-start]", such as "ielts 6.5 each 6.0 writing 6.5 presessional 1".
 func parseEnglish(s string) (catalogue.EnglishMinimum, error) {
 	var m catalogue.EnglishMinimum
 	f := strings.Fields(s)
@@ -378,6 +381,10 @@ func parseEnglish(s string) (catalogue.EnglishMinimum, error) {
 	for i := 2; i < len(f); i++ {
 		if f[i] == unstatedFlag {
 			m.SectionMinimumsUnstated = true
+			continue
+		}
+		if f[i] == startFlag {
+			m.ValidAtStart = true
 			continue
 		}
 		if f[i] == "presessional" && i+1 < len(f) {
@@ -427,6 +434,9 @@ func formatEnglish(m catalogue.EnglishMinimum) string {
 	}
 	if m.PresessionalBelow > 0 {
 		s += " presessional " + num(m.PresessionalBelow)
+	}
+	if m.ValidAtStart {
+		s += " " + startFlag
 	}
 	return s
 }

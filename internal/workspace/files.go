@@ -141,9 +141,7 @@ func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appI
 	d := &app.Documents[idx]
 	d.Status, d.FileID, d.Reason, d.UpdatedAt, d.ExpiresOn, d.Flag = DocUploaded, f.ID, "", now, in.ExpiresOn, ""
 	if !in.ExpiresOn.IsZero() {
-		if end := s.courseEnd(ctx, app); !end.IsZero() && in.ExpiresOn.Earliest().Before(end) {
-			d.Flag = "expires before the course ends (" + gradpath.DateOf(end).String() + "): renew it before the visa application"
-		}
+		d.Flag = expiryFlag(in.Kind, in.ExpiresOn, s.catalogue.Today(), app, s.courseEnd(ctx, app))
 	}
 	app.Version++
 	app.UpdatedAt = now
@@ -151,6 +149,27 @@ func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appI
 		return Document{}, err
 	}
 	return *d, nil
+}
+
+// expiryFlag warns of a document that has expired or will expire before the day it must hold:
+// a test result must be valid when the student applies (a new test is taken, not a renewal)
+// and is best valid at enrolment; a passport must outlast the course for the visa.
+func expiryFlag(kind string, expires, today gradpath.Date, app Application, courseEnd time.Time) string {
+	exp := expires.Earliest()
+	switch {
+	case !exp.After(today.Earliest()):
+		if kind == "english" {
+			return "expired on " + expires.String() + ": results count for two years, so a new test is needed"
+		}
+		return "expired on " + expires.String() + ": upload a current one"
+	case kind == "english" && !app.Deadline.IsZero() && !exp.After(app.Deadline.Latest()):
+		return "expires on " + expires.String() + ", before the application deadline (" + app.Deadline.String() + "): apply before then or book a new test"
+	case kind == "english" && exp.Before(app.Intake.Earliest()):
+		return "expires on " + expires.String() + ", before the course starts (" + app.Intake.String() + "): some universities and visa offices ask for a result valid then"
+	case kind != "english" && !courseEnd.IsZero() && exp.Before(courseEnd):
+		return "expires before the course ends (" + gradpath.DateOf(courseEnd).String() + "): renew it before the visa application"
+	}
+	return ""
 }
 
 // courseEnd is when the application's course ends: its intake plus the programme's duration.
