@@ -103,6 +103,11 @@ func run(n int, duration time.Duration, conns, nurls int, keep string) error {
 	if err := writeScript(script, filepath.Join(dir, "urls.txt"), mix); err != nil {
 		return err
 	}
+	// Searches as students type them: right, misspelt, and in their own words.
+	textScript := filepath.Join(dir, "text.lua")
+	if err := writeScript(textScript, filepath.Join(dir, "text.txt"), textURLs(nurls)); err != nil {
+		return err
+	}
 	// The same URLs as people ask for them: a few often, most rarely (Zipf, s = 1.1).
 	zipfScript := filepath.Join(dir, "zipf.lua")
 	if err := writeScript(zipfScript, filepath.Join(dir, "zipf.txt"), zipfSample(mix, 100_000)); err != nil {
@@ -121,6 +126,7 @@ func run(n int, duration time.Duration, conns, nurls int, keep string) error {
 		{"index, no cache, uniform", "memory", "0", script},
 		{"index + page cache, uniform", "memory", "16", script},
 		{"index + page cache, Zipf", "memory", "16", zipfScript},
+		{"index, no cache, text as typed", "memory", "0", textScript},
 		{"SQL finder, uniform", "sql", "0", script},
 	} {
 		addr := freeAddr()
@@ -277,6 +283,38 @@ func finderURLs(n int) []string {
 		if rng.IntN(10) < 1 {
 			v.Set("max_tuition", strconv.Itoa(15000+1000*rng.IntN(30)))
 			v.Set("currency", []string{"GBP", "USD", "AUD"}[rng.IntN(3)])
+		}
+		u := "/api/v1/programmes?" + v.Encode()
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+// textURLs is a deterministic mix of full-text searches as students type them: a third spelt
+// right, a third misspelt, a third in their own words (masters, UK, btech, backend), with and
+// without filters.
+func textURLs(n int) []string {
+	rng := rand.New(rand.NewPCG(5, 5))
+	texts := []string{
+		"computer science", "data science", "software engineering", "business analytics", "mba", "cloud computing",
+		"computr science", "softwre", "sheffeld", "artifical intelligence", "busines analytics", "enginering",
+		"masters computer science", "uk", "btech", "backend development", "msc data science", "usa masters",
+	}
+	countries := []string{"GB", "US", "AU", "CA", "DE", "IE"}
+	levels := []string{"master", "bachelor"}
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < min(n, len(texts)*(len(countries)+1)*(len(levels)+1)) {
+		v := url.Values{}
+		v.Set("q", texts[rng.IntN(len(texts))])
+		if rng.IntN(2) == 0 {
+			v.Set("country", countries[rng.IntN(len(countries))])
+		}
+		if rng.IntN(2) == 0 {
+			v.Set("level", levels[rng.IntN(len(levels))])
 		}
 		u := "/api/v1/programmes?" + v.Encode()
 		if !seen[u] {

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/url"
 	"strings"
 	"testing"
@@ -111,4 +112,93 @@ func testClosedIntake(t *testing.T, env []string) {
 func mustJSON(v any) []byte {
 	b, _ := json.Marshal(v)
 	return b
+}
+
+// The finder as students type, over HTTP on the demo catalogue, both engines: a typo is
+// forgiven and corrected, "masters" finds the MSc titles, the backend roadmap's words find the
+// programmes teaching its topics, and a budget in rupees compares with tuition in pounds at
+// the admin's rates (a rate change is seen at once, not from a cached page).
+func TestFinderAsStudentsType(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { testFinderAsTyped(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testFinderAsTyped(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testFinderAsTyped(t *testing.T, env []string) {
+	s := start(t, env, "--demo")
+	passwords := s.demoPasswords()
+	admin := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	type list struct {
+		Items []struct {
+			ID, Title string
+		} `json:"items"`
+		Total      int    `json:"total"`
+		DidYouMean string `json:"did_you_mean"`
+	}
+	find := func(query string) list {
+		t.Helper()
+		res, b := s.call(t, "GET", "/api/v1/programmes?"+query, "", nil)
+		if res.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", query, res.StatusCode, b)
+		}
+		var l list
+		if err := json.Unmarshal(b, &l); err != nil {
+			t.Fatal(err)
+		}
+		return l
+	}
+	ids := func(l list) string {
+		var out []string
+		for _, it := range l.Items {
+			out = append(out, it.ID)
+		}
+		return strings.Join(out, " ")
+	}
+
+	l := find("q=computr+science")
+	if l.Total < 5 || l.DidYouMean != "computer science" {
+		t.Fatalf("q=computr+science: %d found, did you mean %q", l.Total, l.DidYouMean)
+	}
+	for _, it := range l.Items {
+		if !strings.Contains(it.Title, "Computer Science") {
+			t.Errorf("q=computr+science found %q", it.Title)
+		}
+	}
+	if l := find("q=masters"); !strings.Contains(ids(l), "sheffield-msc-advanced-cs") || !strings.Contains(ids(l), "bham-msc-advanced-cs") {
+		t.Errorf("q=masters leaves out the MSc titles: %s", ids(l))
+	}
+	_, _, body := newBrowserless(t, s).get("/programmes?q=sheffeld")
+	mustContain(t, "the finder page", body, `Showing programmes for <a href="/programmes?q=sheffield"><strong>sheffield</strong></a>`, "Advanced Computer Science MSc")
+	if l := find("q=backend+development"); l.Total == 0 {
+		t.Errorf("q=backend+development finds nothing")
+	}
+
+	// Tuition in pounds, rates in rupees.
+	for id, fee := range map[string]int{"sheffield-msc-advanced-cs": 2950000, "bham-msc-advanced-cs": 3100000} {
+		patch := fmt.Sprintf(`{"tuition": {"amount": {"amount": %d, "currency": "GBP"}, "basis": "per_year"}}`, fee)
+		if res, b := s.call(t, "PATCH", "/api/v1/programmes/"+id, "application/merge-patch+json", strings.NewReader(patch), admin...); res.StatusCode != 200 {
+			t.Fatalf("tuition of %s: %d %s", id, res.StatusCode, b)
+		}
+	}
+	budget := "max_tuition=3200000&currency=INR&limit=100"
+	if l := find(budget); l.Total != 0 {
+		t.Fatalf("with no rates a rupee budget matches pound tuition: %s", ids(l))
+	}
+	putRates := func(gbp string) {
+		t.Helper()
+		body := `{"base": "INR", "date": "2026-12-01", "source": "RBI reference rate", "rates": {"GBP": ` + gbp + `, "USD": 84.2}}`
+		if res, b := s.call(t, "PUT", "/api/v1/exchange-rates", "application/json", strings.NewReader(body), admin...); res.StatusCode != 200 {
+			t.Fatalf("rates: %d %s", res.StatusCode, b)
+		}
+	}
+	putRates("107.96") // GBP 29,500 is ₹31,84,820; GBP 31,000 is ₹33,46,760
+	if got := ids(find(budget)); got != "sheffield-msc-advanced-cs" {
+		t.Errorf("a ₹32,00,000 budget at 107.96: %q, want only the GBP 29,500 programme", got)
+	}
+	putRates("100") // both under
+	if l := find(budget); l.Total != 2 {
+		t.Errorf("after the rate change a ₹32,00,000 budget finds %s", ids(l))
+	}
 }

@@ -224,6 +224,23 @@ func (a *App) services(ctx context.Context) (err error) {
 		Now: now,
 	})
 	a.Roadmaps = roadmap.NewService(sqlstore.NewRoadmapStore(db), now, a.Accounts.CanSee)
+	// The finder compares budgets at the admin's rates and knows the roadmaps' words.
+	a.Catalogue.SetRates(a.Exchange)
+	a.Exchange.OnChange(a.Catalogue.RatesChanged)
+	finderTopics := func(ctx context.Context) {
+		ts, err := a.Roadmaps.SearchTerms(ctx)
+		if err != nil {
+			a.Logger.Error("reading roadmaps for the finder", "error", err.Error())
+			return
+		}
+		topics := make([]catalogue.Topic, len(ts))
+		for i, t := range ts {
+			topics[i] = catalogue.Topic{Words: t.Words, Tags: t.Tags}
+		}
+		a.Catalogue.SetTopics(topics)
+	}
+	finderTopics(ctx)
+	a.Roadmaps.OnChange(finderTopics)
 	careerData, err := data.Careers()
 	if err != nil {
 		return err

@@ -22,6 +22,8 @@ type Found struct {
 	Total      int
 	Facets     Facets
 	NextCursor string
+	// DidYouMean is the text with its misspellings corrected, when the finder corrected some.
+	DidYouMean string
 	// Version is the catalogue version the answer comes from.
 	Version int64
 }
@@ -138,11 +140,20 @@ func (s *Service) Find(ctx context.Context, q ProgrammeQuery) (Found, error) {
 	if err != nil {
 		return Found{}, err
 	}
+	if q.MaxTuition != nil {
+		if q.TuitionLimits, err = s.tuitionLimits(ctx, *q.MaxTuition); err != nil {
+			return Found{}, err
+		}
+	}
 	var f Found
 	var next *Position
 	if ix := s.index.Load(); ix != nil {
+		if ts := s.topics.Load(); ts != nil {
+			q.Topics = *ts
+		}
 		page := ix.Query(q)
-		f = Found{Items: make([]FoundProgramme, len(page.Docs)), Total: page.Total, Facets: page.Facets, Version: ix.version}
+		f = Found{Items: make([]FoundProgramme, len(page.Docs)), Total: page.Total, Facets: page.Facets, Version: ix.version,
+			DidYouMean: page.DidYouMean}
 		for i, d := range page.Docs {
 			f.Items[i].JSON = ix.Payload(d)
 			if dl, ok := ix.NextDeadline(d, q.Today); ok {

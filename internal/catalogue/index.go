@@ -69,7 +69,7 @@ type Index struct {
 	tagBits map[string]bitset
 
 	dict      []string   // stemmed words, sorted
-	postings  [][]uint32 // per word: doc<<1 | 1 when the word is in the title or code
+	postings  [][]uint32 // per word: doc<<fieldShift | where in the programme the word is
 	wordBits  []bitset   // per word in more than 1 in 32 documents, its documents as a bitset
 	monthKeys map[int32]string
 
@@ -85,6 +85,7 @@ type Index struct {
 	pool        sync.Pool // of bitsets
 	tagsOnce    sync.Once
 	tags        []string // the module topics, sorted, made on first use
+	typos       typoCache
 }
 
 const noDay = math.MaxInt32
@@ -151,7 +152,7 @@ type indexEntry struct {
 	hasTuition                 bool
 	intakes                    []compactIntake
 	tags                       []string
-	words                      []uint32 // word id << 1 | in title
+	words                      []uint32 // word id << fieldShift | where in the programme
 	payload                    []byte
 }
 
@@ -185,8 +186,9 @@ func (b *IndexBuilder) Add(p *Programme) error {
 	if m, ok := p.Tuition.Annual(p.DurationMonths); ok {
 		e.cur, e.annual, e.hasTuition = m.Currency, m.Amount, true
 	}
-	seen := map[uint32]bool{}
-	addWords := func(text string, title bool) {
+	// Each word once, where it counts most.
+	seen := map[int32]int{}
+	addWords := func(text string, field uint32) {
 		for _, w := range gradpath.Words(text) {
 			id, ok := b.words[stem(w)]
 			if !ok {
@@ -194,24 +196,23 @@ func (b *IndexBuilder) Add(p *Programme) error {
 				b.words[stem(w)] = id
 				b.wordList = append(b.wordList, stem(w))
 			}
-			v := uint32(id) << 1
-			if title {
-				v |= 1
+			if i, ok := seen[id]; ok {
+				e.words[i] = max(e.words[i], uint32(id)<<fieldShift|field)
+				continue
 			}
-			if !seen[v] {
-				seen[v] = true
-				e.words = append(e.words, v)
-			}
+			seen[id] = len(e.words)
+			e.words = append(e.words, uint32(id)<<fieldShift|field)
 		}
 	}
-	addWords(p.Title+" "+p.Code, true)
-	rest := []string{p.Discipline, p.Summary, p.University.Name}
-	rest = append(rest, p.Specialisations...)
-	rest = append(rest, p.Tags...)
+	addWords(p.Title+" "+p.Code, inTitle)
+	subjects := append([]string{p.Discipline}, p.Specialisations...)
+	subjects = append(subjects, p.Tags...)
+	addWords(strings.Join(subjects, " \n"), inSubject)
+	rest := []string{p.Summary, p.University.Name}
 	if n, ok := gradpath.CountryName(p.University.Country); ok {
 		rest = append(rest, n)
 	}
-	addWords(strings.Join(rest, " \n"), false)
+	addWords(strings.Join(rest, " \n"), inOther)
 	b.entries = append(b.entries, e)
 	return nil
 }
@@ -324,7 +325,7 @@ func (b *IndexBuilder) Build(version int64) *Index {
 			bs.set(doc)
 		}
 		for _, w := range e.words {
-			wordDocs[w>>1] = append(wordDocs[w>>1], uint32(doc)<<1|w&1)
+			wordDocs[w>>fieldShift] = append(wordDocs[w>>fieldShift], uint32(doc)<<fieldShift|w&fieldMask)
 		}
 		ix.payloads[d] = e.payload
 	}
@@ -373,7 +374,7 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		if len(p) > n/32 {
 			bs := newBitset(n)
 			for _, v := range p {
-				bs.set(int32(v >> 1))
+				bs.set(int32(v >> fieldShift))
 			}
 			ix.wordBits[w] = bs
 		}
@@ -438,8 +439,8 @@ func (ix *Index) Update(changed []Programme, deleted []string, version int64, en
 	words := make([][]uint32, ix.n)
 	for w, p := range ix.postings {
 		for _, v := range p {
-			d := v >> 1
-			words[d] = append(words[d], uint32(w)<<1|v&1)
+			d := v >> fieldShift
+			words[d] = append(words[d], uint32(w)<<fieldShift|v&fieldMask)
 		}
 	}
 	tags := make([][]string, ix.n)
@@ -594,6 +595,9 @@ type IndexPage struct {
 	Total  int
 	Facets Facets
 	Next   *Position
+	// DidYouMean is the query's text with its misspelt words corrected, when some were: the
+	// page holds what the corrected words find.
+	DidYouMean string
 }
 
 func (ix *Index) getBits() bitset { return ix.pool.Get().(bitset) }
@@ -620,6 +624,8 @@ const (
 // Query answers q, which the Service has validated and normalised.
 func (ix *Index) Query(q ProgrammeQuery) IndexPage {
 	var page IndexPage
+	q.terms = ix.terms(q)
+	page.DidYouMean = suggestion(q.terms)
 	filters := ix.filters(q)
 	defer func() {
 		for _, f := range filters {
@@ -697,32 +703,25 @@ func (ix *Index) filters(q ProgrammeQuery) []filter {
 		}
 		fs = append(fs, filter{noFacet, b})
 	}
-	if m := q.MaxTuition; m != nil {
+	if q.MaxTuition != nil {
 		b := ix.getBits()
 		clear(b)
-		docs := ix.byCurrency[m.Currency]
-		end := sort.Search(len(docs), func(i int) bool { return ix.tuitionAnnual[docs[i]] > m.Amount })
-		for _, d := range docs[:end] {
-			b.set(d)
+		for _, m := range q.Budgets() {
+			docs := ix.byCurrency[m.Currency]
+			end := sort.Search(len(docs), func(i int) bool { return ix.tuitionAnnual[docs[i]] > m.Amount })
+			for _, d := range docs[:end] {
+				b.set(d)
+			}
 		}
 		fs = append(fs, filter{noFacet, b})
 	}
-	if words := gradpath.QueryWords(q.Text); len(words) > 0 {
+	if len(q.terms) > 0 {
 		b := ix.getBits()
 		b.fill(ix.n)
 		t := ix.getBits()
-		for i, w := range words {
+		for i := range q.terms {
 			clear(t)
-			lo, hi := ix.wordRange(w, i == len(words)-1)
-			for k := lo; k < hi; k++ {
-				if bs := ix.wordBits[k]; bs != nil {
-					t.or(bs)
-					continue
-				}
-				for _, v := range ix.postings[k] {
-					t.set(int32(v >> 1))
-				}
-			}
+			ix.termBits(&q.terms[i], t)
 			b.and(t)
 		}
 		ix.putBits(t)
@@ -1037,7 +1036,6 @@ var scorePool sync.Pool
 // rankedPage orders the matches by relevance: the sum, over the query's words, of how rare the
 // word is, tripled when it is in the title. Ties keep name order. The position is an offset.
 func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
-	words := gradpath.QueryWords(q.Text)
 	scores, _ := scorePool.Get().([]float32)
 	if len(scores) < ix.n {
 		scores = make([]float32, ix.n)
@@ -1045,22 +1043,28 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 	//lint:ignore SA6002 the slice header Put allocates is small beside the scores it keeps
 	defer scorePool.Put(scores)
 	var touched []int32
-	for i, w := range words {
-		lo, hi := ix.wordRange(w, i == len(words)-1)
-		for _, p := range ix.postings[lo:hi] {
-			idf := float32(math.Log(1 + float64(ix.n)/float64(len(p))))
+	add := func(d int32, v float32) {
+		if scores[d] == 0 {
+			touched = append(touched, d)
+		}
+		scores[d] += v
+	}
+	for ti := range q.terms {
+		t := &q.terms[ti]
+		for _, e := range t.entries {
+			p := ix.postings[e.k]
+			idf := e.w * float32(math.Log(1+float64(ix.n)/float64(len(p))))
 			for _, v := range p {
-				d := int32(v >> 1)
-				if !all.has(d) {
-					continue
+				if d := int32(v >> fieldShift); all.has(d) {
+					add(d, fieldWeight[v&fieldMask]*idf)
 				}
-				if scores[d] == 0 {
-					touched = append(touched, d)
-				}
-				if v&1 == 1 {
-					scores[d] += 3 * idf
-				} else {
-					scores[d] += idf
+			}
+		}
+		for _, s := range t.sets {
+			idf := wSet * float32(math.Log(1+float64(ix.n)/float64(max(1, s.count()))))
+			for d := s.next(0); d >= 0; d = s.next(d + 1) {
+				if all.has(d) {
+					add(d, idf)
 				}
 			}
 		}
@@ -1121,6 +1125,7 @@ func (t *topK[T]) add(v T) {
 // Filter returns the documents that pass every filter of q, in document order; q's order and
 // page are ignored.
 func (ix *Index) Filter(q ProgrammeQuery) []int32 {
+	q.terms = ix.terms(q)
 	fs := ix.filters(q)
 	all := ix.intersect(fs, noFacet)
 	out := make([]int32, 0, all.count())

@@ -49,16 +49,26 @@ type ProgrammeQuery struct {
 	Open         bool
 	Tags         []string
 	Universities []string
-	// MaxTuition keeps programmes whose yearly tuition, in the same currency, is at most this.
+	// MaxTuition keeps programmes whose yearly tuition is at most this: in its own currency,
+	// and in the currencies of TuitionLimits.
 	MaxTuition *gradpath.Money
-	Sort       Sort
-	Limit      int
+	// TuitionLimits are MaxTuition converted into other currencies at the admin's rates; the
+	// Service sets them.
+	TuitionLimits []gradpath.Money
+	Sort          Sort
+	Limit         int
 	// Cursor is the token of an earlier page's next_cursor; the Service decodes it into After.
 	Cursor string
 	// After continues a list after a position that an earlier page returned.
 	After *Position
 	// Today is the date against which deadlines are "upcoming"; the Service sets it.
 	Today gradpath.Date
+	// Topics are subjects the text may name in students' words ("backend development") and
+	// the module tags that teach them; the Service sets them from the roadmaps. Only the
+	// in-memory index reads them.
+	Topics []Topic
+
+	terms []term // the text's words resolved against an index
 }
 
 // Position is where a page ended: the sort key and id of its last item, or an offset for
@@ -106,6 +116,15 @@ type UniversityPage struct {
 	Items []University
 	Total int
 	Next  *Position
+}
+
+// Budgets are MaxTuition and its conversions: a programme is within budget when its yearly
+// tuition is at most the one in its currency.
+func (q *ProgrammeQuery) Budgets() []gradpath.Money {
+	if q.MaxTuition == nil {
+		return nil
+	}
+	return append([]gradpath.Money{*q.MaxTuition}, q.TuitionLimits...)
 }
 
 // Normalize fills in defaults: the limit and the order.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -26,6 +28,55 @@ type Service struct {
 	indexed atomic.Bool
 	reload  sync.Mutex
 	onIndex []func(*Index)
+
+	// What the finder reads besides the catalogue: the topics students search by and the
+	// exchange rates budgets are compared at. generation moves when either changes, so that
+	// cached pages are not served after.
+	topics     atomic.Pointer[[]Topic]
+	rates      RatesSource
+	generation atomic.Int64
+}
+
+// RatesSource gives the admin's current exchange-rate table.
+type RatesSource interface {
+	Rates(ctx context.Context) (gradpath.Rates, error)
+}
+
+// SetRates makes budgets in one currency compare with tuition in others at r's rates.
+func (s *Service) SetRates(r RatesSource) { s.rates = r }
+
+// SetTopics replaces the topics the finder's text recognises (see ProgrammeQuery.Topics).
+func (s *Service) SetTopics(ts []Topic) {
+	s.topics.Store(&ts)
+	s.generation.Add(1)
+}
+
+// RatesChanged tells the finder that the exchange rates changed.
+func (s *Service) RatesChanged() { s.generation.Add(1) }
+
+// Generation counts the changes of the finder's topics and rates, for caches of its answers.
+func (s *Service) Generation() int64 { return s.generation.Load() }
+
+// tuitionLimits converts a budget into every currency of the rate table.
+func (s *Service) tuitionLimits(ctx context.Context, m gradpath.Money) ([]gradpath.Money, error) {
+	if s.rates == nil {
+		return nil, nil
+	}
+	r, err := s.rates.Rates(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []gradpath.Money
+	cur := append([]string{r.Base}, slices.Sorted(maps.Keys(r.PerUnit))...)
+	for _, c := range cur {
+		if c == m.Currency || c == "" {
+			continue
+		}
+		if v, ok := r.Convert(m, c); ok {
+			out = append(out, v)
+		}
+	}
+	return out, nil
 }
 
 // OnIndex registers fn to be told of every new index, from the goroutine that built it; fn

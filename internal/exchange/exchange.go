@@ -18,8 +18,12 @@ type Store interface {
 
 // Service reads and replaces the table.
 type Service struct {
-	store Store
+	store    Store
+	onChange []func()
 }
+
+// OnChange registers fn to be called after the table changes.
+func (s *Service) OnChange(fn func()) { s.onChange = append(s.onChange, fn) }
 
 // NewService returns a Service over store.
 func NewService(store Store) *Service { return &Service{store: store} }
@@ -38,6 +42,9 @@ func (s *Service) Put(ctx context.Context, r gradpath.Rates) (gradpath.Rates, er
 	}
 	if err := s.store.PutRates(ctx, r); err != nil {
 		return gradpath.Rates{}, err
+	}
+	for _, fn := range s.onChange {
+		fn()
 	}
 	return r, nil
 }

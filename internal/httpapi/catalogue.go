@@ -43,6 +43,9 @@ type ProgrammeList struct {
 	// NextCursor continues the list; null on the last page.
 	NextCursor *string    `json:"next_cursor"`
 	Facets     FacetsView `json:"facets"`
+	// DidYouMean is the query's text with misspelt words corrected, when the finder
+	// corrected some: the items are what the corrected words find.
+	DidYouMean string `json:"did_you_mean,omitempty"`
 }
 
 // UniversityView is a university as the API shows it.
@@ -65,7 +68,7 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 	// was. Only valid queries are ever cached, so a hit needs no parsing.
 	gen := ""
 	if ix := s.Catalogue.Index(); ix != nil {
-		gen = strconv.FormatInt(ix.Version(), 10) + "." + ix.Day().String()
+		gen = strconv.FormatInt(ix.Version(), 10) + "." + ix.Day().String() + "." + strconv.FormatInt(s.Catalogue.Generation(), 10)
 		if p, ok := s.pages.get(gen, r.URL.RawQuery); ok {
 			return writeBody(w, r, p.body, p.etag)
 		}
@@ -136,6 +139,10 @@ func encodeFound(f catalogue.Found) ([]byte, error) {
 	}
 	b = append(b, `,"facets":`...)
 	b = appendFacetCounts(b, f.Facets)
+	if f.DidYouMean != "" {
+		b = append(b, `,"did_you_mean":`...)
+		b = appendString(b, f.DidYouMean)
+	}
 	b = append(b, "}\n"...)
 	return b, nil
 }

@@ -12,9 +12,53 @@ import (
 
 // Service is roadmaps' use cases.
 type Service struct {
-	store  Store
-	now    gradpath.Clock
-	canSee CanSee
+	store    Store
+	now      gradpath.Clock
+	canSee   CanSee
+	onChange []func(context.Context)
+}
+
+// OnChange registers fn to be called after a roadmap is stored.
+func (s *Service) OnChange(fn func(context.Context)) { s.onChange = append(s.onChange, fn) }
+
+// SearchTerms lists, per roadmap, the words students search it by (its title, and its slug
+// when that is another word) and every module tag its topics link to: "backend development"
+// finds the programmes that teach the backend roadmap's topics.
+func (s *Service) SearchTerms(ctx context.Context) ([]SearchTerm, error) {
+	rs, err := s.store.Roadmaps(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []SearchTerm
+	for _, r := range rs {
+		var tags []string
+		var walk func([]Topic)
+		walk = func(ts []Topic) {
+			for _, t := range ts {
+				for _, tag := range t.Tags {
+					if !slices.Contains(tags, tag) {
+						tags = append(tags, tag)
+					}
+				}
+				walk(t.Children)
+			}
+		}
+		walk(r.Topics)
+		if len(tags) == 0 {
+			continue
+		}
+		out = append(out, SearchTerm{Words: gradpath.Words(r.Title), Tags: tags})
+		if w := gradpath.Words(r.Slug); !slices.Equal(w, gradpath.Words(r.Title)) {
+			out = append(out, SearchTerm{Words: w, Tags: tags})
+		}
+	}
+	return out, nil
+}
+
+// SearchTerm is a phrase and the module tags it stands for.
+type SearchTerm struct {
+	Words []string
+	Tags  []string
 }
 
 // CanSee says whether the actor may see a learner's records (their counsellor, an admin).
@@ -74,7 +118,13 @@ func (s *Service) Put(ctx context.Context, a *gradpath.Actor, r Roadmap) (Roadma
 		return Roadmap{}, err
 	}
 	r.UpdatedAt = s.now().UTC().Truncate(time.Microsecond)
-	return r, s.store.PutRoadmap(ctx, r)
+	if err := s.store.PutRoadmap(ctx, r); err != nil {
+		return Roadmap{}, err
+	}
+	for _, fn := range s.onChange {
+		fn(ctx)
+	}
+	return r, nil
 }
 
 // TopicProgress is a topic with a learner's state and the share of its branch that is done.

@@ -710,9 +710,13 @@ func (s *CatalogueStore) programmeWhere(q catalogue.ProgrammeQuery, except facet
 		conds = append(conds, "p.university_id IN ("+placeholders(len(q.Universities))+")")
 		args = append(args, anys(q.Universities)...)
 	}
-	if m := q.MaxTuition; m != nil {
-		conds = append(conds, "p.tuition_currency = ? AND p.tuition_annual <= ?")
-		args = append(args, m.Currency, m.Amount)
+	if bs := q.Budgets(); len(bs) > 0 {
+		var or []string
+		for _, m := range bs {
+			or = append(or, "p.tuition_currency = ? AND p.tuition_annual <= ?")
+			args = append(args, m.Currency, m.Amount)
+		}
+		conds = append(conds, "("+strings.Join(or, " OR ")+")")
 	}
 	if ts := terms(q.Text); len(ts) > 0 {
 		if s.db.Engine == Postgres {

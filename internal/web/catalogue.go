@@ -89,6 +89,12 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) error {
 				}
 			}
 			data["Programmes"], data["Total"] = ps, found.Total
+			if found.DidYouMean != "" {
+				corrected := r.URL.Query()
+				corrected.Set("q", found.DidYouMean)
+				corrected.Del("cursor")
+				data["DidYouMean"], data["DidYouMeanURL"] = found.DidYouMean, "/programmes?"+corrected.Encode()
+			}
 			if found.NextCursor != "" {
 				next := r.URL.Query()
 				next.Set("cursor", found.NextCursor)
