@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math"
+	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -1062,9 +1063,9 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 		}
 		for _, s := range t.sets {
 			idf := wSet * float32(math.Log(1+float64(ix.n)/float64(max(1, s.count()))))
-			for d := s.next(0); d >= 0; d = s.next(d + 1) {
-				if all.has(d) {
-					add(d, idf)
+			for i, w := range s {
+				for w &= all[i]; w != 0; w &= w - 1 {
+					add(int32(i<<6|bits.TrailingZeros64(w)), idf)
 				}
 			}
 		}

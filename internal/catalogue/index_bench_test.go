@@ -77,3 +77,31 @@ func BenchmarkIndexBuild(b *testing.B) {
 		}
 	})
 }
+
+// BenchmarkIndexText answers searches as students type them (right, misspelt, in their own
+// words), with and without filters, on 100,000 programmes.
+func BenchmarkIndexText(b *testing.B) {
+	_, ix := benchIndex(b)
+	texts := []string{
+		"computer science", "data science", "software engineering", "business analytics", "mba", "cloud computing",
+		"computr science", "softwre", "sheffeld", "artifical intelligence", "busines analytics", "enginering",
+		"masters computer science", "uk", "btech", "backend development", "msc data science", "usa masters",
+	}
+	var mix []catalogue.ProgrammeQuery
+	for i, t := range texts {
+		for j, c := range [][]string{nil, {"GB"}} {
+			q := catalogue.ProgrammeQuery{Text: t, Countries: c, Limit: 20, Sort: catalogue.SortRelevance}
+			if (i+j)%2 == 0 {
+				q.Levels = []catalogue.Level{catalogue.LevelMaster}
+			}
+			mix = append(mix, q)
+		}
+	}
+	b.Run("mix", func(b *testing.B) {
+		i := 0
+		for b.Loop() {
+			ix.Query(mix[i%len(mix)])
+			i++
+		}
+	})
+}
