@@ -628,6 +628,18 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, _ := admin.post("/admin/rates", url.Values{"base": {"INR"}, "date": {"2026-11-30"}, "source": {"RBI reference"}, "rates": {"AUD 55.1\nGBP 106.2\nUSD 84.5"}}); code != 303 {
 		t.Errorf("rates: %d", code)
 	}
+	// The living-cost table has its page: a bad line is named and kept, a good table saved
+	// with its source and date.
+	admin.get("/admin/living-costs")
+	if code, _, body := admin.post("/admin/living-costs", url.Values{"rows": {"GB | | GBP 1300 | UKCISA | 2026-08-01\nAU | Sydney | lots"}}); code != 400 || !strings.Contains(body, "Line 2") || !strings.Contains(body, "UKCISA") {
+		t.Errorf("a bad living-cost line: %d %s", code, body)
+	}
+	if code, _, _ := admin.post("/admin/living-costs", url.Values{"rows": {"GB | | GBP 1300 | UKCISA | 2026-08-01\nAU | Sydney | AUD 2600 | Study Australia | 2026-07-01"}}); code != 303 {
+		t.Errorf("living costs: %d", code)
+	}
+	if _, _, body := admin.get("/admin/living-costs"); !strings.Contains(body, "AU | Sydney | AUD 2600 | Study Australia | 2026-07-01") {
+		t.Errorf("the saved living costs: %s", body)
+	}
 	// The agency's living costs show on programme pages, in INR at the new rates.
 	auth := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
 	if res, b := s.call(t, "PUT", "/api/v1/living-costs", "application/json", strings.NewReader(`{"items": [{"country": "AU", "city": "Melbourne", "monthly": {"amount": 250000, "currency": "AUD"}}]}`), auth...); res.StatusCode != 200 {
@@ -652,7 +664,8 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("add a cost in AUD: %d", code)
 	}
 	_, _, body = newcomer.get(costs)
-	mustContain(t, "cost plan at the new rates", body, "AUD 1,000", "INR 55,100", "INR 1,15,100", "exchange rates of 2026-11-30")
+	// Living costs the agency set after the application was made are in the plan.
+	mustContain(t, "cost plan at the new rates", body, "AUD 1,000", "INR 55,100", "agency living costs for Melbourne", "AUD 30,000", "INR 17,68,100", "exchange rates of 2026-11-30")
 
 	admin.get("/admin/import")
 	_, _, csv := admin.get("/admin/programmes.csv")

@@ -14,6 +14,7 @@ import (
 	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/transfer"
+	"github.com/gradpath/gradpath/internal/workspace"
 )
 
 // admins lets admins through; everyone else gets a page saying whose page it is.
@@ -357,6 +358,72 @@ func (p *Pages) saveRates(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	return p.renderRates(w, r, formStatus(failure), values, errs)
+}
+
+// The living-cost table, one row per line: "country | city | monthly amount and currency |
+// source | date checked".
+func (p *Pages) livingCosts(w http.ResponseWriter, r *http.Request) error {
+	if _, _, ok := p.admins(w, r); !ok {
+		return nil
+	}
+	cs, _ := p.Workspace.LivingCosts(r.Context())
+	var lines []string
+	for _, c := range cs {
+		major := strconv.FormatFloat(float64(c.Monthly.Amount)/100, 'f', -1, 64)
+		if d, ok := gradpath.MinorDigits(c.Monthly.Currency); ok && d == 0 {
+			major = strconv.FormatInt(c.Monthly.Amount, 10)
+		}
+		lines = append(lines, strings.Join([]string{c.Country, c.City, c.Monthly.Currency + " " + major, c.Source, c.AsOf.String()}, " | "))
+	}
+	return p.renderLiving(w, r, http.StatusOK, strings.Join(lines, "\n"), "")
+}
+
+func (p *Pages) renderLiving(w http.ResponseWriter, r *http.Request, status int, rows, problem string) error {
+	p.render(w, r, status, "livingcosts", "Living costs", map[string]any{"Rows": rows, "Error": problem, "Saved": r.URL.Query().Get("saved") != ""})
+	return nil
+}
+
+func (p *Pages) saveLivingCosts(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.admins, 64<<10)
+	if !ok {
+		return nil
+	}
+	rows := r.PostFormValue("rows")
+	var cs []workspace.LivingCost
+	for i, line := range strings.Split(rows, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		fs := strings.Split(line, "|")
+		for len(fs) < 5 {
+			fs = append(fs, "")
+		}
+		for k := range fs {
+			fs[k] = strings.TrimSpace(fs[k])
+		}
+		c := workspace.LivingCost{Country: strings.ToUpper(fs[0]), City: fs[1], Source: fs[3]}
+		amount := strings.Fields(fs[2])
+		if len(fs) > 5 || len(amount) != 2 {
+			return p.renderLiving(w, r, http.StatusBadRequest, rows, fmt.Sprintf("Line %d: write country | city (or nothing) | a month's cost with its currency, such as AUD 2500 | source | date checked.", i+1))
+		}
+		m, err := gradpath.ParseMoney(amount[1], strings.ToUpper(amount[0]))
+		if err != nil {
+			return p.renderLiving(w, r, http.StatusBadRequest, rows, fmt.Sprintf("Line %d: %s.", i+1, err))
+		}
+		c.Monthly = m
+		if fs[4] != "" {
+			if c.AsOf, err = gradpath.ParseDate(fs[4]); err != nil {
+				return p.renderLiving(w, r, http.StatusBadRequest, rows, fmt.Sprintf("Line %d: write the date checked like 2026-07-01.", i+1))
+			}
+		}
+		cs = append(cs, c)
+	}
+	if _, err := p.Workspace.PutLivingCosts(r.Context(), a, cs); err != nil {
+		return p.renderLiving(w, r, formStatus(err), rows, sentence(gradpath.ErrorMessage(err)))
+	}
+	p.Accounts.Record(r.Context(), a, "living_costs.changed", "", map[string]any{"rows": len(cs)})
+	http.Redirect(w, r, "/admin/living-costs?saved=1", http.StatusSeeOther)
+	return nil
 }
 
 func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {

@@ -216,6 +216,8 @@ func (p *Pages) routes() map[string]handler {
 		"POST /admin/calendar/hours":                              p.saveHours,
 		"GET /admin/rates":                                        p.rates,
 		"POST /admin/rates":                                       p.saveRates,
+		"GET /admin/living-costs":                                 p.livingCosts,
+		"POST /admin/living-costs":                                p.saveLivingCosts,
 		"GET /admin/audit":                                        p.audit,
 		"GET /admin/counsellors":                                  p.counsellors,
 		"GET /admin/counsellors/{id}":                             p.counsellorSettings,

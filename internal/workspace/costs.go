@@ -27,6 +27,10 @@ type CostItem struct {
 	// Source says where an amount came from (the catalogue, the agency's living costs, the
 	// student).
 	Source string `json:"source,omitempty"`
+	// Auto says gradpath keeps the amount and the due date up to date from the catalogue, the
+	// agency's living costs and the application's dates (tuition due when the course starts);
+	// a plan saved with auto false keeps what it was given.
+	Auto bool `json:"auto,omitempty"`
 }
 
 // CostLine is an item with its amount in INR.
@@ -48,11 +52,28 @@ type CostPlan struct {
 }
 
 // LivingCost is the agency's estimate of a month's living costs in a city (or, without a city,
-// anywhere in a country).
+// anywhere in a country), with where the figure comes from and when it was checked.
 type LivingCost struct {
 	Country string         `json:"country"`
 	City    string         `json:"city,omitempty"`
 	Monthly gradpath.Money `json:"monthly"`
+	Source  string         `json:"source,omitempty"`
+	AsOf    gradpath.Date  `json:"as_of,omitzero"`
+}
+
+// describe names a living-cost figure's source and date for a plan.
+func (c LivingCost) describe() string {
+	out := "agency living costs"
+	if c.City != "" {
+		out += " for " + c.City
+	}
+	if c.Source != "" {
+		out += ": " + c.Source
+	}
+	if !c.AsOf.IsZero() {
+		out += ", " + c.AsOf.String()
+	}
+	return out
 }
 
 const livingSetting = "living_costs"
@@ -81,6 +102,13 @@ func (s *Service) PutLivingCosts(ctx context.Context, a *gradpath.Actor, costs [
 		if err := c.Monthly.Validate(); err != nil || c.Monthly.Amount <= 0 {
 			p.Add(fmt.Sprintf("[%d].monthly", i), "give a positive amount in minor units with its ISO 4217 currency")
 		}
+		c.City, c.Source = strings.TrimSpace(c.City), strings.TrimSpace(c.Source)
+		if len(c.Source) > 200 {
+			p.Add(fmt.Sprintf("[%d].source", i), "at most 200 characters")
+		}
+		if err := c.AsOf.Err(); err != nil {
+			p.Add(fmt.Sprintf("[%d].as_of", i), "%s", err.Error())
+		}
 		costs[i] = c
 	}
 	if err := p.Err(); err != nil {
@@ -90,42 +118,104 @@ func (s *Service) PutLivingCosts(ctx context.Context, a *gradpath.Actor, costs [
 	return costs, s.store.PutSetting(ctx, livingSetting, string(b), s.now().UTC())
 }
 
-// initialCosts starts a plan from what is known: the programme's tuition (from the catalogue)
-// and the agency's living costs for its country; the rest for the student to fill in.
-func (s *Service) initialCosts(ctx context.Context, p catalogue.Programme, deadline gradpath.Date) []CostItem {
-	months := p.DurationMonths
-	if months == 0 {
-		months = 12
+// initialCosts starts a plan: tuition and living kept up to date by gradpath (see refresh),
+// the rest for the student to fill in. An online programme needs no visa, travel or living
+// abroad.
+func initialCosts(p catalogue.Programme) []CostItem {
+	items := []CostItem{{Kind: "tuition", Label: "Tuition", Auto: true}}
+	if p.Mode != catalogue.ModeOnline {
+		items = append(items, CostItem{Kind: "living", Label: "Living", Auto: true})
 	}
-	items := []CostItem{}
-	tuition := CostItem{Kind: "tuition", Label: "Tuition", Due: deadline}
-	if p.Tuition != nil {
-		total := p.Tuition.Amount
-		if p.Tuition.Basis == catalogue.PerYear {
-			total.Amount = total.Amount * int64(max(months, 12)) / 12
+	items = append(items, CostItem{Kind: "insurance", Label: "Health insurance"})
+	if p.Mode != catalogue.ModeOnline {
+		items = append(items, CostItem{Kind: "visa", Label: "Visa application"}, CostItem{Kind: "travel", Label: "Travel"})
+	}
+	return append(items, CostItem{Kind: "deposit", Label: "Deposit to accept the offer"})
+}
+
+// legacyAuto reads items saved before plans kept themselves up to date: tuition from the
+// catalogue (then due on the deadline) and a living item the agency's table filled or could
+// not yet fill.
+func legacyAuto(it CostItem) bool {
+	switch it.Kind {
+	case "tuition":
+		return it.Source == "catalogue"
+	case "living":
+		return it.Source == "agency living costs" || it.Amount == nil && it.Source == ""
+	}
+	return false
+}
+
+// refreshCosts fills the automatic items of an application's plan from what is current: the
+// programme's tuition for its whole length, due when the course starts (universities invoice
+// the first instalment for enrolment, not at the application deadline), and the agency's
+// living costs for the programme's city or country, for the months of the course.
+func (s *Service) refreshCosts(ctx context.Context, app Application, items []CostItem) []CostItem {
+	out := make([]CostItem, 0, len(items))
+	var p catalogue.Programme
+	var known bool
+	var table []LivingCost
+	for _, it := range items {
+		if !it.Auto && !legacyAuto(it) {
+			out = append(out, it)
+			continue
 		}
-		tuition.Amount, tuition.Source = &total, "catalogue"
-	}
-	items = append(items, tuition)
-	living := CostItem{Kind: "living", Label: fmt.Sprintf("Living, %d months", months)}
-	if table, err := s.LivingCosts(ctx); err == nil {
-		for _, c := range table {
-			if c.Country == p.University.Country && c.City == "" {
+		if !known {
+			p, _ = s.catalogue.Programme(ctx, app.ProgrammeID)
+			table, _ = s.LivingCosts(ctx)
+			known = true
+		}
+		it.Auto = true
+		months := p.DurationMonths
+		if months == 0 {
+			months = 12
+		}
+		switch it.Kind {
+		case "tuition":
+			it.Amount, it.Source, it.Due = nil, "", gradpath.Date{Year: app.Intake.Year, Month: app.Intake.Month, Day: 1}
+			if t := p.Tuition; t != nil {
+				total := t.Amount
+				if t.Basis == catalogue.PerYear {
+					total.Amount = total.Amount * int64(max(months, 12)) / 12
+				}
+				it.Amount, it.Source = &total, "catalogue"
+			}
+		case "living":
+			if p.Mode == catalogue.ModeOnline {
+				continue // studied from home
+			}
+			it.Label, it.Amount, it.Source = fmt.Sprintf("Living, %d months", months), nil, "no figure for this country yet: ask your counsellor"
+			if c, ok := livingFor(table, p.University.Country); ok {
 				total := gradpath.Money{Amount: c.Monthly.Amount * int64(months), Currency: c.Monthly.Currency}
-				living.Amount, living.Source = &total, "agency living costs"
+				it.Amount, it.Source = &total, c.describe()
 			}
 		}
+		out = append(out, it)
 	}
-	items = append(items, living,
-		CostItem{Kind: "insurance", Label: "Health insurance"},
-		CostItem{Kind: "visa", Label: "Visa application"},
-		CostItem{Kind: "travel", Label: "Travel"},
-		CostItem{Kind: "deposit", Label: "Deposit to accept the offer"})
-	return items
+	return out
+}
+
+// livingFor picks the table's figure for a country; without one, its first city's.
+func livingFor(table []LivingCost, country string) (LivingCost, bool) {
+	var city *LivingCost
+	for i, c := range table {
+		switch {
+		case c.Country != country:
+		case c.City == "":
+			return c, true
+		case city == nil:
+			city = &table[i]
+		}
+	}
+	if city == nil {
+		return LivingCost{}, false
+	}
+	return *city, true
 }
 
 // Plan totals an application's costs in INR.
-func (s *Service) Plan(ctx context.Context, items []CostItem) CostPlan {
+func (s *Service) Plan(ctx context.Context, app Application, items []CostItem) CostPlan {
+	items = s.refreshCosts(ctx, app, items)
 	plan := CostPlan{Items: []CostLine{}, TotalINR: gradpath.Money{Currency: "INR"}, Complete: true}
 	var rates gradpath.Rates
 	if s.rates != nil {
@@ -192,7 +282,7 @@ func (s *Service) SetCosts(ctx context.Context, a *gradpath.Actor, studentID, ap
 	if err := s.store.UpdateApplication(ctx, app); err != nil {
 		return CostPlan{}, err
 	}
-	return s.Plan(ctx, items), nil
+	return s.Plan(ctx, app, items), nil
 }
 
 // CostPlanOf returns an application's cost plan.
@@ -201,5 +291,5 @@ func (s *Service) CostPlanOf(ctx context.Context, a *gradpath.Actor, studentID, 
 	if err != nil {
 		return CostPlan{}, err
 	}
-	return s.Plan(ctx, app.Costs), nil
+	return s.Plan(ctx, app, app.Costs), nil
 }

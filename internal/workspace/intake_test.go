@@ -159,5 +159,52 @@ func TestIntakesAndApplicationHistory(t *testing.T) {
 		if offer := moved.Steps[8]; offer.Due != date(t, "2027-01-14") {
 			t.Errorf("the open offer-terms step is due %s, want 30 days after the new deadline", offer.Due)
 		}
+
+		// Costs. The Melbourne plan was made before the agency had a living-cost figure for
+		// Australia; tuition is due when the course starts, not on the deadline, and follows
+		// the catalogue.
+		admin := &gradpath.Actor{UserID: "usr_admin", Roles: []gradpath.Role{gradpath.RoleAdmin}}
+		if _, err := ws.PutLivingCosts(ctx, admin, []workspace.LivingCost{{Country: "AU", Monthly: gradpath.Money{Amount: 250000, Currency: "AUD"},
+			Source: "Study Australia cost of living guide", AsOf: date(t, "2026-07-01")}}); err != nil {
+			t.Fatal(err)
+		}
+		melbourne.DurationMonths = 24
+		melbourne.Tuition = &catalogue.Tuition{Amount: gradpath.Money{Amount: 5100000, Currency: "AUD"}, Basis: catalogue.PerYear}
+		if _, err := cat.Put(ctx, catalogue.Change{Programmes: []catalogue.Programme{melbourne}}); err != nil {
+			t.Fatal(err)
+		}
+		plan, err := ws.CostPlanOf(ctx, me, st.ID, mel.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		byKind := map[string]workspace.CostLine{}
+		for _, l := range plan.Items {
+			byKind[l.Kind] = l
+		}
+		if tu := byKind["tuition"]; tu.Amount == nil || tu.Amount.Amount != 10200000 || tu.Due != date(t, "2027-03-01") {
+			t.Errorf("tuition: %+v, want AUD 102,000 due at the March start", tu.CostItem)
+		}
+		if lv := byKind["living"]; lv.Amount == nil || lv.Amount.Amount != 6000000 || !strings.Contains(lv.Source, "Study Australia cost of living guide, 2026-07-01") {
+			t.Errorf("living for a plan made before the table: %+v", lv.CostItem)
+		}
+		// An online programme: no visa, travel or living abroad.
+		omscs.Mode = catalogue.ModeOnline
+		if _, err := cat.Put(ctx, catalogue.Change{Programmes: []catalogue.Programme{omscs}}); err != nil {
+			t.Fatal(err)
+		}
+		online, err := ws.CreateApplication(ctx, me, st.ID, workspace.ApplicationInput{ProgrammeID: "gatech-omscs", Intake: date(t, "2027-08")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range online.Costs {
+			if it.Kind == "visa" || it.Kind == "travel" || it.Kind == "living" {
+				t.Errorf("an online programme's plan has %s", it.Kind)
+			}
+		}
+		// A student's own figure stays theirs.
+		items := []workspace.CostItem{{Kind: "tuition", Label: "Tuition after scholarship", Amount: &gradpath.Money{Amount: 700000, Currency: "USD"}, Due: date(t, "2027-07-01")}}
+		if plan, err = ws.SetCosts(ctx, me, st.ID, online.ID, items); err != nil || plan.Items[0].Amount.Amount != 700000 || plan.Items[0].Due != date(t, "2027-07-01") {
+			t.Fatalf("the student's tuition figure: %v %+v", err, plan.Items)
+		}
 	})
 }

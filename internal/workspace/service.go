@@ -318,7 +318,7 @@ func (s *Service) CreateApplication(ctx context.Context, a *gradpath.Actor, stud
 	opened.At = now
 	app := Application{ID: gradpath.NewID("app_"), StudentID: studentID, ProgrammeID: p.ID, Title: p.Title, Intake: in.Intake.MonthOf(),
 		Deadline: deadline, Estimated: estimated, Status: Planning, Steps: timeline(s.timeline, deadline, intake.Start, nil),
-		Documents: checklist(), Costs: s.initialCosts(ctx, p, deadline), History: []StatusChange{opened}, CreatedAt: now, UpdatedAt: now, Version: 1}
+		Documents: checklist(), Costs: initialCosts(p), History: []StatusChange{opened}, CreatedAt: now, UpdatedAt: now, Version: 1}
 	if err := s.store.CreateApplication(ctx, app); err != nil {
 		return Application{}, err
 	}

@@ -229,8 +229,8 @@ func TestWorkspace(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// £25,000 + 12 × £1,200 = £39,400 at ₹110 = ₹43,34,000.
-		if plan.Complete || plan.TotalINR.Amount != 433400000 || plan.RatesDate.String() != "2026-11-20" || plan.NextPayment.String() != "2027-06-30" {
+		// £25,000 + 12 × £1,200 = £39,400 at ₹110 = ₹43,34,000; tuition is due when the course starts.
+		if plan.Complete || plan.TotalINR.Amount != 433400000 || plan.RatesDate.String() != "2026-11-20" || plan.NextPayment.String() != "2027-09-01" {
 			t.Fatalf("plan %+v", plan)
 		}
 		items := []workspace.CostItem{}
