@@ -85,11 +85,12 @@ func importCmd(ctx context.Context, env *environment, args []string) error {
 	took := time.Since(start).Round(time.Millisecond)
 	switch {
 	case len(rep.Problems) > 0:
-		fmt.Fprintf(env.stderr, "%s of %s rows have problems (%d in all); nothing was imported. Fix them and run the import again.\n",
-			count(rep.Rejected), count(rep.Rows), len(rep.Problems))
+		fmt.Fprintf(env.stderr, "%s (%d problems in all). Fix them and run the import again.\n", rep.Summary(), len(rep.Problems))
 		return errReported
 	case rep.DryRun:
-		fmt.Fprintf(env.stderr, "%s rows checked in %s: all good. Run again without --dry-run to import them.\n", count(rep.Rows), took)
+		r := rep.Result
+		fmt.Fprintf(env.stderr, "%s rows checked in %s: all good; importing would create %s programmes, update %s and create %s universities. Run again without --dry-run to import them.\n",
+			count(rep.Rows), took, count(r.Programmes.Created), count(r.Programmes.Updated), count(r.Universities.Created))
 	default:
 		r := rep.Result
 		fmt.Fprintf(env.stderr, "imported %s rows in %s: %s programmes created, %s updated, %s unchanged; %s universities created.\n",

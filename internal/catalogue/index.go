@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"maps"
 	"math"
-	"math/bits"
 	"slices"
 	"sort"
 	"strings"
@@ -520,6 +519,12 @@ func (ix *Index) Len() int { return ix.n }
 // Payload returns the JSON of a programme as the builder encoded it.
 func (ix *Index) Payload(doc int32) []byte { return ix.payloads[doc] }
 
+// Has says whether the index holds a programme with this id.
+func (ix *Index) Has(id string) bool {
+	i := sort.Search(ix.n, func(i int) bool { return ix.ids[ix.byID[i]] >= id })
+	return i < ix.n && ix.ids[ix.byID[i]] == id
+}
+
 // ID returns a programme's id.
 func (ix *Index) ID(doc int32) string { return ix.ids[doc] }
 
@@ -1031,19 +1036,25 @@ func (ix *Index) deadlineOf(doc, today int32, months []int32) int32 {
 	return best
 }
 
-// scorePool holds per-query relevance scores, one float per document.
+// scorePool holds per-query relevance scores, one float per document, and the documents
+// scored.
 var scorePool sync.Pool
+
+type scoring struct {
+	scores  []float32
+	touched []int32
+}
 
 // rankedPage orders the matches by relevance: the sum, over the query's words, of how rare the
 // word is, tripled when it is in the title. Ties keep name order. The position is an offset.
 func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
-	scores, _ := scorePool.Get().([]float32)
-	if len(scores) < ix.n {
-		scores = make([]float32, ix.n)
+	sc, _ := scorePool.Get().(*scoring)
+	if sc == nil || len(sc.scores) < ix.n {
+		sc = &scoring{scores: make([]float32, ix.n)}
 	}
-	//lint:ignore SA6002 the slice header Put allocates is small beside the scores it keeps
-	defer scorePool.Put(scores)
-	var touched []int32
+	defer scorePool.Put(sc)
+	scores, touched := sc.scores, sc.touched[:0]
+	defer func() { sc.touched = touched[:0] }()
 	add := func(d int32, v float32) {
 		if scores[d] == 0 {
 			touched = append(touched, d)
@@ -1061,11 +1072,16 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 				}
 			}
 		}
-		for _, s := range t.sets {
+	}
+	// A set a word names (every master's programme for "masters") adds to the documents its
+	// words matched; documents that matched through sets alone rank after them, by name.
+	// Scoring every member of a set of 50,000 would cost more than the rest of the query.
+	for ti := range q.terms {
+		for _, s := range q.terms[ti].sets {
 			idf := wSet * float32(math.Log(1+float64(ix.n)/float64(max(1, s.count()))))
-			for i, w := range s {
-				for w &= all[i]; w != 0; w &= w - 1 {
-					add(int32(i<<6|bits.TrailingZeros64(w)), idf)
+			for _, d := range touched {
+				if s.has(d) {
+					scores[d] += idf
 				}
 			}
 		}
@@ -1074,7 +1090,8 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 	if q.After != nil {
 		offset = q.After.Offset
 	}
-	top := newTopK(offset+q.Limit+1, func(a, b int32) bool {
+	k := offset + q.Limit + 1
+	top := newTopK(k, func(a, b int32) bool {
 		if scores[a] != scores[b] {
 			return scores[a] > scores[b]
 		}
@@ -1083,10 +1100,19 @@ func (ix *Index) rankedPage(q ProgrammeQuery, all bitset) ([]int32, *Position) {
 	for _, d := range touched {
 		top.add(d)
 	}
+	docs := top.items
+	if len(docs) < k && len(touched) < all.count() {
+		for _, d := range ix.byName {
+			if all.has(d) && scores[d] == 0 {
+				if docs = append(docs, d); len(docs) == k {
+					break
+				}
+			}
+		}
+	}
 	for _, d := range touched {
 		scores[d] = 0
 	}
-	docs := top.items
 	if offset >= len(docs) {
 		return nil, nil
 	}

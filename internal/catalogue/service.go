@@ -35,7 +35,18 @@ type Service struct {
 	topics     atomic.Pointer[[]Topic]
 	rates      RatesSource
 	generation atomic.Int64
+	rateCache  atomic.Pointer[cachedRates]
 }
+
+// cachedRates is the rate table as last read, for the generation it was read in; another
+// replica's change is seen within ratesTTL.
+type cachedRates struct {
+	rates      gradpath.Rates
+	generation int64
+	read       time.Time
+}
+
+const ratesTTL = 30 * time.Second
 
 // RatesSource gives the admin's current exchange-rate table.
 type RatesSource interface {
@@ -62,9 +73,16 @@ func (s *Service) tuitionLimits(ctx context.Context, m gradpath.Money) ([]gradpa
 	if s.rates == nil {
 		return nil, nil
 	}
-	r, err := s.rates.Rates(ctx)
-	if err != nil {
-		return nil, err
+	var r gradpath.Rates
+	gen := s.generation.Load()
+	if c := s.rateCache.Load(); c != nil && c.generation == gen && s.now().Sub(c.read) < ratesTTL {
+		r = c.rates
+	} else {
+		var err error
+		if r, err = s.rates.Rates(ctx); err != nil {
+			return nil, err
+		}
+		s.rateCache.Store(&cachedRates{rates: r, generation: gen, read: s.now()})
 	}
 	var out []gradpath.Money
 	cur := append([]string{r.Base}, slices.Sorted(maps.Keys(r.PerUnit))...)
@@ -269,6 +287,50 @@ func (s *Service) Apply(ctx context.Context, c Change, dryRun bool) (PutResult, 
 	}
 	s.afterPut(ctx, c, res)
 	return res, nil, nil
+}
+
+// Preview says what storing c would do: the programmes and universities new to the
+// catalogue as created, the others as updated (whether they would really change is known
+// only when they are written).
+func (s *Service) Preview(ctx context.Context, c Change) (PutResult, error) {
+	var res PutResult
+	exists := func(get func() error) (bool, error) {
+		switch err := get(); {
+		case err == nil:
+			return true, nil
+		case gradpath.ErrorCode(err) == gradpath.CodeNotFound:
+			return false, nil
+		default:
+			return false, err
+		}
+	}
+	count := func(n *Counts, found bool) {
+		if found {
+			n.Updated++
+		} else {
+			n.Created++
+		}
+	}
+	for _, u := range c.Universities {
+		found, err := exists(func() error { _, err := s.store.University(ctx, u.ID); return err })
+		if err != nil {
+			return res, err
+		}
+		count(&res.Universities, found)
+	}
+	ix := s.index.Load()
+	for _, p := range c.Programmes {
+		if ix != nil {
+			count(&res.Programmes, ix.Has(p.ID))
+			continue
+		}
+		found, err := exists(func() error { _, err := s.store.Programme(ctx, p.ID); return err })
+		if err != nil {
+			return res, err
+		}
+		count(&res.Programmes, found)
+	}
+	return res, nil
 }
 
 // Put validates c and stores it, all or nothing. Problems come back as one invalid error

@@ -8,6 +8,7 @@ package synth
 import (
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -143,6 +144,46 @@ func New(universities []catalogue.University, opt Options) *Generator {
 	return g
 }
 
+// specialisms are the subjects an institution whose name says what it teaches offers: a school
+// of medicine teaches public health, not data science BScs. Institutions whose name says
+// nothing offer every subject.
+var specialisms = []struct {
+	words    []string // starts of words of the name
+	subjects []string
+}{
+	{[]string{"medic", "health", "nursing", "pharma", "dental", "veterinar"}, []string{"public health", "biotechnology"}},
+	{[]string{"business", "management", "commerce", "economics", "finance"}, []string{"business analytics", "business administration", "finance", "information systems"}},
+	{[]string{"art", "design", "music", "conservato", "film", "fashion"}, []string{"design"}},
+	{[]string{"agricultur", "forestry", "fisheries"}, []string{"biotechnology", "data science", "mechanical engineering"}},
+	{[]string{"theolog", "seminary", "bible", "divinity", "law", "police", "military"}, []string{"business administration"}},
+	{[]string{"technology", "technical", "polytechnic", "engineering", "informatics", "computing"}, []string{"computer science", "software engineering",
+		"data science", "artificial intelligence", "cyber security", "cloud computing", "information systems", "electrical engineering",
+		"mechanical engineering", "business analytics", "biotechnology", "design"}},
+}
+
+// discipline draws a subject the institution could teach, by the usual weights.
+func (g *Generator) discipline(university string) discipline {
+	words := gradpath.Words(university)
+	for _, sp := range specialisms {
+		for _, w := range sp.words {
+			if !slices.ContainsFunc(words, func(n string) bool { return strings.HasPrefix(n, w) }) {
+				continue
+			}
+			for range 64 {
+				if d := disciplines[g.discs[g.pick(len(g.discs))]]; slices.Contains(sp.subjects, d.name) {
+					return d
+				}
+			}
+			for _, d := range disciplines {
+				if d.name == sp.subjects[0] {
+					return d
+				}
+			}
+		}
+	}
+	return disciplines[g.discs[g.pick(len(g.discs))]]
+}
+
 // More reports whether there are programmes left to draw.
 func (g *Generator) More() bool { return g.n < g.opt.Programmes }
 
@@ -159,7 +200,7 @@ func (g *Generator) Next() catalogue.Programme {
 	if !ok {
 		c = other
 	}
-	d := disciplines[g.discs[g.pick(len(g.discs))]]
+	d := g.discipline(uni.Name)
 	src := catalogue.Source{ID: "synthetic", Title: fmt.Sprintf("gradpath synthetic catalogue (seed %d)", g.opt.Seed)}
 
 	level := catalogue.LevelMaster

@@ -3,10 +3,13 @@ package synth
 import (
 	"context"
 	"encoding/json"
+	"slices"
+	"strings"
 	"testing"
 
 	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
 func generate(t *testing.T, n int, seed uint64) []catalogue.Programme {
@@ -70,6 +73,36 @@ func TestRealistic(t *testing.T) {
 	}
 	if countries["GB"] < countries["BR"] || countries["US"] < 500 {
 		t.Errorf("destinations are not weighted: GB %d, BR %d, US %d", countries["GB"], countries["BR"], countries["US"])
+	}
+}
+
+// Subjects suit the institution: a school of medicine teaches no data science, a business
+// school no mechanical engineering, a conservatory only design; others teach anything.
+func TestSubjectsSuitInstitutions(t *testing.T) {
+	ps := generate(t, 20000, 1)
+	medical, business, anyCS := 0, 0, 0
+	for _, p := range ps {
+		words := gradpath.Words(p.University.Name)
+		has := func(prefix string) bool {
+			return slices.ContainsFunc(words, func(w string) bool { return strings.HasPrefix(w, prefix) })
+		}
+		switch {
+		case has("medic") || has("nursing"):
+			medical++
+			if p.Discipline != "public health" && p.Discipline != "biotechnology" {
+				t.Errorf("%s at %s", p.Title, p.University.Name)
+			}
+		case has("business") && !has("technolog"):
+			business++
+			if p.Discipline == "mechanical engineering" || p.Discipline == "public health" {
+				t.Errorf("%s at %s", p.Title, p.University.Name)
+			}
+		case p.Discipline == "computer science":
+			anyCS++
+		}
+	}
+	if medical < 5 || business < 5 || anyCS < 1000 {
+		t.Errorf("too few to judge: %d at medical schools, %d at business schools, %d computer science", medical, business, anyCS)
 	}
 }
 

@@ -35,8 +35,7 @@ const listSep = " | "
 
 // readCSV parses a CSV file as spreadsheets export it: UTF-8 with or without a byte-order mark,
 // fields separated by ',' or ';' (whichever the header uses), quoted fields spanning lines.
-func readCSV(r io.Reader) ([]Record, []Problem, error) {
-	br := bufio.NewReader(r)
+func readCSV(br *bufio.Reader) (readResult, error) {
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3)
 	}
@@ -46,10 +45,12 @@ func readCSV(r io.Reader) ([]Record, []Problem, error) {
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err == io.EOF {
-		return nil, []Problem{{Line: 1, Field: "header", Detail: "the file is empty; the first line must name the columns"}}, nil
+		return readResult{problems: []Problem{{Line: 1, Field: "header", File: true, Detail: "the file is empty; the first line must name the columns"}}}, nil
 	}
 	if err != nil {
-		return nil, []Problem{csvProblem(err)}, nil
+		p := csvProblem(err)
+		p.File = true
+		return readResult{problems: []Problem{p}}, nil
 	}
 	cols := map[string]int{}
 	var problems []Problem
@@ -61,21 +62,22 @@ func readCSV(r io.Reader) ([]Record, []Problem, error) {
 		h = strings.ToLower(strings.TrimSpace(h))
 		switch {
 		case !known[h]:
-			problems = append(problems, Problem{Line: 1, Field: h, Detail: fmt.Sprintf("is not a column gradpath knows; the columns are %s", strings.Join(Columns, ", "))})
+			problems = append(problems, Problem{Line: 1, Field: h, File: true, Detail: fmt.Sprintf("is not a column gradpath knows; the columns are %s", strings.Join(Columns, ", "))})
 		case cols[h] != 0:
-			problems = append(problems, Problem{Line: 1, Field: h, Detail: "is named twice"})
+			problems = append(problems, Problem{Line: 1, Field: h, File: true, Detail: "is named twice"})
 		}
 		cols[h] = i + 1
 	}
 	for _, c := range requiredColumns {
 		if cols[c] == 0 {
-			problems = append(problems, Problem{Line: 1, Field: c, Detail: "is a required column and is missing"})
+			problems = append(problems, Problem{Line: 1, Field: c, File: true, Detail: "is a required column and is missing"})
 		}
 	}
 	if len(problems) > 0 {
-		return nil, problems, nil
+		return readResult{problems: problems}, nil
 	}
 	var records []Record
+	rows := 0
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
@@ -85,16 +87,20 @@ func readCSV(r io.Reader) ([]Record, []Problem, error) {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 				line, _ := cr.FieldPos(0)
+				rows++
 				problems = append(problems, Problem{Line: line, Field: "row", Detail: fmt.Sprintf("has %d fields; the header has %d", len(row), len(header))})
 				continue
 			}
-			problems = append(problems, csvProblem(err))
+			p := csvProblem(err)
+			p.File = true
+			problems = append(problems, p)
 			break
 		}
 		line, _ := cr.FieldPos(0)
 		if blank(row) {
 			continue
 		}
+		rows++
 		cell := func(name string) string {
 			if i := cols[name]; i > 0 {
 				return strings.TrimSpace(row[i-1])
@@ -107,7 +113,7 @@ func readCSV(r io.Reader) ([]Record, []Problem, error) {
 		}
 		records = append(records, Record{Line: line, Programme: p, University: uni})
 	}
-	return records, problems, nil
+	return readResult{records: records, problems: problems, rows: rows}, nil
 }
 
 func blank(row []string) bool {
@@ -536,7 +542,9 @@ func csvRow(p catalogue.Programme) ([]string, error) {
 	return row, nil
 }
 
-// WriteCSV writes programmes as CSV with a header, ',' separators and '\n' line ends.
+// WriteCSV writes programmes as CSV with a header, ',' separators and '\n' line ends, after a
+// UTF-8 byte-order mark: without it LibreOffice and older Excel read the file in the
+// system's legacy encoding and garble accented names (the import skips the mark).
 func WriteCSV(w io.Writer, ps []catalogue.Programme) error {
 	rows := make([][]string, 0, len(ps)+1)
 	rows = append(rows, Columns)
@@ -551,6 +559,9 @@ func WriteCSV(w io.Writer, ps []catalogue.Programme) error {
 	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
+	}
+	if _, err := io.WriteString(w, "\uFEFF"); err != nil {
+		return err
 	}
 	cw := csv.NewWriter(w)
 	if err := cw.WriteAll(rows); err != nil {

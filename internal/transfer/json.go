@@ -12,24 +12,61 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 )
 
-// readJSON parses {"programmes": [...]}. Each programme is decoded on its own, strictly
-// (unknown fields are errors), and its problems carry the line where it starts.
-func readJSON(r io.Reader) ([]Record, []Problem, error) {
+// readJSON parses {"programmes": [...]}, or the list alone. Each programme is decoded on its
+// own, strictly (unknown fields are errors), and its problems carry the line where it starts.
+func readJSON(r io.Reader) (readResult, error) {
 	raw, err := io.ReadAll(r)
 	if err != nil {
-		return nil, nil, err
+		return readResult{}, err
 	}
 	raw = bytes.TrimPrefix(raw, []byte{0xEF, 0xBB, 0xBF})
 	lines := newLineIndex(raw)
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	fail := func(detail string) ([]Record, []Problem, error) {
-		return nil, []Problem{{Line: lines.at(int(dec.InputOffset())), Field: "file", Detail: detail}}, nil
+	var res readResult
+	fail := func(detail string) (readResult, error) {
+		return readResult{problems: []Problem{{Line: lines.at(int(dec.InputOffset())), Field: "file", File: true, Detail: detail}}}, nil
 	}
-	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
-		return fail(`the file must be a JSON object: {"programmes": [...]}`)
+	// list reads the programmes of a list whose '[' has been read.
+	list := func() error {
+		dec.DisallowUnknownFields()
+		for dec.More() {
+			start := int(dec.InputOffset())
+			line := lines.at(start + leadingSpace(raw[start:]))
+			res.rows++
+			// The decoder reads a whole value before it decodes it, so an unknown field or a
+			// wrong type fails that programme only and the next one is read normally.
+			var p catalogue.Programme
+			if err := dec.Decode(&p); err != nil {
+				var se *json.SyntaxError
+				if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return err
+				}
+				res.problems = append(res.problems, Problem{Line: line, Field: jsonErrorField(err), Detail: jsonErrorDetail(err)})
+				continue
+			}
+			if p.Intakes == nil {
+				p.Intakes = []catalogue.Intake{}
+			}
+			var uni *catalogue.University
+			if p.University.Name != "" || p.University.Country != "" {
+				uni = &catalogue.University{ID: p.University.ID, Name: p.University.Name, Country: strings.ToUpper(p.University.Country)}
+			}
+			p.UpdatedAt = time.Time{} // the time of change is the store's, not the file's
+			res.records = append(res.records, Record{Line: line, Programme: p, University: uni})
+		}
+		_, err := dec.Token()
+		return err
 	}
-	var records []Record
-	var problems []Problem
+	t, err := dec.Token()
+	switch {
+	case err == nil && t == json.Delim('['):
+		if err := list(); err != nil {
+			return fail(err.Error())
+		}
+		return res, nil
+	case err != nil || t != json.Delim('{'):
+		return fail(`the file must be a JSON list of programmes, or an object: {"programmes": [...]}`)
+	}
 	seen := false
 	for dec.More() {
 		t, err := dec.Token()
@@ -44,39 +81,14 @@ func readJSON(r io.Reader) ([]Record, []Problem, error) {
 		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
 			return fail(`"programmes" must be a list`)
 		}
-		dec.DisallowUnknownFields()
-		for dec.More() {
-			start := int(dec.InputOffset())
-			line := lines.at(start + leadingSpace(raw[start:]))
-			// The decoder reads a whole value before it decodes it, so an unknown field or a
-			// wrong type fails that programme only and the next one is read normally.
-			var p catalogue.Programme
-			if err := dec.Decode(&p); err != nil {
-				var se *json.SyntaxError
-				if errors.As(err, &se) || errors.Is(err, io.ErrUnexpectedEOF) {
-					return fail(err.Error())
-				}
-				problems = append(problems, Problem{Line: line, Field: jsonErrorField(err), Detail: jsonErrorDetail(err)})
-				continue
-			}
-			if p.Intakes == nil {
-				p.Intakes = []catalogue.Intake{}
-			}
-			var uni *catalogue.University
-			if p.University.Name != "" || p.University.Country != "" {
-				uni = &catalogue.University{ID: p.University.ID, Name: p.University.Name, Country: strings.ToUpper(p.University.Country)}
-			}
-			p.UpdatedAt = time.Time{} // the time of change is the store's, not the file's
-			records = append(records, Record{Line: line, Programme: p, University: uni})
-		}
-		if _, err := dec.Token(); err != nil {
+		if err := list(); err != nil {
 			return fail(err.Error())
 		}
 	}
 	if !seen {
 		return fail(`the file has no "programmes" list`)
 	}
-	return records, problems, nil
+	return res, nil
 }
 
 func leadingSpace(b []byte) int {

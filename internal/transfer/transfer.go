@@ -6,6 +6,7 @@
 package transfer
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"io"
@@ -56,44 +57,93 @@ type Record struct {
 	University *catalogue.University
 }
 
-// Problem is what is wrong with one row of a file.
+// Problem is what is wrong with one row of a file, or with the file as a whole (its
+// encoding, its header, its shape).
 type Problem struct {
 	Line   int    `json:"line"`
 	Field  string `json:"field"`
 	Detail string `json:"detail"`
+	// File says the problem is the file's, not a row's.
+	File bool `json:"file,omitempty"`
 }
 
 func (p Problem) String() string { return fmt.Sprintf("line %d: %s: %s", p.Line, p.Field, p.Detail) }
 
 // Report is the outcome of an import.
 type Report struct {
-	Format   Format `json:"format"`
-	DryRun   bool   `json:"dry_run"`
-	Rows     int    `json:"rows"`
-	Rejected int    `json:"rejected"`
+	Format Format `json:"format"`
+	DryRun bool   `json:"dry_run"`
+	// Rows counts the file's programmes (data rows of a CSV, objects of a JSON list), good or
+	// bad; Rejected those with a problem. A problem of the whole file rejects it unread.
+	Rows     int  `json:"rows"`
+	Rejected int  `json:"rejected"`
+	Unread   bool `json:"unread,omitempty"`
 	// Problems lists every problem, in line order; when there is any, nothing was written.
 	Problems []Problem `json:"problems"`
-	// Result says what the import changed (nothing on a dry run or a rejected file).
+	// Result says what the import changed, or on a dry run what it would change (programmes
+	// and universities new to the catalogue as created, the others as updated); nothing for a
+	// rejected file.
 	Result catalogue.PutResult `json:"result"`
+}
+
+// readResult is what reading a file gives: its records, its problems and how many rows it had.
+type readResult struct {
+	records  []Record
+	problems []Problem
+	rows     int
 }
 
 // Read parses a file into records and the problems of its rows.
 func Read(f Format, r io.Reader) ([]Record, []Problem, error) {
-	if f == JSON {
-		return readJSON(r)
+	res, err := read(f, r)
+	return res.records, res.problems, err
+}
+
+func read(f Format, r io.Reader) (readResult, error) {
+	br := bufio.NewReader(r)
+	if p, ok := utf16(br); ok {
+		return readResult{problems: []Problem{p}}, nil
 	}
-	return readCSV(r)
+	if f == JSON {
+		return readJSON(br)
+	}
+	return readCSV(br)
+}
+
+// utf16 recognises a file saved as UTF-16 (Excel's "Unicode text", Notepad's "Unicode"): by
+// its byte-order mark, or by the zero bytes every ASCII letter has in it.
+func utf16(br *bufio.Reader) (Problem, bool) {
+	head, _ := br.Peek(512)
+	if len(head) < 2 {
+		return Problem{}, false
+	}
+	bom := head[0] == 0xFF && head[1] == 0xFE || head[0] == 0xFE && head[1] == 0xFF
+	zeros := 0
+	for _, b := range head {
+		if b == 0 {
+			zeros++
+		}
+	}
+	if !bom && zeros < len(head)/4 {
+		return Problem{}, false
+	}
+	return Problem{Line: 1, Field: "file", File: true,
+		Detail: "the file is saved as UTF-16 (\"Unicode text\"); save it as UTF-8 (in Excel: Save As, \"CSV UTF-8\"; in LibreOffice: character set Unicode (UTF-8)) and send it again"}, true
 }
 
 // Import reads a file and, when every row is good and dryRun is false, stores every programme
 // (and every university the file names that gradpath does not know) in one transaction.
 func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, dryRun bool) (Report, error) {
 	rep := Report{Format: f, DryRun: dryRun, Problems: []Problem{}}
-	records, problems, err := Read(f, r)
+	read, err := read(f, r)
 	if err != nil {
 		return rep, err
 	}
-	rep.Rows = len(records)
+	records, problems := read.records, read.problems
+	rep.Rows = read.rows
+	for _, p := range problems {
+		rep.Unread = rep.Unread || p.File
+	}
 	change, lines, err := buildChange(ctx, svc, records)
 	if err != nil {
 		return rep, err
@@ -128,10 +178,17 @@ func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, 
 	}
 	bad := map[int]bool{}
 	for _, p := range problems {
-		bad[p.Line] = true
+		if !p.File {
+			bad[p.Line] = true
+		}
 	}
 	rep.Rejected = len(bad)
 	rep.Result = res
+	if dryRun && len(problems) == 0 {
+		if rep.Result, err = svc.Preview(ctx, change); err != nil {
+			return rep, err
+		}
+	}
 	return rep, nil
 }
 
@@ -262,6 +319,13 @@ func (r Report) Err() error {
 	for i, p := range r.Problems {
 		fields[i] = gradpath.FieldError{Field: p.Field, Detail: p.Detail, Line: p.Line}
 	}
-	return &gradpath.Error{Code: gradpath.CodeInvalid,
-		Message: fmt.Sprintf("%d of %d rows have problems; nothing was imported", r.Rejected, r.Rows), Fields: fields}
+	return &gradpath.Error{Code: gradpath.CodeInvalid, Message: r.Summary(), Fields: fields}
+}
+
+// Summary says in a sentence what was wrong with a rejected file.
+func (r Report) Summary() string {
+	if r.Unread {
+		return "the file could not be read as a programme file; nothing was imported"
+	}
+	return fmt.Sprintf("%d of %d rows have problems; nothing was imported", r.Rejected, r.Rows)
 }

@@ -228,7 +228,11 @@ func TestFileProblems(t *testing.T) {
 				`line 2: intakes: intake 1: "closing" is not understood; write START [opens DATE] [closes DATE] [term NAME], such as "2027-01 closes 2026-08-15 term Spring 2027"`,
 				`line 2: capstone: "maybe" must be yes, no, or empty when not known`,
 			}},
-		{"json shape", transfer.JSON, `[{"id": "x"}]`, []string{`line 1: file: the file must be a JSON object: {"programmes": [...]}`}},
+		{"json shape", transfer.JSON, `"programmes"`, []string{`line 1: file: the file must be a JSON list of programmes, or an object: {"programmes": [...]}`}},
+		{"utf-16 csv", transfer.CSV, utf16LE("\ufeffid,university_id,title,level,source_title\nx,university-of-melbourne,Título,master,S\n"),
+			[]string{`line 1: file: the file is saved as UTF-16 ("Unicode text"); save it as UTF-8 (in Excel: Save As, "CSV UTF-8"; in LibreOffice: character set Unicode (UTF-8)) and send it again`}},
+		{"utf-16 json without a mark", transfer.JSON, utf16LE(`{"programmes": []}`),
+			[]string{`line 1: file: the file is saved as UTF-16 ("Unicode text"); save it as UTF-8 (in Excel: Save As, "CSV UTF-8"; in LibreOffice: character set Unicode (UTF-8)) and send it again`}},
 		{"json rows", transfer.JSON, "{\"programmes\": [\n" +
 			`{"id": "a", "university": {"id": "university-of-melbourne"}, "title": "T", "level": "master", "sources": [{"id": "s", "title": "S"}], "colour": "red"},` + "\n" +
 			`{"id": "b", "university": {"id": "university-of-melbourne"}, "title": "T", "level": "master", "sources": [{"id": "s", "title": "S"}], "duration_months": "twelve"},` + "\n" +
@@ -266,6 +270,50 @@ func TestFileProblems(t *testing.T) {
 	}
 	if _, ps, _ := svc.Counts(ctx); ps != 0 {
 		t.Errorf("bad files wrote %d programmes", ps)
+	}
+}
+
+func utf16LE(s string) string {
+	var b strings.Builder
+	for _, r := range s {
+		b.WriteByte(byte(r))
+		b.WriteByte(byte(r >> 8))
+	}
+	return b.String()
+}
+
+// Reports count what the file holds: every row, good or bad; a file that cannot be read is
+// not "1 of 0 rows"; a dry run says what the import would create and update; a JSON list
+// alone is a programme file too.
+func TestImportReports(t *testing.T) {
+	svc := service(storetest.OpenSQLite(t))
+	rep, err := transfer.Import(ctx, svc, transfer.CSV, strings.NewReader("id,title\n"), false)
+	if err != nil || !rep.Unread || rep.Rows != 0 || rep.Rejected != 0 || !strings.Contains(rep.Err().Error(), "could not be read") {
+		t.Errorf("a file with a bad header: %+v %v", rep, err)
+	}
+	good := `{"id": "melb-a", "university": {"id": "university-of-melbourne", "name": "University of Melbourne", "country": "AU"}, "title": "Master of A", "level": "master", "sources": [{"id": "s", "title": "S"}]}`
+	bad := `{"id": "melb-b", "title": 7}`
+	rep, err = transfer.Import(ctx, svc, transfer.JSON, strings.NewReader("[\n"+good+",\n"+bad+",\n"+bad+"\n]"), false)
+	if err != nil || rep.Unread || rep.Rows != 3 || rep.Rejected != 2 || !strings.Contains(rep.Err().Error(), "2 of 3 rows have problems") {
+		t.Errorf("one good and two bad programmes: %+v %v", rep, err)
+	}
+	// A dry run of a new file counts what would be created; after the import, what would be
+	// updated.
+	rep, err = transfer.Import(ctx, svc, transfer.JSON, strings.NewReader("["+good+"]"), true)
+	if err != nil || rep.Rows != 1 || rep.Result.Programmes.Created != 1 || rep.Result.Universities.Created != 1 {
+		t.Errorf("a dry run of a new programme: %+v %v", rep, err)
+	}
+	if rep := importOK(t, svc, transfer.JSON, []byte("["+good+"]")); rep.Result.Programmes.Created != 1 {
+		t.Errorf("a JSON list: %+v", rep.Result)
+	}
+	rep, err = transfer.Import(ctx, svc, transfer.JSON, strings.NewReader("["+good+"]"), true)
+	if err != nil || rep.Result.Programmes.Created != 0 || rep.Result.Programmes.Updated != 1 {
+		t.Errorf("a dry run of a known programme: %+v %v", rep, err)
+	}
+	// The export starts with a byte-order mark, so that spreadsheets read it as UTF-8.
+	var out bytes.Buffer
+	if _, err := transfer.Export(ctx, svc, transfer.CSV, &out); err != nil || !bytes.HasPrefix(out.Bytes(), []byte("\xEF\xBB\xBFid,")) {
+		t.Errorf("the CSV export: %v %q", err, out.String()[:min(20, out.Len())])
 	}
 }
 
