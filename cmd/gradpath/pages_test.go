@@ -253,18 +253,28 @@ func testPages(t *testing.T, env []string, args ...string) {
 	_, _, body = visitor.get("/programmes/unimelb-mc-cs")
 	mustContain(t, "programme page", body, "Intakes and deadlines", "Entry requirements", "IELTS Academic 6.5 overall", "A previous bachelor qualification in computer science", "Cost")
 
-	// Eligibility: a bar per numeric requirement and what would open more.
-	code, _, body = visitor.get("/eligibility?cgpa=6.2&ielts=6.0&lowest=5.5")
+	// Eligibility: a bar per numeric requirement and what would open more, from exactly what
+	// the student typed: every scale and test, each section, the test's date.
+	code, _, body = visitor.get("/eligibility?score=6.2&scale=cgpa10&test=ielts&overall=6.0&s_writing=5.5&taken_on=2026-03-14")
 	if code != 200 {
 		t.Fatalf("eligibility: %d", code)
 	}
-	mustContain(t, "eligibility", body, `<svg class="gauge"`, "IELTS Academic overall: needs 6.5, you have 6", "What would open more", "Raise your IELTS")
-	if _, _, body := visitor.get("/eligibility?cgpa=8&ielts=7&budget=lots"); !strings.Contains(body, `id="budget-error"`) {
+	mustContain(t, "eligibility", body, `<svg class="gauge"`, "IELTS Academic overall: needs 6.5, you have 6", "What would open more", "Raise your IELTS",
+		"writing 5.5", `name="s_listening"`, "taken 2026-03-14")
+	// Without sections, none is invented.
+	_, _, body = visitor.get("/eligibility?score=6.2&test=ielts&overall=6.0")
+	if strings.Contains(body, "writing 5") || strings.Contains(body, "IELTS Academic writing") {
+		t.Errorf("a section the student did not give appears: %s", body)
+	}
+	// Another scale and another test, with that test's sections.
+	_, _, body = visitor.get("/eligibility?score=3.3&scale=gpa4&test=toefl_ibt&overall=95&s_reading=24&s_writing=21&field=computer+science")
+	mustContain(t, "eligibility on GPA and TOEFL", body, `name="s_speaking"`, `value="24"`, `value="21"`, "your TOEFL iBT is not one of its tests")
+	if _, _, body := visitor.get("/eligibility?score=8&overall=7&budget=lots"); !strings.Contains(body, `id="budget-error"`) {
 		t.Error("a budget that is not an amount is not named")
 	}
-	code, _, body = visitor.get("/eligibility?cgpa=seven&ielts=6.5")
-	if code != 400 || !strings.Contains(body, `id="cgpa-error"`) || !strings.Contains(body, `value="seven"`) {
-		t.Errorf("a CGPA that is not a number: %d, error next to the field and the value kept expected", code)
+	code, _, body = visitor.get("/eligibility?score=seven&overall=6.5")
+	if code != 400 || !strings.Contains(body, `id="score-error"`) || !strings.Contains(body, `value="seven"`) {
+		t.Errorf("a score that is not a number: %d, error next to the field and the value kept expected", code)
 	}
 
 	// Compare 2 to 5.

@@ -83,3 +83,22 @@ func TestEnglishJudgedAtTheDeadline(t *testing.T) {
 		t.Errorf("valid at the 2027-06-30 deadline, expiring before the September start: %+v", ch)
 	}
 }
+
+// A conversion across scales names the table it used and rounds what people read.
+func TestConversionsNamed(t *testing.T) {
+	c := compiled(t, []catalogue.Programme{{ID: "p", Title: "P", Level: catalogue.LevelMaster,
+		Requirements: catalogue.Requirements{Academic: &catalogue.Score{Value: 65, Scale: catalogue.Percentage}}}})
+	res := match(t, c, eligibility.Profile{Education: []eligibility.Education{bachelor("cs", catalogue.Score{Value: 3.3, Scale: catalogue.GPA4})}})
+	ch, _ := check(result(t, res, "p"), eligibility.ReqAcademic)
+	if !strings.Contains(ch.Explanation, "US GPA equivalences UK universities publish") || !strings.Contains(ch.Explanation, "about 62%") || ch.Result != eligibility.Unknown {
+		t.Errorf("GPA 3.3 against 65%%: %+v", ch)
+	}
+	if g := ch.Gauge; g == nil || g.Actual != 62 || g.Required != 65 {
+		t.Errorf("gauge %+v", g)
+	}
+	res = match(t, c, eligibility.Profile{Education: []eligibility.Education{bachelor("cs", catalogue.Score{Value: 6.53, Scale: catalogue.CGPA10})}})
+	ch, _ = check(result(t, res, "p"), eligibility.ReqAcademic)
+	if !strings.Contains(ch.Explanation, "CGPA × 9.5") || ch.Gauge == nil || ch.Gauge.Actual != 62 {
+		t.Errorf("CGPA 6.53 (62.035%%): %+v %+v", ch, ch.Gauge)
+	}
+}

@@ -543,16 +543,19 @@ func (c *Compiled) academicCheck(e *evaluation, doc int32, o outcome) Check {
 	}
 	need, _ := c.tables.toBasis(req)
 	if s.hasBasis {
-		ch.Gauge = &Gauge{Required: need, Actual: s.basis, Max: 100, Unit: "% on gradpath's conversion table"}
+		ch.Gauge = &Gauge{Required: round1(need), Actual: round1(s.basis), Max: 100, Unit: "% after conversion"}
 	}
-	conv := fmt.Sprintf("On gradpath's conversion table %s is about %.0f%% and %s about %.0f%%", describeScore(*s.score), s.basis, describeScore(req), need)
+	conv := fmt.Sprintf("Converted with %s, your %s is about %.0f%%", c.tables.name(s.score.Scale), describeScore(*s.score), s.basis)
+	if req.Scale != catalogue.Percentage {
+		conv += fmt.Sprintf(", and %s is about %.0f%% with %s", describeScore(req), need, c.tables.name(req.Scale))
+	}
 	switch o {
 	case oPass:
 		ch.Explanation = conv + ": you meet the minimum."
 	case oFail:
-		ch.Explanation = conv + ": you are below the minimum."
+		ch.Explanation = conv + fmt.Sprintf(": more than %g points below the minimum.", c.tables.Margin)
 	default:
-		ch.Explanation = conv + fmt.Sprintf(": within %g points, too close to call across scales; the university decides with its own table.", c.tables.Margin)
+		ch.Explanation = conv + fmt.Sprintf(": within %g points, too close to call across scales. The university decides with its own table, and some ask more of graduates of institutions not on their list: a counsellor checks.", c.tables.Margin)
 	}
 	return ch
 }
@@ -685,6 +688,9 @@ func (c *Compiled) expiryWarning(doc int32, s *student, st *testState) string {
 	}
 	return ""
 }
+
+// round1 rounds to one decimal, for numbers people read.
+func round1(v float64) float64 { return math.Round(v*10) / 10 }
 
 func monthYear(d gradpath.Date) string { return d.Earliest().Format("January 2006") }
 

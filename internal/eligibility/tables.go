@@ -22,7 +22,18 @@ type Point struct {
 // Comparisons on the same scale never convert.
 type Tables struct {
 	Scales map[catalogue.Scale][]Point `json:"scales"`
-	Margin float64                     `json:"margin"`
+	// Names say what each scale's table is, for explanations ("CGPA × 9.5, the CBSE/AICTE
+	// formula"); an agency's own tables should name their source.
+	Names  map[catalogue.Scale]string `json:"names,omitempty"`
+	Margin float64                    `json:"margin"`
+}
+
+// name is how an explanation names the table of a scale.
+func (t Tables) name(s catalogue.Scale) string {
+	if n := t.Names[s]; n != "" {
+		return n
+	}
+	return "gradpath's " + string(s) + " table"
 }
 
 // DefaultTables are gradpath's documented defaults (see docs/eligibility.md). Universities and
@@ -43,7 +54,15 @@ func DefaultTables() Tables {
 			catalogue.UKClass:    {{1, 70}, {2.1, 60}, {2.2, 50}, {3, 40}},
 			catalogue.GPA4:       {{0, 0}, {2.0, 40}, {2.8, 50}, {3.2, 60}, {3.7, 70}, {4.0, 80}},
 		},
-		Margin: 2,
+		Names: map[catalogue.Scale]string{
+			catalogue.Percentage: "percentage marks",
+			catalogue.CGPA10:     "CGPA × 9.5 (the CBSE/AICTE formula many Indian transcripts print)",
+			catalogue.UKClass:    "UK classes at the lowest mark of their band (first 70%, 2:1 60%, 2:2 50%, third 40%)",
+			catalogue.GPA4:       "the US GPA equivalences UK universities publish (3.7 ≈ first, 3.2 ≈ 2:1, 2.8 ≈ 2:2)",
+		},
+		// A conversion is an estimate: universities use their own tables, and many ask more of
+		// some institutions than of others. Within 5 points it cannot decide.
+		Margin: 5,
 	}
 }
 
@@ -60,6 +79,11 @@ func LoadTables(path string) (Tables, error) {
 	}
 	for s, pts := range f.Scales {
 		t.Scales[s] = pts
+		if n := f.Names[s]; n != "" {
+			t.Names[s] = n
+		} else {
+			t.Names[s] = "the agency's " + string(s) + " table (" + path + ")"
+		}
 	}
 	if f.Margin > 0 {
 		t.Margin = f.Margin

@@ -85,7 +85,37 @@ type topicView struct {
 }
 
 // eligibilityForm is what the eligibility page asks.
-var eligibilityFields = []string{"cgpa", "field", "ielts", "lowest", "work", "budget", "country"}
+// eligibilityFields are the public eligibility form's inputs; section scores are s_<section>.
+var eligibilityFields = []string{"level", "field", "degree_country", "score", "scale", "test", "overall", "taken_on", "work", "budget", "country"}
+
+// eligibilityForm holds what the form needs to draw its choices.
+func eligibilityChoices(data map[string]any, form map[string]string) {
+	var tests []map[string]string
+	for _, t := range catalogue.Tests {
+		tests = append(tests, map[string]string{"Value": string(t.Test), "Label": t.Name})
+	}
+	var scales []map[string]string
+	for _, sc := range catalogue.Scales {
+		scales = append(scales, map[string]string{"Value": string(sc), "Label": scaleLabels[sc]})
+	}
+	spec, ok := catalogue.TestSpecFor(catalogue.Test(form["test"]))
+	if !ok {
+		spec = catalogue.Tests[0]
+	}
+	var sections []map[string]string
+	for _, name := range spec.Sections {
+		sections = append(sections, map[string]string{"Name": "s_" + name, "Label": strings.ReplaceAll(name, "_", " "), "Value": form["s_"+name]})
+	}
+	data["Tests"], data["Scales"], data["Sections"], data["TestName"] = tests, scales, sections, spec.Name
+	data["Levels"] = []catalogue.Level{catalogue.LevelSecondary, catalogue.LevelDiploma, catalogue.LevelBachelor, catalogue.LevelMaster}
+}
+
+var scaleLabels = map[catalogue.Scale]string{
+	catalogue.CGPA10:     "CGPA out of 10",
+	catalogue.Percentage: "Percentage",
+	catalogue.GPA4:       "GPA out of 4",
+	catalogue.UKClass:    "UK class (1, 2.1, 2.2, 3)",
+}
 
 func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
@@ -93,8 +123,33 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) error {
 	for _, k := range eligibilityFields {
 		form[k] = strings.TrimSpace(q.Get(k))
 	}
+	// Links made before the form asked for every scale and test.
+	if v := strings.TrimSpace(q.Get("cgpa")); v != "" && form["score"] == "" {
+		form["score"], form["scale"] = v, string(catalogue.CGPA10)
+	}
+	if v := strings.TrimSpace(q.Get("ielts")); v != "" && form["overall"] == "" {
+		form["overall"], form["test"] = v, string(catalogue.IELTS)
+	}
+	for _, t := range catalogue.Tests {
+		for _, name := range t.Sections {
+			form["s_"+name] = strings.TrimSpace(q.Get("s_" + name))
+		}
+	}
+	if form["level"] == "" {
+		form["level"] = string(catalogue.LevelBachelor)
+	}
+	if form["scale"] == "" {
+		form["scale"] = string(catalogue.CGPA10)
+	}
+	if form["test"] == "" {
+		form["test"] = string(catalogue.IELTS)
+	}
+	if form["degree_country"] == "" {
+		form["degree_country"] = "IN"
+	}
 	data := map[string]any{"Form": form, "Errors": map[string]string{}}
-	if form["cgpa"] == "" && form["ielts"] == "" {
+	eligibilityChoices(data, form)
+	if form["score"] == "" && form["overall"] == "" && form["field"] == "" && form["work"] == "" {
 		// A student with a saved profile sees their own verdicts, from the whole profile.
 		if u, _ := p.who(r); u != nil && u.Has(gradpath.RoleStudent) {
 			a := p.actor(r)
@@ -107,33 +162,49 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) error {
 		return nil
 	}
 	errs := map[string]string{}
-	num := func(k, example string, lo, hi float64) (float64, bool) {
+	number := func(k string) (float64, bool) {
 		if form[k] == "" {
 			return 0, false
 		}
 		v, err := strconv.ParseFloat(strings.ReplaceAll(form[k], ",", "."), 64)
-		if err != nil || v < lo || v > hi {
-			errs[k] = fmt.Sprintf("Write a number from %g to %g, such as %s.", lo, hi, example)
+		if err != nil {
+			errs[k] = "Write a number, such as 7.8."
 			return 0, false
 		}
 		return v, true
 	}
+	// Only what the student gives: a score, a test's overall, the sections they type, the
+	// date they took it. Nothing is filled in for them.
 	prof := eligibility.Profile{}
-	if v, ok := num("cgpa", "7.8", 0, 10); ok {
-		field := form["field"]
-		if field == "" {
-			field = "computer science"
-		}
-		prof.Education = []eligibility.Education{{Level: catalogue.LevelBachelor, Field: field, Country: "IN", Score: &catalogue.Score{Value: v, Scale: catalogue.CGPA10}}}
+	edu := eligibility.Education{Level: catalogue.Level(form["level"]), Field: form["field"], Country: strings.ToUpper(form["degree_country"])}
+	if v, ok := number("score"); ok {
+		edu.Score = &catalogue.Score{Value: v, Scale: catalogue.Scale(form["scale"])}
 	}
-	if v, ok := num("ielts", "6.5", 0, 9); ok {
-		t := eligibility.TestResult{Test: "ielts", Overall: v}
-		if low, ok := num("lowest", "6.0", 0, 9); ok {
-			t.Sections = map[string]float64{"listening": max(low, v), "reading": max(low, v), "writing": low, "speaking": max(low, v)}
+	if edu.Score != nil || edu.Field != "" {
+		prof.Education = []eligibility.Education{edu}
+	}
+	if v, ok := number("overall"); ok {
+		t := eligibility.TestResult{Test: catalogue.Test(form["test"]), Overall: v}
+		if spec, ok := catalogue.TestSpecFor(t.Test); ok {
+			for _, name := range spec.Sections {
+				if sv, ok := number("s_" + name); ok {
+					if t.Sections == nil {
+						t.Sections = map[string]float64{}
+					}
+					t.Sections[name] = sv
+				}
+			}
+		}
+		if form["taken_on"] != "" {
+			d, err := gradpath.ParseDate(form["taken_on"])
+			if err != nil {
+				errs["taken_on"] = "Write the date of the test like 2026-03-14."
+			}
+			t.TakenOn = d
 		}
 		prof.Tests = []eligibility.TestResult{t}
 	}
-	if v, ok := num("work", "24", 0, 600); ok {
+	if v, ok := number("work"); ok {
 		months := int(v)
 		prof.WorkExperienceMonths = &months
 	}
@@ -183,16 +254,24 @@ func (p *Pages) matchAndRender(w http.ResponseWriter, r *http.Request, data map[
 // fieldOfProfile maps a field of the API's profile to the page's input.
 func fieldOfProfile(f string) string {
 	switch {
-	case strings.Contains(f, "score"):
-		return "cgpa"
-	case strings.Contains(f, "sections"):
-		return "lowest"
+	case strings.Contains(f, "sections."):
+		return "s_" + f[strings.LastIndex(f, ".")+1:]
+	case strings.Contains(f, "taken_on"):
+		return "taken_on"
 	case strings.Contains(f, "tests"):
-		return "ielts"
+		return "overall"
+	case strings.Contains(f, "education") && strings.Contains(f, "score"):
+		return "score"
+	case strings.Contains(f, "education") && strings.Contains(f, "level"):
+		return "level"
+	case strings.Contains(f, "education") && strings.Contains(f, "country"):
+		return "degree_country"
 	case strings.Contains(f, "country"):
 		return "country"
 	case strings.Contains(f, "work"):
 		return "work"
+	case strings.Contains(f, "budget"):
+		return "budget"
 	}
 	return "form"
 }
