@@ -189,10 +189,10 @@ func TestBrowser(t *testing.T) {
 	// The visitor checks where they can get in.
 	do("eligibility",
 		chromedp.Navigate(s.url+"/eligibility"),
-		chromedp.WaitVisible(css(`#cgpa`)),
-		chromedp.SendKeys(css(`#cgpa`), "7.8"),
-		chromedp.SendKeys(css(`#ielts`), "6.0"),
-		chromedp.SendKeys(css(`#lowest`), "5.5"),
+		chromedp.WaitVisible(css(`#score`)),
+		chromedp.SendKeys(css(`#score`), "7.8"),
+		chromedp.SendKeys(css(`#overall`), "6.0"),
+		chromedp.SendKeys(css(`#s_writing`), "5.5"),
 		chromedp.Click(css(`form.search button`)),
 		chromedp.WaitVisible(css(`.results .card .tag`)),
 	)

@@ -514,7 +514,7 @@ func TestImportExportGen(t *testing.T) {
 		t.Fatalf("import: %v %s", err, errs)
 	}
 	exported, _, err := cmd("export", "programmes", "--data", data, "--format", "csv")
-	if err != nil || !strings.HasPrefix(exported, "id,university_id,") || strings.Count(exported, "\n") != 51 {
+	if err != nil || !strings.HasPrefix(exported, "\uFEFFid,university_id,") || strings.Count(exported, "\n") != 51 {
 		t.Fatalf("export: %v %.200s", err, exported)
 	}
 

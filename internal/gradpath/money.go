@@ -65,7 +65,8 @@ func (m Money) Validate() error {
 	return p.Err()
 }
 
-// String formats m with its currency code and major units, such as "INR 1500.00".
+// String writes an amount for people, one way everywhere: digits grouped (in lakhs and crores
+// for INR: INR 31,74,045), and the minor units only when there are some (GBP 1,499.50).
 func (m Money) String() string {
 	digits, ok := MinorDigits(m.Currency)
 	if !ok {
@@ -76,14 +77,74 @@ func (m Money) String() string {
 	if a < 0 {
 		sign, a = "-", -a
 	}
-	if digits == 0 {
-		return fmt.Sprintf("%s %s%d", m.Currency, sign, a)
+	pow := int64(1)
+	for range digits {
+		pow *= 10
+	}
+	out := m.Currency + " " + sign + GroupDigits(a/pow, m.Currency == "INR")
+	if frac := a % pow; frac != 0 {
+		out += fmt.Sprintf(".%0*d", digits, frac)
+	}
+	return out
+}
+
+// Major writes the amount in major units for machines and files, without grouping:
+// "30000.00" for GBP 30,000, "1200000" for JPY.
+func (m Money) Major() string {
+	digits, _ := MinorDigits(m.Currency)
+	sign, a := "", m.Amount
+	if a < 0 {
+		sign, a = "-", -a
 	}
 	pow := int64(1)
 	for range digits {
 		pow *= 10
 	}
-	return fmt.Sprintf("%s %s%d.%0*d", m.Currency, sign, a/pow, digits, a%pow)
+	if digits == 0 {
+		return sign + strconv.FormatInt(a, 10)
+	}
+	return fmt.Sprintf("%s%d.%0*d", sign, a/pow, digits, a%pow)
+}
+
+// Rounded is m rounded to whole major units, for estimates: a converted cost is not known to
+// the paisa.
+func (m Money) Rounded() Money {
+	digits, ok := MinorDigits(m.Currency)
+	if !ok || digits == 0 {
+		return m
+	}
+	pow := int64(1)
+	for range digits {
+		pow *= 10
+	}
+	a := m.Amount
+	if a < 0 {
+		a = -((-a + pow/2) / pow * pow)
+	} else {
+		a = (a + pow/2) / pow * pow
+	}
+	return Money{Amount: a, Currency: m.Currency}
+}
+
+// GroupDigits writes 12500000 as 1,25,00,000 when indian (lakhs and crores) and as 12,500,000
+// otherwise.
+func GroupDigits(v int64, indian bool) string {
+	s := strconv.FormatInt(v, 10)
+	if len(s) <= 3 {
+		return s
+	}
+	head, tail := s[:len(s)-3], s[len(s)-3:]
+	step := 3
+	if indian {
+		step = 2
+	}
+	var parts []string
+	for len(head) > step {
+		parts = append([]string{head[len(head)-step:]}, parts...)
+		head = head[:len(head)-step]
+	}
+	parts = append([]string{head}, parts...)
+	return strings.Join(parts, ",") + "," + tail
 }
 
 // ParseMoney reads an amount written in major units ("30000", "1499.50") in currency.

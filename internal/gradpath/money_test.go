@@ -7,10 +7,13 @@ func TestMoneyString(t *testing.T) {
 		m    Money
 		want string
 	}{
-		{Money{150000, "INR"}, "INR 1500.00"},
+		{Money{150000, "INR"}, "INR 1,500"},
+		{Money{317404500, "INR"}, "INR 31,74,045"},
+		{Money{450000000, "INR"}, "INR 45,00,000"},
 		{Money{5, "INR"}, "INR 0.05"},
 		{Money{-1999, "GBP"}, "GBP -19.99"},
-		{Money{1200000, "JPY"}, "JPY 1200000"},
+		{Money{149950, "GBP"}, "GBP 1,499.50"},
+		{Money{1200000, "JPY"}, "JPY 1,200,000"},
 		{Money{1234, "KWD"}, "KWD 1.234"},
 		{Money{10, "XXX"}, "XXX 10 (minor units)"},
 	}
@@ -18,6 +21,9 @@ func TestMoneyString(t *testing.T) {
 		if got := tt.m.String(); got != tt.want {
 			t.Errorf("%#v.String() = %q, want %q", tt.m, got, tt.want)
 		}
+	}
+	if got := (Money{317404567, "INR"}).Rounded().String(); got != "INR 31,74,046" {
+		t.Errorf("rounded: %s", got)
 	}
 }
 

@@ -461,9 +461,7 @@ func yesNo(b *bool) string {
 
 // majorUnits formats an amount in major units with its currency's decimals.
 func majorUnits(m gradpath.Money) string {
-	s := m.String() // "GBP 30000.00"
-	_, amount, _ := strings.Cut(s, " ")
-	return amount + " " + m.Currency
+	return m.Major() + " " + m.Currency // "30000.00 GBP"
 }
 
 // csvRow renders a programme as a row of Columns, or says why the CSV format cannot hold it.

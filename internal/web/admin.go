@@ -369,10 +369,7 @@ func (p *Pages) livingCosts(w http.ResponseWriter, r *http.Request) error {
 	cs, _ := p.Workspace.LivingCosts(r.Context())
 	var lines []string
 	for _, c := range cs {
-		major := strconv.FormatFloat(float64(c.Monthly.Amount)/100, 'f', -1, 64)
-		if d, ok := gradpath.MinorDigits(c.Monthly.Currency); ok && d == 0 {
-			major = strconv.FormatInt(c.Monthly.Amount, 10)
-		}
+		major := strings.TrimSuffix(c.Monthly.Major(), ".00")
 		lines = append(lines, strings.Join([]string{c.Country, c.City, c.Monthly.Currency + " " + major, c.Source, c.AsOf.String()}, " | "))
 	}
 	return p.renderLiving(w, r, http.StatusOK, strings.Join(lines, "\n"), "")

@@ -146,7 +146,7 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) error {
 	}
 	if pr.Tuition != nil {
 		if inr, ok := rates.Convert(pr.Tuition.Amount, "INR"); ok {
-			data["TuitionINR"], data["RatesDate"] = money(inr), rates.Date.String()
+			data["TuitionINR"], data["RatesDate"] = money(inr.Rounded()), rates.Date.String()
 		}
 	}
 	// The agency's living costs for the country (and its cities), in INR a month.

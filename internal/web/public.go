@@ -358,56 +358,22 @@ func newChart(id, title, caption string, labels []string, values []int64, format
 	return c
 }
 
-// groupDigits writes 12500000 as 1,25,00,000 for INR and 12,500,000 otherwise.
-func groupDigits(v int64, indian bool) string {
-	s := strconv.FormatInt(v, 10)
-	if len(s) <= 3 {
-		return s
-	}
-	head, tail := s[:len(s)-3], s[len(s)-3:]
-	step := 3
-	if indian {
-		step = 2
-	}
-	var parts []string
-	for len(head) > step {
-		parts = append([]string{head[len(head)-step:]}, parts...)
-		head = head[:len(head)-step]
-	}
-	parts = append([]string{head}, parts...)
-	return strings.Join(parts, ",") + "," + tail
-}
-
-// money writes an amount for people: digits grouped (in lakhs and crores for INR), and the
-// minor units only when there are some: INR 1,37,750 and GBP 1,499.50.
+// money writes an amount for people, as gradpath.Money does everywhere.
 func money(m any) string {
-	var v gradpath.Money
 	switch x := m.(type) {
 	case gradpath.Money:
-		v = x
+		return x.String()
 	case *gradpath.Money:
 		if x == nil {
 			return ""
 		}
-		v = *x
-	default:
-		return fmt.Sprint(m)
+		return x.String()
 	}
-	digits, _ := gradpath.MinorDigits(v.Currency)
-	pow := int64(math.Pow10(digits))
-	sign, a := "", v.Amount
-	if a < 0 {
-		sign, a = "-", -a
-	}
-	out := v.Currency + " " + sign + groupDigits(a/pow, v.Currency == "INR")
-	if frac := a % pow; frac != 0 {
-		out += fmt.Sprintf(".%0*d", digits, frac)
-	}
-	return out
+	return fmt.Sprint(m)
 }
 
 func formatAmount(currency string) func(int64) string {
-	return func(v int64) string { return currency + " " + groupDigits(v, currency == "INR") }
+	return func(v int64) string { return currency + " " + gradpath.GroupDigits(v, currency == "INR") }
 }
 
 func (p *Pages) careers(w http.ResponseWriter, r *http.Request) error {

@@ -21,8 +21,8 @@ func TestGroupDigits(t *testing.T) {
 		{1234567, false, "1,234,567"},
 		{1000, true, "1,000"},
 	} {
-		if got := groupDigits(c.v, c.indian); got != c.want {
-			t.Errorf("groupDigits(%d, %v) = %q, want %q", c.v, c.indian, got, c.want)
+		if got := gradpath.GroupDigits(c.v, c.indian); got != c.want {
+			t.Errorf("GroupDigits(%d, %v) = %q, want %q", c.v, c.indian, got, c.want)
 		}
 	}
 }

@@ -81,6 +81,7 @@ func (s *Service) Compare(ctx context.Context, a *gradpath.Actor, ids []string) 
 			}
 			c.TotalTuition = &total
 			if inr, ok := rates.Convert(total, "INR"); ok {
+				inr = inr.Rounded() // an estimate, not known to the paisa
 				c.TotalTuitionINR = &inr
 			}
 		}

@@ -244,7 +244,11 @@ func convert(r gradpath.Rates, m *gradpath.Money) (gradpath.Money, bool) {
 	if m == nil {
 		return gradpath.Money{}, false
 	}
-	return r.Convert(*m, "INR")
+	inr, ok := r.Convert(*m, "INR")
+	if ok && m.Currency != "INR" {
+		inr = inr.Rounded() // an estimate at the day's rates, not known to the paisa
+	}
+	return inr, ok
 }
 
 // SetCosts replaces an application's cost items and returns the plan.
