@@ -376,7 +376,7 @@ func TestBrowser(t *testing.T) {
 		chromedp.Click(css(passport+` button`)),
 	)
 	// The page is replaced after the upload; wait for the new one to say so.
-	waitText(`[data-kind=passport]`, "uploaded")
+	waitText(`[data-kind=passport]`, "Uploaded")
 
 	// The admin imports a file with a mistake and gets a report of the row to fix.
 	bad := filepath.Join(tmp, "programmes.csv")

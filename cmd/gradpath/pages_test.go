@@ -209,7 +209,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("cancel: %d", code)
 	}
 	_, _, body = visitor.get(manage[1])
-	mustContain(t, "cancelled", body, `id="session-status">cancelled`)
+	mustContain(t, "cancelled", body, `id="session-status">Cancelled`)
 	_, _, body = visitor.get("/book/" + bm[1] + "?type=consultation&tz=America/Sao_Paulo")
 	if !strings.Contains(html.UnescapeString(body), slots[2][2]) {
 		t.Error("the cancelled time is not free again")
@@ -413,7 +413,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("a student books: %d", code)
 	}
 	_, _, body = newcomer.get("/me/sessions")
-	mustContain(t, "my sessions", body, "Free consultation with Priya", "Asia/Kolkata time", "confirmed")
+	mustContain(t, "my sessions", body, "Free consultation with Priya", "Asia/Kolkata time", "Confirmed")
 
 	// The student's roadmap progress.
 	newcomer.get("/roadmaps/backend")
@@ -426,7 +426,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("mark a topic done: %d", code)
 	}
 	_, _, body = newcomer.get("/roadmaps/backend")
-	mustContain(t, "roadmap progress", body, "You have done 1 of", `data-topic="`+topic[1]+`">done`)
+	mustContain(t, "roadmap progress", body, "You have done 1 of", `data-topic="`+topic[1]+`">Done`)
 
 	// A stranger's forms are refused: no CSRF token, or another site's Origin.
 	if code, _, _ := newcomer.post("/me/shortlist", url.Values{"programme": {"usyd-mcs-software-engineering"}, "csrf_token": {"forged"}}); code != 403 {
@@ -475,7 +475,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Error("the contacted lead is not listed among the contacted")
 	}
 	_, _, body = counsellor.get(lead)
-	mustContain(t, "lead after", body, "you noted: Called; wants a January intake.", "Status changed to contacted by you", `id="lead-status">contacted`, "First contact")
+	mustContain(t, "lead after", body, "you noted: Called; wants a January intake.", "Status changed to contacted by you", `id="lead-status">Contacted`, "First contact")
 	_, _, body = counsellor.get("/students")
 	mustContain(t, "students", body, "/students/")
 	if strings.Contains(body, "Aarav Patel") {
@@ -525,7 +525,7 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Fatalf("reject: %d", code)
 	}
 	_, _, body = demoStudent.get("/me/applications")
-	mustContain(t, "the student reads the rejection", body, `data-kind="passport">rejected</span> The photo page is cut off; scan it whole.`)
+	mustContain(t, "the student reads the rejection", body, `data-kind="passport">Rejected</span> The photo page is cut off; scan it whole.`)
 	if code, _, _ := counsellor.post("/students/"+sm[1]+"/applications/"+appB, url.Values{"status": {"submitted"}}); code != 303 {
 		t.Errorf("the counsellor moves the application on: %d", code)
 	}

@@ -481,7 +481,7 @@ func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {
 		if actor == "" {
 			actor = "gradpath" // the system: a sweep, a job, the command line
 		}
-		rows = append(rows, row{AuditEvent: e, When: e.At.In(zone).Format("2 Jan 2006 15:04:05"), Details: strings.Join(parts, "; "),
+		rows = append(rows, row{AuditEvent: e, When: e.At.In(zone).Format("2 Jan 2006 15:04:05 MST"), Details: strings.Join(parts, "; "),
 			Actor: actor, Subject: name(e.SubjectID), SubjectLink: link})
 	}
 	next := int64(0)

@@ -37,13 +37,7 @@ var pageFuncs = template.FuncMap{
 	},
 	// at is a moment as people read it, with its zone named (the agency's: India).
 	"at": func(t time.Time) string { return t.In(mustLoad("Asia/Kolkata")).Format("2 Jan 2006, 15:04 MST") },
-	"label": func(s any) string {
-		t := strings.NewReplacer("_", " ", "-", " ").Replace(fmt.Sprint(s))
-		if t == "" {
-			return t
-		}
-		return strings.ToUpper(t[:1]) + t[1:]
-	},
+	"label": label,
 	// intakeState is an intake's state as a tag: its words and its colour.
 	"intakeState": func(st catalogue.IntakeState) template.HTML {
 		class, text := "ok", "Open"
@@ -77,6 +71,28 @@ var pageFuncs = template.FuncMap{
 	},
 	// dict carries the page's data into a recursive template with one topic.
 	"dict": func(root map[string]any, t roadmap.TopicProgress) topicView { return topicView{Root: root, Topic: t} },
+}
+
+// labels are the words for codes that spaces for underscores would not make readable
+// ("cgpa10", "toefl_ibt").
+var labels = map[string]string{
+	"cgpa10": "CGPA out of 10", "percentage": "percentage", "gpa4": "GPA out of 4", "uk_class": "UK class",
+	"ielts": "IELTS Academic", "toefl_ibt": "TOEFL iBT", "pte": "PTE Academic", "duolingo": "Duolingo English Test",
+	"cambridge": "Cambridge English", "on_campus": "On campus", "per_year": "per year", "total": "whole programme",
+	"not_eligible": "Not eligible", "sop": "Statement of purpose", "cv": "CV", "new": "New",
+}
+
+// label writes a code as people read it: a known word, else the code with spaces, capitalised.
+func label(s any) string {
+	code := fmt.Sprint(s)
+	if l, ok := labels[code]; ok {
+		return l
+	}
+	t := strings.NewReplacer("_", " ", "-", " ").Replace(code)
+	if t == "" {
+		return t
+	}
+	return strings.ToUpper(t[:1]) + t[1:]
 }
 
 type topicView struct {

@@ -374,7 +374,7 @@ func (p *Pages) bookingsPage(w http.ResponseWriter, r *http.Request, a *gradpath
 			days = append(days, dayOfBookings{Day: day})
 		}
 		d := &days[len(days)-1]
-		d.Bookings = append(d.Bookings, bookingRow{Booking: b, Time: b.Start.In(zone).Format("15:04") + "–" + b.End.In(zone).Format("15:04")})
+		d.Bookings = append(d.Bookings, bookingRow{Booking: b, Time: b.Start.In(zone).Format("15:04") + "–" + b.End.In(zone).Format("15:04 MST")})
 	}
 	p.render(w, r, http.StatusOK, "bookings", "My bookings", map[string]any{"Days": days, "Zone": zone.String(), "Feed": feed})
 	return nil

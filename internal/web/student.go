@@ -278,7 +278,7 @@ func (p *Pages) renderProfile(w http.ResponseWriter, r *http.Request, status int
 	data := map[string]any{"Values": values, "Errors": errs, "Version": pv.Version, "Levels": catalogue.PriorLevels, "Scales": catalogue.Scales,
 		"Tests": catalogue.Tests, "Welcome": r.URL.Query().Get("welcome") != "", "Saved": r.URL.Query().Get("saved") != ""}
 	if pv.Version > 0 {
-		data["UpdatedAt"] = pv.UpdatedAt.In(p.zone()).Format("2 Jan 2006, 15:04")
+		data["UpdatedAt"] = pv.UpdatedAt.In(p.zone()).Format("2 Jan 2006, 15:04 MST")
 		if u, _ := p.who(r); u != nil && pv.UpdatedBy != "" && pv.UpdatedBy != u.ID {
 			data["ByCounsellor"] = true
 		}
