@@ -36,7 +36,7 @@ var pageFuncs = template.FuncMap{
 		return t.Format("2 January 2006")
 	},
 	// at is a moment as people read it, with its zone named (the agency's: India).
-	"at": func(t time.Time) string { return t.In(mustLoad("Asia/Kolkata")).Format("2 Jan 2006, 15:04 MST") },
+	"at":    func(t time.Time) string { return t.In(mustLoad("Asia/Kolkata")).Format("2 Jan 2006, 15:04 MST") },
 	"label": label,
 	// intakeState is an intake's state as a tag: its words and its colour.
 	"intakeState": func(st catalogue.IntakeState) template.HTML {
