@@ -251,7 +251,8 @@ func testPages(t *testing.T, env []string, args ...string) {
 		t.Errorf("the finder's results for htmx: %d %q", code, body)
 	}
 	_, _, body = visitor.get("/programmes/unimelb-mc-cs")
-	mustContain(t, "programme page", body, "Intakes and deadlines", "Entry requirements", "IELTS Academic 6.5 overall", "A previous bachelor qualification in computer science", "Cost")
+	mustContain(t, "programme page", body, "Intakes and deadlines", "Entry requirements", "IELTS Academic 6.5 overall", "A previous bachelor qualification in computer science", "Cost",
+		"<dt>Level</dt><dd>Master</dd>", "<dt>Study mode</dt>", "<dt>Duration</dt>")
 
 	// Eligibility: a bar per numeric requirement and what would open more, from exactly what
 	// the student typed: every scale and test, each section, the test's date.
@@ -282,7 +283,8 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code != 200 {
 		t.Fatalf("compare: %d", code)
 	}
-	mustContain(t, "compare", body, "Master of Computer Science", "University of Sydney", "Curriculum depth", "Whole programme in INR", "not covered by the sources")
+	mustContain(t, "compare", body, "Master of Computer Science", "University of Sydney", "Curriculum depth", "Whole programme in INR", "not covered by the sources",
+		`<th scope="row">Sources</th>`)
 	if code, _, body = visitor.get("/compare?id=unimelb-mc-cs"); code != 400 || !strings.Contains(body, "2 to 5") {
 		t.Errorf("compare one: %d", code)
 	}
