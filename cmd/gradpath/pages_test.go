@@ -487,6 +487,26 @@ func testPages(t *testing.T, env []string, args ...string) {
 	if code, _, body := counsellor.get("/students/" + sm[1]); code != 200 || !strings.Contains(body, `class="roadmap-progress">Backend developer:`) {
 		t.Errorf("own student's workspace with their roadmap progress: %d", code)
 	}
+	// The counsellor mentors a cohort on the backend roadmap: learners by name, not id; a
+	// student not in their care cannot be added.
+	_, _, body = counsellor.get("/cohorts")
+	mustContain(t, "cohorts", body, "You mentor no cohort yet", `name="member" value="`+sm[1]+`"`)
+	if code, _, body := counsellor.post("/cohorts", url.Values{"name": {"Backend, January batch"}, "roadmap": {"backend"}, "member": {"usr_nobody"}}); code != 400 || !strings.Contains(body, "is not one of your students") {
+		t.Errorf("a cohort with a stranger: %d", code)
+	}
+	code, loc, _ := counsellor.post("/cohorts", url.Values{"name": {"Backend, January batch"}, "roadmap": {"backend"}, "member": {sm[1]}})
+	if code != 303 || !strings.HasPrefix(loc, "/cohorts/coh_") {
+		t.Fatalf("create a cohort: %d %s", code, loc)
+	}
+	_, _, body = counsellor.get(loc)
+	mustContain(t, "the cohort", body, "Backend, January batch", "Backend developer", `<a href="/students/`+sm[1]+`">`, "<progress", "Topics")
+	if strings.Contains(body, ">"+sm[1]+"<") {
+		t.Error("the cohort shows a learner by id")
+	}
+	if code, _, _ := newBrowserless(t, s).get(loc); code == 200 {
+		t.Error("a visitor reads a cohort")
+	}
+
 	// The counsellor's student uploads a passport; the counsellor rejects it with a reason the
 	// student then reads.
 	demoStudent := newBrowserless(t, s)
