@@ -120,7 +120,7 @@ func eligibilityChoices(data map[string]any, form map[string]string) {
 	}
 	var sections []map[string]string
 	for _, name := range spec.Sections {
-		sections = append(sections, map[string]string{"Name": "s_" + name, "Label": strings.ReplaceAll(name, "_", " "), "Value": form["s_"+name]})
+		sections = append(sections, map[string]string{"Name": "s_" + name, "Label": label(name), "Value": form["s_"+name]})
 	}
 	data["Tests"], data["Scales"], data["Sections"], data["TestName"] = tests, scales, sections, spec.Name
 	data["Levels"] = []catalogue.Level{catalogue.LevelSecondary, catalogue.LevelDiploma, catalogue.LevelBachelor, catalogue.LevelMaster}
