@@ -513,9 +513,17 @@ func testPages(t *testing.T, env []string, args ...string) {
 	demoStudent.signIn("student@demo.gradpath.test", passwords["student@demo.gradpath.test"])
 	appB := demoStudent.apply("bham-msc-advanced-cs")
 	pdf := []byte("%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n")
-	if code, _, _ := demoStudent.upload("/me/applications/"+appB+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}}); code != 303 {
+	if code, _, _ := demoStudent.upload("/me/applications/"+appB+"/documents", "file", "passport.pdf", pdf, url.Values{"kind": {"passport"}, "expires_on": {"2035-03-31"}}); code != 303 {
 		t.Fatalf("upload: %d", code)
 	}
+	// The passport is in the student's library, with its expiry, for every application.
+	_, _, body = demoStudent.get("/me/documents")
+	mustContain(t, "my documents", body, "<td>Passport</td>", "2035-03-31", `data-doc="doc_`, "Add a document")
+	if code, _, body := demoStudent.upload("/me/documents", "file", "sop.pdf", pdf, url.Values{"kind": {"sop"}, "application_id": {appB}, "title": {"SOP for Birmingham"}}); code != 303 {
+		t.Fatalf("add an SOP for one application: %d %s", code, body)
+	}
+	_, _, body = demoStudent.get("/me/documents")
+	mustContain(t, "my documents with an SOP", body, "SOP for Birmingham", "for Advanced Computer Science MSc")
 	// The counsellor puts a programme on the student's shortlist from the programme page.
 	_, _, body = counsellor.get("/programmes/gatech-omscs")
 	mustContain(t, "shortlist for a student", body, `<option value="`+sm[1]+`">`)

@@ -6,6 +6,8 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"slices"
+	"strings"
 
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
@@ -174,57 +176,116 @@ func (s *Server) patchApplication(w http.ResponseWriter, r *http.Request) error 
 }
 
 func (s *Server) uploadDocument(w http.ResponseWriter, r *http.Request) error {
-	if err := requireContentType(r, "multipart/form-data"); err != nil {
+	in, err := readUpload(w, r, "kind", "expires_on")
+	if err != nil {
 		return err
+	}
+	d, err := s.Workspace.Upload(r.Context(), actor(r), student(r), r.PathValue("id"), in)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusCreated, d)
+}
+
+// readUpload reads a multipart upload of one document: kind, file and the other fields named.
+func readUpload(w http.ResponseWriter, r *http.Request, fields ...string) (workspace.UploadInput, error) {
+	var in workspace.UploadInput
+	if err := requireContentType(r, "multipart/form-data"); err != nil {
+		return in, err
 	}
 	r.Body = http.MaxBytesReader(w, r.Body, workspace.MaxUpload+64<<10)
 	if err := r.ParseMultipartForm(1 << 20); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
-			return gradpath.Errorf(gradpath.CodeTooLarge, "a document may be at most %d MiB", workspace.MaxUpload>>20)
+			return in, gradpath.Errorf(gradpath.CodeTooLarge, "a document may be at most %d MiB", workspace.MaxUpload>>20)
 		}
-		return gradpath.Errorf(gradpath.CodeInvalid, "the body is not a multipart form: %v", err)
+		return in, gradpath.Errorf(gradpath.CodeInvalid, "the body is not a multipart form: %v", err)
 	}
 	defer r.MultipartForm.RemoveAll()
 	var p gradpath.Problems
 	for name := range r.MultipartForm.Value {
-		if name != "kind" && name != "expires_on" {
-			p.Add(name, "is not a field of this form; send kind, file and optionally expires_on")
+		if !slices.Contains(fields, name) {
+			p.Add(name, "is not a field of this form; send file and %s", strings.Join(fields, ", "))
 		}
 	}
-	kind := r.FormValue("kind")
-	if kind == "" {
+	in.Kind = r.FormValue("kind")
+	if in.Kind == "" {
 		p.Add("kind", "is required")
 	}
-	var expires gradpath.Date
+	in.ApplicationID, in.Title = r.FormValue("application_id"), r.FormValue("title")
 	if v := r.FormValue("expires_on"); v != "" {
 		d, err := gradpath.ParseDate(v)
 		if err != nil || d.MonthOnly() {
 			p.Add("expires_on", "give a date like 2031-05-20")
 		}
-		expires = d
+		in.ExpiresOn = d
 	}
 	file, header, err := r.FormFile("file")
 	if err != nil {
 		p.Add("file", "attach the document as the file field")
 	}
 	if err := p.Err(); err != nil {
-		return err
+		return in, err
 	}
 	defer file.Close()
 	data, err := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
 	if err != nil {
-		return err
+		return in, err
 	}
 	if len(data) > workspace.MaxUpload {
-		return gradpath.Errorf(gradpath.CodeTooLarge, "a document may be at most %d MiB", workspace.MaxUpload>>20)
+		return in, gradpath.Errorf(gradpath.CodeTooLarge, "a document may be at most %d MiB", workspace.MaxUpload>>20)
 	}
-	d, err := s.Workspace.Upload(r.Context(), actor(r), student(r), r.PathValue("id"),
-		workspace.UploadInput{Kind: kind, Name: header.Filename, Data: data, ExpiresOn: expires})
+	in.Name, in.Data = header.Filename, data
+	return in, nil
+}
+
+// LibraryList is a student's document library, newest first.
+type LibraryList struct {
+	Items []workspace.LibraryDocument `json:"items"`
+}
+
+func (s *Server) listLibrary(w http.ResponseWriter, r *http.Request) error {
+	if err := newQuery(r).err(); err != nil {
+		return err
+	}
+	docs, err := s.Workspace.Library(r.Context(), actor(r), student(r))
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Cache-Control", "private, no-store")
+	return writeJSON(w, r, http.StatusOK, LibraryList{Items: docs})
+}
+
+func (s *Server) addToLibrary(w http.ResponseWriter, r *http.Request) error {
+	in, err := readUpload(w, r, "kind", "expires_on", "application_id", "title")
+	if err != nil {
+		return err
+	}
+	d, err := s.Workspace.AddDocument(r.Context(), actor(r), student(r), in)
 	if err != nil {
 		return err
 	}
 	return writeJSON(w, r, http.StatusCreated, d)
+}
+
+func (s *Server) deleteFromLibrary(w http.ResponseWriter, r *http.Request) error {
+	if err := s.Workspace.DeleteDocument(r.Context(), actor(r), student(r), r.PathValue("doc")); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (s *Server) reviewLibraryDocument(w http.ResponseWriter, r *http.Request) error {
+	var rev workspace.Review
+	if err := decodeJSON(w, r, &rev, "application/merge-patch+json"); err != nil {
+		return err
+	}
+	d, err := s.Workspace.ReviewLibraryDocument(r.Context(), actor(r), student(r), r.PathValue("doc"), rev)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, r, http.StatusOK, d)
 }
 
 func (s *Server) downloadFile(w http.ResponseWriter, r *http.Request) error {

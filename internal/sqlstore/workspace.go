@@ -307,3 +307,53 @@ func (s *WorkspaceStore) Setting(ctx context.Context, key string) (string, bool,
 func (s *WorkspaceStore) PutSetting(ctx context.Context, key, value string, at time.Time) error {
 	return s.db.PutSetting(ctx, key, value, at)
 }
+
+const libraryColumns = `id, user_id, kind, application_id, file_id, title, expires_on, status, reason, reviewed_by, created_at, updated_at`
+
+// LibraryDocuments implements workspace.LibraryStore: a student's documents, oldest first.
+func (s *WorkspaceStore) LibraryDocuments(ctx context.Context, userID string) ([]workspace.LibraryDocument, error) {
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT `+libraryColumns+` FROM library_documents WHERE user_id = ? ORDER BY created_at, id`), userID)
+	if err != nil {
+		return nil, wrap(err, "documents")
+	}
+	defer rows.Close()
+	out := []workspace.LibraryDocument{}
+	for rows.Next() {
+		var d workspace.LibraryDocument
+		var expires string
+		if err := rows.Scan(&d.ID, &d.StudentID, &d.Kind, &d.ApplicationID, &d.FileID, &d.Title, &expires, &d.Status, &d.Reason, &d.ReviewedBy, &d.CreatedAt, &d.UpdatedAt); err != nil {
+			return nil, wrap(err, "documents")
+		}
+		if expires != "" {
+			if d.ExpiresOn, err = gradpath.ParseDate(expires); err != nil {
+				return nil, wrap(err, "document expiry")
+			}
+		}
+		d.CreatedAt, d.UpdatedAt = d.CreatedAt.UTC(), d.UpdatedAt.UTC()
+		out = append(out, d)
+	}
+	return out, wrap(rows.Err(), "documents")
+}
+
+// PutLibraryDocument implements workspace.LibraryStore: it adds d, or replaces the document
+// with its id.
+func (s *WorkspaceStore) PutLibraryDocument(ctx context.Context, d workspace.LibraryDocument) error {
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO library_documents (`+libraryColumns+`) VALUES (`+placeholders(12)+`)
+		ON CONFLICT (id) DO UPDATE SET title = excluded.title, expires_on = excluded.expires_on, status = excluded.status,
+		reason = excluded.reason, reviewed_by = excluded.reviewed_by, updated_at = excluded.updated_at`),
+		d.ID, d.StudentID, d.Kind, d.ApplicationID, d.FileID, d.Title, d.ExpiresOn.String(), d.Status, d.Reason, d.ReviewedBy, utc(d.CreatedAt), utc(d.UpdatedAt))
+	return wrap(err, "save document")
+}
+
+// DeleteLibraryDocument implements workspace.LibraryStore; not_found when the student has no
+// such document.
+func (s *WorkspaceStore) DeleteLibraryDocument(ctx context.Context, userID, id string) error {
+	res, err := s.db.write.ExecContext(ctx, s.db.q(`DELETE FROM library_documents WHERE user_id = ? AND id = ?`), userID, id)
+	if err != nil {
+		return wrap(err, "delete document")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gradpath.NotFound("document", id)
+	}
+	return nil
+}

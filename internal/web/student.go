@@ -106,7 +106,10 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) error {
 	} else {
 		defer file.Close()
 		data, _ := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
-		if _, err := p.Workspace.Upload(r.Context(), a, a.UserID, appID, workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data}); err != nil {
+		in := workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data}
+		if in.ExpiresOn, err = optionalDate(r.PostFormValue("expires_on")); err != nil {
+			msg, failure = "Write the expiry date like 2031-05-20.", gradpath.Invalid("expires_on", "is not a date")
+		} else if _, err := p.Workspace.Upload(r.Context(), a, a.UserID, appID, in); err != nil {
 			msg, failure = p.explain(w, r, err), err
 		}
 	}
@@ -116,6 +119,81 @@ func (p *Pages) upload(w http.ResponseWriter, r *http.Request) error {
 	}
 	apps, _ := p.Workspace.Applications(r.Context(), a, a.UserID)
 	p.render(w, r, formStatus(failure), "applications", "My applications", p.applicationsData(apps, map[string]string{appID: msg}, r))
+	return nil
+}
+
+// optionalDate reads a date field that may be empty.
+func optionalDate(v string) (gradpath.Date, error) {
+	if v = strings.TrimSpace(v); v == "" {
+		return gradpath.Date{}, nil
+	}
+	d, err := gradpath.ParseDate(v)
+	if err == nil && d.MonthOnly() {
+		err = fmt.Errorf("%s is a month, not a day", v)
+	}
+	return d, err
+}
+
+// documents is the student's library: every document once, for every application.
+func (p *Pages) documents(w http.ResponseWriter, r *http.Request) error {
+	a, _, ok := p.signedIn(w, r)
+	if !ok {
+		return nil
+	}
+	return p.renderDocuments(w, r, a, http.StatusOK, "")
+}
+
+func (p *Pages) renderDocuments(w http.ResponseWriter, r *http.Request, a *gradpath.Actor, status int, problem string) error {
+	docs, err := p.Workspace.Library(r.Context(), a, a.UserID)
+	if err != nil {
+		return failed("Your documents are not available", err)
+	}
+	apps, err := p.Workspace.Applications(r.Context(), a, a.UserID)
+	if err != nil {
+		return failed("Your documents are not available", err)
+	}
+	titles := map[string]string{}
+	for _, app := range apps {
+		titles[app.ID] = app.Title
+	}
+	p.render(w, r, status, "documents", "My documents", map[string]any{"Documents": docs, "Kinds": workspace.Checklist,
+		"Applications": apps, "AppTitles": titles, "Error": problem})
+	return nil
+}
+
+func (p *Pages) addDocument(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.signedIn, workspace.MaxUpload+64<<10)
+	if !ok {
+		return nil
+	}
+	defer r.MultipartForm.RemoveAll()
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		return p.renderDocuments(w, r, a, http.StatusBadRequest, "Choose a file to upload.")
+	}
+	defer file.Close()
+	data, _ := io.ReadAll(io.LimitReader(file, workspace.MaxUpload+1))
+	in := workspace.UploadInput{Kind: r.PostFormValue("kind"), Name: header.Filename, Data: data, Title: r.PostFormValue("title"),
+		ApplicationID: r.PostFormValue("application_id")}
+	if in.ExpiresOn, err = optionalDate(r.PostFormValue("expires_on")); err != nil {
+		return p.renderDocuments(w, r, a, http.StatusBadRequest, "Write the expiry date like 2031-05-20.")
+	}
+	if _, err := p.Workspace.AddDocument(r.Context(), a, a.UserID, in); err != nil {
+		return p.renderDocuments(w, r, a, formStatus(err), p.explain(w, r, err))
+	}
+	http.Redirect(w, r, "/me/documents", http.StatusSeeOther)
+	return nil
+}
+
+func (p *Pages) deleteDocument(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.signedIn, 4<<10)
+	if !ok {
+		return nil
+	}
+	if err := p.Workspace.DeleteDocument(r.Context(), a, a.UserID, r.PathValue("id")); err != nil {
+		return p.renderDocuments(w, r, a, formStatus(err), p.explain(w, r, err))
+	}
+	http.Redirect(w, r, "/me/documents", http.StatusSeeOther)
 	return nil
 }
 

@@ -42,6 +42,8 @@ type Document struct {
 	Title     string        `json:"title"`
 	Optional  bool          `json:"optional,omitempty"`
 	Status    string        `json:"status"`
+	// LibraryID is the document of the student's library this item uses.
+	LibraryID string        `json:"library_id,omitempty"`
 	FileID    string        `json:"file_id,omitempty"`
 	Reason    string        `json:"reason,omitempty"`
 	ExpiresOn gradpath.Date `json:"expires_on,omitzero"`

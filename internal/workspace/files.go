@@ -40,6 +40,11 @@ type FileStore interface {
 	FileBySum(ctx context.Context, studentID, sum string) (File, bool, error)
 	CreateFile(ctx context.Context, f File) error
 	File(ctx context.Context, id string) (File, error)
+	// LibraryDocuments lists a student's documents, oldest first.
+	LibraryDocuments(ctx context.Context, studentID string) ([]LibraryDocument, error)
+	// PutLibraryDocument adds a document or replaces the one with its id.
+	PutLibraryDocument(ctx context.Context, d LibraryDocument) error
+	DeleteLibraryDocument(ctx context.Context, studentID, id string) error
 }
 
 // accepted are the types a document may be, decided from its content, never from its name or
@@ -81,74 +86,70 @@ type UploadInput struct {
 	Data []byte
 	// ExpiresOn is the document's expiry (a passport's), if given.
 	ExpiresOn gradpath.Date
+	// ApplicationID makes the document one application's own (a statement of purpose); empty,
+	// it serves every application.
+	ApplicationID string
+	// Title names the document in the library ("SOP for Melbourne, draft 2"); the file's
+	// name when empty.
+	Title string
 }
 
-// Upload stores a document for an application's checklist item. The content decides the type
-// (PDF, JPEG or PNG; anything else is a 415); the same file uploaded again, for this
-// application or another, is stored once.
+// Upload stores a document for an application's checklist item: into the student's library,
+// where every application that needs that kind of document finds it (a statement of purpose
+// is the application's own). The content decides the type (PDF, JPEG or PNG; anything else is
+// a 415); the same file uploaded again is stored once.
 func (s *Service) Upload(ctx context.Context, a *gradpath.Actor, studentID, appID string, in UploadInput) (Document, error) {
-	if s.files == nil || s.blobs == nil {
-		return Document{}, gradpath.Errorf(gradpath.CodeUnavailable, "uploads are not set up on this server")
-	}
 	app, err := s.Application(ctx, a, studentID, appID)
 	if err != nil {
 		return Document{}, err
 	}
-	idx := -1
-	for i, d := range app.Documents {
+	if in.ApplicationID == "" && perApplication(in.Kind) {
+		in.ApplicationID = app.ID
+	}
+	if _, err := s.AddDocument(ctx, a, studentID, in); err != nil {
+		return Document{}, err
+	}
+	app, err = s.Application(ctx, a, studentID, appID)
+	if err != nil {
+		return Document{}, err
+	}
+	for _, d := range app.Documents {
 		if d.Kind == in.Kind {
-			idx = i
+			return d, nil
 		}
 	}
-	var kinds []string
-	for _, k := range Checklist {
-		kinds = append(kinds, k.Kind)
-	}
-	if idx < 0 {
-		return Document{}, gradpath.Invalid("kind", "%q is not a document of the checklist: %s", in.Kind, strings.Join(kinds, ", "))
+	return Document{}, gradpath.NotFound("document", in.Kind)
+}
+
+// storeFile keeps a file's bytes once per student and content, and returns its record.
+func (s *Service) storeFile(ctx context.Context, studentID string, in UploadInput) (File, error) {
+	if s.files == nil || s.blobs == nil {
+		return File{}, gradpath.Errorf(gradpath.CodeUnavailable, "uploads are not set up on this server")
 	}
 	if len(in.Data) == 0 {
-		return Document{}, gradpath.Invalid("file", "is empty")
-	}
-	if err := in.ExpiresOn.Err(); err != nil {
-		return Document{}, gradpath.Invalid("expires_on", "%s", err.Error())
+		return File{}, gradpath.Invalid("file", "is empty")
 	}
 	ct := sniff(in.Data)
 	if ct == "" {
-		return Document{}, gradpath.Errorf(gradpath.CodeUnsupported, "the file is not a PDF, JPEG or PNG (whatever its name says); scan or export it as one")
+		return File{}, gradpath.Errorf(gradpath.CodeUnsupported, "the file is not a PDF, JPEG or PNG (whatever its name says); scan or export it as one")
 	}
 	sum := sha256.Sum256(in.Data)
 	hexSum := hex.EncodeToString(sum[:])
 	f, found, err := s.files.FileBySum(ctx, studentID, hexSum)
-	if err != nil {
-		return Document{}, err
+	if err != nil || found {
+		return f, err
 	}
-	now := s.now().UTC().Truncate(time.Microsecond)
-	if !found {
-		f = File{ID: gradpath.NewID("file_"), StudentID: studentID, SHA256: hexSum, Size: int64(len(in.Data)), ContentType: ct,
-			Name: cleanName(in.Name), CreatedAt: now}
-		if err := s.blobs.Put(f.ID, in.Data); err != nil {
-			return Document{}, err
-		}
-		if err := s.files.CreateFile(ctx, f); err != nil {
-			return Document{}, err
-		}
-		// Two uploads of one file at once: both documents use the record that was stored.
-		if f, _, err = s.files.FileBySum(ctx, studentID, hexSum); err != nil {
-			return Document{}, err
-		}
+	f = File{ID: gradpath.NewID("file_"), StudentID: studentID, SHA256: hexSum, Size: int64(len(in.Data)), ContentType: ct,
+		Name: cleanName(in.Name), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
+	if err := s.blobs.Put(f.ID, in.Data); err != nil {
+		return File{}, err
 	}
-	d := &app.Documents[idx]
-	d.Status, d.FileID, d.Reason, d.UpdatedAt, d.ExpiresOn, d.Flag = DocUploaded, f.ID, "", now, in.ExpiresOn, ""
-	if !in.ExpiresOn.IsZero() {
-		d.Flag = expiryFlag(in.Kind, in.ExpiresOn, s.catalogue.Today(), app, s.courseEnd(ctx, app))
+	if err := s.files.CreateFile(ctx, f); err != nil {
+		return File{}, err
 	}
-	app.Version++
-	app.UpdatedAt = now
-	if err := s.store.UpdateApplication(ctx, app); err != nil {
-		return Document{}, err
-	}
-	return *d, nil
+	// Two uploads of one file at once: both documents use the record that was stored.
+	f, _, err = s.files.FileBySum(ctx, studentID, hexSum)
+	return f, err
 }
 
 // expiryFlag warns of a document that has expired or will expire before the day it must hold:
@@ -212,39 +213,29 @@ type Review struct {
 // ReviewDocument records a counsellor's (or admin's) verdict on an uploaded document; a
 // rejection says why, and the student sees it.
 func (s *Service) ReviewDocument(ctx context.Context, a *gradpath.Actor, studentID, appID, kind string, r Review) (Document, error) {
-	if a.UserID == studentID && !a.Has(gradpath.RoleAdmin) {
-		return Document{}, gradpath.Errorf(gradpath.CodeForbidden, "your counsellor reviews your documents")
-	}
 	app, err := s.Application(ctx, a, studentID, appID)
 	if err != nil {
 		return Document{}, err
 	}
-	var p gradpath.Problems
-	switch r.Status {
-	case DocVerified:
-		r.Reason = ""
-	case DocRejected:
-		if r.Reason = strings.TrimSpace(r.Reason); r.Reason == "" || len(r.Reason) > 500 {
-			p.Add("reason", "say why, in at most 500 characters, so the student can fix it")
-		}
-	default:
-		p.Add("status", "use verified or rejected")
-	}
-	if err := p.Err(); err != nil {
-		return Document{}, err
-	}
-	for i := range app.Documents {
-		d := &app.Documents[i]
+	for _, d := range app.Documents {
 		if d.Kind != kind {
 			continue
 		}
-		if d.Status == DocMissing {
+		if d.Status == DocMissing || d.LibraryID == "" {
 			return Document{}, gradpath.Errorf(gradpath.CodeConflict, "the %s has not been uploaded yet", strings.ToLower(d.Title))
 		}
-		d.Status, d.Reason, d.UpdatedAt = r.Status, r.Reason, s.now().UTC().Truncate(time.Microsecond)
-		app.Version++
-		app.UpdatedAt = d.UpdatedAt
-		return *d, s.store.UpdateApplication(ctx, app)
+		if _, err := s.ReviewLibraryDocument(ctx, a, studentID, d.LibraryID, r); err != nil {
+			return Document{}, err
+		}
+		app, err = s.Application(ctx, a, studentID, appID)
+		if err != nil {
+			return Document{}, err
+		}
+		for _, d := range app.Documents {
+			if d.Kind == kind {
+				return d, nil
+			}
+		}
 	}
 	return Document{}, gradpath.NotFound("document", kind)
 }

@@ -355,8 +355,13 @@ func (s *Service) Applications(ctx context.Context, a *gradpath.Actor, studentID
 	if err != nil {
 		return nil, err
 	}
+	docs, err := s.library(ctx, studentID)
+	if err != nil {
+		return nil, err
+	}
 	for i := range apps {
 		s.refresh(ctx, &apps[i])
+		s.withLibrary(ctx, &apps[i], docs)
 	}
 	return apps, nil
 }
@@ -374,6 +379,11 @@ func (s *Service) Application(ctx context.Context, a *gradpath.Actor, studentID,
 		return Application{}, gradpath.NotFound("application", id)
 	}
 	s.refresh(ctx, &app)
+	docs, err := s.library(ctx, studentID)
+	if err != nil {
+		return Application{}, err
+	}
+	s.withLibrary(ctx, &app, docs)
 	return app, nil
 }
 
