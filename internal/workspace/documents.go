@@ -38,10 +38,10 @@ const (
 
 // Document is one item of an application's checklist.
 type Document struct {
-	Kind      string        `json:"kind"`
-	Title     string        `json:"title"`
-	Optional  bool          `json:"optional,omitempty"`
-	Status    string        `json:"status"`
+	Kind     string `json:"kind"`
+	Title    string `json:"title"`
+	Optional bool   `json:"optional,omitempty"`
+	Status   string `json:"status"`
 	// LibraryID is the document of the student's library this item uses.
 	LibraryID string        `json:"library_id,omitempty"`
 	FileID    string        `json:"file_id,omitempty"`
