@@ -262,6 +262,9 @@ func testPages(t *testing.T, env []string, args ...string) {
 	}
 	mustContain(t, "eligibility", body, `<svg class="gauge"`, "IELTS Academic overall: needs 6.5, you have 6", "What would open more", "Raise your IELTS",
 		"writing 5.5", `name="s_listening"`, "taken 2026-03-14")
+	// The institution is asked, and kept.
+	_, _, body = visitor.get("/eligibility?score=62&scale=percentage&institution=Anna+University&overall=6.5")
+	mustContain(t, "eligibility with an institution", body, `name="institution"`, `value="Anna University"`)
 	// Without sections, none is invented.
 	_, _, body = visitor.get("/eligibility?score=6.2&test=ielts&overall=6.0")
 	if strings.Contains(body, "writing 5") || strings.Contains(body, "IELTS Academic writing") {

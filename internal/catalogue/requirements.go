@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"strings"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
 // Requirements are a programme's entry requirements as data, so that a profile can be matched
@@ -20,6 +23,10 @@ type Requirements struct {
 	// alpha-2), as UK universities publish for Indian degrees; they take the place of
 	// Academic for those countries.
 	AcademicByCountry map[string]Score `json:"academic_by_country,omitempty"`
+	// AcademicByInstitution are minimums by the institution of the degree, for degrees from
+	// one country: the university's own list of institutions in tiers. They take the place of
+	// the others for that country.
+	AcademicByInstitution *InstitutionMinimums `json:"academic_by_institution,omitempty"`
 	// English lists the accepted English tests; meeting any one of them is enough.
 	English []EnglishMinimum `json:"english,omitempty"`
 	// WorkExperienceMonths is the minimum relevant work experience.
@@ -29,8 +36,43 @@ type Requirements struct {
 	Source        string   `json:"source,omitempty"`
 }
 
+// InstitutionMinimums are a university's minimums for degrees from one country by the
+// institution that awarded them, as UK universities publish for Indian degrees ("65% from
+// institutions on our list, 70% from others"): tiers of named institutions, each with its
+// minimum, and the minimum for institutions not listed.
+type InstitutionMinimums struct {
+	Country string            `json:"country"`
+	Tiers   []InstitutionTier `json:"tiers"`
+	// Others is the minimum for institutions on no tier; absent when the source gives none.
+	Others *Score `json:"others,omitempty"`
+	Source string `json:"source,omitempty"`
+}
+
+// InstitutionTier is one tier of a university's list.
+type InstitutionTier struct {
+	Name         string   `json:"name"`
+	Institutions []string `json:"institutions"`
+	Minimum      Score    `json:"minimum"`
+}
+
+// Tier finds the tier that lists an institution (names compared folded, in words), or -1.
+func (m InstitutionMinimums) Tier(institution string) int {
+	want := strings.Join(gradpath.Words(institution), " ")
+	if want == "" {
+		return -1
+	}
+	for i, t := range m.Tiers {
+		for _, n := range t.Institutions {
+			if strings.Join(gradpath.Words(n), " ") == want {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
 func (r Requirements) empty() bool {
-	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.AcademicByCountry) == 0 && len(r.English) == 0 &&
+	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.AcademicByCountry) == 0 && r.AcademicByInstitution == nil && len(r.English) == 0 &&
 		r.WorkExperienceMonths == 0 && len(r.Prerequisites) == 0
 }
 

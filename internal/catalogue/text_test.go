@@ -97,3 +97,23 @@ func TestFinderUnderstandsStudents(t *testing.T) {
 		t.Errorf("without conversions a rupee budget matches only rupee tuition: %v", ids)
 	}
 }
+
+// A university's list of institutions is checked like any requirement, every problem named.
+func TestInstitutionMinimumsValidate(t *testing.T) {
+	bad := catalogue.Requirements{AcademicByInstitution: &catalogue.InstitutionMinimums{Country: "India",
+		Tiers: []catalogue.InstitutionTier{{Name: "", Institutions: nil, Minimum: catalogue.Score{Value: 120, Scale: catalogue.Percentage}}}}}
+	var fields []string
+	for _, f := range gradpath.ErrorFields(bad.Validate()) {
+		fields = append(fields, f.Field)
+	}
+	want := []string{"academic_by_institution.country", "academic_by_institution.tiers[0].name", "academic_by_institution.tiers[0].institutions", "academic_by_institution.tiers[0].minimum.value"}
+	for _, w := range want {
+		if !slices.Contains(fields, w) {
+			t.Errorf("no problem for %s in %v", w, fields)
+		}
+	}
+	m := catalogue.InstitutionMinimums{Tiers: []catalogue.InstitutionTier{{Name: "A", Institutions: []string{"Anna University"}}}}
+	if m.Tier("  ANNA  university ") != 0 || m.Tier("Anna") != -1 || m.Tier("") != -1 {
+		t.Error("institution names are not compared in folded words")
+	}
+}

@@ -198,6 +198,29 @@ func (r Requirements) Validate() error {
 		}
 		p.Merge("academic_by_country."+c+".", r.AcademicByCountry[c].Validate())
 	}
+	if m := r.AcademicByInstitution; m != nil {
+		if !gradpath.ValidCountry(m.Country) {
+			p.Add("academic_by_institution.country", "%q is not an ISO 3166-1 alpha-2 country code", m.Country)
+		}
+		if len(m.Tiers) == 0 || len(m.Tiers) > 20 {
+			p.Add("academic_by_institution.tiers", "give 1 to 20 tiers")
+		}
+		for i, t := range m.Tiers {
+			prefix := fmt.Sprintf("academic_by_institution.tiers[%d].", i)
+			checkText(&p, prefix+"name", t.Name, 1, 100)
+			if len(t.Institutions) == 0 || len(t.Institutions) > 5000 {
+				p.Add(prefix+"institutions", "list 1 to 5000 institutions")
+			}
+			for k, n := range t.Institutions {
+				checkText(&p, fmt.Sprintf("%sinstitutions[%d]", prefix, k), n, 1, 200)
+			}
+			p.Merge(prefix+"minimum.", t.Minimum.Validate())
+		}
+		if m.Others != nil {
+			p.Merge("academic_by_institution.others.", m.Others.Validate())
+		}
+		checkText(&p, "academic_by_institution.source", m.Source, 0, 200)
+	}
 	seen := map[Test]bool{}
 	for i, m := range r.English {
 		prefix := fmt.Sprintf("english[%d].", i)

@@ -32,6 +32,7 @@ type Compiled struct {
 	fieldWords  [][][]string // folded words of each field of each set
 	academics   []catalogue.Score
 	byCountry   []map[string]catalogue.Score
+	byInst      []catalogue.InstitutionMinimums
 	englishSets [][]englishMin
 }
 
@@ -40,6 +41,7 @@ type rule struct {
 	field     int32 // into fieldSets; -1: any field
 	academic  int32 // into academics; -1: none
 	byCountry int32 // into byCountry; -1: none
+	byInst    int32 // into byInst; -1: none
 	english   int32 // into englishSets; -1: none recorded
 	work      int16
 	minLevel  uint8 // 0: no level stated
@@ -94,6 +96,7 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 	}
 
 	levelIDs, fieldIDs, acadIDs, countryIDs, engIDs, curIDs := map[string]int32{}, map[string]int32{}, map[catalogue.Score]int32{}, map[string]int32{}, map[string]int32{}, map[string]uint8{"": 0}
+	instIDs := map[string]int32{}
 	intern := func(ids map[string]int32, key string, add func() int32) int32 {
 		if id, ok := ids[key]; ok {
 			return id
@@ -111,7 +114,7 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 		dec := &decoded[d%block]
 		r := &dec.Requirements
 		ru := &c.rules[d]
-		*ru = rule{field: -1, academic: -1, byCountry: -1, english: -1, known: !emptyRequirements(r)}
+		*ru = rule{field: -1, academic: -1, byCountry: -1, byInst: -1, english: -1, known: !emptyRequirements(r)}
 		c.levelSet[d] = -1
 		if len(r.PriorLevels) > 0 {
 			m := uint8(255)
@@ -151,6 +154,13 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 				return int32(len(c.byCountry) - 1)
 			})
 		}
+		if m := r.AcademicByInstitution; m != nil {
+			b, _ := json.Marshal(m)
+			ru.byInst = intern(instIDs, string(b), func() int32 {
+				c.byInst = append(c.byInst, *m)
+				return int32(len(c.byInst) - 1)
+			})
+		}
 		if len(r.English) > 0 {
 			b, _ := json.Marshal(r.English)
 			ru.english = intern(engIDs, string(b), func() int32 {
@@ -187,7 +197,7 @@ func Compile(ix *catalogue.Index, tables Tables) (*Compiled, error) {
 }
 
 func emptyRequirements(r *catalogue.Requirements) bool {
-	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.AcademicByCountry) == 0 &&
+	return len(r.PriorLevels) == 0 && len(r.PriorFields) == 0 && r.Academic == nil && len(r.AcademicByCountry) == 0 && r.AcademicByInstitution == nil &&
 		len(r.English) == 0 && r.WorkExperienceMonths == 0 && len(r.Prerequisites) == 0
 }
 
@@ -200,6 +210,9 @@ type evaluation struct {
 	academic []outcome
 	country  []outcome // per by-country table: the student's country's minimum, if listed
 	inTable  []bool    // whether the student's country is in that table
+	inst     []outcome // per by-institution list whose country is the student's
+	instTier []int     // the student's tier in that list: -1 not listed, -2 institution not given
+	instOn   []bool    // whether that list applies to the student's degree
 	english  []outcome
 
 	// A result valid today may expire before the day it must hold for a programme (its next
@@ -236,6 +249,23 @@ func (c *Compiled) evaluate(s *student) *evaluation {
 	for i, t := range c.byCountry {
 		if req, ok := t[s.country]; ok && s.country != "" {
 			e.country[i], e.inTable[i] = evalAcademic(req, s, c.tables), true
+		}
+	}
+	e.inst, e.instTier, e.instOn = make([]outcome, len(c.byInst)), make([]int, len(c.byInst)), make([]bool, len(c.byInst))
+	for i, m := range c.byInst {
+		if s.degree == nil || s.country == "" || s.country != m.Country {
+			continue
+		}
+		e.instOn[i] = true
+		switch tier := m.Tier(s.degree.Institution); {
+		case strings.TrimSpace(s.degree.Institution) == "":
+			e.inst[i], e.instTier[i] = oUnknown, -2
+		case tier >= 0:
+			e.inst[i], e.instTier[i] = evalAcademic(m.Tiers[tier].Minimum, s, c.tables), tier
+		case m.Others != nil:
+			e.inst[i], e.instTier[i] = evalAcademic(*m.Others, s, c.tables), -1
+		default:
+			e.inst[i], e.instTier[i] = oUnknown, -1
 		}
 	}
 	e.english = make([]outcome, len(c.englishSets))
@@ -322,7 +352,9 @@ func (e *evaluation) of(doc int32) dims {
 	if f := r.field; f >= 0 {
 		d.field, d.has[dField] = e.field[f], true
 	}
-	if t := r.byCountry; t >= 0 && e.inTable[t] {
+	if t := r.byInst; t >= 0 && e.instOn[t] {
+		d.academic, d.has[dAcademic] = e.inst[t], true
+	} else if t := r.byCountry; t >= 0 && e.inTable[t] {
 		d.academic, d.has[dAcademic] = e.country[t], true
 	} else if a := r.academic; a >= 0 {
 		d.academic, d.has[dAcademic] = e.academic[a], true
@@ -360,7 +392,9 @@ func (e *evaluation) verdict(doc int32) (Verdict, uint8) {
 		worst = max(worst, e.field[f])
 	}
 	a := unset
-	if t := r.byCountry; t >= 0 && e.inTable[t] {
+	if t := r.byInst; t >= 0 && e.instOn[t] {
+		a = e.inst[t]
+	} else if t := r.byCountry; t >= 0 && e.inTable[t] {
 		a = e.country[t]
 	} else if r.academic >= 0 {
 		a = e.academic[r.academic]
@@ -401,3 +435,26 @@ func bit(o outcome, d uint8) uint8 {
 }
 
 func (e *evaluation) work(months int) outcome { return evalWork(months, e.s) }
+
+// academicReq is the academic minimum that applies to the student for document doc: by their
+// institution, by their country, or the programme's own; false when none is known.
+func (e *evaluation) academicReq(doc int32) (catalogue.Score, bool) {
+	c, r := e.c, &e.c.rules[doc]
+	if t := r.byInst; t >= 0 && e.instOn[t] {
+		m := c.byInst[t]
+		switch tier := e.instTier[t]; {
+		case tier >= 0:
+			return m.Tiers[tier].Minimum, true
+		case tier == -1 && m.Others != nil:
+			return *m.Others, true
+		}
+		return catalogue.Score{}, false
+	}
+	if t := r.byCountry; t >= 0 && e.inTable[t] {
+		return c.byCountry[t][e.s.country], true
+	}
+	if r.academic >= 0 {
+		return c.academics[r.academic], true
+	}
+	return catalogue.Score{}, false
+}

@@ -102,3 +102,36 @@ func TestConversionsNamed(t *testing.T) {
 		t.Errorf("CGPA 6.53 (62.035%%): %+v %+v", ch, ch.Gauge)
 	}
 }
+
+// A university's own list of Indian institutions decides which minimum applies: 60% from
+// institutions on its list, 65% from others; without the institution the check is unknown
+// and says why; degrees from elsewhere use the programme's general minimum.
+func TestInstitutionTiers(t *testing.T) {
+	pct := func(v float64) catalogue.Score { return catalogue.Score{Value: v, Scale: catalogue.Percentage} }
+	others := pct(65)
+	c := compiled(t, []catalogue.Programme{{ID: "p", Title: "P", Level: catalogue.LevelMaster, Requirements: catalogue.Requirements{
+		Academic: &catalogue.Score{Value: 2.1, Scale: catalogue.UKClass},
+		AcademicByInstitution: &catalogue.InstitutionMinimums{Country: "IN", Others: &others, Source: "Indian degree equivalences 2026",
+			Tiers: []catalogue.InstitutionTier{{Name: "Tier 1", Institutions: []string{"Indian Institute of Technology Delhi", "Anna University"}, Minimum: pct(60)}}},
+	}}})
+	degree := func(inst, country string, score catalogue.Score) eligibility.Profile {
+		return eligibility.Profile{Education: []eligibility.Education{{Level: catalogue.LevelBachelor, Field: "cs", Country: country, Institution: inst, Score: &score}}}
+	}
+	for _, tc := range []struct {
+		name    string
+		profile eligibility.Profile
+		want    eligibility.Result
+		says    string
+	}{
+		{"listed", degree("anna university", "IN", pct(63)), eligibility.Pass, "is on the university's Tier 1 list"},
+		{"not listed", degree("Shivaji University", "IN", pct(63)), eligibility.Fail, "not on the university's list"},
+		{"not given", degree("", "IN", pct(63)), eligibility.Unknown, "Add the institution"},
+		{"from elsewhere", degree("University of Leeds", "GB", catalogue.Score{Value: 2.2, Scale: catalogue.UKClass}), eligibility.Fail, "below the minimum of an upper second"},
+	} {
+		res := match(t, c, tc.profile)
+		ch, _ := check(result(t, res, "p"), eligibility.ReqAcademic)
+		if ch.Result != tc.want || !strings.Contains(ch.Explanation, tc.says) {
+			t.Errorf("%s: %s, %q; want %s saying %q", tc.name, ch.Result, ch.Explanation, tc.want, tc.says)
+		}
+	}
+}

@@ -517,8 +517,33 @@ func describeLevel(s *student) string {
 func (c *Compiled) academicCheck(e *evaluation, doc int32, o outcome) Check {
 	s := e.s
 	var req catalogue.Score
-	from := ""
-	if t := c.rules[doc].byCountry; t >= 0 && e.inTable[t] {
+	from, note := "", ""
+	if t := c.rules[doc].byInst; t >= 0 && e.instOn[t] {
+		m := c.byInst[t]
+		var tiers []string
+		for _, tr := range m.Tiers {
+			tiers = append(tiers, fmt.Sprintf("%s from institutions on its %s list", describeScore(tr.Minimum), tr.Name))
+		}
+		if m.Others != nil {
+			tiers = append(tiers, describeScore(*m.Others)+" from others")
+		}
+		all := strings.Join(tiers, "; ")
+		name, _ := gradpath.CountryName(m.Country)
+		switch tier := e.instTier[t]; {
+		case tier == -2:
+			return Check{Requirement: ReqAcademic, Required: all, Actual: "institution not given", Result: Unknown,
+				Explanation: fmt.Sprintf("For degrees from %s the university asks %s. Add the institution that awards your degree to see which applies.", name, all)}
+		case tier == -1 && m.Others == nil:
+			return Check{Requirement: ReqAcademic, Required: all, Actual: s.degree.Institution, Result: Unknown,
+				Explanation: fmt.Sprintf("%s is not on the university's list, and its source gives no minimum for other institutions: a counsellor asks the university.", s.degree.Institution)}
+		case tier == -1:
+			req, from = *m.Others, " for institutions not on its list"
+			note = fmt.Sprintf(" %s is not on the university's list of institutions in %s.", s.degree.Institution, name)
+		default:
+			req, from = m.Tiers[tier].Minimum, " for institutions on its "+m.Tiers[tier].Name+" list"
+			note = fmt.Sprintf(" %s is on the university's %s list.", s.degree.Institution, m.Tiers[tier].Name)
+		}
+	} else if t := c.rules[doc].byCountry; t >= 0 && e.inTable[t] {
 		req = c.byCountry[t][s.country]
 		name, _ := gradpath.CountryName(s.country)
 		from = " for degrees from " + name
@@ -539,6 +564,7 @@ func (c *Compiled) academicCheck(e *evaluation, doc int32, o outcome) Check {
 		} else {
 			ch.Explanation = fmt.Sprintf("%s is below the minimum of %s.", describeScore(*s.score), describeScore(req))
 		}
+		ch.Explanation += note
 		return ch
 	}
 	need, _ := c.tables.toBasis(req)
@@ -557,6 +583,7 @@ func (c *Compiled) academicCheck(e *evaluation, doc int32, o outcome) Check {
 	default:
 		ch.Explanation = conv + fmt.Sprintf(": within %g points, too close to call across scales. The university decides with its own table, and some ask more of graduates of institutions not on their list: a counsellor checks.", c.tables.Margin)
 	}
+	ch.Explanation += note
 	return ch
 }
 

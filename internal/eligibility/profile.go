@@ -32,8 +32,11 @@ type Education struct {
 	Field string          `json:"field,omitempty"`
 	// Country is where the institution is (ISO 3166-1 alpha-2): universities publish
 	// minimums per country of study.
-	Country string           `json:"country,omitempty"`
-	Score   *catalogue.Score `json:"score,omitempty"`
+	Country string `json:"country,omitempty"`
+	// Institution is the college or university that awards the degree, as it names itself:
+	// some universities ask different minimums of institutions on their own lists.
+	Institution string           `json:"institution,omitempty"`
+	Score       *catalogue.Score `json:"score,omitempty"`
 }
 
 // TestResult is one English test result.
@@ -65,6 +68,9 @@ func (p *Profile) Validate(prefix string, today gradpath.Date) error {
 		}
 		if len(e.Field) > 200 {
 			pr.Add(f+"field", "at most 200 characters")
+		}
+		if len(e.Institution) > 200 {
+			pr.Add(f+"institution", "at most 200 characters")
 		}
 		if e.Country != "" && !gradpath.ValidCountry(e.Country) {
 			pr.Add(f+"country", "%q is not an ISO 3166-1 alpha-2 country code (for example IN)", e.Country)

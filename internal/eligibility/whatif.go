@@ -215,10 +215,8 @@ func (c *Compiled) academicCandidates(s *student, e *evaluation, docs []int32) [
 	scale := s.score.Scale
 	targets := map[float64]bool{}
 	reqOf := func(d int32) catalogue.Score {
-		if t := c.rules[d].byCountry; t >= 0 && e.inTable[t] {
-			return c.byCountry[t][s.country]
-		}
-		return c.academics[c.rules[d].academic]
+		req, _ := e.academicReq(d) // a document closed by its academic check has one
+		return req
 	}
 	for _, d := range docs {
 		if v, ok := c.lowestPassing(reqOf(d), scale); ok {

@@ -483,6 +483,9 @@ func csvRow(p catalogue.Programme) ([]string, error) {
 	if len(p.Requirements.AcademicByCountry) > 0 {
 		return nil, fmt.Errorf("programme %s has academic minimums by country, which CSV cannot hold: export it as JSON", p.ID)
 	}
+	if p.Requirements.AcademicByInstitution != nil {
+		return nil, fmt.Errorf("programme %s has academic minimums by institution, which CSV cannot hold: export it as JSON", p.ID)
+	}
 	lists := [][]string{p.Specialisations, p.Tags, p.Requirements.PriorFields, p.Requirements.Prerequisites}
 	for _, in := range p.Intakes {
 		lists = append(lists, []string{in.Term})

@@ -177,6 +177,18 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) error {
 		slices.Sort(lines)
 		data["AcademicByCountry"] = lines
 	}
+	if m := pr.Requirements.AcademicByInstitution; m != nil {
+		cn, _ := gradpath.CountryName(m.Country)
+		var lines []string
+		for _, t := range m.Tiers {
+			lines = append(lines, fmt.Sprintf("%s for degrees from institutions in %s on its %s list (%d institutions)", t.Minimum.Describe(), cn, t.Name, len(t.Institutions)))
+		}
+		if m.Others != nil {
+			lines = append(lines, fmt.Sprintf("%s for degrees from other institutions in %s", m.Others.Describe(), cn))
+		}
+		byCountry, _ := data["AcademicByCountry"].([]string)
+		data["AcademicByCountry"] = append(lines, byCountry...)
+	}
 	var open []catalogue.Intake
 	for _, in := range pr.Intakes {
 		if in.State.Accepting() {

@@ -102,7 +102,7 @@ type topicView struct {
 
 // eligibilityForm is what the eligibility page asks.
 // eligibilityFields are the public eligibility form's inputs; section scores are s_<section>.
-var eligibilityFields = []string{"level", "field", "degree_country", "score", "scale", "test", "overall", "taken_on", "work", "budget", "country"}
+var eligibilityFields = []string{"level", "field", "degree_country", "institution", "score", "scale", "test", "overall", "taken_on", "work", "budget", "country"}
 
 // eligibilityForm holds what the form needs to draw its choices.
 func eligibilityChoices(data map[string]any, form map[string]string) {
@@ -192,7 +192,7 @@ func (p *Pages) eligibility(w http.ResponseWriter, r *http.Request) error {
 	// Only what the student gives: a score, a test's overall, the sections they type, the
 	// date they took it. Nothing is filled in for them.
 	prof := eligibility.Profile{}
-	edu := eligibility.Education{Level: catalogue.Level(form["level"]), Field: form["field"], Country: strings.ToUpper(form["degree_country"])}
+	edu := eligibility.Education{Level: catalogue.Level(form["level"]), Field: form["field"], Country: strings.ToUpper(form["degree_country"]), Institution: form["institution"]}
 	if v, ok := number("score"); ok {
 		edu.Score = &catalogue.Score{Value: v, Scale: catalogue.Scale(form["scale"])}
 	}
@@ -282,6 +282,8 @@ func fieldOfProfile(f string) string {
 		return "level"
 	case strings.Contains(f, "education") && strings.Contains(f, "country"):
 		return "degree_country"
+	case strings.Contains(f, "institution"):
+		return "institution"
 	case strings.Contains(f, "country"):
 		return "country"
 	case strings.Contains(f, "work"):

@@ -199,13 +199,13 @@ func (p *Pages) deleteDocument(w http.ResponseWriter, r *http.Request) error {
 
 // profileForm is the profile as the page edits it: the first degree and English test, work,
 // budget and preferred countries. Entries beyond the first are kept as they are.
-var profileFields = []string{"level", "field", "edu_country", "score", "scale", "test", "overall", "listening", "reading", "writing", "speaking", "taken_on", "work", "budget", "budget_currency", "countries"}
+var profileFields = []string{"level", "field", "edu_country", "institution", "score", "scale", "test", "overall", "listening", "reading", "writing", "speaking", "taken_on", "work", "budget", "budget_currency", "countries"}
 
 func profileValues(pr eligibility.Profile) map[string]string {
 	v := map[string]string{"level": "bachelor", "edu_country": "IN", "scale": "cgpa10", "test": "ielts", "budget_currency": "INR"}
 	if len(pr.Education) > 0 {
 		e := pr.Education[0]
-		v["level"], v["field"], v["edu_country"] = string(e.Level), e.Field, e.Country
+		v["level"], v["field"], v["edu_country"], v["institution"] = string(e.Level), e.Field, e.Country, e.Institution
 		if e.Score != nil {
 			v["score"], v["scale"] = strconv.FormatFloat(e.Score.Value, 'f', -1, 64), string(e.Score.Scale)
 		}
@@ -248,7 +248,7 @@ func profileFromForm(v map[string]string, stored eligibility.Profile) (eligibili
 		}
 		return x, true
 	}
-	edu := eligibility.Education{Level: catalogue.Level(v["level"]), Field: v["field"], Country: strings.ToUpper(v["edu_country"])}
+	edu := eligibility.Education{Level: catalogue.Level(v["level"]), Field: v["field"], Country: strings.ToUpper(v["edu_country"]), Institution: v["institution"]}
 	if x, ok := num("score"); ok {
 		edu.Score = &catalogue.Score{Value: x, Scale: catalogue.Scale(v["scale"])}
 	}
