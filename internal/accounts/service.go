@@ -57,20 +57,26 @@ type Mailer interface {
 
 // DefaultConfig returns the defaults: OWASP's argon2id minimum, sessions idle for 30 minutes
 // and at most 12 hours, resets good for an hour, and limits that let a person retry but not
-// a script guess.
+// a script guess, kept in process.
 func DefaultConfig(now gradpath.Clock) Config {
+	return ConfigWith(now, ratelimit.LocalFactory(now))
+}
+
+// ConfigWith is DefaultConfig with limits made by newLimiter (shared by every replica when it
+// makes them in Redis).
+func ConfigWith(now gradpath.Clock, newLimiter ratelimit.Factory) Config {
 	return Config{
 		Argon2:          DefaultArgon2,
 		SessionIdle:     30 * time.Minute,
 		SessionMax:      12 * time.Hour,
 		ResetTTL:        time.Hour,
 		RegistrationTTL: 24 * time.Hour,
-		LoginPerIP:      ratelimit.NewLocal(6*time.Second, 20, now),
-		LoginPerAccount: ratelimit.NewLocal(30*time.Second, 10, now),
-		ResetPerIP:      ratelimit.NewLocal(time.Minute, 5, now),
-		ResetPerAccount: ratelimit.NewLocal(10*time.Minute, 3, now),
-		RegisterPerIP:   ratelimit.NewLocal(time.Minute, 10, now),
-		LoginPerDevice:  ratelimit.NewLocal(30*time.Second, 10, now),
+		LoginPerIP:      newLimiter("login_ip", 6*time.Second, 20),
+		LoginPerAccount: newLimiter("login_account", 30*time.Second, 10),
+		ResetPerIP:      newLimiter("reset_ip", time.Minute, 5),
+		ResetPerAccount: newLimiter("reset_account", 10*time.Minute, 3),
+		RegisterPerIP:   newLimiter("register_ip", time.Minute, 10),
+		LoginPerDevice:  newLimiter("login_device", 30*time.Second, 10),
 		HashSlots:       max(1, runtime.GOMAXPROCS(0)),
 		HashQueue:       4 * max(1, runtime.GOMAXPROCS(0)),
 		HashWait:        3 * time.Second,

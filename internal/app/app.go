@@ -33,6 +33,7 @@ import (
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/postgres"
+	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/sqlite"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -78,6 +79,8 @@ type App struct {
 	now     gradpath.Clock
 	mail    mail.Sender
 	workers *jobs.Workers
+	// limits makes the rate limiters: in Redis when redis_url is set, else in process.
+	limits ratelimit.Factory
 	// closers run in reverse order of their adding, on Close.
 	closers []func(context.Context) error
 }
@@ -125,7 +128,10 @@ func (a *App) services(ctx context.Context) (err error) {
 	if cfg.SMTPAddr != "" {
 		a.mail = mail.SMTP{Addr: cfg.SMTPAddr, From: cfg.SMTPFrom, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword}
 	}
-	accCfg := accounts.DefaultConfig(now)
+	if a.limits, err = a.limiterFactory(ctx); err != nil {
+		return err
+	}
+	accCfg := accounts.ConfigWith(now, a.limits)
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
 	if accCfg.DeviceKey, err = db.Secret(ctx, "device"); err != nil {
 		return err

@@ -38,7 +38,7 @@ func (a *App) site() (*site, error) {
 	}
 	var formLimit ratelimit.Limiter
 	if cfg.LeadRateLimit > 0 {
-		formLimit = ratelimit.NewLocal(time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit, a.now)
+		formLimit = a.limits("lead_forms", time.Minute/time.Duration(cfg.LeadRateLimit), cfg.LeadRateLimit)
 	}
 	identity := edge.NewIdentity(a.Accounts, edge.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax})
 	pages, err := web.New(web.Deps{FormLimit: formLimit, Catalogue: a.Catalogue, Booking: a.Booking, Eligibility: a.Eligibility,

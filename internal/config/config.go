@@ -70,6 +70,9 @@ type Config struct {
 	LeadRouting string
 	// LeadRateLimit is how many lead requests one address may send per minute; 0 is no limit.
 	LeadRateLimit int
+	// RedisURL, when set (redis://…), keeps every rate limit in Redis, shared by all replicas;
+	// RedisPrefix starts every key gradpath writes there.
+	RedisURL, RedisPrefix string
 	// Calendar is a JSON file with the agency's business calendar (zone, week, holidays);
 	// empty is Monday to Friday, 09:30–18:30, Asia/Kolkata.
 	Calendar string
@@ -120,6 +123,7 @@ func Default() Config {
 		Region:           "IN",
 		LeadRouting:      "round_robin",
 		LeadRateLimit:    20,
+		RedisPrefix:      "gradpath:",
 		SMTPFrom:         "gradpath@localhost",
 		Workers:          4,
 		CatalogueRefresh: 2 * time.Second,
@@ -245,6 +249,18 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.LeadRateLimit) }},
+	{key: "redis_url", help: "Redis URL (redis://[:password@]host:6379/0) for limits shared by every replica; empty: limits per process", secret: true,
+		set: func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "redis://") && !strings.HasPrefix(v, "rediss://") {
+				return errors.New("must start with redis:// or rediss://")
+			}
+			c.RedisURL = v
+			return nil
+		},
+		get: func(c *Config) string { return redactURL(c.RedisURL) }},
+	{key: "redis_prefix", help: "prefix of every key gradpath writes to Redis (several deployments can share one Redis)",
+		set: func(c *Config, v string) error { c.RedisPrefix = v; return nil },
+		get: func(c *Config) string { return c.RedisPrefix }},
 	{key: "calendar", help: "JSON file with the agency's business calendar (default Mon–Fri 09:30–18:30 Asia/Kolkata)",
 		set: func(c *Config, v string) error { c.Calendar = v; return nil },
 		get: func(c *Config) string { return c.Calendar }},

@@ -76,7 +76,7 @@ const MaxLimit = 100
 
 // prepareRequest validates a request and returns its finder query, today and the page.
 func (s *Service) prepareRequest(req *Request) (catalogue.ProgrammeQuery, gradpath.Date, string, int, error) {
-	today := gradpath.DateOf(s.now().UTC())
+	today := s.catalogue.Today() // the agency's day, as intakes' states
 	var p gradpath.Problems
 	p.Merge("", req.Profile.Validate("profile.", today))
 	q, err := req.Filters.Query()

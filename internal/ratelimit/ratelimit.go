@@ -16,6 +16,14 @@ type Limiter interface {
 	Allow(key string) (bool, time.Duration)
 }
 
+// Factory makes the limiter named name: one token every `every`, at most burst.
+type Factory func(name string, every time.Duration, burst int) Limiter
+
+// LocalFactory makes limiters in process memory.
+func LocalFactory(now func() time.Time) Factory {
+	return func(_ string, every time.Duration, burst int) Limiter { return NewLocal(every, burst, now) }
+}
+
 // Local is a Limiter in process memory.
 type Local struct {
 	every time.Duration

@@ -8,9 +8,11 @@ import (
 	"crypto/rand"
 	"database/sql"
 	"encoding/hex"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,6 +59,45 @@ func OpenSQLite(t testing.TB) *sqlstore.DB {
 
 // PostgresURL returns a URL of a fresh schema on the test server, dropped when the test ends.
 // Without a server it skips the test, or fails it when CI=true.
+// RedisURLEnv names the Redis server the shared-limit tests use.
+const RedisURLEnv = "GRADPATH_TEST_REDIS_URL"
+
+// RedisURL returns the test Redis server's URL after checking that it answers: outside CI a
+// missing one skips the test, in CI it fails it.
+func RedisURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(RedisURLEnv)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must run the Redis tests", RedisURLEnv)
+		}
+		t.Skipf("Redis tests skipped: set %s (for example redis://127.0.0.1:6379/0)", RedisURLEnv)
+	}
+	host := strings.TrimPrefix(strings.TrimPrefix(u, "redis://"), "rediss://")
+	if i := strings.IndexAny(host, "/?"); i >= 0 {
+		host = host[:i]
+	}
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
+	c, err := net.DialTimeout("tcp", host, 2*time.Second)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("Redis at %s is unreachable: %v", RedisURLEnv, err)
+		}
+		t.Skipf("Redis tests skipped: %s is unreachable: %v", RedisURLEnv, err)
+	}
+	c.Close()
+	return u
+}
+
+// Prefix is a key prefix of its own for one test, in a shared Redis.
+func Prefix() string {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	return "gptest:" + hex.EncodeToString(b[:]) + ":"
+}
+
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresURLEnv)

@@ -1,0 +1,45 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+// Two replicas on one PostgreSQL and one Redis: ten failed sign-ins for an account on the
+// first are ten on the second, whose eleventh is refused; another account is not held back.
+// The lead-form limit is shared the same way.
+func TestLimitsSharedAcrossReplicas(t *testing.T) {
+	t.Parallel()
+	env := []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t), "GRADPATH_REDIS_URL=" + storetest.RedisURL(t),
+		"GRADPATH_REDIS_PREFIX=" + storetest.Prefix(), "GRADPATH_LEAD_RATE_LIMIT=3"}
+	one := start(t, env, "--demo") // counsellors for the leads
+	two := start(t, env)
+	login := func(s *server, email string) int {
+		res, _ := s.call(t, "POST", "/api/v1/auth/login", "application/json",
+			strings.NewReader(fmt.Sprintf(`{"email": %q, "password": "not the password"}`, email)))
+		return res.StatusCode
+	}
+	for i := range 10 {
+		if code := login(one, "arjun@example.in"); code != 401 {
+			t.Fatalf("failure %d on the first replica: %d", i+1, code)
+		}
+	}
+	if code := login(two, "arjun@example.in"); code != 429 {
+		t.Errorf("the eleventh failure, on the second replica: %d, want 429", code)
+	}
+	if code := login(two, "priya@example.in"); code != 401 {
+		t.Errorf("another account on the second replica: %d, want 401", code)
+	}
+	// Lead forms, three a minute per address, counted across replicas.
+	codes := []int{}
+	for _, s := range []*server{one, two, one, two} {
+		res, _ := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, leadJSON)))
+		codes = append(codes, res.StatusCode)
+	}
+	if codes[3] != 429 || codes[0] != 201 || codes[1] != 201 || codes[2] != 201 {
+		t.Errorf("four leads from one address across two replicas: %v, want the fourth refused", codes)
+	}
+}
