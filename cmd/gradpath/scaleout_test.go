@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -41,5 +42,39 @@ func TestLimitsSharedAcrossReplicas(t *testing.T) {
 	}
 	if codes[3] != 429 || codes[0] != 201 || codes[1] != 201 || codes[2] != 201 {
 		t.Errorf("four leads from one address across two replicas: %v, want the fourth refused", codes)
+	}
+}
+
+// An admin creates accounts over the API, with a role; the made-up password is answered once
+// and works; a counsellor may not create accounts; a taken email is a 409.
+func TestCreateUsersOverTheAPI(t *testing.T) {
+	t.Parallel()
+	s := start(t, nil, "--demo")
+	passwords := s.demoPasswords()
+	admin := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	create := func(body string, auth []string) (int, map[string]any) {
+		res, b := s.call(t, "POST", "/api/v1/users", "application/json", strings.NewReader(body), auth...)
+		var out map[string]any
+		json.Unmarshal(b, &out)
+		return res.StatusCode, out
+	}
+	code, u := create(`{"email": "neha@agency.in", "name": "Neha Rao", "role": "counsellor"}`, admin)
+	pw, _ := u["initial_password"].(string)
+	if code != 201 || !strings.Contains(fmt.Sprint(u["roles"]), "counsellor") || len(pw) < 12 {
+		t.Fatalf("create a counsellor: %d %v", code, u)
+	}
+	neha := s.tokenFor(t, "neha@agency.in", pw, `"read"`)
+	if code, _ := create(`{"email": "x@agency.in", "role": "admin"}`, neha); code != 403 {
+		t.Errorf("a counsellor creates an admin: %d", code)
+	}
+	if code, _ := create(`{"email": "neha@agency.in", "role": "student"}`, admin); code != 409 {
+		t.Errorf("a taken email: %d", code)
+	}
+	if code, p := create(`{"email": "not an email", "role": "wizard"}`, admin); code != 400 || !strings.Contains(fmt.Sprint(p["errors"]), "role") {
+		t.Errorf("a bad email and role: %d %v", code, p)
+	}
+	code, st := create(`{"email": "kabir@example.in", "name": "Kabir", "role": "student", "counsellor": "`+u["id"].(string)+`", "password": "correct horse battery staple"}`, admin)
+	if code != 201 || st["counsellor"] != u["id"] || st["initial_password"] != nil {
+		t.Errorf("a student with a counsellor and a password: %d %v", code, st)
 	}
 }

@@ -307,6 +307,57 @@ func (s *Server) getUser(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, u)
 }
 
+// NewUser is an account an admin creates.
+type NewUser struct {
+	Email string `json:"email"`
+	Name  string `json:"name,omitempty"`
+	// Role is the account's role (student, counsellor, admin); Roles gives several.
+	Role  gradpath.Role   `json:"role,omitempty"`
+	Roles []gradpath.Role `json:"roles,omitempty"`
+	// Counsellor assigns a student to a counsellor (their user id).
+	Counsellor string `json:"counsellor,omitempty"`
+	// Password is the first password; without one a strong password is made and answered once.
+	Password string `json:"password,omitempty"`
+}
+
+// CreatedUser is the new account, with the password made for it when none was given: it is
+// shown only in this answer.
+type CreatedUser struct {
+	accounts.User
+	InitialPassword string `json:"initial_password,omitempty"`
+}
+
+func (s *Server) createUser(w http.ResponseWriter, r *http.Request) error {
+	var in NewUser
+	if err := decodeJSON(w, r, &in, "application/json"); err != nil {
+		return err
+	}
+	roles := in.Roles
+	if in.Role != "" {
+		roles = append([]gradpath.Role{in.Role}, roles...)
+	}
+	out := CreatedUser{}
+	password := in.Password
+	if password == "" {
+		password = accounts.GeneratePassword()
+		out.InitialPassword = password
+	}
+	u, err := s.Accounts.CreateUser(r.Context(), actor(r), in.Email, in.Name, roles, password)
+	if err != nil {
+		return err
+	}
+	if in.Counsellor != "" {
+		c := in.Counsellor
+		if u, err = s.Accounts.UpdateUser(r.Context(), actor(r), u.ID, accounts.UserUpdate{Counsellor: &c}); err != nil {
+			return err
+		}
+	}
+	out.User = u
+	w.Header().Set("Location", "/api/v1/users/"+u.ID)
+	w.Header().Set("Cache-Control", "no-store")
+	return writeJSON(w, r, http.StatusCreated, out)
+}
+
 func (s *Server) patchUser(w http.ResponseWriter, r *http.Request) error {
 	var in accounts.UserUpdate
 	if err := decodeJSON(w, r, &in, "application/merge-patch+json"); err != nil {

@@ -354,6 +354,11 @@ func (s *Server) routeTable() []route {
 			Params: []param{queryParam("q", "Part of an email or name.", str()), queryParam("role", "Only accounts with this role.", enumOf(gradpath.Roles)),
 				queryParam("limit", "Items per page, 1–200 (default 50).", map[string]any{"type": "integer"}), cursorParam()},
 			Response: UserList{}, Errors: []int{400}}},
+		{"POST /api/v1/users", s.createUser, operation{ID: "createUser", Tag: "accounts", Access: admin,
+			Summary: "Create an account with a role (admins)",
+			Description: "role (or roles) is student, counsellor or admin; counsellor assigns a student. Without password, a strong one is made and answered once as " +
+				"initial_password; the person can change it, or use the password reset. An email that has an account is a 409.",
+			Request: NewUser{}, Response: CreatedUser{}, Status: 201, Errors: []int{400, 409, 413, 415}}},
 		{"GET /api/v1/users/{id}", s.getUser, operation{ID: "getUser", Tag: "accounts", Access: signedIn,
 			Summary:     "One account",
 			Description: "Your own; a counsellor sees the students assigned to them; an admin everyone. Anyone else's is a 404. Reading another person's account is audited.",
