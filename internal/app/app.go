@@ -37,6 +37,7 @@ import (
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/sqlite"
 	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/webhooks"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -68,6 +69,7 @@ type App struct {
 
 	Catalogue   *catalogue.Service
 	Exchange    *exchange.Service
+	Webhooks    *webhooks.Service
 	Eligibility *eligibility.Service
 	Accounts    *accounts.Service
 	Leads       *leads.Service
@@ -157,7 +159,12 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	a.Webhooks = webhooks.NewService(sqlstore.NewWebhookStore(db), webhooks.Addresses{AllowPrivate: cfg.WebhookAllowPrivate}, now)
+	if err := a.Webhooks.Refresh(ctx); err != nil {
+		return err
+	}
 	lcfg := leads.DefaultConfig(now)
+	lcfg.Listening = a.Webhooks.Listening
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
 	lcfg.Guard.MinAge = cfg.FormMinAge

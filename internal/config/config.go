@@ -73,6 +73,8 @@ type Config struct {
 	// RedisURL, when set (redis://…), keeps every rate limit in Redis, shared by all replicas;
 	// RedisPrefix starts every key gradpath writes there.
 	RedisURL, RedisPrefix string
+	// WebhookAllowPrivate lets webhook endpoints be on loopback and private addresses.
+	WebhookAllowPrivate bool
 	// Calendar is a JSON file with the agency's business calendar (zone, week, holidays);
 	// empty is Monday to Friday, 09:30–18:30, Asia/Kolkata.
 	Calendar string
@@ -258,6 +260,16 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return redactURL(c.RedisURL) }},
+	{key: "webhook_allow_private", help: "let webhook endpoints be on loopback and private addresses (tests, one-host set-ups)", isBool: true,
+		set: func(c *Config, v string) error {
+			b, err := strconv.ParseBool(v)
+			if err != nil {
+				return errors.New("must be true or false")
+			}
+			c.WebhookAllowPrivate = b
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatBool(c.WebhookAllowPrivate) }},
 	{key: "redis_prefix", help: "prefix of every key gradpath writes to Redis (several deployments can share one Redis)",
 		set: func(c *Config, v string) error { c.RedisPrefix = v; return nil },
 		get: func(c *Config) string { return c.RedisPrefix }},

@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"strings"
+
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/calendar"
@@ -11,6 +13,7 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/transfer"
+	"github.com/gradpath/gradpath/internal/webhooks"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -354,6 +357,20 @@ func (s *Server) routeTable() []route {
 			Params: []param{queryParam("q", "Part of an email or name.", str()), queryParam("role", "Only accounts with this role.", enumOf(gradpath.Roles)),
 				queryParam("limit", "Items per page, 1–200 (default 50).", map[string]any{"type": "integer"}), cursorParam()},
 			Response: UserList{}, Errors: []int{400}}},
+		{"POST /api/v1/webhooks", needs(s.Webhooks != nil, "webhooks", s.createWebhook), operation{ID: "createWebhook", Tag: "webhooks", Access: admin,
+			Summary: "Register a webhook endpoint (admins)",
+			Description: "url is where deliveries go (http or https; loopback and private addresses are refused unless webhook_allow_private is set); events are the types to deliver (" +
+				strings.Join(webhooks.EventTypes, ", ") + "). The answer carries secret (whsec_…) once: deliveries are signed with it per Standard Webhooks " +
+				"(webhook-id, webhook-timestamp, webhook-signature: v1,<base64 HMAC-SHA256 of id.timestamp.body>). A delivery not answered 2xx is tried again with backoff for about a day.",
+			Request: webhooks.Input{}, Response: webhooks.Created{}, Status: 201, Errors: []int{400, 413, 415}}},
+		{"GET /api/v1/webhooks", needs(s.Webhooks != nil, "webhooks", s.listWebhooks), operation{ID: "listWebhooks", Tag: "webhooks", Access: admin,
+			Summary: "The registered webhook endpoints (admins), without their secrets", Response: WebhookList{}}},
+		{"DELETE /api/v1/webhooks/{id}", needs(s.Webhooks != nil, "webhooks", s.deleteWebhook), operation{ID: "deleteWebhook", Tag: "webhooks", Access: admin,
+			Summary: "Remove a webhook endpoint and its delivery log (admins)", Params: []param{pathParam("id", "Endpoint id.")}, Status: 204, Errors: []int{404}}},
+		{"GET /api/v1/webhooks/{id}/deliveries", needs(s.Webhooks != nil, "webhooks", s.webhookDeliveries), operation{ID: "listWebhookDeliveries", Tag: "webhooks", Access: admin,
+			Summary:  "An endpoint's delivery attempts, newest first: event, attempt, status, response code and excerpt, time (admins)",
+			Params:   []param{pathParam("id", "Endpoint id."), queryParam("limit", "Items, 1–500 (default 50).", map[string]any{"type": "integer"})},
+			Response: DeliveryList{}, Errors: []int{400, 404}}},
 		{"POST /api/v1/users", s.createUser, operation{ID: "createUser", Tag: "accounts", Access: admin,
 			Summary: "Create an account with a role (admins)",
 			Description: "role (or roles) is student, counsellor or admin; counsellor assigns a student. Without password, a strong one is made and answered once as " +

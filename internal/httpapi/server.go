@@ -25,6 +25,7 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
+	"github.com/gradpath/gradpath/internal/webhooks"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -62,6 +63,7 @@ type Deps struct {
 	// Roadmaps and Careers serve learning roadmaps with progress, and career data.
 	Roadmaps *roadmap.Service
 	Careers  *careers.Service
+	Webhooks *webhooks.Service
 	// Pages, when true, leaves the front door (GET /) to the web pages.
 	Pages bool
 }

@@ -6,6 +6,7 @@ package jobs
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -26,6 +27,7 @@ import (
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/webhooks"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -76,6 +78,27 @@ type GuardianMailArgs struct {
 // Kind implements river.JobArgs.
 func (GuardianMailArgs) Kind() string { return string(outbox.GuardianMail) }
 
+// EventArgs is a change other systems hear of: the worker queues one delivery per endpoint
+// that subscribes to its type.
+type EventArgs struct {
+	ID   string          `json:"id"`
+	Type string          `json:"type"`
+	At   time.Time       `json:"at"`
+	Data json.RawMessage `json:"data"`
+}
+
+// Kind implements river.JobArgs.
+func (EventArgs) Kind() string { return string(outbox.Event) }
+
+// DeliveryArgs delivers an event to one webhook endpoint; River retries it with backoff.
+type DeliveryArgs struct {
+	Endpoint string    `json:"endpoint"`
+	Event    EventArgs `json:"event"`
+}
+
+// Kind implements river.JobArgs.
+func (DeliveryArgs) Kind() string { return "webhook_delivery" }
+
 // RegistrationMailArgs writes the email of a sign-up: a confirmation link, or a word to the
 // owner of an address that has an account already. It carries only the sign-up's id.
 type RegistrationMailArgs struct {
@@ -110,6 +133,8 @@ type Services struct {
 	PublicURL string
 	// Mail sends email; nil logs that no mail server is configured and drops the message.
 	Mail mail.Sender
+	// Webhooks delivers events to other systems; nil drops them.
+	Webhooks *webhooks.Service
 }
 
 // Queue enqueues jobs, in a change's transaction (InsertTx) or on their own. It is River's
@@ -296,6 +321,28 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		}
 		return err
 	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[EventArgs]) error {
+		if svc.Webhooks == nil {
+			return nil
+		}
+		eps, err := svc.Webhooks.Subscribed(ctx, j.Args.Type)
+		if err != nil || len(eps) == 0 {
+			return err
+		}
+		ps := make([]river.InsertManyParams, len(eps))
+		for i, e := range eps {
+			ps[i] = river.InsertManyParams{Args: DeliveryArgs{Endpoint: e.ID, Event: j.Args}, InsertOpts: &river.InsertOpts{MaxAttempts: webhooks.MaxAttempts}}
+		}
+		_, err = wk.client.InsertMany(ctx, ps)
+		return err
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[DeliveryArgs]) error {
+		if svc.Webhooks == nil {
+			return nil
+		}
+		ev := webhooks.Event{ID: j.Args.Event.ID, Type: j.Args.Event.Type, At: j.Args.Event.At, Data: j.Args.Event.Data}
+		return svc.Webhooks.Deliver(ctx, j.Args.Endpoint, ev, j.Attempt)
+	}))
 	sweep := o.SLASweep
 	if sweep <= 0 {
 		sweep = 30 * time.Second
@@ -345,6 +392,12 @@ func params(j outbox.Job) (river.InsertManyParams, error) {
 		return river.InsertManyParams{Args: MailArgs{LeadID: j.LeadID, To: j.Mail.To, Subject: j.Mail.Subject, Body: j.Mail.Body}, InsertOpts: opts}, nil
 	case outbox.GuardianMail:
 		return river.InsertManyParams{Args: GuardianMailArgs{Lead: j.Ref}, InsertOpts: opts}, nil
+	case outbox.Event:
+		ev, err := webhooks.NewEvent(j.Event, time.Now(), j.Data)
+		if err != nil {
+			return river.InsertManyParams{}, err
+		}
+		return river.InsertManyParams{Args: EventArgs{ID: ev.ID, Type: ev.Type, At: ev.At, Data: ev.Data}, InsertOpts: opts}, nil
 	case outbox.BookingMail:
 		return river.InsertManyParams{Args: BookingMailArgs{Booking: j.Ref, Event: j.Event}, InsertOpts: opts}, nil
 	case outbox.Registration:

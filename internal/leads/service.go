@@ -48,7 +48,10 @@ type Config struct {
 	// Erased, if set, runs once an erasure has committed: it deletes the person's files and
 	// leaves no copy of what was erased in the database's files.
 	Erased func(ctx context.Context, e Erased) error
-	Now    gradpath.Clock
+	// Listening, if set, says whether another system listens for events of a type (a
+	// webhook): only then is the event queued with the change.
+	Listening func(eventType string) bool
+	Now       gradpath.Clock
 }
 
 // DefaultConfig is India, a 30-day merge window, near breach two business hours before due,
@@ -336,6 +339,14 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	}
 	if err := s.recordAssignment(ctx, tx, l, "", c, routed, now, cal); err != nil {
 		return Receipt{}, err
+	}
+	if s.cfg.Listening != nil && s.cfg.Listening(outbox.LeadCreated) {
+		// Ids and states only: integrators fetch a person's details with their access.
+		data := map[string]any{"lead_id": l.ID, "kind": l.Kind, "status": l.Status, "assignee": l.Assignee,
+			"first_response_due": l.FirstResponseDue.UTC(), "minor": l.Minor}
+		if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.Event, Event: outbox.LeadCreated, LeadID: l.ID, Data: data}); err != nil {
+			return Receipt{}, err
+		}
 	}
 	if minor {
 		if err := s.askGuardian(ctx, tx, l.ID); err != nil {

@@ -28,6 +28,14 @@ const (
 	BookingMail Kind = "booking_mail"
 	// GuardianMail asks a minor's guardian to confirm their consent. It carries the lead's id.
 	GuardianMail Kind = "guardian_mail"
+	// Event tells other systems of a change (webhooks): its type in Event, its data in Data.
+	Event Kind = "webhook_event"
+)
+
+// Event types other systems hear of.
+const (
+	LeadCreated              = "lead.created"
+	ApplicationStatusChanged = "application.status_changed"
 )
 
 // Job is one piece of work left by a change.
@@ -41,8 +49,10 @@ type Job struct {
 	// Ref is what a Registration, Reset or BookingMail job is about: a registration's id, an
 	// address, a booking's id.
 	Ref string
-	// Event is a BookingMail job's event.
+	// Event is a BookingMail job's event, or an Event job's type.
 	Event string
+	// Data is an Event job's data: ids and states, never a person's contact details.
+	Data any
 }
 
 // Email is a job that sends m now.

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+// verify checks a delivery the way the Standard Webhooks reference libraries do: the secret
+// without its whsec_ prefix is base64 of the key; the signed content is id.timestamp.body; a
+// timestamp more than five minutes away is refused; any v1 signature of the header may match.
+func verify(secret string, h http.Header, body []byte, now time.Time) error {
+	id, ts, sigs := h.Get("webhook-id"), h.Get("webhook-timestamp"), h.Get("webhook-signature")
+	if id == "" || ts == "" || sigs == "" {
+		return fmt.Errorf("missing headers")
+	}
+	sec, err := strconv.ParseInt(ts, 10, 64)
+	if err != nil || now.Sub(time.Unix(sec, 0)).Abs() > 5*time.Minute {
+		return fmt.Errorf("timestamp %q too old or new", ts)
+	}
+	key, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(secret, "whsec_"))
+	if err != nil {
+		return err
+	}
+	mac := hmac.New(sha256.New, key)
+	mac.Write([]byte(id + "." + ts + "." + string(body)))
+	want := mac.Sum(nil)
+	for _, s := range strings.Fields(sigs) {
+		version, sig, _ := strings.Cut(s, ",")
+		got, err := base64.StdEncoding.DecodeString(sig)
+		if version == "v1" && err == nil && hmac.Equal(got, want) {
+			return nil
+		}
+	}
+	return fmt.Errorf("no signature matches")
+}
+
+// An integrator's receiver hears of every new lead, signed per Standard Webhooks: the first
+// attempt it answers 500 and gets the delivery again; a tampered body, a wrong secret and an
+// old timestamp fail verification; the payload has no contact details; the attempts are in
+// the delivery log. A loopback endpoint is refused without webhook_allow_private. Both engines.
+func TestWebhooks(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { testWebhooks(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testWebhooks(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testWebhooks(t *testing.T, env []string) {
+	type received struct {
+		header http.Header
+		body   []byte
+	}
+	var mu sync.Mutex
+	var got []received
+	recv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, received{r.Header.Clone(), b})
+		n := len(got)
+		mu.Unlock()
+		if n == 1 {
+			http.Error(w, "busy, try later", http.StatusInternalServerError)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	}))
+	defer recv.Close()
+
+	// Without the setting, loopback is refused (on a server of its own: replicas of one
+	// database share their settings, and this one's workers would refuse the deliveries).
+	strict := start(t, nil, "--demo")
+	admin := strict.tokenFor(t, "admin@demo.gradpath.test", strict.demoPasswords()["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	res, b := strict.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created"]}`), admin...)
+	if res.StatusCode != 400 || !strings.Contains(string(b), `"field":"url"`) || !strings.Contains(string(b), "webhook_allow_private") {
+		t.Fatalf("a loopback endpoint without webhook_allow_private: %d %s", res.StatusCode, b)
+	}
+
+	s := start(t, append(env, "GRADPATH_WEBHOOK_ALLOW_PRIVATE=true"), "--demo")
+	admin = s.tokenFor(t, "admin@demo.gradpath.test", s.demoPasswords()["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created", "telepathy"]}`), admin...)
+	if res.StatusCode != 400 || !strings.Contains(string(b), `"field":"events[1]"`) {
+		t.Fatalf("an unknown event type: %d %s", res.StatusCode, b)
+	}
+	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created"]}`), admin...)
+	var ep struct{ ID, Secret string }
+	json.Unmarshal(b, &ep)
+	if res.StatusCode != 201 || !strings.HasPrefix(ep.Secret, "whsec_") || ep.ID == "" {
+		t.Fatalf("register: %d %s", res.StatusCode, b)
+	}
+	if _, b := s.call(t, "GET", "/api/v1/webhooks", "", nil, admin...); strings.Contains(string(b), ep.Secret) || !strings.Contains(string(b), ep.ID) {
+		t.Errorf("the list shows the secret, or not the endpoint: %s", b)
+	}
+
+	res, b = s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, leadJSON)))
+	var lead struct{ ID string }
+	json.Unmarshal(b, &lead)
+	if res.StatusCode != 201 {
+		t.Fatalf("lead: %d %s", res.StatusCode, b)
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		mu.Lock()
+		n := len(got)
+		mu.Unlock()
+		if n >= 2 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d deliveries after 30 s, want the first and its retry", n)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	mu.Lock()
+	first, second := got[0], got[1]
+	mu.Unlock()
+	for i, d := range []received{first, second} {
+		if err := verify(ep.Secret, d.header, d.body, time.Now()); err != nil {
+			t.Errorf("delivery %d does not verify: %v", i+1, err)
+		}
+	}
+	if first.header.Get("webhook-id") != second.header.Get("webhook-id") {
+		t.Error("a retry has another webhook-id: receivers could not deduplicate")
+	}
+	var payload struct {
+		Type string
+		Data map[string]any
+	}
+	json.Unmarshal(second.body, &payload)
+	if payload.Type != "lead.created" || payload.Data["lead_id"] != lead.ID || payload.Data["assignee"] == "" {
+		t.Errorf("payload: %s", second.body)
+	}
+	if strings.Contains(string(second.body), "Riya") || strings.Contains(string(second.body), "98765") {
+		t.Errorf("the payload carries contact details: %s", second.body)
+	}
+	// What a receiver refuses.
+	tampered := strings.Replace(string(second.body), lead.ID, "lead_someone_else", 1)
+	if verify(ep.Secret, second.header, []byte(tampered), time.Now()) == nil {
+		t.Error("a tampered body verifies")
+	}
+	if verify("whsec_"+base64.StdEncoding.EncodeToString([]byte("not the secret at all")), second.header, second.body, time.Now()) == nil {
+		t.Error("a wrong secret verifies")
+	}
+	if verify(ep.Secret, second.header, second.body, time.Now().Add(10*time.Minute)) == nil {
+		t.Error("an old timestamp verifies")
+	}
+	// The log: a failure with the receiver's words, then the delivery.
+	var log struct {
+		Items []struct {
+			Attempt         int
+			Status          string
+			ResponseCode    int    `json:"response_code"`
+			ResponseExcerpt string `json:"response_excerpt"`
+		}
+	}
+	for time.Now().Before(deadline) {
+		_, b := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil, admin...)
+		json.Unmarshal(b, &log)
+		if len(log.Items) >= 2 {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if len(log.Items) != 2 || log.Items[0].Status != "delivered" || log.Items[0].Attempt != 2 || log.Items[1].Status != "failed" ||
+		log.Items[1].ResponseCode != 500 || !strings.Contains(log.Items[1].ResponseExcerpt, "busy, try later") {
+		t.Errorf("deliveries: %+v", log.Items)
+	}
+	if res, _ := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil); res.StatusCode != 401 {
+		t.Errorf("the log without signing in: %d", res.StatusCode)
+	}
+}
