@@ -181,4 +181,50 @@ func testWebhooks(t *testing.T, env []string) {
 	if res, _ := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil); res.StatusCode != 401 {
 		t.Errorf("the log without signing in: %d", res.StatusCode)
 	}
+
+	// An erased person's pending deliveries are dropped: a receiver that keeps failing holds
+	// the first attempt until the person is erased, and no retry follows.
+	var failing sync.WaitGroup
+	failing.Add(1)
+	var once sync.Once
+	var attempts int
+	var amu sync.Mutex
+	release := make(chan struct{})
+	down := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		amu.Lock()
+		attempts++
+		amu.Unlock()
+		once.Do(func() {
+			failing.Done()
+			<-release
+		})
+		http.Error(w, "down", http.StatusServiceUnavailable)
+	}))
+	defer down.Close()
+	if res, _ := s.call(t, "DELETE", "/api/v1/webhooks/"+ep.ID, "", nil, admin...); res.StatusCode != 204 {
+		t.Errorf("remove the first endpoint: %d", res.StatusCode)
+	}
+	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+down.URL+`/hooks", "events": ["lead.created"]}`), admin...)
+	if res.StatusCode != 201 {
+		t.Fatalf("register the failing endpoint: %d %s", res.StatusCode, b)
+	}
+	other := strings.Replace(leadJSON, "98765 43210", "91234 56789", 1)
+	other = strings.Replace(other, "Riya Sharma", "Meera Iyer", 1)
+	res, b = s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, other)))
+	json.Unmarshal(b, &lead)
+	if res.StatusCode != 201 {
+		t.Fatalf("second lead: %d %s", res.StatusCode, b)
+	}
+	failing.Wait()
+	res, b = s.call(t, "POST", "/api/v1/leads/"+lead.ID+"/erase", "application/json", nil, admin...)
+	if res.StatusCode != 200 {
+		t.Fatalf("erase: %d %s", res.StatusCode, b)
+	}
+	close(release)
+	time.Sleep(4 * time.Second) // a retry would come a second after the first attempt
+	amu.Lock()
+	defer amu.Unlock()
+	if attempts != 1 {
+		t.Errorf("%d attempts to deliver an erased person's event, want only the one before the erasure", attempts)
+	}
 }

@@ -350,6 +350,14 @@ func TestLeads(t *testing.T) {
 			if found, _ := f.svc.List(ctx, f.admin, leads.Query{Text: "90000 88888"}); len(found) != 1 || found[0].ID != riya.ID {
 				t.Fatalf("search by the second phone: %v", found)
 			}
+			// An underscore in an email is a letter, not a wildcard.
+			tara := f.create(t, request("Tara", "+91 90000 66666", "tara_k@example.in", "GB"), "")
+			if found, _ := f.svc.List(ctx, f.admin, leads.Query{Text: "tara_k@example.in"}); len(found) != 1 || found[0].ID != tara.ID {
+				t.Fatalf("search by an email with an underscore: %v", found)
+			}
+			if found, _ := f.svc.List(ctx, f.admin, leads.Query{Text: "taraxk@example.in"}); len(found) != 0 {
+				t.Fatalf("the underscore matched another letter: %v", found)
+			}
 			// Merging Dev into Riya keeps every phone and email, and clears the suggestion.
 			if _, err := f.svc.Merge(ctx, f.admin, riya.ID, dev.ID); err != nil {
 				t.Fatal(err)

@@ -414,16 +414,16 @@ func (s *LeadStore) Leads(ctx context.Context, q leads.Query) ([]leads.Lead, err
 	}
 	// A lead's other phones and emails count too (other_contacts holds them as JSON strings).
 	if q.Phone != "" {
-		where = append(where, "(phone = ? OR other_contacts LIKE ?)")
+		where = append(where, "(phone = ? OR other_contacts LIKE ?"+escapeClause+")")
 		args = append(args, q.Phone, `%"`+likeEscape(q.Phone)+`"%`)
 	}
 	if q.Email != "" {
-		where = append(where, "(email LIKE ? OR other_contacts LIKE ?)")
+		where = append(where, "(email LIKE ?"+escapeClause+" OR other_contacts LIKE ?"+escapeClause+")")
 		args = append(args, "%"+likeEscape(q.Email)+"%", `%"emails":%`+likeEscape(q.Email)+"%")
 	}
 	for _, w := range q.NameWords {
 		// name_key is the name's folded words, sorted and joined by spaces.
-		where = append(where, "(' ' || name_key) LIKE ?")
+		where = append(where, "(' ' || name_key) LIKE ?"+escapeClause)
 		args = append(args, "% "+likeEscape(w)+"%")
 	}
 	if q.AfterID != "" {
@@ -734,7 +734,7 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		if _, err := exec("audit", `UPDATE audit_log SET details = '{"erased":true}' WHERE subject_id = ?`, id); err != nil {
 			return e, err
 		}
-		if _, err := exec("idempotency keys", `DELETE FROM idempotency_keys WHERE body LIKE ?`, "%"+likeEscape(id)+"%"); err != nil {
+		if _, err := exec("idempotency keys", `DELETE FROM idempotency_keys WHERE body LIKE ?`+escapeClause, "%"+likeEscape(id)+"%"); err != nil {
 			return e, err
 		}
 	}
@@ -747,7 +747,8 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		if t.s.db.Engine == Postgres {
 			args = "args::text"
 		}
-		var needles []string
+		// Their leads' ids too: a webhook event about them not yet delivered is dropped.
+		needles := append([]string{}, p.LeadIDs...)
 		needles = append(needles, p.Emails...)
 		needles = append(needles, p.Phones...)
 		for _, n := range p.Names {
@@ -756,7 +757,7 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 			}
 		}
 		for _, n := range needles {
-			q := `DELETE FROM river_job WHERE ` + args + ` LIKE ?`
+			q := `DELETE FROM river_job WHERE ` + args + ` LIKE ?` + escapeClause
 			// JSON escapes non-ASCII names and "+" stays as it is; match the text as JSON writes it.
 			k, err := exec("jobs", q, "%"+likeEscape(jsonInner(n))+"%")
 			if err != nil {
@@ -870,8 +871,14 @@ func guardianText(g *leads.Guardian) string {
 	return jsonText(g)
 }
 
-// likeEscape removes what LIKE would read as wildcards from a search text.
-func likeEscape(s string) string { return strings.NewReplacer("%", "", "_", "").Replace(s) }
+// likeEscape escapes what LIKE would read as wildcards, for a pattern used with ESCAPE '\'
+// (an id's or an email's underscore is a letter, not "any character").
+func likeEscape(s string) string {
+	return strings.NewReplacer(`\`, `\\`, "%", `\%`, "_", `\_`).Replace(s)
+}
+
+// escapeClause goes after every LIKE whose pattern likeEscape made.
+const escapeClause = ` ESCAPE '\'`
 
 // ByContact implements leads.Store.
 func (s *LeadStore) ByContact(ctx context.Context, email, phone string) ([]leads.Lead, []leads.Subscription, error) {
