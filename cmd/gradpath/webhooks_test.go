@@ -95,7 +95,7 @@ func testWebhooks(t *testing.T, env []string) {
 	if res.StatusCode != 400 || !strings.Contains(string(b), `"field":"events[1]"`) {
 		t.Fatalf("an unknown event type: %d %s", res.StatusCode, b)
 	}
-	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created"]}`), admin...)
+	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created", "application.status_changed"]}`), admin...)
 	var ep struct{ ID, Secret string }
 	json.Unmarshal(b, &ep)
 	if res.StatusCode != 201 || !strings.HasPrefix(ep.Secret, "whsec_") || ep.ID == "" {
@@ -157,6 +157,36 @@ func testWebhooks(t *testing.T, env []string) {
 	if verify(ep.Secret, second.header, second.body, time.Now().Add(10*time.Minute)) == nil {
 		t.Error("an old timestamp verifies")
 	}
+	// A student's application moves: the event says from and to, not who the student is.
+	student := s.tokenFor(t, "student@demo.gradpath.test", s.demoPasswords()["student@demo.gradpath.test"], `"read", "write"`)
+	res, b = s.call(t, "POST", "/api/v1/me/applications", "application/json", strings.NewReader(`{"programme_id": "unimelb-mc-cs", "intake": "2027-03"}`), student...)
+	var app struct{ ID string }
+	json.Unmarshal(b, &app)
+	if res.StatusCode != 201 {
+		t.Fatalf("apply: %d %s", res.StatusCode, b)
+	}
+	if res, b := s.call(t, "PATCH", "/api/v1/me/applications/"+app.ID, "application/merge-patch+json", strings.NewReader(`{"status": "submitted"}`), student...); res.StatusCode != 200 {
+		t.Fatalf("submit: %d %s", res.StatusCode, b)
+	}
+	var moved received
+	for time.Now().Before(deadline) {
+		mu.Lock()
+		for _, d := range got {
+			if strings.Contains(string(d.body), `"application.status_changed"`) {
+				moved = d
+			}
+		}
+		mu.Unlock()
+		if moved.body != nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := verify(ep.Secret, moved.header, moved.body, time.Now()); err != nil || !strings.Contains(string(moved.body), `"from":"planning"`) ||
+		!strings.Contains(string(moved.body), `"to":"submitted"`) || !strings.Contains(string(moved.body), app.ID) {
+		t.Errorf("the status change: %v %s", err, moved.body)
+	}
+
 	// The log: a failure with the receiver's words, then the delivery.
 	var log struct {
 		Items []struct {
@@ -169,13 +199,13 @@ func testWebhooks(t *testing.T, env []string) {
 	for time.Now().Before(deadline) {
 		_, b := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil, admin...)
 		json.Unmarshal(b, &log)
-		if len(log.Items) >= 2 {
+		if len(log.Items) >= 3 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if len(log.Items) != 2 || log.Items[0].Status != "delivered" || log.Items[0].Attempt != 2 || log.Items[1].Status != "failed" ||
-		log.Items[1].ResponseCode != 500 || !strings.Contains(log.Items[1].ResponseExcerpt, "busy, try later") {
+	if len(log.Items) != 3 || log.Items[1].Status != "delivered" || log.Items[1].Attempt != 2 || log.Items[2].Status != "failed" ||
+		log.Items[2].ResponseCode != 500 || !strings.Contains(log.Items[2].ResponseExcerpt, "busy, try later") {
 		t.Errorf("deliveries: %+v", log.Items)
 	}
 	if res, _ := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil); res.StatusCode != 401 {

@@ -211,6 +211,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	}
 	bookingStore := sqlstore.NewBookingStore(db, nil)
 	a.Workspace = workspace.NewService(workspace.Deps{
+		Listening:   a.Webhooks.Listening,
 		Store:       sqlstore.NewWorkspaceStore(db, a.Queue),
 		Catalogue:   a.Catalogue,
 		Eligibility: a.Eligibility,

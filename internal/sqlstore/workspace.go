@@ -214,16 +214,24 @@ func (s *WorkspaceStore) UpdateApplication(ctx context.Context, a workspace.Appl
 
 // SaveWithMail implements workspace.Store.
 func (s *WorkspaceStore) SaveWithMail(ctx context.Context, a workspace.Application, mails []mail.Message) error {
+	jobs := make([]outbox.Job, len(mails))
+	for i := range mails {
+		jobs[i] = outbox.Job{Kind: outbox.Mail, Mail: &mails[i]}
+	}
+	return s.SaveWithJobs(ctx, a, jobs)
+}
+
+// SaveWithJobs implements workspace.Store.
+func (s *WorkspaceStore) SaveWithJobs(ctx context.Context, a workspace.Application, jobs []outbox.Job) error {
 	return s.db.inGroup(ctx, func(tx *sql.Tx) error {
 		if err := s.updateApplication(ctx, tx, a); err != nil {
 			return err
 		}
-		for _, m := range mails {
+		for _, j := range jobs {
 			if s.jobs == nil {
 				break
 			}
-			m := m
-			if err := s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.Mail, Mail: &m}); err != nil {
+			if err := s.jobs.InsertTx(ctx, tx, j); err != nil {
 				return err
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Service is the workspace's use cases. Every method takes the student whose workspace it is:
@@ -30,6 +31,7 @@ type Service struct {
 	calendarKey  []byte
 	contacts     Contacts
 	account      AccountState
+	listening    func(eventType string) bool
 	now          gradpath.Clock
 }
 
@@ -59,7 +61,10 @@ type Deps struct {
 	// Account tells the calendar feed whether the account is active and its credentials
 	// epoch; without it no calendar address works.
 	Account AccountState
-	Now     gradpath.Clock
+	// Listening, if set, says whether another system listens for events of a type (a
+	// webhook): only then is a status change's event queued with it.
+	Listening func(eventType string) bool
+	Now       gradpath.Clock
 }
 
 // NewService returns the service over d.
@@ -72,7 +77,7 @@ func NewService(d Deps) *Service {
 	}
 	return &Service{store: d.Store, catalogue: d.Catalogue, eligibility: d.Eligibility, counsellorOf: d.CounsellorOf,
 		audit: d.Audit, rules: d.Rules, timeline: d.Timeline, files: d.Files, blobs: d.Blobs, rates: d.Rates,
-		bookings: d.Bookings, calendarKey: d.CalendarKey, contacts: d.Contacts, account: d.Account, now: d.Now}
+		bookings: d.Bookings, calendarKey: d.CalendarKey, contacts: d.Contacts, account: d.Account, listening: d.Listening, now: d.Now}
 }
 
 // Rules is the shortlist rule the service holds shortlists to.
@@ -422,7 +427,9 @@ func (s *Service) updateApplication(ctx context.Context, a *gradpath.Actor, stud
 				"accepted, visa_applied, visa_granted, enrolled, rejected or withdrawn", *c.Status)
 		}
 	}
+	moved := false
 	if c.Status != nil && *c.Status != app.Status {
+		moved = true
 		ok := false
 		for _, t := range next[app.Status] {
 			ok = ok || t == *c.Status
@@ -472,5 +479,11 @@ func (s *Service) updateApplication(ctx context.Context, a *gradpath.Actor, stud
 	}
 	app.Version++
 	app.UpdatedAt = now
+	if moved && s.listening != nil && s.listening(outbox.ApplicationStatusChanged) {
+		h := app.History[len(app.History)-1]
+		ev := outbox.Job{Kind: outbox.Event, Event: outbox.ApplicationStatusChanged, Data: map[string]any{"application_id": app.ID,
+			"student_id": app.StudentID, "programme_id": app.ProgrammeID, "intake": app.Intake.String(), "from": h.From, "to": h.To, "by_role": h.ByRole}}
+		return app, s.store.SaveWithJobs(ctx, app, []outbox.Job{ev})
+	}
 	return app, s.store.UpdateApplication(ctx, app)
 }

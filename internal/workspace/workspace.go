@@ -13,6 +13,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // ProfileVersion is one saved version of a student's profile.
@@ -256,6 +257,9 @@ type Store interface {
 	// SaveWithMail writes a (as UpdateApplication) and enqueues the emails in the same
 	// transaction.
 	SaveWithMail(ctx context.Context, a Application, mails []mail.Message) error
+	// SaveWithJobs writes a (as UpdateApplication) and enqueues the jobs in the same
+	// transaction.
+	SaveWithJobs(ctx context.Context, a Application, jobs []outbox.Job) error
 	Setting(ctx context.Context, key string) (string, bool, error)
 	PutSetting(ctx context.Context, key, value string, at time.Time) error
 }
