@@ -157,6 +157,20 @@ func testWebhooks(t *testing.T, env []string) {
 	if verify(ep.Secret, second.header, second.body, time.Now().Add(10*time.Minute)) == nil {
 		t.Error("an old timestamp verifies")
 	}
+	// Sent again by hand, with the same webhook-id.
+	res, b = s.call(t, "POST", "/api/v1/webhooks/"+ep.ID+"/redeliver", "application/json", strings.NewReader(`{"event_id": "`+second.header.Get("webhook-id")+`"}`), admin...)
+	if res.StatusCode != 202 {
+		t.Fatalf("redeliver: %d %s", res.StatusCode, b)
+	}
+	for again := false; !again; time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("the redelivery did not arrive")
+		}
+		mu.Lock()
+		again = len(got) >= 3 && got[2].header.Get("webhook-id") == second.header.Get("webhook-id") && verify(ep.Secret, got[2].header, got[2].body, time.Now()) == nil
+		mu.Unlock()
+	}
+
 	// A student's application moves: the event says from and to, not who the student is.
 	student := s.tokenFor(t, "student@demo.gradpath.test", s.demoPasswords()["student@demo.gradpath.test"], `"read", "write"`)
 	res, b = s.call(t, "POST", "/api/v1/me/applications", "application/json", strings.NewReader(`{"programme_id": "unimelb-mc-cs", "intake": "2027-03"}`), student...)
@@ -199,13 +213,14 @@ func testWebhooks(t *testing.T, env []string) {
 	for time.Now().Before(deadline) {
 		_, b := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil, admin...)
 		json.Unmarshal(b, &log)
-		if len(log.Items) >= 3 {
+		if len(log.Items) >= 4 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	if len(log.Items) != 3 || log.Items[1].Status != "delivered" || log.Items[1].Attempt != 2 || log.Items[2].Status != "failed" ||
-		log.Items[2].ResponseCode != 500 || !strings.Contains(log.Items[2].ResponseExcerpt, "busy, try later") {
+	// Newest first: the status change, the redelivery, the retry, the failed first attempt.
+	if len(log.Items) != 4 || log.Items[2].Status != "delivered" || log.Items[2].Attempt != 2 || log.Items[3].Status != "failed" ||
+		log.Items[3].ResponseCode != 500 || !strings.Contains(log.Items[3].ResponseExcerpt, "busy, try later") {
 		t.Errorf("deliveries: %+v", log.Items)
 	}
 	if res, _ := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil); res.StatusCode != 401 {

@@ -163,6 +163,27 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err := a.Webhooks.Refresh(ctx); err != nil {
 		return err
 	}
+	a.Webhooks.Queue = a.Queue.Deliver
+	a.Webhooks.Disabled = func(ctx context.Context, e webhooks.Endpoint) {
+		a.Logger.Warn("a webhook endpoint kept failing and was switched off", "webhook", e.ID, "reason", e.DisabledReason)
+		admins, err := sqlstore.NewAccountStore(db, nil).Users(ctx, accounts.UserQuery{Role: gradpath.RoleAdmin, Limit: 50})
+		if err != nil {
+			a.Logger.Error("telling the admins of a switched-off webhook", "error", err.Error())
+			return
+		}
+		for _, u := range admins {
+			if u.Disabled || u.Email == "" {
+				continue
+			}
+			m := mail.Message{To: u.Email, Subject: "A webhook endpoint was switched off: " + e.URL,
+				Body: "Hello " + u.Name + ",\n\ngradpath could not deliver events to " + e.URL + " for a day, and has switched the endpoint off:\n" +
+					e.DisabledReason + "\n\nOnce the receiving system works again, switch it back on (PATCH /api/v1/webhooks/" + e.ID +
+					" with {\"active\": true}) and send the missed events again from its delivery log.\n\n— gradpath\n"}
+			if err := a.Queue.Email(ctx, m); err != nil {
+				a.Logger.Error("telling the admins of a switched-off webhook", "error", err.Error())
+			}
+		}
+	}
 	lcfg := leads.DefaultConfig(now)
 	lcfg.Listening = a.Webhooks.Listening
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL

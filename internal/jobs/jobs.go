@@ -431,6 +431,19 @@ func RegistrationMessage(m accounts.RegistrationMail, base string) mail.Message 
 			"If it was not you, ignore this message: no account is made.\n"}
 }
 
+// Deliver queues a delivery of an event to one webhook endpoint (a redelivery by hand).
+func (q *Queue) Deliver(ctx context.Context, endpointID string, ev webhooks.Event) error {
+	_, err := q.client.Insert(ctx, DeliveryArgs{Endpoint: endpointID, Event: EventArgs{ID: ev.ID, Type: ev.Type, At: ev.At, Data: ev.Data}},
+		&river.InsertOpts{MaxAttempts: webhooks.MaxAttempts})
+	return err
+}
+
+// Email queues an email on its own.
+func (q *Queue) Email(ctx context.Context, m mail.Message) error {
+	_, err := q.client.Insert(ctx, MailArgs{To: m.To, Subject: m.Subject, Body: m.Body}, nil)
+	return err
+}
+
 // QueueReset implements accounts.Mailer.
 func (q *Queue) QueueReset(ctx context.Context, email string) error {
 	_, err := q.client.Insert(ctx, ResetMailArgs{Email: email}, nil)

@@ -18,23 +18,43 @@ var _ webhooks.Store = (*WebhookStore)(nil)
 // NewWebhookStore returns the webhook store of db.
 func NewWebhookStore(db *DB) *WebhookStore { return &WebhookStore{db: db} }
 
-const endpointColumns = `id, url, events, description, secret, active, created_by, created_at, updated_at`
+const endpointColumns = `id, url, events, description, secret, previous_secret, previous_until, active, disabled_reason, created_by, created_at, updated_at`
 
 func scanEndpoint(r scanner) (webhooks.Endpoint, error) {
 	var e webhooks.Endpoint
 	var events string
-	if err := r.Scan(&e.ID, &e.URL, &events, &e.Description, &e.Secret, &e.Active, &e.CreatedBy, &e.CreatedAt, &e.UpdatedAt); err != nil {
+	var until sql.NullTime
+	if err := r.Scan(&e.ID, &e.URL, &events, &e.Description, &e.Secret, &e.PreviousSecret, &until, &e.Active, &e.DisabledReason,
+		&e.CreatedBy, &e.CreatedAt, &e.UpdatedAt); err != nil {
 		return e, err
+	}
+	if until.Valid {
+		t := until.Time.UTC()
+		e.PreviousUntil = &t
 	}
 	e.CreatedAt, e.UpdatedAt = e.CreatedAt.UTC(), e.UpdatedAt.UTC()
 	return e, json.Unmarshal([]byte(events), &e.Events)
 }
 
+// UpdateEndpoint implements webhooks.Store: its secrets and state.
+func (s *WebhookStore) UpdateEndpoint(ctx context.Context, e webhooks.Endpoint) error {
+	res, err := s.db.write.ExecContext(ctx, s.db.q(`UPDATE webhook_endpoints SET secret = ?, previous_secret = ?, previous_until = ?, active = ?,
+		disabled_reason = ?, updated_at = ? WHERE id = ?`), e.Secret, e.PreviousSecret, nullTime(e.PreviousUntil), e.Active, e.DisabledReason, utc(e.UpdatedAt), e.ID)
+	if err != nil {
+		return wrap(err, "update webhook endpoint")
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return gradpath.NotFound("webhook", e.ID)
+	}
+	return nil
+}
+
 // CreateEndpoint implements webhooks.Store.
 func (s *WebhookStore) CreateEndpoint(ctx context.Context, e webhooks.Endpoint) error {
 	events, _ := json.Marshal(e.Events)
-	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (`+placeholders(9)+`)`),
-		e.ID, e.URL, string(events), e.Description, e.Secret, e.Active, e.CreatedBy, utc(e.CreatedAt), utc(e.UpdatedAt))
+	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO webhook_endpoints (`+endpointColumns+`) VALUES (`+placeholders(12)+`)`),
+		e.ID, e.URL, string(events), e.Description, e.Secret, e.PreviousSecret, nullTime(e.PreviousUntil), e.Active, e.DisabledReason,
+		e.CreatedBy, utc(e.CreatedAt), utc(e.UpdatedAt))
 	return wrap(err, "create webhook endpoint")
 }
 
@@ -80,14 +100,14 @@ func (s *WebhookStore) DeleteEndpoint(ctx context.Context, id string) error {
 // AddDelivery implements webhooks.Store.
 func (s *WebhookStore) AddDelivery(ctx context.Context, d webhooks.Delivery) error {
 	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO webhook_deliveries (id, endpoint_id, event_id, event_type, attempt, status,
-		response_code, response_excerpt, error, at) VALUES (`+placeholders(10)+`)`),
-		d.ID, d.Endpoint, d.EventID, d.EventType, d.Attempt, d.Status, d.Code, d.Excerpt, d.Error, utc(d.At))
+		response_code, response_excerpt, error, payload, at) VALUES (`+placeholders(11)+`)`),
+		d.ID, d.Endpoint, d.EventID, d.EventType, d.Attempt, d.Status, d.Code, d.Excerpt, d.Error, string(d.Payload), utc(d.At))
 	return wrap(err, "log webhook delivery")
 }
 
 // Deliveries implements webhooks.Store: the newest first.
 func (s *WebhookStore) Deliveries(ctx context.Context, endpointID string, limit int) ([]webhooks.Delivery, error) {
-	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, endpoint_id, event_id, event_type, attempt, status, response_code, response_excerpt, error, at
+	rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT id, endpoint_id, event_id, event_type, attempt, status, response_code, response_excerpt, error, payload, at
 		FROM webhook_deliveries WHERE endpoint_id = ? ORDER BY at DESC, attempt DESC LIMIT ?`), endpointID, limit)
 	if err != nil {
 		return nil, wrap(err, "webhook deliveries")
@@ -96,10 +116,11 @@ func (s *WebhookStore) Deliveries(ctx context.Context, endpointID string, limit 
 	out := []webhooks.Delivery{}
 	for rows.Next() {
 		var d webhooks.Delivery
-		if err := rows.Scan(&d.ID, &d.Endpoint, &d.EventID, &d.EventType, &d.Attempt, &d.Status, &d.Code, &d.Excerpt, &d.Error, &d.At); err != nil {
+		var payload string
+		if err := rows.Scan(&d.ID, &d.Endpoint, &d.EventID, &d.EventType, &d.Attempt, &d.Status, &d.Code, &d.Excerpt, &d.Error, &payload, &d.At); err != nil {
 			return nil, wrap(err, "webhook deliveries")
 		}
-		d.At = d.At.UTC()
+		d.At, d.Payload = d.At.UTC(), json.RawMessage(payload)
 		out = append(out, d)
 	}
 	return out, wrap(rows.Err(), "webhook deliveries")

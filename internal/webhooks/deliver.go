@@ -66,6 +66,13 @@ func (s *Service) Deliver(ctx context.Context, endpointID string, ev Event, atte
 	if err != nil {
 		return err
 	}
+	if e.PreviousSecret != "" && e.PreviousUntil != nil && now.Before(*e.PreviousUntil) {
+		old, err := Sign(e.PreviousSecret, ev.ID, ts, body)
+		if err != nil {
+			return err
+		}
+		sig += " " + old // a receiver still on the previous secret verifies as well
+	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.URL, bytes.NewReader(body))
 	if err != nil {
 		return err
@@ -75,7 +82,7 @@ func (s *Service) Deliver(ctx context.Context, endpointID string, ev Event, atte
 	req.Header.Set("webhook-id", ev.ID)
 	req.Header.Set("webhook-timestamp", strconv.FormatInt(ts, 10))
 	req.Header.Set("webhook-signature", sig)
-	d := Delivery{ID: gradpath.NewID("dlv_"), Endpoint: e.ID, EventID: ev.ID, EventType: ev.Type, Attempt: attempt, At: now.UTC().Truncate(time.Microsecond)}
+	d := Delivery{ID: gradpath.NewID("dlv_"), Endpoint: e.ID, EventID: ev.ID, EventType: ev.Type, Attempt: attempt, At: now.UTC().Truncate(time.Microsecond), Payload: body}
 	res, err := s.client().Do(req)
 	if err != nil {
 		d.Status, d.Error = Failed, trim(err.Error(), 300)
@@ -92,12 +99,31 @@ func (s *Service) Deliver(ctx context.Context, endpointID string, ev Event, atte
 		return err
 	}
 	if d.Status != Delivered {
+		if attempt >= MaxAttempts {
+			// A day of failures: the endpoint is switched off and the admins are told.
+			e.Active, e.DisabledReason, e.UpdatedAt = false, fmt.Sprintf("%d attempts over a day failed; the last: %s", attempt, d.describe()), d.At
+			if err := s.store.UpdateEndpoint(ctx, e); err != nil {
+				return err
+			}
+			_ = s.Refresh(ctx)
+			if s.Disabled != nil {
+				s.Disabled(ctx, e)
+			}
+			return nil
+		}
 		if d.Error != "" {
 			return errors.New("webhook delivery: " + d.Error)
 		}
 		return fmt.Errorf("webhook delivery: the endpoint answered %d", d.Code)
 	}
 	return nil
+}
+
+func (d Delivery) describe() string {
+	if d.Error != "" {
+		return d.Error
+	}
+	return fmt.Sprintf("the endpoint answered %d", d.Code)
 }
 
 func trim(s string, n int) string {

@@ -63,8 +63,13 @@ type Endpoint struct {
 	CreatedBy   string    `json:"created_by,omitempty"`
 	CreatedAt   time.Time `json:"created_at"`
 	UpdatedAt   time.Time `json:"updated_at"`
-	// Secret signs the deliveries; it is shown only when the endpoint is made.
-	Secret string `json:"-"`
+	// DisabledReason says why gradpath switched the endpoint off (deliveries kept failing).
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	// Secret signs the deliveries; it is shown only when the endpoint is made or its secret
+	// rotated. After a rotation PreviousSecret signs too, until PreviousUntil.
+	Secret         string     `json:"-"`
+	PreviousSecret string     `json:"-"`
+	PreviousUntil  *time.Time `json:"previous_secret_until,omitempty"`
 }
 
 // Delivery is one attempt to deliver an event to an endpoint.
@@ -80,7 +85,8 @@ type Delivery struct {
 	Excerpt  string    `json:"response_excerpt,omitempty"`
 	Error    string    `json:"error,omitempty"`
 	At       time.Time `json:"at"`
-	Duration string    `json:"-"`
+	// Payload is the body sent, so that an admin can send it again.
+	Payload json.RawMessage `json:"-"`
 }
 
 // Delivery statuses.
@@ -92,6 +98,8 @@ const (
 // Store keeps endpoints and the log of deliveries.
 type Store interface {
 	CreateEndpoint(ctx context.Context, e Endpoint) error
+	// UpdateEndpoint writes an endpoint's secrets and state.
+	UpdateEndpoint(ctx context.Context, e Endpoint) error
 	Endpoints(ctx context.Context) ([]Endpoint, error)
 	Endpoint(ctx context.Context, id string) (Endpoint, error)
 	DeleteEndpoint(ctx context.Context, id string) error
@@ -193,6 +201,10 @@ type Service struct {
 	store Store
 	addrs Addresses
 	now   gradpath.Clock
+	// Queue sends an event to an endpoint again (the job queue); Disabled tells the admins an
+	// endpoint was switched off. The app sets both.
+	Queue    func(ctx context.Context, endpointID string, ev Event) error
+	Disabled func(ctx context.Context, e Endpoint)
 
 	// listening is the set of event types some active endpoint takes, as last read; it is
 	// read again after a change here and, for changes on other replicas, when older than
@@ -296,6 +308,83 @@ func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input) (Crea
 		return Created{}, err
 	}
 	return Created{Endpoint: e, Secret: e.Secret}, nil
+}
+
+// RotationOverlap is how long the previous secret still signs after a rotation, so that a
+// receiver can take the new one without missing deliveries.
+const RotationOverlap = 24 * time.Hour
+
+// Rotated is an endpoint's new secret.
+type Rotated struct {
+	ID     string `json:"id"`
+	Secret string `json:"secret"`
+	// PreviousUntil is when the previous secret stops signing deliveries.
+	PreviousUntil time.Time `json:"previous_secret_until"`
+}
+
+// Rotate gives an endpoint a new secret (admins); deliveries carry signatures with both the new
+// and the previous one for RotationOverlap.
+func (s *Service) Rotate(ctx context.Context, a *gradpath.Actor, id string) (Rotated, error) {
+	if err := admin(a); err != nil {
+		return Rotated{}, err
+	}
+	e, err := s.store.Endpoint(ctx, id)
+	if err != nil {
+		return Rotated{}, err
+	}
+	now := s.now().UTC().Truncate(time.Microsecond)
+	until := now.Add(RotationOverlap)
+	e.PreviousSecret, e.PreviousUntil, e.Secret, e.UpdatedAt = e.Secret, &until, NewSecret(), now
+	if err := s.store.UpdateEndpoint(ctx, e); err != nil {
+		return Rotated{}, err
+	}
+	return Rotated{ID: e.ID, Secret: e.Secret, PreviousUntil: until}, nil
+}
+
+// SetActive switches an endpoint on or off (admins); switching it on clears why gradpath had
+// switched it off.
+func (s *Service) SetActive(ctx context.Context, a *gradpath.Actor, id string, active bool) (Endpoint, error) {
+	if err := admin(a); err != nil {
+		return Endpoint{}, err
+	}
+	e, err := s.store.Endpoint(ctx, id)
+	if err != nil {
+		return Endpoint{}, err
+	}
+	e.Active, e.UpdatedAt = active, s.now().UTC().Truncate(time.Microsecond)
+	if active {
+		e.DisabledReason = ""
+	}
+	if err := s.store.UpdateEndpoint(ctx, e); err != nil {
+		return Endpoint{}, err
+	}
+	return e, s.Refresh(ctx)
+}
+
+// Redeliver sends an event an endpoint had (delivered or not) again, as a new delivery with
+// the same webhook-id (admins).
+func (s *Service) Redeliver(ctx context.Context, a *gradpath.Actor, id, eventID string) error {
+	if err := admin(a); err != nil {
+		return err
+	}
+	if s.Queue == nil {
+		return gradpath.Errorf(gradpath.CodeUnavailable, "deliveries are not running on this server")
+	}
+	ds, err := s.store.Deliveries(ctx, id, 500)
+	if err != nil {
+		return err
+	}
+	for _, d := range ds {
+		if d.EventID == eventID && len(d.Payload) > 0 {
+			var ev Event
+			if err := json.Unmarshal(d.Payload, &ev); err != nil {
+				return gradpath.Internal(err)
+			}
+			ev.ID = d.EventID
+			return s.Queue(ctx, id, ev)
+		}
+	}
+	return gradpath.NotFound("delivery of event", eventID)
 }
 
 // List returns every endpoint (admins), without secrets.

@@ -7,7 +7,11 @@ CREATE TABLE webhook_endpoints (
     events      TEXT NOT NULL, -- a JSON list of event types
     description TEXT NOT NULL DEFAULT '',
     secret      TEXT NOT NULL, -- whsec_…, to sign deliveries
+    -- after a rotation the previous secret signs too, until previous_until
+    previous_secret TEXT NOT NULL DEFAULT '',
+    previous_until  TIMESTAMP,
     active      BOOLEAN NOT NULL DEFAULT TRUE,
+    disabled_reason TEXT NOT NULL DEFAULT '',
     created_by  TEXT NOT NULL DEFAULT '',
     created_at  TIMESTAMP NOT NULL,
     updated_at  TIMESTAMP NOT NULL
@@ -23,6 +27,7 @@ CREATE TABLE webhook_deliveries (
     response_code    INTEGER NOT NULL DEFAULT 0,
     response_excerpt TEXT NOT NULL DEFAULT '',
     error            TEXT NOT NULL DEFAULT '',
+    payload          TEXT NOT NULL DEFAULT '', -- the body sent, for a redelivery by hand
     at               TIMESTAMP NOT NULL
 );
 CREATE INDEX webhook_deliveries_endpoint ON webhook_deliveries (endpoint_id, at);
