@@ -80,11 +80,11 @@ type Delivery struct {
 	EventType string `json:"event_type"`
 	Attempt   int    `json:"attempt"`
 	// Status is delivered (a 2xx answer) or failed (another answer, or none).
-	Status   string    `json:"status"`
-	Code     int       `json:"response_code,omitempty"`
-	Excerpt  string    `json:"response_excerpt,omitempty"`
-	Error    string    `json:"error,omitempty"`
-	At       time.Time `json:"at"`
+	Status  string    `json:"status"`
+	Code    int       `json:"response_code,omitempty"`
+	Excerpt string    `json:"response_excerpt,omitempty"`
+	Error   string    `json:"error,omitempty"`
+	At      time.Time `json:"at"`
 	// Payload is the body sent, so that an admin can send it again.
 	Payload json.RawMessage `json:"-"`
 }
