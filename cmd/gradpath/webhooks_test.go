@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -225,6 +226,20 @@ func testWebhooks(t *testing.T, env []string) {
 	}
 	if res, _ := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil); res.StatusCode != 401 {
 		t.Errorf("the log without signing in: %d", res.StatusCode)
+	}
+
+	// The admins' page: the endpoints, one's deliveries, a rotation with the new secret shown once.
+	web := newBrowserless(t, s)
+	web.signIn("admin@demo.gradpath.test", s.demoPasswords()["admin@demo.gradpath.test"])
+	_, _, body := web.get("/admin/webhooks")
+	mustContain(t, "the webhooks page", body, recv.URL+"/hooks", "lead.created", `<span class="tag ok">on</span>`, "Register an endpoint")
+	_, _, body = web.get("/admin/webhooks/" + ep.ID)
+	mustContain(t, "an endpoint's page", body, "Deliveries", "busy, try later", "Send again")
+	if code, _, body := web.post("/admin/webhooks/"+ep.ID, url.Values{"action": {"rotate"}}); code != 200 || !strings.Contains(body, "whsec_") || strings.Contains(body, ep.Secret) {
+		t.Errorf("rotate on the page: %d", code)
+	}
+	if code, _, body := web.post("/admin/webhooks", url.Values{"url": {"ftp://x"}, "event": {"lead.created"}}); code != 400 || !strings.Contains(body, `id="url-error"`) {
+		t.Errorf("a bad address on the page: %d", code)
 	}
 
 	// An erased person's pending deliveries are dropped: a receiver that keeps failing holds

@@ -26,6 +26,7 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
+	"github.com/gradpath/gradpath/internal/webhooks"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
 
@@ -50,6 +51,7 @@ type Deps struct {
 	Accounts    *accounts.Service
 	Rates       Rates
 	Exchange    *exchange.Service
+	Webhooks    *webhooks.Service
 	Careers     *careers.Service
 	Roadmaps    *roadmap.Service
 	// OIDC is true when sign-in through an OpenID provider is configured.
@@ -222,6 +224,10 @@ func (p *Pages) routes() map[string]handler {
 		"POST /admin/calendar/hours":                              p.saveHours,
 		"GET /admin/rates":                                        p.rates,
 		"POST /admin/rates":                                       p.saveRates,
+		"GET /admin/webhooks":                                     p.webhooksPage,
+		"POST /admin/webhooks":                                    p.createWebhook,
+		"GET /admin/webhooks/{id}":                                p.webhookPage,
+		"POST /admin/webhooks/{id}":                               p.webhookAction,
 		"GET /admin/living-costs":                                 p.livingCosts,
 		"POST /admin/living-costs":                                p.saveLivingCosts,
 		"GET /admin/audit":                                        p.audit,
