@@ -224,7 +224,9 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
-	a.Booking = booking.NewService(sqlstore.NewBookingStore(db, a.Queue), a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Horizons: cfg.BookingHorizons, Audit: a.Accounts, Now: now})
+	bookings := sqlstore.NewBookingStore(db, a.Queue)
+	bookings.Listening = a.Webhooks.Listening
+	a.Booking = booking.NewService(bookings, a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Horizons: cfg.BookingHorizons, Audit: a.Accounts, Now: now})
 
 	calendarKey, err := db.Secret(ctx, "calendar")
 	if err != nil {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Auditor records who read, exported or erased a person's data.
@@ -220,8 +221,12 @@ func (s *Service) Erase(ctx context.Context, a *gradpath.Actor, id string) (Lead
 				out = x
 			}
 		}
-		erased, err = tx.ErasePerson(ctx, person, now)
-		return err
+		if erased, err = tx.ErasePerson(ctx, person, now); err != nil {
+			return err
+		}
+		// After the erasure, which drops the events about them not yet delivered: receivers
+		// hear which leads to erase on their side.
+		return s.emit(ctx, tx, outbox.PersonErased, "", map[string]any{"lead_ids": person.LeadIDs})
 	})
 	if err != nil {
 		return Lead{}, err

@@ -109,6 +109,21 @@ type Result struct {
 // MaxListedRequests is how many requests a lead's history lists; later ones are counted.
 const MaxListedRequests = 50
 
+// emit queues an event about a lead for other systems, in the change's transaction, when one
+// listens for its type. data has ids and states, never contact details.
+func (s *Service) emit(ctx context.Context, tx Tx, eventType, leadID string, data map[string]any) error {
+	if s.cfg.Listening == nil || !s.cfg.Listening(eventType) {
+		return nil
+	}
+	if data == nil {
+		data = map[string]any{}
+	}
+	if leadID != "" {
+		data["lead_id"] = leadID
+	}
+	return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Event, Event: eventType, LeadID: leadID, Data: data})
+}
+
 // askedAgain tells a lead's counsellor that the person asked again after being contacted,
 // with the new due time.
 func (s *Service) askedAgain(ctx context.Context, tx Tx, l Lead, cal calendar.Calendar) error {
@@ -340,13 +355,10 @@ func (s *Service) takeRequest(ctx context.Context, tx Tx, a *gradpath.Actor, in 
 	if err := s.recordAssignment(ctx, tx, l, "", c, routed, now, cal); err != nil {
 		return Receipt{}, err
 	}
-	if s.cfg.Listening != nil && s.cfg.Listening(outbox.LeadCreated) {
-		// Ids and states only: integrators fetch a person's details with their access.
-		data := map[string]any{"lead_id": l.ID, "kind": l.Kind, "status": l.Status, "assignee": l.Assignee,
-			"first_response_due": l.FirstResponseDue.UTC(), "minor": l.Minor}
-		if err := tx.Enqueue(ctx, outbox.Job{Kind: outbox.Event, Event: outbox.LeadCreated, LeadID: l.ID, Data: data}); err != nil {
-			return Receipt{}, err
-		}
+	// Ids and states only: integrators fetch a person's details with their access.
+	if err := s.emit(ctx, tx, outbox.LeadCreated, l.ID, map[string]any{"kind": l.Kind, "status": l.Status, "assignee": l.Assignee,
+		"first_response_due": l.FirstResponseDue.UTC(), "minor": l.Minor}); err != nil {
+		return Receipt{}, err
 	}
 	if minor {
 		if err := s.askGuardian(ctx, tx, l.ID); err != nil {
@@ -399,6 +411,9 @@ func (s *Service) recordAssignment(ctx context.Context, tx Tx, l Lead, from stri
 		return nil
 	}
 	if err := tx.MarkAssigned(ctx, c.UserID, now); err != nil {
+		return err
+	}
+	if err := s.emit(ctx, tx, outbox.LeadAssigned, l.ID, map[string]any{"assignee": c.UserID, "from": from}); err != nil {
 		return err
 	}
 	details := map[string]any{"assignee": c.UserID}
@@ -596,6 +611,10 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 			}
 			if *p.Status == StatusContacted && l.FirstContactAt == nil {
 				l.FirstContactAt = &now // the SLA clock stops
+				if err := s.emit(ctx, tx, outbox.LeadContacted, id, map[string]any{"by": a.UserID, "first_contact_at": now.UTC(),
+					"within_sla": !now.After(l.FirstResponseDue)}); err != nil {
+					return err
+				}
 			}
 			l.Status, l.LostReason = *p.Status, reason
 		}
@@ -756,6 +775,11 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		l.UpdatedAt = now
 		if err := tx.AddActivity(ctx, Activity{LeadID: id, At: now, Type: typ, Details: map[string]any{"due": l.FirstResponseDue}}); err != nil {
 			return err
+		}
+		if typ == ActivityBreached {
+			if err := s.emit(ctx, tx, outbox.LeadOverdue, id, map[string]any{"assignee": l.Assignee, "due": l.FirstResponseDue.UTC()}); err != nil {
+				return err
+			}
 		}
 		if err := tx.UpdateLead(ctx, l); err != nil {
 			return err

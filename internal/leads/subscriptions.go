@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // Topics a person can subscribe to.
@@ -217,7 +218,8 @@ func (s *Service) Withdraw(ctx context.Context, a *gradpath.Actor, in WithdrawIn
 				return err
 			}
 		}
-		return nil
+		// Other systems stop too: which leads, which purpose, not who.
+		return s.emit(ctx, tx, outbox.ConsentWithdrawn, "", map[string]any{"purpose": purpose, "lead_ids": leadIDs})
 	})
 }
 

@@ -35,7 +35,15 @@ const (
 // Event types other systems hear of.
 const (
 	LeadCreated              = "lead.created"
+	LeadAssigned             = "lead.assigned"
+	LeadContacted            = "lead.contacted"
+	LeadOverdue              = "lead.overdue"
+	BookingCreated           = "booking.created"
+	BookingChanged           = "booking.changed"
+	BookingCancelled         = "booking.cancelled"
 	ApplicationStatusChanged = "application.status_changed"
+	ConsentWithdrawn         = "consent.withdrawn"
+	PersonErased             = "person.erased"
 )
 
 // Job is one piece of work left by a change.

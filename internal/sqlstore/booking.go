@@ -17,6 +17,8 @@ import (
 type BookingStore struct {
 	db   *DB
 	jobs JobInserter
+	// Listening, if set, says whether another system listens for events of a type.
+	Listening func(eventType string) bool
 }
 
 var _ booking.Store = (*BookingStore)(nil)
@@ -141,12 +143,34 @@ func (s *BookingStore) Create(ctx context.Context, b booking.Booking, idem *book
 	})
 }
 
-// queueMail enqueues the emails of a booking's event in the change's transaction.
+// queueMail enqueues the emails of a booking's event in the change's transaction, and the
+// event for other systems when one listens.
 func (s *BookingStore) queueMail(ctx context.Context, tx *sql.Tx, id, event string) error {
 	if s.jobs == nil || event == "" {
 		return nil
 	}
-	return s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.BookingMail, Ref: id, Event: event})
+	if err := s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.BookingMail, Ref: id, Event: event}); err != nil {
+		return err
+	}
+	var typ string
+	switch event {
+	case booking.EventBooked:
+		typ = outbox.BookingCreated
+	case booking.EventMoved, booking.EventConfirmed, booking.EventReassigned:
+		typ = outbox.BookingChanged
+	case booking.EventCancelled, booking.EventExpired:
+		typ = outbox.BookingCancelled
+	}
+	if typ == "" || s.Listening == nil || !s.Listening(typ) {
+		return nil
+	}
+	var counsellor, status string
+	var start, end time.Time
+	if err := tx.QueryRowContext(ctx, s.db.q(`SELECT counsellor_id, status, start_at, end_at FROM bookings WHERE id = ?`), id).Scan(&counsellor, &status, &start, &end); err != nil {
+		return wrap(err, "booking event")
+	}
+	return s.jobs.InsertTx(ctx, tx, outbox.Job{Kind: outbox.Event, Event: typ, Data: map[string]any{"booking_id": id, "change": event,
+		"counsellor_id": counsellor, "status": status, "start": start.UTC(), "end": end.UTC()}})
 }
 
 // bookingKey is where a booking's Idempotency-Key is kept: beside the leads', in a namespace of
