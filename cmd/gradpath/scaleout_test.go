@@ -1,12 +1,16 @@
 package main
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gradpath/gradpath/internal/storetest"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
 )
 
 // Two replicas on one PostgreSQL and one Redis: ten failed sign-ins for an account on the
@@ -76,5 +80,43 @@ func TestCreateUsersOverTheAPI(t *testing.T) {
 	code, st := create(`{"email": "kabir@example.in", "name": "Kabir", "role": "student", "counsellor": "`+u["id"].(string)+`", "password": "correct horse battery staple"}`, admin)
 	if code != 201 || st["counsellor"] != u["id"] || st["initial_password"] != nil {
 		t.Errorf("a student with a counsellor and a password: %d %v", code, st)
+	}
+}
+
+// With nats_url every domain event goes to the JetStream stream, on <prefix>.<event type>,
+// with Nats-Msg-Id set to the event's id, though no webhook listens.
+func TestEventsToJetStream(t *testing.T) {
+	t.Parallel()
+	url := storetest.NATSURL(t)
+	id := strings.ToUpper(strings.TrimSuffix(strings.TrimPrefix(storetest.Prefix(), "gptest:"), ":"))
+	name, prefix := "E"+id, "e"+strings.ToLower(id)
+	s := start(t, []string{"GRADPATH_NATS_URL=" + url, "GRADPATH_NATS_STREAM=" + name, "GRADPATH_NATS_SUBJECT_PREFIX=" + prefix}, "--demo")
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	defer js.DeleteStream(ctx, name)
+
+	res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, leadJSON)))
+	var lead struct{ ID string }
+	json.Unmarshal(b, &lead)
+	if res.StatusCode != 201 {
+		t.Fatalf("lead: %d %s", res.StatusCode, b)
+	}
+	st, err := js.Stream(ctx, name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m *jetstream.RawStreamMsg
+	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(100 * time.Millisecond) {
+		if m, err = st.GetLastMsgForSubject(ctx, prefix+".lead.created"); err == nil {
+			break
+		}
+	}
+	if m == nil || !strings.HasPrefix(m.Header.Get("Nats-Msg-Id"), "msg_") || !strings.Contains(string(m.Data), lead.ID) || strings.Contains(string(m.Data), "Riya") {
+		t.Fatalf("the stream's lead.created: %v %+v", err, m)
 	}
 }

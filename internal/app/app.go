@@ -37,6 +37,7 @@ import (
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/sqlite"
 	"github.com/gradpath/gradpath/internal/sqlstore"
+	"github.com/gradpath/gradpath/internal/stream"
 	"github.com/gradpath/gradpath/internal/webhooks"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -67,9 +68,11 @@ type App struct {
 	Registry *prometheus.Registry
 	Queue    *jobs.Queue
 
-	Catalogue   *catalogue.Service
-	Exchange    *exchange.Service
-	Webhooks    *webhooks.Service
+	Catalogue *catalogue.Service
+	Exchange  *exchange.Service
+	Webhooks  *webhooks.Service
+	// Stream publishes events to NATS JetStream when nats_url is set.
+	Stream      *stream.Publisher
 	Eligibility *eligibility.Service
 	Accounts    *accounts.Service
 	Leads       *leads.Service
@@ -184,8 +187,18 @@ func (a *App) services(ctx context.Context) (err error) {
 			}
 		}
 	}
+	// With a stream every event is published; without one, only those a webhook listens for
+	// are queued.
+	listening := a.Webhooks.Listening
+	if cfg.NATSURL != "" {
+		if a.Stream, err = stream.Open(ctx, stream.Config{URL: cfg.NATSURL, Stream: cfg.NATSStream, Prefix: cfg.NATSPrefix}); err != nil {
+			return fmt.Errorf("setting nats_url: %w", err)
+		}
+		a.onClose(func(context.Context) error { return a.Stream.Close() })
+		listening = func(string) bool { return true }
+	}
 	lcfg := leads.DefaultConfig(now)
-	lcfg.Listening = a.Webhooks.Listening
+	lcfg.Listening = listening
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
 	lcfg.Guard.MinAge = cfg.FormMinAge
@@ -225,7 +238,7 @@ func (a *App) services(ctx context.Context) (err error) {
 		return err
 	}
 	bookings := sqlstore.NewBookingStore(db, a.Queue)
-	bookings.Listening = a.Webhooks.Listening
+	bookings.Listening = listening
 	a.Booking = booking.NewService(bookings, a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Horizons: cfg.BookingHorizons, Audit: a.Accounts, Now: now})
 
 	calendarKey, err := db.Secret(ctx, "calendar")

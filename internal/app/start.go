@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/stream"
 )
 
 // Start readies the app to serve and starts its background work: the finder's in-memory
@@ -49,7 +50,7 @@ func (a *App) Start(ctx context.Context, getenv func(string) string) error {
 	if a.mail == nil {
 		a.Logger.Warn("no mail server is configured: notifications are not emailed (set smtp_addr)")
 	}
-	workers, err := jobs.NewWorkers(a.DB, jobs.Services{Leads: a.Leads, Bookings: a.Booking, Workspace: a.Workspace, Webhooks: a.Webhooks,
+	workers, err := jobs.NewWorkers(a.DB, jobs.Services{Leads: a.Leads, Bookings: a.Booking, Workspace: a.Workspace, Webhooks: a.Webhooks, Stream: publisher(a.Stream),
 		Accounts: a.Accounts, PublicURL: a.PublicURL, Mail: a.mail}, jobs.Options{Workers: cfg.Workers, Logger: a.Logger.With("component", "jobs"),
 		Registry: a.Registry})
 	if err != nil {
@@ -94,4 +95,12 @@ func memoryTuner(limitMB int, getenv func(string) string) *observability.MemoryT
 	t := &observability.MemoryTuner{Min: 256 << 20, Factor: 1.4}
 	debug.SetMemoryLimit(t.Min) // while the index is built
 	return t
+}
+
+// publisher is the stream as the workers take it: none when nats_url is not set.
+func publisher(p *stream.Publisher) jobs.Publisher {
+	if p == nil {
+		return nil
+	}
+	return p
 }

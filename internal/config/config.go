@@ -75,6 +75,9 @@ type Config struct {
 	RedisURL, RedisPrefix string
 	// WebhookAllowPrivate lets webhook endpoints be on loopback and private addresses.
 	WebhookAllowPrivate bool
+	// NATSURL, when set (nats://…), publishes every domain event to the JetStream stream
+	// NATSStream, on subjects NATSPrefix.<event type>.
+	NATSURL, NATSStream, NATSPrefix string
 	// Calendar is a JSON file with the agency's business calendar (zone, week, holidays);
 	// empty is Monday to Friday, 09:30–18:30, Asia/Kolkata.
 	Calendar string
@@ -126,6 +129,8 @@ func Default() Config {
 		LeadRouting:      "round_robin",
 		LeadRateLimit:    20,
 		RedisPrefix:      "gradpath:",
+		NATSStream:       "GRADPATH",
+		NATSPrefix:       "gradpath",
 		SMTPFrom:         "gradpath@localhost",
 		Workers:          4,
 		CatalogueRefresh: 2 * time.Second,
@@ -270,6 +275,21 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.FormatBool(c.WebhookAllowPrivate) }},
+	{key: "nats_url", help: "NATS server (nats://host:4222) with JetStream: every domain event is published to a stream for other systems", secret: true,
+		set: func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "nats://") && !strings.HasPrefix(v, "tls://") {
+				return errors.New("must start with nats:// or tls://")
+			}
+			c.NATSURL = v
+			return nil
+		},
+		get: func(c *Config) string { return redactURL(c.NATSURL) }},
+	{key: "nats_stream", help: "name of the JetStream stream gradpath publishes to",
+		set: func(c *Config, v string) error { c.NATSStream = v; return nil },
+		get: func(c *Config) string { return c.NATSStream }},
+	{key: "nats_subject_prefix", help: "first part of the subjects of published events (<prefix>.lead.created)",
+		set: func(c *Config, v string) error { c.NATSPrefix = v; return nil },
+		get: func(c *Config) string { return c.NATSPrefix }},
 	{key: "redis_prefix", help: "prefix of every key gradpath writes to Redis (several deployments can share one Redis)",
 		set: func(c *Config, v string) error { c.RedisPrefix = v; return nil },
 		get: func(c *Config) string { return c.RedisPrefix }},

@@ -90,6 +90,20 @@ type EventArgs struct {
 // Kind implements river.JobArgs.
 func (EventArgs) Kind() string { return string(outbox.Event) }
 
+// PublishArgs publishes an event to the NATS JetStream stream; River retries it, and NATS
+// drops a repeat by its Nats-Msg-Id.
+type PublishArgs struct {
+	Event EventArgs `json:"event"`
+}
+
+// Kind implements river.JobArgs.
+func (PublishArgs) Kind() string { return "stream_publish" }
+
+// Publisher publishes events to a stream other systems consume.
+type Publisher interface {
+	Publish(ctx context.Context, ev webhooks.Event) error
+}
+
 // DeliveryArgs delivers an event to one webhook endpoint; River retries it with backoff.
 type DeliveryArgs struct {
 	Endpoint string    `json:"endpoint"`
@@ -135,6 +149,8 @@ type Services struct {
 	Mail mail.Sender
 	// Webhooks delivers events to other systems; nil drops them.
 	Webhooks *webhooks.Service
+	// Stream, if set, receives every event too (NATS JetStream).
+	Stream Publisher
 }
 
 // Queue enqueues jobs, in a change's transaction (InsertTx) or on their own. It is River's
@@ -322,19 +338,31 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		return err
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[EventArgs]) error {
-		if svc.Webhooks == nil {
+		// One job per receiver, each retried on its own: a failing endpoint holds back no other.
+		var ps []river.InsertManyParams
+		if svc.Stream != nil {
+			ps = append(ps, river.InsertManyParams{Args: PublishArgs{Event: j.Args}, InsertOpts: &river.InsertOpts{MaxAttempts: webhooks.MaxAttempts}})
+		}
+		if svc.Webhooks != nil {
+			eps, err := svc.Webhooks.Subscribed(ctx, j.Args.Type)
+			if err != nil {
+				return err
+			}
+			for _, e := range eps {
+				ps = append(ps, river.InsertManyParams{Args: DeliveryArgs{Endpoint: e.ID, Event: j.Args}, InsertOpts: &river.InsertOpts{MaxAttempts: webhooks.MaxAttempts}})
+			}
+		}
+		if len(ps) == 0 {
 			return nil
 		}
-		eps, err := svc.Webhooks.Subscribed(ctx, j.Args.Type)
-		if err != nil || len(eps) == 0 {
-			return err
-		}
-		ps := make([]river.InsertManyParams, len(eps))
-		for i, e := range eps {
-			ps[i] = river.InsertManyParams{Args: DeliveryArgs{Endpoint: e.ID, Event: j.Args}, InsertOpts: &river.InsertOpts{MaxAttempts: webhooks.MaxAttempts}}
-		}
-		_, err = wk.client.InsertMany(ctx, ps)
+		_, err := wk.client.InsertMany(ctx, ps)
 		return err
+	}))
+	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[PublishArgs]) error {
+		if svc.Stream == nil {
+			return nil
+		}
+		return svc.Stream.Publish(ctx, webhooks.Event{ID: j.Args.Event.ID, Type: j.Args.Event.Type, At: j.Args.Event.At, Data: j.Args.Event.Data})
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[DeliveryArgs]) error {
 		if svc.Webhooks == nil {

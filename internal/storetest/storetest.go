@@ -91,6 +91,35 @@ func RedisURL(t testing.TB) string {
 	return u
 }
 
+// NATSURLEnv names the NATS server (with JetStream) the stream tests use.
+const NATSURLEnv = "GRADPATH_TEST_NATS_URL"
+
+// NATSURL returns the test NATS server's URL after checking that it answers: outside CI a
+// missing one skips the test, in CI it fails it.
+func NATSURL(t testing.TB) string {
+	t.Helper()
+	u := os.Getenv(NATSURLEnv)
+	if u == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is not set: CI must run the NATS tests", NATSURLEnv)
+		}
+		t.Skipf("NATS tests skipped: set %s (for example nats://127.0.0.1:4222)", NATSURLEnv)
+	}
+	host := strings.TrimPrefix(u, "nats://")
+	if i := strings.LastIndex(host, "@"); i >= 0 {
+		host = host[i+1:]
+	}
+	c, err := net.DialTimeout("tcp", host, 2*time.Second)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("NATS at %s is unreachable: %v", NATSURLEnv, err)
+		}
+		t.Skipf("NATS tests skipped: %s is unreachable: %v", NATSURLEnv, err)
+	}
+	c.Close()
+	return u
+}
+
 // Prefix is a key prefix of its own for one test, in a shared Redis.
 func Prefix() string {
 	var b [6]byte
