@@ -12,7 +12,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -66,58 +65,41 @@ const RedisURLEnv = "GRADPATH_TEST_REDIS_URL"
 // missing one skips the test, in CI it fails it.
 func RedisURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(RedisURLEnv)
-	if u == "" {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the Redis tests", RedisURLEnv)
-		}
-		t.Skipf("Redis tests skipped: set %s (for example redis://127.0.0.1:6379/0)", RedisURLEnv)
-	}
-	host := strings.TrimPrefix(strings.TrimPrefix(u, "redis://"), "rediss://")
-	if i := strings.IndexAny(host, "/?"); i >= 0 {
-		host = host[:i]
-	}
-	if i := strings.LastIndex(host, "@"); i >= 0 {
-		host = host[i+1:]
-	}
-	c, err := net.DialTimeout("tcp", host, 2*time.Second)
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("Redis at %s is unreachable: %v", RedisURLEnv, err)
-		}
-		t.Skipf("Redis tests skipped: %s is unreachable: %v", RedisURLEnv, err)
-	}
-	c.Close()
-	return u
+	return serviceURL(t, "Redis", RedisURLEnv, "redis://127.0.0.1:6379/0")
 }
 
 // NATSURLEnv names the NATS server (with JetStream) the stream tests use.
 const NATSURLEnv = "GRADPATH_TEST_NATS_URL"
 
-// NATSURL returns the test NATS server's URL after checking that it answers: outside CI a
-// missing one skips the test, in CI it fails it.
+// NATSURL returns the test NATS server's URL after checking that it answers, as RedisURL.
 func NATSURL(t testing.TB) string {
 	t.Helper()
-	u := os.Getenv(NATSURLEnv)
-	if u == "" {
+	return serviceURL(t, "NATS", NATSURLEnv, "nats://127.0.0.1:4222")
+}
+
+// serviceURL reads a test service's URL from env and checks that its host answers.
+func serviceURL(t testing.TB, name, env, example string) string {
+	t.Helper()
+	raw := os.Getenv(env)
+	if raw == "" {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("%s is not set: CI must run the NATS tests", NATSURLEnv)
+			t.Fatalf("%s is not set: CI must run the %s tests", env, name)
 		}
-		t.Skipf("NATS tests skipped: set %s (for example nats://127.0.0.1:4222)", NATSURLEnv)
+		t.Skipf("%s tests skipped: set %s (for example %s)", name, env, example)
 	}
-	host := strings.TrimPrefix(u, "nats://")
-	if i := strings.LastIndex(host, "@"); i >= 0 {
-		host = host[i+1:]
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		t.Fatalf("%s=%q is not a URL like %s", env, raw, example)
 	}
-	c, err := net.DialTimeout("tcp", host, 2*time.Second)
+	c, err := net.DialTimeout("tcp", u.Host, 2*time.Second)
 	if err != nil {
 		if os.Getenv("CI") == "true" {
-			t.Fatalf("NATS at %s is unreachable: %v", NATSURLEnv, err)
+			t.Fatalf("%s at %s is unreachable: %v", name, env, err)
 		}
-		t.Skipf("NATS tests skipped: %s is unreachable: %v", NATSURLEnv, err)
+		t.Skipf("%s tests skipped: %s is unreachable: %v", name, env, err)
 	}
 	c.Close()
-	return u
+	return raw
 }
 
 // Prefix is a key prefix of its own for one test, in a shared Redis.
