@@ -120,3 +120,24 @@ func TestEventsToJetStream(t *testing.T) {
 		t.Fatalf("the stream's lead.created: %v %+v", err, m)
 	}
 }
+
+// An agency moving from spreadsheets imports its leads over the API: a bad file is a 400
+// naming each row's field and line, a good one 201 with what was created.
+func TestImportLeadsOverTheAPI(t *testing.T) {
+	t.Parallel()
+	s := start(t, nil, "--demo")
+	admin := s.tokenFor(t, "admin@demo.gradpath.test", s.demoPasswords()["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	bad := "name,phone,email,course,country,consent\nSana Khan,98450 22222,sana@example.in,MSc,GB,yes\nNo Consent,98450 33333,,MBA,US,no\n"
+	res, b := s.call(t, "POST", "/api/v1/leads/import", "text/csv", strings.NewReader(bad), admin...)
+	if res.StatusCode != 400 || !strings.Contains(string(b), `"field":"consent"`) || !strings.Contains(string(b), `"line":3`) {
+		t.Fatalf("a bad file: %d %s", res.StatusCode, b)
+	}
+	good := "name,phone,email,course,country,consent\nSana Khan,98450 22222,sana@example.in,MSc,GB,yes\nDev Rao,98450 44444,,MBA,US,yes\n"
+	res, b = s.call(t, "POST", "/api/v1/leads/import", "text/csv", strings.NewReader(good), admin...)
+	if res.StatusCode != 201 || !strings.Contains(string(b), `"created":2`) {
+		t.Fatalf("a good file: %d %s", res.StatusCode, b)
+	}
+	if res, _ := s.call(t, "POST", "/api/v1/leads/import", "application/json", strings.NewReader(`{}`), admin...); res.StatusCode != 415 {
+		t.Errorf("JSON instead of CSV: %d", res.StatusCode)
+	}
+}

@@ -2,12 +2,14 @@ package httpapi
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/transfer"
 )
 
@@ -194,6 +196,42 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusOK
 	} else if s.Accounts != nil {
 		s.Accounts.Record(r.Context(), actor(r), "catalogue.imported", "", map[string]any{"format": string(format), "rows": rep.Rows})
+	}
+	return writeJSON(w, r, status, rep)
+}
+
+// importLeads takes a CSV file of leads, all or nothing; with dry_run=true it only checks.
+func (s *Server) importLeads(w http.ResponseWriter, r *http.Request) error {
+	qp := newQuery(r, "dry_run")
+	dry := false
+	switch v := qp.one("dry_run"); v {
+	case "", "false":
+	case "true":
+		dry = true
+	default:
+		qp.p.Add("dry_run", "%q must be true or false", v)
+	}
+	if err := qp.err(); err != nil {
+		return err
+	}
+	if ct := strings.ToLower(r.Header.Get("Content-Type")); !strings.HasPrefix(ct, "text/csv") {
+		return gradpath.Errorf(gradpath.CodeUnsupported, "send the file as text/csv, with the columns %s", strings.Join(leads.ImportColumns, ", "))
+	}
+	rep, err := s.Leads.Import(r.Context(), actor(r), http.MaxBytesReader(w, r.Body, maxImport), dry)
+	if err != nil {
+		return jsonProblemOr(err)
+	}
+	if len(rep.Problems) > 0 {
+		fields := make([]gradpath.FieldError, len(rep.Problems))
+		for i, p := range rep.Problems {
+			fields[i] = gradpath.FieldError{Field: p.Field, Detail: p.Detail, Line: p.Line}
+		}
+		return &gradpath.Error{Code: gradpath.CodeInvalid, Fields: fields,
+			Message: fmt.Sprintf("%d problems in %d rows; nothing was imported", len(rep.Problems), rep.Rows)}
+	}
+	status := http.StatusCreated
+	if dry {
+		status = http.StatusOK
 	}
 	return writeJSON(w, r, status, rep)
 }

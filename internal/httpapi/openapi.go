@@ -250,6 +250,8 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(catalogue.University{}): "UniversityInput",
 	reflect.TypeOf(transfer.Problem{}):     "ImportProblem",
 	reflect.TypeOf(leads.Profile{}):        "CounsellorProfile",
+	reflect.TypeOf(leads.ImportReport{}):   "LeadImportReport",
+	reflect.TypeOf(leads.ImportProblem{}):  "LeadImportProblem",
 	reflect.TypeOf(calendar.File{}):        "CalendarFile",
 	reflect.TypeOf(leads.Input{}):          "LeadInput",
 	reflect.TypeOf(leads.Detail{}):         "LeadDetail",

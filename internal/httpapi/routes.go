@@ -448,6 +448,14 @@ func (s *Server) routeTable() []route {
 			Summary:     "Everything about the person behind a lead, as JSON",
 			Description: "The lead, the person's other leads (same phone or email) and subscriptions, with histories and consent records. Audited.",
 			Params:      []param{pathParam("id", "Lead id.")}, Response: leads.Export{}, Errors: []int{404}}},
+		{"POST /api/v1/leads/import", needs(s.Leads != nil, "leads", s.importLeads), operation{ID: "importLeads", Tag: "leads", Access: admin,
+			Summary: "Import leads from a CSV file, all or nothing (admins)",
+			Description: "text/csv with a header naming the columns name, phone, email, kind, course, country, date_of_birth, consent, marketing, notice_version " +
+				"(name and consent required, and a phone or an email). consent must be yes: the agency vouches the person agreed to be contacted. Every problem is " +
+				"named with its line and nothing is written while there is one; otherwise every row is written in one transaction, routed and merged with a " +
+				"lead of the same phone or email as a form's would be. dry_run=true only checks.",
+			Params:  []param{queryParam("dry_run", "true: check only.", map[string]any{"type": "boolean"})},
+			Request: "", RequestTypes: []string{"text/csv"}, Response: leads.ImportReport{}, Status: 201, AlsoStatus: []int{200}, Errors: []int{400, 413, 415}}},
 		{"POST /api/v1/leads/{id}/erase", needs(s.Leads != nil, "leads", s.eraseLead), operation{ID: "eraseLead", Tag: "leads", Access: admin,
 			Summary: "Erase the person behind a lead, on their request",
 			Description: "Removes name, phone, email, date of birth, messages and notes from every lead of that phone or email, ends their subscriptions, " +
