@@ -106,7 +106,9 @@ func (s *Service) Import(ctx context.Context, a *gradpath.Actor, r io.Reader, dr
 		if in.Kind == "" {
 			in.Kind = Callback
 		}
-		problem := func(field, detail string) { rep.Problems = append(rep.Problems, ImportProblem{Line: line, Field: field, Detail: detail}) }
+		problem := func(field, detail string) {
+			rep.Problems = append(rep.Problems, ImportProblem{Line: line, Field: field, Detail: detail})
+		}
 		yes := func(c string) bool {
 			switch strings.ToLower(cell(c)) {
 			case "yes", "y", "true", "1":
