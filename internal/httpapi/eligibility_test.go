@@ -51,7 +51,7 @@ func TestEligibilityOverHTTP(t *testing.T) {
 	if res.Code != 200 {
 		t.Fatalf("what-if: %d %s", res.Code, res.Body)
 	}
-	validate(t, "WhatIfResponse", res.Body.Bytes())
+	validate(t, "WhatIfResult", res.Body.Bytes())
 }
 
 func TestBadEligibilityRequests(t *testing.T) {

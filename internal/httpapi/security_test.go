@@ -133,7 +133,7 @@ func (s *secureServer) login(t *testing.T, email, password string) browser {
 	if res.Code != http.StatusOK {
 		t.Fatalf("login %s: %d %s", email, res.Code, res.Body)
 	}
-	validate(t, "LoginResponse", res.Body.Bytes())
+	validate(t, "LoginResult", res.Body.Bytes())
 	var out httpapi.LoginResponse
 	res.json(&out)
 	var b browser
