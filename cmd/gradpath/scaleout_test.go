@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
@@ -22,6 +23,10 @@ func TestLimitsSharedAcrossReplicas(t *testing.T) {
 		"GRADPATH_REDIS_PREFIX=" + storetest.Prefix(), "GRADPATH_LEAD_RATE_LIMIT=3"}
 	one := start(t, env, "--demo") // counsellors for the leads
 	two := start(t, env)
+	// On PostgreSQL, with files in each replica's data directory, the operator is told.
+	if !strings.Contains(one.stderr.String(), "uploaded documents are kept in this replica's data directory") {
+		t.Error("no warning that documents are kept per replica")
+	}
 	login := func(s *server, email string) int {
 		res, _ := s.call(t, "POST", "/api/v1/auth/login", "application/json",
 			strings.NewReader(fmt.Sprintf(`{"email": %q, "password": "not the password"}`, email)))
@@ -139,5 +144,16 @@ func TestImportLeadsOverTheAPI(t *testing.T) {
 	}
 	if res, _ := s.call(t, "POST", "/api/v1/leads/import", "application/json", strings.NewReader(`{}`), admin...); res.StatusCode != 415 {
 		t.Errorf("JSON instead of CSV: %d", res.StatusCode)
+	}
+	// The admin's page: problems in a table, then the import.
+	web := newBrowserless(t, s)
+	web.signIn("admin@demo.gradpath.test", s.demoPasswords()["admin@demo.gradpath.test"])
+	web.get("/admin/leads/import")
+	if code, _, body := web.upload("/admin/leads/import", "file", "leads.csv", []byte(bad), url.Values{}); code != 400 || !strings.Contains(body, "<td>3</td><td>consent</td>") {
+		t.Errorf("a bad file on the page: %d", code)
+	}
+	more := "name,phone,consent\nIra Sen,98450 55555,yes\n"
+	if code, _, body := web.upload("/admin/leads/import", "file", "leads.csv", []byte(more), url.Values{}); code != 200 || !strings.Contains(body, "Imported: 1 new lead") {
+		t.Errorf("a good file on the page: %d %s", code, body)
 	}
 }

@@ -158,6 +158,12 @@ func (a *App) services(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	if cfg.DatabaseURL != "" {
+		// PostgreSQL is how several replicas share one database; uploaded documents still
+		// live in this replica's data directory.
+		a.Logger.Warn("uploaded documents are kept in this replica's data directory; with several replicas, put the data directory on storage they share",
+			"files", filepath.Join(cfg.DataDir, "files"))
+	}
 	formSecret, err := db.Secret(ctx, "form_token")
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/transfer"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -489,5 +490,43 @@ func (p *Pages) audit(w http.ResponseWriter, r *http.Request) error {
 		next = events[len(events)-1].ID
 	}
 	p.render(w, r, http.StatusOK, "audit", "Audit log", map[string]any{"Events": rows, "Action": aq.Action, "Next": next})
+	return nil
+}
+
+// importLeadsPage takes an agency's spreadsheet of leads (admins), all or nothing.
+func (p *Pages) importLeadsPage(w http.ResponseWriter, r *http.Request) error {
+	if _, _, ok := p.admins(w, r); !ok {
+		return nil
+	}
+	p.render(w, r, http.StatusOK, "leadimport", "Import leads", map[string]any{"Columns": leads.ImportColumns})
+	return nil
+}
+
+func (p *Pages) importLeads(w http.ResponseWriter, r *http.Request) error {
+	a, ok := p.form(w, r, p.admins, 20<<20)
+	if !ok {
+		return nil
+	}
+	defer r.MultipartForm.RemoveAll()
+	data := map[string]any{"Columns": leads.ImportColumns, "DryRun": r.PostFormValue("dry_run") == "yes"}
+	file, header, err := r.FormFile("file")
+	if err != nil {
+		data["Error"] = "Choose a CSV file to import."
+		p.render(w, r, http.StatusBadRequest, "leadimport", "Import leads", data)
+		return nil
+	}
+	defer file.Close()
+	rep, err := p.Leads.Import(r.Context(), a, file, data["DryRun"].(bool))
+	data["File"] = header.Filename
+	status := http.StatusOK
+	switch {
+	case err != nil:
+		data["Error"], status = p.explain(w, r, err), edge.StatusOf(err)
+	case len(rep.Problems) > 0:
+		data["Report"], status = rep, http.StatusBadRequest
+	default:
+		data["Report"] = rep
+	}
+	p.render(w, r, status, "leadimport", "Import leads", data)
 	return nil
 }

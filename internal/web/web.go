@@ -224,6 +224,8 @@ func (p *Pages) routes() map[string]handler {
 		"POST /admin/calendar/hours":                              p.saveHours,
 		"GET /admin/rates":                                        p.rates,
 		"POST /admin/rates":                                       p.saveRates,
+		"GET /admin/leads/import":                                 p.importLeadsPage,
+		"POST /admin/leads/import":                                p.importLeads,
 		"GET /admin/webhooks":                                     p.webhooksPage,
 		"POST /admin/webhooks":                                    p.createWebhook,
 		"GET /admin/webhooks/{id}":                                p.webhookPage,
