@@ -163,16 +163,8 @@ const maxImport = 512 << 20
 // createImport imports a CSV or JSON file of programmes, all or nothing; with dry_run=true it
 // only reports.
 func (s *Server) createImport(w http.ResponseWriter, r *http.Request) error {
-	qp := newQuery(r, "dry_run")
-	dry := false
-	switch v := qp.one("dry_run"); v {
-	case "", "false":
-	case "true":
-		dry = true
-	default:
-		qp.p.Add("dry_run", "%q must be true or false", v)
-	}
-	if err := qp.err(); err != nil {
+	dry, err := dryRun(r)
+	if err != nil {
 		return err
 	}
 	var format transfer.Format
@@ -202,16 +194,8 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) error {
 
 // importLeads takes a CSV file of leads, all or nothing; with dry_run=true it only checks.
 func (s *Server) importLeads(w http.ResponseWriter, r *http.Request) error {
-	qp := newQuery(r, "dry_run")
-	dry := false
-	switch v := qp.one("dry_run"); v {
-	case "", "false":
-	case "true":
-		dry = true
-	default:
-		qp.p.Add("dry_run", "%q must be true or false", v)
-	}
-	if err := qp.err(); err != nil {
+	dry, err := dryRun(r)
+	if err != nil {
 		return err
 	}
 	if ct := strings.ToLower(r.Header.Get("Content-Type")); !strings.HasPrefix(ct, "text/csv") {
@@ -234,6 +218,20 @@ func (s *Server) importLeads(w http.ResponseWriter, r *http.Request) error {
 		status = http.StatusOK
 	}
 	return writeJSON(w, r, status, rep)
+}
+
+// dryRun reads an import's only parameter, dry_run=true|false.
+func dryRun(r *http.Request) (bool, error) {
+	qp := newQuery(r, "dry_run")
+	dry := false
+	switch v := qp.one("dry_run"); v {
+	case "", "false":
+	case "true":
+		dry = true
+	default:
+		qp.p.Add("dry_run", "%q must be true or false", v)
+	}
+	return dry, qp.err()
 }
 
 // jsonProblemOr turns a too-large body into its problem and leaves other errors alone.

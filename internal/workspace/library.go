@@ -52,7 +52,7 @@ func (s *Service) Library(ctx context.Context, a *gradpath.Actor, studentID stri
 	if err := s.access(ctx, a, studentID, "workspace.read"); err != nil {
 		return nil, err
 	}
-	docs, err := s.library(ctx, studentID)
+	docs, err := s.library(ctx, studentID, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -67,8 +67,9 @@ func (s *Service) Library(ctx context.Context, a *gradpath.Actor, studentID stri
 }
 
 // library reads a student's documents, oldest first, marking the current one of each kind and
-// application. Documents uploaded to an application before there was a library join it.
-func (s *Service) library(ctx context.Context, studentID string) ([]LibraryDocument, error) {
+// application. Documents that apps (the student's applications, all of them when nil) hold
+// from before there was a library join it.
+func (s *Service) library(ctx context.Context, studentID string, apps []Application) ([]LibraryDocument, error) {
 	if s.files == nil {
 		return []LibraryDocument{}, nil
 	}
@@ -76,7 +77,12 @@ func (s *Service) library(ctx context.Context, studentID string) ([]LibraryDocum
 	if err != nil {
 		return nil, err
 	}
-	if docs, err = s.adopt(ctx, studentID, docs); err != nil {
+	if apps == nil {
+		if apps, err = s.store.Applications(ctx, studentID); err != nil {
+			return nil, err
+		}
+	}
+	if docs, err = s.adopt(ctx, studentID, apps, docs); err != nil {
 		return nil, err
 	}
 	latest := map[string]int{}
@@ -91,11 +97,7 @@ func (s *Service) library(ctx context.Context, studentID string) ([]LibraryDocum
 
 // adopt moves documents that applications hold themselves (uploaded before the library) into
 // the library, once.
-func (s *Service) adopt(ctx context.Context, studentID string, docs []LibraryDocument) ([]LibraryDocument, error) {
-	apps, err := s.store.Applications(ctx, studentID)
-	if err != nil {
-		return nil, err
-	}
+func (s *Service) adopt(ctx context.Context, studentID string, apps []Application, docs []LibraryDocument) ([]LibraryDocument, error) {
 	for _, app := range apps {
 		for _, d := range app.Documents {
 			if d.FileID == "" || d.LibraryID != "" || d.Status == DocMissing {
@@ -204,7 +206,7 @@ func (s *Service) ReviewLibraryDocument(ctx context.Context, a *gradpath.Actor, 
 	if err := p.Err(); err != nil {
 		return LibraryDocument{}, err
 	}
-	docs, err := s.library(ctx, studentID)
+	docs, err := s.library(ctx, studentID, nil)
 	if err != nil {
 		return LibraryDocument{}, err
 	}
@@ -228,7 +230,7 @@ func (s *Service) DeleteDocument(ctx context.Context, a *gradpath.Actor, student
 	if s.files == nil {
 		return gradpath.NotFound("document", id)
 	}
-	docs, err := s.library(ctx, studentID)
+	docs, err := s.library(ctx, studentID, nil)
 	if err != nil {
 		return err
 	}

@@ -360,7 +360,7 @@ func (s *Service) Applications(ctx context.Context, a *gradpath.Actor, studentID
 	if err != nil {
 		return nil, err
 	}
-	docs, err := s.library(ctx, studentID)
+	docs, err := s.library(ctx, studentID, apps)
 	if err != nil {
 		return nil, err
 	}
@@ -384,7 +384,7 @@ func (s *Service) Application(ctx context.Context, a *gradpath.Actor, studentID,
 		return Application{}, gradpath.NotFound("application", id)
 	}
 	s.refresh(ctx, &app)
-	docs, err := s.library(ctx, studentID)
+	docs, err := s.library(ctx, studentID, nil) // documents of the other applications from before the library count too
 	if err != nil {
 		return Application{}, err
 	}
