@@ -1,10 +1,15 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"mime/multipart"
 	"net/url"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -155,5 +160,56 @@ func TestImportLeadsOverTheAPI(t *testing.T) {
 	more := "name,phone,consent\nIra Sen,98450 55555,yes\n"
 	if code, _, body := web.upload("/admin/leads/import", "file", "leads.csv", []byte(more), url.Values{}); code != 200 || !strings.Contains(body, "Imported: 1 new lead") {
 		t.Errorf("a good file on the page: %d %s", code, body)
+	}
+}
+
+// Two replicas on one PostgreSQL and one S3-compatible bucket: a document uploaded through one
+// is downloaded through the other, whole and in ranges; it is one object in the bucket, under
+// the data directory's names; nothing is left in either replica's data directory.
+func TestDocumentsInObjectStorage(t *testing.T) {
+	t.Parallel()
+	bucket := storetest.S3(t)
+	env := []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t), "GRADPATH_FILES_URL=" + bucket.URL + "/documents",
+		"GRADPATH_FILES_ENDPOINT=" + bucket.Endpoint, "GRADPATH_FILES_ACCESS_KEY=" + bucket.AccessKey, "GRADPATH_FILES_SECRET_KEY=" + bucket.SecretKey}
+	dirOne, dirTwo := filepath.Join(t.TempDir(), "one"), filepath.Join(t.TempDir(), "two")
+	one := start(t, env, "--demo", "--data", dirOne)
+	two := start(t, env, "--data", dirTwo)
+	if strings.Contains(one.stderr.String(), "uploaded documents are kept in this replica's data directory") {
+		t.Error("the per-replica warning, with a bucket for documents")
+	}
+	password := one.demoPasswords()["student@demo.gradpath.test"]
+	me := one.tokenFor(t, "student@demo.gradpath.test", password, `"read", "write"`)
+
+	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("% a scanned page\n"), 20_000)...)
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("kind", "passport")
+	mw.WriteField("expires_on", "2034-01-31")
+	fw, _ := mw.CreateFormFile("file", "passport.pdf")
+	fw.Write(pdf)
+	mw.Close()
+	res, b := one.call(t, "POST", "/api/v1/me/documents", mw.FormDataContentType(), &buf, me...)
+	var doc struct {
+		FileID string `json:"file_id"`
+	}
+	json.Unmarshal(b, &doc)
+	if res.StatusCode != 201 || doc.FileID == "" {
+		t.Fatalf("upload through the first replica: %d %s", res.StatusCode, b)
+	}
+	res, b = two.call(t, "GET", "/api/v1/me/files/"+doc.FileID, "", nil, me...)
+	if res.StatusCode != 200 || !bytes.Equal(b, pdf) {
+		t.Fatalf("download through the second replica: %d, %d bytes of %d", res.StatusCode, len(b), len(pdf))
+	}
+	res, b = two.call(t, "GET", "/api/v1/me/files/"+doc.FileID, "", nil, append(slices.Clone(me), "Range", "bytes=100000-100099")...)
+	if res.StatusCode != 206 || !bytes.Equal(b, pdf[100000:100100]) {
+		t.Fatalf("a range through the second replica: %d %q", res.StatusCode, b)
+	}
+	if keys := bucket.Keys(t); len(keys) != 1 || keys[0] != "documents/"+doc.FileID[len(doc.FileID)-2:]+"/"+doc.FileID {
+		t.Errorf("the bucket holds %v", keys)
+	}
+	for _, dir := range []string{dirOne, dirTwo} {
+		if entries, _ := os.ReadDir(filepath.Join(dir, "files")); len(entries) != 0 {
+			t.Errorf("%s/files holds %d entries, with a bucket for documents", dir, len(entries))
+		}
 	}
 }

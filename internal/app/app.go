@@ -12,14 +12,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"path/filepath"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gradpath/gradpath/data"
 	"github.com/gradpath/gradpath/internal/accounts"
-	"github.com/gradpath/gradpath/internal/blobstore"
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/careers"
@@ -154,15 +152,9 @@ func (a *App) services(ctx context.Context) (err error) {
 			return fmt.Errorf("setting calendar: %w", err)
 		}
 	}
-	blobs, err := blobstore.Open(filepath.Join(cfg.DataDir, "files"))
+	blobs, err := a.openBlobs(ctx)
 	if err != nil {
 		return err
-	}
-	if cfg.DatabaseURL != "" {
-		// PostgreSQL is how several replicas share one database; uploaded documents still
-		// live in this replica's data directory.
-		a.Logger.Warn("uploaded documents are kept in this replica's data directory; with several replicas, put the data directory on storage they share",
-			"files", filepath.Join(cfg.DataDir, "files"))
 	}
 	formSecret, err := db.Secret(ctx, "form_token")
 	if err != nil {
@@ -215,7 +207,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	lcfg.Erased = func(ctx context.Context, e leads.Erased) error {
 		var errs []error
 		for _, f := range e.Files {
-			errs = append(errs, blobs.Delete(f))
+			errs = append(errs, blobs.Delete(ctx, f))
 		}
 		return errors.Join(append(errs, db.Scrub(ctx))...)
 	}

@@ -1,18 +1,22 @@
-// Package blobstore keeps uploaded files in a directory, under names the server chose, outside
-// anything that is served. A file that Put returned from is on disk: written, flushed, renamed
-// into place, and its directory flushed.
+// Package blobstore keeps uploaded files under names the server chose, outside anything that
+// is served: in a directory (Dir) or in an S3-compatible bucket (S3). A file that Put returned
+// from is whole and durable; one whose Put failed is not there at all.
 package blobstore
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
-// Dir is a blob store in a directory.
+// Dir is a blob store in a directory. A file that Put returned from is on disk: written,
+// flushed, renamed into place, and its directory flushed.
 type Dir struct{ root string }
 
 // Open returns the store rooted at dir, creating it. The files are people's documents: the
@@ -35,7 +39,7 @@ func (d *Dir) path(id string) (string, error) {
 }
 
 // Put stores data under id durably.
-func (d *Dir) Put(id string, data []byte) error {
+func (d *Dir) Put(_ context.Context, id string, data []byte) error {
 	p, err := d.path(id)
 	if err != nil {
 		return err
@@ -72,16 +76,20 @@ func (d *Dir) Put(id string, data []byte) error {
 }
 
 // Get opens the blob under id.
-func (d *Dir) Get(id string) (io.ReadSeekCloser, error) {
+func (d *Dir) Get(_ context.Context, id string) (io.ReadSeekCloser, error) {
 	p, err := d.path(id)
 	if err != nil {
 		return nil, err
 	}
-	return os.Open(p)
+	f, err := os.Open(p)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, gradpath.NotFound("file", id)
+	}
+	return f, err
 }
 
 // Delete removes the blob under id, and is done when it is gone (or was never there).
-func (d *Dir) Delete(id string) error {
+func (d *Dir) Delete(_ context.Context, id string) error {
 	p, err := d.path(id)
 	if err != nil {
 		return err

@@ -78,6 +78,11 @@ type Config struct {
 	// NATSURL, when set (nats://…), publishes every domain event to the JetStream stream
 	// NATSStream, on subjects NATSPrefix.<event type>.
 	NATSURL, NATSStream, NATSPrefix string
+	// FilesURL, when set (s3://bucket/prefix), keeps uploaded documents in that S3-compatible
+	// bucket, shared by every replica, instead of the data directory; FilesEndpoint is the
+	// server (empty: Amazon S3 in FilesRegion), FilesAccessKey and FilesSecretKey its
+	// credentials (empty: the AWS variables, ~/.aws/credentials or the instance's role).
+	FilesURL, FilesEndpoint, FilesRegion, FilesAccessKey, FilesSecretKey string
 	// Calendar is a JSON file with the agency's business calendar (zone, week, holidays);
 	// empty is Monday to Friday, 09:30–18:30, Asia/Kolkata.
 	Calendar string
@@ -290,6 +295,32 @@ var settings = []setting{
 	{key: "nats_subject_prefix", help: "first part of the subjects of published events (<prefix>.lead.created)",
 		set: func(c *Config, v string) error { c.NATSPrefix = v; return nil },
 		get: func(c *Config) string { return c.NATSPrefix }},
+	{key: "files_url", help: "S3-compatible bucket for uploaded documents, s3://bucket/prefix, shared by every replica; empty: the data directory",
+		set: func(c *Config, v string) error {
+			if v != "" && !strings.HasPrefix(v, "s3://") {
+				return errors.New("must be like s3://bucket/prefix")
+			}
+			c.FilesURL = v
+			return nil
+		},
+		get: func(c *Config) string { return c.FilesURL }},
+	{key: "files_endpoint", help: "the S3 server of files_url, such as https://s3.ap-south-1.amazonaws.com or http://127.0.0.1:8333 (empty: Amazon S3 in files_region)",
+		set: func(c *Config, v string) error { c.FilesEndpoint = strings.TrimRight(v, "/"); return nil },
+		get: func(c *Config) string { return c.FilesEndpoint }},
+	{key: "files_region", help: "the region of files_url's bucket (empty: the server's default)",
+		set: func(c *Config, v string) error { c.FilesRegion = v; return nil },
+		get: func(c *Config) string { return c.FilesRegion }},
+	{key: "files_access_key", help: "access key id for files_url (empty: AWS_ACCESS_KEY_ID, ~/.aws/credentials or the instance's role)",
+		set: func(c *Config, v string) error { c.FilesAccessKey = v; return nil },
+		get: func(c *Config) string { return c.FilesAccessKey }},
+	{key: "files_secret_key", help: "secret access key for files_url", secret: true,
+		set: func(c *Config, v string) error { c.FilesSecretKey = v; return nil },
+		get: func(c *Config) string {
+			if c.FilesSecretKey == "" {
+				return ""
+			}
+			return "(set)"
+		}},
 	{key: "redis_prefix", help: "prefix of every key gradpath writes to Redis (several deployments can share one Redis)",
 		set: func(c *Config, v string) error { c.RedisPrefix = v; return nil },
 		get: func(c *Config) string { return c.RedisPrefix }},
@@ -663,6 +694,21 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("setting oidc_issuer (GRADPATH_OIDC_ISSUER): must be the provider's issuer URL, such as https://accounts.example.org")
 		}
+	}
+	if c.FilesURL != "" {
+		if u, err := url.Parse(c.FilesURL); err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.User != nil {
+			return errors.New("setting files_url (GRADPATH_FILES_URL): must be like s3://bucket or s3://bucket/prefix")
+		}
+		if c.FilesEndpoint != "" {
+			if u, err := url.Parse(c.FilesEndpoint); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.Path != "" {
+				return errors.New("setting files_endpoint (GRADPATH_FILES_ENDPOINT): must be like https://s3.example.org or http://127.0.0.1:8333, without a path")
+			}
+		}
+		if (c.FilesAccessKey == "") != (c.FilesSecretKey == "") {
+			return errors.New("setting files_access_key/files_secret_key: set both or neither")
+		}
+	} else if c.FilesEndpoint != "" || c.FilesAccessKey != "" {
+		return errors.New("setting files_endpoint/files_access_key: they are for files_url; set it too (s3://bucket/prefix)")
 	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {

@@ -87,6 +87,11 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"GRADPATH_BOOKING_HORIZON": "mentorship=0"}, nil, "from 1 to 366"},
 		{map[string]string{"GRADPATH_LEAD_ESCALATE_AFTER": "-1h"}, nil, "GRADPATH_LEAD_ESCALATE_AFTER"},
 		{map[string]string{"GRADPATH_LEAD_ESCALATE_TO": "a@x.example, b@x.example"}, nil, "one email address"},
+		{map[string]string{"GRADPATH_FILES_URL": "https://bucket.example/x"}, nil, "GRADPATH_FILES_URL"},
+		{map[string]string{"GRADPATH_FILES_URL": "s3://"}, nil, "GRADPATH_FILES_URL"},
+		{map[string]string{"GRADPATH_FILES_URL": "s3://docs", "GRADPATH_FILES_ENDPOINT": "127.0.0.1:8333"}, nil, "GRADPATH_FILES_ENDPOINT"},
+		{map[string]string{"GRADPATH_FILES_URL": "s3://docs", "GRADPATH_FILES_ACCESS_KEY": "AKIA"}, nil, "files_secret_key"},
+		{map[string]string{"GRADPATH_FILES_ENDPOINT": "http://127.0.0.1:8333"}, nil, "set it too"},
 	}
 	for _, tt := range tests {
 		_, err := load(t, tt.vars, tt.args...)
@@ -100,6 +105,7 @@ func TestDescribeRedactsSecrets(t *testing.T) {
 	c := Default()
 	c.DatabaseURL = "postgres://gradpath:s3cret@db:5432/gradpath"
 	c.OIDCClientSecret = "s3cret-token-s3cret-token-s3cret"
+	c.FilesSecretKey = "s3cret-key"
 	for _, kv := range c.Describe() {
 		if strings.Contains(kv[1], "s3cret") {
 			t.Errorf("%s shows the password: %s", kv[0], kv[1])

@@ -56,8 +56,6 @@ func OpenSQLite(t testing.TB) *sqlstore.DB {
 	return db
 }
 
-// PostgresURL returns a URL of a fresh schema on the test server, dropped when the test ends.
-// Without a server it skips the test, or fails it when CI=true.
 // RedisURLEnv names the Redis server the shared-limit tests use.
 const RedisURLEnv = "GRADPATH_TEST_REDIS_URL"
 
@@ -109,6 +107,8 @@ func Prefix() string {
 	return "gptest:" + hex.EncodeToString(b[:]) + ":"
 }
 
+// PostgresURL returns a URL of a fresh schema on the test server, dropped when the test ends.
+// Without a server it skips the test, or fails it when CI=true.
 func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(PostgresURLEnv)

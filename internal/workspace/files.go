@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"io"
 	"net/http"
 	"path"
@@ -30,8 +31,10 @@ type File struct {
 
 // Blobs keeps the bytes of files.
 type Blobs interface {
-	Put(id string, data []byte) error
-	Get(id string) (io.ReadSeekCloser, error)
+	// Put stores data under id, whole or not at all.
+	Put(ctx context.Context, id string, data []byte) error
+	Get(ctx context.Context, id string) (io.ReadSeekCloser, error)
+	Delete(ctx context.Context, id string) error
 }
 
 // FileStore keeps file records.
@@ -141,15 +144,35 @@ func (s *Service) storeFile(ctx context.Context, studentID string, in UploadInpu
 	}
 	f = File{ID: gradpath.NewID("file_"), StudentID: studentID, SHA256: hexSum, Size: int64(len(in.Data)), ContentType: ct,
 		Name: cleanName(in.Name), CreatedAt: s.now().UTC().Truncate(time.Microsecond)}
-	if err := s.blobs.Put(f.ID, in.Data); err != nil {
+	if err := s.blobs.Put(ctx, f.ID, in.Data); err != nil {
 		return File{}, err
 	}
-	if err := s.files.CreateFile(ctx, f); err != nil {
-		return File{}, err
+	// Two uploads of one file at once: both documents use the record that was stored, and
+	// the other copy goes; so do the bytes of a record that could not be stored (unless it is
+	// unknown whether it was).
+	createErr := s.files.CreateFile(ctx, f)
+	stored, found, err := s.files.FileBySum(ctx, studentID, hexSum)
+	if err != nil {
+		return File{}, errors.Join(createErr, err)
 	}
-	// Two uploads of one file at once: both documents use the record that was stored.
-	f, _, err = s.files.FileBySum(ctx, studentID, hexSum)
-	return f, err
+	if !found || stored.ID != f.ID {
+		s.dropBlob(f.ID)
+	}
+	if createErr != nil {
+		return File{}, createErr
+	}
+	if !found {
+		return File{}, gradpath.Internal(errors.New("a stored file has no record"))
+	}
+	return stored, nil
+}
+
+// dropBlob removes the bytes of a file no record names, even when the request that stored
+// them has ended.
+func (s *Service) dropBlob(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_ = s.blobs.Delete(ctx, id)
 }
 
 // expiryFlag warns of a document that has expired or will expire before the day it must hold:
@@ -197,7 +220,7 @@ func (s *Service) OpenFile(ctx context.Context, a *gradpath.Actor, studentID, id
 	if f.StudentID != studentID {
 		return File{}, nil, gradpath.NotFound("file", id)
 	}
-	r, err := s.blobs.Get(f.ID)
+	r, err := s.blobs.Get(ctx, f.ID)
 	if err != nil {
 		return File{}, nil, err
 	}
