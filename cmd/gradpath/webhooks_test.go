@@ -1,12 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -96,7 +98,7 @@ func testWebhooks(t *testing.T, env []string) {
 	if res.StatusCode != 400 || !strings.Contains(string(b), `"field":"events[1]"`) {
 		t.Fatalf("an unknown event type: %d %s", res.StatusCode, b)
 	}
-	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created", "application.status_changed"]}`), admin...)
+	res, b = s.call(t, "POST", "/api/v1/webhooks", "application/json", strings.NewReader(`{"url": "`+recv.URL+`/hooks", "events": ["lead.created", "application.status_changed", "document.reviewed"]}`), admin...)
 	var ep struct{ ID, Secret string }
 	json.Unmarshal(b, &ep)
 	if res.StatusCode != 201 || !strings.HasPrefix(ep.Secret, "whsec_") || ep.ID == "" {
@@ -202,6 +204,43 @@ func testWebhooks(t *testing.T, env []string) {
 		t.Errorf("the status change: %v %s", err, moved.body)
 	}
 
+	// A counsellor (here the admin) verifies the student's passport: the event carries the
+	// verdict, not the document's title or file.
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("kind", "passport")
+	mw.WriteField("title", "Passport of Arjun")
+	fw, _ := mw.CreateFormFile("file", "passport.pdf")
+	fw.Write([]byte("%PDF-1.4\n%%EOF\n"))
+	mw.Close()
+	res, b = s.call(t, "POST", "/api/v1/me/documents", mw.FormDataContentType(), &buf, student...)
+	var doc struct{ ID string }
+	json.Unmarshal(b, &doc)
+	if res.StatusCode != 201 {
+		t.Fatalf("upload: %d %s", res.StatusCode, b)
+	}
+	_, b = s.call(t, "GET", "/api/v1/me", "", nil, student...)
+	var who struct{ ID string }
+	json.Unmarshal(b, &who)
+	if res, b := s.call(t, "PATCH", "/api/v1/students/"+who.ID+"/documents/"+doc.ID, "application/merge-patch+json", strings.NewReader(`{"status": "verified"}`), admin...); res.StatusCode != 200 {
+		t.Fatalf("review: %d %s", res.StatusCode, b)
+	}
+	var reviewed received
+	for time.Now().Before(deadline) && reviewed.body == nil {
+		mu.Lock()
+		for _, d := range got {
+			if strings.Contains(string(d.body), `"document.reviewed"`) {
+				reviewed = d
+			}
+		}
+		mu.Unlock()
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := verify(ep.Secret, reviewed.header, reviewed.body, time.Now()); err != nil || !strings.Contains(string(reviewed.body), `"status":"verified"`) ||
+		!strings.Contains(string(reviewed.body), doc.ID) || strings.Contains(string(reviewed.body), "Arjun") || strings.Contains(string(reviewed.body), "file_") {
+		t.Errorf("the review: %v %s", err, reviewed.body)
+	}
+
 	// The log: a failure with the receiver's words, then the delivery.
 	var log struct {
 		Items []struct {
@@ -214,14 +253,15 @@ func testWebhooks(t *testing.T, env []string) {
 	for time.Now().Before(deadline) {
 		_, b := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil, admin...)
 		json.Unmarshal(b, &log)
-		if len(log.Items) >= 4 {
+		if len(log.Items) >= 5 {
 			break
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// Newest first: the status change, the redelivery, the retry, the failed first attempt.
-	if len(log.Items) != 4 || log.Items[2].Status != "delivered" || log.Items[2].Attempt != 2 || log.Items[3].Status != "failed" ||
-		log.Items[3].ResponseCode != 500 || !strings.Contains(log.Items[3].ResponseExcerpt, "busy, try later") {
+	// Newest first: the review, the status change, the redelivery, the retry, the failed first
+	// attempt.
+	if len(log.Items) != 5 || log.Items[3].Status != "delivered" || log.Items[3].Attempt != 2 || log.Items[4].Status != "failed" ||
+		log.Items[4].ResponseCode != 500 || !strings.Contains(log.Items[4].ResponseExcerpt, "busy, try later") {
 		t.Errorf("deliveries: %+v", log.Items)
 	}
 	if res, _ := s.call(t, "GET", "/api/v1/webhooks/"+ep.ID+"/deliveries", "", nil); res.StatusCode != 401 {

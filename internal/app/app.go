@@ -254,7 +254,7 @@ func (a *App) services(ctx context.Context) (err error) {
 			return u.Counsellor, err
 		},
 		Audit: a.Accounts,
-		Files: sqlstore.NewWorkspaceStore(db, nil),
+		Files: sqlstore.NewWorkspaceStore(db, a.Queue),
 		Blobs: blobs,
 		Rates: a.Exchange,
 		Bookings: func(ctx context.Context, studentID string, from, to time.Time) ([]booking.Booking, error) {

@@ -42,6 +42,7 @@ const (
 	BookingChanged           = "booking.changed"
 	BookingCancelled         = "booking.cancelled"
 	ApplicationStatusChanged = "application.status_changed"
+	DocumentReviewed         = "document.reviewed"
 	ConsentWithdrawn         = "consent.withdrawn"
 	PersonErased             = "person.erased"
 )

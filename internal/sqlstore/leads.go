@@ -676,6 +676,7 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		}
 	}
 	// Their student account, with its workspace and files (staff accounts are not erased so).
+	var accounts []string
 	for _, email := range p.Emails {
 		if _, err := exec("sign-ups", `DELETE FROM registrations WHERE email = ?`, email); err != nil {
 			return e, err
@@ -711,6 +712,7 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		if _, err := exec("account", `DELETE FROM users WHERE id = ?`, id); err != nil {
 			return e, err
 		}
+		accounts = append(accounts, id)
 		e.Accounts++
 	}
 	// Their bookings: no contact left, and the future ones cancelled (their time freed).
@@ -747,8 +749,9 @@ func (t *leadTx) ErasePerson(ctx context.Context, p leads.Person, at time.Time) 
 		if t.s.db.Engine == Postgres {
 			args = "args::text"
 		}
-		// Their leads' ids too: a webhook event about them not yet delivered is dropped.
-		needles := append([]string{}, p.LeadIDs...)
+		// Their leads' and account's ids too: a webhook event about them (a lead's, an
+		// application's, a document review's) not yet delivered is dropped.
+		needles := append(append([]string{}, p.LeadIDs...), accounts...)
 		needles = append(needles, p.Emails...)
 		needles = append(needles, p.Phones...)
 		for _, n := range p.Names {

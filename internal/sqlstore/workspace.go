@@ -346,11 +346,29 @@ func (s *WorkspaceStore) LibraryDocuments(ctx context.Context, userID string) ([
 // PutLibraryDocument implements workspace.LibraryStore: it adds d, or replaces the document
 // with its id.
 func (s *WorkspaceStore) PutLibraryDocument(ctx context.Context, d workspace.LibraryDocument) error {
-	_, err := s.db.write.ExecContext(ctx, s.db.q(`INSERT INTO library_documents (`+libraryColumns+`) VALUES (`+placeholders(12)+`)
+	return s.PutLibraryDocumentWithJobs(ctx, d, nil)
+}
+
+// PutLibraryDocumentWithJobs implements workspace.LibraryStore: PutLibraryDocument, with the
+// jobs enqueued in the same transaction.
+func (s *WorkspaceStore) PutLibraryDocumentWithJobs(ctx context.Context, d workspace.LibraryDocument, jobs []outbox.Job) error {
+	return wrap(s.db.inGroup(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, s.db.q(`INSERT INTO library_documents (`+libraryColumns+`) VALUES (`+placeholders(12)+`)
 		ON CONFLICT (id) DO UPDATE SET title = excluded.title, expires_on = excluded.expires_on, status = excluded.status,
 		reason = excluded.reason, reviewed_by = excluded.reviewed_by, updated_at = excluded.updated_at`),
-		d.ID, d.StudentID, d.Kind, d.ApplicationID, d.FileID, d.Title, d.ExpiresOn.String(), d.Status, d.Reason, d.ReviewedBy, utc(d.CreatedAt), utc(d.UpdatedAt))
-	return wrap(err, "save document")
+			d.ID, d.StudentID, d.Kind, d.ApplicationID, d.FileID, d.Title, d.ExpiresOn.String(), d.Status, d.Reason, d.ReviewedBy, utc(d.CreatedAt), utc(d.UpdatedAt)); err != nil {
+			return err
+		}
+		for _, j := range jobs {
+			if s.jobs == nil {
+				break
+			}
+			if err := s.jobs.InsertTx(ctx, tx, j); err != nil {
+				return err
+			}
+		}
+		return nil
+	}), "save document")
 }
 
 // DeleteLibraryDocument implements workspace.LibraryStore; not_found when the student has no

@@ -34,7 +34,7 @@ const (
 // EventTypes lists every event type.
 var EventTypes = []string{outbox.LeadCreated, outbox.LeadAssigned, outbox.LeadContacted, outbox.LeadOverdue,
 	outbox.BookingCreated, outbox.BookingChanged, outbox.BookingCancelled, outbox.ApplicationStatusChanged,
-	outbox.ConsentWithdrawn, outbox.PersonErased}
+	outbox.DocumentReviewed, outbox.ConsentWithdrawn, outbox.PersonErased}
 
 // Event is one thing that happened, as its deliveries carry it.
 type Event struct {

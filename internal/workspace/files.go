@@ -13,6 +13,7 @@ import (
 	"unicode"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // MaxUpload bounds an uploaded document.
@@ -47,6 +48,8 @@ type FileStore interface {
 	LibraryDocuments(ctx context.Context, studentID string) ([]LibraryDocument, error)
 	// PutLibraryDocument adds a document or replaces the one with its id.
 	PutLibraryDocument(ctx context.Context, d LibraryDocument) error
+	// PutLibraryDocumentWithJobs is PutLibraryDocument with jobs enqueued in its transaction.
+	PutLibraryDocumentWithJobs(ctx context.Context, d LibraryDocument, jobs []outbox.Job) error
 	DeleteLibraryDocument(ctx context.Context, studentID, id string) error
 }
 

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/outbox"
 )
 
 // LibraryDocument is one document of a student's library: uploaded once, with its kind, its
@@ -215,7 +216,16 @@ func (s *Service) ReviewLibraryDocument(ctx context.Context, a *gradpath.Actor, 
 			continue
 		}
 		d.Status, d.Reason, d.ReviewedBy, d.UpdatedAt = r.Status, r.Reason, a.UserID, s.now().UTC().Truncate(time.Microsecond)
-		return d, s.files.PutLibraryDocument(ctx, d)
+		var jobs []outbox.Job
+		if s.listening != nil && s.listening(outbox.DocumentReviewed) {
+			// The verdict, not the document: no file, title or reason (which may quote it).
+			data := map[string]any{"document_id": d.ID, "student_id": d.StudentID, "kind": d.Kind, "status": d.Status, "reviewed_by": d.ReviewedBy}
+			if d.ApplicationID != "" {
+				data["application_id"] = d.ApplicationID
+			}
+			jobs = append(jobs, outbox.Job{Kind: outbox.Event, Event: outbox.DocumentReviewed, Data: data})
+		}
+		return d, s.files.PutLibraryDocumentWithJobs(ctx, d, jobs)
 	}
 	return LibraryDocument{}, gradpath.NotFound("document", id)
 }
