@@ -454,6 +454,27 @@ func TestBadSettingIsNamed(t *testing.T) {
 	}
 }
 
+// Every flag docs/configuration.md gives is one gradpath serve takes.
+func TestConfigurationDocFlags(t *testing.T) {
+	t.Parallel()
+	doc, err := os.ReadFile("../../docs/configuration.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	run(context.Background(), []string{"gradpath", "serve", "-h"}, func(string) string { return "" }, nil, io.Discard, &stderr)
+	help := stderr.String()
+	flags := regexp.MustCompile("`--([a-z0-9-]+)`").FindAllStringSubmatch(string(doc), -1)
+	if len(flags) < 40 {
+		t.Fatalf("%d flags in docs/configuration.md", len(flags))
+	}
+	for _, f := range flags {
+		if f[1] != "config" && !strings.Contains(help, "  -"+f[1]+" ") && !strings.Contains(help, "  -"+f[1]+"\n") {
+			t.Errorf("docs/configuration.md gives --%s, which gradpath serve does not take", f[1])
+		}
+	}
+}
+
 func TestMigrateAndVersion(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -122,6 +122,7 @@ const (
 	AuditRegisterExisting = "auth.register_existing" // someone signed up with an address that has an account
 	AuditOIDCLogin        = "auth.oidc_login"
 	AuditOIDCLinked       = "auth.oidc_linked"
+	AuditOIDCRefused      = "auth.oidc_refused"
 	AuditPasswordChange   = "auth.password_changed"
 	AuditResetRequested   = "auth.password_reset_requested"
 	AuditResetDone        = "auth.password_reset"

@@ -43,7 +43,39 @@ type Config struct {
 	Mail Mailer
 	// RegistrationTTL is how long a sign-up's link is good for.
 	RegistrationTTL time.Duration
-	Now             gradpath.Clock
+	// External decides who an OpenID provider may sign in, and with which roles.
+	External ExternalPolicy
+	Now      gradpath.Clock
+}
+
+// ExternalPolicy is the agency's rule for sign-ins through its OpenID provider.
+type ExternalPolicy struct {
+	// Domains, when set, are the only email domains the provider may sign in (lower case,
+	// such as agency.in), and the provider must have verified the address.
+	Domains []string
+	// Roles, when set, maps values of the provider's role claim (a group's name) to gradpath
+	// roles; an account's roles then follow the claim at every sign-in through the provider.
+	Roles map[string]gradpath.Role
+}
+
+// roles maps a provider's group values to gradpath roles, sorted and without repeats.
+func (p ExternalPolicy) roles(groups []string) []gradpath.Role {
+	var out []gradpath.Role
+	for _, g := range groups {
+		if r, ok := p.Roles[g]; ok {
+			out = append(out, r)
+		}
+	}
+	return slices.Compact(slices.Sorted(slices.Values(out)))
+}
+
+// allows says whether a verified email's domain may sign in.
+func (p ExternalPolicy) allows(email string, verified bool) bool {
+	if len(p.Domains) == 0 {
+		return true
+	}
+	_, domain, ok := strings.Cut(email, "@")
+	return ok && verified && slices.Contains(p.Domains, strings.ToLower(domain))
 }
 
 // Mailer queues the emails of accounts, to be written later: a request only records what was
@@ -954,12 +986,25 @@ type ExternalIdentity struct {
 	Email           string
 	EmailVerified   bool
 	Name            string
+	// Groups are the values of the provider's role claim (empty when it sent none).
+	Groups []string
 }
 
 // SignInExternal opens a session for a person an OpenID provider vouched for: the account
 // linked to that identity; else the account with the same email, linked now, when the
-// provider verified the email; else a new student account.
+// provider verified the email; else a new account. With Config.External.Domains, only those
+// domains' verified addresses get in. With Config.External.Roles the account's roles are the
+// ones the provider's groups map to (a new account without any is a student; a staff account
+// whose groups map to nothing is refused, as one the agency has taken its role from), and a
+// change is audited.
 func (s *Service) SignInExternal(ctx context.Context, a *gradpath.Actor, id ExternalIdentity) (User, Session, string, error) {
+	policy := s.cfg.External
+	if !policy.allows(NormalizeEmail(id.Email), id.EmailVerified) {
+		s.audit(ctx, a, AuditOIDCRefused, "", map[string]any{"issuer": id.Issuer, "reason": "domain"})
+		return User{}, Session{}, "", gradpath.Errorf(gradpath.CodeForbidden,
+			"sign-in with your provider is for verified addresses at %s; sign in with your password, or ask the agency to add you", strings.Join(policy.Domains, ", "))
+	}
+	mapped := policy.roles(id.Groups)
 	u, err := s.store.UserByIdentity(ctx, id.Issuer, id.Subject)
 	switch gradpath.ErrorCode(err) {
 	case "":
@@ -986,7 +1031,11 @@ func (s *Service) SignInExternal(ctx context.Context, a *gradpath.Actor, id Exte
 			if name == "" {
 				name = strings.Split(email, "@")[0]
 			}
-			u = User{ID: newID("usr_"), Email: email, Name: truncate(name, 100), Roles: []gradpath.Role{gradpath.RoleStudent},
+			roles := []gradpath.Role{gradpath.RoleStudent}
+			if len(mapped) > 0 {
+				roles = mapped
+			}
+			u = User{ID: newID("usr_"), Email: email, Name: truncate(name, 100), Roles: roles,
 				EmailVerified: id.EmailVerified, CreatedAt: s.cfg.Now().UTC()}
 			if err := s.store.CreateUser(ctx, u); err != nil {
 				return User{}, Session{}, "", err
@@ -1004,6 +1053,11 @@ func (s *Service) SignInExternal(ctx context.Context, a *gradpath.Actor, id Exte
 	if u.Disabled {
 		return User{}, Session{}, "", gradpath.Errorf(gradpath.CodeForbidden, "this account is disabled")
 	}
+	if policy.Roles != nil {
+		if u, err = s.externalRoles(ctx, a, u, mapped, id.Issuer); err != nil {
+			return User{}, Session{}, "", err
+		}
+	}
 	sess, token, err := s.newSession(ctx, u, a)
 	if err != nil {
 		return User{}, Session{}, "", err
@@ -1012,6 +1066,42 @@ func (s *Service) SignInExternal(ctx context.Context, a *gradpath.Actor, id Exte
 	signedIn.UserID = u.ID
 	s.audit(ctx, &signedIn, AuditOIDCLogin, u.ID, map[string]any{"issuer": id.Issuer})
 	return u, sess, token, nil
+}
+
+// externalRoles gives u the roles its provider's groups map to, at a sign-in through it.
+func (s *Service) externalRoles(ctx context.Context, a *gradpath.Actor, u User, mapped []gradpath.Role, issuer string) (User, error) {
+	current := slices.Sorted(slices.Values(u.Roles))
+	if len(mapped) == 0 {
+		if slices.Equal(current, []gradpath.Role{gradpath.RoleStudent}) {
+			return u, nil
+		}
+		s.audit(ctx, a, AuditOIDCRefused, u.ID, map[string]any{"issuer": issuer, "reason": "no role"})
+		return User{}, gradpath.Errorf(gradpath.CodeForbidden,
+			"your provider gives you no gradpath role; ask your administrator to add you to the agency's group")
+	}
+	if slices.Equal(current, mapped) {
+		return u, nil
+	}
+	if u.Has(gradpath.RoleAdmin) && !slices.Contains(mapped, gradpath.RoleAdmin) {
+		admins, err := s.store.Users(ctx, UserQuery{Role: gradpath.RoleAdmin, Limit: 2})
+		if err != nil {
+			return User{}, err
+		}
+		if len(admins) < 2 {
+			// The provider would leave the agency without an administrator: keep this one.
+			mapped = slices.Compact(slices.Sorted(slices.Values(append(mapped, gradpath.RoleAdmin))))
+			if slices.Equal(current, mapped) {
+				return u, nil
+			}
+		}
+	}
+	from := u.Roles
+	u.Roles = mapped
+	if err := s.store.UpdateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	s.audit(ctx, a, AuditRolesChanged, u.ID, map[string]any{"from": from, "to": u.Roles, "via": "oidc"})
+	return u, nil
 }
 
 // Count returns how many accounts there are.

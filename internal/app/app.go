@@ -136,6 +136,13 @@ func (a *App) services(ctx context.Context) (err error) {
 	}
 	accCfg := accounts.ConfigWith(now, a.limits)
 	accCfg.SessionIdle, accCfg.SessionMax = cfg.SessionIdle, cfg.SessionMax
+	accCfg.External.Domains = cfg.OIDCDomains
+	if len(cfg.OIDCRoles) > 0 {
+		accCfg.External.Roles = map[string]gradpath.Role{}
+		for g, r := range cfg.OIDCRoles {
+			accCfg.External.Roles[g] = gradpath.Role(r)
+		}
+	}
 	if accCfg.DeviceKey, err = db.Secret(ctx, "device"); err != nil {
 		return err
 	}

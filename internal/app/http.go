@@ -57,7 +57,7 @@ func (a *App) site() (*site, error) {
 	}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = httpapi.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,
-			RedirectURL: a.PublicURL + "/api/v1/auth/oidc/callback"}
+			RedirectURL: a.PublicURL + "/api/v1/auth/oidc/callback", Scopes: cfg.OIDCScopes, RoleClaim: cfg.OIDCRoleClaim}
 		a.Logger.Info("sign-in with OpenID enabled", "issuer", cfg.OIDCIssuer, "redirect_uri", deps.OIDC.RedirectURL)
 	}
 	api, err := httpapi.NewServer(deps)

@@ -51,6 +51,15 @@ type Config struct {
 	// OIDC* configure sign-in with an OpenID Connect provider; the redirect URI to register with
 	// it is PublicURL + /api/v1/auth/oidc/callback.
 	OIDCIssuer, OIDCClientID, OIDCClientSecret string
+	// OIDCScopes are asked for besides openid, email and profile.
+	OIDCScopes []string
+	// OIDCRoleClaim names the claim holding a person's groups ("groups", "realm_access.roles");
+	// OIDCRoles maps its values to gradpath roles (admin, counsellor, student), which then
+	// follow the provider at every sign-in through it.
+	OIDCRoleClaim string
+	OIDCRoles     map[string]string
+	// OIDCDomains, when set, are the only email domains that may sign in through the provider.
+	OIDCDomains []string
 	// EligibilityTables is a JSON file of academic score conversion tables; empty uses
 	// gradpath's documented defaults (docs/eligibility.md).
 	EligibilityTables string
@@ -239,6 +248,39 @@ var settings = []setting{
 			}
 			return "(set)"
 		}},
+	{key: "oidc_scopes", help: "more scopes to ask the OpenID provider for, comma-separated (e.g. groups)",
+		set: func(c *Config, v string) error { c.OIDCScopes = list(v); return nil },
+		get: func(c *Config) string { return strings.Join(c.OIDCScopes, ",") }},
+	{key: "oidc_role_claim", help: "claim of the ID token or userinfo holding a person's groups, e.g. groups or realm_access.roles",
+		set: func(c *Config, v string) error { c.OIDCRoleClaim = strings.TrimSpace(v); return nil },
+		get: func(c *Config) string { return c.OIDCRoleClaim }},
+	{key: "oidc_roles", help: "groups of oidc_role_claim and the role each gives, e.g. gradpath-admins=admin,counsellors=counsellor",
+		set: func(c *Config, v string) error {
+			m, err := roleMap(v)
+			c.OIDCRoles = m
+			return err
+		},
+		get: func(c *Config) string {
+			var parts []string
+			for k, r := range c.OIDCRoles {
+				parts = append(parts, k+"="+r)
+			}
+			sort.Strings(parts)
+			return strings.Join(parts, ",")
+		}},
+	{key: "oidc_allowed_domains", help: "the only email domains that may sign in with the OpenID provider, comma-separated (e.g. agency.in); empty: any",
+		set: func(c *Config, v string) error {
+			c.OIDCDomains = nil
+			for _, d := range list(v) {
+				d = strings.ToLower(strings.TrimPrefix(d, "@"))
+				if !strings.Contains(d, ".") || strings.ContainsAny(d, "@/ ") {
+					return fmt.Errorf("%q is not an email domain such as agency.in", d)
+				}
+				c.OIDCDomains = append(c.OIDCDomains, d)
+			}
+			return nil
+		},
+		get: func(c *Config) string { return strings.Join(c.OIDCDomains, ",") }},
 	{key: "region", help: "ISO country code assumed for phone numbers written without a country code",
 		set: func(c *Config, v string) error { c.Region = strings.ToUpper(v); return nil },
 		get: func(c *Config) string { return c.Region }},
@@ -487,6 +529,31 @@ var settings = []setting{
 }
 
 // horizons reads type=days pairs, comma-separated.
+// list reads comma-separated values, trimmed, without empty ones.
+func list(v string) []string {
+	var out []string
+	for _, part := range strings.Split(v, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+// roleMap reads group=role pairs.
+func roleMap(v string) (map[string]string, error) {
+	m := map[string]string{}
+	for _, part := range list(v) {
+		g, r, ok := strings.Cut(part, "=")
+		g, r = strings.TrimSpace(g), strings.TrimSpace(r)
+		if !ok || g == "" || (r != "admin" && r != "counsellor" && r != "student") {
+			return nil, fmt.Errorf("%q is not group=role with role admin, counsellor or student, e.g. gradpath-admins=admin", part)
+		}
+		m[g] = r
+	}
+	return m, nil
+}
+
 func horizons(v string) (map[string]int, error) {
 	m := map[string]int{}
 	for _, part := range strings.Split(v, ",") {
@@ -694,6 +761,9 @@ func (c Config) Validate() error {
 		if u, err := url.Parse(c.OIDCIssuer); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 			return errors.New("setting oidc_issuer (GRADPATH_OIDC_ISSUER): must be the provider's issuer URL, such as https://accounts.example.org")
 		}
+	}
+	if (c.OIDCRoleClaim == "") != (len(c.OIDCRoles) == 0) {
+		return errors.New("setting oidc_role_claim/oidc_roles: set both (the claim, and which of its groups give which role) or neither")
 	}
 	if c.FilesURL != "" {
 		if u, err := url.Parse(c.FilesURL); err != nil || u.Scheme != "s3" || u.Host == "" || u.RawQuery != "" || u.User != nil {

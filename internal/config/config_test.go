@@ -92,6 +92,9 @@ func TestBadSettingsAreNamed(t *testing.T) {
 		{map[string]string{"GRADPATH_FILES_URL": "s3://docs", "GRADPATH_FILES_ENDPOINT": "127.0.0.1:8333"}, nil, "GRADPATH_FILES_ENDPOINT"},
 		{map[string]string{"GRADPATH_FILES_URL": "s3://docs", "GRADPATH_FILES_ACCESS_KEY": "AKIA"}, nil, "files_secret_key"},
 		{map[string]string{"GRADPATH_FILES_ENDPOINT": "http://127.0.0.1:8333"}, nil, "set it too"},
+		{map[string]string{"GRADPATH_OIDC_ROLES": "staff=wizard"}, nil, "GRADPATH_OIDC_ROLES"},
+		{map[string]string{"GRADPATH_OIDC_ROLES": "staff=counsellor"}, nil, "oidc_role_claim"},
+		{map[string]string{"GRADPATH_OIDC_ALLOWED_DOMAINS": "agency"}, nil, "email domain"},
 	}
 	for _, tt := range tests {
 		_, err := load(t, tt.vars, tt.args...)

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,6 +24,12 @@ type OIDCConfig struct {
 	Issuer, ClientID, ClientSecret string
 	// RedirectURL is exactly what the provider has registered: PUBLIC_URL/api/v1/auth/oidc/callback.
 	RedirectURL string
+	// Scopes are asked for besides openid, email and profile (some providers give groups only
+	// for a scope of their own).
+	Scopes []string
+	// RoleClaim names the claim of the ID token or the userinfo answer whose values are the
+	// person's groups: "groups", or a path into an object such as "realm_access.roles".
+	RoleClaim string
 }
 
 // oidcClient talks to the provider: the authorization code flow with PKCE, state and nonce.
@@ -51,7 +58,7 @@ func (o *oidcClient) init(ctx context.Context) error {
 	o.provider = p
 	o.verifier = p.Verifier(&oidc.Config{ClientID: o.cfg.ClientID})
 	o.oauth = oauth2.Config{ClientID: o.cfg.ClientID, ClientSecret: o.cfg.ClientSecret, Endpoint: p.Endpoint(),
-		RedirectURL: o.cfg.RedirectURL, Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+		RedirectURL: o.cfg.RedirectURL, Scopes: append([]string{oidc.ScopeOpenID, "email", "profile"}, o.cfg.Scopes...)}
 	return nil
 }
 
@@ -136,19 +143,61 @@ func (s *Server) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if err := idt.Claims(&claims); err != nil {
 		return refused("the ID token's claims are unreadable")
 	}
-	if claims.Email == "" {
-		// Some providers give the email only from the userinfo endpoint.
-		if info, err := s.oidc.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok)); err == nil {
-			claims.Email, claims.EmailVerified = info.Email, info.EmailVerified
-			_ = info.Claims(&claims)
+	var all map[string]any
+	_ = idt.Claims(&all)
+	groups, found := claimValues(all, s.oidc.cfg.RoleClaim)
+	if claims.Email == "" || (s.oidc.cfg.RoleClaim != "" && !found) {
+		// Some providers give the email, or the groups, only from the userinfo endpoint.
+		info, err := s.oidc.provider.UserInfo(ctx, oauth2.StaticTokenSource(tok))
+		if err == nil && info.Subject == idt.Subject {
+			if claims.Email == "" {
+				claims.Email, claims.EmailVerified = info.Email, info.EmailVerified
+				_ = info.Claims(&claims)
+			}
+			if !found {
+				all = nil
+				_ = info.Claims(&all)
+				groups, _ = claimValues(all, s.oidc.cfg.RoleClaim)
+			}
 		}
 	}
 	_, sess, token, err := s.Accounts.SignInExternal(r.Context(), actor(r), accounts.ExternalIdentity{
-		Issuer: idt.Issuer, Subject: idt.Subject, Email: claims.Email, EmailVerified: claims.EmailVerified, Name: claims.Name})
+		Issuer: idt.Issuer, Subject: idt.Subject, Email: claims.Email, EmailVerified: claims.EmailVerified, Name: claims.Name, Groups: groups})
 	if err != nil {
 		return err
 	}
 	s.startSession(w, r, sess, token)
 	http.Redirect(w, r, "/", http.StatusFound)
 	return nil
+}
+
+// claimValues reads the strings at path (dot-separated) in claims: a list of strings, or one
+// string (split at spaces and commas, as some providers send a list). found says whether the
+// claim was there at all.
+func claimValues(claims map[string]any, path string) (values []string, found bool) {
+	if path == "" {
+		return nil, false
+	}
+	var v any = claims
+	for _, part := range strings.Split(path, ".") {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil, false
+		}
+		if v, ok = m[part]; !ok {
+			return nil, false
+		}
+	}
+	switch v := v.(type) {
+	case string:
+		return strings.FieldsFunc(v, func(r rune) bool { return r == ' ' || r == ',' }), true
+	case []any:
+		for _, e := range v {
+			if s, ok := e.(string); ok {
+				values = append(values, s)
+			}
+		}
+		return values, true
+	}
+	return nil, true
 }

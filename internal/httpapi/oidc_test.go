@@ -228,3 +228,84 @@ func TestOIDCSignIn(t *testing.T) {
 		})
 	})
 }
+
+// oidcServer starts a provider and a gradpath that signs in through it under policy, with
+// the provider's custom scope, whose claim custom_claim.other is "stuff" for every user.
+func oidcServer(t *testing.T, db *sqlstore.DB, name string, policy accounts.ExternalPolicy) (home string, acc *accounts.Service) {
+	t.Helper()
+	gl, home := listen(t)
+	redirect := home + "/api/v1/auth/oidc/callback"
+	client := "gradpath-" + strings.ReplaceAll(t.Name(), "/", "-") + "-" + name
+	issuer := provider(t, client, "client-secret-of-the-test", redirect)
+	s := newSecureServer(t, db, func(d *httpapi.Deps) {
+		cfg := accounts.DefaultConfig(storetest.Clock)
+		cfg.External = policy
+		acc = accounts.NewService(sqlstore.NewAccountStore(db, nil), cfg)
+		d.Accounts, d.PublicURL = acc, home
+		d.Identity = edge.NewIdentity(acc, edge.Cookies{Secure: false, MaxAge: 12 * time.Hour})
+		d.OIDC = httpapi.OIDCConfig{Issuer: issuer, ClientID: client, ClientSecret: "client-secret-of-the-test", RedirectURL: redirect,
+			Scopes: []string{"custom_scope"}, RoleClaim: "custom_claim.other"}
+	})
+	serveOn(t, gl, s.h)
+	return home, acc
+}
+
+// TestOIDCRolesAndDomains: an agency signs its staff in through its provider. Roles follow the
+// provider's groups (from the userinfo answer, at a path into an object), a staff account the
+// groups give no role is refused, and an allow-list of domains keeps other addresses out.
+func TestOIDCRolesAndDomains(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		ctx := context.Background()
+		system := &gradpath.Actor{Via: "system"}
+		admin := gradpath.RoleAdmin
+
+		// Another domain's address is refused, and no account is made for it.
+		home, acc := oidcServer(t, db, "domains", accounts.ExternalPolicy{Domains: []string{"agency.in"}})
+		if res := newOIDCBrowser(t, home).signIn(t, "test-user@127.0.0.1", "verysecure"); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("an address outside the allowed domains: %d, want 403", res.StatusCode)
+		}
+		if us, err := acc.Users(ctx, &gradpath.Actor{UserID: "usr_owner", Roles: []gradpath.Role{admin}}, accounts.UserQuery{Text: "zitadel"}); err != nil || len(us) != 0 {
+			t.Fatalf("accounts after a refused sign-in: %v %v", us, err)
+		}
+		if events, _ := acc.AuditLog(ctx, system, accounts.AuditQuery{Action: accounts.AuditOIDCRefused, Limit: 10}); len(events) != 1 {
+			t.Errorf("refusals audited: %+v", events)
+		}
+
+		// The provider's group "stuff" makes an existing counsellor an admin, audited.
+		existing, err := acc.CreateUser(ctx, system, "test-user@zitadel.ch", "Priya", []gradpath.Role{gradpath.RoleCounsellor}, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		home, acc = oidcServer(t, db, "roles", accounts.ExternalPolicy{Domains: []string{"zitadel.ch"}, Roles: map[string]gradpath.Role{"stuff": admin}})
+		b := newOIDCBrowser(t, home)
+		if res := b.signIn(t, "test-user@127.0.0.1", "verysecure"); res.StatusCode != http.StatusFound {
+			t.Fatalf("sign-in with a mapped group: %d", res.StatusCode)
+		}
+		_, body := b.get(t, "/api/v1/me")
+		var me accounts.User
+		json.Unmarshal(body, &me)
+		if me.ID != existing.ID || !me.Has(admin) || me.Has(gradpath.RoleCounsellor) {
+			t.Fatalf("signed in as %+v, want %s with the admin role only", me, existing.ID)
+		}
+		if events, _ := acc.AuditLog(ctx, system, accounts.AuditQuery{Action: accounts.AuditRolesChanged, Limit: 10}); len(events) != 1 || events[0].SubjectID != existing.ID {
+			t.Errorf("role change audited: %+v", events)
+		}
+
+		// The groups map to nothing: the staff account is refused; a student still gets in.
+		// (Another admin first: the last one is never demoted by a provider.)
+		if _, err := acc.CreateUser(ctx, system, "owner@agency.in", "Owner", []gradpath.Role{admin}, ""); err != nil {
+			t.Fatal(err)
+		}
+		home, acc = oidcServer(t, db, "unmapped", accounts.ExternalPolicy{Roles: map[string]gradpath.Role{"counsellors": gradpath.RoleCounsellor}})
+		if res := newOIDCBrowser(t, home).signIn(t, "test-user@127.0.0.1", "verysecure"); res.StatusCode != http.StatusForbidden {
+			t.Fatalf("a staff account whose groups give no role: %d, want 403", res.StatusCode)
+		}
+		if _, err := acc.UpdateUser(ctx, &gradpath.Actor{UserID: "usr_owner", Roles: []gradpath.Role{admin}}, existing.ID, accounts.UserUpdate{Roles: &[]gradpath.Role{gradpath.RoleStudent}}); err != nil {
+			t.Fatal(err)
+		}
+		b = newOIDCBrowser(t, home)
+		if res := b.signIn(t, "test-user@127.0.0.1", "verysecure"); res.StatusCode != http.StatusFound {
+			t.Fatalf("a student whose groups give no role: %d, want to get in", res.StatusCode)
+		}
+	})
+}
