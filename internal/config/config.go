@@ -99,6 +99,9 @@ type Config struct {
 	SMTPAddr, SMTPFrom, SMTPUsername, SMTPPassword string
 	// Workers is how many background jobs (notifications, SLA checks) run at once.
 	Workers int
+	// JobTimeout bounds one run of a background job; a job a stopped replica was running is
+	// taken up by another after three times that.
+	JobTimeout time.Duration
 	// TrustedProxies are the reverse proxies (CIDR prefixes) whose X-Forwarded-For, Forwarded
 	// and X-Forwarded-Proto headers are believed; empty believes nobody's.
 	TrustedProxies []string
@@ -147,6 +150,7 @@ func Default() Config {
 		NATSPrefix:       "gradpath",
 		SMTPFrom:         "gradpath@localhost",
 		Workers:          4,
+		JobTimeout:       time.Minute,
 		CatalogueRefresh: 2 * time.Second,
 		MetricsFrom:      []string{"127.0.0.0/8", "::1/128"},
 		DiskFreeMinMB:    100,
@@ -386,6 +390,16 @@ var settings = []setting{
 			}
 			return "(set)"
 		}},
+	{key: "job_timeout", help: "how long one background job may run (e.g. 1m); a job a killed replica was running is taken up by another after three times that",
+		set: func(c *Config, v string) error {
+			d, err := parseDuration(v)
+			if err == nil && (d < 5*time.Second || d > time.Hour) {
+				err = errors.New("must be from 5s to 1h")
+			}
+			c.JobTimeout = d
+			return err
+		},
+		get: func(c *Config) string { return c.JobTimeout.String() }},
 	{key: "workers", help: "background jobs (notifications, SLA checks) run at once",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)

@@ -167,7 +167,10 @@ type Options struct {
 	Poll time.Duration
 	// SLASweep is how often leads are checked for near breach and breach (default 30s).
 	SLASweep time.Duration
-	Logger   *slog.Logger
+	// Timeout bounds one run of a job (default a minute); a job whose worker died (a crash, a
+	// killed replica) is taken up again by another after three times that.
+	Timeout time.Duration
+	Logger  *slog.Logger
 	// Registry, if set, gets the workers' metrics (emails sent and failed).
 	Registry prometheus.Registerer
 }
@@ -379,12 +382,16 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 	if poll <= 0 {
 		poll = time.Second
 	}
+	timeout := o.Timeout
+	if timeout <= 0 {
+		timeout = time.Minute
+	}
 	cfg := &river.Config{
-		Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 100*time.Millisecond),
+		Logger: o.Logger, FetchPollInterval: poll, FetchCooldown: min(poll, 25*time.Millisecond),
 		// A job's run is bounded, and one whose worker died (a crash, a killed replica) is
 		// taken up again within minutes, not River's default hour.
-		JobTimeout:           time.Minute,
-		RescueStuckJobsAfter: 3 * time.Minute,
+		JobTimeout:           timeout,
+		RescueStuckJobsAfter: 3 * timeout,
 		Workers:              workers,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
 		PeriodicJobs: []*river.PeriodicJob{
