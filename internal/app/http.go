@@ -51,7 +51,7 @@ func (a *App) site() (*site, error) {
 	deps := httpapi.Deps{
 		Logger: a.Logger, Catalogue: a.Catalogue, Eligibility: a.Eligibility, Exchange: a.Exchange, Ready: a.Ready,
 		Now: a.now, Version: a.Version, PageCacheBytes: cfg.PageCacheMB << 20,
-		Accounts: a.Accounts, Identity: identity, CORS: edge.NewCORS(cfg.CORSOrigins), PublicURL: cfg.PublicURL,
+		Accounts: a.Accounts, Identity: identity, CORS: edge.NewCORS(cfg.CORSOrigins), PublicURL: cfg.PublicURL, ServerURL: a.PublicURL,
 		Leads: a.Leads, LeadLimit: formLimit, Booking: a.Booking, Workspace: a.Workspace, Roadmaps: a.Roadmaps, Careers: a.Careers,
 		Webhooks: a.Webhooks, Pages: true,
 	}

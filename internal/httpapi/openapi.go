@@ -75,6 +75,19 @@ func pathParam(name, desc string) param {
 	return param{Name: name, In: "path", Description: desc, Schema: str(), Required: true}
 }
 
+// accessSentence says who may call an operation, for its description.
+func accessSentence(a policy) string {
+	switch a {
+	case public:
+		return "Public: no sign-in is needed."
+	case admin:
+		return "For admins; a token needs the admin scope."
+	case counsellor:
+		return "For counsellors (their own students and leads) and admins; a token needs the read scope, and write to change."
+	}
+	return "For the signed-in person; a token needs the read scope, and write to change."
+}
+
 // openAPIDocument builds the OpenAPI 3.1 description of every route of the table.
 func (s *Server) openAPIDocument() ([]byte, error) {
 	g := newSchemaGen()
@@ -124,7 +137,8 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			responses["304"] = map[string]any{"description": "Not modified: the If-None-Match header names the current ETag."}
 			params = append(params, map[string]any{"$ref": "#/components/parameters/If-None-Match"})
 		}
-		for _, code := range append(op.Errors, http.StatusInternalServerError) {
+		// Every operation refuses a query parameter it does not know, or a malformed one.
+		for _, code := range append(op.Errors, http.StatusBadRequest, http.StatusInternalServerError) {
 			responses[fmt.Sprint(code)] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}
 		o := map[string]any{"operationId": op.ID, "summary": op.Summary, "responses": responses}
@@ -162,11 +176,11 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 				o["x-gradpath-access"] = "signed-in"
 			}
 		} else {
+			// Public: no credentials at all (an explicit empty list, not a forgotten one).
+			o["security"] = []any{}
 			o["x-gradpath-access"] = "public"
 		}
-		if op.Description != "" {
-			o["description"] = op.Description
-		}
+		o["description"] = strings.TrimSpace(op.Description + " " + accessSentence(op.Access))
 		if op.Tag != "" {
 			o["tags"] = []string{op.Tag}
 		}
@@ -180,25 +194,42 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 	}
 	paths["/metrics"] = map[string]any{"get": map[string]any{
 		"operationId": "metrics", "summary": "Prometheus metrics", "tags": []string{"operations"},
+		"description": "Served to the networks in metrics_from only (loopback by default), or on metrics_addr instead.",
+		"security":    []any{},
 		"responses": map[string]any{"200": map[string]any{"description": "Metrics in the Prometheus text format.",
-			"content": map[string]any{"text/plain": map[string]any{"schema": str()}}}},
+			"content": map[string]any{"text/plain": map[string]any{"schema": str()}}},
+			"403": map[string]any{"$ref": "#/components/responses/Problem"}},
 	}}
+	server := s.ServerURL
+	if server == "" {
+		server = "/"
+	}
+	info := map[string]any{
+		"title":   "gradpath API",
+		"version": s.Version,
+		"description": "The REST API of gradpath: the programme catalogue and finder, eligibility, leads, bookings, " +
+			"students' workspaces, roadmaps, careers and webhooks. Errors are RFC 9457 problem details whose errors list " +
+			"names each offending parameter or field. Lists use cursor pagination; catalogue reads carry ETags.",
+	}
+	if strings.HasPrefix(server, "http") {
+		info["contact"] = map[string]any{"name": "The agency that runs this gradpath", "url": strings.TrimSuffix(server, "/") + "/"}
+	}
 	g.schema(reflect.TypeOf(Problem{}))
 	doc := map[string]any{
 		"openapi":           "3.1.0",
 		"jsonSchemaDialect": "https://spec.openapis.org/oas/3.1/dialect/base",
-		"info": map[string]any{
-			"title":   "gradpath API",
-			"version": s.Version,
-			"description": "The REST API of gradpath: the programme catalogue and finder. Errors are RFC 9457 " +
-				"problem details whose errors list names each offending parameter or field. Lists use cursor " +
-				"pagination; catalogue reads carry ETags.",
-			"license": map[string]any{"name": "Proprietary"},
-		},
+		"info":              info,
+		"servers":           []any{map[string]any{"url": server, "description": "This gradpath"}},
 		"tags": []any{
-			map[string]any{"name": "catalogue", "description": "Universities and programmes"},
+			map[string]any{"name": "catalogue", "description": "Universities, programmes, the finder and exchange rates"},
 			map[string]any{"name": "eligibility", "description": "Eligibility and what-if for a student profile"},
 			map[string]any{"name": "accounts", "description": "Sign-in, sessions, tokens, users and the audit log"},
+			map[string]any{"name": "leads", "description": "Enquiries from the public forms, their pipeline, consent, privacy notices and erasure"},
+			map[string]any{"name": "booking", "description": "Counsellors' hours, consultation and mentorship slots, and bookings"},
+			map[string]any{"name": "workspace", "description": "A student's shortlist, applications, documents, costs and calendar"},
+			map[string]any{"name": "roadmaps", "description": "Learning roadmaps, progress and mentors' cohorts"},
+			map[string]any{"name": "careers", "description": "Roles, salaries by city and companies"},
+			map[string]any{"name": "webhooks", "description": "Signed webhook endpoints and their delivery logs (Standard Webhooks)"},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document"},
 		},
 		"paths": paths,
@@ -222,8 +253,6 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			"parameters": map[string]any{
 				"If-None-Match": map[string]any{"name": "If-None-Match", "in": "header", "schema": str(),
 					"description": "An ETag from an earlier answer: 304 if the answer is unchanged."},
-				"If-Match": map[string]any{"name": "If-Match", "in": "header", "schema": str(),
-					"description": "The ETag of the record as you read it: 412 if it has changed since."},
 			},
 		},
 	}

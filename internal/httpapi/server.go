@@ -51,6 +51,9 @@ type Deps struct {
 	// PublicURL is the configured address browsers use (https://gradpath.example.org), for
 	// links and same-origin checks; empty, they follow the request's host and scheme.
 	PublicURL string
+	// ServerURL is where this API is reached (the public URL, or http://ADDR), for the
+	// servers of the OpenAPI document; empty there is "/".
+	ServerURL string
 	// OIDC, when its issuer is set, enables sign-in with an OpenID Connect provider.
 	OIDC OIDCConfig
 	// Leads takes requests from the public forms; LeadLimit, if set, limits them per address.
