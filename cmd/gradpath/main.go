@@ -63,6 +63,8 @@ Commands:
   export    write every programme as CSV or JSON
   gen       write a synthetic catalogue for tests and benchmarks
   user      create an account with roles, or issue a password-reset token
+  backup    write a snapshot of the data directory while gradpath serves it
+  restore   restore a snapshot into a new data directory
   version   print the version
 
 Run "gradpath <command> -h" for a command's flags. Every flag can also be set with a
@@ -91,6 +93,10 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return genCmd(ctx, env, rest)
 	case "user":
 		return userCmd(ctx, env, rest)
+	case "backup":
+		return backupCmd(ctx, env, rest)
+	case "restore":
+		return restoreCmd(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gradpath", versionString())
 		return nil
@@ -140,10 +146,25 @@ func versionString() string {
 		return "unknown"
 	}
 	v := info.Main.Version
-	for _, s := range info.Settings {
-		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
-			v += " " + s.Value[:12]
+	if rev := buildSetting("vcs.revision"); len(rev) >= 12 {
+		v += " " + rev[:12]
+		if buildSetting("vcs.modified") == "true" {
+			v += "+changes"
 		}
 	}
 	return v
+}
+
+// buildSetting is one setting of the build information (vcs.revision, vcs.time), or "".
+func buildSetting(key string) string {
+	info, ok := debug.ReadBuildInfo()
+	if !ok {
+		return ""
+	}
+	for _, s := range info.Settings {
+		if s.Key == key {
+			return s.Value
+		}
+	}
+	return ""
 }

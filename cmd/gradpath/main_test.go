@@ -40,7 +40,8 @@ func TestMain(m *testing.M) {
 		panic(err)
 	}
 	binary = filepath.Join(dir, "gradpath")
-	build := exec.Command("go", "build", "-o", binary, ".")
+	// -buildvcs=auto: the commit goes into the binary even where GOFLAGS turns stamping off.
+	build := exec.Command("go", "build", "-buildvcs=auto", "-o", binary, ".")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, "build:", err)

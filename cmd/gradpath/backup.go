@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/gradpath/gradpath/internal/backup"
+	"github.com/gradpath/gradpath/internal/config"
+	"github.com/gradpath/gradpath/internal/postgres"
+	"github.com/gradpath/gradpath/internal/sqlite"
+)
+
+func backupCmd(ctx context.Context, env *environment, args []string) error {
+	fs := env.flagSet("backup", "Write a snapshot of the data directory while gradpath serves it: the SQLite database\n"+
+		"(a consistent copy), the uploaded documents and a manifest of checksums, into a new directory.\n"+
+		"On PostgreSQL it holds the documents; back the database up with pg_dump (docs/operations.md).")
+	loader := config.NewLoader(env.getenv)
+	loader.Flags(fs, "data", "database_url", "files_url")
+	out := fs.String("out", "", "the new directory to write the snapshot to (required), such as /backups/gradpath-2026-12-02")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() > 0 {
+		return usageError{"give where to write it: gradpath backup --data DIR --out NEWDIR"}
+	}
+	cfg, err := loader.Load()
+	if err != nil {
+		return err
+	}
+	if cfg.FilesURL != "" {
+		fmt.Fprintf(env.stderr, "documents are in %s, not in the data directory: back the bucket up with its own tools (versioning or replication); this snapshot has no documents\n", cfg.FilesURL)
+	}
+	src := backup.Source{DataDir: cfg.DataDir, Engine: cfg.Engine(), Version: versionString(), Commit: commit()}
+	if src.Engine == "postgres" {
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, time.Now, nil)
+		if err != nil {
+			return err
+		}
+		write, _ := db.Pools()
+		err = write.QueryRowContext(ctx, `SELECT coalesce(max(version_id), 0) FROM goose_db_version WHERE is_applied`).Scan(&src.Schema)
+		db.Close()
+		if err != nil {
+			return fmt.Errorf("the database's schema version: %w", err)
+		}
+	} else if _, err := os.Stat(filepath.Join(cfg.DataDir, sqlite.FileName)); err != nil {
+		return fmt.Errorf("%s has no gradpath database (%s): give the data directory gradpath serves with --data", cfg.DataDir, sqlite.FileName)
+	}
+	bar := newProgress(env.stderr, -1, "backing up", true)
+	m, err := backup.Create(ctx, src, *out, func(done, total int64) {
+		if bar.bar != nil {
+			bar.bar.ChangeMax64(total)
+			bar.bar.Set64(done)
+		}
+	})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	var size int64
+	for _, e := range m.Files {
+		size += e.Size
+	}
+	docs := len(m.Files)
+	if m.Engine == "sqlite" {
+		docs--
+	}
+	fmt.Fprintf(env.stdout, "backed up to %s: %d documents, %.1f MiB, schema version %d\n", *out, docs, float64(size)/(1<<20), m.Schema)
+	if m.Engine == "postgres" {
+		fmt.Fprintln(env.stdout, "the database is PostgreSQL: back it up with pg_dump --format=custom (see docs/operations.md)")
+	}
+	return nil
+}
+
+func restoreCmd(ctx context.Context, env *environment, args []string) error {
+	fs := env.flagSet("restore", "Restore a snapshot written by gradpath backup into a new, empty data directory, verifying\n"+
+		"every file's checksum. Then start gradpath serve --data on it.")
+	from := fs.String("from", "", "the snapshot's directory (required)")
+	data := fs.String("data", "", "the new data directory to restore into (required; must not exist or be empty)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *from == "" || *data == "" || fs.NArg() > 0 {
+		return usageError{"give the snapshot and a new data directory: gradpath restore --from BACKUPDIR --data NEWDIR"}
+	}
+	bar := newProgress(env.stderr, -1, "restoring", true)
+	m, err := backup.Restore(ctx, *from, *data, backup.MaxSchema(sqlite.Migrations()), func(done, total int64) {
+		if bar.bar != nil {
+			bar.bar.ChangeMax64(total)
+			bar.bar.Set64(done)
+		}
+	})
+	bar.Finish()
+	if err != nil {
+		return err
+	}
+	if m.Engine == "postgres" {
+		fmt.Fprintf(env.stdout, "restored the documents of %s into %s; restore the database with pg_restore, then start gradpath serve with --data %s and its database_url\n",
+			m.CreatedAt.Format(time.RFC3339), *data, *data)
+		return nil
+	}
+	fmt.Fprintf(env.stdout, "restored the backup of %s (gradpath %s) into %s; start it with: gradpath serve --data %s\n",
+		m.CreatedAt.Format(time.RFC3339), m.Version, *data, *data)
+	return nil
+}
+
+// commit is the VCS revision the binary was built from, if the build recorded it.
+func commit() string { return buildSetting("vcs.revision") }
