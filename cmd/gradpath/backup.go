@@ -86,7 +86,7 @@ func restoreCmd(ctx context.Context, env *environment, args []string) error {
 		return usageError{"give the snapshot and a new data directory: gradpath restore --from BACKUPDIR --data NEWDIR"}
 	}
 	bar := newProgress(env.stderr, -1, "restoring", true)
-	m, err := backup.Restore(ctx, *from, *data, backup.MaxSchema(sqlite.Migrations()), func(done, total int64) {
+	m, err := backup.Restore(ctx, *from, *data, maxSchema, func(done, total int64) {
 		if bar.bar != nil {
 			bar.bar.ChangeMax64(total)
 			bar.bar.Set64(done)
@@ -108,3 +108,11 @@ func restoreCmd(ctx context.Context, env *environment, args []string) error {
 
 // commit is the VCS revision the binary was built from, if the build recorded it.
 func commit() string { return buildSetting("vcs.revision") }
+
+// maxSchema is the newest schema version this build knows for an engine.
+func maxSchema(engine string) int64 {
+	if engine == "postgres" {
+		return backup.MaxSchema(postgres.Migrations())
+	}
+	return backup.MaxSchema(sqlite.Migrations())
+}

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -174,5 +175,31 @@ func TestVersionNamesTheCommit(t *testing.T) {
 	out, err := exec.Command(binary, "version").Output()
 	if err != nil || !strings.Contains(string(out), strings.TrimSpace(string(head))[:12]) {
 		t.Errorf("gradpath version printed %q (%v), want the commit %s", out, err, head)
+	}
+}
+
+// gradpath doctor: 0 and every check named on a healthy set-up (a served SQLite directory, a
+// real mail server, Redis, NATS); 1 with the database named when it cannot be reached.
+func TestDoctor(t *testing.T) {
+	t.Parallel()
+	data := filepath.Join(t.TempDir(), "data")
+	start(t, nil, "--data", data)
+	mp := storetest.StartMailpit(t)
+	env := map[string]string{"GRADPATH_SMTP_ADDR": mp.SMTP, "GRADPATH_REDIS_URL": storetest.RedisURL(t), "GRADPATH_NATS_URL": storetest.NATSURL(t)}
+	var out bytes.Buffer
+	err := run(context.Background(), []string{"gradpath", "doctor", "--data", data}, func(k string) string { return env[k] }, nil, &out, io.Discard)
+	if err != nil {
+		t.Fatalf("doctor on a healthy set-up: %v\n%s", err, out.String())
+	}
+	for _, want := range []string{`ok +database +answers; schema version \d+, up to date`, `ok +disk`, `ok +mail +` + mp.SMTP, `ok +redis`, `ok +nats`, `ok +time`} {
+		if !regexp.MustCompile(want).MatchString(out.String()) {
+			t.Errorf("doctor's report has no %q:\n%s", want, out.String())
+		}
+	}
+	out.Reset()
+	env = map[string]string{"GRADPATH_DATABASE_URL": "postgres://gradpath@127.0.0.1:1/gradpath?sslmode=disable&connect_timeout=2"}
+	err = run(context.Background(), []string{"gradpath", "doctor", "--data", data}, func(k string) string { return env[k] }, nil, &out, io.Discard)
+	if err == nil || !regexp.MustCompile(`FAIL +database +cannot connect`).MatchString(out.String()) || !strings.Contains(out.String(), "check database_url") {
+		t.Errorf("doctor with the database down: %v\n%s", err, out.String())
 	}
 }

@@ -65,6 +65,7 @@ Commands:
   user      create an account with roles, or issue a password-reset token
   backup    write a snapshot of the data directory while gradpath serves it
   restore   restore a snapshot into a new data directory
+  doctor    check the configuration and every service gradpath depends on, and say what to fix
   version   print the version
 
 Run "gradpath <command> -h" for a command's flags. Every flag can also be set with a
@@ -97,6 +98,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return backupCmd(ctx, env, rest)
 	case "restore":
 		return restoreCmd(ctx, env, rest)
+	case "doctor":
+		return doctorCmd(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gradpath", versionString())
 		return nil

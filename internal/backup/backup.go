@@ -235,16 +235,16 @@ func Read(dir string) (Manifest, error) {
 }
 
 // Restore copies the snapshot at from into dataDir, which must not exist or be empty,
-// verifying every file's checksum; a snapshot of a schema newer than maxSchema is refused
-// (this build could not read it). Nothing is left in dataDir when it fails.
-func Restore(ctx context.Context, from, dataDir string, maxSchema int64, progress Progress) (Manifest, error) {
+// verifying every file's checksum; a snapshot of a schema newer than maxSchema gives for its
+// engine is refused (this build could not read it). Nothing is left in dataDir when it fails.
+func Restore(ctx context.Context, from, dataDir string, maxSchema func(engine string) int64, progress Progress) (Manifest, error) {
 	m, err := Read(from)
 	if err != nil {
 		return m, err
 	}
-	if m.Schema > maxSchema {
+	if max := maxSchema(m.Engine); m.Schema > max {
 		return m, fmt.Errorf("the backup's database schema is version %d, newer than this gradpath's %d (it was made by %s): restore it with that version or a later one",
-			m.Schema, maxSchema, m.Version)
+			m.Schema, max, m.Version)
 	}
 	if err := emptyTarget(dataDir); err != nil {
 		return m, err
