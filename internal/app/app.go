@@ -203,6 +203,9 @@ func (a *App) services(ctx context.Context) (err error) {
 		listening = func(string) bool { return true }
 	}
 	lcfg := leads.DefaultConfig(now)
+	if lcfg.Observer, err = a.registerMetrics(); err != nil {
+		return err
+	}
 	lcfg.Listening = listening
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts

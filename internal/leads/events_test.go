@@ -26,6 +26,8 @@ func TestLeadEvents(t *testing.T) {
 		listening := false
 		cfg := leads.DefaultConfig(func() time.Time { return f.now })
 		cfg.Listening = func(string) bool { return listening }
+		seen := &observer{received: map[string]int{}}
+		cfg.Observer = seen
 		f.svc = leads.NewService(f.store, calendar.Default(), cfg)
 		if _, err := f.svc.PutProfile(ctx, f.admin, leads.Profile{UserID: f.ids["asha@agency.in"], Active: true}); err != nil {
 			t.Fatal(err)
@@ -68,6 +70,13 @@ func TestLeadEvents(t *testing.T) {
 		if err := f.svc.CheckSLA(ctx, late.ID, leads.StageBreach); err != nil {
 			t.Fatal(err)
 		}
+		if err := f.svc.CheckSLA(ctx, late.ID, leads.StageBreach); err != nil { // once only
+			t.Fatal(err)
+		}
+		f.create(t, request("Late again", "+91 98450 00002", "late@example.in", "GB"), "")
+		if seen.breaches != 1 || seen.received["callback/created"] != 3 || seen.received["callback/merged"] != 1 {
+			t.Errorf("the observer heard %d breaches and %v, want 1 breach, 3 created and 1 merged", seen.breaches, seen.received)
+		}
 		if err := f.svc.Withdraw(ctx, visitor, leads.WithdrawInput{Email: "kavya@example.in", Purpose: leads.PurposeContact}); err != nil {
 			t.Fatal(err)
 		}
@@ -93,3 +102,12 @@ func mustJSON(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// observer counts what a leads.Observer hears.
+type observer struct {
+	received map[string]int
+	breaches int
+}
+
+func (o *observer) LeadReceived(source, outcome string) { o.received[source+"/"+outcome]++ }
+func (o *observer) SLABreached()                        { o.breaches++ }

@@ -162,6 +162,14 @@ func (s *Service) Import(ctx context.Context, a *gradpath.Actor, r io.Reader, dr
 	if err != nil {
 		return rep, err
 	}
+	if o := s.cfg.Observer; o != nil {
+		for range rep.Created {
+			o.LeadReceived("import", "created")
+		}
+		for range rep.Merged {
+			o.LeadReceived("import", "merged")
+		}
+	}
 	s.audit(ctx, a, "leads.imported", "", map[string]any{"rows": rep.Rows, "created": rep.Created, "merged": rep.Merged})
 	return rep, nil
 }

@@ -22,6 +22,8 @@ import (
 type Config struct {
 	// Region is the country assumed for phone numbers written without a country code.
 	Region string
+	// Observer, if set, hears of what the service did, for metrics.
+	Observer Observer
 	// MergeWindow: a request from the same phone or email within this long of the open lead's
 	// last activity joins that lead.
 	MergeWindow time.Duration
@@ -151,6 +153,30 @@ func (s *Service) Check(ctx context.Context, in Input) error {
 	return in.validate(s.cfg.Region, gradpath.DateOf(s.now().In(cal.Location())))
 }
 
+// Observer hears of leads received and first-response deadlines missed, once each is
+// committed.
+type Observer interface {
+	// LeadReceived is a request taken: source is the form's kind (callback, consultation) or
+	// "import"; outcome is created, merged (it joined an open lead) or ignored (a script's).
+	LeadReceived(source, outcome string)
+	// SLABreached is a lead that waited past its first-response deadline.
+	SLABreached()
+}
+
+func (s *Service) observe(source string, res Result) {
+	if s.cfg.Observer == nil || res.Replayed {
+		return
+	}
+	switch {
+	case res.Ignored:
+		s.cfg.Observer.LeadReceived(source, "ignored")
+	case res.Receipt.Merged:
+		s.cfg.Observer.LeadReceived(source, "merged")
+	default:
+		s.cfg.Observer.LeadReceived(source, "created")
+	}
+}
+
 // Create takes a request from a public form. key is the client's Idempotency-Key (may be
 // empty) and hash identifies the request's body, so that a key reused for another body is
 // refused.
@@ -160,6 +186,7 @@ func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, 
 	ignore, nonce, tokenErr := s.guard(a, in.Website, in.FormToken)
 	if ignore {
 		// Refused silently: the script sees what a person would, and nothing is stored.
+		s.observe(string(in.Kind), Result{Ignored: true})
 		return Result{Ignored: true}, nil
 	}
 	var p gradpath.Problems
@@ -169,7 +196,11 @@ func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, 
 		return Result{}, err
 	}
 	in.nonce = nonce
-	return s.submit(ctx, &pending{ctx: ctx, a: a, in: in, key: key, hash: hash, now: now, cal: cal})
+	res, err := s.submit(ctx, &pending{ctx: ctx, a: a, in: in, key: key, hash: hash, now: now, cal: cal})
+	if err == nil {
+		s.observe(string(in.Kind), res)
+	}
+	return res, err
 }
 
 // createAlone takes one request in its own transaction.
@@ -724,7 +755,9 @@ func (s *Service) SweepSLA(ctx context.Context) (int, error) {
 func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 	cal := s.Calendar()
 	now := s.now()
-	return s.store.Write(ctx, func(tx Tx) error {
+	breached := false
+	err := s.store.Write(ctx, func(tx Tx) error {
+		breached = false
 		l, err := tx.Lead(ctx, id)
 		if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
 			return nil // erased meanwhile
@@ -777,6 +810,7 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 			return err
 		}
 		if typ == ActivityBreached {
+			breached = true
 			if err := s.emit(ctx, tx, outbox.LeadOverdue, id, map[string]any{"assignee": l.Assignee, "due": l.FirstResponseDue.UTC()}); err != nil {
 				return err
 			}
@@ -799,6 +833,10 @@ func (s *Service) CheckSLA(ctx context.Context, id, stage string) error {
 		return tx.Enqueue(ctx, outbox.Job{Kind: outbox.Mail, LeadID: id, Mail: &mail.Message{To: c.Email, Subject: subject,
 			Body: fmt.Sprintf("Hello %s,\n\n%s\n\n%s\n\n— gradpath\n", c.Name, subject, s.link(id))}})
 	})
+	if err == nil && breached && s.cfg.Observer != nil {
+		s.cfg.Observer.SLABreached()
+	}
+	return err
 }
 
 // counsellor finds an active counsellor by id.

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"github.com/prometheus/common/model"
+)
+
+// /metrics says how the agency's system is doing: a new lead, the same person again (merged)
+// and a script's (ignored) are counted by source and outcome; the SLA breach counter, the job
+// queue's figures and the build are there.
+func TestAgencyMetrics(t *testing.T) {
+	t.Parallel()
+	s := start(t, nil, "--demo")
+	for _, body := range []string{leadJSON, leadJSON, strings.Replace(leadJSON, `"kind"`, `"website": "http://spam.example", "kind"`, 1)} {
+		if res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, body))); res.StatusCode != 201 && res.StatusCode != 202 {
+			t.Fatalf("lead: %d %s", res.StatusCode, b)
+		}
+	}
+	res, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	parser := expfmt.NewTextParser(model.LegacyValidation)
+	families, err := parser.TextToMetricFamilies(strings.NewReader(string(text)))
+	if err != nil {
+		t.Fatalf("/metrics is not the Prometheus text format: %v", err)
+	}
+	value := func(name string, labels map[string]string) (float64, bool) {
+		mf := families[name]
+		if mf == nil {
+			return 0, false
+		}
+	next:
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if want, ok := labels[l.GetName()]; ok && want != l.GetValue() {
+					continue next
+				}
+			}
+			switch {
+			case m.Counter != nil:
+				return m.GetCounter().GetValue(), true
+			case m.Gauge != nil:
+				return m.GetGauge().GetValue(), true
+			}
+		}
+		return 0, false
+	}
+	for outcome, want := range map[string]float64{"created": 1, "merged": 1, "ignored": 1} {
+		if got, _ := value("gradpath_leads_received_total", map[string]string{"source": "callback", "outcome": outcome}); got != want {
+			t.Errorf("gradpath_leads_received_total{source=callback,outcome=%s} = %v, want %v", outcome, got, want)
+		}
+	}
+	if _, ok := value("gradpath_sla_breaches_total", nil); !ok {
+		t.Error("no gradpath_sla_breaches_total")
+	}
+	if mf := families["gradpath_build_info"]; mf == nil || mf.GetMetric()[0].GetGauge().GetValue() != 1 {
+		t.Errorf("gradpath_build_info: %v", mf)
+	}
+	if _, ok := families["gradpath_jobs_queued"]; !ok {
+		t.Error("no gradpath_jobs_queued: the demo's periodic jobs are queued")
+	}
+	if _, ok := families["gradpath_jobs_oldest_age_seconds"]; !ok {
+		t.Error("no gradpath_jobs_oldest_age_seconds")
+	}
+	for name := range families {
+		if !strings.HasPrefix(name, "gradpath_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "promhttp_") {
+			t.Errorf("metric %s is not gradpath's (nor Go's or the process's)", name)
+		}
+	}
+}
