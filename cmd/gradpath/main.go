@@ -35,8 +35,11 @@ func main() {
 		if !errors.Is(err, flag.ErrHelp) && !errors.Is(err, errReported) {
 			fmt.Fprintln(os.Stderr, "gradpath:", err)
 		}
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0) // asked for with -h: the usage is on standard output
+		}
 		var u usageError
-		if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		if errors.As(err, &u) {
 			os.Exit(2)
 		}
 		os.Exit(1)
@@ -79,7 +82,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		fmt.Fprint(stderr, usage)
 		return usageError{"no command given"}
 	}
-	env := &environment{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr}
+	env := &environment{getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, args: args}
 	cmd, rest := args[1], args[2:]
 	switch cmd {
 	case "serve":
@@ -116,6 +119,18 @@ type environment struct {
 	getenv         func(string) string
 	stdin          io.Reader
 	stdout, stderr io.Writer
+	args           []string
+}
+
+// wantsHelp says whether the command line asks for a command's usage.
+func (e *environment) wantsHelp() bool {
+	for _, a := range e.args {
+		switch a {
+		case "-h", "-help", "--h", "--help":
+			return true
+		}
+	}
+	return false
 }
 
 // flagSet returns a flag set for a command, printing its usage to stderr.
@@ -123,8 +138,16 @@ func (e *environment) flagSet(name, summary string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	fs.Usage = func() {
-		fmt.Fprintf(e.stderr, "%s\n\nUsage:\n  gradpath %s [flags]\n\nFlags:\n", summary, name)
+		// Asked for, the usage is the answer (standard output); after a mistake, the
+		// explanation of the mistake (standard error).
+		w := e.stderr
+		if e.wantsHelp() {
+			w = e.stdout
+		}
+		fs.SetOutput(w)
+		fmt.Fprintf(w, "%s\n\nUsage:\n  gradpath %s [flags]\n\nFlags:\n", summary, name)
 		fs.PrintDefaults()
+		fs.SetOutput(e.stderr)
 	}
 	return fs
 }

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"mime/multipart"
@@ -462,9 +463,12 @@ func TestConfigurationDocFlags(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr bytes.Buffer
-	run(context.Background(), []string{"gradpath", "serve", "-h"}, func(string) string { return "" }, nil, io.Discard, &stderr)
-	help := stderr.String()
+	var stdout, stderr bytes.Buffer
+	err = run(context.Background(), []string{"gradpath", "serve", "-h"}, func(string) string { return "" }, nil, &stdout, &stderr)
+	help := stdout.String()
+	if !errors.Is(err, flag.ErrHelp) || stderr.Len() > 0 || !strings.Contains(help, "(default 127.0.0.1:8080)") {
+		t.Errorf("serve -h: %v, %d bytes on standard error; the usage should be on standard output with the defaults", err, stderr.Len())
+	}
 	flags := regexp.MustCompile("`--([a-z0-9-]+)`").FindAllStringSubmatch(string(doc), -1)
 	if len(flags) < 40 {
 		t.Fatalf("%d flags in docs/configuration.md", len(flags))

@@ -631,6 +631,7 @@ func NewLoader(getenv func(string) string) *Loader { return &Loader{getenv: gete
 
 // Flags registers --config and a flag for each named setting on fs.
 func (l *Loader) Flags(fs *flag.FlagSet, keys ...string) {
+	defaults := Default()
 	fs.StringVar(&l.file, "config", "", "TOML configuration file (default: $GRADPATH_CONFIG)")
 	for _, k := range keys {
 		s, ok := lookup(k)
@@ -642,6 +643,9 @@ func (l *Loader) Flags(fs *flag.FlagSet, keys ...string) {
 			return nil
 		}
 		help := s.help
+		if d := s.get(&defaults); d != "" && !s.secret && !strings.Contains(help, "default") {
+			help += " (default " + d + ")"
+		}
 		if s.isBool {
 			fs.BoolFunc(s.flag(), help, record)
 		} else {
