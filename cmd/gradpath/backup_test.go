@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
 	"io"
 	"mime/multipart"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -21,17 +23,12 @@ import (
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
-// TestBackupUnderLoad backs up a data directory while another process serves it and takes
-// leads, restores the snapshot into a new directory and serves that: every lead acknowledged
-// before the backup began is there, and every document downloads as uploaded. A damaged
-// snapshot and one of a newer schema are refused, leaving nothing behind.
-func TestBackupUnderLoad(t *testing.T) {
-	t.Parallel()
-	dir := t.TempDir()
-	data := filepath.Join(dir, "data")
-	s := startBinary(t, nil, "--data", data, "--demo", "--lead-rate-limit", "0", "--form-min-age", "0s", "--log-level", "warn")
-	password := s.demoPasswords()["student@demo.gradpath.test"]
-	me := s.tokenFor(t, "student@demo.gradpath.test", password, `"read", "write"`)
+// ackedLead is a lead the server answered 201 for.
+type ackedLead struct{ id, phone string }
+
+// uploadDocuments uploads three documents as the demo student and returns them by file id.
+func uploadDocuments(t *testing.T, s *server, me []string) map[string][]byte {
+	t.Helper()
 	docs := map[string][]byte{}
 	for i, kind := range []string{"passport", "transcripts", "degree"} {
 		pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte(fmt.Sprintf("%% page of document %d\n", i)), 1000*(i+1))...)
@@ -51,13 +48,18 @@ func TestBackupUnderLoad(t *testing.T) {
 		}
 		docs[d.FileID] = pdf
 	}
+	return docs
+}
 
+// underLoad streams leads into s, runs backup while they flow, and returns the leads
+// acknowledged before backup began, and how many were acknowledged in all.
+func underLoad(t *testing.T, s *server, backup func()) ([]ackedLead, int) {
+	t.Helper()
 	var (
-		mu      sync.Mutex
-		acked   []struct{ id, phone string }
-		started atomic.Int64 // acknowledgements before the backup began
-		stop    atomic.Bool
-		wg      sync.WaitGroup
+		mu    sync.Mutex
+		acked []ackedLead
+		stop  atomic.Bool
+		wg    sync.WaitGroup
 	)
 	for w := range 4 {
 		wg.Add(1)
@@ -73,64 +75,94 @@ func TestBackupUnderLoad(t *testing.T) {
 					return
 				}
 				mu.Lock()
-				acked = append(acked, struct{ id, phone string }{r.ID, phone})
+				acked = append(acked, ackedLead{r.ID, phone})
 				mu.Unlock()
 			}
 		}()
 	}
 	time.Sleep(500 * time.Millisecond)
 	mu.Lock()
-	before := append([]struct{ id, phone string }{}, acked...)
+	before := append([]ackedLead{}, acked...)
 	mu.Unlock()
-	snap := filepath.Join(dir, "backup")
-	var out, errOut bytes.Buffer
-	if err := run(context.Background(), []string{"gradpath", "backup", "--data", data, "--out", snap}, func(string) string { return "" }, nil, &out, &errOut); err != nil {
-		t.Fatalf("backup: %v\n%s", err, errOut.String())
-	}
-	started.Store(int64(len(before)))
+	backup()
 	time.Sleep(300 * time.Millisecond)
 	stop.Store(true)
 	wg.Wait()
-	if !strings.Contains(out.String(), "3 documents") {
-		t.Errorf("backup said %q", out.String())
-	}
 	if len(before) < 20 {
 		t.Fatalf("only %d leads before the backup: the test proved little", len(before))
 	}
+	return before, len(acked)
+}
 
-	restored := filepath.Join(dir, "restored")
-	out.Reset()
-	if err := run(context.Background(), []string{"gradpath", "restore", "--from", snap, "--data", restored}, func(string) string { return "" }, nil, &out, &errOut); err != nil {
-		t.Fatalf("restore: %v\n%s", err, errOut.String())
+// checkRestored finds every lead of before in the restored database and downloads every
+// document through the restored server r.
+func checkRestored(t *testing.T, r *server, read *sql.DB, before []ackedLead, docs map[string][]byte, password string) {
+	t.Helper()
+	missing := 0
+	for _, l := range before {
+		var n int
+		read.QueryRow(`SELECT count(*) FROM leads WHERE id = $1 AND phone = $2`, l.id, l.phone).Scan(&n)
+		if n != 1 {
+			missing++
+		}
 	}
-	if !strings.Contains(out.String(), "gradpath serve --data "+restored) {
-		t.Errorf("restore said %q", out.String())
+	if missing > 0 {
+		t.Errorf("%d of the %d leads acknowledged before the backup are not in the restored data", missing, len(before))
+	}
+	me := r.tokenFor(t, "student@demo.gradpath.test", password, `"read"`)
+	for id, want := range docs {
+		if res, b := r.call(t, "GET", "/api/v1/me/files/"+id, "", nil, me...); res.StatusCode != 200 || !bytes.Equal(b, want) {
+			t.Errorf("document %s from the restored data: %d, %d bytes of %d", id, res.StatusCode, len(b), len(want))
+		}
+	}
+}
+
+// runCmd runs a gradpath command in process with env, and returns its standard output.
+func runCmd(t *testing.T, env map[string]string, args ...string) (string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	err := run(context.Background(), append([]string{"gradpath"}, args...), func(k string) string { return env[k] }, nil, &out, &errOut)
+	if err != nil {
+		err = fmt.Errorf("%w\n%s", err, errOut.String())
+	}
+	return out.String(), err
+}
+
+// TestBackupUnderLoad backs up a data directory while another process serves it and takes
+// leads, restores the snapshot into a new directory and serves that: every lead acknowledged
+// before the backup began is there, and every document downloads as uploaded. A damaged
+// snapshot and one of a newer schema are refused, leaving nothing behind.
+func TestBackupUnderLoad(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	s := startBinary(t, nil, "--data", data, "--demo", "--lead-rate-limit", "0", "--form-min-age", "0s", "--log-level", "warn")
+	password := s.demoPasswords()["student@demo.gradpath.test"]
+	docs := uploadDocuments(t, s, s.tokenFor(t, "student@demo.gradpath.test", password, `"read", "write"`))
+	snap := filepath.Join(dir, "backup")
+	var said string
+	before, all := underLoad(t, s, func() {
+		var err error
+		if said, err = runCmd(t, nil, "backup", "--data", data, "--out", snap); err != nil {
+			t.Fatalf("backup: %v", err)
+		}
+	})
+	if !strings.Contains(said, "3 documents") {
+		t.Errorf("backup said %q", said)
+	}
+	restored := filepath.Join(dir, "restored")
+	if said, err := runCmd(t, nil, "restore", "--from", snap, "--data", restored); err != nil || !strings.Contains(said, "gradpath serve --data "+restored) {
+		t.Fatalf("restore: %v %q", err, said)
 	}
 	r := start(t, nil, "--data", restored)
 	db, err := sqlite.Open(context.Background(), restored, storetest.Clock, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer db.Close()
 	_, read := db.Pools()
-	missing := 0
-	for _, l := range before {
-		var n int
-		read.QueryRow(`SELECT count(*) FROM leads WHERE id = ? AND phone = ?`, l.id, l.phone).Scan(&n)
-		if n != 1 {
-			missing++
-		}
-	}
-	db.Close()
-	if missing > 0 {
-		t.Errorf("%d of the %d leads acknowledged before the backup are not in the restored data", missing, len(before))
-	}
-	me = r.tokenFor(t, "student@demo.gradpath.test", password, `"read"`)
-	for id, want := range docs {
-		if res, b := r.call(t, "GET", "/api/v1/me/files/"+id, "", nil, me...); res.StatusCode != 200 || !bytes.Equal(b, want) {
-			t.Errorf("document %s from the restored data: %d, %d bytes of %d", id, res.StatusCode, len(b), len(want))
-		}
-	}
-	t.Logf("%d leads acknowledged before the backup, %d in all; all of the first in the restored data", len(before), len(acked))
+	checkRestored(t, r, read, before, docs, password)
+	t.Logf("%d leads acknowledged before the backup, %d in all", len(before), all)
 
 	// A damaged snapshot is refused and leaves no data directory.
 	var doc string
@@ -144,8 +176,7 @@ func TestBackupUnderLoad(t *testing.T) {
 	b[len(b)/2] ^= 0xff
 	os.WriteFile(doc, b, 0o600)
 	again := filepath.Join(dir, "again")
-	err = run(context.Background(), []string{"gradpath", "restore", "--from", snap, "--data", again}, func(string) string { return "" }, nil, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "damaged") {
+	if _, err := runCmd(t, nil, "restore", "--from", snap, "--data", again); err == nil || !strings.Contains(err.Error(), "damaged") {
 		t.Errorf("a damaged backup: %v, want it refused as damaged", err)
 	}
 	if _, err := os.Stat(again); !os.IsNotExist(err) {
@@ -155,27 +186,81 @@ func TestBackupUnderLoad(t *testing.T) {
 	m, _ := os.ReadFile(filepath.Join(snap, "manifest.json"))
 	m = bytes.Replace(m, []byte(`"schema_version": `), []byte(`"schema_version": 9`), 1)
 	os.WriteFile(filepath.Join(snap, "manifest.json"), m, 0o600)
-	err = run(context.Background(), []string{"gradpath", "restore", "--from", snap, "--data", again}, func(string) string { return "" }, nil, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "newer than this gradpath") {
+	if _, err := runCmd(t, nil, "restore", "--from", snap, "--data", again); err == nil || !strings.Contains(err.Error(), "newer than this gradpath") {
 		t.Errorf("a backup of a newer schema: %v", err)
 	}
 	// Backing up into a directory that holds something is refused.
-	if err := run(context.Background(), []string{"gradpath", "backup", "--data", data, "--out", snap}, func(string) string { return "" }, nil, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "not empty") {
+	if _, err := runCmd(t, nil, "backup", "--data", data, "--out", snap); err == nil || !strings.Contains(err.Error(), "not empty") {
 		t.Errorf("a backup over another: %v", err)
 	}
 }
 
-// The binary says which commit it was built from.
-func TestVersionNamesTheCommit(t *testing.T) {
+// TestBackupPostgres follows docs/operations.md on PostgreSQL while gradpath serves: pg_dump
+// of the database, then gradpath backup of the documents; pg_restore into a new database and
+// gradpath restore into a new data directory; gradpath serves them with every lead acknowledged
+// before the dump and every document.
+func TestBackupPostgres(t *testing.T) {
 	t.Parallel()
-	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	url := storetest.PostgresURL(t)
+	for _, tool := range []string{"pg_dump", "pg_restore"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			if os.Getenv("CI") == "true" {
+				t.Fatalf("%s is not installed: CI must test the PostgreSQL backup", tool)
+			}
+			t.Skipf("%s is not installed", tool)
+		}
+	}
+	u, _ := neturl.Parse(url)
+	q := u.Query()
+	schema := q.Get("search_path")
+	q.Del("search_path")
+	u.RawQuery = q.Encode()
+	base := u.String() // libpq knows no search_path parameter
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	env := []string{"GRADPATH_DATABASE_URL=" + url}
+	s := startBinary(t, env, "--data", data, "--demo", "--lead-rate-limit", "0", "--form-min-age", "0s", "--log-level", "warn")
+	password := s.demoPasswords()["student@demo.gradpath.test"]
+	docs := uploadDocuments(t, s, s.tokenFor(t, "student@demo.gradpath.test", password, `"read", "write"`))
+	dump, snap := filepath.Join(dir, "gradpath.dump"), filepath.Join(dir, "files-backup")
+	before, all := underLoad(t, s, func() {
+		if out, err := exec.Command("pg_dump", "--format=custom", "--schema="+schema, "--file="+dump, base).CombinedOutput(); err != nil {
+			t.Fatalf("pg_dump: %v\n%s", err, out)
+		}
+		if said, err := runCmd(t, map[string]string{"GRADPATH_DATABASE_URL": url}, "backup", "--data", data, "--out", snap); err != nil || !strings.Contains(said, "pg_dump") {
+			t.Fatalf("backup of the documents: %v %q", err, said)
+		}
+	})
+
+	// A new database from the dump, and a new data directory from the snapshot.
+	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		t.Skip("not a git checkout: the build records no commit")
+		t.Fatal(err)
 	}
-	out, err := exec.Command(binary, "version").Output()
-	if err != nil || !strings.Contains(string(out), strings.TrimSpace(string(head))[:12]) {
-		t.Errorf("gradpath version printed %q (%v), want the commit %s", out, err, head)
+	defer admin.Close()
+	restoredDB := "gp_restore_" + strings.TrimPrefix(schema, "gp_test_")
+	if _, err := admin.Exec("CREATE DATABASE " + restoredDB); err != nil {
+		t.Fatal(err)
 	}
+	t.Cleanup(func() { admin.Exec("DROP DATABASE " + restoredDB + " WITH (FORCE)") })
+	u.Path = "/" + restoredDB
+	if out, err := exec.Command("pg_restore", "--no-owner", "--dbname="+u.String(), dump).CombinedOutput(); err != nil {
+		t.Fatalf("pg_restore: %v\n%s", err, out)
+	}
+	restored := filepath.Join(dir, "restored")
+	if said, err := runCmd(t, nil, "restore", "--from", snap, "--data", restored); err != nil || !strings.Contains(said, "pg_restore") {
+		t.Fatalf("restore of the documents: %v %q", err, said)
+	}
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	r := start(t, []string{"GRADPATH_DATABASE_URL=" + u.String()}, "--data", restored)
+	read, err := sql.Open("pgx", u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer read.Close()
+	checkRestored(t, r, read, before, docs, password)
+	t.Logf("%d leads acknowledged before the dump, %d in all", len(before), all)
 }
 
 // gradpath doctor: 0 and every check named on a healthy set-up (a served SQLite directory, a
