@@ -268,7 +268,14 @@ func TestBackupPostgres(t *testing.T) {
 func TestDoctor(t *testing.T) {
 	t.Parallel()
 	data := filepath.Join(t.TempDir(), "data")
-	start(t, nil, "--data", data)
+	served := start(t, nil, "--data", data)
+	// The container's health check: 0 when ready, an error naming the answer otherwise.
+	if said, err := runCmd(t, nil, "probe", "--url", served.url+"/readyz"); err != nil || !strings.Contains(said, "200 OK") {
+		t.Errorf("probe of a ready server: %v %q", err, said)
+	}
+	if _, err := runCmd(t, nil, "probe", "--url", served.url+"/no-such-page"); err == nil || !strings.Contains(err.Error(), "404") {
+		t.Errorf("probe of a missing page: %v", err)
+	}
 	mp := storetest.StartMailpit(t)
 	env := map[string]string{"GRADPATH_SMTP_ADDR": mp.SMTP, "GRADPATH_REDIS_URL": storetest.RedisURL(t), "GRADPATH_NATS_URL": storetest.NATSURL(t)}
 	var out bytes.Buffer

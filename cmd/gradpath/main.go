@@ -6,7 +6,10 @@
 //	gradpath import programmes   import a CSV or JSON file of programmes, all or nothing
 //	gradpath export programmes   write every programme as CSV or JSON
 //	gradpath gen catalogue       write a synthetic catalogue
-//	gradpath version             print the version
+//	gradpath backup, restore     snapshot a data directory while it serves, and restore one
+//	gradpath doctor              check the configuration and every dependency
+//	gradpath probe               a container's health check
+//	gradpath version             print the version and commit
 package main
 
 import (
@@ -19,6 +22,7 @@ import (
 	"os/signal"
 	"runtime/debug"
 	"syscall"
+	_ "time/tzdata" // the zone database in the binary: agencies' zones work on any base image
 
 	"github.com/gradpath/gradpath/internal/config"
 )
@@ -69,6 +73,7 @@ Commands:
   backup    write a snapshot of the data directory while gradpath serves it
   restore   restore a snapshot into a new data directory
   doctor    check the configuration and every service gradpath depends on, and say what to fix
+  probe     ask a running gradpath whether it is ready (a container's health check)
   version   print the version
 
 Run "gradpath <command> -h" for a command's flags. Every flag can also be set with a
@@ -103,6 +108,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return restoreCmd(ctx, env, rest)
 	case "doctor":
 		return doctorCmd(ctx, env, rest)
+	case "probe":
+		return probeCmd(ctx, env, rest)
 	case "version", "--version", "-version":
 		fmt.Fprintln(stdout, "gradpath", versionString())
 		return nil

@@ -19,7 +19,7 @@ var layers = map[string]int{
 	"internal/sqlstore": 2, "internal/sqlite": 2, "internal/postgres": 2, "internal/jobs": 2, "internal/storetest": 2, "internal/stream": 2,
 	"internal/edge": 2, "internal/httpapi": 2, "internal/web": 2, "internal/backup": 2,
 	"internal/app": 3,
-	"cmd/gradpath": 4, "bench/finder": 4, "bench/leads": 4,
+	"cmd/gradpath": 4, "bench/finder": 4, "bench/leads": 4, "deploy": 4,
 }
 
 func TestLayers(t *testing.T) {
