@@ -42,10 +42,10 @@ func (c *QueueCollector) Describe(ch chan<- *prometheus.Desc) {
 	ch <- c.failures
 }
 
-// Collect implements prometheus.Collector. A database that does not answer within a second
-// leaves the figures out of this scrape.
+// Collect implements prometheus.Collector. A database that does not answer within three
+// seconds leaves the figures out of this scrape.
 func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
 	defer cancel()
 	rows, err := c.db.QueryContext(ctx, `SELECT kind, state, count(*), min(scheduled_at) FROM river_job
 		WHERE state IN ('available', 'retryable', 'scheduled', 'discarded') GROUP BY kind, state`)
@@ -57,7 +57,13 @@ func (c *QueueCollector) Collect(ch chan<- prometheus.Metric) {
 		queued, retrying, discarded float64
 		oldest                      time.Time
 	}
+	// Every kind is reported, 0 when none waits, so that a dashboard shows a line and an
+	// alert on age has a series to watch.
 	byKind := map[string]*figures{}
+	for _, a := range []interface{ Kind() string }{SLASweepArgs{}, MailArgs{}, ResetMailArgs{}, BookingMailArgs{}, GuardianMailArgs{},
+		EventArgs{}, PublishArgs{}, DeliveryArgs{}, RegistrationMailArgs{}, RemindersArgs{}, StepRemindersArgs{}} {
+		byKind[a.Kind()] = &figures{}
+	}
 	for rows.Next() {
 		var kind, state string
 		var n float64
