@@ -49,12 +49,7 @@ func backupCmd(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%s has no gradpath database (%s): give the data directory gradpath serves with --data", cfg.DataDir, sqlite.FileName)
 	}
 	bar := newProgress(env.stderr, -1, "backing up", true)
-	m, err := backup.Create(ctx, src, *out, func(done, total int64) {
-		if bar.bar != nil {
-			bar.bar.ChangeMax64(total)
-			bar.bar.Set64(done)
-		}
-	})
+	m, err := backup.Create(ctx, src, *out, bar.Bytes)
 	bar.Finish()
 	if err != nil {
 		return err
@@ -86,12 +81,7 @@ func restoreCmd(ctx context.Context, env *environment, args []string) error {
 		return usageError{"give the snapshot and a new data directory: gradpath restore --from BACKUPDIR --data NEWDIR"}
 	}
 	bar := newProgress(env.stderr, -1, "restoring", true)
-	m, err := backup.Restore(ctx, *from, *data, maxSchema, func(done, total int64) {
-		if bar.bar != nil {
-			bar.bar.ChangeMax64(total)
-			bar.bar.Set64(done)
-		}
-	})
+	m, err := backup.Restore(ctx, *from, *data, maxSchema, bar.Bytes)
 	bar.Finish()
 	if err != nil {
 		return err

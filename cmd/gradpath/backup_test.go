@@ -26,27 +26,37 @@ import (
 // ackedLead is a lead the server answered 201 for.
 type ackedLead struct{ id, phone string }
 
+// uploadDocument adds a PDF to the signed-in student's library through s, with more form
+// fields if given, and returns its file id.
+func uploadDocument(t *testing.T, s *server, me []string, kind string, pdf []byte, fields ...string) string {
+	t.Helper()
+	var buf bytes.Buffer
+	mw := multipart.NewWriter(&buf)
+	mw.WriteField("kind", kind)
+	for i := 0; i+1 < len(fields); i += 2 {
+		mw.WriteField(fields[i], fields[i+1])
+	}
+	fw, _ := mw.CreateFormFile("file", kind+".pdf")
+	fw.Write(pdf)
+	mw.Close()
+	res, b := s.call(t, "POST", "/api/v1/me/documents", mw.FormDataContentType(), &buf, me...)
+	var d struct {
+		FileID string `json:"file_id"`
+	}
+	json.Unmarshal(b, &d)
+	if res.StatusCode != 201 || d.FileID == "" {
+		t.Fatalf("upload %s through %s: %d %s", kind, s.url, res.StatusCode, b)
+	}
+	return d.FileID
+}
+
 // uploadDocuments uploads three documents as the demo student and returns them by file id.
 func uploadDocuments(t *testing.T, s *server, me []string) map[string][]byte {
 	t.Helper()
 	docs := map[string][]byte{}
 	for i, kind := range []string{"passport", "transcripts", "degree"} {
 		pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte(fmt.Sprintf("%% page of document %d\n", i)), 1000*(i+1))...)
-		var buf bytes.Buffer
-		mw := multipart.NewWriter(&buf)
-		mw.WriteField("kind", kind)
-		fw, _ := mw.CreateFormFile("file", kind+".pdf")
-		fw.Write(pdf)
-		mw.Close()
-		res, b := s.call(t, "POST", "/api/v1/me/documents", mw.FormDataContentType(), &buf, me...)
-		var d struct {
-			FileID string `json:"file_id"`
-		}
-		json.Unmarshal(b, &d)
-		if res.StatusCode != 201 {
-			t.Fatalf("upload %s: %d %s", kind, res.StatusCode, b)
-		}
-		docs[d.FileID] = pdf
+		docs[uploadDocument(t, s, me, kind, pdf)] = pdf
 	}
 	return docs
 }

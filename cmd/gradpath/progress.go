@@ -49,6 +49,14 @@ func (p *progress) Write(b []byte) (int, error) {
 	return len(b), nil
 }
 
+// Bytes shows done of total, for work whose total is learnt as it goes.
+func (p *progress) Bytes(done, total int64) {
+	if p.bar != nil {
+		p.bar.ChangeMax64(total)
+		p.bar.Set64(done)
+	}
+}
+
 func (p *progress) Finish() {
 	if p.bar != nil {
 		p.bar.Finish()

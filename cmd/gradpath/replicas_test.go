@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -399,20 +398,7 @@ func TestThreeReplicasBehindNginx(t *testing.T) {
 	// A document uploaded through one replica is downloaded through another, and through nginx.
 	me := one.tokenFor(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"], `"read", "write"`)
 	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("% transcript page\n"), 5000)...)
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("kind", "transcripts")
-	fw, _ := mw.CreateFormFile("file", "transcript.pdf")
-	fw.Write(pdf)
-	mw.Close()
-	res, b = one.call(t, "POST", "/api/v1/me/documents", mw.FormDataContentType(), &buf, me...)
-	var doc struct {
-		FileID string `json:"file_id"`
-	}
-	json.Unmarshal(b, &doc)
-	if res.StatusCode != 201 {
-		t.Fatalf("upload through the first replica: %d %s", res.StatusCode, b)
-	}
+	doc := struct{ FileID string }{uploadDocument(t, one, me, "transcripts", pdf)}
 	for _, s := range []*server{three, lb} {
 		if res, b := s.call(t, "GET", "/api/v1/me/files/"+doc.FileID, "", nil, me...); res.StatusCode != 200 || !bytes.Equal(b, pdf) {
 			t.Errorf("download through %s: %d, %d bytes of %d", s.url, res.StatusCode, len(b), len(pdf))

@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"mime/multipart"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -181,22 +180,8 @@ func TestDocumentsInObjectStorage(t *testing.T) {
 	me := one.tokenFor(t, "student@demo.gradpath.test", password, `"read", "write"`)
 
 	pdf := append([]byte("%PDF-1.4\n"), bytes.Repeat([]byte("% a scanned page\n"), 20_000)...)
-	var buf bytes.Buffer
-	mw := multipart.NewWriter(&buf)
-	mw.WriteField("kind", "passport")
-	mw.WriteField("expires_on", "2034-01-31")
-	fw, _ := mw.CreateFormFile("file", "passport.pdf")
-	fw.Write(pdf)
-	mw.Close()
-	res, b := one.call(t, "POST", "/api/v1/me/documents", mw.FormDataContentType(), &buf, me...)
-	var doc struct {
-		FileID string `json:"file_id"`
-	}
-	json.Unmarshal(b, &doc)
-	if res.StatusCode != 201 || doc.FileID == "" {
-		t.Fatalf("upload through the first replica: %d %s", res.StatusCode, b)
-	}
-	res, b = two.call(t, "GET", "/api/v1/me/files/"+doc.FileID, "", nil, me...)
+	doc := struct{ FileID string }{uploadDocument(t, one, me, "passport", pdf, "expires_on", "2034-01-31")}
+	res, b := two.call(t, "GET", "/api/v1/me/files/"+doc.FileID, "", nil, me...)
 	if res.StatusCode != 200 || !bytes.Equal(b, pdf) {
 		t.Fatalf("download through the second replica: %d, %d bytes of %d", res.StatusCode, len(b), len(pdf))
 	}

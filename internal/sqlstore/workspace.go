@@ -227,16 +227,21 @@ func (s *WorkspaceStore) SaveWithJobs(ctx context.Context, a workspace.Applicati
 		if err := s.updateApplication(ctx, tx, a); err != nil {
 			return err
 		}
-		for _, j := range jobs {
-			if s.jobs == nil {
-				break
-			}
-			if err := s.jobs.InsertTx(ctx, tx, j); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.enqueue(ctx, tx, jobs)
 	})
+}
+
+// enqueue adds jobs in tx (none without a queue).
+func (s *WorkspaceStore) enqueue(ctx context.Context, tx *sql.Tx, jobs []outbox.Job) error {
+	for _, j := range jobs {
+		if s.jobs == nil {
+			break
+		}
+		if err := s.jobs.InsertTx(ctx, tx, j); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // OpenApplications implements workspace.Store.
@@ -359,15 +364,7 @@ func (s *WorkspaceStore) PutLibraryDocumentWithJobs(ctx context.Context, d works
 			d.ID, d.StudentID, d.Kind, d.ApplicationID, d.FileID, d.Title, d.ExpiresOn.String(), d.Status, d.Reason, d.ReviewedBy, utc(d.CreatedAt), utc(d.UpdatedAt)); err != nil {
 			return err
 		}
-		for _, j := range jobs {
-			if s.jobs == nil {
-				break
-			}
-			if err := s.jobs.InsertTx(ctx, tx, j); err != nil {
-				return err
-			}
-		}
-		return nil
+		return s.enqueue(ctx, tx, jobs)
 	}), "save document")
 }
 
