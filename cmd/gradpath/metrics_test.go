@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
@@ -74,5 +75,30 @@ func TestAgencyMetrics(t *testing.T) {
 		if !strings.HasPrefix(name, "gradpath_") && !strings.HasPrefix(name, "go_") && !strings.HasPrefix(name, "process_") && !strings.HasPrefix(name, "promhttp_") {
 			t.Errorf("metric %s is not gradpath's (nor Go's or the process's)", name)
 		}
+	}
+}
+
+// A server's standard error is its log: the migrations of a new data directory are JSON lines
+// like every other, not text among them.
+func TestServeLogsMigrations(t *testing.T) {
+	t.Parallel()
+	s := start(t, nil)
+	s.stop()
+	err := <-s.done
+	s.done <- err // for the cleanup
+	lines := strings.Split(strings.TrimSpace(s.stderr.String()), "\n")
+	migrations := 0
+	for _, line := range lines {
+		var entry struct{ Msg, Migration string }
+		if err := json.Unmarshal([]byte(line), &entry); err != nil {
+			t.Errorf("a line of the log is not JSON: %q", line)
+			continue
+		}
+		if entry.Msg == "migration applied" && entry.Migration != "" {
+			migrations++
+		}
+	}
+	if migrations < 18 {
+		t.Errorf("%d migrations logged, want every one of a new database's", migrations)
 	}
 }

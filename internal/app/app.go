@@ -42,7 +42,8 @@ import (
 
 // Options are what the process gives the app besides its configuration.
 type Options struct {
-	// Progress is told of each database migration applied (a person reads it); nil is silent.
+	// Progress is told of each database migration applied (a person reads it), when there is
+	// no Logger; with one, migrations are logged. Both nil is silent.
 	Progress io.Writer
 	// Logger logs; nil discards.
 	Logger *slog.Logger
@@ -91,6 +92,7 @@ type App struct {
 // New builds gradpath from cfg: it opens the database (applying migrations), and builds the
 // services and the job queue. Nothing runs in the background until Start.
 func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) {
+	logged := o.Logger != nil
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -107,7 +109,18 @@ func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) 
 		}
 	}()
 
-	if a.DB, err = OpenDatabase(ctx, cfg, o.Progress); err != nil {
+	// A server logs its migrations as it logs everything else; a command tells its person.
+	step := func(s sqlstore.MigrationStep) {
+		if o.Progress != nil {
+			fmt.Fprintf(o.Progress, "migration %d/%d: %s applied in %s\n", s.Done, s.Total, s.Name, s.Took.Round(time.Millisecond))
+		}
+	}
+	if logged {
+		step = func(s sqlstore.MigrationStep) {
+			a.Logger.Info("migration applied", "migration", s.Name, "step", s.Done, "of", s.Total, "ms", s.Took.Milliseconds())
+		}
+	}
+	if a.DB, err = OpenDatabase(ctx, cfg, step); err != nil {
 		return nil, err
 	}
 	a.onClose(func(context.Context) error { return a.DB.Close() })
@@ -307,14 +320,9 @@ func (a *App) services(ctx context.Context) (err error) {
 	return nil
 }
 
-// OpenDatabase opens the database cfg selects, applying pending migrations and reporting each
-// to progress (nil is silent).
-func OpenDatabase(ctx context.Context, cfg config.Config, progress io.Writer) (*sqlstore.DB, error) {
-	step := func(s sqlstore.MigrationStep) {
-		if progress != nil {
-			fmt.Fprintf(progress, "migration %d/%d: %s applied in %s\n", s.Done, s.Total, s.Name, s.Took.Round(time.Millisecond))
-		}
-	}
+// OpenDatabase opens the database cfg selects, applying pending migrations and telling step
+// of each.
+func OpenDatabase(ctx context.Context, cfg config.Config, step func(sqlstore.MigrationStep)) (*sqlstore.DB, error) {
 	if cfg.DatabaseURL != "" {
 		return postgres.Open(ctx, cfg.DatabaseURL, time.Now, step)
 	}
