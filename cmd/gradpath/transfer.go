@@ -72,6 +72,22 @@ func importCmd(ctx context.Context, env *environment, args []string) error {
 
 	start := time.Now()
 	bar := newProgress(env.stderr, size, "reading "+name, true)
+	// After the file, the write: a bar per stage, so the screen moves for the minute that
+	// 100,000 programmes take.
+	stage := ""
+	ctx = catalogue.WithProgress(ctx, func(s string, done, total int) {
+		if s != stage {
+			bar.Finish()
+			steps := int64(total)
+			if total == 0 {
+				steps = -1 // a spinner
+			}
+			stage, bar = s, newProgress(env.stderr, steps, s, false)
+		}
+		if total > 0 {
+			bar.Bytes(int64(done), int64(total))
+		}
+	})
 	rep, err := transfer.Import(ctx, svc, format, io.TeeReader(bufio.NewReaderSize(in, 1<<20), bar), *dryRun)
 	bar.Finish()
 	if err != nil {

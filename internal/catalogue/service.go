@@ -277,6 +277,7 @@ func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
 // Apply checks c and, when it has no problem, stores it, all or nothing. It is Put for
 // callers that report problems per record (an import maps them to lines).
 func (s *Service) Apply(ctx context.Context, c Change, dryRun bool) (PutResult, []ItemError, error) {
+	ReportProgress(ctx, "checking", 0, 0)
 	problems, err := s.Check(ctx, c)
 	if err != nil || len(problems) > 0 || dryRun {
 		return PutResult{}, problems, err
@@ -285,6 +286,7 @@ func (s *Service) Apply(ctx context.Context, c Change, dryRun bool) (PutResult, 
 	if err != nil {
 		return res, nil, err
 	}
+	ReportProgress(ctx, "indexing", 0, 0)
 	s.afterPut(ctx, c, res)
 	return res, nil, nil
 }
@@ -336,6 +338,7 @@ func (s *Service) Preview(ctx context.Context, c Change) (PutResult, error) {
 // Put validates c and stores it, all or nothing. Problems come back as one invalid error
 // whose fields are prefixed by the record ("programmes[3].title").
 func (s *Service) Put(ctx context.Context, c Change) (PutResult, error) {
+	ReportProgress(ctx, "checking", 0, 0)
 	problems, err := s.Check(ctx, c)
 	if err != nil {
 		return PutResult{}, err
@@ -355,6 +358,7 @@ func (s *Service) Put(ctx context.Context, c Change) (PutResult, error) {
 	if err != nil {
 		return res, err
 	}
+	ReportProgress(ctx, "indexing", 0, 0)
 	s.afterPut(ctx, c, res)
 	return res, nil
 }

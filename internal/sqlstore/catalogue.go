@@ -230,7 +230,7 @@ func (s *CatalogueStore) putUniversities(ctx context.Context, tx *sql.Tx, us []c
 		}
 		rows = append(rows, []any{u.ID, u.Name, fold(u.Name), u.Country, universitySearchText(u), string(doc), h, now})
 	}
-	if err := s.upsertRows(ctx, tx, `INSERT INTO universities (id, name, sort_name, country, search_text, doc, doc_hash, updated_at) VALUES `,
+	if err := s.upsertRowsTold(ctx, tx, "writing universities", `INSERT INTO universities (id, name, sort_name, country, search_text, doc, doc_hash, updated_at) VALUES `,
 		` ON CONFLICT (id) DO UPDATE SET name = excluded.name, sort_name = excluded.sort_name, country = excluded.country,
 		search_text = excluded.search_text, doc = excluded.doc, doc_hash = excluded.doc_hash, updated_at = excluded.updated_at`, rows); err != nil {
 		return counts, err
@@ -445,7 +445,7 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 			pr.currency, pr.annual, pr.tuitionKey, pr.search, pr.doc, pr.hash, now})
 		changed = append(changed, p)
 	}
-	if err := s.upsertRows(ctx, tx, `INSERT INTO programmes (id, university_id, country, title, sort_name, level, mode,
+	if err := s.upsertRowsTold(ctx, tx, "writing programmes", `INSERT INTO programmes (id, university_id, country, title, sort_name, level, mode,
 		tuition_currency, tuition_annual, tuition_key, search_text, doc, doc_hash, updated_at) VALUES `,
 		` ON CONFLICT (id) DO UPDATE SET university_id = excluded.university_id, country = excluded.country,
 		title = excluded.title, sort_name = excluded.sort_name, level = excluded.level, mode = excluded.mode,
@@ -481,10 +481,10 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 			tagRows = append(tagRows, []any{p.ID, t})
 		}
 	}
-	if err := s.upsertRows(ctx, tx, `INSERT INTO programme_intakes (programme_id, position, start_month, start_first, closes_first, closes_last) VALUES `, "", intakeRows); err != nil {
+	if err := s.upsertRowsTold(ctx, tx, "writing intakes", `INSERT INTO programme_intakes (programme_id, position, start_month, start_first, closes_first, closes_last) VALUES `, "", intakeRows); err != nil {
 		return counts, err
 	}
-	return counts, s.upsertRows(ctx, tx, `INSERT INTO programme_tags (programme_id, tag) VALUES `, "", tagRows)
+	return counts, s.upsertRowsTold(ctx, tx, "writing topics", `INSERT INTO programme_tags (programme_id, tag) VALUES `, "", tagRows)
 }
 
 // preparedProgramme is a programme's row values that take CPU to compute.
@@ -630,7 +630,16 @@ func (s *CatalogueStore) DeleteUniversity(ctx context.Context, id string) (int64
 
 // upsertRows inserts rows of equal width with multi-row statements, each followed by suffix.
 func (s *CatalogueStore) upsertRows(ctx context.Context, tx *sql.Tx, prefix, suffix string, rows [][]any) error {
+	return s.upsertRowsTold(ctx, tx, "", prefix, suffix, rows)
+}
+
+// upsertRowsTold is upsertRows telling the context's catalogue.Progress of each batch under
+// stage (none when it is empty).
+func (s *CatalogueStore) upsertRowsTold(ctx context.Context, tx *sql.Tx, stage, prefix, suffix string, rows [][]any) error {
 	for start := 0; start < len(rows); start += batchSize {
+		if stage != "" {
+			catalogue.ReportProgress(ctx, stage, start, len(rows))
+		}
 		batch := rows[start:min(start+batchSize, len(rows))]
 		var b strings.Builder
 		b.WriteString(prefix)
@@ -647,6 +656,9 @@ func (s *CatalogueStore) upsertRows(ctx context.Context, tx *sql.Tx, prefix, suf
 		if _, err := tx.ExecContext(ctx, s.db.q(b.String()), args...); err != nil {
 			return err
 		}
+	}
+	if stage != "" {
+		catalogue.ReportProgress(ctx, stage, len(rows), len(rows))
 	}
 	return nil
 }

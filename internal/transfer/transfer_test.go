@@ -333,3 +333,32 @@ func TestCSVExportRefusesWhatItCannotHold(t *testing.T) {
 		t.Errorf("export = %v, %d bytes written", err, buf.Len())
 	}
 }
+
+// An import tells its progress through the write, not only while the file is read: checking,
+// each table's rows as their batches go in, then indexing.
+func TestImportTellsItsProgress(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		svc := service(db)
+		var stages []string
+		last := map[string][2]int{}
+		pctx := catalogue.WithProgress(ctx, func(stage string, done, total int) {
+			if len(stages) == 0 || stages[len(stages)-1] != stage {
+				stages = append(stages, stage)
+			}
+			if prev := last[stage]; done < prev[0] {
+				t.Errorf("%s went back from %d to %d", stage, prev[0], done)
+			}
+			last[stage] = [2]int{done, total}
+		})
+		if _, err := transfer.Import(pctx, svc, transfer.JSON, bytes.NewReader(generated(t, 1200)), false); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"checking", "writing universities", "writing programmes", "writing intakes", "writing topics", "indexing"}
+		if strings.Join(stages, ", ") != strings.Join(want, ", ") {
+			t.Errorf("stages %v, want %v", stages, want)
+		}
+		if p := last["writing programmes"]; p[0] != p[1] || p[1] < 1200 {
+			t.Errorf("writing programmes ended at %d of %d", p[0], p[1])
+		}
+	})
+}
