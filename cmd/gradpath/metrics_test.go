@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -100,5 +104,52 @@ func TestServeLogsMigrations(t *testing.T) {
 	}
 	if migrations < 18 {
 		t.Errorf("%d migrations logged, want every one of a new database's", migrations)
+	}
+}
+
+// The alert rules and the dashboard in deploy/ ask for metrics gradpath has, and promtool
+// finds /metrics, the rules and their unit tests in order.
+func TestAlertsAndDashboard(t *testing.T) {
+	t.Parallel()
+	s := start(t, nil)
+	res, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	for _, f := range []string{"../../deploy/prometheus/alerts.yml", "../../deploy/grafana/gradpath.json"} {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.HasSuffix(f, ".json") && !json.Valid(b) {
+			t.Errorf("%s is not JSON", f)
+		}
+		for _, name := range regexp.MustCompile(`gradpath_[a-z_]+`).FindAllString(string(b), -1) {
+			name = strings.TrimSuffix(name, "_bucket")
+			if !strings.Contains(string(text), "# TYPE "+name+" ") {
+				t.Errorf("%s asks for %s, which /metrics does not have", f, name)
+			}
+		}
+	}
+	promtool := os.Getenv("GRADPATH_TEST_PROMTOOL")
+	if promtool == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("GRADPATH_TEST_PROMTOOL is not set: CI must check the metrics and the alert rules")
+		}
+		t.Skip("set GRADPATH_TEST_PROMTOOL (go install github.com/prometheus/prometheus/cmd/promtool@v0.316.0) to check the rules")
+	}
+	check := exec.Command(promtool, "check", "metrics")
+	check.Stdin = bytes.NewReader(text)
+	if out, err := check.CombinedOutput(); err != nil {
+		t.Errorf("promtool check metrics: %v\n%s", err, out)
+	}
+	for _, args := range [][]string{{"check", "rules", "alerts.yml"}, {"test", "rules", "alerts_test.yml"}} {
+		cmd := exec.Command(promtool, args...)
+		cmd.Dir = "../../deploy/prometheus"
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("promtool %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
 	}
 }

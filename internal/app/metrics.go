@@ -1,8 +1,10 @@
 package app
 
 import (
+	"math"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -51,7 +53,17 @@ func (a *App) registerMetrics() (*leadMetrics, error) {
 		}
 	}
 	build.WithLabelValues(a.Version, commit, runtime.Version()).Set(1)
-	for _, c := range []prometheus.Collector{m.received, m.breaches, build, jobs.NewQueueCollector(a.DB)} {
+	// The room left where the database and documents are written (readyz says 507 below
+	// disk_free_min_mb; this lets an alert come first).
+	free := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gradpath_data_free_bytes",
+		Help: "Free space for gradpath in the file system of the data directory."}, func() float64 {
+		var st syscall.Statfs_t
+		if err := syscall.Statfs(a.Config.DataDir, &st); err != nil {
+			return math.NaN()
+		}
+		return float64(st.Bavail) * float64(st.Bsize)
+	})
+	for _, c := range []prometheus.Collector{m.received, m.breaches, build, free, jobs.NewQueueCollector(a.DB)} {
 		if err := a.Registry.Register(c); err != nil {
 			return nil, err
 		}

@@ -239,6 +239,12 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 	wk := &Workers{logger: o.Logger, mail: svc.Mail, sent: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "gradpath_mail_total", Help: "Emails by kind and outcome (sent, failed: retried with backoff).",
 	}, []string{"kind", "outcome"})}
+	// Every series from the start, so that a rate and an alert have something to read.
+	for _, kind := range []outbox.Kind{outbox.Mail, outbox.Reset, outbox.BookingMail, outbox.GuardianMail, outbox.Registration} {
+		for _, outcome := range []string{"sent", "failed"} {
+			wk.sent.WithLabelValues(string(kind), outcome)
+		}
+	}
 	if o.Registry != nil {
 		if err := o.Registry.Register(wk.sent); err != nil {
 			return nil, err
