@@ -158,6 +158,7 @@ func counter(t *testing.T, reg *prometheus.Registry, name, outcome string) float
 	if err != nil {
 		t.Fatal(err)
 	}
+	sum := 0.0 // over every kind
 	for _, mf := range mfs {
 		if mf.GetName() != name {
 			continue
@@ -165,12 +166,12 @@ func counter(t *testing.T, reg *prometheus.Registry, name, outcome string) float
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "outcome" && l.GetValue() == outcome {
-					return m.GetCounter().GetValue()
+					sum += m.GetCounter().GetValue()
 				}
 			}
 		}
 	}
-	return 0
+	return sum
 }
 
 // syncBuffer is a buffer the logger and the test share.
