@@ -305,3 +305,20 @@ func TestDoctor(t *testing.T) {
 		t.Errorf("doctor with the database down: %v\n%s", err, out.String())
 	}
 }
+
+// The binary says which commit it was built from (the test binary is built with
+// -buildvcs=auto, as the Dockerfile builds it).
+func TestVersionNamesTheCommit(t *testing.T) {
+	t.Parallel()
+	head, err := exec.Command("git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("git rev-parse HEAD: %v: CI runs on a clone", err)
+		}
+		t.Skip("not a git checkout: the build records no commit")
+	}
+	out, err := exec.Command(binary, "version").Output()
+	if err != nil || !strings.Contains(string(out), strings.TrimSpace(string(head))[:12]) {
+		t.Errorf("gradpath version printed %q (%v), want the commit %s", out, err, head)
+	}
+}
