@@ -76,7 +76,7 @@ func TestBrowser(t *testing.T) {
 	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
 		t.Fatalf("starting chromium: %v", err)
 	}
-	ctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+	ctx, cancel = context.WithTimeout(ctx, 120*time.Second)
 	defer cancel()
 	dir := screenshots(t)
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -93,6 +93,15 @@ func TestBrowser(t *testing.T) {
 		v, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(sel)))
 		if err != nil {
 			t.Fatalf("text of %s: %v", sel, err)
+		}
+		return v
+	}
+	// textContent reads what an element holds, shown or not (a chart's description).
+	textContent := func(sel string) string {
+		t.Helper()
+		v, err := chromedp.Run(ctx, chromedp.TextContent(chromedp.CSS(sel)))
+		if err != nil {
+			t.Fatalf("text content of %s: %v", sel, err)
 		}
 		return v
 	}
@@ -402,6 +411,39 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("import report %q", v)
 	}
 	shot("admin-import.png")
+
+	// The owner reads the insights of the last 30 days: the two requests of this visit (Riya's
+	// callback, contacted; Meera's booking, a consultation), one booking, and the student's
+	// application to Melbourne. The funnel counts the leads that got at least so far.
+	do("insights", chromedp.Navigate(s.url+"/insights"), chromedp.WaitVisible(css(`#figure-leads`)))
+	for sel, want := range map[string]string{"#figure-leads": "2", "#figure-contacted": "2", "#figure-consultation": "1",
+		"#figure-application": "0", "#figure-bookings-made": "1", "#figure-no-show": "0"} {
+		if got := text(sel); got != want {
+			t.Errorf("insights %s = %q, want %q", sel, got, want)
+		}
+	}
+	if f := textContent(`#funnel-desc`); !strings.Contains(f, "Leads: 2 (100%). Contacted: 2 (100%). Consultation: 1 (50%). Application: 0 (0%).") {
+		t.Errorf("funnel chart: %q", f)
+	}
+	if c := textContent(`#applications-by-country-desc`); !strings.Contains(c, "Australia: 1.") {
+		t.Errorf("applications by country: %q", c)
+	}
+	if src := textContent(`#sources-desc`); !strings.Contains(src, "Direct or unknown: 2.") {
+		t.Errorf("sources: %q", src)
+	}
+	if rows := text(`#counsellors tbody`); !strings.Contains(rows, "100%") {
+		t.Errorf("the response table has no counsellor in time: %q", rows)
+	}
+	shot("insights.png")
+	// A range the agency had no leads in says so, and a range backwards is refused next to the field.
+	do("insights, empty range", chromedp.Navigate(s.url+"/insights?from=2020-01-01&to=2020-01-31"), chromedp.WaitVisible(css(`#figure-leads`)))
+	if got := text(`#figure-leads`); got != "0" {
+		t.Errorf("leads in January 2020: %q", got)
+	}
+	do("insights, backwards", chromedp.Navigate(s.url+"/insights?from=2026-02-01&to=2026-01-01"), chromedp.WaitVisible(css(`#to-error`)))
+	if e := text(`#to-error`); !strings.Contains(e, "before the first day") {
+		t.Errorf("a backwards range: %q", e)
+	}
 	if audited < 10 {
 		t.Errorf("only %d pages were audited for accessibility", audited)
 	}

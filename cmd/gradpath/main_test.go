@@ -694,7 +694,7 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 	}
 
 	form := `{"kind": "callback", "name": "Riya Sharma", "phone": "98765 43210", "email": "riya@example.in",
-		"interest": {"course": "Computer Science", "country": "AU", "intake": "2027-07"},
+		"interest": {"course": "Computer Science", "country": "AU", "intake": "2027-07"}, "utm": {"source": "instagram", "campaign": "diwali"},
 		"consent": {"contact": true, "marketing": false, "notice_version": "2026-11-01"}}`
 	form = s.withToken(t, form)
 	res, body := send("POST", "/api/v1/leads", form, "Idempotency-Key", "form-7f3a")
@@ -767,6 +767,52 @@ func testLeadEndToEnd(t *testing.T, env []string, args ...string) {
 	}
 	if !lead.FirstContactAt.Before(receipt.FirstResponseDue) {
 		t.Fatalf("first contact %s is not before due %s", lead.FirstContactAt, receipt.FirstResponseDue)
+	}
+
+	// The counsellor's insights: the lead, its campaign, contacted in time.
+	res, body = send("GET", "/api/v1/insights", "", "Cookie", cookie)
+	var rep struct {
+		Leads      int    `json:"leads"`
+		Counsellor string `json:"counsellor"`
+		Campaigns  []struct {
+			Key   string `json:"key"`
+			Count int    `json:"count"`
+		} `json:"campaigns"`
+		Funnel []struct {
+			Key   string `json:"key"`
+			Count int    `json:"count"`
+		} `json:"funnel"`
+		Counsellors []struct {
+			ID        string `json:"id"`
+			WithinSLA int    `json:"within_sla"`
+		} `json:"counsellors"`
+	}
+	json.Unmarshal(body, &rep)
+	if res.StatusCode != 200 || rep.Leads != 1 || rep.Counsellor != login.User.ID || len(rep.Campaigns) != 1 || rep.Campaigns[0].Key != "diwali" ||
+		rep.Funnel[1].Key != "contacted" || rep.Funnel[1].Count != 1 || len(rep.Counsellors) != 1 || rep.Counsellors[0].WithinSLA != 1 {
+		t.Fatalf("the counsellor's insights: %d %s", res.StatusCode, body)
+	}
+	res, body = send("GET", "/api/v1/insights/funnel.csv", "", "Cookie", cookie)
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/csv") || !strings.Contains(string(body), "Contacted,1,100.0") {
+		t.Fatalf("the funnel as CSV: %d %s", res.StatusCode, body)
+	}
+	for _, c := range []struct {
+		path, field string
+		status      int
+	}{
+		{"/api/v1/insights?from=2026-13-01&to=2026-12-01", "from", 400},
+		{"/api/v1/insights?from=2026-12-01", "to", 400},
+		{"/api/v1/insights?form=2026-12-01", "form", 400},
+		{"/api/v1/insights/nope.csv", "", 404},
+		{"/api/v1/insights?counsellor=someone-else", "", 403},
+	} {
+		res, body := send("GET", c.path, "", "Cookie", cookie)
+		if res.StatusCode != c.status || !strings.HasPrefix(res.Header.Get("Content-Type"), "application/problem+json") || (c.field != "" && !strings.Contains(string(body), `"`+c.field+`"`)) {
+			t.Errorf("GET %s: %d %s", c.path, res.StatusCode, body)
+		}
+	}
+	if res, body := send("GET", "/api/v1/insights", ""); res.StatusCode != 401 {
+		t.Errorf("insights without signing in: %d %s", res.StatusCode, body)
 	}
 }
 

@@ -26,6 +26,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/mail"
@@ -79,6 +80,7 @@ type App struct {
 	Workspace   *workspace.Service
 	Roadmaps    *roadmap.Service
 	Careers     *careers.Service
+	Insights    *insights.Service
 
 	now     gradpath.Clock
 	mail    mail.Sender
@@ -317,6 +319,7 @@ func (a *App) services(ctx context.Context) (err error) {
 		return err
 	}
 	a.Careers = careers.NewService(careerData, a.Exchange)
+	a.Insights = insights.NewService(sqlstore.NewInsightStore(a.DB), func() *time.Location { cal := a.Leads.Calendar(); return cal.Location() }, a.now)
 	return nil
 }
 

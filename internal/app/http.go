@@ -43,7 +43,7 @@ func (a *App) site() (*site, error) {
 	identity := edge.NewIdentity(a.Accounts, edge.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax})
 	pages, err := web.New(web.Deps{FormLimit: formLimit, Catalogue: a.Catalogue, Booking: a.Booking, Eligibility: a.Eligibility,
 		Workspace: a.Workspace, Leads: a.Leads, Accounts: a.Accounts, Rates: a.Exchange, Exchange: a.Exchange,
-		Careers: a.Careers, Roadmaps: a.Roadmaps, Webhooks: a.Webhooks, OIDC: cfg.OIDCIssuer != "", ResetByEmail: a.mail != nil,
+		Careers: a.Careers, Insights: a.Insights, Roadmaps: a.Roadmaps, Webhooks: a.Webhooks, OIDC: cfg.OIDCIssuer != "", ResetByEmail: a.mail != nil,
 		Identity: identity, PublicURL: cfg.PublicURL, Logger: a.Logger, Now: a.now})
 	if err != nil {
 		return nil, err
@@ -53,7 +53,7 @@ func (a *App) site() (*site, error) {
 		Now: a.now, Version: a.Version, PageCacheBytes: cfg.PageCacheMB << 20,
 		Accounts: a.Accounts, Identity: identity, CORS: edge.NewCORS(cfg.CORSOrigins), PublicURL: cfg.PublicURL, ServerURL: a.PublicURL,
 		Leads: a.Leads, LeadLimit: formLimit, Booking: a.Booking, Workspace: a.Workspace, Roadmaps: a.Roadmaps, Careers: a.Careers,
-		Webhooks: a.Webhooks, Pages: true,
+		Webhooks: a.Webhooks, Insights: a.Insights, Pages: true,
 	}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = httpapi.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,

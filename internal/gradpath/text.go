@@ -47,3 +47,18 @@ func QueryWords(q string) []string {
 	}
 	return w
 }
+
+// CSVCell keeps a spreadsheet from reading a cell as a formula (CSV injection), without
+// spoiling phone numbers and negative numbers.
+func CSVCell(s string) string {
+	if s == "" {
+		return s
+	}
+	switch c := s[0]; {
+	case c == '=' || c == '@' || c == '\t' || c == '\r':
+		return "'" + s
+	case (c == '+' || c == '-') && (len(s) == 1 || s[1] < '0' || s[1] > '9'):
+		return "'" + s
+	}
+	return s
+}

@@ -358,21 +358,6 @@ func (s *Server) mergeLead(w http.ResponseWriter, r *http.Request) error {
 	return writeJSON(w, r, http.StatusOK, l)
 }
 
-// csvCell keeps a spreadsheet from reading a cell as a formula (CSV injection), without
-// spoiling phone numbers and negative numbers.
-func csvCell(s string) string {
-	if s == "" {
-		return s
-	}
-	switch c := s[0]; {
-	case c == '=' || c == '@' || c == '\t' || c == '\r':
-		return "'" + s
-	case (c == '+' || c == '-') && (len(s) == 1 || s[1] < '0' || s[1] > '9'):
-		return "'" + s
-	}
-	return s
-}
-
 func (s *Server) exportLeadsCSV(w http.ResponseWriter, r *http.Request) error {
 	qp := newQuery(r, "status", "assignee", "breached")
 	q := leads.Query{Assignee: qp.one("assignee"), Limit: 500}
@@ -424,7 +409,7 @@ func (s *Server) exportLeadsCSV(w http.ResponseWriter, r *http.Request) error {
 				l.Interest.Country, l.Interest.Course, intake, l.Page, l.UTM.Source, l.UTM.Medium, l.UTM.Campaign, l.Assignee, names[l.Assignee],
 				l.FirstResponseDue.Format(time.RFC3339), contact, strconv.FormatBool(l.Breached), l.LostReason, strconv.FormatBool(l.Marketing)}
 			for i := range row {
-				row[i] = csvCell(row[i])
+				row[i] = gradpath.CSVCell(row[i])
 			}
 			cw.Write(row)
 			rows++

@@ -230,6 +230,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			map[string]any{"name": "roadmaps", "description": "Learning roadmaps, progress and mentors' cohorts"},
 			map[string]any{"name": "careers", "description": "Roles, salaries by city and companies"},
 			map[string]any{"name": "webhooks", "description": "Signed webhook endpoints and their delivery logs (Standard Webhooks)"},
+			map[string]any{"name": "insights", "description": "The agency's figures: leads, the funnel, response times, bookings and applications"},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document"},
 		},
 		"paths": paths,

@@ -10,6 +10,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/transfer"
@@ -417,6 +418,19 @@ func (s *Server) routeTable() []route {
 				queryParam("breached", "true: leads whose first response is overdue.", map[string]any{"type": "boolean"}),
 				limitParam(), cursorParam()},
 			Response: LeadList{}, Errors: []int{400}}},
+		{"GET /api/v1/insights", needs(s.Insights != nil, "insights", s.getInsights), operation{ID: "getInsights", Tag: "insights", Access: counsellor,
+			Summary: "How the agency is doing over a range of days",
+			Description: "Leads by source, UTM campaign, country and course of interest and over time; the funnel from lead to contacted, " +
+				"consultation, application, offer and enrolment (a lead's person is found again by the lead's bookings and by their email in " +
+				"bookings and student accounts); first-response compliance and the median time to first contact per counsellor; bookings and " +
+				"no-shows; applications opened by status, country and intake. Days are counted in the agency's time zone, from and to included " +
+				"(the last 30 days when neither is given). Admins see the agency, or one counsellor with counsellor=; a counsellor sees their own.",
+			Params: insightParams(), Response: insights.Report{}, Errors: []int{400}}},
+		{"GET /api/v1/insights/{table}", needs(s.Insights != nil, "insights", s.insightTable), operation{ID: "getInsightTable", Tag: "insights", Access: counsellor,
+			Summary:      "One table of the insights as CSV",
+			Description:  "table is one of " + strings.Join(insights.Tables, ".csv, ") + ".csv. Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.",
+			Params:       append([]param{pathParam("table", "The table's name and .csv, such as funnel.csv.")}, insightParams()...),
+			ResponseType: "text/csv", Errors: []int{400, 404}}},
 		{"GET /api/v1/leads.csv", needs(s.Leads != nil, "leads", s.exportLeadsCSV), operation{ID: "exportLeadsCSV", Tag: "leads", Access: admin,
 			Summary:     "Every lead as CSV, for spreadsheets",
 			Description: "The same filters as the list; newest first. Cells that a spreadsheet would run as a formula are prefixed with an apostrophe.",
@@ -596,4 +610,13 @@ func limitParam() param {
 
 func cursorParam() param {
 	return queryParam("cursor", "The next_cursor of the previous page, with the same filters and order.", str())
+}
+
+func insightParams() []param {
+	day := pattern(`^\d{4}-\d{2}-\d{2}$`)
+	return []param{
+		queryParam("from", "First day, YYYY-MM-DD, in the agency's time zone.", day),
+		queryParam("to", "Last day, YYYY-MM-DD, included.", day),
+		queryParam("counsellor", "A counsellor's user id: their figures only (admins; a counsellor always gets their own).", str()),
+	}
 }

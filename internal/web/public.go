@@ -38,6 +38,7 @@ var pageFuncs = template.FuncMap{
 	// at is a moment as people read it, with its zone named (the agency's: India).
 	"at":    func(t time.Time) string { return t.In(mustLoad("Asia/Kolkata")).Format("2 Jan 2006, 15:04 MST") },
 	"label": label,
+	"lower": strings.ToLower,
 	// intakeState is an intake's state as a tag: its words and its colour.
 	"intakeState": func(st catalogue.IntakeState) template.HTML {
 		class, text := "ok", "Open"
@@ -347,13 +348,24 @@ func (p *Pages) actor(r *http.Request) *gradpath.Actor {
 // chart is a horizontal bar chart drawn on the server as SVG.
 type chart struct {
 	ID, Title, Caption string
-	Width, Height      int
-	Bars               []chartBar
+	// CSV, when set, is where the chart's figures are as a CSV file.
+	CSV           string
+	Width, Height int
+	Bars          []chartBar
 }
 
 type chartBar struct {
-	Label, Value        string
+	// Label is shown, shortened to fit; Full is the whole label, for the description.
+	Label, Full, Value  string
 	Y, W, TextY, ValueX float64
+}
+
+// shorten fits a label into the chart's margin.
+func shorten(s string) string {
+	if r := []rune(s); len(r) > 21 {
+		return string(r[:20]) + "…"
+	}
+	return s
 }
 
 const (
@@ -371,7 +383,44 @@ func newChart(id, title, caption string, labels []string, values []int64, format
 		if top > 0 && v > 0 {
 			w = math.Max(1, float64(v)/float64(top)*chartBarW) // a small figure stays visible
 		}
-		c.Bars = append(c.Bars, chartBar{Label: labels[i], Value: format(v), Y: y, W: w, TextY: y + chartRow/2 - 3, ValueX: chartLabel + w + 6})
+		c.Bars = append(c.Bars, chartBar{Label: shorten(labels[i]), Full: labels[i], Value: format(v), Y: y, W: w, TextY: y + chartRow/2 - 3, ValueX: chartLabel + w + 6})
+	}
+	return c
+}
+
+// columns is a column chart drawn on the server as SVG: one column per interval of time, the
+// tallest at full height, a label under every few.
+type columns struct {
+	ID, Title, Caption, CSV string
+	Width, Height, Base     int
+	Cols                    []column
+}
+
+type column struct {
+	Label, Value, Tick string
+	X, Y, W, H, TickX  float64
+}
+
+const (
+	columnsH    = 160.0 // the tallest column
+	columnsWide = 660.0 // the plot
+)
+
+func newColumns(id, title string, labels, ticks []string, values []int64, format func(int64) string) columns {
+	c := columns{ID: id, Title: title, Width: int(columnsWide + 20), Height: int(columnsH + 44), Base: int(columnsH + 16)}
+	top := slices.Max(values)
+	w := columnsWide / float64(len(values))
+	every := max(1, int(math.Ceil(float64(len(values))*70/columnsWide))) // a tick label per 70 pixels
+	for i, v := range values {
+		h := 0.0
+		if top > 0 && v > 0 {
+			h = math.Max(1, float64(v)/float64(top)*columnsH)
+		}
+		col := column{Label: labels[i], Value: format(v), X: 10 + float64(i)*w + w*0.1, W: w * 0.8, H: h, Y: columnsH + 16 - h, TickX: 10 + float64(i)*w + w/2}
+		if i%every == 0 {
+			col.Tick = ticks[i]
+		}
+		c.Cols = append(c.Cols, col)
 	}
 	return c
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -53,6 +54,7 @@ type Deps struct {
 	Exchange    *exchange.Service
 	Webhooks    *webhooks.Service
 	Careers     *careers.Service
+	Insights    *insights.Service
 	Roadmaps    *roadmap.Service
 	// OIDC is true when sign-in through an OpenID provider is configured.
 	OIDC bool
@@ -213,6 +215,8 @@ func (p *Pages) routes() map[string]handler {
 		"POST /students/{id}/applications/{app}/documents/{kind}": p.reviewDocument,
 		"POST /students/{id}/applications/{app}":                  p.moveApplication,
 		"GET /admin":                                              p.admin,
+		"GET /insights":                                           p.insights,
+		"GET /insights/{table}":                                   p.insightTable,
 		"GET /admin/import":                                       p.importForm,
 		"POST /admin/import":                                      p.importFile,
 		"GET /admin/programmes.csv":                               p.exportCSV,
