@@ -70,23 +70,8 @@ type server struct {
 	pid func() int
 }
 
-// syncBuffer is a buffer that the server's output and the test can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer that the output and the test share.
+type syncBuffer = storetest.SyncBuffer
 
 var addrLine = regexp.MustCompile(`serving on (https?://\S+)`)
 

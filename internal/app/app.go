@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -121,6 +122,16 @@ func New(ctx context.Context, cfg config.Config, o Options) (a *App, err error) 
 		step = func(s sqlstore.MigrationStep) {
 			a.Logger.Info("migration applied", "migration", s.Name, "step", s.Done, "of", s.Total, "ms", s.Took.Milliseconds())
 		}
+	}
+	if cfg.OTLPEndpoint != "" {
+		host, _ := os.Hostname()
+		stop, err := observability.StartTracing(ctx, observability.TracingConfig{Endpoint: cfg.OTLPEndpoint, SampleRatio: cfg.TraceSampleRatio,
+			Service: "gradpath", Version: a.Version, Instance: host})
+		if err != nil {
+			return nil, err
+		}
+		a.onClose(stop) // last: the spans of the shutdown go out too
+		a.Logger.Info("traces are sent over OTLP", "endpoint", cfg.OTLPEndpoint, "sample_ratio", cfg.TraceSampleRatio)
 	}
 	if a.DB, err = OpenDatabase(ctx, cfg, step); err != nil {
 		return nil, err

@@ -14,6 +14,7 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/observability"
 )
 
 // Leads takes the lead a booking by a member of the public makes or updates.
@@ -282,7 +283,9 @@ type ErrTaken struct {
 // makes no lead. key is the client's Idempotency-Key (may be empty) and hash identifies the
 // request, so that a retry gets the first answer (with the same manage link) and a key reused
 // for another request is refused.
-func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Created, error) {
+func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (_ Created, err error) {
+	ctx, span := observability.Span(ctx)
+	defer func() { observability.End(span, err) }()
 	var p gradpath.Problems
 	t, ok := s.sessionType(in.Type)
 	if !ok {

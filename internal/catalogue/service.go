@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/observability"
 )
 
 // Service is the catalogue's use cases: reading the finder and writing validated records.
@@ -163,7 +164,9 @@ func (s *Service) University(ctx context.Context, id string) (University, error)
 }
 
 // Programmes runs a finder query and returns its programmes decoded.
-func (s *Service) Programmes(ctx context.Context, q ProgrammeQuery) (ProgrammeList, error) {
+func (s *Service) Programmes(ctx context.Context, q ProgrammeQuery) (_ ProgrammeList, err error) {
+	ctx, span := observability.Span(ctx)
+	defer func() { observability.End(span, err) }()
 	f, err := s.Find(ctx, q)
 	if err != nil {
 		return ProgrammeList{}, err

@@ -114,6 +114,10 @@ type Config struct {
 	// when set, serves /metrics on its own address instead of the main one.
 	MetricsFrom []string
 	MetricsAddr string
+	// OTLPEndpoint, when set, is the OpenTelemetry collector traces are sent to over OTLP/HTTP
+	// (its base URL); TraceSampleRatio is the share of new traces kept.
+	OTLPEndpoint     string
+	TraceSampleRatio float64
 	// DiskFreeMinMB is the free space below which /readyz reports the data directory full.
 	DiskFreeMinMB int
 	// FormMinAge is how long a person takes at least to fill in a public form: a form sent
@@ -154,6 +158,7 @@ func Default() Config {
 		CatalogueRefresh: 2 * time.Second,
 		MetricsFrom:      []string{"127.0.0.0/8", "::1/128"},
 		DiskFreeMinMB:    100,
+		TraceSampleRatio: 1,
 		FormMinAge:       3 * time.Second,
 	}
 }
@@ -479,6 +484,19 @@ var settings = []setting{
 	{key: "metrics_addr", help: "serve /metrics on this address (host:port) instead of the main one",
 		set: func(c *Config, v string) error { c.MetricsAddr = v; return nil },
 		get: func(c *Config) string { return c.MetricsAddr }},
+	{key: "otlp_endpoint", help: "send traces over OTLP/HTTP to this OpenTelemetry collector (base URL, such as http://127.0.0.1:4318); empty: no traces",
+		set: func(c *Config, v string) error { c.OTLPEndpoint = v; return nil },
+		get: func(c *Config) string { return c.OTLPEndpoint }},
+	{key: "trace_sample_ratio", help: "share of new traces kept, from 0 to 1 (a request arriving with a sampled traceparent is always kept)",
+		set: func(c *Config, v string) error {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil || f < 0 || f > 1 {
+				return fmt.Errorf("%q is not a number from 0 to 1", v)
+			}
+			c.TraceSampleRatio = f
+			return nil
+		},
+		get: func(c *Config) string { return strconv.FormatFloat(c.TraceSampleRatio, 'f', -1, 64) }},
 	{key: "disk_free_min_mb", help: "free MiB in the data directory below which /readyz says the disk is full",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)

@@ -17,6 +17,12 @@ import (
 	"strings"
 	"time"
 
+	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/propagation"
+	"go.opentelemetry.io/otel/trace"
+
 	"github.com/klauspost/compress/gzhttp"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -126,7 +132,11 @@ func (e *Edge) Handler(mux *http.ServeMux) http.Handler {
 			id = observability.NewRequestID()
 		}
 		client, scheme := e.proxies.Client(r)
-		r = r.WithContext(context.WithValue(r.Context(), ctxKey{}, &info{id: id, client: client, scheme: scheme}))
+		// The request's span continues the caller's trace (W3C traceparent) when it sent one.
+		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
+		ctx, span := observability.Tracer().Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
+		defer span.End()
+		r = r.WithContext(context.WithValue(ctx, ctxKey{}, &info{id: id, client: client, scheme: scheme}))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
 		e.secure(h, scheme)
@@ -228,6 +238,16 @@ func (e *Edge) observe(r *http.Request, rec *recorder, took time.Duration) {
 	status := rec.statusCode()
 	e.metrics.requests.WithLabelValues(r.Method, route, strconv.Itoa(status)).Inc()
 	e.metrics.duration.WithLabelValues(r.Method, route).Observe(took.Seconds())
+	if span := trace.SpanFromContext(r.Context()); span.IsRecording() {
+		_, path, _ := strings.Cut(route, " ")
+		span.SetName(r.Method + " " + path)
+		span.SetAttributes(attribute.String("http.request.method", r.Method), attribute.String("http.route", path),
+			attribute.String("url.path", RedactPath(r)), attribute.Int("http.response.status_code", status),
+			attribute.String("gradpath.request_id", RequestID(r.Context())))
+		if status >= 500 {
+			span.SetStatus(codes.Error, http.StatusText(status))
+		}
+	}
 	e.cfg.Logger.LogAttrs(r.Context(), slog.LevelInfo, "request",
 		slog.String("request_id", RequestID(r.Context())), slog.String("method", r.Method), slog.String("path", RedactPath(r)),
 		slog.String("route", route), slog.Int("status", status), slog.Int64("bytes", rec.bytes),

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/observability"
 )
 
 // Lead is what insights needs of a lead (merged leads are left out by the store).
@@ -188,7 +189,9 @@ func (s *Service) Default() (from, to gradpath.Date) {
 }
 
 // Report works out the figures of q for a, who must be staff. A counsellor gets their own.
-func (s *Service) Report(ctx context.Context, a *gradpath.Actor, q Query) (Report, error) {
+func (s *Service) Report(ctx context.Context, a *gradpath.Actor, q Query) (_ Report, err error) {
+	ctx, span := observability.Span(ctx)
+	defer func() { observability.End(span, err) }()
 	if a.Anonymous() {
 		return Report{}, gradpath.Errorf(gradpath.CodeUnauthorized, "sign in")
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/riverqueue/river/riverdriver/riverdatabasesql"
 	"github.com/riverqueue/river/riverdriver/riversqlite"
 	"github.com/riverqueue/river/rivermigrate"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
@@ -200,7 +201,7 @@ func NewQueue(ctx context.Context, db *sqlstore.DB) (*Queue, error) {
 	if err := Migrate(ctx, db); err != nil {
 		return nil, err
 	}
-	client, err := river.NewClient(driverOf(db), &river.Config{Logger: slog.New(slog.DiscardHandler)})
+	client, err := river.NewClient(driverOf(db), &river.Config{Logger: slog.New(slog.DiscardHandler), Middleware: []rivertype.Middleware{&tracing{}}})
 	if err != nil {
 		return nil, err
 	}
@@ -398,6 +399,7 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		// taken up again within minutes, not River's default hour.
 		JobTimeout:           timeout,
 		RescueStuckJobsAfter: 3 * timeout,
+		Middleware:           []rivertype.Middleware{&tracing{}},
 		Workers:              workers,
 		Queues:               map[string]river.QueueConfig{river.QueueDefault: {MaxWorkers: max(o.Workers, 1)}},
 		PeriodicJobs: []*river.PeriodicJob{
@@ -427,6 +429,12 @@ func params(j outbox.Job) (river.InsertManyParams, error) {
 	var opts *river.InsertOpts
 	if !j.At.IsZero() {
 		opts = &river.InsertOpts{ScheduledAt: j.At}
+	}
+	if j.Trace != "" { // queued for a request in a batch of several: its own trace
+		if opts == nil {
+			opts = &river.InsertOpts{}
+		}
+		opts.Metadata, _ = json.Marshal(map[string]string{"traceparent": j.Trace})
 	}
 	switch j.Kind {
 	case outbox.Mail:

@@ -174,20 +174,5 @@ func counter(t *testing.T, reg *prometheus.Registry, name, outcome string) float
 	return sum
 }
 
-// syncBuffer is a buffer the logger and the test share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is a buffer that the output and the test share.
+type syncBuffer = storetest.SyncBuffer

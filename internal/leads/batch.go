@@ -6,6 +6,9 @@ import (
 
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/observability"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
 )
 
 // Requests that arrive while a batch is being written wait together and go in the next one:
@@ -83,7 +86,15 @@ func (s *Service) runBatch(batch []*pending) {
 			probe.Since = since
 		}
 	}
-	err := s.store.Batch(context.Background(), probe, func(tx BatchTx) error {
+	// The batch's transaction is a span of the first request's trace, linked from the others.
+	ctx := trace.ContextWithSpanContext(context.Background(), trace.SpanContextFromContext(batch[0].ctx))
+	var links []trace.Link
+	for _, p := range batch[1:] {
+		links = append(links, trace.LinkFromContext(p.ctx))
+	}
+	ctx, span := observability.Tracer().Start(ctx, "leads.batch", trace.WithLinks(links...), trace.WithAttributes(attribute.Int("gradpath.batch.requests", len(batch))))
+	defer span.End()
+	err := s.store.Batch(ctx, probe, func(tx BatchTx) error {
 		for _, p := range batch {
 			if err := p.ctx.Err(); err != nil {
 				p.err = err

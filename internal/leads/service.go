@@ -15,6 +15,7 @@ import (
 	"github.com/gradpath/gradpath/internal/calendar"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/mail"
+	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/outbox"
 )
 
@@ -180,7 +181,9 @@ func (s *Service) observe(source string, res Result) {
 // Create takes a request from a public form. key is the client's Idempotency-Key (may be
 // empty) and hash identifies the request's body, so that a key reused for another body is
 // refused.
-func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (Result, error) {
+func (s *Service) Create(ctx context.Context, a *gradpath.Actor, in Input, key, hash string) (_ Result, err error) {
+	ctx, span := observability.Span(ctx)
+	defer func() { observability.End(span, err) }()
 	cal := s.currentCalendar(ctx)
 	now := s.now()
 	ignore, nonce, tokenErr := s.guard(a, in.Website, in.FormToken)

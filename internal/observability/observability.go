@@ -16,7 +16,7 @@ import (
 )
 
 // NewLogger returns a logger writing to w in format "json" or "text" at level "debug",
-// "info", "warn" or "error".
+// "info", "warn" or "error". A line logged with a traced context carries trace_id and span_id.
 func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
@@ -25,9 +25,9 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	opts := &slog.HandlerOptions{Level: lv}
 	switch strings.ToLower(format) {
 	case "json", "":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+		return slog.New(traceHandler{slog.NewJSONHandler(w, opts)}), nil
 	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
+		return slog.New(traceHandler{slog.NewTextHandler(w, opts)}), nil
 	}
 	return nil, fmt.Errorf("log format %q: use json or text", format)
 }

@@ -62,6 +62,9 @@ type Job struct {
 	Event string
 	// Data is an Event job's data: ids and states, never a person's contact details.
 	Data any
+	// Trace is the W3C traceparent of the request the job was queued for, when the queueing
+	// transaction served several requests.
+	Trace string
 }
 
 // Email is a job that sends m now.

@@ -19,6 +19,8 @@ import (
 	"time"
 
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/observability"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Engine is the database engine behind a DB.
@@ -176,6 +178,8 @@ func (db *DB) q(query string) string {
 
 // inTx runs fn in a write transaction and commits it if fn returns nil.
 func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	ctx, span := observability.CallerSpan(ctx, attribute.String("db.system.name", db.Engine.String()), attribute.String("db.operation.name", "write transaction"))
+	defer func() { observability.End(span, err) }()
 	tx, err := db.write.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -196,7 +200,9 @@ func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 
 // readTx runs fn in a read-only transaction, so that the several queries of one answer (a
 // page, its total and its facets) see one snapshot.
-func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) readTx(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
+	ctx, span := observability.CallerSpan(ctx, attribute.String("db.system.name", db.Engine.String()), attribute.String("db.operation.name", "read transaction"))
+	defer func() { observability.End(span, err) }()
 	opts := &sql.TxOptions{ReadOnly: true}
 	if db.Engine == Postgres {
 		opts.Isolation = sql.LevelRepeatableRead

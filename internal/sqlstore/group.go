@@ -4,6 +4,9 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+
+	"github.com/gradpath/gradpath/internal/observability"
+	"go.opentelemetry.io/otel/attribute"
 )
 
 // Group commit. On SQLite every commit with synchronous=FULL waits for the disk, and there is one
@@ -39,10 +42,12 @@ func (db *DB) stopGroup() {
 
 // inGroup runs fn in a write transaction that other requests may share; it returns once that
 // transaction has committed (fn's changes are durable) or fn's changes were rolled back.
-func (db *DB) inGroup(ctx context.Context, fn func(tx *sql.Tx) error) error {
+func (db *DB) inGroup(ctx context.Context, fn func(tx *sql.Tx) error) (err error) {
 	if db.group == nil {
 		return db.inTx(ctx, fn)
 	}
+	ctx, span := observability.CallerSpan(ctx, attribute.String("db.system.name", db.Engine.String()), attribute.String("db.operation.name", "group commit"))
+	defer func() { observability.End(span, err) }()
 	op := &groupOp{ctx: ctx, fn: fn, done: make(chan error, 1)}
 	select {
 	case db.group <- op:

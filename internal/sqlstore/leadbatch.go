@@ -11,6 +11,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/outbox"
 )
 
@@ -298,6 +299,9 @@ func (b *leadBatch) AddConsent(ctx context.Context, c leads.ConsentRecord) error
 }
 
 func (b *leadBatch) Enqueue(ctx context.Context, j outbox.Job) error {
+	if j.Trace == "" {
+		j.Trace = observability.Traceparent(ctx)
+	}
 	b.jobs = append(b.jobs, j)
 	return nil
 }

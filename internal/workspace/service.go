@@ -10,6 +10,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/observability"
 	"github.com/gradpath/gradpath/internal/outbox"
 )
 
@@ -279,7 +280,9 @@ func closedIntake(p catalogue.Programme, in catalogue.Intake, today gradpath.Dat
 
 // CreateApplication opens an application to a programme's intake, with its timeline dated back
 // from that intake's deadline and the document checklist.
-func (s *Service) CreateApplication(ctx context.Context, a *gradpath.Actor, studentID string, in ApplicationInput) (Application, error) {
+func (s *Service) CreateApplication(ctx context.Context, a *gradpath.Actor, studentID string, in ApplicationInput) (_ Application, err error) {
+	ctx, span := observability.Span(ctx)
+	defer func() { observability.End(span, err) }()
 	if err := s.access(ctx, a, studentID, "workspace.change"); err != nil {
 		return Application{}, err
 	}
