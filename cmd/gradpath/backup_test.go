@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -321,4 +322,101 @@ func TestVersionNamesTheCommit(t *testing.T) {
 	if err != nil || !strings.Contains(string(out), strings.TrimSpace(string(head))[:12]) {
 		t.Errorf("gradpath version printed %q (%v), want the commit %s", out, err, head)
 	}
+}
+
+// Litestream, the continuous replication docs/operations.md describes for SQLite: replicating
+// while leads stream in, then restored into a new data directory, the database passes an
+// integrity check, holds every lead acknowledged before replication stopped, and gradpath
+// serves it.
+func TestLitestreamRestore(t *testing.T) {
+	t.Parallel()
+	litestream := os.Getenv("GRADPATH_TEST_LITESTREAM")
+	if litestream == "" {
+		if os.Getenv("CI") == "true" {
+			t.Fatal("GRADPATH_TEST_LITESTREAM is not set: CI must restore a Litestream replica")
+		}
+		t.Skip("set GRADPATH_TEST_LITESTREAM (go install github.com/benbjohnson/litestream/cmd/litestream@v0.5.18) to test Litestream")
+	}
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	s := startBinary(t, nil, "--data", data, "--lead-rate-limit", "0", "--form-min-age", "0s", "--log-level", "warn")
+	conf := filepath.Join(dir, "litestream.yml")
+	os.WriteFile(conf, []byte("dbs:\n  - path: "+filepath.Join(data, "gradpath.db")+"\n    replica:\n      type: file\n      path: "+
+		filepath.Join(dir, "replica")+"\n      sync-interval: 100ms\n"), 0o600)
+	var log storetest.SyncBuffer
+	repl := exec.Command(litestream, "replicate", "-config", conf)
+	repl.Stdout, repl.Stderr = &log, &log
+	if err := repl.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		if repl.ProcessState == nil {
+			repl.Process.Kill()
+			repl.Wait()
+		}
+		if t.Failed() {
+			t.Logf("litestream:\n%s", log.String())
+		}
+	}()
+	_, all := underLoad(t, s, func() { time.Sleep(time.Second) })
+	// Every lead acknowledged so far: the load has stopped; Litestream syncs, and on SIGTERM
+	// syncs once more before it exits.
+	acked := leadIDs(t, filepath.Join(data))
+	time.Sleep(time.Second)
+	repl.Process.Signal(syscall.SIGTERM)
+	if err := repl.Wait(); err != nil {
+		t.Fatalf("litestream replicate: %v", err)
+	}
+
+	restored := filepath.Join(dir, "restored")
+	os.MkdirAll(restored, 0o700)
+	if out, err := exec.Command(litestream, "restore", "-o", filepath.Join(restored, "gradpath.db"), "file://"+filepath.Join(dir, "replica")).CombinedOutput(); err != nil {
+		t.Fatalf("litestream restore: %v\n%s", err, out)
+	}
+	db, err := sql.Open("sqlite", filepath.Join(restored, "gradpath.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var check string
+	if err := db.QueryRow(`PRAGMA integrity_check`).Scan(&check); err != nil || check != "ok" {
+		t.Errorf("integrity check of the restored database: %v %q", err, check)
+	}
+	db.Close()
+	got := leadIDs(t, restored)
+	missing := 0
+	for id := range acked {
+		if !got[id] {
+			missing++
+		}
+	}
+	if missing > 0 || len(acked) < all {
+		t.Errorf("%d of the %d leads (%d acknowledged) are not in the restored database", missing, len(acked), all)
+	}
+	// gradpath serves the restored data directory.
+	r := start(t, nil, "--data", restored)
+	if res, b := r.call(t, "GET", "/readyz", "", nil); res.StatusCode != 200 {
+		t.Errorf("readyz on the restored data: %d %s", res.StatusCode, b)
+	}
+}
+
+// leadIDs reads the ids of the leads in a data directory's database.
+func leadIDs(t *testing.T, dataDir string) map[string]bool {
+	t.Helper()
+	db, err := sql.Open("sqlite", "file:"+filepath.Join(dataDir, "gradpath.db")+"?mode=ro")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	rows, err := db.Query(`SELECT id FROM leads`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	ids := map[string]bool{}
+	for rows.Next() {
+		var id string
+		rows.Scan(&id)
+		ids[id] = true
+	}
+	return ids
 }
