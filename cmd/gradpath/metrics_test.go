@@ -21,10 +21,21 @@ import (
 func TestAgencyMetrics(t *testing.T) {
 	t.Parallel()
 	s := start(t, nil, "--demo")
-	for _, body := range []string{leadJSON, leadJSON, strings.Replace(leadJSON, `"kind"`, `"website": "http://spam.example", "kind"`, 1)} {
-		if res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, body))); res.StatusCode != 201 && res.StatusCode != 202 {
+	var first struct{ ID string }
+	for i, body := range []string{leadJSON, leadJSON, strings.Replace(leadJSON, `"kind"`, `"website": "http://spam.example", "kind"`, 1)} {
+		res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t, body)))
+		if res.StatusCode != 201 && res.StatusCode != 202 {
 			t.Fatalf("lead: %d %s", res.StatusCode, b)
 		}
+		if i == 0 {
+			json.Unmarshal(b, &first)
+		}
+	}
+	// The lead's counsellor calls back: a first contact within the deadline.
+	cookie, csrf, _ := s.signIn(t, "counsellor@demo.gradpath.test", s.demoPasswords()["counsellor@demo.gradpath.test"])
+	if res, b := s.call(t, "PATCH", "/api/v1/leads/"+first.ID, "application/json", strings.NewReader(`{"status": "contacted"}`),
+		"Cookie", cookie, "X-CSRF-Token", csrf); res.StatusCode != 200 {
+		t.Fatalf("contacted: %d %s", res.StatusCode, b)
 	}
 	res, err := http.Get(s.url + "/metrics")
 	if err != nil {
@@ -54,6 +65,8 @@ func TestAgencyMetrics(t *testing.T) {
 				return m.GetCounter().GetValue(), true
 			case m.Gauge != nil:
 				return m.GetGauge().GetValue(), true
+			case m.Histogram != nil:
+				return float64(m.GetHistogram().GetSampleCount()), true
 			}
 		}
 		return 0, false
@@ -62,6 +75,20 @@ func TestAgencyMetrics(t *testing.T) {
 		if got, _ := value("gradpath_leads_received_total", map[string]string{"source": "callback", "outcome": outcome}); got != want {
 			t.Errorf("gradpath_leads_received_total{source=callback,outcome=%s} = %v, want %v", outcome, got, want)
 		}
+	}
+	if got, _ := value("gradpath_lead_first_contact_seconds", map[string]string{"within_sla": "true"}); got != 1 {
+		t.Errorf("gradpath_lead_first_contact_seconds{within_sla=true} counts %v first contacts, want 1", got)
+	}
+	for _, outcome := range []string{"made", "cancelled", "completed", "no_show"} {
+		if _, ok := value("gradpath_bookings_total", map[string]string{"type": "consultation", "outcome": outcome}); !ok {
+			t.Errorf("no gradpath_bookings_total{type=consultation,outcome=%s}", outcome)
+		}
+	}
+	if age, ok := value("gradpath_finder_index_age_seconds", nil); !ok || age < 0 || age > 600 {
+		t.Errorf("gradpath_finder_index_age_seconds = %v (%v)", age, ok)
+	}
+	if took, ok := value("gradpath_finder_index_build_seconds", nil); !ok || took <= 0 {
+		t.Errorf("gradpath_finder_index_build_seconds = %v (%v)", took, ok)
 	}
 	if _, ok := value("gradpath_sla_breaches_total", nil); !ok {
 		t.Error("no gradpath_sla_breaches_total")

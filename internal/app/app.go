@@ -229,9 +229,12 @@ func (a *App) services(ctx context.Context) (err error) {
 		listening = func(string) bool { return true }
 	}
 	lcfg := leads.DefaultConfig(now)
-	if lcfg.Observer, err = a.registerMetrics(); err != nil {
+	metrics, err := a.registerMetrics()
+	if err != nil {
 		return err
 	}
+	lcfg.Observer = metrics
+	a.Webhooks.Delivered = metrics.Delivered
 	lcfg.Listening = listening
 	lcfg.Region, lcfg.Strategy, lcfg.PublicURL = cfg.Region, leads.Strategy(cfg.LeadRouting), a.PublicURL
 	lcfg.Guard, lcfg.Audit = leads.NewFormGuard(formSecret, now), a.Accounts
@@ -273,7 +276,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	}
 	bookings := sqlstore.NewBookingStore(db, a.Queue)
 	bookings.Listening = listening
-	a.Booking = booking.NewService(bookings, a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Horizons: cfg.BookingHorizons, Audit: a.Accounts, Now: now})
+	a.Booking = booking.NewService(bookings, a.Leads, booking.Config{ManageKey: manageKey, PublicURL: a.PublicURL, Horizons: cfg.BookingHorizons, Audit: a.Accounts, Observer: metrics, Now: now})
 
 	calendarKey, err := db.Secret(ctx, "calendar")
 	if err != nil {

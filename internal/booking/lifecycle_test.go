@@ -33,7 +33,9 @@ func TestBookingLifecycle(t *testing.T) {
 		priya := &gradpath.Actor{UserID: c.ID, Roles: c.Roles}
 		box := &storetest.Jobs{}
 		ls := leads.NewService(sqlstore.NewLeadStore(db, box), calendar.Default(), leads.DefaultConfig(clock))
-		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, booking.Config{ManageKey: []byte("manage key"), PublicURL: "https://apply.agency.example", Now: clock})
+		heard := map[string]int{}
+		svc := booking.NewService(sqlstore.NewBookingStore(db, box), ls, booking.Config{ManageKey: []byte("manage key"), PublicURL: "https://apply.agency.example", Now: clock,
+			Observer: observerFunc(func(typ, outcome string) { heard[typ+"/"+outcome]++ })})
 		box.Render = renderer(t, svc)
 		reminders := func(addr string) []string {
 			var out []string
@@ -167,5 +169,14 @@ func TestBookingLifecycle(t *testing.T) {
 		if err != nil || len(list) != 2 {
 			t.Fatalf("Priya's bookings: %v %d", err, len(list))
 		}
+		// For the metrics: two made, one cancelled; a reschedule is neither.
+		if len(heard) != 3 || heard["consultation/made"] != 1 || heard["mentorship/made"] != 1 || heard["consultation/cancelled"] != 1 {
+			t.Errorf("the observer heard %v", heard)
+		}
 	})
 }
+
+// observerFunc is a booking.Observer.
+type observerFunc func(sessionType, outcome string)
+
+func (f observerFunc) Booking(sessionType, outcome string) { f(sessionType, outcome) }

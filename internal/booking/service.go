@@ -50,7 +50,21 @@ type Config struct {
 	Audit interface {
 		Record(ctx context.Context, a *gradpath.Actor, action, subject string, details map[string]any)
 	}
-	Now gradpath.Clock
+	// Observer, if set, hears of bookings made and of what became of them, once committed.
+	Observer Observer
+	Now      gradpath.Clock
+}
+
+// Observer hears of bookings, for metrics: made is a new booking; the other outcomes are
+// cancelled (by anyone, or lapsed unconfirmed), completed and no_show.
+type Observer interface {
+	Booking(sessionType, outcome string)
+}
+
+func (s *Service) observe(sessionType, outcome string) {
+	if s.cfg.Observer != nil {
+		s.cfg.Observer.Booking(sessionType, outcome)
+	}
 }
 
 // NewService returns the service over store; leads, if set, records bookings by the public as
@@ -398,6 +412,7 @@ func (s *Service) Book(ctx context.Context, a *gradpath.Actor, in Input, key, ha
 			return Created{}, err
 		}
 	}
+	s.observe(b.Type, "made")
 	return Created{Booking: b, ManageToken: token}, nil
 }
 
@@ -671,6 +686,9 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id, token strin
 		}
 		return Booking{}, err
 	}
+	if c.Status != nil && (*c.Status == StatusCancelled || *c.Status == StatusCompleted || *c.Status == StatusNoShow) {
+		s.observe(b.Type, string(*c.Status))
+	}
 	return b, nil
 }
 
@@ -734,6 +752,9 @@ func (s *Service) followUpPending(ctx context.Context, b Booking, stage int, now
 	err := s.store.Update(ctx, b, false, EventExpired)
 	if gradpath.ErrorCode(err) == gradpath.CodeConflict {
 		return 0, nil // confirmed or changed meanwhile: the next sweep sees it as it is
+	}
+	if err == nil {
+		s.observe(b.Type, "cancelled")
 	}
 	return 1, err
 }

@@ -83,6 +83,7 @@ func (s *Service) rebuildLocked(ctx context.Context) error {
 	}
 	// The programmes' JSON carries their intakes' states of the day: a new day (in the
 	// agency's zone) builds the index again.
+	start := time.Now()
 	b := NewIndexBuilder(encoder(day))
 	version, err := s.store.EachProgramme(ctx, func(p Programme) error { return b.Add(&p) })
 	if err != nil {
@@ -90,6 +91,8 @@ func (s *Service) rebuildLocked(ctx context.Context) error {
 	}
 	ix := b.Build(version)
 	ix.day = day
+	ix.builtAt = time.Now()
+	ix.buildTook = ix.builtAt.Sub(start)
 	s.setIndex(ix)
 	// The decoded programmes of the build are garbage now; give their memory back at once
 	// rather than when the scavenger gets to it.

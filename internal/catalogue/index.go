@@ -28,6 +28,10 @@ import (
 type Index struct {
 	version int64
 	n       int
+	// builtAt and buildTook say when the index was built and how long that took (reading the
+	// catalogue included), for metrics.
+	builtAt   time.Time
+	buildTook time.Duration
 
 	ids      []string
 	sortKeys []string
@@ -1205,3 +1209,6 @@ func (ix *Index) IntakeMonths(doc int32) []int32 {
 
 // MonthNumber is the number IntakeMonths uses for the month of d.
 func MonthNumber(d gradpath.Date) int32 { return monthNumber(d) }
+
+// Built says when the index was built and how long that took.
+func (ix *Index) Built() (at time.Time, took time.Duration) { return ix.builtAt, ix.buildTook }

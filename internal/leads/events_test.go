@@ -74,6 +74,9 @@ func TestLeadEvents(t *testing.T) {
 			t.Fatal(err)
 		}
 		f.create(t, request("Late again", "+91 98450 00002", "late@example.in", "GB"), "")
+		if len(seen.contacts) != 1 || seen.contacts[0] < 0 {
+			t.Errorf("the observer heard first contacts %v, want one in time", seen.contacts)
+		}
 		if seen.breaches != 1 || seen.received["callback/created"] != 3 || seen.received["callback/merged"] != 1 {
 			t.Errorf("the observer heard %d breaches and %v, want 1 breach, 3 created and 1 merged", seen.breaches, seen.received)
 		}
@@ -107,7 +110,13 @@ func mustJSON(v any) string {
 type observer struct {
 	received map[string]int
 	breaches int
+	contacts []time.Duration
 }
 
 func (o *observer) LeadReceived(source, outcome string) { o.received[source+"/"+outcome]++ }
 func (o *observer) SLABreached()                        { o.breaches++ }
+func (o *observer) FirstContact(wait time.Duration, within bool) {
+	if within {
+		o.contacts = append(o.contacts, wait)
+	}
+}

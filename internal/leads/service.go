@@ -162,6 +162,8 @@ type Observer interface {
 	LeadReceived(source, outcome string)
 	// SLABreached is a lead that waited past its first-response deadline.
 	SLABreached()
+	// FirstContact is a lead's first contact, wait after it arrived (or was reopened).
+	FirstContact(wait time.Duration, withinSLA bool)
 }
 
 func (s *Service) observe(source string, res Result) {
@@ -586,7 +588,9 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 	cal := s.Calendar()
 	now := s.now()
 	var out Lead
+	var firstContact *Lead // the lead as it was when this change contacted it first
 	err := s.store.Write(ctx, func(tx Tx) error {
+		firstContact = nil
 		l, err := tx.Lead(ctx, id)
 		if err != nil {
 			return err
@@ -629,6 +633,8 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 		l.UpdatedAt = now
 		if p.Status != nil && *p.Status == StatusContacted && l.Status != StatusNew && l.Status.Open() && l.FirstContactAt == nil {
 			// Answering a request that re-opened the clock: it stops; the pipeline stays.
+			before := l
+			firstContact = &before
 			l.FirstContactAt = &now
 			if err := tx.AddActivity(ctx, Activity{LeadID: id, At: now, ActorID: a.UserID, Type: ActivityAnswered}); err != nil {
 				return err
@@ -644,6 +650,8 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 				return err
 			}
 			if *p.Status == StatusContacted && l.FirstContactAt == nil {
+				before := l
+				firstContact = &before
 				l.FirstContactAt = &now // the SLA clock stops
 				if err := s.emit(ctx, tx, outbox.LeadContacted, id, map[string]any{"by": a.UserID, "first_contact_at": now.UTC(),
 					"within_sla": !now.After(l.FirstResponseDue)}); err != nil {
@@ -672,6 +680,13 @@ func (s *Service) Update(ctx context.Context, a *gradpath.Actor, id string, p Pa
 	})
 	if err != nil {
 		return Lead{}, err
+	}
+	if l := firstContact; l != nil && s.cfg.Observer != nil {
+		from := l.CreatedAt
+		if l.ReopenedAt != nil {
+			from = *l.ReopenedAt
+		}
+		s.cfg.Observer.FirstContact(now.Sub(from), !now.After(l.FirstResponseDue))
 	}
 	switch {
 	case p.Assignee != nil:

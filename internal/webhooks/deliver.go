@@ -98,6 +98,9 @@ func (s *Service) Deliver(ctx context.Context, endpointID string, ev Event, atte
 	if err := s.store.AddDelivery(ctx, d); err != nil {
 		return err
 	}
+	if s.Delivered != nil {
+		s.Delivered(ev.Type, string(d.Status))
+	}
 	if d.Status != Delivered {
 		if attempt >= MaxAttempts {
 			// A day of failures: the endpoint is switched off and the admins are told.

@@ -30,6 +30,8 @@ func TestEndpointLifecycle(t *testing.T) {
 		svc := webhooks.NewService(sqlstore.NewWebhookStore(db), webhooks.Addresses{AllowPrivate: true}, func() time.Time { return now })
 		var told []webhooks.Endpoint
 		svc.Disabled = func(_ context.Context, e webhooks.Endpoint) { told = append(told, e) }
+		attempts := map[string]int{}
+		svc.Delivered = func(event, outcome string) { attempts[event+"/"+outcome]++ }
 		admin := &gradpath.Actor{UserID: "usr_admin", Roles: []gradpath.Role{gradpath.RoleAdmin}}
 		c, err := svc.Create(ctx, admin, webhooks.Input{URL: down.URL, Events: []string{webhooks.LeadCreated}})
 		if err != nil {
@@ -67,6 +69,9 @@ func TestEndpointLifecycle(t *testing.T) {
 		}
 		if svc.Listening(webhooks.LeadCreated) {
 			t.Error("a switched-off endpoint still listens")
+		}
+		if len(attempts) != 1 || attempts[webhooks.LeadCreated+"/failed"] != 3 {
+			t.Errorf("the metrics heard %v, want 3 failed attempts", attempts)
 		}
 		n := len(sigs)
 		if err := svc.Deliver(ctx, c.ID, ev, 1); err != nil || len(sigs) != n {

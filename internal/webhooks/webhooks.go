@@ -207,6 +207,9 @@ type Service struct {
 	// endpoint was switched off. The app sets both.
 	Queue    func(ctx context.Context, endpointID string, ev Event) error
 	Disabled func(ctx context.Context, e Endpoint)
+	// Delivered, if set, hears of each delivery attempt's outcome (delivered or failed), for
+	// metrics.
+	Delivered func(eventType, outcome string)
 
 	// listening is the set of event types some active endpoint takes, as last read; it is
 	// read again after a change here and, for changes on other replicas, when older than
