@@ -420,3 +420,43 @@ func leadIDs(t *testing.T, dataDir string) map[string]bool {
 	}
 	return ids
 }
+
+// Scheduled backups: the server backs itself up every second, keeps the newest two, and the
+// newest restores with the lead it was given.
+func TestScheduledBackups(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	data, backups := filepath.Join(dir, "data"), filepath.Join(dir, "backups")
+	s := startBinary(t, nil, "--data", data, "--form-min-age", "0s", "--backup-schedule", "1s", "--backup-dir", backups, "--backup-keep", "2")
+	res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t,
+		`{"kind": "callback", "name": "Riya Sharma", "phone": "+919876543210", "consent": {"contact": true, "notice_version": "v1"}}`)))
+	var lead struct{ ID string }
+	if json.Unmarshal(b, &lead); res.StatusCode != 201 {
+		t.Fatalf("lead: %d %s", res.StatusCode, b)
+	}
+	var names []string
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		if strings.Count(s.stderr.String(), "scheduled backup written") < 4 {
+			continue
+		}
+		entries, _ := os.ReadDir(backups)
+		names = names[:0]
+		for _, e := range entries {
+			names = append(names, e.Name())
+		}
+		break
+	}
+	if len(names) != 2 || strings.Contains(strings.Join(names, " "), "partial") {
+		t.Fatalf("after four scheduled backups with backup_keep 2 the directory holds %v\n%s", names, s.stderr)
+	}
+	restored := filepath.Join(dir, "restored")
+	if _, err := runCmd(t, nil, "restore", "--from", filepath.Join(backups, names[1]), "--data", restored); err != nil {
+		t.Fatalf("restore: %v", err)
+	}
+	if ids := leadIDs(t, restored); !ids[lead.ID] {
+		t.Errorf("the newest scheduled backup lacks lead %s: %v", lead.ID, ids)
+	}
+	if res, b := s.call(t, "GET", "/metrics", "", nil); res.StatusCode != 200 || !strings.Contains(string(b), "gradpath_backup_last_success_timestamp_seconds 1.") {
+		t.Errorf("metrics: %d, want the last backup's time", res.StatusCode)
+	}
+}

@@ -15,7 +15,7 @@ func serve(ctx context.Context, env *environment, args []string) error {
 		"finder", "page_cache_mb", "catalogue_refresh", "debug_addr", "memory_limit_mb", "eligibility_tables",
 		"public_url", "cookie_secure", "session_idle", "session_max", "oidc_issuer", "oidc_client_id", "oidc_client_secret",
 		"region", "lead_routing", "lead_rate_limit", "calendar", "smtp_addr", "smtp_from", "smtp_username", "smtp_password", "workers", "job_timeout",
-		"trusted_proxies", "cors_origins", "tls_cert_file", "tls_key_file", "metrics_from", "metrics_addr", "otlp_endpoint", "trace_sample_ratio", "disk_free_min_mb", "form_min_age",
+		"trusted_proxies", "cors_origins", "tls_cert_file", "tls_key_file", "metrics_from", "metrics_addr", "otlp_endpoint", "trace_sample_ratio", "backup_schedule", "backup_dir", "backup_keep", "disk_free_min_mb", "form_min_age",
 		"booking_horizon", "lead_escalate_after", "lead_escalate_to", "oidc_scopes", "oidc_role_claim", "oidc_roles", "oidc_allowed_domains",
 		"redis_url", "redis_prefix", "webhook_allow_private", "nats_url", "nats_stream", "nats_subject_prefix",
 		"files_url", "files_endpoint", "files_region", "files_access_key", "files_secret_key")

@@ -80,15 +80,7 @@ func (a *App) registerMetrics() (*leadMetrics, error) {
 	}
 	build := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gradpath_build_info",
 		Help: "The running build: always 1, with its version, commit and Go version as labels."}, []string{"version", "commit", "goversion"})
-	commit := ""
-	if info, ok := debug.ReadBuildInfo(); ok {
-		for _, s := range info.Settings {
-			if s.Key == "vcs.revision" {
-				commit = s.Value
-			}
-		}
-	}
-	build.WithLabelValues(a.Version, commit, runtime.Version()).Set(1)
+	build.WithLabelValues(a.Version, buildCommit(), runtime.Version()).Set(1)
 	// The room left where the database and documents are written (readyz says 507 below
 	// disk_free_min_mb; this lets an alert come first).
 	free := prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "gradpath_data_free_bytes",
@@ -119,4 +111,16 @@ func (a *App) registerMetrics() (*leadMetrics, error) {
 		}
 	}
 	return m, nil
+}
+
+// buildCommit is the commit the binary was built from, when the build recorded it.
+func buildCommit() string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" {
+				return s.Value
+			}
+		}
+	}
+	return ""
 }

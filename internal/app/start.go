@@ -66,6 +66,9 @@ func (a *App) Start(ctx context.Context, getenv func(string) string) error {
 		}
 		return nil
 	})
+	if err := a.scheduleBackups(ctx); err != nil {
+		return err
+	}
 	if cfg.DebugAddr != "" {
 		dbg := http.NewServeMux()
 		dbg.HandleFunc("/debug/pprof/", pprof.Index)

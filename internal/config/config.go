@@ -118,6 +118,12 @@ type Config struct {
 	// (its base URL); TraceSampleRatio is the share of new traces kept.
 	OTLPEndpoint     string
 	TraceSampleRatio float64
+	// BackupSchedule, when set, runs gradpath backup in the server: daily at a time ("02:30",
+	// the agency's zone) or every interval ("6h"), into BackupDir (DataDir/backups when
+	// empty), keeping the newest BackupKeep.
+	BackupSchedule string
+	BackupDir      string
+	BackupKeep     int
 	// DiskFreeMinMB is the free space below which /readyz reports the data directory full.
 	DiskFreeMinMB int
 	// FormMinAge is how long a person takes at least to fill in a public form: a form sent
@@ -159,6 +165,7 @@ func Default() Config {
 		MetricsFrom:      []string{"127.0.0.0/8", "::1/128"},
 		DiskFreeMinMB:    100,
 		TraceSampleRatio: 1,
+		BackupKeep:       7,
 		FormMinAge:       3 * time.Second,
 	}
 }
@@ -497,6 +504,32 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.FormatFloat(c.TraceSampleRatio, 'f', -1, 64) }},
+	{key: "backup_schedule", help: "back up while serving (SQLite): daily at a time in the agency's zone (02:30) or every interval (6h); empty: no scheduled backups",
+		set: func(c *Config, v string) error {
+			if v != "" {
+				if _, err := time.Parse("15:04", v); err != nil {
+					if d, err := time.ParseDuration(v); err != nil || d < time.Second {
+						return fmt.Errorf("%q is neither a time of day (02:30) nor an interval (6h)", v)
+					}
+				}
+			}
+			c.BackupSchedule = v
+			return nil
+		},
+		get: func(c *Config) string { return c.BackupSchedule }},
+	{key: "backup_dir", help: "where scheduled backups go (default: backups in the data directory; better on another disk)",
+		set: func(c *Config, v string) error { c.BackupDir = v; return nil },
+		get: func(c *Config) string { return c.BackupDir }},
+	{key: "backup_keep", help: "how many scheduled backups to keep, the newest",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 {
+				return errors.New("must be a whole number, 1 or more")
+			}
+			c.BackupKeep = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.BackupKeep) }},
 	{key: "disk_free_min_mb", help: "free MiB in the data directory below which /readyz says the disk is full",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
