@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/backup"
+	"github.com/gradpath/gradpath/internal/blobstore"
 	"github.com/gradpath/gradpath/internal/config"
 	"github.com/gradpath/gradpath/internal/postgres"
 	"github.com/gradpath/gradpath/internal/sqlite"
@@ -18,13 +20,17 @@ func backupCmd(ctx context.Context, env *environment, args []string) error {
 		"(a consistent copy), the uploaded documents and a manifest of checksums, into a new directory.\n"+
 		"On PostgreSQL it holds the documents; back the database up with pg_dump (docs/operations.md).")
 	loader := config.NewLoader(env.getenv)
-	loader.Flags(fs, "data", "database_url", "files_url")
-	out := fs.String("out", "", "the new directory to write the snapshot to (required), such as /backups/gradpath-2026-12-02")
+	loader.Flags(fs, "data", "database_url", "files_url", "files_endpoint", "files_region", "files_access_key", "files_secret_key")
+	out := fs.String("out", "", "the new directory to write the snapshot to (required), such as /backups/gradpath-2026-12-02,\n"+
+		"or s3://bucket/prefix/NAME to upload it (with the files_endpoint, files_region and keys of documents)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *out == "" || fs.NArg() > 0 {
 		return usageError{"give where to write it: gradpath backup --data DIR --out NEWDIR"}
+	}
+	if strings.HasPrefix(*out, "s3://") {
+		loader.Set("backup_dir", *out) // the files_* settings are for this bucket
 	}
 	cfg, err := loader.Load()
 	if err != nil {
@@ -49,7 +55,23 @@ func backupCmd(ctx context.Context, env *environment, args []string) error {
 		return fmt.Errorf("%s has no gradpath database (%s): give the data directory gradpath serves with --data", cfg.DataDir, sqlite.FileName)
 	}
 	bar := newProgress(env.stderr, -1, "backing up", true)
-	m, err := backup.Create(ctx, src, *out, bar.Bytes)
+	var m backup.Manifest
+	if strings.HasPrefix(*out, "s3://") {
+		url, name, err := backup.SplitS3(*out)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		remote, err := openRemote(ctx, cfg, url)
+		if err != nil {
+			return err
+		}
+		if m, err = backup.CreateRemote(ctx, src, remote, name, cfg.DataDir, bar.Bytes); err != nil {
+			bar.Finish()
+			return err
+		}
+	} else {
+		m, err = backup.Create(ctx, src, *out, bar.Bytes)
+	}
 	bar.Finish()
 	if err != nil {
 		return err
@@ -72,16 +94,41 @@ func backupCmd(ctx context.Context, env *environment, args []string) error {
 func restoreCmd(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("restore", "Restore a snapshot written by gradpath backup into a new, empty data directory, verifying\n"+
 		"every file's checksum. Then start gradpath serve --data on it.")
-	from := fs.String("from", "", "the snapshot's directory (required)")
+	from := fs.String("from", "", "the snapshot's directory, or s3://bucket/prefix/NAME (required)")
 	data := fs.String("data", "", "the new data directory to restore into (required; must not exist or be empty)")
+	loader := config.NewLoader(env.getenv)
+	loader.Flags(fs, "files_endpoint", "files_region", "files_access_key", "files_secret_key")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if *from == "" || *data == "" || fs.NArg() > 0 {
 		return usageError{"give the snapshot and a new data directory: gradpath restore --from BACKUPDIR --data NEWDIR"}
 	}
+	dir := *from
+	if strings.HasPrefix(*from, "s3://") {
+		loader.Set("backup_dir", *from) // the files_* settings are for this bucket
+		cfg, err := loader.Load()
+		if err != nil {
+			return err
+		}
+		url, name, err := backup.SplitS3(*from)
+		if err != nil {
+			return usageError{err.Error()}
+		}
+		remote, err := openRemote(ctx, cfg, url)
+		if err != nil {
+			return err
+		}
+		if dir, err = os.MkdirTemp(filepath.Dir(filepath.Clean(*data)), ".restore-"); err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		if err := backup.Fetch(ctx, remote, name, dir); err != nil {
+			return err
+		}
+	}
 	bar := newProgress(env.stderr, -1, "restoring", true)
-	m, err := backup.Restore(ctx, *from, *data, maxSchema, bar.Bytes)
+	m, err := backup.Restore(ctx, dir, *data, maxSchema, bar.Bytes)
 	bar.Finish()
 	if err != nil {
 		return err
@@ -105,4 +152,11 @@ func maxSchema(engine string) int64 {
 		return backup.MaxSchema(postgres.Migrations())
 	}
 	return backup.MaxSchema(sqlite.Migrations())
+}
+
+// openRemote opens the bucket of an s3:// backup target with the object storage settings of
+// documents (files_endpoint, files_region, files_access_key, files_secret_key).
+func openRemote(ctx context.Context, cfg config.Config, url string) (*blobstore.S3, error) {
+	return blobstore.OpenS3(ctx, blobstore.S3Config{URL: url, Endpoint: cfg.FilesEndpoint, Region: cfg.FilesRegion,
+		AccessKey: cfg.FilesAccessKey, SecretKey: cfg.FilesSecretKey})
 }

@@ -460,3 +460,58 @@ func TestScheduledBackups(t *testing.T) {
 		t.Errorf("metrics: %d, want the last backup's time", res.StatusCode)
 	}
 }
+
+// Backups to S3-compatible storage: scheduled ones keep the newest two in the bucket, one by
+// hand goes there too, and both restore from the bucket.
+func TestBackupToS3(t *testing.T) {
+	t.Parallel()
+	bucket := storetest.S3(t)
+	dir := t.TempDir()
+	data := filepath.Join(dir, "data")
+	creds := []string{"--files-endpoint", bucket.Endpoint, "--files-access-key", bucket.AccessKey, "--files-secret-key", bucket.SecretKey}
+	s := startBinary(t, nil, append([]string{"--data", data, "--form-min-age", "0s", "--backup-schedule", "1s",
+		"--backup-dir", bucket.URL + "/scheduled", "--backup-keep", "2"}, creds...)...)
+	res, b := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t,
+		`{"kind": "callback", "name": "Riya Sharma", "phone": "+919876543210", "consent": {"contact": true, "notice_version": "v1"}}`)))
+	var lead struct{ ID string }
+	if json.Unmarshal(b, &lead); res.StatusCode != 201 {
+		t.Fatalf("lead: %d %s", res.StatusCode, b)
+	}
+	for deadline := time.Now().Add(60 * time.Second); strings.Count(s.stderr.String(), "scheduled backup written") < 4; time.Sleep(200 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("four scheduled backups were not written in a minute:\n%s", s.stderr)
+		}
+	}
+	names := map[string]bool{}
+	for _, key := range bucket.Keys(t) {
+		if rest, ok := strings.CutPrefix(key, "scheduled/"); ok {
+			name, _, _ := strings.Cut(rest, "/")
+			names[name] = true
+		}
+	}
+	if len(names) != 2 {
+		t.Fatalf("after four scheduled backups with backup_keep 2 the bucket holds %v", names)
+	}
+	if out, err := runCmd(t, nil, append([]string{"backup", "--data", data, "--out", bucket.URL + "/by-hand/before-upgrade"}, creds...)...); err != nil || !strings.Contains(out, "backed up to") {
+		t.Fatalf("backup to the bucket: %v %q", err, out)
+	}
+	if _, err := runCmd(t, nil, append([]string{"backup", "--data", data, "--out", bucket.URL + "/by-hand/before-upgrade"}, creds...)...); err == nil || !strings.Contains(err.Error(), "already") {
+		t.Errorf("a second backup under the same name: %v", err)
+	}
+	var newest string
+	for name := range names {
+		newest = max(newest, name)
+	}
+	for i, from := range []string{bucket.URL + "/scheduled/" + newest, bucket.URL + "/by-hand/before-upgrade"} {
+		restored := filepath.Join(dir, fmt.Sprintf("restored-%d", i))
+		if _, err := runCmd(t, nil, append([]string{"restore", "--from", from, "--data", restored}, creds...)...); err != nil {
+			t.Fatalf("restore from %s: %v", from, err)
+		}
+		if ids := leadIDs(t, restored); !ids[lead.ID] {
+			t.Errorf("%s lacks lead %s", from, lead.ID)
+		}
+	}
+	if _, err := runCmd(t, nil, append([]string{"restore", "--from", bucket.URL + "/scheduled/nothing-here", "--data", filepath.Join(dir, "none")}, creds...)...); err == nil {
+		t.Error("a restore from a backup that is not in the bucket")
+	}
+}

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gradpath/gradpath/internal/backup"
+	"github.com/gradpath/gradpath/internal/blobstore"
 )
 
 // scheduleBackups runs backup_schedule's backups while the server runs: a snapshot of the
@@ -49,6 +51,19 @@ func (a *App) scheduleBackups(ctx context.Context) error {
 			return err
 		}
 	}
+	run := func(ctx context.Context) (string, []string, error) {
+		return backup.Scheduled(ctx, src, dir, cfg.BackupKeep, a.now())
+	}
+	if strings.HasPrefix(dir, "s3://") {
+		remote, err := blobstore.OpenS3(ctx, blobstore.S3Config{URL: dir, Endpoint: cfg.FilesEndpoint, Region: cfg.FilesRegion,
+			AccessKey: cfg.FilesAccessKey, SecretKey: cfg.FilesSecretKey})
+		if err != nil {
+			return fmt.Errorf("setting backup_dir: %w", err)
+		}
+		run = func(ctx context.Context) (string, []string, error) {
+			return backup.ScheduledRemote(ctx, src, remote, cfg.BackupKeep, a.now(), cfg.DataDir)
+		}
+	}
 	bctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan struct{})
 	go func() {
@@ -62,7 +77,7 @@ func (a *App) scheduleBackups(ctx context.Context) error {
 			case <-time.After(time.Until(next)):
 			}
 			start := time.Now()
-			out, removed, err := backup.Scheduled(bctx, src, dir, cfg.BackupKeep, a.now())
+			out, removed, err := run(bctx)
 			if err != nil {
 				if bctx.Err() != nil {
 					return

@@ -517,7 +517,7 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return c.BackupSchedule }},
-	{key: "backup_dir", help: "where scheduled backups go (default: backups in the data directory; better on another disk)",
+	{key: "backup_dir", help: "where scheduled backups go: a directory (default: backups in the data directory; better on another disk) or s3://bucket/prefix",
 		set: func(c *Config, v string) error { c.BackupDir = v; return nil },
 		get: func(c *Config) string { return c.BackupDir }},
 	{key: "backup_keep", help: "how many scheduled backups to keep, the newest",
@@ -705,6 +705,11 @@ func (l *Loader) Flags(fs *flag.FlagSet, keys ...string) {
 	}
 }
 
+// Set gives a setting a value as a flag would: for a command whose own arguments imply it.
+func (l *Loader) Set(key, value string) {
+	l.flagged = append(l.flagged, struct{ key, value string }{key, value})
+}
+
 // Load returns the Config from defaults, file, environment and flags, validated.
 func (l *Loader) Load() (Config, error) {
 	c := Default()
@@ -846,8 +851,8 @@ func (c Config) Validate() error {
 		if (c.FilesAccessKey == "") != (c.FilesSecretKey == "") {
 			return errors.New("setting files_access_key/files_secret_key: set both or neither")
 		}
-	} else if c.FilesEndpoint != "" || c.FilesAccessKey != "" {
-		return errors.New("setting files_endpoint/files_access_key: they are for files_url; set it too (s3://bucket/prefix)")
+	} else if (c.FilesEndpoint != "" || c.FilesAccessKey != "") && !strings.HasPrefix(c.BackupDir, "s3://") {
+		return errors.New("setting files_endpoint/files_access_key: they are for files_url (or an s3:// backup_dir); set it too (s3://bucket/prefix)")
 	}
 	if c.DebugAddr != "" {
 		if _, _, err := net.SplitHostPort(c.DebugAddr); err != nil {
