@@ -11,6 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/gradpath/gradpath/internal/jobs"
+	"github.com/gradpath/gradpath/internal/webhooks"
 )
 
 // leadMetrics counts the services' events for /metrics: leads, first contacts, bookings and
@@ -61,6 +62,11 @@ func (a *App) registerMetrics() (*leadMetrics, error) {
 			Help: "Bookings made, and what became of them (cancelled, completed, no_show), by session type."}, []string{"type", "outcome"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gradpath_webhook_deliveries_total",
 			Help: "Webhook delivery attempts by event type and outcome (delivered, failed)."}, []string{"event", "outcome"}),
+	}
+	for _, event := range webhooks.EventTypes {
+		for _, outcome := range []string{webhooks.Delivered, webhooks.Failed} {
+			m.deliveries.WithLabelValues(event, outcome)
+		}
 	}
 	for _, within := range []string{"true", "false"} {
 		m.firstContact.WithLabelValues(within)
