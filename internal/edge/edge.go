@@ -132,10 +132,14 @@ func (e *Edge) Handler(mux *http.ServeMux) http.Handler {
 			id = observability.NewRequestID()
 		}
 		client, scheme := e.proxies.Client(r)
-		// The request's span continues the caller's trace (W3C traceparent) when it sent one.
-		ctx := otel.GetTextMapPropagator().Extract(r.Context(), propagation.HeaderCarrier(r.Header))
-		ctx, span := observability.Tracer().Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer))
-		defer span.End()
+		ctx := r.Context()
+		if observability.Tracing() {
+			// The request's span continues the caller's trace (W3C traceparent) when it sent one.
+			var span trace.Span
+			ctx, span = observability.Tracer().Start(otel.GetTextMapPropagator().Extract(ctx, propagation.HeaderCarrier(r.Header)),
+				r.Method, trace.WithSpanKind(trace.SpanKindServer))
+			defer span.End()
+		}
 		r = r.WithContext(context.WithValue(ctx, ctxKey{}, &info{id: id, client: client, scheme: scheme}))
 		h := w.Header()
 		h.Set("X-Request-Id", id)
