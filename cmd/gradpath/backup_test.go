@@ -482,6 +482,10 @@ func TestBackupToS3(t *testing.T) {
 			t.Fatalf("four scheduled backups were not written in a minute:\n%s", s.stderr)
 		}
 	}
+	// The schedule stops, so that the backups listed are the ones restored (it prunes every second).
+	s.stop()
+	err := <-s.done
+	s.done <- err // for the cleanup
 	names := map[string]bool{}
 	for _, key := range bucket.Keys(t) {
 		if rest, ok := strings.CutPrefix(key, "scheduled/"); ok {
