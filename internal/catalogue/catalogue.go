@@ -300,6 +300,10 @@ type Store interface {
 	// transaction: all or none. Records equal to the stored ones are left untouched. It returns
 	// not_found naming a programme whose university does not exist.
 	Put(ctx context.Context, c Change) (PutResult, error)
+	// PutParts is Put for a change written in parts: fill calls put with each part, and
+	// everything put is one transaction, committed when fill returns nil and undone when it
+	// returns an error. The counts of the result are put's; its version is the one after.
+	PutParts(ctx context.Context, fill func(put func(Change) (PutResult, error)) error) (PutResult, error)
 	// DeleteProgramme removes a programme; not_found if there is none.
 	DeleteProgramme(ctx context.Context, id string) (int64, error)
 	// DeleteUniversity removes a university; not_found if there is none, conflict if it still

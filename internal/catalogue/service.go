@@ -3,6 +3,7 @@ package catalogue
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -218,21 +219,36 @@ type ItemError struct {
 // catalogue: ids unique within c, and every programme's university stored or in c. It returns
 // every problem, in the order of the records.
 func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
+	return newChecker().check(ctx, s.store, c)
+}
+
+// checker checks the parts of one change in turn, each against the parts before it: an id
+// taken by an earlier part is a duplicate, a university created by one is known.
+type checker struct {
+	universities, programmes map[string]int // id → position in the whole change
+	nu, np                   int            // records checked so far
+}
+
+func newChecker() *checker {
+	return &checker{universities: map[string]int{}, programmes: map[string]int{}}
+}
+
+// check validates part; the indexes of its problems are positions within part.
+func (k *checker) check(ctx context.Context, store Store, c Change) ([]ItemError, error) {
 	var out []ItemError
 	add := func(kind string, i int, err error) {
 		for _, f := range gradpath.ErrorFields(err) {
 			out = append(out, ItemError{Kind: kind, Index: i, FieldError: f})
 		}
 	}
-	newUnis := make(map[string]int, len(c.Universities))
 	for i := range c.Universities {
 		add("university", i, c.Universities[i].Validate())
-		if j, dup := newUnis[c.Universities[i].ID]; dup {
+		if j, dup := k.universities[c.Universities[i].ID]; dup {
 			add("university", i, gradpath.Invalid("id", "%q is also the id of university %d of this change", c.Universities[i].ID, j+1))
+		} else {
+			k.universities[c.Universities[i].ID] = k.nu + i
 		}
-		newUnis[c.Universities[i].ID] = i
 	}
-	seen := make(map[string]int, len(c.Programmes))
 	refs := map[string]bool{}
 	for i := range c.Programmes {
 		c.Programmes[i].fillSources()
@@ -240,14 +256,17 @@ func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
 			c.Programmes[i].Intakes[j].State = "" // computed on read, never stored
 		}
 		add("programme", i, c.Programmes[i].Validate())
-		if j, dup := seen[c.Programmes[i].ID]; dup {
+		if j, dup := k.programmes[c.Programmes[i].ID]; dup {
 			add("programme", i, gradpath.Invalid("id", "%q is also the id of programme %d of this change", c.Programmes[i].ID, j+1))
+		} else {
+			k.programmes[c.Programmes[i].ID] = k.np + i
 		}
-		seen[c.Programmes[i].ID] = i
-		if _, ok := newUnis[c.Programmes[i].University.ID]; !ok {
+		if _, ok := k.universities[c.Programmes[i].University.ID]; !ok {
 			refs[c.Programmes[i].University.ID] = true
 		}
 	}
+	k.nu += len(c.Universities)
+	k.np += len(c.Programmes)
 	ids := make([]string, 0, len(refs))
 	for id := range refs {
 		if ValidID(id) {
@@ -255,7 +274,7 @@ func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
 		}
 	}
 	sort.Strings(ids)
-	missing, err := s.store.MissingUniversities(ctx, ids)
+	missing, err := store.MissingUniversities(ctx, ids)
 	if err != nil {
 		return nil, err
 	}
@@ -277,22 +296,106 @@ func (s *Service) Check(ctx context.Context, c Change) ([]ItemError, error) {
 	return out, nil
 }
 
-// Apply checks c and, when it has no problem, stores it, all or nothing. It is Put for
-// callers that report problems per record (an import maps them to lines).
-func (s *Service) Apply(ctx context.Context, c Change, dryRun bool) (PutResult, []ItemError, error) {
-	ReportProgress(ctx, "checking", 0, 0)
-	problems, err := s.Check(ctx, c)
-	if err != nil || len(problems) > 0 || dryRun {
-		return PutResult{}, problems, err
-	}
-	res, err := s.store.Put(ctx, c)
-	if err != nil {
-		return res, nil, err
-	}
-	ReportProgress(ctx, "indexing", 0, 0)
-	s.afterPut(ctx, c, res)
-	return res, nil, nil
+// An Import checks and stores a change too large to hold in memory (a file of 300,000
+// programmes), part by part, in one transaction: all or nothing. Each part is checked against
+// the parts before it. Once a part has a problem nothing more is written, but the later parts
+// are still checked, so that every problem is reported.
+type Import struct {
+	s       *Service
+	checker *checker
+	dryRun  bool
+	put     func(Change) (PutResult, error) // nil on a dry run
+	failed  bool
+	res     PutResult
+	written []string // the programmes written, while there are few enough to update the index in place
+	full    bool     // too many: rebuild the index
 }
+
+// errRejected undoes an import that had a problem.
+var errRejected = errors.New("the change has problems")
+
+// Import calls fill with an Import to add the parts of a change to. When fill returns nil,
+// no part had a problem and dryRun is false, everything added is stored, in one
+// transaction; otherwise nothing is. On a dry run the result says what storing the change
+// would do (see Preview).
+func (s *Service) Import(ctx context.Context, dryRun bool, fill func(*Import) error) (PutResult, error) {
+	im := &Import{s: s, checker: newChecker(), dryRun: dryRun}
+	if dryRun {
+		if err := fill(im); err != nil || im.failed {
+			return PutResult{}, err
+		}
+		return im.res, nil
+	}
+	quiet := WithProgress(ctx, nil) // the caller's progress is the reading of the file
+	rejected := false
+	res, err := s.store.PutParts(quiet, func(put func(Change) (PutResult, error)) error {
+		im.put = put
+		if err := fill(im); err != nil {
+			return err
+		}
+		rejected = im.failed
+		if rejected {
+			return errRejected
+		}
+		return nil
+	})
+	if rejected {
+		return PutResult{}, nil
+	}
+	if err != nil {
+		return PutResult{}, err
+	}
+	res.Universities, res.Programmes = im.res.Universities, im.res.Programmes
+	if res.Universities.Created+res.Universities.Updated+res.Programmes.Created+res.Programmes.Updated > 0 {
+		ReportProgress(ctx, "indexing", 0, 0)
+		s.changed(ctx, res.Version, im.written, nil, im.full || res.Universities.Updated > 0)
+	}
+	return res, nil
+}
+
+// Add checks a part of the change and, while no part has had a problem, writes it. It
+// returns the part's problems, with indexes within the part.
+func (im *Import) Add(ctx context.Context, part Change) ([]ItemError, error) {
+	problems, err := im.checker.check(ctx, im.s.store, part)
+	if err != nil {
+		return nil, err
+	}
+	if len(problems) > 0 {
+		im.failed = true
+	}
+	if im.failed {
+		return problems, nil
+	}
+	var res PutResult
+	if im.dryRun {
+		res, err = im.s.Preview(ctx, part)
+	} else {
+		res, err = im.put(part)
+	}
+	if err != nil {
+		return nil, err
+	}
+	add := func(to *Counts, n Counts) {
+		to.Created += n.Created
+		to.Updated += n.Updated
+		to.Unchanged += n.Unchanged
+	}
+	add(&im.res.Universities, res.Universities)
+	add(&im.res.Programmes, res.Programmes)
+	if !im.full {
+		for _, p := range part.Programmes {
+			im.written = append(im.written, p.ID)
+		}
+		if len(im.written) > incrementalLimit {
+			im.written, im.full = nil, true
+		}
+	}
+	return nil, nil
+}
+
+// Reject marks the change as having a problem found outside it (a row of the file that could
+// not be read): nothing will be written.
+func (im *Import) Reject() { im.failed = true }
 
 // Preview says what storing c would do: the programmes and universities new to the
 // catalogue as created, the others as updated (whether they would really change is known

@@ -1,8 +1,10 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"time"
@@ -176,7 +178,14 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return gradpath.Errorf(gradpath.CodeUnsupported, "send the file as text/csv or application/json")
 	}
-	rep, err := transfer.Import(r.Context(), s.Catalogue, format, http.MaxBytesReader(w, r.Body, maxImport), dry)
+	// The upload is read before the import starts: the import's transaction, which on SQLite
+	// holds the one writer, does not wait on a slow client. The file's bytes are held; its
+	// programmes are decoded and written a part at a time.
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxImport))
+	if err != nil {
+		return jsonProblemOr(err)
+	}
+	rep, err := transfer.Import(r.Context(), s.Catalogue, format, bytes.NewReader(body), dry)
 	if err != nil {
 		return jsonProblemOr(err)
 	}

@@ -145,6 +145,33 @@ func (s *CatalogueStore) Put(ctx context.Context, c catalogue.Change) (catalogue
 	return res, wrap(err, "put catalogue")
 }
 
+// PutParts implements catalogue.Store.
+func (s *CatalogueStore) PutParts(ctx context.Context, fill func(put func(catalogue.Change) (catalogue.PutResult, error)) error) (catalogue.PutResult, error) {
+	var res catalogue.PutResult
+	now := utc(s.db.now())
+	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		changed := false
+		err := fill(func(c catalogue.Change) (catalogue.PutResult, error) {
+			var part catalogue.PutResult
+			var err error
+			if part.Universities, err = s.putUniversities(ctx, tx, c.Universities, now); err != nil {
+				return part, wrap(err, "put catalogue")
+			}
+			if part.Programmes, err = s.putProgrammes(ctx, tx, c.Programmes, now); err != nil {
+				return part, wrap(err, "put catalogue")
+			}
+			changed = changed || part.Universities.Created+part.Universities.Updated+part.Programmes.Created+part.Programmes.Updated > 0
+			return part, nil
+		})
+		if err != nil {
+			return err
+		}
+		res.Version, err = s.bumpVersion(ctx, tx, changed)
+		return err
+	})
+	return res, wrap(err, "put catalogue")
+}
+
 // bumpVersion increments the catalogue version when changed, and returns it.
 func (s *CatalogueStore) bumpVersion(ctx context.Context, tx *sql.Tx, changed bool) (int64, error) {
 	var v int64
@@ -200,13 +227,17 @@ func (s *CatalogueStore) putUniversities(ctx context.Context, tx *sql.Tx, us []c
 		return counts, nil
 	}
 	ids := universityIDs(us)
-	hashes, err := s.storedHashes(ctx, tx, "universities", ids)
-	if err != nil {
-		return counts, err
-	}
 	// Programmes copy their university's country and name (for filtering and search): find
 	// the universities whose country or name changes, to refresh their programmes after.
-	old, err := s.universityHeads(ctx, tx, ids)
+	var hashes map[string]string
+	var old map[string]universityHead
+	err := s.db.planned(ctx, tx, func() (err error) {
+		if hashes, err = s.storedHashes(ctx, tx, "universities", ids); err != nil {
+			return err
+		}
+		old, err = s.universityHeads(ctx, tx, ids)
+		return err
+	})
 	if err != nil {
 		return counts, err
 	}
@@ -410,11 +441,15 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 	for id := range uids {
 		ulist = append(ulist, id)
 	}
-	heads, err := s.universityHeads(ctx, tx, ulist)
-	if err != nil {
-		return counts, err
-	}
-	hashes, err := s.storedHashes(ctx, tx, "programmes", ids)
+	var heads map[string]universityHead
+	var hashes map[string]string
+	err := s.db.planned(ctx, tx, func() (err error) {
+		if heads, err = s.universityHeads(ctx, tx, ulist); err != nil {
+			return err
+		}
+		hashes, err = s.storedHashes(ctx, tx, "programmes", ids)
+		return err
+	})
 	if err != nil {
 		return counts, err
 	}
@@ -429,6 +464,7 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 	}
 	var rows [][]any
 	var changed []catalogue.Programme
+	var replaced []any // programmes stored before, whose intakes and topics go
 	for i, p := range ps {
 		pr := prepared[i]
 		stored, exists := hashes[p.ID]
@@ -438,6 +474,7 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 			continue
 		case exists:
 			counts.Updated++
+			replaced = append(replaced, p.ID)
 		default:
 			counts.Created++
 		}
@@ -454,12 +491,8 @@ func (s *CatalogueStore) putProgrammes(ctx context.Context, tx *sql.Tx, ps []cat
 		doc_hash = excluded.doc_hash, updated_at = excluded.updated_at`, rows); err != nil {
 		return counts, err
 	}
-	for start := 0; start < len(changed); start += batchSize {
-		batch := changed[start:min(start+batchSize, len(changed))]
-		ids := make([]any, len(batch))
-		for i, p := range batch {
-			ids[i] = p.ID
-		}
+	for start := 0; start < len(replaced); start += batchSize {
+		ids := replaced[start:min(start+batchSize, len(replaced))]
 		in := placeholders(len(ids))
 		if _, err := tx.ExecContext(ctx, s.db.q(`DELETE FROM programme_intakes WHERE programme_id IN (`+in+`)`), ids...); err != nil {
 			return counts, err

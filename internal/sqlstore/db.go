@@ -231,6 +231,23 @@ func wrap(err error, op string) error {
 	return gradpath.Internal(fmt.Errorf("%s: %w", op, err))
 }
 
+// planned runs lookups whose tables may have grown within tx (an import written in parts)
+// with a plan made for each: on PostgreSQL a plan cached for the first part, a scan of a
+// table that was small then, would be reused for the hundredth.
+func (db *DB) planned(ctx context.Context, tx *sql.Tx, fn func() error) error {
+	if db.Engine != Postgres {
+		return fn()
+	}
+	if _, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = force_custom_plan`); err != nil {
+		return err
+	}
+	if err := fn(); err != nil {
+		return err
+	}
+	_, err := tx.ExecContext(ctx, `SET LOCAL plan_cache_mode = auto`)
+	return err
+}
+
 // placeholders returns "?, ?, ?" for n values.
 func placeholders(n int) string {
 	if n <= 0 {

@@ -35,7 +35,7 @@ const listSep = " | "
 
 // readCSV parses a CSV file as spreadsheets export it: UTF-8 with or without a byte-order mark,
 // fields separated by ',' or ';' (whichever the header uses), quoted fields spanning lines.
-func readCSV(br *bufio.Reader) (readResult, error) {
+func readCSV(br *bufio.Reader, res *readResult, emit func(Record) error) error {
 	if bom, _ := br.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
 		br.Discard(3)
 	}
@@ -45,15 +45,17 @@ func readCSV(br *bufio.Reader) (readResult, error) {
 	cr.ReuseRecord = false
 	header, err := cr.Read()
 	if err == io.EOF {
-		return readResult{problems: []Problem{{Line: 1, Field: "header", File: true, Detail: "the file is empty; the first line must name the columns"}}}, nil
+		res.problems = []Problem{{Line: 1, Field: "header", File: true, Detail: "the file is empty; the first line must name the columns"}}
+		return nil
 	}
 	if err != nil {
 		p := csvProblem(err)
 		p.File = true
-		return readResult{problems: []Problem{p}}, nil
+		res.problems = []Problem{p}
+		return nil
 	}
 	cols := map[string]int{}
-	var problems []Problem
+	problems := res.problems
 	known := map[string]bool{}
 	for _, c := range Columns {
 		known[c] = true
@@ -74,10 +76,9 @@ func readCSV(br *bufio.Reader) (readResult, error) {
 		}
 	}
 	if len(problems) > 0 {
-		return readResult{problems: problems}, nil
+		res.problems = problems
+		return nil
 	}
-	var records []Record
-	rows := 0
 	for {
 		row, err := cr.Read()
 		if err == io.EOF {
@@ -87,20 +88,20 @@ func readCSV(br *bufio.Reader) (readResult, error) {
 			var pe *csv.ParseError
 			if errors.As(err, &pe) && errors.Is(pe.Err, csv.ErrFieldCount) {
 				line, _ := cr.FieldPos(0)
-				rows++
-				problems = append(problems, Problem{Line: line, Field: "row", Detail: fmt.Sprintf("has %d fields; the header has %d", len(row), len(header))})
+				res.rows++
+				res.problems = append(res.problems, Problem{Line: line, Field: "row", Detail: fmt.Sprintf("has %d fields; the header has %d", len(row), len(header))})
 				continue
 			}
 			p := csvProblem(err)
 			p.File = true
-			problems = append(problems, p)
+			res.problems = append(res.problems, p)
 			break
 		}
 		line, _ := cr.FieldPos(0)
 		if blank(row) {
 			continue
 		}
-		rows++
+		res.rows++
 		cell := func(name string) string {
 			if i := cols[name]; i > 0 {
 				return strings.TrimSpace(row[i-1])
@@ -109,11 +110,13 @@ func readCSV(br *bufio.Reader) (readResult, error) {
 		}
 		p, uni, errs := programmeFromRow(cell)
 		for _, e := range errs {
-			problems = append(problems, Problem{Line: line, Field: e.Field, Detail: e.Detail})
+			res.problems = append(res.problems, Problem{Line: line, Field: e.Field, Detail: e.Detail})
 		}
-		records = append(records, Record{Line: line, Programme: p, University: uni})
+		if err := emit(Record{Line: line, Programme: p, University: uni}); err != nil {
+			return err
+		}
 	}
-	return readResult{records: records, problems: problems, rows: rows}, nil
+	return nil
 }
 
 func blank(row []string) bool {

@@ -1,6 +1,7 @@
 package transfer
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
@@ -12,26 +13,24 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 )
 
-// readJSON parses {"programmes": [...]}, or the list alone. Each programme is decoded on its
-// own, strictly (unknown fields are errors), and its problems carry the line where it starts.
-func readJSON(r io.Reader) (readResult, error) {
-	raw, err := io.ReadAll(r)
-	if err != nil {
-		return readResult{}, err
+// readJSON parses {"programmes": [...]}, or the list alone, as a stream: each programme is
+// decoded on its own, strictly (unknown fields are errors), handed to emit, and its problems
+// carry the line where it starts.
+func readJSON(r *bufio.Reader, res *readResult, emit func(Record) error) error {
+	if bom, _ := r.Peek(3); bytes.Equal(bom, []byte{0xEF, 0xBB, 0xBF}) {
+		r.Discard(3)
 	}
-	raw = bytes.TrimPrefix(raw, []byte{0xEF, 0xBB, 0xBF})
-	lines := newLineIndex(raw)
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	var res readResult
-	fail := func(detail string) (readResult, error) {
-		return readResult{problems: []Problem{{Line: lines.at(int(dec.InputOffset())), Field: "file", File: true, Detail: detail}}}, nil
+	lines := &lineCounter{r: r}
+	dec := json.NewDecoder(lines)
+	fail := func(detail string) error {
+		*res = readResult{problems: []Problem{{Line: lines.at(dec.InputOffset()), Field: "file", File: true, Detail: detail}}}
+		return nil
 	}
 	// list reads the programmes of a list whose '[' has been read.
 	list := func() error {
 		dec.DisallowUnknownFields()
 		for dec.More() {
-			start := int(dec.InputOffset())
-			line := lines.at(start + leadingSpace(raw[start:]))
+			line := lines.at(dec.InputOffset() + leadingSpace(dec.Buffered()))
 			res.rows++
 			// The decoder reads a whole value before it decodes it, so an unknown field or a
 			// wrong type fails that programme only and the next one is read normally.
@@ -52,18 +51,28 @@ func readJSON(r io.Reader) (readResult, error) {
 				uni = &catalogue.University{ID: p.University.ID, Name: p.University.Name, Country: strings.ToUpper(p.University.Country)}
 			}
 			p.UpdatedAt = time.Time{} // the time of change is the store's, not the file's
-			res.records = append(res.records, Record{Line: line, Programme: p, University: uni})
+			if err := emit(Record{Line: line, Programme: p, University: uni}); err != nil {
+				return errStopped{err}
+			}
 		}
 		_, err := dec.Token()
 		return err
 	}
+	read := func() error {
+		err := list()
+		var stop errStopped
+		if errors.As(err, &stop) {
+			return stop.err
+		}
+		if err != nil {
+			return fail(err.Error())
+		}
+		return nil
+	}
 	t, err := dec.Token()
 	switch {
 	case err == nil && t == json.Delim('['):
-		if err := list(); err != nil {
-			return fail(err.Error())
-		}
-		return res, nil
+		return read()
 	case err != nil || t != json.Delim('{'):
 		return fail(`the file must be a JSON list of programmes, or an object: {"programmes": [...]}`)
 	}
@@ -81,19 +90,30 @@ func readJSON(r io.Reader) (readResult, error) {
 		if t, err := dec.Token(); err != nil || t != json.Delim('[') {
 			return fail(`"programmes" must be a list`)
 		}
-		if err := list(); err != nil {
-			return fail(err.Error())
+		if err := read(); err != nil || len(res.problems) > 0 && res.problems[0].File {
+			return err
 		}
 	}
 	if !seen {
 		return fail(`the file has no "programmes" list`)
 	}
-	return res, nil
+	return nil
 }
 
-func leadingSpace(b []byte) int {
-	n := 0
-	for n < len(b) && (b[n] == ' ' || b[n] == '\n' || b[n] == '\r' || b[n] == '\t' || b[n] == ',') {
+// errStopped is the error of emit, which stops the reading.
+type errStopped struct{ err error }
+
+func (e errStopped) Error() string { return e.err.Error() }
+
+// leadingSpace counts the blanks and commas at the start of what the decoder holds unread.
+func leadingSpace(buffered io.Reader) int64 {
+	var n int64
+	b, _ := buffered.(*bytes.Reader)
+	for b != nil {
+		c, err := b.ReadByte()
+		if err != nil || !(c == ' ' || c == '\n' || c == '\r' || c == '\t' || c == ',') {
+			break
+		}
 		n++
 	}
 	return n
@@ -139,30 +159,36 @@ func jsonType(kind string) string {
 	return kind
 }
 
-// lineIndex turns byte offsets into 1-based line numbers.
-type lineIndex []int
-
-func newLineIndex(b []byte) lineIndex {
-	idx := lineIndex{0}
-	for i, c := range b {
-		if c == '\n' {
-			idx = append(idx, i+1)
-		}
-	}
-	return idx
+// lineCounter counts the lines of what is read through it, so that a byte offset can be
+// turned into a 1-based line number without holding the file: offsets must be asked for in
+// increasing order.
+type lineCounter struct {
+	r      io.Reader
+	read   int64   // bytes read so far
+	ahead  []int64 // offsets of the newlines read and not yet passed
+	passed int     // newlines before the last offset asked for
 }
 
-func (l lineIndex) at(off int) int {
-	lo, hi := 0, len(l)
-	for lo+1 < hi {
-		mid := (lo + hi) / 2
-		if l[mid] <= off {
-			lo = mid
-		} else {
-			hi = mid
+func (l *lineCounter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for i, c := range p[:n] {
+		if c == '\n' {
+			l.ahead = append(l.ahead, l.read+int64(i))
 		}
 	}
-	return lo + 1
+	l.read += int64(n)
+	return n, err
+}
+
+// at returns the line of the byte at offset off.
+func (l *lineCounter) at(off int64) int {
+	i := 0
+	for i < len(l.ahead) && l.ahead[i] < off {
+		i++
+	}
+	l.passed += i
+	l.ahead = append(l.ahead[:0], l.ahead[i:]...)
+	return l.passed + 1
 }
 
 // WriteJSON writes {"programmes": [...]} with one programme per line, in the order given.

@@ -86,28 +86,39 @@ type Report struct {
 	Result catalogue.PutResult `json:"result"`
 }
 
-// readResult is what reading a file gives: its records, its problems and how many rows it had.
+// readResult is what reading a file gives besides its records: its problems and how many
+// rows it had.
 type readResult struct {
-	records  []Record
 	problems []Problem
 	rows     int
 }
 
 // Read parses a file into records and the problems of its rows.
 func Read(f Format, r io.Reader) ([]Record, []Problem, error) {
-	res, err := read(f, r)
-	return res.records, res.problems, err
+	var records []Record
+	var res readResult
+	err := read(f, r, &res, func(rec Record) error {
+		records = append(records, rec)
+		return nil
+	})
+	if len(res.problems) > 0 && res.problems[0].File {
+		records = nil
+	}
+	return records, res.problems, err
 }
 
-func read(f Format, r io.Reader) (readResult, error) {
-	br := bufio.NewReader(r)
+// read parses a file, handing each record to emit as soon as it is read; an error of emit
+// stops it.
+func read(f Format, r io.Reader, res *readResult, emit func(Record) error) error {
+	br := bufio.NewReaderSize(r, 64<<10)
 	if p, ok := utf16(br); ok {
-		return readResult{problems: []Problem{p}}, nil
+		res.problems = []Problem{p}
+		return nil
 	}
 	if f == JSON {
-		return readJSON(br)
+		return readJSON(br, res, emit)
 	}
-	return readCSV(br)
+	return readCSV(br, res, emit)
 }
 
 // utf16 recognises a file saved as UTF-16 (Excel's "Unicode text", Notepad's "Unicode"): by
@@ -131,30 +142,111 @@ func utf16(br *bufio.Reader) (Problem, bool) {
 		Detail: "the file is saved as UTF-16 (\"Unicode text\"); save it as UTF-8 (in Excel: Save As, \"CSV UTF-8\"; in LibreOffice: character set Unicode (UTF-8)) and send it again"}, true
 }
 
+// partSize is how many records an import checks and writes at a time: memory holds a few
+// parts, whatever the size of the file.
+const partSize = 2000
+
+// part is a run of records read, and whether the file has had a problem by its end.
+type part struct {
+	records []Record
+	bad     bool
+}
+
 // Import reads a file and, when every row is good and dryRun is false, stores every programme
-// (and every university the file names that gradpath does not know) in one transaction.
+// (and every university the file names that gradpath does not know) in one transaction. The
+// file is read as a stream, checked and written a part at a time while the next part is read,
+// so memory does not grow with its size.
 func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, dryRun bool) (Report, error) {
 	rep := Report{Format: f, DryRun: dryRun, Problems: []Problem{}}
-	read, err := read(f, r)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	parts := make(chan part, 2)
+	var got readResult
+	readErr := make(chan error, 1)
+	go func() {
+		defer close(parts)
+		var next []Record
+		send := func() error {
+			select {
+			case parts <- part{records: next, bad: len(got.problems) > 0}:
+				next = nil
+				return nil
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		err := read(f, r, &got, func(rec Record) error {
+			next = append(next, rec)
+			if len(next) == partSize {
+				return send()
+			}
+			return nil
+		})
+		if err == nil {
+			err = send()
+		}
+		readErr <- err
+	}()
+	var problems []Problem
+	named := map[string]bool{}
+	res, err := svc.Import(ctx, dryRun, func(im *catalogue.Import) error {
+		for p := range parts {
+			if p.bad {
+				im.Reject() // a row could not be read: check the rest, write nothing
+			}
+			change, lines, err := buildChange(ctx, svc, p.records, named)
+			if err != nil {
+				return err
+			}
+			checked, err := im.Add(ctx, change)
+			if err != nil {
+				return err
+			}
+			problems = append(problems, itemProblems(f, checked, lines)...)
+		}
+		if err := <-readErr; err != nil {
+			return err
+		}
+		if len(got.problems) > 0 {
+			im.Reject()
+		}
+		return nil
+	})
 	if err != nil {
+		cancel()
+		for range parts { // let the reader stop before the caller closes the file
+		}
 		return rep, err
 	}
-	records, problems := read.records, read.problems
-	rep.Rows = read.rows
-	for _, p := range problems {
+	rep.Rows = got.rows
+	for _, p := range got.problems {
 		rep.Unread = rep.Unread || p.File
 	}
-	change, lines, err := buildChange(ctx, svc, records)
-	if err != nil {
-		return rep, err
+	if rep.Unread {
+		problems = nil // the records read before the file broke off are not reported on
 	}
-	if len(problems) > 0 {
-		dryRun = true // the file is refused: still check every record, to report all problems
+	problems = append(got.problems, problems...)
+	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
+	if problems != nil {
+		rep.Problems = problems
 	}
-	res, checked, err := svc.Apply(ctx, change, dryRun)
-	if err != nil {
-		return rep, err
+	bad := map[int]bool{}
+	for _, p := range problems {
+		if !p.File {
+			bad[p.Line] = true
+		}
 	}
+	rep.Rejected = len(bad)
+	if len(problems) == 0 {
+		rep.Result = res
+	}
+	return rep, nil
+}
+
+// itemProblems turns the problems the catalogue found in a part into problems of the file's
+// lines and columns.
+func itemProblems(f Format, checked []catalogue.ItemError, lines recordLines) []Problem {
+	var out []Problem
 	for _, e := range checked {
 		p := Problem{Field: e.Field, Detail: e.Detail}
 		if e.Kind == "university" {
@@ -170,36 +262,19 @@ func Import(ctx context.Context, svc *catalogue.Service, f Format, r io.Reader, 
 				p.Field, p.Detail = csvColumn(e.Field, e.Detail)
 			}
 		}
-		problems = append(problems, p)
+		out = append(out, p)
 	}
-	sort.SliceStable(problems, func(i, j int) bool { return problems[i].Line < problems[j].Line })
-	if problems != nil {
-		rep.Problems = problems
-	}
-	bad := map[int]bool{}
-	for _, p := range problems {
-		if !p.File {
-			bad[p.Line] = true
-		}
-	}
-	rep.Rejected = len(bad)
-	rep.Result = res
-	if dryRun && len(problems) == 0 {
-		if rep.Result, err = svc.Preview(ctx, change); err != nil {
-			return rep, err
-		}
-	}
-	return rep, nil
+	return out
 }
 
 type recordLines struct{ universities, programmes []int }
 
-// buildChange turns records into a Change: their programmes, and the universities they name
-// that the catalogue does not have yet (the first row naming one creates it).
-func buildChange(ctx context.Context, svc *catalogue.Service, records []Record) (catalogue.Change, recordLines, error) {
+// buildChange turns a part's records into a Change: their programmes, and the universities
+// they name that neither the catalogue nor an earlier part has (the first row naming one
+// creates it). named holds the universities named by earlier parts.
+func buildChange(ctx context.Context, svc *catalogue.Service, records []Record, named map[string]bool) (catalogue.Change, recordLines, error) {
 	var c catalogue.Change
 	var lines recordLines
-	named := map[string]bool{}
 	var ids []string
 	for _, r := range records {
 		if r.University != nil && !named[r.University.ID] {

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/csv"
 	"fmt"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -334,31 +335,107 @@ func TestCSVExportRefusesWhatItCannotHold(t *testing.T) {
 	}
 }
 
-// An import tells its progress through the write, not only while the file is read: checking,
-// each table's rows as their batches go in, then indexing.
-func TestImportTellsItsProgress(t *testing.T) {
+// An import is a stream: the first part of a file is checked and written while the rest is
+// still unread, so memory holds a few parts whatever the file's size, and the whole file is
+// still one transaction.
+func TestImportStreams(t *testing.T) {
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
-		svc := service(db)
+		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
+		svc := catalogue.NewService(store, storetest.Clock)
+		file := generated(t, 9000)
+		src := &countingReader{r: bytes.NewReader(file)}
+		store.firstPut = func() { store.readAtFirst = src.n }
 		var stages []string
-		last := map[string][2]int{}
 		pctx := catalogue.WithProgress(ctx, func(stage string, done, total int) {
 			if len(stages) == 0 || stages[len(stages)-1] != stage {
 				stages = append(stages, stage)
 			}
-			if prev := last[stage]; done < prev[0] {
-				t.Errorf("%s went back from %d to %d", stage, prev[0], done)
-			}
-			last[stage] = [2]int{done, total}
 		})
-		if _, err := transfer.Import(pctx, svc, transfer.JSON, bytes.NewReader(generated(t, 1200)), false); err != nil {
-			t.Fatal(err)
+		rep, err := transfer.Import(pctx, svc, transfer.JSON, src, false)
+		if err != nil || len(rep.Problems) > 0 {
+			t.Fatal(err, rep.Problems)
 		}
-		want := []string{"checking", "writing universities", "writing programmes", "writing intakes", "writing topics", "indexing"}
-		if strings.Join(stages, ", ") != strings.Join(want, ", ") {
-			t.Errorf("stages %v, want %v", stages, want)
+		if store.parts < 4 {
+			t.Errorf("%d programmes written in %d parts", rep.Rows, store.parts)
 		}
-		if p := last["writing programmes"]; p[0] != p[1] || p[1] < 1200 {
-			t.Errorf("writing programmes ended at %d of %d", p[0], p[1])
+		if store.readAtFirst <= 0 || store.readAtFirst > len(file)/2 {
+			t.Errorf("the first part was written when %d of %d bytes had been read", store.readAtFirst, len(file))
+		}
+		if _, n, _ := svc.Counts(ctx); n != rep.Rows || rep.Result.Programmes.Created != rep.Rows {
+			t.Errorf("%d programmes stored, %+v reported, of %d rows", n, rep.Result.Programmes, rep.Rows)
+		}
+		// The write goes with the reading, whose progress is the caller's; then the index.
+		if strings.Join(stages, ",") != "indexing" {
+			t.Errorf("stages %v", stages)
 		}
 	})
+}
+
+// A file whose last row is bad writes nothing, though its first parts were written before
+// that row was read; every problem is reported, the last one included.
+func TestStreamedImportIsAllOrNothing(t *testing.T) {
+	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
+		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
+		svc := catalogue.NewService(store, storetest.Clock)
+		file := generated(t, 7000)
+		last := bytes.LastIndex(file, []byte("\n{")) // the last programme's line
+		cut := last + bytes.Index(file[last:], []byte(`"title":"`))
+		bad := slices.Concat(file[:cut], []byte(`"x":1,`), file[cut:])
+		rep, err := transfer.Import(ctx, svc, transfer.JSON, bytes.NewReader(bad), false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Problems) != 1 || rep.Rejected != 1 || rep.Problems[0].Field != "x" {
+			t.Fatalf("problems %+v", rep.Problems)
+		}
+		if store.parts < 3 {
+			t.Errorf("only %d parts were written before the bad row", store.parts)
+		}
+		if _, n, _ := svc.Counts(ctx); n != 0 {
+			t.Errorf("%d programmes stored from a refused file", n)
+		}
+		// A problem the catalogue finds (an empty title) in the last part undoes the earlier parts.
+		end := bytes.IndexByte(file[cut+9:], '"') + cut + 9
+		bad = slices.Concat(file[:cut], []byte(`"title":"`), file[end:])
+		if rep, err = transfer.Import(ctx, svc, transfer.JSON, bytes.NewReader(bad), false); err != nil {
+			t.Fatal(err)
+		}
+		if len(rep.Problems) != 1 || rep.Problems[0].Field != "title" || rep.Problems[0].Line < 7000 {
+			t.Fatalf("problems %+v", rep.Problems)
+		}
+		if _, n, _ := svc.Counts(ctx); n != 0 {
+			t.Errorf("%d programmes stored from a refused file", n)
+		}
+	})
+}
+
+// partsStore counts the parts a streamed import writes.
+type partsStore struct {
+	catalogue.Store
+	parts       int
+	firstPut    func()
+	readAtFirst int
+}
+
+func (s *partsStore) PutParts(ctx context.Context, fill func(put func(catalogue.Change) (catalogue.PutResult, error)) error) (catalogue.PutResult, error) {
+	return s.Store.PutParts(ctx, func(put func(catalogue.Change) (catalogue.PutResult, error)) error {
+		return fill(func(c catalogue.Change) (catalogue.PutResult, error) {
+			if s.parts == 0 && s.firstPut != nil {
+				s.firstPut()
+			}
+			s.parts++
+			return put(c)
+		})
+	})
+}
+
+type countingReader struct {
+	r io.Reader
+	n int
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += n
+	return n, err
 }
