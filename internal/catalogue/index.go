@@ -62,6 +62,7 @@ type Index struct {
 	byCurrency    map[string][]int32 // docs with tuition in that currency, by (annual, id)
 	byTuition     []int32            // every doc by (tuition key, id)
 	tuitionRank   []int32
+	tuitionLocal  []int32 // byTuition regrouped by country (see byCountry)
 
 	intakeOff   []int32 // intakes of doc d are [intakeOff[d], intakeOff[d+1])
 	intakeDay   []int8  // day of the start, 0 when only the month is known
@@ -411,6 +412,7 @@ func (b *IndexBuilder) Build(version int64) *Index {
 		return ix.idRank[a] < ix.idRank[b]
 	})
 	ix.tuitionRank = ranks(ix.byTuition)
+	ix.tuitionLocal = ix.byCountry(ix.byTuition)
 	b.entries, b.words, b.wordList = nil, nil, nil
 	return ix
 }
@@ -840,18 +842,35 @@ func (ix *Index) facets(q ProgrammeQuery, fs []filter, all bitset) Facets {
 
 // facetCounts lists the values with a count, most first, then by value.
 func facetCounts(counts []int, value func(int) string) []FacetCount {
-	out := make([]FacetCount, 0, len(counts))
+	// Values listed in order (countries always are) sort by integer keys alone: count, then
+	// position.
+	keys := make([]uint64, 0, len(counts))
+	inOrder, prev := true, ""
 	for i, c := range counts {
 		if c > 0 {
-			out = append(out, FacetCount{Value: value(i), Count: c})
+			v := value(i)
+			inOrder = inOrder && (len(keys) == 0 || prev < v)
+			prev = v
+			keys = append(keys, uint64(math.MaxUint32-uint32(c))<<32|uint64(i))
 		}
 	}
-	// Values are mostly in order already (countries always are): sort by value, which is
-	// cheap then, and stably by count.
-	if !slices.IsSortedFunc(out, func(a, b FacetCount) int { return strings.Compare(a.Value, b.Value) }) {
-		slices.SortFunc(out, func(a, b FacetCount) int { return strings.Compare(a.Value, b.Value) })
+	out := make([]FacetCount, len(keys))
+	if !inOrder {
+		for j, k := range keys {
+			out[j] = FacetCount{Value: value(int(uint32(k))), Count: counts[uint32(k)]}
+		}
+		slices.SortFunc(out, func(a, b FacetCount) int {
+			if a.Count != b.Count {
+				return b.Count - a.Count
+			}
+			return strings.Compare(a.Value, b.Value)
+		})
+		return out
 	}
-	slices.SortStableFunc(out, func(a, b FacetCount) int { return b.Count - a.Count })
+	slices.Sort(keys)
+	for j, k := range keys {
+		out[j] = FacetCount{Value: value(int(uint32(k))), Count: counts[uint32(k)]}
+	}
 	return out
 }
 
@@ -861,12 +880,12 @@ func (ix *Index) page(q ProgrammeQuery, all bitset, total int) ([]int32, *Positi
 	case q.Sort == SortRelevance && len(gradpath.QueryWords(q.Text)) > 0:
 		return ix.rankedPage(q, all)
 	case q.Sort == SortTuition:
-		return ix.ordered(q, all, total, ix.byTuition, ix.tuitionRank, ix.tuitionKey)
+		return ix.ordered(q, all, total, ix.byTuition, ix.tuitionRank, ix.tuitionLocal, ix.tuitionKey)
 	case q.Sort == SortDeadline && len(q.Intakes) > 0:
 		return ix.intakeDeadlinePage(q, all)
 	case q.Sort == SortDeadline:
 		o := ix.dailyDeadlines(dayNumber(q.Today.Earliest()))
-		return ix.ordered(q, all, total, o.order, o.rank, func(d int32) string { return dayString(o.keys[d]) })
+		return ix.ordered(q, all, total, o.order, o.rank, o.local, func(d int32) string { return dayString(o.keys[d]) })
 	}
 	key := func(d int32) string { return ix.sortKeys[d] }
 	if len(q.Countries) == 1 {
@@ -886,7 +905,7 @@ func (ix *Index) page(q ProgrammeQuery, all bitset, total int) ([]int32, *Positi
 		}
 		return ix.trim(docs, q.Limit, key)
 	}
-	return ix.ordered(q, all, total, ix.byName, ix.nameRank, key)
+	return ix.ordered(q, all, total, ix.byName, ix.nameRank, nil, key)
 }
 
 // after reports whether (key, id) comes after a position.
@@ -898,24 +917,36 @@ const defaultGatherLimit = 2048
 
 // ordered pages through the matches in an order given as a permutation and its ranks. Few
 // matches are gathered and the smallest ranks kept; many are found by walking the order from
-// the position, where they are dense enough to fill a page quickly.
-func (ix *Index) ordered(q ProgrammeQuery, all bitset, total int, order, rank []int32, key func(int32) string) ([]int32, *Position) {
-	from := 0
-	if a := q.After; a != nil {
-		from = sort.Search(len(order), func(i int) bool { return after(key(order[i]), ix.ids[order[i]], a) })
+// the position, where they are dense enough to fill a page quickly. local, when not nil, is
+// the order regrouped by country: a query for one country walks only that country's part.
+func (ix *Index) ordered(q ProgrammeQuery, all bitset, total int, order, rank, local []int32, key func(int32) string) ([]int32, *Position) {
+	from := func(order []int32) int {
+		if a := q.After; a != nil {
+			return sort.Search(len(order), func(i int) bool { return after(key(order[i]), ix.ids[order[i]], a) })
+		}
+		return 0
 	}
 	var docs []int32
 	if total <= ix.gatherLimit {
+		start := from(order)
 		top := newTopK(q.Limit+1, func(a, b int32) bool { return rank[a] < rank[b] })
 		for d := all.next(0); d >= 0; d = all.next(d + 1) {
-			if int(rank[d]) >= from {
+			if int(rank[d]) >= start {
 				top.add(d)
 			}
 		}
 		docs = top.items
 	} else {
+		walk := order
+		if len(q.Countries) == 1 && local != nil {
+			c := slices.Index(ix.countries, q.Countries[0])
+			if c < 0 {
+				return nil, nil
+			}
+			walk = local[ix.countryStart[c]:ix.countryStart[c+1]]
+		}
 		docs = make([]int32, 0, q.Limit+1)
-		for _, d := range order[from:] {
+		for _, d := range walk[from(walk):] {
 			if all.has(d) {
 				docs = append(docs, d)
 				if len(docs) > q.Limit {
@@ -925,6 +956,20 @@ func (ix *Index) ordered(q ProgrammeQuery, all bitset, total int, order, rank []
 		}
 	}
 	return ix.trim(docs, q.Limit, key)
+}
+
+// byCountry regroups an order by country, keeping the order within each: the documents of
+// country c, in that order, are out[countryStart[c]:countryStart[c+1]] (a country's
+// documents are one run).
+func (ix *Index) byCountry(order []int32) []int32 {
+	out := make([]int32, len(order))
+	next := slices.Clone(ix.countryStart)
+	for _, d := range order {
+		c := ix.country[d]
+		out[next[c]] = d
+		next[c]++
+	}
+	return out
 }
 
 func (ix *Index) trim(docs []int32, limit int, key func(int32) string) ([]int32, *Position) {
@@ -941,6 +986,7 @@ type deadlineOrder struct {
 	day   int32
 	order []int32
 	rank  []int32
+	local []int32 // order regrouped by country (see byCountry)
 	keys  []int32 // per document: day of the soonest upcoming close, or noDay
 	// open holds the documents with an intake that takes applications that day.
 	open bitset
@@ -972,7 +1018,7 @@ func (ix *Index) dailyDeadlines(today int32) *deadlineOrder {
 		}
 		return ix.idRank[a] < ix.idRank[b]
 	})
-	o := &deadlineOrder{day: today, order: order, rank: ranks(order), keys: keys, open: open}
+	o := &deadlineOrder{day: today, order: order, rank: ranks(order), local: ix.byCountry(order), keys: keys, open: open}
 	ix.deadlines.Store(o)
 	return o
 }

@@ -43,9 +43,9 @@ func (c *pageCache) get(gen, key string) (cachedPage, bool) {
 	return p, ok
 }
 
-func (c *pageCache) put(gen, key string, p cachedPage) {
+func (c *pageCache) put(gen, key string, p cachedPage) (kept bool) {
 	if c == nil || len(p.body) > c.maxBytes/16 {
-		return
+		return false
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -53,7 +53,7 @@ func (c *pageCache) put(gen, key string, p cachedPage) {
 		c.gen, c.entries, c.fifo, c.bytes = gen, map[string]cachedPage{}, nil, 0
 	}
 	if _, ok := c.entries[key]; ok {
-		return
+		return false
 	}
 	for c.bytes+len(p.body) > c.maxBytes && len(c.fifo) > 0 {
 		old := c.fifo[0]
@@ -64,4 +64,5 @@ func (c *pageCache) put(gen, key string, p cachedPage) {
 	c.entries[key] = p
 	c.fifo = append(c.fifo, key)
 	c.bytes += len(p.body)
+	return true
 }

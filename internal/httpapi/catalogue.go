@@ -2,10 +2,13 @@ package httpapi
 
 import (
 	"encoding/json"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
@@ -89,30 +92,42 @@ func (s *Server) listProgrammes(w http.ResponseWriter, r *http.Request) error {
 		return r.Context().Err()
 	}
 	found, err := s.Catalogue.Find(r.Context(), q)
+	buf := bodies.Get().(*[]byte)
 	var body []byte
 	if err == nil {
-		body, err = encodeFound(found)
+		body = appendFound((*buf)[:0], found)
 	}
 	<-s.searchSlots
 	if err != nil {
+		bodies.Put(buf)
 		return err
 	}
-	etag := ""
+	etag, kept := "", false
 	if gen != "" {
 		etag = `"` + gen + "-" + hashString(r.URL.RawQuery) + `"`
-		s.pages.put(gen, r.URL.RawQuery, cachedPage{body: body, etag: etag})
+		kept = s.pages.put(gen, r.URL.RawQuery, cachedPage{body: body, etag: etag})
 	}
-	return writeBody(w, r, body, etag)
+	err = writeBody(w, r, body, etag)
+	if !kept && cap(body) <= 1<<20 {
+		*buf = body
+		bodies.Put(buf)
+	}
+	return err
 }
 
 // encodeFound writes a finder page as ProgrammeList JSON, splicing each programme's next
 // deadline into its ready-made JSON.
 func encodeFound(f catalogue.Found) ([]byte, error) {
-	size := 256
+	return appendFound(nil, f), nil
+}
+
+// appendFound is encodeFound appending to b.
+func appendFound(b []byte, f catalogue.Found) []byte {
+	size := 256 + facetsSize(f.Facets) + len(f.DidYouMean)
 	for _, it := range f.Items {
 		size += len(it.JSON) + 80
 	}
-	b := make([]byte, 0, size)
+	b = slices.Grow(b, size)
 	b = append(b, `{"items":[`...)
 	for i, it := range f.Items {
 		if i > 0 {
@@ -143,26 +158,33 @@ func encodeFound(f catalogue.Found) ([]byte, error) {
 		b = append(b, `,"did_you_mean":`...)
 		b = appendString(b, f.DidYouMean)
 	}
-	b = append(b, "}\n"...)
-	return b, nil
+	return append(b, "}\n"...)
 }
+
+// bodies holds the buffers of finder answers that were sent and not kept by the page cache:
+// a broad page is 40 KB, which would otherwise be garbage after every request.
+var bodies = sync.Pool{New: func() any { return new([]byte) }}
 
 // facetPrefixes holds, per facet and value, its JSON up to the count:
 // {"value":"GB","label":"United Kingdom","count":
+// Readers take the current map without a lock; a new value (rare) copies it.
 type facetPrefixes struct {
-	mu    sync.RWMutex
-	kinds map[string]map[string][]byte
+	mu    sync.Mutex
+	kinds atomic.Pointer[map[string]map[string][]byte]
 }
 
-var prefixes = &facetPrefixes{kinds: map[string]map[string][]byte{}}
+var prefixes = newFacetPrefixes()
 
-func (f *facetPrefixes) get(kind, value string, label func(string) string) []byte {
-	f.mu.RLock()
-	p, ok := f.kinds[kind][value]
-	f.mu.RUnlock()
-	if ok {
-		return p
-	}
+func newFacetPrefixes() *facetPrefixes {
+	f := &facetPrefixes{}
+	f.kinds.Store(&map[string]map[string][]byte{})
+	return f
+}
+
+// of returns the prefixes of one facet as they are now.
+func (f *facetPrefixes) of(kind string) map[string][]byte { return (*f.kinds.Load())[kind] }
+
+func (f *facetPrefixes) add(kind, value string, label func(string) string) []byte {
 	b := []byte(`{"value":`)
 	b = appendString(b, value)
 	b = append(b, `,"label":`...)
@@ -170,11 +192,20 @@ func (f *facetPrefixes) get(kind, value string, label func(string) string) []byt
 	b = append(b, `,"count":`...)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	if f.kinds[kind] == nil {
-		f.kinds[kind] = map[string][]byte{}
+	next := maps.Clone(*f.kinds.Load())
+	values := maps.Clone(next[kind])
+	if values == nil {
+		values = map[string][]byte{}
 	}
-	f.kinds[kind][value] = b
+	values[value] = b
+	next[kind] = values
+	f.kinds.Store(&next)
 	return b
+}
+
+// facetsSize is room for the JSON of a page's facets.
+func facetsSize(f catalogue.Facets) int {
+	return 64 + 72*(len(f.Country)+len(f.Level)+len(f.Mode)+len(f.Intake))
 }
 
 // appendFacetCounts writes the facets of a page as FacetsView in JSON, from cached pieces.
@@ -183,11 +214,16 @@ func appendFacetCounts(b []byte, f catalogue.Facets) []byte {
 		b = append(b, '"')
 		b = append(b, kind...)
 		b = append(b, `":[`...)
+		known := prefixes.of(kind)
 		for i, v := range vs {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(b, prefixes.get(kind, v.Value, label)...)
+			p, ok := known[v.Value]
+			if !ok {
+				p = prefixes.add(kind, v.Value, label)
+			}
+			b = append(b, p...)
 			b = strconv.AppendInt(b, int64(v.Count), 10)
 			b = append(b, '}')
 		}

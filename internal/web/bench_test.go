@@ -32,6 +32,8 @@ func BenchmarkFinder(b *testing.B) {
 	api := finderServer(b, 100_000)
 	for _, tc := range []struct{ name, path, accept string }{
 		{"api", "/api/v1/programmes?q=computer+science&country=GB", "application/json"},
+		{"api-broad", "/api/v1/programmes?country=GB&level=master&sort=deadline&limit=20", "application/json"},
+		{"api-text", "/api/v1/programmes?q=distributed+systems", "application/json"},
 		{"page", "/programmes?q=computer+science&country=GB", "text/html"},
 		{"page-htmx", "/programmes?q=computer+science&country=GB", "text/html"},
 	} {
