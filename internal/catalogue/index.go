@@ -67,6 +67,7 @@ type Index struct {
 	intakeOff   []int32 // intakes of doc d are [intakeOff[d], intakeOff[d+1])
 	intakeDay   []int8  // day of the start, 0 when only the month is known
 	intakeMonth []int32 // year*12 + month-1 of the start
+	intakeFirst []int32 // days since 1970 of the earliest start
 	closesFirst []int32 // days since 1970 of the earliest close, or noDay
 	closesLast  []int32
 	monthBits   map[int32]bitset
@@ -311,6 +312,7 @@ func (b *IndexBuilder) Build(version int64) *Index {
 			m := in.month
 			ix.intakeDay = append(ix.intakeDay, in.day)
 			ix.intakeMonth = append(ix.intakeMonth, m)
+			ix.intakeFirst = append(ix.intakeFirst, dayNumber(compactIntake{month: m, day: in.day}.start().Earliest()))
 			ix.closesFirst = append(ix.closesFirst, in.first)
 			ix.closesLast = append(ix.closesLast, in.last)
 			bs, ok := ix.monthBits[m]
@@ -569,7 +571,7 @@ func (ix *Index) UpcomingIntake(doc, today int32) (closes, starts int32, ok bool
 	if best < 0 {
 		return 0, 0, false
 	}
-	return ix.closesLast[best], dayNumber(ix.intakeStartOf(best).Earliest()), true
+	return ix.closesLast[best], ix.intakeFirst[best], true
 }
 
 // DayNumber is the number of days from 1970-01-01 to d's first day, as UpcomingIntake counts.
