@@ -13,6 +13,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -90,6 +92,10 @@ type App struct {
 	limits ratelimit.Factory
 	// closers run in reverse order of their adding, on Close.
 	closers []func(context.Context) error
+	closeMu sync.Mutex
+	// indexing is true while the finder index of a large catalogue is built after serving
+	// started.
+	indexing atomic.Bool
 }
 
 // New builds gradpath from cfg: it opens the database (applying migrations), and builds the
@@ -347,18 +353,31 @@ func OpenDatabase(ctx context.Context, cfg config.Config, step func(sqlstore.Mig
 }
 
 // onClose adds f to what Close runs, before everything added earlier.
-func (a *App) onClose(f func(context.Context) error) { a.closers = append(a.closers, f) }
+func (a *App) onClose(f func(context.Context) error) {
+	a.closeMu.Lock()
+	defer a.closeMu.Unlock()
+	a.closers = append(a.closers, f)
+}
 
 // Close stops what Start started and closes what New opened, in reverse order, waiting for
 // running jobs until ctx ends.
 func (a *App) Close(ctx context.Context) error {
 	var errs []error
-	for i := len(a.closers) - 1; i >= 0; i-- {
-		if err := a.closers[i](ctx); err != nil {
+	for {
+		// A background start (a large catalogue's index) may add closers while an earlier
+		// one waits for it: take them one at a time.
+		a.closeMu.Lock()
+		if len(a.closers) == 0 {
+			a.closeMu.Unlock()
+			break
+		}
+		f := a.closers[len(a.closers)-1]
+		a.closers = a.closers[:len(a.closers)-1]
+		a.closeMu.Unlock()
+		if err := f(ctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	a.closers = nil
 	return errors.Join(errs...)
 }
 

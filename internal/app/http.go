@@ -87,6 +87,9 @@ func (a *App) site() (*site, error) {
 // Ready reports whether the app can serve: the database answers and the data directory has
 // room (insufficient_storage when it does not).
 func (a *App) Ready(ctx context.Context) error {
+	if a.indexing.Load() {
+		return gradpath.Errorf(gradpath.CodeUnavailable, "the finder index is being built; meanwhile the finder answers from the database, more slowly")
+	}
 	if err := a.DB.Ping(ctx); err != nil {
 		return err
 	}

@@ -70,6 +70,10 @@ type Config struct {
 	// (at least 256 MiB), a positive number fixes it, -1 leaves the runtime's default. A
 	// GOMEMLIMIT environment variable takes precedence.
 	MemoryLimitMB int
+	// IndexInBackgroundAbove is the number of programmes above which serve starts answering
+	// before the finder index is built (the finder reads the database meanwhile and /readyz
+	// says 503); -1 always builds the index first.
+	IndexInBackgroundAbove int
 	// CatalogueRefresh is how often a replica checks the database for catalogue changes made
 	// elsewhere (other replicas, command-line imports).
 	CatalogueRefresh time.Duration
@@ -142,31 +146,32 @@ type Config struct {
 // Default returns the settings used when nothing else is given.
 func Default() Config {
 	return Config{
-		Addr:             "127.0.0.1:8080",
-		DataDir:          "./gradpath-data",
-		LogFormat:        "json",
-		LogLevel:         "info",
-		ShutdownTimeout:  10 * time.Second,
-		Finder:           "memory",
-		CookieSecure:     true,
-		SessionIdle:      30 * time.Minute,
-		SessionMax:       12 * time.Hour,
-		PageCacheMB:      16,
-		Region:           "IN",
-		LeadRouting:      "round_robin",
-		LeadRateLimit:    20,
-		RedisPrefix:      "gradpath:",
-		NATSStream:       "GRADPATH",
-		NATSPrefix:       "gradpath",
-		SMTPFrom:         "gradpath@localhost",
-		Workers:          4,
-		JobTimeout:       time.Minute,
-		CatalogueRefresh: 2 * time.Second,
-		MetricsFrom:      []string{"127.0.0.0/8", "::1/128"},
-		DiskFreeMinMB:    100,
-		TraceSampleRatio: 1,
-		BackupKeep:       7,
-		FormMinAge:       3 * time.Second,
+		Addr:                   "127.0.0.1:8080",
+		DataDir:                "./gradpath-data",
+		LogFormat:              "json",
+		LogLevel:               "info",
+		ShutdownTimeout:        10 * time.Second,
+		Finder:                 "memory",
+		CookieSecure:           true,
+		SessionIdle:            30 * time.Minute,
+		SessionMax:             12 * time.Hour,
+		PageCacheMB:            16,
+		IndexInBackgroundAbove: 20_000,
+		Region:                 "IN",
+		LeadRouting:            "round_robin",
+		LeadRateLimit:          20,
+		RedisPrefix:            "gradpath:",
+		NATSStream:             "GRADPATH",
+		NATSPrefix:             "gradpath",
+		SMTPFrom:               "gradpath@localhost",
+		Workers:                4,
+		JobTimeout:             time.Minute,
+		CatalogueRefresh:       2 * time.Second,
+		MetricsFrom:            []string{"127.0.0.0/8", "::1/128"},
+		DiskFreeMinMB:          100,
+		TraceSampleRatio:       1,
+		BackupKeep:             7,
+		FormMinAge:             3 * time.Second,
 	}
 }
 
@@ -441,6 +446,16 @@ var settings = []setting{
 			return nil
 		},
 		get: func(c *Config) string { return strconv.Itoa(c.PageCacheMB) }},
+	{key: "index_in_background_above", help: "programmes above which serving starts before the finder index is built (the finder reads the database meanwhile, /readyz says 503); -1: always build it first",
+		set: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < -1 {
+				return errors.New("must be a whole number of programmes, or -1")
+			}
+			c.IndexInBackgroundAbove = n
+			return nil
+		},
+		get: func(c *Config) string { return strconv.Itoa(c.IndexInBackgroundAbove) }},
 	{key: "memory_limit_mb", help: "soft memory limit in MiB: 0 follows the live heap (1.4x, at least 256), -1 leaves Go's default",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)

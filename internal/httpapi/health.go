@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"errors"
 	"net/http"
 	"time"
 
@@ -31,7 +32,9 @@ func (s *Server) readyz(w http.ResponseWriter, r *http.Request) error {
 	defer cancel()
 	if err := s.Ready(ctx); err != nil {
 		s.logger.WarnContext(r.Context(), "not ready", "error", err.Error())
-		if gradpath.ErrorCode(err) == gradpath.CodeInsufficientStorage {
+		// The app's own reasons (a full disk, the index being built) are told as they are.
+		var own *gradpath.Error
+		if errors.As(err, &own) && (own.Code == gradpath.CodeInsufficientStorage || own.Code == gradpath.CodeUnavailable) {
 			return err
 		}
 		return gradpath.Errorf(gradpath.CodeUnavailable, "the database does not answer")
