@@ -1,20 +1,22 @@
 // Command finder measures the programme finder under load, as a ratio to a bare net/http
-// handler on the same machine in the same run.
+// handler serving a page of the same size, on the same core, in the same run.
 //
-// It builds gradpath, generates a synthetic catalogue (100,000 programmes by default),
-// imports it into a fresh data directory (timing the import), starts `gradpath serve` on it,
-// and starts a bare handler (this program, re-run as a separate process) that answers every
-// request with one fixed 20-item page taken from the finder. Then wrk drives both with the
-// same mix of finder URLs (countries, levels, modes, intakes, tags, text, orders, second
-// pages) at 64 connections, one after the other, and the program prints requests per second,
-// p50 and p99 of each and the ratio of the finder to the bare handler, together with the
-// server's resident memory. The finder is measured with its page cache, without it, and
-// answering from SQL instead of the in-memory index.
+// It builds gradpath, generates a synthetic catalogue (100,000 programmes by default), imports
+// it into a fresh data directory (timing the import and reading its peak memory), and starts
+// `gradpath serve` on it three times (page cache off, page cache on, SQL finder), measuring
+// how long each takes to answer a finder request. Every server runs on one core
+// (GOMAXPROCS=1, pinned with taskset to the last CPU) and wrk on another (-t1), so the server
+// never shares its core with the load. For each workload the bare handler, this program
+// re-run as a separate process on the server's core, answers every request with one page of
+// the workload's typical size; the two are driven in interleaved blocks (bare, gradpath,
+// bare, gradpath, ...) so that a change in the machine's speed moves both. The program prints
+// requests per second and p99 of each block, the ratio of gradpath to the bare handler block
+// by block, the servers' resident memory, and the load average before and after.
 //
-//	go run ./bench/finder                      # 100,000 programmes, 20 s per run
-//	go run ./bench/finder -programmes 10000 -duration 5s
+//	go run ./bench/finder                      # 100,000 programmes, 10 s per block, 2 rounds
+//	go run ./bench/finder -programmes 10000 -duration 5s -rounds 1
 //
-// It needs wrk (apt install wrk) and aims only at 127.0.0.1.
+// It needs wrk and taskset (apt install wrk util-linux) and aims only at 127.0.0.1.
 package main
 
 import (
@@ -33,172 +35,300 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
 func main() {
-	if len(os.Args) == 4 && os.Args[1] == "-bare" {
-		spin, err := time.ParseDuration(os.Args[3])
-		if err != nil {
-			panic(err)
-		}
-		bare(os.Args[2], spin)
+	if len(os.Args) == 3 && os.Args[1] == "-bare" {
+		bare(os.Args[2])
 		return
 	}
 	programmes := flag.Int("programmes", 100_000, "size of the generated catalogue")
-	duration := flag.Duration("duration", 20*time.Second, "length of each load run")
+	duration := flag.Duration("duration", 10*time.Second, "length of each block")
+	rounds := flag.Int("rounds", 2, "blocks of each server per workload, interleaved")
 	conns := flag.Int("connections", 64, "concurrent connections")
-	urls := flag.Int("urls", 5000, "distinct finder URLs in the mix")
-	keep := flag.String("keep", "", "keep the work directory here instead of a temporary one")
+	urls := flag.Int("urls", 1000, "distinct finder URLs in the mixes")
+	keep := flag.String("keep", "", "keep the work directory here (and reuse its import) instead of a temporary one")
 	flag.Parse()
-	if err := run(*programmes, *duration, *conns, *urls, *keep); err != nil {
+	b := &bench{n: *programmes, duration: *duration, rounds: *rounds, conns: *conns, urls: *urls}
+	if err := b.run(*keep); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func run(n int, duration time.Duration, conns, nurls int, keep string) error {
-	if _, err := exec.LookPath("wrk"); err != nil {
-		return fmt.Errorf("wrk is not installed: apt install wrk")
+type bench struct {
+	n, rounds, conns, urls int
+	duration               time.Duration
+	dir, bin, data         string
+	serverCPU, loadCPU     string // taskset lists; empty when the machine has one CPU
+}
+
+// server is a running gradpath or bare handler.
+type server struct {
+	cmd  *exec.Cmd
+	base string
+}
+
+func (s *server) stop() {
+	s.cmd.Process.Signal(os.Interrupt)
+	done := make(chan struct{})
+	go func() { s.cmd.Wait(); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		s.cmd.Process.Kill()
+		<-done
 	}
-	dir := keep
-	if dir == "" {
+}
+
+// workload is what wrk sends and to which gradpath server.
+type workload struct {
+	name   string
+	server string // "nocache", "cache" or "sql"
+	urls   []string
+}
+
+type block struct{ rps, p99 float64 }
+
+func (b *bench) run(keep string) error {
+	for _, tool := range []string{"wrk", "taskset"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			return fmt.Errorf("%s is not installed: apt install wrk util-linux", tool)
+		}
+	}
+	if cpus := runtime.NumCPU(); cpus >= 2 {
+		b.serverCPU, b.loadCPU = strconv.Itoa(cpus-1), "0"
+	} else {
+		step("one CPU: the server and wrk share it, and the ratios mean less")
+	}
+	b.dir = keep
+	if b.dir == "" {
 		d, err := os.MkdirTemp("", "gradpath-bench")
 		if err != nil {
 			return err
 		}
 		defer os.RemoveAll(d)
-		dir = d
+		b.dir = d
 	}
-	bin := filepath.Join(dir, "gradpath")
+	if err := os.MkdirAll(b.dir, 0o755); err != nil {
+		return err
+	}
+	load0 := loadAverage()
+	b.bin = filepath.Join(b.dir, "gradpath")
 	step("building gradpath")
-	if err := command("go", "build", "-o", bin, "./cmd/gradpath").Run(); err != nil {
+	if err := command("go", "build", "-o", b.bin, "./cmd/gradpath").Run(); err != nil {
 		return fmt.Errorf("build (run from the repository root): %w", err)
 	}
-	catalogue := filepath.Join(dir, "catalogue.json")
-	step(fmt.Sprintf("generating %d programmes", n))
-	f, err := os.Create(catalogue)
+	importTook, importRSS, err := b.importCatalogue()
 	if err != nil {
 		return err
 	}
-	gen := command(bin, "gen", "catalogue", "--programmes", strconv.Itoa(n), "--seed", "1")
-	gen.Stdout = f
-	if err := gen.Run(); err != nil {
-		return err
-	}
-	f.Close()
-	data := filepath.Join(dir, "data")
-	os.RemoveAll(data)
-	step("importing")
-	start := time.Now()
-	if err := command(bin, "import", "programmes", "--data", data, catalogue).Run(); err != nil {
-		return err
-	}
-	importTook := time.Since(start)
 
-	mix := finderURLs(nurls)
-	script := filepath.Join(dir, "mix.lua")
-	if err := writeScript(script, filepath.Join(dir, "urls.txt"), mix); err != nil {
-		return err
-	}
-	// Searches as students type them: right, misspelt, and in their own words.
-	textScript := filepath.Join(dir, "text.lua")
-	if err := writeScript(textScript, filepath.Join(dir, "text.txt"), textURLs(nurls)); err != nil {
-		return err
-	}
-	// The same URLs as people ask for them: a few often, most rarely (Zipf, s = 1.1).
-	zipfScript := filepath.Join(dir, "zipf.lua")
-	if err := writeScript(zipfScript, filepath.Join(dir, "zipf.txt"), zipfSample(mix, 100_000)); err != nil {
-		return err
-	}
-
-	type result struct {
-		name               string
-		rps, p50, p99, rss float64
-		hwm                float64
-		start              time.Duration
-	}
-	var results []result
-	var page []byte
-	for _, mode := range []struct{ name, finder, cacheMB, script string }{
-		{"index, no cache, uniform", "memory", "0", script},
-		{"index + page cache, uniform", "memory", "16", script},
-		{"index + page cache, Zipf", "memory", "16", zipfScript},
-		{"index, no cache, text as typed", "memory", "0", textScript},
-		{"SQL finder, uniform", "sql", "0", script},
+	servers := map[string]*server{}
+	starts := map[string]time.Duration{}
+	defer func() {
+		for _, s := range servers {
+			s.stop()
+		}
+	}()
+	for _, s := range []struct{ name, finder, cacheMB string }{
+		{"nocache", "memory", "0"}, {"cache", "memory", "16"}, {"sql", "sql", "0"},
 	} {
-		addr := freeAddr()
-		step("serving: " + mode.name)
-		srv := command(bin, "serve", "--addr", addr, "--data", data, "--finder", mode.finder, "--page-cache-mb", mode.cacheMB, "--log-level", "warn")
-		t0 := time.Now()
-		if err := srv.Start(); err != nil {
+		step("starting gradpath: " + s.name)
+		srv, took, err := b.serve(s.finder, s.cacheMB)
+		if err != nil {
 			return err
 		}
-		if err := waitHealthy("http://" + addr); err != nil {
-			srv.Process.Kill()
+		servers[s.name], starts[s.name] = srv, took
+	}
+
+	broad := "/api/v1/programmes?country=GB&level=master&sort=deadline&limit=20"
+	text := "/api/v1/programmes?q=distributed+systems"
+	mix := finderURLs(b.urls)
+	workloads := []workload{
+		{"broad filter (GB, master, by deadline), no page cache", "nocache", []string{broad}},
+		{fmt.Sprintf("%d finder URLs, no page cache", len(mix)), "nocache", mix},
+		{fmt.Sprintf("%d finder URLs, page cache 16 MB", len(mix)), "cache", mix},
+		{"full text q=distributed+systems, no page cache", "nocache", []string{text}},
+		{"full text, from the page cache", "cache", []string{text}},
+		{"text as students type it (typos, synonyms), no page cache", "nocache", textURLs(b.urls)},
+		{"SQL finder (finder = sql), broad filter", "sql", []string{broad}},
+	}
+	type outcome struct {
+		w           workload
+		page        int
+		bare, found []block
+		rss         float64
+	}
+	var outcomes []outcome
+	for i, w := range workloads {
+		srv := servers[w.server]
+		script := filepath.Join(b.dir, fmt.Sprintf("w%d.lua", i))
+		if err := writeScript(script, filepath.Join(b.dir, fmt.Sprintf("w%d.txt", i)), w.urls); err != nil {
 			return err
 		}
-		up := time.Since(t0)
-		if page == nil {
-			if page, err = get("http://" + addr + "/api/v1/programmes?limit=20"); err != nil {
+		page, err := typicalPage(srv.base, w.urls)
+		if err != nil {
+			return err
+		}
+		pageFile := filepath.Join(b.dir, fmt.Sprintf("w%d.page", i))
+		if err := os.WriteFile(pageFile, page, 0o644); err != nil {
+			return err
+		}
+		bareSrv, err := b.startBare(pageFile)
+		if err != nil {
+			return err
+		}
+		step(fmt.Sprintf("%s (%d URLs, typical page %d KB)", w.name, len(w.urls), len(page)>>10))
+		o := outcome{w: w, page: len(page)}
+		warm := min(b.duration/2, 5*time.Second)
+		if _, err := b.wrk(bareSrv.base, script, warm); err != nil {
+			return err
+		}
+		if _, err := b.wrk(srv.base, script, warm); err != nil {
+			return err
+		}
+		for range b.rounds {
+			r, err := b.wrk(bareSrv.base, script, b.duration)
+			if err != nil {
 				return err
 			}
+			o.bare = append(o.bare, r)
+			if r, err = b.wrk(srv.base, script, b.duration); err != nil {
+				return err
+			}
+			o.found = append(o.found, r)
 		}
-		warm := min(duration/4, 5*time.Second)
-		runWrk("http://"+addr, mode.script, conns, warm)
-		rps, p50, p99, err := runWrk("http://"+addr, mode.script, conns, duration)
-		rss, hwm := memory(srv.Process.Pid)
-		srv.Process.Signal(os.Interrupt)
-		srv.Wait()
-		if err != nil {
-			return err
-		}
-		results = append(results, result{name: mode.name, rps: rps, p50: p50, p99: p99, rss: rss, hwm: hwm, start: up})
+		bareSrv.stop()
+		o.rss, _ = memory(srv.cmd.Process.Pid)
+		outcomes = append(outcomes, o)
 	}
+	_, nocachePeak := memory(servers["nocache"].cmd.Process.Pid)
+	_, cachePeak := memory(servers["cache"].cmd.Process.Pid)
+	load1 := loadAverage()
 
-	pageFile := filepath.Join(dir, "page.json")
-	os.WriteFile(pageFile, page, 0o644)
-	self, err := os.Executable()
-	if err != nil {
-		return err
-	}
-	// The bare handler, and the same handler spending a fixed 120 µs of CPU per request: how
-	// latency grows with service time alone when 64 connections share two cores with wrk.
-	type bareResult struct{ rps, p50, p99 float64 }
-	var bares []bareResult
-	for _, spin := range []string{"0s", "120us"} {
-		addr := freeAddr()
-		step("serving: bare handler, " + spin + " of CPU per request")
-		bareCmd := command(self, "-bare", addr+"="+pageFile, spin)
-		if err := bareCmd.Start(); err != nil {
-			return err
+	fmt.Printf("\nfinder benchmark, %s: %d programmes; server on CPU %s (GOMAXPROCS=1), wrk -t1 -c%d on CPU %s; %s blocks, %d rounds interleaved; %d CPUs\n",
+		time.Now().Format(time.DateOnly), b.n, b.serverCPU, b.conns, b.loadCPU, b.duration, b.rounds, runtime.NumCPU())
+	fmt.Printf("load average before: %s; after: %s\n", load0, load1)
+	fmt.Printf("import: %.1f s, peak RSS %.0f MB\n", importTook.Seconds(), importRSS)
+	fmt.Printf("start-up to the first finder answer: %.2f s (index), %.2f s (SQL finder)\n", starts["nocache"].Seconds(), starts["sql"].Seconds())
+	fmt.Printf("peak RSS under load: %.0f MB (no page cache), %.0f MB (page cache)\n\n", nocachePeak, cachePeak)
+	fmt.Println("| workload | page | bare req/s | gradpath req/s | gradpath / bare | gradpath p99 ms | RSS MB |")
+	fmt.Println("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+	for _, o := range outcomes {
+		var ratios []float64
+		for i := range o.found {
+			ratios = append(ratios, o.found[i].rps/o.bare[i].rps)
 		}
-		if err := waitHealthy("http://" + addr); err != nil {
-			return err
-		}
-		runWrk("http://"+addr, script, conns, min(duration/4, 5*time.Second))
-		rps, p50, p99, err := runWrk("http://"+addr, script, conns, duration)
-		bareCmd.Process.Kill()
-		bareCmd.Wait()
-		if err != nil {
-			return err
-		}
-		bares = append(bares, bareResult{rps, p50, p99})
-	}
-	brps, bp50, bp99 := bares[0].rps, bares[0].p50, bares[0].p99
-
-	fmt.Printf("\nfinder benchmark: %d programmes, %d distinct URLs, %d connections, %s per run, %d CPUs\n",
-		n, len(mix), conns, duration, runtime.NumCPU())
-	fmt.Printf("import of %d programmes: %.1f s\n\n", n, importTook.Seconds())
-	fmt.Printf("%-32s %10s %8s %9s %9s %9s %9s %9s\n", "", "req/s", "ratio", "p50 ms", "p99 ms", "RSS MB", "peak MB", "start s")
-	fmt.Printf("%-32s %10.0f %8s %9.2f %9.2f\n", "bare handler (fixed page)", brps, "1.00", bp50, bp99)
-	fmt.Printf("%-32s %10.0f %8.2f %9.2f %9.2f\n", "bare handler + 120 µs CPU", bares[1].rps, bares[1].rps/brps, bares[1].p50, bares[1].p99)
-	for _, r := range results {
-		fmt.Printf("%-32s %10.0f %8.2f %9.2f %9.2f %9.0f %9.0f %9.1f\n", r.name, r.rps, r.rps/brps, r.p50, r.p99, r.rss, r.hwm, r.start.Seconds())
+		fmt.Printf("| %s | %d KB | %s | %s | **%s** | %s | %.0f |\n", o.w.name, o.page>>10,
+			spread(o.bare, func(b block) float64 { return b.rps }, "%.0f"),
+			spread(o.found, func(b block) float64 { return b.rps }, "%.0f"),
+			spreadOf(ratios, "%.2f"),
+			spread(o.found, func(b block) float64 { return b.p99 }, "%.1f"), o.rss)
 	}
 	return nil
+}
+
+// importCatalogue generates the catalogue and imports it, unless a kept directory has it.
+func (b *bench) importCatalogue() (time.Duration, float64, error) {
+	b.data = filepath.Join(b.dir, fmt.Sprintf("data-%d", b.n))
+	done := filepath.Join(b.data, ".imported")
+	if _, err := os.Stat(done); err == nil {
+		step("reusing the import in " + b.data)
+		return 0, 0, nil
+	}
+	catalogue := filepath.Join(b.dir, fmt.Sprintf("catalogue-%d.json", b.n))
+	step(fmt.Sprintf("generating %d programmes", b.n))
+	f, err := os.Create(catalogue)
+	if err != nil {
+		return 0, 0, err
+	}
+	gen := command(b.bin, "gen", "catalogue", "--programmes", strconv.Itoa(b.n), "--seed", "1")
+	gen.Stdout = f
+	if err := gen.Run(); err != nil {
+		return 0, 0, err
+	}
+	f.Close()
+	os.RemoveAll(b.data)
+	step("importing")
+	imp := command(b.bin, "import", "programmes", "--data", b.data, catalogue)
+	imp.Stderr = io.Discard
+	start := time.Now()
+	if err := imp.Run(); err != nil {
+		return 0, 0, fmt.Errorf("import: %w", err)
+	}
+	took := time.Since(start)
+	rss := 0.0
+	if ru, ok := imp.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = float64(ru.Maxrss) / 1024
+	}
+	os.Remove(catalogue)
+	return took, rss, os.WriteFile(done, nil, 0o644)
+}
+
+// pinned runs a command on the server's core with one Go processor.
+func (b *bench) pinned(name string, args ...string) *exec.Cmd {
+	if b.serverCPU != "" {
+		args = append([]string{"-c", b.serverCPU, name}, args...)
+		name = "taskset"
+	}
+	c := command(name, args...)
+	c.Env = append(os.Environ(), "GOMAXPROCS=1")
+	return c
+}
+
+// serve starts gradpath and returns it with the time until it answered a finder request.
+func (b *bench) serve(finder, cacheMB string) (*server, time.Duration, error) {
+	addr := freeAddr()
+	c := b.pinned(b.bin, "serve", "--addr", addr, "--data", b.data, "--finder", finder, "--page-cache-mb", cacheMB, "--log-level", "warn")
+	t0 := time.Now()
+	if err := c.Start(); err != nil {
+		return nil, 0, err
+	}
+	s := &server{cmd: c, base: "http://" + addr}
+	if err := waitFor(s.base + "/api/v1/programmes?limit=1"); err != nil {
+		s.stop()
+		return nil, 0, err
+	}
+	return s, time.Since(t0), nil
+}
+
+// startBare starts the bare handler serving the page in file.
+func (b *bench) startBare(file string) (*server, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return nil, err
+	}
+	addr := freeAddr()
+	c := b.pinned(self, "-bare", addr+"="+file)
+	if err := c.Start(); err != nil {
+		return nil, err
+	}
+	s := &server{cmd: c, base: "http://" + addr}
+	if err := waitFor(s.base + "/healthz"); err != nil {
+		s.stop()
+		return nil, err
+	}
+	return s, nil
+}
+
+// typicalPage asks for up to 200 of the URLs and returns the answer of median size.
+func typicalPage(base string, urls []string) ([]byte, error) {
+	var pages [][]byte
+	for i := 0; i < len(urls) && len(pages) < 200; i += max(1, len(urls)/200) {
+		p, err := get(base + urls[i])
+		if err != nil {
+			return nil, err
+		}
+		pages = append(pages, p)
+	}
+	slices.SortFunc(pages, func(a, b []byte) int { return len(a) - len(b) })
+	return pages[len(pages)/2], nil
 }
 
 func step(s string) { fmt.Fprintf(os.Stderr, "· %s\n", s) }
@@ -218,19 +348,19 @@ func freeAddr() string {
 	return l.Addr().String()
 }
 
-func waitHealthy(base string) error {
-	deadline := time.Now().Add(2 * time.Minute)
+func waitFor(u string) error {
+	deadline := time.Now().Add(5 * time.Minute)
 	for time.Now().Before(deadline) {
-		res, err := http.Get(base + "/healthz")
+		res, err := http.Get(u)
 		if err == nil {
 			res.Body.Close()
 			if res.StatusCode == 200 {
 				return nil
 			}
 		}
-		time.Sleep(100 * time.Millisecond)
+		time.Sleep(20 * time.Millisecond)
 	}
-	return fmt.Errorf("%s did not become healthy", base)
+	return fmt.Errorf("%s did not answer", u)
 }
 
 func get(u string) ([]byte, error) {
@@ -243,6 +373,35 @@ func get(u string) ([]byte, error) {
 		return nil, fmt.Errorf("GET %s: %s", u, res.Status)
 	}
 	return io.ReadAll(res.Body)
+}
+
+func loadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// spread formats the smallest and largest of a value over blocks: "1,234–1,456".
+func spread(bs []block, v func(block) float64, format string) string {
+	vs := make([]float64, len(bs))
+	for i, b := range bs {
+		vs[i] = v(b)
+	}
+	return spreadOf(vs, format)
+}
+
+func spreadOf(vs []float64, format string) string {
+	lo, hi := slices.Min(vs), slices.Max(vs)
+	if fmt.Sprintf(format, lo) == fmt.Sprintf(format, hi) {
+		return fmt.Sprintf(format, lo)
+	}
+	return fmt.Sprintf(format, lo) + "–" + fmt.Sprintf(format, hi)
 }
 
 // finderURLs is a deterministic mix of finder queries as a counselling site sends them.
@@ -325,17 +484,6 @@ func textURLs(n int) []string {
 	return out
 }
 
-// zipfSample draws n URLs from urls with Zipf-distributed popularity, in a fixed order.
-func zipfSample(urls []string, n int) []string {
-	rng := rand.New(rand.NewPCG(11, 11))
-	z := rand.NewZipf(rng, 1.1, 1, uint64(len(urls)-1))
-	out := make([]string, n)
-	for i := range out {
-		out[i] = urls[z.Uint64()]
-	}
-	return out
-}
-
 // writeScript writes a wrk script that sends the URLs round-robin, each thread from its own
 // offset.
 func writeScript(path, list string, urls []string) error {
@@ -359,42 +507,43 @@ end
 
 var (
 	rpsLine = regexp.MustCompile(`Requests/sec:\s+([\d.]+)`)
-	pctLine = regexp.MustCompile(`(?m)^\s+(50|99)%\s+([\d.]+)(us|ms|s)\s*$`)
+	pctLine = regexp.MustCompile(`(?m)^\s+99%\s+([\d.]+)(us|ms|s)\s*$`)
 	errLine = regexp.MustCompile(`Non-2xx or 3xx responses: (\d+)`)
 )
 
-// runWrk drives base with the script and returns requests/s, p50 and p99 in milliseconds.
-func runWrk(base, script string, conns int, d time.Duration) (rps, p50, p99 float64, err error) {
+// wrk drives base with the script from the load's core and returns requests/s and p99 (ms).
+func (b *bench) wrk(base, script string, d time.Duration) (block, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), d+time.Minute)
 	defer cancel()
-	out, err := exec.CommandContext(ctx, "wrk", "-t2", "-c"+strconv.Itoa(conns), "-d"+strconv.Itoa(int(d.Seconds()))+"s",
-		"--latency", "-s", script, base).CombinedOutput()
+	args := []string{"-t1", "-c" + strconv.Itoa(b.conns), "-d" + strconv.Itoa(int(d.Seconds())) + "s", "--latency", "-s", script, base}
+	name := "wrk"
+	if b.loadCPU != "" {
+		args = append([]string{"-c", b.loadCPU, "wrk"}, args...)
+		name = "taskset"
+	}
+	out, err := exec.CommandContext(ctx, name, args...).CombinedOutput()
 	if err != nil {
-		return 0, 0, 0, fmt.Errorf("wrk: %v\n%s", err, out)
+		return block{}, fmt.Errorf("wrk: %v\n%s", err, out)
 	}
 	if m := errLine.FindSubmatch(out); m != nil {
-		return 0, 0, 0, fmt.Errorf("%s answered %s requests with an error:\n%s", base, m[1], out)
+		return block{}, fmt.Errorf("%s answered %s requests with an error:\n%s", base, m[1], out)
 	}
 	m := rpsLine.FindSubmatch(out)
 	if m == nil {
-		return 0, 0, 0, fmt.Errorf("no requests/s in wrk's output:\n%s", out)
+		return block{}, fmt.Errorf("no requests/s in wrk's output:\n%s", out)
 	}
-	rps, _ = strconv.ParseFloat(string(m[1]), 64)
-	for _, p := range pctLine.FindAllSubmatch(out, -1) {
-		v, _ := strconv.ParseFloat(string(p[2]), 64)
-		switch string(p[3]) {
+	var r block
+	r.rps, _ = strconv.ParseFloat(string(m[1]), 64)
+	if p := pctLine.FindSubmatch(out); p != nil {
+		r.p99, _ = strconv.ParseFloat(string(p[1]), 64)
+		switch string(p[2]) {
 		case "us":
-			v /= 1000
+			r.p99 /= 1000
 		case "s":
-			v *= 1000
-		}
-		if string(p[1]) == "50" {
-			p50 = v
-		} else {
-			p99 = v
+			r.p99 *= 1000
 		}
 	}
-	return rps, p50, p99, nil
+	return r, nil
 }
 
 // memory returns the resident and peak resident memory of a process, in MB.
@@ -421,10 +570,9 @@ func memory(pid int) (rss, hwm float64) {
 	return rss, hwm
 }
 
-// bare serves one fixed page to every request: the ceiling of net/http on this machine. With
-// spin > 0 it first spends that much CPU, admitting one request per processor at a time, as
-// gradpath's finder does.
-func bare(arg string, spin time.Duration) {
+// bare serves one fixed page to every request: the ceiling of net/http on this machine for
+// a page of that size.
+func bare(arg string) {
 	addr, file, _ := strings.Cut(arg, "=")
 	page, err := os.ReadFile(file)
 	if err != nil {
@@ -433,17 +581,12 @@ func bare(arg string, spin time.Duration) {
 	if !json.Valid(page) {
 		panic("the fixed page is not JSON")
 	}
+	size := strconv.Itoa(len(page))
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) })
-	slots := make(chan struct{}, runtime.GOMAXPROCS(0))
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		if spin > 0 {
-			slots <- struct{}{}
-			for t := time.Now(); time.Since(t) < spin; {
-			}
-			<-slots
-		}
 		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Content-Length", size)
 		w.Write(page)
 	})
 	panic(http.ListenAndServe(addr, mux))

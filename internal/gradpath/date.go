@@ -116,10 +116,35 @@ func (d Date) String() string {
 		return d.bad
 	case d.IsZero():
 		return ""
-	case d.Day == 0:
-		return fmt.Sprintf("%04d-%02d", d.Year, int(d.Month))
 	}
-	return fmt.Sprintf("%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+	var b [10]byte
+	return string(d.Append(b[:0]))
+}
+
+// Append appends the date as String writes it, without allocating: the finder writes two
+// per programme of every page.
+func (d Date) Append(b []byte) []byte {
+	switch {
+	case d.bad != "":
+		return append(b, d.bad...)
+	case d.IsZero():
+		return b
+	case d.Year < 0 || d.Year > 9999:
+		if d.Day == 0 {
+			return fmt.Appendf(b, "%04d-%02d", d.Year, int(d.Month))
+		}
+		return fmt.Appendf(b, "%04d-%02d-%02d", d.Year, int(d.Month), d.Day)
+	}
+	two := func(b []byte, n int) []byte { return append(b, byte('0'+n/10%10), byte('0'+n%10)) }
+	b = two(b, d.Year/100)
+	b = two(b, d.Year%100)
+	b = append(b, '-')
+	b = two(b, int(d.Month))
+	if d.Day == 0 {
+		return b
+	}
+	b = append(b, '-')
+	return two(b, d.Day)
 }
 
 // MarshalText implements encoding.TextMarshaler.

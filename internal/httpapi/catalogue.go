@@ -139,9 +139,9 @@ func appendFound(b []byte, f catalogue.Found) []byte {
 		}
 		b = append(b, it.JSON[:len(it.JSON)-1]...)
 		b = append(b, `,"next_deadline":{"intake":"`...)
-		b = append(b, it.NextDeadline.Intake.String()...)
+		b = it.NextDeadline.Intake.Append(b)
 		b = append(b, `","closes":"`...)
-		b = append(b, it.NextDeadline.Closes.String()...)
+		b = it.NextDeadline.Closes.Append(b)
 		b = append(b, `"}}`...)
 	}
 	b = append(b, `],"total":`...)
