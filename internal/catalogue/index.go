@@ -86,6 +86,7 @@ type Index struct {
 	// day is the date the payloads' intake states are of.
 	day         gradpath.Date
 	deadlines   atomic.Pointer[deadlineOrder]
+	upcoming    atomic.Pointer[Upcoming]
 	gatherLimit int
 	universe    bitset
 	pool        sync.Pool // of bitsets
@@ -572,6 +573,39 @@ func (ix *Index) UpcomingIntake(doc, today int32) (closes, starts int32, ok bool
 		return 0, 0, false
 	}
 	return ix.closesLast[best], ix.intakeFirst[best], true
+}
+
+// Upcoming is UpcomingIntake of every document on one day, computed once for that day: a
+// match of one profile against every programme reads it instead of each programme's intakes.
+type Upcoming struct {
+	day int32
+	// Closes and Starts are per document, as UpcomingIntake returns them; Closes is NoDay
+	// when the document has no upcoming close.
+	Closes, Starts []int32
+	// Latest is the largest of every Closes and Starts: a date after it is after them all.
+	Latest int32
+}
+
+// NoDay marks a document without an upcoming close in Upcoming.
+const NoDay = noDay
+
+// UpcomingOn returns Upcoming for day today (days since 1970 in UTC).
+func (ix *Index) UpcomingOn(today int32) *Upcoming {
+	if u := ix.upcoming.Load(); u != nil && u.day == today {
+		return u
+	}
+	u := &Upcoming{day: today, Closes: make([]int32, ix.n), Starts: make([]int32, ix.n), Latest: math.MinInt32}
+	for d := range int32(ix.n) {
+		closes, starts, ok := ix.UpcomingIntake(d, today)
+		if !ok {
+			u.Closes[d] = noDay
+			continue
+		}
+		u.Closes[d], u.Starts[d] = closes, starts
+		u.Latest = max(u.Latest, closes, starts)
+	}
+	ix.upcoming.Store(u)
+	return u
 }
 
 // DayNumber is the number of days from 1970-01-01 to d's first day, as UpcomingIntake counts.

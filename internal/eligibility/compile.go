@@ -218,9 +218,10 @@ type evaluation struct {
 	// A result valid today may expire before the day it must hold for a programme (its next
 	// application deadline, or its start where the source asks): such programmes are judged
 	// without it.
-	today     int32     // catalogue day number
-	firstExp  int32     // the earliest expiry of a result valid today; never when none expires
-	englishAt []outcome // per English set and set of lapsed tests, made on first use
+	today     int32               // catalogue day number
+	firstExp  int32               // the earliest expiry of a result valid today; never when none expires
+	upcoming  *catalogue.Upcoming // every programme's upcoming intake today, when some result expires
+	englishAt []outcome           // per English set and set of lapsed tests, made on first use
 }
 
 // unset marks an outcome not yet computed.
@@ -231,6 +232,14 @@ func (c *Compiled) evaluate(s *student) *evaluation {
 	for _, st := range s.tests {
 		if st.taken && !st.expired {
 			e.firstExp = min(e.firstExp, st.expDay)
+		}
+	}
+	if e.firstExp != never {
+		// Results that outlast every upcoming intake lapse for no programme.
+		if u := c.Index.UpcomingOn(e.today); e.firstExp <= u.Latest {
+			e.upcoming = u
+		} else {
+			e.firstExp = never
 		}
 	}
 	for l := range e.level {
@@ -281,8 +290,8 @@ func (e *evaluation) lapsed(doc int32, set []englishMin) uint8 {
 	if e.firstExp == never {
 		return 0
 	}
-	closes, starts, ok := e.c.Index.UpcomingIntake(doc, e.today)
-	if !ok || max(closes, starts) < e.firstExp {
+	closes, starts := e.upcoming.Closes[doc], e.upcoming.Starts[doc]
+	if closes == catalogue.NoDay || max(closes, starts) < e.firstExp {
 		return 0
 	}
 	var mask uint8
