@@ -20,6 +20,7 @@ import (
 	"bufio"
 	"context"
 	"database/sql"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"io"
@@ -139,7 +140,7 @@ func loadServer(bin string, args, env []string, d time.Duration, conns int) (res
 			return result{}, fmt.Errorf("creating counsellors: %v\n%s", err, out)
 		}
 	}
-	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--lead-rate-limit", "0", "--log-level", "warn", "--workers", "2"}, args...)...)
+	cmd := exec.Command(bin, append([]string{"serve", "--addr", "127.0.0.1:0", "--lead-rate-limit", "0", "--form-min-age", "0s", "--log-level", "warn", "--workers", "2"}, args...)...)
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
@@ -168,26 +169,41 @@ func loadServer(bin string, args, env []string, d time.Duration, conns int) (res
 
 	tr := &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}
 	client := &http.Client{Transport: tr, Timeout: 30 * time.Second}
-	return drive(d, conns, func(w, i int) error {
-		body := fmt.Sprintf(`{"kind": "callback", "name": "Bench %d-%d", "phone": "+9197%02d%06d", "consent": {"contact": true, "notice_version": "v1"}}`, w, i, w%100, i%1000000)
+	return drive(d, conns, func(w, i int) (time.Duration, error) {
+		// A web form carries a form token, fetched when the page is shown (not timed).
+		res, err := client.Get(base + "/api/v1/leads/form-token")
+		if err != nil {
+			return 0, err
+		}
+		var ft struct {
+			FormToken string `json:"form_token"`
+		}
+		err = json.NewDecoder(res.Body).Decode(&ft)
+		res.Body.Close()
+		if err != nil || ft.FormToken == "" {
+			return 0, fmt.Errorf("form token: %v", err)
+		}
+		body := fmt.Sprintf(`{"kind": "callback", "name": "Bench %d-%d", "phone": "+9197%02d%06d", "form_token": %q, "consent": {"contact": true, "notice_version": "v1"}}`, w, i, w%100, i%1000000, ft.FormToken)
 		req, _ := http.NewRequest("POST", base+"/api/v1/leads", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		req.Header.Set("Idempotency-Key", fmt.Sprintf("bench-%d-%d", w, i))
-		res, err := client.Do(req)
+		t0 := time.Now()
+		res, err = client.Do(req)
 		if err != nil {
-			return err
+			return 0, err
 		}
 		io.Copy(io.Discard, res.Body)
 		res.Body.Close()
 		if res.StatusCode != 201 {
-			return fmt.Errorf("status %d", res.StatusCode)
+			return 0, fmt.Errorf("status %d", res.StatusCode)
 		}
-		return nil
+		return time.Since(t0), nil
 	})
 }
 
-// drive runs fn from conns goroutines for d (after a one-second warm-up) and measures.
-func drive(d time.Duration, conns int, fn func(worker, i int) error) (result, error) {
+// drive runs fn from conns goroutines for d (after a one-second warm-up) and measures; fn
+// returns how long the part it times took.
+func drive(d time.Duration, conns int, fn func(worker, i int) (time.Duration, error)) (result, error) {
 	var (
 		mu      sync.Mutex
 		lat     []time.Duration
@@ -207,13 +223,14 @@ func drive(d time.Duration, conns int, fn func(worker, i int) error) (result, er
 				if t0.After(end) {
 					break
 				}
-				if err := fn(w, i); err != nil {
+				took, err := fn(w, i)
+				if err != nil {
 					failed.Add(1)
 					firstEr.CompareAndSwap(nil, err)
 					continue
 				}
 				if t0.After(warm) {
-					mine = append(mine, time.Since(t0))
+					mine = append(mine, took)
 				}
 			}
 			mu.Lock()
@@ -250,7 +267,7 @@ func rawSQLite(path string, d time.Duration, conns int, synchronous string) (res
 		return result{}, err
 	}
 	defer db.Exec(`DROP TABLE bench_raw`)
-	return drive(d, conns, func(w, i int) error {
+	return drive(d, conns, timed(func(w, i int) error {
 		tx, err := db.Begin()
 		if err != nil {
 			return err
@@ -260,7 +277,7 @@ func rawSQLite(path string, d time.Duration, conns int, synchronous string) (res
 			return err
 		}
 		return tx.Commit()
-	})
+	}))
 }
 
 // rawPostgres is the baseline: single-row INSERT commits through a pgx pool of conns.
@@ -279,8 +296,17 @@ func rawPostgres(dsn string, d time.Duration, conns int) (result, error) {
 	if _, err := pool.Exec(ctx, `CREATE TABLE bench_raw (id BIGSERIAL PRIMARY KEY, name TEXT NOT NULL, phone TEXT NOT NULL)`); err != nil {
 		return result{}, err
 	}
-	return drive(d, conns, func(w, i int) error {
+	return drive(d, conns, timed(func(w, i int) error {
 		_, err := pool.Exec(ctx, `INSERT INTO bench_raw (name, phone) VALUES ($1, $2)`, fmt.Sprintf("Bench %d-%d", w, i), "+919700000000")
 		return err
-	})
+	}))
+}
+
+// timed measures the whole of fn.
+func timed(fn func(w, i int) error) func(w, i int) (time.Duration, error) {
+	return func(w, i int) (time.Duration, error) {
+		t0 := time.Now()
+		err := fn(w, i)
+		return time.Since(t0), err
+	}
 }

@@ -354,7 +354,9 @@ func (b *leadBatch) insertRows(ctx context.Context, table string, cols []string,
 			args = append(args, r...)
 		}
 		q := `INSERT INTO ` + table + ` (` + strings.Join(cols, ", ") + `) VALUES ` + strings.Join(values, ", ") + suffix
-		if _, err := b.t.tx.ExecContext(ctx, b.t.s.db.q(q), args...); err != nil {
+		// Prepared once per table and number of rows: parsing these statements was a
+		// quarter of the writer's time.
+		if _, err := b.t.exec(ctx, q, args...); err != nil {
 			if table == "idempotency_keys" && isUnique(err) {
 				return leads.ErrIdempotencyRace
 			}
