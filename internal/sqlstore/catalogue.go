@@ -150,8 +150,12 @@ func (s *CatalogueStore) PutParts(ctx context.Context, fill func(put func(catalo
 	var res catalogue.PutResult
 	now := utc(s.db.now())
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
+		restore, err := s.deferIndexes(ctx, tx)
+		if err != nil {
+			return err
+		}
 		changed := false
-		err := fill(func(c catalogue.Change) (catalogue.PutResult, error) {
+		err = fill(func(c catalogue.Change) (catalogue.PutResult, error) {
 			var part catalogue.PutResult
 			var err error
 			if part.Universities, err = s.putUniversities(ctx, tx, c.Universities, now); err != nil {
@@ -166,10 +170,64 @@ func (s *CatalogueStore) PutParts(ctx context.Context, fill func(put func(catalo
 		if err != nil {
 			return err
 		}
+		if err := restore(); err != nil {
+			return err
+		}
 		res.Version, err = s.bumpVersion(ctx, tx, changed)
 		return err
 	})
 	return res, wrap(err, "put catalogue")
+}
+
+// deferIndexes readies a large write into an empty catalogue on SQLite: the secondary
+// indexes of the programme tables and the full-text trigger are dropped within the
+// transaction, and restore builds them once, after the rows (sorting is far cheaper than
+// 100,000 inserts into each B-tree). Their definitions are read from the schema, so they come
+// back as the migrations made them; readers keep seeing the old catalogue until the commit.
+func (s *CatalogueStore) deferIndexes(ctx context.Context, tx *sql.Tx) (restore func() error, err error) {
+	none := func() error { return nil }
+	if s.db.Engine != SQLite {
+		return none, nil
+	}
+	var any int
+	if err := tx.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM programmes)`).Scan(&any); err != nil || any == 1 {
+		return none, err
+	}
+	rows, err := tx.QueryContext(ctx, `SELECT type, name, sql FROM sqlite_master
+		WHERE tbl_name IN ('programmes', 'programme_intakes', 'programme_tags') AND sql IS NOT NULL
+		AND (type = 'index' OR (type = 'trigger' AND name = 'programmes_fts_insert'))`)
+	if err != nil {
+		return nil, err
+	}
+	type object struct{ kind, name, sql string }
+	var objects []object
+	for rows.Next() {
+		var o object
+		if err := rows.Scan(&o.kind, &o.name, &o.sql); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		objects = append(objects, o)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	for _, o := range objects {
+		if _, err := tx.ExecContext(ctx, `DROP `+strings.ToUpper(o.kind)+` "`+o.name+`"`); err != nil {
+			return nil, err
+		}
+	}
+	return func() error {
+		catalogue.ReportProgress(ctx, "indexing", 0, 0)
+		for _, o := range objects {
+			if _, err := tx.ExecContext(ctx, o.sql); err != nil {
+				return fmt.Errorf("restoring %s %s: %w", o.kind, o.name, err)
+			}
+		}
+		_, err := tx.ExecContext(ctx, `INSERT INTO programmes_fts (programmes_fts) VALUES ('rebuild')`)
+		return err
+	}, nil
 }
 
 // bumpVersion increments the catalogue version when changed, and returns it.

@@ -344,6 +344,7 @@ func TestImportStreams(t *testing.T) {
 		svc := catalogue.NewService(store, storetest.Clock)
 		file := generated(t, 9000)
 		src := &countingReader{r: bytes.NewReader(file)}
+		schema := schemaOf(t, db) // an import into an empty catalogue builds its indexes after the rows
 		store.firstPut = func() { store.readAtFirst = src.n }
 		var stages []string
 		pctx := catalogue.WithProgress(ctx, func(stage string, done, total int) {
@@ -364,11 +365,45 @@ func TestImportStreams(t *testing.T) {
 		if _, n, _ := svc.Counts(ctx); n != rep.Rows || rep.Result.Programmes.Created != rep.Rows {
 			t.Errorf("%d programmes stored, %+v reported, of %d rows", n, rep.Result.Programmes, rep.Rows)
 		}
-		// The write goes with the reading, whose progress is the caller's; then the index.
-		if strings.Join(stages, ",") != "indexing" {
+		// The write goes with the reading, whose progress is the caller's; then the indexes.
+		if s := strings.Join(stages, ","); s != "indexing" {
 			t.Errorf("stages %v", stages)
 		}
+		if after := schemaOf(t, db); after != schema {
+			t.Errorf("the schema changed:\n%s\nwas\n%s", after, schema)
+		}
+		// The SQL finder's indexes and full-text index hold every programme.
+		want, _ := svc.Programme(ctx, "syn-42-000042")
+		page, err := sqlstore.NewCatalogueStore(db).Programmes(ctx, catalogue.ProgrammeQuery{Text: want.Title, Countries: []string{want.University.Country}, Limit: 100, Today: storetest.Today})
+		if err != nil || !slices.ContainsFunc(page.Items, func(p catalogue.Programme) bool { return p.ID == want.ID }) {
+			t.Errorf("the SQL finder does not find %s (%q): %v, %d items", want.ID, want.Title, err, len(page.Items))
+		}
 	})
+}
+
+// schemaOf lists the database's indexes and triggers.
+func schemaOf(t *testing.T, db *sqlstore.DB) string {
+	t.Helper()
+	_, read := db.Pools()
+	q := `SELECT name || ': ' || sql FROM sqlite_master WHERE type IN ('index', 'trigger') AND sql IS NOT NULL ORDER BY name`
+	if db.Engine == sqlstore.Postgres {
+		q = `SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE schemaname = current_schema() ORDER BY indexname`
+	}
+	rows, err := read.QueryContext(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var s string
+		rows.Scan(&s)
+		out = append(out, s)
+	}
+	if len(out) < 5 {
+		t.Fatalf("schema: %v", out)
+	}
+	return strings.Join(out, "\n")
 }
 
 // A file whose last row is bad writes nothing, though its first parts were written before
@@ -378,6 +413,7 @@ func TestStreamedImportIsAllOrNothing(t *testing.T) {
 		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
 		svc := catalogue.NewService(store, storetest.Clock)
 		file := generated(t, 7000)
+		schema := schemaOf(t, db)
 		last := bytes.LastIndex(file, []byte("\n{")) // the last programme's line
 		cut := last + bytes.Index(file[last:], []byte(`"title":"`))
 		bad := slices.Concat(file[:cut], []byte(`"x":1,`), file[cut:])
@@ -405,6 +441,9 @@ func TestStreamedImportIsAllOrNothing(t *testing.T) {
 		}
 		if _, n, _ := svc.Counts(ctx); n != 0 {
 			t.Errorf("%d programmes stored from a refused file", n)
+		}
+		if after := schemaOf(t, db); after != schema {
+			t.Errorf("a refused import changed the schema:\n%s\nwas\n%s", after, schema)
 		}
 	})
 }
