@@ -32,7 +32,7 @@ func (s *Server) routeTable() []route {
 		{"GET /healthz", s.healthz, operation{Access: public, ID: "healthz", Tag: "operations",
 			Summary: "Liveness: the process is up", Response: Status{}}},
 		{"GET /readyz", s.readyz, operation{Access: public, ID: "readyz", Tag: "operations",
-			Summary: "Readiness: the database answers", Response: Status{}, Errors: []int{503}}},
+			Summary: "Readiness: the database answers, the disk has room and the finder index is in use", Response: Status{}, Errors: []int{503}}},
 		{"GET /problems/{code}", s.problemType, operation{Access: public, ID: "problemType", Tag: "operations",
 			Summary:  "What a problem type means",
 			Params:   []param{pathParam("code", "An error code, such as invalid or not_found.")},
