@@ -143,8 +143,9 @@ func utf16(br *bufio.Reader) (Problem, bool) {
 }
 
 // partSize is how many records an import checks and writes at a time: memory holds a few
-// parts, whatever the size of the file.
-const partSize = 2000
+// parts, whatever the size of the file. (A variable only for the tests, which use smaller
+// parts on smaller files.)
+var partSize = 2000
 
 // part is a run of records read, and whether the file has had a problem by its end.
 type part struct {

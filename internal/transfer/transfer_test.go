@@ -339,10 +339,11 @@ func TestCSVExportRefusesWhatItCannotHold(t *testing.T) {
 // still unread, so memory holds a few parts whatever the file's size, and the whole file is
 // still one transaction.
 func TestImportStreams(t *testing.T) {
+	defer transfer.SetPartSize(500)()
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
 		svc := catalogue.NewService(store, storetest.Clock)
-		file := generated(t, 9000)
+		file := generated(t, 3000)
 		src := &countingReader{r: bytes.NewReader(file)}
 		schema := schemaOf(t, db) // an import into an empty catalogue builds its indexes after the rows
 		store.firstPut = func() { store.readAtFirst = src.n }
@@ -359,7 +360,9 @@ func TestImportStreams(t *testing.T) {
 		if store.parts < 4 {
 			t.Errorf("%d programmes written in %d parts", rep.Rows, store.parts)
 		}
-		if store.readAtFirst <= 0 || store.readAtFirst > len(file)/2 {
+		// The reader runs at most four parts ahead of the writer (one being checked, two
+		// queued, one waiting to be queued): two thirds of this file, and its buffers.
+		if store.readAtFirst <= 0 || store.readAtFirst > len(file)*3/4 {
 			t.Errorf("the first part was written when %d of %d bytes had been read", store.readAtFirst, len(file))
 		}
 		if _, n, _ := svc.Counts(ctx); n != rep.Rows || rep.Result.Programmes.Created != rep.Rows {
@@ -409,10 +412,11 @@ func schemaOf(t *testing.T, db *sqlstore.DB) string {
 // A file whose last row is bad writes nothing, though its first parts were written before
 // that row was read; every problem is reported, the last one included.
 func TestStreamedImportIsAllOrNothing(t *testing.T) {
+	defer transfer.SetPartSize(500)()
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
 		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
 		svc := catalogue.NewService(store, storetest.Clock)
-		file := generated(t, 7000)
+		file := generated(t, 1800)
 		schema := schemaOf(t, db)
 		last := bytes.LastIndex(file, []byte("\n{")) // the last programme's line
 		cut := last + bytes.Index(file[last:], []byte(`"title":"`))
@@ -436,7 +440,7 @@ func TestStreamedImportIsAllOrNothing(t *testing.T) {
 		if rep, err = transfer.Import(ctx, svc, transfer.JSON, bytes.NewReader(bad), false); err != nil {
 			t.Fatal(err)
 		}
-		if len(rep.Problems) != 1 || rep.Problems[0].Field != "title" || rep.Problems[0].Line < 7000 {
+		if len(rep.Problems) != 1 || rep.Problems[0].Field != "title" || rep.Problems[0].Line < 1800 {
 			t.Fatalf("problems %+v", rep.Problems)
 		}
 		if _, n, _ := svc.Counts(ctx); n != 0 {
