@@ -57,11 +57,7 @@ func backupCmd(ctx context.Context, env *environment, args []string) error {
 	bar := newProgress(env.stderr, -1, "backing up", true)
 	var m backup.Manifest
 	if strings.HasPrefix(*out, "s3://") {
-		url, name, err := backup.SplitS3(*out)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		remote, err := openRemote(ctx, cfg, url)
+		remote, name, err := openRemote(ctx, cfg, *out)
 		if err != nil {
 			return err
 		}
@@ -111,11 +107,7 @@ func restoreCmd(ctx context.Context, env *environment, args []string) error {
 		if err != nil {
 			return err
 		}
-		url, name, err := backup.SplitS3(*from)
-		if err != nil {
-			return usageError{err.Error()}
-		}
-		remote, err := openRemote(ctx, cfg, url)
+		remote, name, err := openRemote(ctx, cfg, *from)
 		if err != nil {
 			return err
 		}
@@ -154,9 +146,15 @@ func maxSchema(engine string) int64 {
 	return backup.MaxSchema(sqlite.Migrations())
 }
 
-// openRemote opens the bucket of an s3:// backup target with the object storage settings of
-// documents (files_endpoint, files_region, files_access_key, files_secret_key).
-func openRemote(ctx context.Context, cfg config.Config, url string) (*blobstore.S3, error) {
-	return blobstore.OpenS3(ctx, blobstore.S3Config{URL: url, Endpoint: cfg.FilesEndpoint, Region: cfg.FilesRegion,
+// openRemote opens the bucket of an s3://bucket/prefix/NAME backup target and returns it with
+// NAME, using the object storage settings of documents (files_endpoint, files_region,
+// files_access_key, files_secret_key).
+func openRemote(ctx context.Context, cfg config.Config, target string) (*blobstore.S3, string, error) {
+	url, name, err := backup.SplitS3(target)
+	if err != nil {
+		return nil, "", usageError{err.Error()}
+	}
+	remote, err := blobstore.OpenS3(ctx, blobstore.S3Config{URL: url, Endpoint: cfg.FilesEndpoint, Region: cfg.FilesRegion,
 		AccessKey: cfg.FilesAccessKey, SecretKey: cfg.FilesSecretKey})
+	return remote, name, err
 }
