@@ -341,8 +341,7 @@ func TestCSVExportRefusesWhatItCannotHold(t *testing.T) {
 func TestImportStreams(t *testing.T) {
 	defer transfer.SetPartSize(500)()
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
-		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
-		svc := catalogue.NewService(store, storetest.Clock)
+		store, svc := countedParts(db)
 		file := generated(t, 3000)
 		src := &countingReader{r: bytes.NewReader(file)}
 		schema := schemaOf(t, db) // an import into an empty catalogue builds its indexes after the rows
@@ -414,8 +413,7 @@ func schemaOf(t *testing.T, db *sqlstore.DB) string {
 func TestStreamedImportIsAllOrNothing(t *testing.T) {
 	defer transfer.SetPartSize(500)()
 	storetest.Engines(t, func(t *testing.T, db *sqlstore.DB) {
-		store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
-		svc := catalogue.NewService(store, storetest.Clock)
+		store, svc := countedParts(db)
 		file := generated(t, 1800)
 		schema := schemaOf(t, db)
 		last := bytes.LastIndex(file, []byte("\n{")) // the last programme's line
@@ -450,6 +448,12 @@ func TestStreamedImportIsAllOrNothing(t *testing.T) {
 			t.Errorf("a refused import changed the schema:\n%s\nwas\n%s", after, schema)
 		}
 	})
+}
+
+// countedParts is a catalogue whose store counts the parts a streamed import writes.
+func countedParts(db *sqlstore.DB) (*partsStore, *catalogue.Service) {
+	store := &partsStore{Store: sqlstore.NewCatalogueStore(db)}
+	return store, catalogue.NewService(store, storetest.Clock)
 }
 
 // partsStore counts the parts a streamed import writes.
