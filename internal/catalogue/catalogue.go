@@ -302,7 +302,7 @@ type Store interface {
 	Put(ctx context.Context, c Change) (PutResult, error)
 	// PutParts is Put for a change written in parts: fill calls put with each part, and
 	// everything put is one transaction, committed when fill returns nil and undone when it
-	// returns an error. The counts of the result are put's; its version is the one after.
+	// returns an error. The result counts every part's records.
 	PutParts(ctx context.Context, fill func(put func(Change) (PutResult, error)) error) (PutResult, error)
 	// DeleteProgramme removes a programme; not_found if there is none.
 	DeleteProgramme(ctx context.Context, id string) (int64, error)

@@ -345,7 +345,6 @@ func (s *Service) Import(ctx context.Context, dryRun bool, fill func(*Import) er
 	if err != nil {
 		return PutResult{}, err
 	}
-	res.Universities, res.Programmes = im.res.Universities, im.res.Programmes
 	if res.Universities.Created+res.Universities.Updated+res.Programmes.Created+res.Programmes.Updated > 0 {
 		ReportProgress(ctx, "indexing", 0, 0)
 		s.changed(ctx, res.Version, im.written, nil, im.full || res.Universities.Updated > 0)

@@ -128,14 +128,43 @@ func (s *CatalogueStore) Universities(ctx context.Context, q catalogue.Universit
 
 // Put implements catalogue.Store.
 func (s *CatalogueStore) Put(ctx context.Context, c catalogue.Change) (catalogue.PutResult, error) {
+	return s.PutParts(ctx, func(put func(catalogue.Change) (catalogue.PutResult, error)) error {
+		_, err := put(c)
+		return err
+	})
+}
+
+// PutParts implements catalogue.Store.
+func (s *CatalogueStore) PutParts(ctx context.Context, fill func(put func(catalogue.Change) (catalogue.PutResult, error)) error) (catalogue.PutResult, error) {
 	var res catalogue.PutResult
 	now := utc(s.db.now())
+	add := func(to *catalogue.Counts, n catalogue.Counts) {
+		to.Created += n.Created
+		to.Updated += n.Updated
+		to.Unchanged += n.Unchanged
+	}
 	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		var err error
-		if res.Universities, err = s.putUniversities(ctx, tx, c.Universities, now); err != nil {
+		restore, err := s.deferIndexes(ctx, tx)
+		if err != nil {
 			return err
 		}
-		if res.Programmes, err = s.putProgrammes(ctx, tx, c.Programmes, now); err != nil {
+		err = fill(func(c catalogue.Change) (catalogue.PutResult, error) {
+			var part catalogue.PutResult
+			var err error
+			if part.Universities, err = s.putUniversities(ctx, tx, c.Universities, now); err != nil {
+				return part, err
+			}
+			if part.Programmes, err = s.putProgrammes(ctx, tx, c.Programmes, now); err != nil {
+				return part, err
+			}
+			add(&res.Universities, part.Universities)
+			add(&res.Programmes, part.Programmes)
+			return part, nil
+		})
+		if err != nil {
+			return err
+		}
+		if err := restore(); err != nil {
 			return err
 		}
 		changed := res.Universities.Created + res.Universities.Updated + res.Programmes.Created + res.Programmes.Updated
@@ -145,42 +174,8 @@ func (s *CatalogueStore) Put(ctx context.Context, c catalogue.Change) (catalogue
 	return res, wrap(err, "put catalogue")
 }
 
-// PutParts implements catalogue.Store.
-func (s *CatalogueStore) PutParts(ctx context.Context, fill func(put func(catalogue.Change) (catalogue.PutResult, error)) error) (catalogue.PutResult, error) {
-	var res catalogue.PutResult
-	now := utc(s.db.now())
-	err := s.db.inTx(ctx, func(tx *sql.Tx) error {
-		restore, err := s.deferIndexes(ctx, tx)
-		if err != nil {
-			return err
-		}
-		changed := false
-		err = fill(func(c catalogue.Change) (catalogue.PutResult, error) {
-			var part catalogue.PutResult
-			var err error
-			if part.Universities, err = s.putUniversities(ctx, tx, c.Universities, now); err != nil {
-				return part, wrap(err, "put catalogue")
-			}
-			if part.Programmes, err = s.putProgrammes(ctx, tx, c.Programmes, now); err != nil {
-				return part, wrap(err, "put catalogue")
-			}
-			changed = changed || part.Universities.Created+part.Universities.Updated+part.Programmes.Created+part.Programmes.Updated > 0
-			return part, nil
-		})
-		if err != nil {
-			return err
-		}
-		if err := restore(); err != nil {
-			return err
-		}
-		res.Version, err = s.bumpVersion(ctx, tx, changed)
-		return err
-	})
-	return res, wrap(err, "put catalogue")
-}
-
-// deferIndexes readies a large write into an empty catalogue on SQLite: the secondary
-// indexes of the programme tables and the full-text trigger are dropped within the
+// deferIndexes readies a write into an empty catalogue on SQLite (the first import): the
+// secondary indexes of the programme tables and the full-text trigger are dropped within the
 // transaction, and restore builds them once, after the rows (sorting is far cheaper than
 // 100,000 inserts into each B-tree). Their definitions are read from the schema, so they come
 // back as the migrations made them; readers keep seeing the old catalogue until the commit.
@@ -219,7 +214,6 @@ func (s *CatalogueStore) deferIndexes(ctx context.Context, tx *sql.Tx) (restore 
 		}
 	}
 	return func() error {
-		catalogue.ReportProgress(ctx, "indexing", 0, 0)
 		for _, o := range objects {
 			if _, err := tx.ExecContext(ctx, o.sql); err != nil {
 				return fmt.Errorf("restoring %s %s: %w", o.kind, o.name, err)
