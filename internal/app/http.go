@@ -12,6 +12,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/graphql"
 	"github.com/gradpath/gradpath/internal/httpapi"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/web"
@@ -69,8 +70,12 @@ func (a *App) site() (*site, error) {
 	if err != nil {
 		return nil, err
 	}
+	gq := graphql.New(graphql.Deps{Logger: a.Logger, Catalogue: a.Catalogue, Eligibility: a.Eligibility, Accounts: a.Accounts,
+		Workspace: a.Workspace, Leads: a.Leads, Booking: a.Booking, Roadmaps: a.Roadmaps, Careers: a.Careers,
+		Identity: identity, PublicURL: cfg.PublicURL, LeadLimit: formLimit, Introspection: cfg.Introspection()})
 	mux := http.NewServeMux()
 	api.Register(mux)
+	gq.Register(mux)
 	pages.Register(mux)
 	s := &site{}
 	if cfg.MetricsAddr == "" {

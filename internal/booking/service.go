@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base32"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"strings"
 	"time"
@@ -255,6 +256,22 @@ type Input struct {
 	Zone string `json:"zone,omitempty"`
 	// Lead is who books when not signed in.
 	Lead *LeadDetails `json:"lead,omitempty"`
+}
+
+// Identity is what an Idempotency-Key stands for: the request's meaning and who asks (a user
+// id, empty for a visitor), not its spacing nor the form's anti-script fields.
+func (in Input) Identity(who string) string {
+	if in.Lead != nil {
+		l := *in.Lead
+		l.FormToken, l.Website = "", ""
+		in.Lead = &l
+	}
+	canonical, _ := json.Marshal(struct {
+		In  Input
+		Who string
+	}{in, who})
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:])
 }
 
 // Created is a new booking, with the secret of the booker's link when they are not signed in

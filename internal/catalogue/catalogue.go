@@ -309,6 +309,12 @@ type Store interface {
 	// DeleteUniversity removes a university; not_found if there is none, conflict if it still
 	// has programmes.
 	DeleteUniversity(ctx context.Context, id string) (int64, error)
+	// UniversitiesByID returns the stored universities of ids, in no order; ids that name
+	// none are left out.
+	UniversitiesByID(ctx context.Context, ids []string) ([]University, error)
+	// ProgrammesByID returns the stored programmes of ids, in no order; ids that name none
+	// are left out.
+	ProgrammesByID(ctx context.Context, ids []string) ([]Programme, error)
 	// MissingUniversities returns those of ids that name no stored university.
 	MissingUniversities(ctx context.Context, ids []string) ([]string, error)
 	// Version returns the catalogue version: it grows with every change.

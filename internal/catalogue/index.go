@@ -530,8 +530,17 @@ func (ix *Index) Payload(doc int32) []byte { return ix.payloads[doc] }
 
 // Has says whether the index holds a programme with this id.
 func (ix *Index) Has(id string) bool {
+	_, ok := ix.Doc(id)
+	return ok
+}
+
+// Doc returns the document number of the programme with this id, and whether there is one.
+func (ix *Index) Doc(id string) (int32, bool) {
 	i := sort.Search(ix.n, func(i int) bool { return ix.ids[ix.byID[i]] >= id })
-	return i < ix.n && ix.ids[ix.byID[i]] == id
+	if i < ix.n && ix.ids[ix.byID[i]] == id {
+		return ix.byID[i], true
+	}
+	return 0, false
 }
 
 // ID returns a programme's id.

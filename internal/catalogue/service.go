@@ -137,6 +137,8 @@ type ProgrammeList struct {
 	Total      int
 	Facets     Facets
 	NextCursor string
+	// DidYouMean is the text with its misspellings corrected, when the finder corrected some.
+	DidYouMean string
 }
 
 // UniversityList is a page of universities.
@@ -156,6 +158,48 @@ func (s *Service) Programme(ctx context.Context, id string) (Programme, error) {
 	return p, err
 }
 
+// ProgrammesByID returns the programmes of ids that exist, in no order, with a batch's cost:
+// from the finder's index when there is one, else in one store call.
+func (s *Service) ProgrammesByID(ctx context.Context, ids []string) ([]Programme, error) {
+	var out []Programme
+	rest := ids
+	if ix := s.index.Load(); ix != nil {
+		rest = nil
+		for _, id := range ids {
+			d, ok := ix.Doc(id)
+			if !ok {
+				rest = append(rest, id) // written since the index was built, or not there
+				continue
+			}
+			var p Programme
+			if err := json.Unmarshal(ix.Payload(d), &p); err != nil {
+				return nil, gradpath.Internal(err)
+			}
+			out = append(out, p)
+		}
+	}
+	if len(rest) > 0 {
+		ps, err := s.store.ProgrammesByID(ctx, rest)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ps...)
+	}
+	today := s.Today()
+	for i := range out {
+		out[i].StampIntakes(today)
+	}
+	return out, nil
+}
+
+// UniversitiesByID returns the universities of ids that exist, in no order, in one store call.
+func (s *Service) UniversitiesByID(ctx context.Context, ids []string) ([]University, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.store.UniversitiesByID(ctx, ids)
+}
+
 // University returns one university, or not_found.
 func (s *Service) University(ctx context.Context, id string) (University, error) {
 	if !ValidID(id) {
@@ -172,7 +216,7 @@ func (s *Service) Programmes(ctx context.Context, q ProgrammeQuery) (_ Programme
 	if err != nil {
 		return ProgrammeList{}, err
 	}
-	list := ProgrammeList{Items: make([]Programme, len(f.Items)), Total: f.Total, Facets: f.Facets, NextCursor: f.NextCursor}
+	list := ProgrammeList{Items: make([]Programme, len(f.Items)), Total: f.Total, Facets: f.Facets, NextCursor: f.NextCursor, DidYouMean: f.DidYouMean}
 	for i, it := range f.Items {
 		if err := json.Unmarshal(it.JSON, &list.Items[i]); err != nil {
 			return ProgrammeList{}, gradpath.Internal(err)

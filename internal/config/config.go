@@ -70,6 +70,9 @@ type Config struct {
 	// (at least 256 MiB), a positive number fixes it, -1 leaves the runtime's default. A
 	// GOMEMLIMIT environment variable takes precedence.
 	MemoryLimitMB int
+	// GraphQLIntrospection lets GraphQL clients ask for the schema: "auto" (on with the demo
+	// data, a development or evaluation server; off otherwise), "on" or "off".
+	GraphQLIntrospection string
 	// IndexInBackgroundAbove is the number of programmes above which serve starts answering
 	// before the finder index is built (the finder reads the database meanwhile and /readyz
 	// says 503); -1 always builds the index first.
@@ -152,6 +155,7 @@ func Default() Config {
 		LogLevel:               "info",
 		ShutdownTimeout:        10 * time.Second,
 		Finder:                 "memory",
+		GraphQLIntrospection:   "auto",
 		CookieSecure:           true,
 		SessionIdle:            30 * time.Minute,
 		SessionMax:             12 * time.Hour,
@@ -436,6 +440,9 @@ var settings = []setting{
 	{key: "finder", help: "where programme searches are answered: memory (an index rebuilt on change) or sql",
 		set: func(c *Config, v string) error { c.Finder = v; return nil },
 		get: func(c *Config) string { return c.Finder }},
+	{key: "graphql_introspection", help: "let GraphQL clients read the schema: auto (on with the demo data), on or off",
+		set: func(c *Config, v string) error { c.GraphQLIntrospection = v; return nil },
+		get: func(c *Config) string { return c.GraphQLIntrospection }},
 	{key: "page_cache_mb", help: "MiB of recent finder answers to keep (0 turns the cache off)",
 		set: func(c *Config, v string) error {
 			n, err := strconv.Atoi(v)
@@ -874,6 +881,9 @@ func (c Config) Validate() error {
 			return fmt.Errorf("setting debug_addr (GRADPATH_DEBUG_ADDR): %q is not host:port", c.DebugAddr)
 		}
 	}
+	if v := c.GraphQLIntrospection; v != "auto" && v != "on" && v != "off" {
+		return fmt.Errorf("setting graphql_introspection (GRADPATH_GRAPHQL_INTROSPECTION): %q is not auto, on or off", v)
+	}
 	if c.Finder != "memory" && c.Finder != "sql" {
 		return fmt.Errorf("setting finder (GRADPATH_FINDER): %q is not memory or sql", c.Finder)
 	}
@@ -941,6 +951,11 @@ func (c Config) BaseURL(listening string) string {
 		return "https://" + listening
 	}
 	return "http://" + listening
+}
+
+// Introspection reports whether GraphQL answers questions about its schema.
+func (c Config) Introspection() bool {
+	return c.GraphQLIntrospection == "on" || c.GraphQLIntrospection == "auto" && c.Demo
 }
 
 // HTTPS reports whether people reach the server over https: a public https address, or TLS

@@ -115,9 +115,12 @@ func ProblemType(code gradpath.Code) string { return "/problems/" + string(code)
 
 // SafeMessage is what a person may read of an error: its message, except for an internal
 // error, which says only that something went wrong and which request id to quote.
-func SafeMessage(r *http.Request, err error) string {
+func SafeMessage(r *http.Request, err error) string { return SafeMessageIn(r.Context(), err) }
+
+// SafeMessageIn is SafeMessage for the request of ctx.
+func SafeMessageIn(ctx context.Context, err error) string {
 	if CodeOf(err) == gradpath.CodeInternal {
-		return "Something went wrong on our side. If it happens again, quote request id " + RequestID(r.Context()) + "."
+		return "Something went wrong on our side. If it happens again, quote request id " + RequestID(ctx) + "."
 	}
 	return gradpath.ErrorMessage(err)
 }
@@ -126,6 +129,11 @@ func SafeMessage(r *http.Request, err error) string {
 // internal one (a bug), and a dependency that is down or a disk that is full (for operators).
 // The caller's mistakes are not logged.
 func LogInternal(logger *slog.Logger, r *http.Request, err error) {
+	LogInternalIn(logger, r.Context(), r.Pattern, err)
+}
+
+// LogInternalIn is LogInternal for the request of ctx, served by route.
+func LogInternalIn(logger *slog.Logger, ctx context.Context, route string, err error) {
 	if logger == nil || errors.Is(err, context.Canceled) {
 		return
 	}
@@ -141,8 +149,8 @@ func LogInternal(logger *slog.Logger, r *http.Request, err error) {
 	default:
 		return
 	}
-	logger.LogAttrs(r.Context(), level, "request failed", slog.String("code", string(CodeOf(err))),
-		slog.String("request_id", RequestID(r.Context())), slog.String("route", r.Pattern), slog.String("error", err.Error()))
+	logger.LogAttrs(ctx, level, "request failed", slog.String("code", string(CodeOf(err))),
+		slog.String("request_id", RequestID(ctx)), slog.String("route", route), slog.String("error", err.Error()))
 }
 
 // SetRetryAfter sets Retry-After for an error a client should retry: rate limited (at least a

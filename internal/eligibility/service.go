@@ -162,3 +162,25 @@ func (s *Service) WhatIf(ctx context.Context, req Request) (WhatIfResponse, erro
 	}
 	return c.WhatIf(req, q, today, rates, req.Limit), nil
 }
+
+// Verdicts returns the profile's verdict for each of the programmes ids names that the
+// finder's index holds, at the cost of one evaluation for all of them. Bad profiles are an
+// invalid error, as Match's.
+func (s *Service) Verdicts(ctx context.Context, profile Profile, ids []string) (map[string]Verdict, error) {
+	today := s.catalogue.Today()
+	if err := profile.Validate("profile.", today); err != nil {
+		return nil, err
+	}
+	c, err := s.Compiled()
+	if err != nil {
+		return nil, err
+	}
+	e := c.evaluate(prepare(profile, today, c.tables))
+	out := make(map[string]Verdict, len(ids))
+	for _, id := range ids {
+		if doc, ok := c.Index.Doc(id); ok {
+			out[id], _ = e.verdict(doc)
+		}
+	}
+	return out, nil
+}

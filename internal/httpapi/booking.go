@@ -1,9 +1,6 @@
 package httpapi
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -174,20 +171,7 @@ func (s *Server) createBooking(w http.ResponseWriter, r *http.Request) error {
 			return err
 		}
 	}
-	// The request's identity for Idempotency-Key is its meaning and who asks, not its spacing
-	// nor the form's anti-script fields.
-	ident := in
-	if ident.Lead != nil {
-		l := *ident.Lead
-		l.FormToken, l.Website = "", ""
-		ident.Lead = &l
-	}
-	canonical, _ := json.Marshal(struct {
-		In  booking.Input
-		Who string
-	}{ident, actor(r).UserID})
-	sum := sha256.Sum256(canonical)
-	b, err := s.Booking.Book(r.Context(), actor(r), in, key, hex.EncodeToString(sum[:]))
+	b, err := s.Booking.Book(r.Context(), actor(r), in, key, in.Identity(actor(r).UserID))
 	if err != nil {
 		return err
 	}

@@ -1,9 +1,7 @@
 package httpapi
 
 import (
-	"crypto/sha256"
 	"encoding/csv"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -64,13 +62,7 @@ func (s *Server) createLead(w http.ResponseWriter, r *http.Request) error {
 	if err := s.limitPublicForm(r); err != nil {
 		return err
 	}
-	// The request's identity for Idempotency-Key is its meaning, not its spacing, nor the form's
-	// anti-script fields (a reloaded form has a new token).
-	ident := in
-	ident.Website, ident.FormToken = "", ""
-	canonical, _ := json.Marshal(ident)
-	sum := sha256.Sum256(canonical)
-	res, err := s.Leads.Create(r.Context(), actor(r), in, key, hex.EncodeToString(sum[:]))
+	res, err := s.Leads.Create(r.Context(), actor(r), in, key, in.Identity())
 	if err != nil {
 		return err
 	}
@@ -114,12 +106,11 @@ func (s *Server) listLeads(w http.ResponseWriter, r *http.Request) error {
 	qp := newQuery(r, "q", "status", "assignee", "breached", "limit", "cursor")
 	q := leads.Query{Text: qp.one("q"), Assignee: qp.one("assignee"), Limit: qp.limit(50, 200)}
 	for _, st := range qp.list("status") {
-		switch leads.Status(st) {
-		case leads.StatusNew, leads.StatusContacted, leads.StatusQualified, leads.StatusConverted, leads.StatusLost:
-			q.Status = append(q.Status, leads.Status(st))
-		default:
-			qp.p.Add("status", "%q is not a status; use new, contacted, qualified, converted or lost", st)
+		v, err := leads.ParseStatus(st)
+		if err != nil {
+			qp.p.Add("status", "%s", err)
 		}
+		q.Status = append(q.Status, v)
 	}
 	if b := qp.one("breached"); b != "" {
 		v, err := strconv.ParseBool(b)

@@ -7,6 +7,8 @@
 package leads
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/mail"
@@ -43,6 +45,15 @@ const (
 
 // Open reports whether a lead in this status is still being worked.
 func (s Status) Open() bool { return s == StatusNew || s == StatusContacted || s == StatusQualified }
+
+// ParseStatus reads a status, as a list's filter names it.
+func ParseStatus(v string) (Status, error) {
+	switch st := Status(v); st {
+	case StatusNew, StatusContacted, StatusQualified, StatusConverted, StatusLost:
+		return st, nil
+	}
+	return "", fmt.Errorf("%q is not a status; use new, contacted, qualified, converted or lost", v)
+}
 
 var transitions = map[Status][]Status{
 	StatusNew:       {StatusContacted, StatusLost},
@@ -115,6 +126,15 @@ type Input struct {
 	// Counsellor, when set, is whose lead this is (a booking's: the booked counsellor), instead
 	// of routing deciding.
 	Counsellor string `json:"-"`
+}
+
+// Identity is what an Idempotency-Key stands for: the request's meaning, not its spacing, nor
+// the form's anti-script fields (a reloaded form has a new token).
+func (in Input) Identity() string {
+	in.Website, in.FormToken = "", ""
+	canonical, _ := json.Marshal(in)
+	sum := sha256.Sum256(canonical)
+	return hex.EncodeToString(sum[:])
 }
 
 // Lead is a person's request and everything done about it.

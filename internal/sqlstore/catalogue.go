@@ -443,6 +443,57 @@ func (s *CatalogueStore) MissingUniversities(ctx context.Context, ids []string) 
 	return missing, nil
 }
 
+// UniversitiesByID implements catalogue.Store.
+func (s *CatalogueStore) UniversitiesByID(ctx context.Context, ids []string) ([]catalogue.University, error) {
+	var out []catalogue.University
+	for start := 0; start < len(ids); start += batchSize {
+		batch := ids[start:min(start+batchSize, len(ids))]
+		rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT doc, updated_at FROM universities WHERE id IN (`+placeholders(len(batch))+`)`), anys(batch)...)
+		if err != nil {
+			return nil, wrap(err, "universities by id")
+		}
+		for rows.Next() {
+			u, err := scanUniversity(rows)
+			if err != nil {
+				rows.Close()
+				return nil, wrap(err, "universities by id")
+			}
+			out = append(out, u)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "universities by id")
+		}
+	}
+	return out, nil
+}
+
+// ProgrammesByID implements catalogue.Store.
+func (s *CatalogueStore) ProgrammesByID(ctx context.Context, ids []string) ([]catalogue.Programme, error) {
+	var out []catalogue.Programme
+	for start := 0; start < len(ids); start += batchSize {
+		batch := ids[start:min(start+batchSize, len(ids))]
+		rows, err := s.db.read.QueryContext(ctx, s.db.q(`SELECT p.doc, p.updated_at, u.name, u.country
+			FROM programmes p JOIN universities u ON u.id = p.university_id WHERE p.id IN (`+placeholders(len(batch))+`)`), anys(batch)...)
+		if err != nil {
+			return nil, wrap(err, "programmes by id")
+		}
+		for rows.Next() {
+			p, err := scanProgramme(rows)
+			if err != nil {
+				rows.Close()
+				return nil, wrap(err, "programmes by id")
+			}
+			out = append(out, p)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, wrap(err, "programmes by id")
+		}
+	}
+	return out, nil
+}
+
 // Programme implements catalogue.Store.
 func (s *CatalogueStore) Programme(ctx context.Context, id string) (catalogue.Programme, error) {
 	row := s.db.read.QueryRowContext(ctx, s.db.q(`SELECT p.doc, p.updated_at, u.name, u.country

@@ -493,6 +493,24 @@ func testCatalogue(t *testing.T, open Opener, find Finder) {
 		if !slices.Equal(missing, []string{"no-such-university", "nope"}) {
 			t.Errorf("missing = %v", missing)
 		}
+		us2, err := s.UniversitiesByID(ctx, []string{"usyd", "no-such-university", "shef"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, u := range us2 {
+			if u.Name == "" {
+				t.Errorf("university %s came without its name", u.ID)
+			}
+			got = append(got, u.ID)
+		}
+		slices.Sort(got)
+		if !slices.Equal(got, []string{"shef", "usyd"}) {
+			t.Errorf("UniversitiesByID = %v, want shef and usyd", got)
+		}
+		if ps, err := s.ProgrammesByID(ctx, []string{"shef-acs", "nope"}); err != nil || len(ps) != 0 {
+			t.Errorf("ProgrammesByID after a failed write = %v, %v; want none", ps, err)
+		}
 	})
 
 	t.Run("PutCountsAndVersions", func(t *testing.T) {
@@ -515,6 +533,21 @@ func testCatalogue(t *testing.T, open Opener, find Finder) {
 		}
 		if res.Universities != (catalogue.Counts{Unchanged: 7}) || res.Programmes != (catalogue.Counts{Unchanged: 7}) || res.Version != v0+1 {
 			t.Errorf("identical put = %+v", res)
+		}
+		byID, err := s.ProgrammesByID(ctx, []string{"usyd-mcs", "nope", "shef-acs", "usyd-mcs"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, p := range byID {
+			if p.University.Name == "" || p.Title == "" {
+				t.Errorf("programme %s came without its title or university's name: %+v", p.ID, p)
+			}
+			ids = append(ids, p.ID)
+		}
+		slices.Sort(ids)
+		if !slices.Equal(ids, []string{"shef-acs", "usyd-mcs"}) {
+			t.Errorf("ProgrammesByID = %v, want shef-acs and usyd-mcs once each", ids)
 		}
 		ps := programmes()
 		ps[2].Title += " (updated)"

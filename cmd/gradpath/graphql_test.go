@@ -1,0 +1,263 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gradpath/gradpath/internal/storetest"
+)
+
+// GraphQL over the demo, on both engines: the contract's finder query, a student's workspace
+// for the people who may see it and null with not_found for anyone else (also through nested
+// fields), mutations under REST's rules (CSRF for cookie sessions, read-only tokens), and the
+// hostile queries refused before anything runs.
+func TestGraphQL(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { testGraphQL(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testGraphQL(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+// gqlAnswer is a GraphQL response.
+type gqlAnswer struct {
+	status int
+	raw    string
+	Data   map[string]json.RawMessage `json:"data"`
+	Errors []struct {
+		Message    string         `json:"message"`
+		Path       []any          `json:"path"`
+		Extensions map[string]any `json:"extensions"`
+	} `json:"errors"`
+}
+
+func (a gqlAnswer) codes() []string {
+	var out []string
+	for _, e := range a.Errors {
+		c, _ := e.Extensions["code"].(string)
+		out = append(out, c)
+	}
+	return out
+}
+
+// gql posts a query with variables (nil for none) and the header pairs.
+func (s *server) gql(t *testing.T, query string, vars map[string]any, header ...string) gqlAnswer {
+	t.Helper()
+	body, _ := json.Marshal(map[string]any{"query": query, "variables": vars})
+	res, b := s.call(t, "POST", "/api/graphql", "application/json", strings.NewReader(string(body)), header...)
+	a := gqlAnswer{status: res.StatusCode, raw: string(b)}
+	if err := json.Unmarshal(b, &a); err != nil {
+		t.Fatalf("GraphQL answer is not JSON: %d %s", res.StatusCode, b)
+	}
+	return a
+}
+
+func testGraphQL(t *testing.T, env []string) {
+	s := start(t, env, "--demo")
+	passwords := s.demoPasswords()
+	student := s.tokenFor(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"], `"read", "write"`)
+	counsellor := s.tokenFor(t, "counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"], `"read", "write"`)
+	mentor := s.tokenFor(t, "mentor@demo.gradpath.test", passwords["mentor@demo.gradpath.test"], `"read", "write"`)
+	admin := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	readOnly := s.tokenFor(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"], `"read"`)
+
+	t.Run("the contract's finder query", func(t *testing.T) {
+		a := s.gql(t, `{ programmes(filter: {country: "AU"}) { items { id title university { name } } } }`, nil)
+		var got struct {
+			Items []struct {
+				ID, Title  string
+				University struct{ Name string }
+			}
+		}
+		if a.status != 200 || len(a.Errors) > 0 || json.Unmarshal(a.Data["programmes"], &got) != nil {
+			t.Fatalf("%d %s", a.status, a.raw)
+		}
+		var names []string
+		for _, it := range got.Items {
+			names = append(names, it.University.Name)
+		}
+		slices.Sort(names)
+		if !slices.Equal(names, []string{"University of Melbourne", "University of Sydney"}) {
+			t.Errorf("AU programmes' universities = %v: %s", names, a.raw)
+		}
+	})
+
+	t.Run("bad arguments are named with REST's code", func(t *testing.T) {
+		for q, field := range map[string]string{
+			`{ programmes(filter: {level: ["postdoc"]}) { total } }`:                      `"filter.level"`,
+			`{ programmes(first: 500) { total } }`:                                        `"first"`,
+			`{ programmes(after: "not-a-cursor") { total } }`:                             `"after"`,
+			`{ programmes(filter: {intake: ["2027-13"]}) { total } }`:                     `2027-13`,
+			`{ eligibility(profile: {tests: [{test: "ielts", overall: 12}]}) { total } }`: `"profile.tests[0].overall"`,
+		} {
+			a := s.gql(t, q, nil)
+			if c := a.codes(); len(c) != 1 || c[0] != "invalid" && c[0] != "GRAPHQL_VALIDATION_FAILED" || !strings.Contains(a.raw, field) {
+				t.Errorf("%s: want invalid naming %s; got %s", q, field, a.raw)
+			}
+		}
+		a := s.gql(t, `{ programme(id: "no-such-programme") { id } }`, nil)
+		if string(a.Data["programme"]) != "null" || !slices.Equal(a.codes(), []string{"not_found"}) {
+			t.Errorf("a missing programme: %s", a.raw)
+		}
+	})
+
+	// The demo student's id, and another student whom only admins (and nobody's counsellor)
+	// may see.
+	me := s.gql(t, `{ me { id student { id } } }`, nil, student...)
+	var who struct{ ID string }
+	json.Unmarshal(me.Data["me"], &who)
+	if who.ID == "" {
+		t.Fatalf("me: %s", me.raw)
+	}
+	res, b := s.call(t, "POST", "/api/v1/users", "application/json",
+		strings.NewReader(`{"email": "meera@example.org", "name": "Meera Other", "roles": ["student"], "password": "a long enough password 1"}`), admin...)
+	var other struct{ ID string }
+	json.Unmarshal(b, &other)
+	if res.StatusCode != 201 || other.ID == "" {
+		t.Fatalf("create another student: %d %s", res.StatusCode, b)
+	}
+	// The demo student applies, so that there is something to hide.
+	a := s.gql(t, `mutation { addToShortlist(programmeId: "unimelb-mc-cs") { programme { id } } }`, nil, student...)
+	if len(a.Errors) > 0 {
+		t.Fatalf("shortlist: %s", a.raw)
+	}
+	a = s.gql(t, `mutation { createApplication(input: {programmeId: "unimelb-mc-cs", intake: "2027-03"}) { id status steps { key due } } }`, nil, student...)
+	if len(a.Errors) > 0 {
+		t.Fatalf("apply: %s", a.raw)
+	}
+
+	t.Run("a student's applications: themself, their counsellor, admins; nobody else", func(t *testing.T) {
+		q := fmt.Sprintf(`{ student(id: %q) { applications { id programme { title } } } }`, who.ID)
+		for name, h := range map[string][]string{"the student": student, "their counsellor": counsellor, "an admin": admin} {
+			a := s.gql(t, q, nil, h...)
+			if len(a.Errors) > 0 || !strings.Contains(a.raw, "Master of Computer Science") {
+				t.Errorf("%s: %s", name, a.raw)
+			}
+		}
+		for name, h := range map[string][]string{"another counsellor": mentor, "nobody signed in": nil} {
+			a := s.gql(t, q, nil, h...)
+			if string(a.Data["student"]) != "null" || strings.Contains(a.raw, "applications\":[") {
+				t.Errorf("%s sees the student: %s", name, a.raw)
+			}
+			if name == "another counsellor" && !slices.Equal(a.codes(), []string{"not_found"}) {
+				t.Errorf("%s: codes %v, want not_found as REST's 404", name, a.codes())
+			}
+		}
+		other := fmt.Sprintf(`{ student(id: %q) { applications { id } shortlist { programme { id } } } }`, other.ID)
+		a := s.gql(t, other, nil, student...)
+		if string(a.Data["student"]) != "null" || !slices.Equal(a.codes(), []string{"not_found"}) {
+			t.Errorf("another student's workspace: %s", a.raw)
+		}
+	})
+
+	t.Run("IDOR through nested fields and mutations", func(t *testing.T) {
+		// me is the caller; a nested student is still checked by the workspace service.
+		a := s.gql(t, fmt.Sprintf(`{ me { id } s: student(id: %q) { profile { version } documents { id } } }`, other.ID), nil, student...)
+		if string(a.Data["s"]) != "null" || !slices.Contains(a.codes(), "not_found") {
+			t.Errorf("nested: %s", a.raw)
+		}
+		a = s.gql(t, fmt.Sprintf(`mutation { addToShortlist(student: %q, programmeId: "unimelb-mc-cs") { programme { id } } }`, other.ID), nil, student...)
+		if a.Data["addToShortlist"] != nil && string(a.Data["addToShortlist"]) != "null" || !slices.Equal(a.codes(), []string{"not_found"}) {
+			t.Errorf("writing into another student's shortlist: %s", a.raw)
+		}
+		a = s.gql(t, `{ leads { id name phone } }`, nil, student...)
+		if len(a.Errors) == 0 || strings.Contains(a.raw, `"phone"`) {
+			t.Errorf("a student reads the lead queue: %s", a.raw)
+		}
+		a = s.gql(t, `{ audit(first: 5) { id action } }`, nil, counsellor...)
+		if !slices.Contains(a.codes(), "forbidden") {
+			t.Errorf("a counsellor reads the audit log: %s", a.raw)
+		}
+	})
+
+	t.Run("mutations follow REST's rules for writes", func(t *testing.T) {
+		cookie, csrf, _ := s.signIn(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"])
+		m := `mutation { removeFromShortlist(programmeId: "unimelb-mc-cs") }`
+		a := s.gql(t, m, nil, "Cookie", cookie)
+		if !slices.Equal(a.codes(), []string{"forbidden"}) || a.Data["removeFromShortlist"] != nil {
+			t.Errorf("a cookie session's mutation without CSRF: %s", a.raw)
+		}
+		a = s.gql(t, m, nil, "Cookie", cookie, "X-CSRF-Token", csrf, "Origin", "https://evil.example")
+		if !slices.Equal(a.codes(), []string{"forbidden"}) {
+			t.Errorf("a cross-site mutation: %s", a.raw)
+		}
+		a = s.gql(t, m, nil, readOnly...)
+		if !slices.Equal(a.codes(), []string{"forbidden"}) {
+			t.Errorf("a read-only token's mutation: %s", a.raw)
+		}
+		// Nothing was removed by the refused ones.
+		a = s.gql(t, fmt.Sprintf(`{ student(id: %q) { shortlist { programme { id } verdict } } }`, who.ID), nil, "Cookie", cookie)
+		if !strings.Contains(a.raw, "unimelb-mc-cs") {
+			t.Errorf("a refused mutation changed the shortlist: %s", a.raw)
+		}
+		a = s.gql(t, m, nil, "Cookie", cookie, "X-CSRF-Token", csrf)
+		if len(a.Errors) > 0 || string(a.Data["removeFromShortlist"]) != "true" {
+			t.Errorf("with its CSRF token: %s", a.raw)
+		}
+		res, b := s.call(t, "GET", "/api/graphql?query="+url.QueryEscape(m), "", nil, student...)
+		if res.StatusCode < 400 || strings.Contains(string(b), `"removeFromShortlist":true`) {
+			t.Errorf("a mutation by GET: %d %s", res.StatusCode, b)
+		}
+	})
+
+	t.Run("hostile queries are refused before anything runs", func(t *testing.T) {
+		deep := `{ programmes { items { university { programmes { items { university { programmes { items { university { programmes { items { id } } } } } } } } } } } }`
+		tests := []struct {
+			name, query, code string
+		}{
+			{"deep nesting", deep, "depth_limit_exceeded"},
+			{"an alias bomb", "{ " + aliases(200, `programmes(first: 100) { total }`) + " }", "alias_limit_exceeded"},
+			{"a huge page of pages", `{ programmes(first: 100) { items { university { programmes(first: 100) { items { id title } } } } } }`, "complexity_limit_exceeded"},
+			{"a fragment cycle", `query { programmes { ...A } } fragment A on ProgrammePage { items { university { programmes { ...A } } } }`, "GRAPHQL_VALIDATION_FAILED"},
+			{"a fragment spreading itself", `query { programmes { ...B } } fragment B on ProgrammePage { total ...B }`, "GRAPHQL_VALIDATION_FAILED"},
+			{"many operations", manyOperations(20), "operation_limit_exceeded"},
+			{"a huge query", "{ " + strings.Repeat("me { id } ", 3000) + " }", "query_too_large"},
+		}
+		for _, tt := range tests {
+			a := s.gql(t, tt.query, nil, admin...)
+			if !slices.Contains(a.codes(), tt.code) || len(a.Data) > 0 && string(a.Data["programmes"]) != "null" && a.Data["programmes"] != nil {
+				t.Errorf("%s: want %s and no data; got %d %s", tt.name, tt.code, a.status, trim(a.raw))
+			}
+		}
+		res, b := s.call(t, "POST", "/api/graphql", "application/json",
+			strings.NewReader(`[{"query": "{ me { id } }"}, {"query": "{ me { id } }"}]`), admin...)
+		if res.StatusCode != 400 || !strings.Contains(string(b), "operation_limit_exceeded") {
+			t.Errorf("a batch of requests: %d %s", res.StatusCode, b)
+		}
+	})
+
+	t.Run("introspection follows the setting", func(t *testing.T) {
+		// The demo is a development server: on by default there.
+		a := s.gql(t, `{ __schema { queryType { name } } }`, nil)
+		if len(a.Errors) > 0 || !strings.Contains(a.raw, `"Query"`) {
+			t.Errorf("introspection on the demo: %s", a.raw)
+		}
+	})
+}
+
+func aliases(n int, field string) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "a%d: %s ", i, field)
+	}
+	return b.String()
+}
+
+func manyOperations(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "query Q%d { me { id } } ", i)
+	}
+	return b.String()
+}
+
+func trim(s string) string {
+	if len(s) > 300 {
+		return s[:300] + "…"
+	}
+	return s
+}
