@@ -4,6 +4,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -260,4 +263,46 @@ func trim(s string) string {
 		return s[:300] + "…"
 	}
 	return s
+}
+
+// A real client — the reference graphql implementation from npm — reads the schema from the
+// server, checks it is the repository's schema file, and validates and runs every example of
+// docs/graphql.md. CI installs it from .ci/npm; elsewhere the test needs
+// GRADPATH_TEST_NODE_MODULES (the node_modules directory holding graphql).
+func TestGraphQLClient(t *testing.T) {
+	t.Parallel()
+	modules := os.Getenv("GRADPATH_TEST_NODE_MODULES")
+	if modules == "" {
+		if os.Getenv("CI") != "" {
+			t.Fatal("GRADPATH_TEST_NODE_MODULES is not set: CI must run the GraphQL client")
+		}
+		t.Skip("GRADPATH_TEST_NODE_MODULES is not set")
+	}
+	s := start(t, nil, "--demo")
+	passwords := s.demoPasswords()
+	token := s.tokenFor(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"], `"read", "write"`)
+	script, _ := filepath.Abs("testdata/graphql-client.mjs")
+	schema, _ := filepath.Abs("../../internal/graphql/schema.graphqls")
+	doc, _ := filepath.Abs("../../docs/graphql.md")
+	cmd := exec.Command("node", script, s.url+"/api/graphql", schema, doc, strings.TrimPrefix(token[1], "Bearer "))
+	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
+	// An ES module finds its imports from its own directory up, not NODE_PATH: link them.
+	link := filepath.Join(t.TempDir(), "node_modules")
+	if err := os.Symlink(modules, link); err != nil {
+		t.Fatal(err)
+	}
+	copyTo := filepath.Join(filepath.Dir(link), "graphql-client.mjs")
+	b, err := os.ReadFile(script)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyTo, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Args[1] = copyTo
+	out, err := cmd.CombinedOutput()
+	t.Logf("%s", out)
+	if err != nil {
+		t.Fatalf("the GraphQL client failed: %v", err)
+	}
 }

@@ -19,6 +19,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 
 	"github.com/99designs/gqlgen/complexity"
 	gql "github.com/99designs/gqlgen/graphql"
@@ -304,6 +305,12 @@ func (w *walker) walk(set ast.SelectionSet, depth int) {
 		case *ast.Field:
 			if s.Alias != "" && s.Alias != s.Name {
 				w.aliases++
+			}
+			if strings.HasPrefix(s.Name, "__") {
+				// Introspection reads the schema in memory; its standard query nests
+				// ofType a dozen deep. Its aliases still count.
+				w.walk(s.SelectionSet, -1<<20)
+				continue
 			}
 			w.depth = max(w.depth, depth)
 			w.walk(s.SelectionSet, depth+1)
