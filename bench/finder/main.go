@@ -158,6 +158,8 @@ func (b *bench) run(keep string) error {
 		{"full text, from the page cache", "cache", []string{text}},
 		{"text as students type it (typos, synonyms), no page cache", "nocache", textURLs(b.urls)},
 		{"SQL finder (finder = sql), broad filter", "sql", []string{broad}},
+		{"GraphQL: the broad filter, the REST page's fields, no page cache", "nocache", []string{graphqlURL(`filter: {country: ["GB"], level: ["master"]}, sort: deadline, first: 20`)}},
+		{"GraphQL: full text q=distributed+systems, no page cache", "nocache", []string{graphqlURL(`filter: {q: "distributed systems"}`)}},
 	}
 	type outcome struct {
 		w           workload
@@ -493,6 +495,21 @@ func textURLs(n int) []string {
 
 // writeScript writes a wrk script that sends the URLs round-robin, each thread from its own
 // offset.
+// graphqlURL is a GraphQL GET of the finder with args, asking for the fields a REST page of
+// the finder carries (the whole programme but its sources and comparison notes), its total,
+// cursor and facets: the same query as the REST workload, through the GraphQL server.
+func graphqlURL(args string) string {
+	q := `{ programmes(` + args + `) { total nextCursor didYouMean
+  facets { country { value label count } level { value label count } mode { value label count } intake { value label count } }
+  items { id title code level discipline specialisations tags summary mode durationMonths
+    university { id name country }
+    intakes { start term applicationOpens applicationCloses state }
+    nextDeadline { intake closes }
+    tuition { amount { amount currency } basis year }
+    requirements scholarships { name amount { amount currency } } updatedAt } } }`
+	return "/api/graphql?query=" + url.QueryEscape(q)
+}
+
 func writeScript(path, list string, urls []string) error {
 	if err := os.WriteFile(list, []byte(strings.Join(urls, "\n")+"\n"), 0o644); err != nil {
 		return err

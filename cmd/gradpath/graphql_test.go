@@ -269,6 +269,9 @@ func trim(s string) string {
 // server, checks it is the repository's schema file, and validates and runs every example of
 // docs/graphql.md. CI installs it from .ci/npm; elsewhere the test needs
 // GRADPATH_TEST_NODE_MODULES (the node_modules directory holding graphql).
+// Then a subscription client (graphql-ws) follows the lead queue and a student's
+// applications while they change, on both engines: in memory on SQLite, through
+// LISTEN/NOTIFY on PostgreSQL.
 func TestGraphQLClient(t *testing.T) {
 	t.Parallel()
 	modules := os.Getenv("GRADPATH_TEST_NODE_MODULES")
@@ -278,13 +281,21 @@ func TestGraphQLClient(t *testing.T) {
 		}
 		t.Skip("GRADPATH_TEST_NODE_MODULES is not set")
 	}
-	s := start(t, nil, "--demo")
+	t.Run("sqlite", func(t *testing.T) { testGraphQLClient(t, modules, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testGraphQLClient(t, modules, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testGraphQLClient(t *testing.T, modules string, env []string) {
+	s := start(t, env, "--demo")
 	passwords := s.demoPasswords()
 	token := s.tokenFor(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"], `"read", "write"`)
+	admin := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
 	script, _ := filepath.Abs("testdata/graphql-client.mjs")
 	schema, _ := filepath.Abs("../../internal/graphql/schema.graphqls")
 	doc, _ := filepath.Abs("../../docs/graphql.md")
-	cmd := exec.Command("node", script, s.url+"/api/graphql", schema, doc, strings.TrimPrefix(token[1], "Bearer "))
+	cmd := exec.Command("node", script, s.url+"/api/graphql", schema, doc, strings.TrimPrefix(token[1], "Bearer "), strings.TrimPrefix(admin[1], "Bearer "))
 	cmd.Env = append(os.Environ(), "NODE_PATH="+modules)
 	// An ES module finds its imports from its own directory up, not NODE_PATH: link them.
 	link := filepath.Join(t.TempDir(), "node_modules")

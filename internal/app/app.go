@@ -32,8 +32,10 @@ import (
 	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/live"
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/observability"
+	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/postgres"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -75,7 +77,9 @@ type App struct {
 	Exchange  *exchange.Service
 	Webhooks  *webhooks.Service
 	// Stream publishes events to NATS JetStream when nats_url is set.
-	Stream      *stream.Publisher
+	Stream *stream.Publisher
+	// Live tells the screens watching of changes (GraphQL subscriptions, the queue page).
+	Live        *live.Hub
 	Eligibility *eligibility.Service
 	Accounts    *accounts.Service
 	Leads       *leads.Service
@@ -224,9 +228,18 @@ func (a *App) services(ctx context.Context) (err error) {
 			}
 		}
 	}
-	// With a stream every event is published; without one, only those a webhook listens for
-	// are queued.
-	listening := a.Webhooks.Listening
+	// With a stream every event is published; without one, only those a webhook or a screen
+	// (the lead queue, a student's applications) listens for are queued.
+	a.Live = live.NewHub()
+	if cfg.DatabaseURL != "" {
+		lctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		if err := a.Live.UsePostgres(lctx, cfg.DatabaseURL, a.Logger); err != nil {
+			stop()
+			return err
+		}
+		a.onClose(func(context.Context) error { stop(); return nil })
+	}
+	listening := func(t string) bool { return liveEvents[t] || a.Webhooks.Listening(t) }
 	if cfg.NATSURL != "" {
 		if a.Stream, err = stream.Open(ctx, stream.Config{URL: cfg.NATSURL, Stream: cfg.NATSStream, Prefix: cfg.NATSPrefix}); err != nil {
 			return fmt.Errorf("setting nats_url: %w", err)
@@ -290,7 +303,7 @@ func (a *App) services(ctx context.Context) (err error) {
 	}
 	bookingStore := sqlstore.NewBookingStore(db, nil)
 	a.Workspace = workspace.NewService(workspace.Deps{
-		Listening:   a.Webhooks.Listening,
+		Listening:   listening,
 		Store:       sqlstore.NewWorkspaceStore(db, a.Queue),
 		Catalogue:   a.Catalogue,
 		Eligibility: a.Eligibility,
@@ -392,3 +405,7 @@ func DescribeDatabase(cfg config.Config) string {
 	}
 	return "SQLite in " + cfg.DataDir
 }
+
+// liveEvents are the events screens watch: the lead queue and students' applications.
+var liveEvents = map[string]bool{outbox.LeadCreated: true, outbox.LeadAssigned: true, outbox.LeadContacted: true,
+	outbox.LeadOverdue: true, outbox.ApplicationStatusChanged: true}

@@ -72,7 +72,7 @@ func (a *App) site() (*site, error) {
 	}
 	gq := graphql.New(graphql.Deps{Logger: a.Logger, Catalogue: a.Catalogue, Eligibility: a.Eligibility, Accounts: a.Accounts,
 		Workspace: a.Workspace, Leads: a.Leads, Booking: a.Booking, Roadmaps: a.Roadmaps, Careers: a.Careers,
-		Identity: identity, PublicURL: cfg.PublicURL, LeadLimit: formLimit, Introspection: cfg.Introspection()})
+		Identity: identity, PublicURL: cfg.PublicURL, LeadLimit: formLimit, Introspection: cfg.Introspection(), Live: a.Live})
 	mux := http.NewServeMux()
 	api.Register(mux)
 	gq.Register(mux)

@@ -53,7 +53,7 @@ func (a *App) Start(ctx context.Context, getenv func(string) string) error {
 		a.Logger.Warn("no mail server is configured: notifications are not emailed (set smtp_addr)")
 	}
 	workers, err := jobs.NewWorkers(a.DB, jobs.Services{Leads: a.Leads, Bookings: a.Booking, Workspace: a.Workspace, Webhooks: a.Webhooks, Stream: publisher(a.Stream),
-		Accounts: a.Accounts, PublicURL: a.PublicURL, Mail: a.mail}, jobs.Options{Workers: cfg.Workers, Timeout: cfg.JobTimeout, Logger: a.Logger.With("component", "jobs"),
+		Live: a.Live, Accounts: a.Accounts, PublicURL: a.PublicURL, Mail: a.mail}, jobs.Options{Workers: cfg.Workers, Timeout: cfg.JobTimeout, Logger: a.Logger.With("component", "jobs"),
 		Registry: a.Registry})
 	if err != nil {
 		return err

@@ -54,6 +54,7 @@ type ResolverRoot interface {
 	Salaries() SalariesResolver
 	ShortlistItem() ShortlistItemResolver
 	Student() StudentResolver
+	Subscription() SubscriptionResolver
 	University() UniversityResolver
 	User() UserResolver
 	WhatIf() WhatIfResolver
@@ -88,6 +89,11 @@ type ComplexityRoot struct {
 		Reason    func(childComplexity int) int
 		Status    func(childComplexity int) int
 		Title     func(childComplexity int) int
+	}
+
+	ApplicationEvent struct {
+		Application func(childComplexity int) int
+		Type        func(childComplexity int) int
 	}
 
 	AuditEvent struct {
@@ -270,6 +276,11 @@ type ComplexityRoot struct {
 		Details func(childComplexity int) int
 		ID      func(childComplexity int) int
 		Type    func(childComplexity int) int
+	}
+
+	LeadEvent struct {
+		Lead func(childComplexity int) int
+		Type func(childComplexity int) int
 	}
 
 	LeadReceipt struct {
@@ -461,6 +472,11 @@ type ComplexityRoot struct {
 		User           func(childComplexity int) int
 	}
 
+	Subscription struct {
+		ApplicationChanges func(childComplexity int, student *string) int
+		LeadQueue          func(childComplexity int) int
+	}
+
 	TopicMark struct {
 		DoneAt    func(childComplexity int) int
 		Status    func(childComplexity int) int
@@ -611,6 +627,10 @@ type StudentResolver interface {
 	Application(ctx context.Context, obj *Student, id string) (*workspace.Application, error)
 	Documents(ctx context.Context, obj *Student) ([]workspace.LibraryDocument, error)
 	Roadmap(ctx context.Context, obj *Student, slug string) (*roadmap.Progress, error)
+}
+type SubscriptionResolver interface {
+	LeadQueue(ctx context.Context) (<-chan *LeadEvent, error)
+	ApplicationChanges(ctx context.Context, student *string) (<-chan *ApplicationEvent, error)
 }
 type UniversityResolver interface {
 	CountryName(ctx context.Context, obj *catalogue.University) (string, error)
@@ -769,6 +789,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.ApplicationDocument.Title(childComplexity), true
+
+	case "ApplicationEvent.application":
+		if e.ComplexityRoot.ApplicationEvent.Application == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEvent.Application(childComplexity), true
+	case "ApplicationEvent.type":
+		if e.ComplexityRoot.ApplicationEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.ApplicationEvent.Type(childComplexity), true
 
 	case "AuditEvent.action":
 		if e.ComplexityRoot.AuditEvent.Action == nil {
@@ -1504,6 +1537,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.LeadActivity.Type(childComplexity), true
+
+	case "LeadEvent.lead":
+		if e.ComplexityRoot.LeadEvent.Lead == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadEvent.Lead(childComplexity), true
+	case "LeadEvent.type":
+		if e.ComplexityRoot.LeadEvent.Type == nil {
+			break
+		}
+
+		return e.ComplexityRoot.LeadEvent.Type(childComplexity), true
 
 	case "LeadReceipt.firstResponseDue":
 		if e.ComplexityRoot.LeadReceipt.FirstResponseDue == nil {
@@ -2457,6 +2503,24 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Student.User(childComplexity), true
 
+	case "Subscription.applicationChanges":
+		if e.ComplexityRoot.Subscription.ApplicationChanges == nil {
+			break
+		}
+
+		args, err := ec.field_Subscription_applicationChanges_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Subscription.ApplicationChanges(childComplexity, args["student"].(*string)), true
+	case "Subscription.leadQueue":
+		if e.ComplexityRoot.Subscription.LeadQueue == nil {
+			break
+		}
+
+		return e.ComplexityRoot.Subscription.LeadQueue(childComplexity), true
+
 	case "TopicMark.doneAt":
 		if e.ComplexityRoot.TopicMark.DoneAt == nil {
 			break
@@ -2722,6 +2786,23 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 				Data: buf.Bytes(),
 			}
 		}
+	case ast.Subscription:
+		next := ec._Subscription(ctx, opCtx.Operation.SelectionSet)
+
+		var buf bytes.Buffer
+		return func(ctx context.Context) *graphql.Response {
+			buf.Reset()
+			data := next(ctx)
+
+			if data == nil {
+				return nil
+			}
+			data.MarshalGQL(&buf)
+
+			return &graphql.Response{
+				Data: buf.Bytes(),
+			}
+		}
 
 	default:
 		return graphql.OneShot(graphql.ErrorResponse(ctx, "unsupported GraphQL operation"))
@@ -2819,6 +2900,16 @@ func (ec *executionContext) childFields_ApplicationDocument(ctx context.Context,
 		return ec.fieldContext_ApplicationDocument_flag(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type ApplicationDocument", field.Name)
+}
+
+func (ec *executionContext) childFields_ApplicationEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_ApplicationEvent_type(ctx, field)
+	case "application":
+		return ec.fieldContext_ApplicationEvent_application(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type ApplicationEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_AuditEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3183,6 +3274,16 @@ func (ec *executionContext) childFields_LeadActivity(ctx context.Context, field 
 		return ec.fieldContext_LeadActivity_details(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type LeadActivity", field.Name)
+}
+
+func (ec *executionContext) childFields_LeadEvent(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "type":
+		return ec.fieldContext_LeadEvent_type(ctx, field)
+	case "lead":
+		return ec.fieldContext_LeadEvent_lead(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type LeadEvent", field.Name)
 }
 
 func (ec *executionContext) childFields_LeadReceipt(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -4399,6 +4500,20 @@ func (ec *executionContext) field_Student_roadmap_args(ctx context.Context, rawA
 	return args, nil
 }
 
+func (ec *executionContext) field_Subscription_applicationChanges_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "student",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["student"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_University_programmes_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -5021,6 +5136,61 @@ func (ec *executionContext) _ApplicationDocument_flag(ctx context.Context, field
 }
 func (ec *executionContext) fieldContext_ApplicationDocument_flag(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("ApplicationDocument", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApplicationEvent_type(ctx context.Context, field graphql.CollectedField, obj *ApplicationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("ApplicationEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _ApplicationEvent_application(ctx context.Context, field graphql.CollectedField, obj *ApplicationEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_ApplicationEvent_application(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Application, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Application) graphql.Marshaler {
+			return ec.marshalNApplication2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐApplication(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_ApplicationEvent_application(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "ApplicationEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Application(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _AuditEvent_id(ctx context.Context, field graphql.CollectedField, obj *accounts.AuditEvent) (ret graphql.Marshaler) {
@@ -7911,6 +8081,61 @@ func (ec *executionContext) _LeadActivity_details(ctx context.Context, field gra
 }
 func (ec *executionContext) fieldContext_LeadActivity_details(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
 	return graphql.NewScalarFieldContext("LeadActivity", field, true, true, "JSON")
+}
+
+func (ec *executionContext) _LeadEvent_type(ctx context.Context, field graphql.CollectedField, obj *LeadEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadEvent_type(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Type, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v string) graphql.Marshaler {
+			return ec.marshalNString2string(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadEvent_type(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("LeadEvent", field, false, false, "String")
+}
+
+func (ec *executionContext) _LeadEvent_lead(ctx context.Context, field graphql.CollectedField, obj *LeadEvent) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_LeadEvent_lead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.Lead, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_LeadEvent_lead(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "LeadEvent",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	return fc, nil
 }
 
 func (ec *executionContext) _LeadReceipt_id(ctx context.Context, field graphql.CollectedField, obj *LeadReceipt) (ret graphql.Marshaler) {
@@ -11811,6 +12036,82 @@ func (ec *executionContext) fieldContext_Student_roadmap(ctx context.Context, fi
 	return fc, nil
 }
 
+func (ec *executionContext) _Subscription_leadQueue(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_leadQueue(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return ec.Resolvers.Subscription().LeadQueue(ctx)
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *LeadEvent) graphql.Marshaler {
+			return ec.marshalNLeadEvent2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLeadEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_leadQueue(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LeadEvent(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Subscription_applicationChanges(ctx context.Context, field graphql.CollectedField) (ret func(ctx context.Context) graphql.Marshaler) {
+	return graphql.ResolveFieldStream(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Subscription_applicationChanges(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Subscription().ApplicationChanges(ctx, fc.Args["student"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *ApplicationEvent) graphql.Marshaler {
+			return ec.marshalNApplicationEvent2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐApplicationEvent(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Subscription_applicationChanges(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Subscription",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationEvent(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Subscription_applicationChanges_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
 func (ec *executionContext) _TopicMark_topicId(ctx context.Context, field graphql.CollectedField, obj *roadmap.Mark) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -15142,6 +15443,44 @@ func (ec *executionContext) _ApplicationDocument(ctx context.Context, sel ast.Se
 	return out
 }
 
+var applicationEventImplementors = []string{"ApplicationEvent"}
+
+func (ec *executionContext) _ApplicationEvent(ctx context.Context, sel ast.SelectionSet, obj *ApplicationEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, applicationEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("ApplicationEvent")
+		case "type":
+			out.Values[i] = ec._ApplicationEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "application":
+			out.Values[i] = ec._ApplicationEvent_application(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
 var auditEventImplementors = []string{"AuditEvent"}
 
 func (ec *executionContext) _AuditEvent(ctx context.Context, sel ast.SelectionSet, obj *accounts.AuditEvent) graphql.Marshaler {
@@ -16318,6 +16657,44 @@ func (ec *executionContext) _LeadActivity(ctx context.Context, sel ast.Selection
 				func(ctx context.Context) graphql.Marshaler {
 					return ec._LeadActivity_details(ctx, field, obj)
 				})
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var leadEventImplementors = []string{"LeadEvent"}
+
+func (ec *executionContext) _LeadEvent(ctx context.Context, sel ast.SelectionSet, obj *LeadEvent) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, leadEventImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("LeadEvent")
+		case "type":
+			out.Values[i] = ec._LeadEvent_type(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "lead":
+			out.Values[i] = ec._LeadEvent_lead(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
 		}
@@ -17618,6 +17995,28 @@ func (ec *executionContext) _Student(ctx context.Context, sel ast.SelectionSet, 
 	return out
 }
 
+var subscriptionImplementors = []string{"Subscription"}
+
+func (ec *executionContext) _Subscription(ctx context.Context, sel ast.SelectionSet) func(ctx context.Context) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, subscriptionImplementors)
+	ctx = graphql.WithFieldContext(ctx, &graphql.FieldContext{
+		Object: "Subscription",
+	})
+	if len(fields) != 1 {
+		graphql.AddErrorf(ctx, "must subscribe to exactly one stream")
+		return nil
+	}
+
+	switch fields[0].Name {
+	case "leadQueue":
+		return ec._Subscription_leadQueue(ctx, fields[0])
+	case "applicationChanges":
+		return ec._Subscription_applicationChanges(ctx, fields[0])
+	default:
+		panic("unknown field " + strconv.Quote(fields[0].Name))
+	}
+}
+
 var topicMarkImplementors = []string{"TopicMark"}
 
 func (ec *executionContext) _TopicMark(ctx context.Context, sel ast.SelectionSet, obj *roadmap.Mark) graphql.Marshaler {
@@ -18350,6 +18749,14 @@ func (ec *executionContext) marshalNApplicationDocument2ᚕgithubᚗcomᚋgradpa
 	return ret
 }
 
+func (ec *executionContext) marshalNApplicationEvent2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐApplicationEvent(ctx context.Context, sel ast.SelectionSet, v *ApplicationEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationEvent!")
+		return graphql.Null
+	}
+	return ec._ApplicationEvent(ctx, sel, v)
+}
+
 func (ec *executionContext) unmarshalNApplicationInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐApplicationInput(ctx context.Context, v any) (ApplicationInput, error) {
 	res, err := ec.unmarshalInputApplicationInput(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
@@ -18829,6 +19236,14 @@ func (ec *executionContext) marshalNLeadActivity2ᚖgithubᚗcomᚋgradpathᚋgr
 func (ec *executionContext) unmarshalNLeadChange2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLeadChange(ctx context.Context, v any) (LeadChange, error) {
 	res, err := ec.unmarshalInputLeadChange(ctx, v)
 	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) marshalNLeadEvent2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLeadEvent(ctx context.Context, sel ast.SelectionSet, v *LeadEvent) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LeadEvent!")
+		return graphql.Null
+	}
+	return ec._LeadEvent(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNLeadInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLeadInput(ctx context.Context, v any) (LeadInput, error) {

@@ -183,6 +183,13 @@ type SectionInput struct {
 	Score float64 `json:"score"`
 }
 
+// Live updates, over WebSocket (the graphql-transport-ws protocol) at /api/graphql. Sign in as
+// for queries: the session cookie, or the connection_init payload {"Authorization": "Bearer gp_…"}.
+// Each event carries the record as it stands when the event is read, seen with the subscriber's
+// own rights; an event about a record the subscriber may not see is not sent.
+type Subscription struct {
+}
+
 type TestInput struct {
 	// ielts, toefl_ibt, pte, duolingo, cambridge.
 	Test     string         `json:"test"`

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"time"
 
+	gql "github.com/99designs/gqlgen/graphql"
+
 	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/careers"
@@ -170,7 +172,16 @@ func (r *Resolver) Programme() ProgrammeResolver { return &programmeResolver{r} 
 type programmeResolver struct{ *Resolver }
 
 func (r *programmeResolver) University(ctx context.Context, p *catalogue.Programme) (*catalogue.University, error) {
-	return loadersOf(ctx).university(ctx, p.University.ID)
+	// The programme carries its university's id, name and country: asking for no more
+	// costs no read.
+	for _, f := range gql.CollectFieldsCtx(ctx, nil) {
+		switch f.Name {
+		case "id", "name", "country", "countryName", "__typename":
+		default:
+			return loadersOf(ctx).university(ctx, p.University.ID)
+		}
+	}
+	return &catalogue.University{ID: p.University.ID, Name: p.University.Name, Country: p.University.Country}, nil
 }
 
 func (r *programmeResolver) NextDeadline(ctx context.Context, p *catalogue.Programme) (*catalogue.Deadline, error) {

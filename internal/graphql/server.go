@@ -18,8 +18,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"slices"
+	"net/url"
 	"strings"
+	"time"
 
 	"github.com/99designs/gqlgen/complexity"
 	gql "github.com/99designs/gqlgen/graphql"
@@ -28,6 +29,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/extension"
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/coder/websocket"
 	"github.com/vektah/gqlparser/v2/ast"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 	"github.com/vektah/gqlparser/v2/parser"
@@ -40,6 +42,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/live"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/workspace"
@@ -69,6 +72,8 @@ type Deps struct {
 	Introspection bool
 	// Limits bound every operation; the zero value is DefaultLimits.
 	Limits Limits
+	// Live, if set, serves the subscriptions.
+	Live *live.Hub
 }
 
 // Limits bound what one request may ask for; an operation over any of them is refused before
@@ -118,6 +123,19 @@ func New(d Deps) *Server {
 	}
 	es := NewExecutableSchema(Config{Resolvers: &Resolver{d: d}, Complexity: prices()})
 	srv := handler.New(es)
+	var origins []string
+	if u, err := url.Parse(d.PublicURL); err == nil && u.Host != "" {
+		origins = []string{u.Host}
+	}
+	srv.AddTransport(transport.Websocket{
+		// The browser's Origin must be this server's (coder/websocket checks it against the
+		// Host, and the public address): a cookie-signed-in page elsewhere cannot subscribe.
+		Implementation:        transport.CoderWebsocketImplementation{AcceptOptions: websocket.AcceptOptions{OriginPatterns: origins}},
+		KeepAlivePingInterval: 15 * time.Second,
+		InitFunc: func(ctx context.Context, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+			return signInSocket(ctx, d.Accounts, p)
+		},
+	})
 	srv.AddTransport(transport.GET{})
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](1000))
@@ -136,15 +154,35 @@ func New(d Deps) *Server {
 	return &Server{d: d, srv: srv}
 }
 
+// signInSocket authenticates a WebSocket by the Authorization of its connection_init payload,
+// for clients that cannot send headers with the upgrade (browsers' WebSocket, mobile apps);
+// without one, the connection is whoever the upgrade request's cookie says.
+func signInSocket(ctx context.Context, acc *accounts.Service, p transport.InitPayload) (context.Context, *transport.InitPayload, error) {
+	h := p.Authorization()
+	if h == "" || acc == nil {
+		return ctx, &p, nil
+	}
+	token, ok := strings.CutPrefix(h, "Bearer ")
+	if !ok {
+		return ctx, nil, errors.New("the Authorization of connection_init must be Bearer TOKEN")
+	}
+	u, t, err := acc.AuthenticateToken(ctx, strings.TrimSpace(token))
+	if err != nil {
+		return ctx, nil, errors.New("the access token is not valid")
+	}
+	a := *actor(ctx)
+	a.UserID, a.Roles, a.Scopes, a.Via, a.SessionID = u.ID, u.Roles, t.Scopes, "token", t.ID
+	return gradpath.WithActor(ctx, scoped(&a)), &p, nil
+}
+
 // Register mounts the API on mux.
 func (s *Server) Register(mux *http.ServeMux) {
 	mux.Handle("GET "+Path, s)
 	mux.Handle("POST "+Path, s)
 }
 
-// caller is who sent the request, for the mutation guard.
+// caller is how the request came, for the mutation guard.
 type caller struct {
-	actor      *gradpath.Actor
 	session    *accounts.Session
 	csrf       string
 	sameOrigin bool
@@ -171,14 +209,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, edge.StatusOf(err), present(r.Context(), s.d.Logger, err))
 		return
 	}
-	a := c.Actor
-	if a.Via == "token" && !a.Can(gradpath.ScopeAdmin) {
-		// A token without the admin scope acts with its user's other roles, as on REST's admin
-		// routes.
-		a.Roles = slices.DeleteFunc(slices.Clone(a.Roles), func(r gradpath.Role) bool { return r == gradpath.RoleAdmin })
+	a := scoped(c.Actor)
+	if r.Header.Get("Upgrade") != "" {
+		// A subscription's connection lives as long as the client keeps it: the server's
+		// write and read timeouts are for requests.
+		rc := http.NewResponseController(w)
+		_ = rc.SetWriteDeadline(time.Time{})
+		_ = rc.SetReadDeadline(time.Time{})
 	}
 	ctx := gradpath.WithActor(r.Context(), a)
-	ctx = context.WithValue(ctx, callerKey{}, &caller{actor: a, session: c.Session, csrf: r.Header.Get("X-CSRF-Token"),
+	ctx = context.WithValue(ctx, callerKey{}, &caller{session: c.Session, csrf: r.Header.Get("X-CSRF-Token"),
 		sameOrigin: edge.SameOrigin(r, s.d.PublicURL)})
 	ctx = withLoaders(ctx, s.d)
 	s.srv.ServeHTTP(w, r.WithContext(ctx))
@@ -351,12 +391,13 @@ func (mutationGuard) MutateOperationContext(ctx context.Context, oc *gql.Operati
 		errcode.Set(err, string(gradpath.CodeForbidden))
 		return err
 	}
+	a := actor(ctx) // the request's, or a WebSocket's signed in by its connection_init
 	switch {
 	case !c.sameOrigin:
 		return refuse("cross-site request refused: the Origin is not this server")
-	case c.session != nil && !edge.CSRFValid(c.session, c.csrf):
+	case a.Via == "session" && c.session != nil && !edge.CSRFValid(c.session, c.csrf):
 		return refuse("send the csrf_token of your sign-in in the X-CSRF-Token header")
-	case c.actor.Via == "token" && !c.actor.Can(gradpath.ScopeWrite):
+	case a.Via == "token" && !a.Can(gradpath.ScopeWrite):
 		return refuse("this access token is read-only")
 	}
 	return nil

@@ -64,6 +64,18 @@ type BookingReceipt struct {
 	Replayed    bool
 }
 
+// LeadEvent is a change in a lead queue.
+type LeadEvent struct {
+	Type string
+	Lead *Lead
+}
+
+// ApplicationEvent is a move of a student's application.
+type ApplicationEvent struct {
+	Type        string
+	Application *workspace.Application
+}
+
 // optional is nil for the empty string: GraphQL's null where REST leaves a field out.
 func optional(s string) *string {
 	if s == "" {

@@ -25,6 +25,7 @@ import (
 	"github.com/gradpath/gradpath/internal/booking"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/live"
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/sqlstore"
@@ -152,6 +153,9 @@ type Services struct {
 	Webhooks *webhooks.Service
 	// Stream, if set, receives every event too (NATS JetStream).
 	Stream Publisher
+	// Live, if set, tells the screens watching (GraphQL subscriptions, the queue page) of
+	// every event, best effort.
+	Live *live.Hub
 }
 
 // Queue enqueues jobs, in a change's transaction (InsertTx) or on their own. It is River's
@@ -348,6 +352,11 @@ func NewWorkers(db *sqlstore.DB, svc Services, o Options) (*Workers, error) {
 		return err
 	}))
 	river.AddWorker(workers, river.WorkFunc(func(ctx context.Context, j *river.Job[EventArgs]) error {
+		if svc.Live != nil && j.Attempt == 1 {
+			if err := svc.Live.Publish(ctx, live.Event{ID: j.Args.ID, Type: j.Args.Type, Data: j.Args.Data}); err != nil {
+				wk.logger.Warn("a live update was not sent; watchers see the change on their next read", "event", j.Args.Type, "error", err.Error())
+			}
+		}
 		// One job per receiver, each retried on its own: a failing endpoint holds back no other.
 		var ps []river.InsertManyParams
 		if svc.Stream != nil {

@@ -541,6 +541,27 @@ func (s *Service) Get(ctx context.Context, a *gradpath.Actor, id string) (Detail
 	return d, nil
 }
 
+// CanWatch says whether a may watch a lead queue (counsellors and admins); it returns the
+// error List would.
+func (s *Service) CanWatch(a *gradpath.Actor) error { return staffOnly(a) }
+
+// Queued returns a lead as it stands now if it is in a's queue, as a list shows it: an
+// admin's any lead, a counsellor's their own; not_found otherwise. It is for screens that
+// follow the queue live, and is not audited as a read of the lead's detail.
+func (s *Service) Queued(ctx context.Context, a *gradpath.Actor, id string) (Lead, error) {
+	if err := staffOnly(a); err != nil {
+		return Lead{}, err
+	}
+	l, err := s.store.Lead(ctx, id)
+	if err != nil {
+		return Lead{}, err
+	}
+	if !canSee(a, l) || l.MergedInto != "" {
+		return Lead{}, gradpath.NotFound("lead", id)
+	}
+	return l, nil
+}
+
 // List returns leads newest first: an admin's any, a counsellor's their own.
 func (s *Service) List(ctx context.Context, a *gradpath.Actor, q Query) ([]Lead, error) {
 	if err := staffOnly(a); err != nil {
