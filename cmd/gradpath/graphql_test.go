@@ -1,8 +1,11 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"os/exec"
@@ -10,7 +13,9 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/coder/websocket"
 	"github.com/gradpath/gradpath/internal/storetest"
 )
 
@@ -315,5 +320,136 @@ func testGraphQLClient(t *testing.T, modules string, env []string) {
 	t.Logf("%s", out)
 	if err != nil {
 		t.Fatalf("the GraphQL client failed: %v", err)
+	}
+}
+
+// The queue page follows the same events: its stream tells the signed-in counsellor of a lead
+// that arrives in their queue, on both engines (through LISTEN/NOTIFY on PostgreSQL), and
+// is not for students.
+func TestQueuePageLive(t *testing.T) {
+	t.Parallel()
+	t.Run("sqlite", func(t *testing.T) { testQueuePageLive(t, nil) })
+	t.Run("postgres", func(t *testing.T) {
+		testQueuePageLive(t, []string{"GRADPATH_DATABASE_URL=" + storetest.PostgresURL(t)})
+	})
+}
+
+func testQueuePageLive(t *testing.T, env []string) {
+	s := start(t, env, "--demo")
+	passwords := s.demoPasswords()
+	cookie, _, _ := s.signIn(t, "counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"])
+	_, page := s.call(t, "GET", "/queue", "", nil, "Cookie", cookie)
+	if !strings.Contains(string(page), `data-events="/queue/events"`) {
+		t.Fatalf("the queue page does not follow its events: %s", trim(string(page)))
+	}
+	studentCookie, _, _ := s.signIn(t, "student@demo.gradpath.test", passwords["student@demo.gradpath.test"])
+	if res, _ := s.call(t, "GET", "/queue/events", "", nil, "Cookie", studentCookie); res.StatusCode != 403 {
+		t.Errorf("a student's queue stream: %d, want 403", res.StatusCode)
+	}
+
+	req, _ := http.NewRequest("GET", s.url+"/queue/events", nil)
+	req.Header.Set("Cookie", cookie)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/event-stream") {
+		t.Fatalf("queue stream: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	lines := make(chan string, 100)
+	go func() {
+		sc := bufio.NewScanner(res.Body)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	if first := <-lines; !strings.HasPrefix(first, ":") {
+		t.Fatalf("the stream began with %q", first)
+	}
+	form := s.withToken(t, `{"kind": "callback", "name": "Ishaan Live", "phone": "98450 77889",
+		"interest": {"course": "Cyber Security", "country": "GB"}, "consent": {"contact": true, "notice_version": "2026-11-01"}}`)
+	cres, body := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(form))
+	var receipt struct{ ID string }
+	json.Unmarshal(body, &receipt)
+	if cres.StatusCode != 201 || receipt.ID == "" {
+		t.Fatalf("lead: %d %s", cres.StatusCode, body)
+	}
+	deadline := time.After(15 * time.Second)
+	for {
+		select {
+		case line, ok := <-lines:
+			if !ok {
+				t.Fatal("the stream ended before the lead came")
+			}
+			if strings.HasPrefix(line, "data: ") && strings.Contains(line, receipt.ID) {
+				if strings.Contains(line, "98450") || strings.Contains(line, "Ishaan") {
+					t.Errorf("the stream carries personal details: %s", line)
+				}
+				return
+			}
+		case <-deadline:
+			t.Fatal("no event for the new lead on the queue stream")
+		}
+	}
+}
+
+// subscribeWS opens a GraphQL subscription over WebSocket (graphql-transport-ws) at base as
+// the holder of the Authorization header pair auth, and returns its events' payloads.
+func subscribeWS(t *testing.T, base string, auth []string, query string) <-chan string {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	c, _, err := websocket.Dial(ctx, strings.Replace(base, "http", "ws", 1)+"/api/graphql",
+		&websocket.DialOptions{Subprotocols: []string{"graphql-transport-ws"}})
+	if err != nil {
+		t.Fatalf("WebSocket to %s: %v", base, err)
+	}
+	t.Cleanup(func() { c.CloseNow() })
+	send := func(v any) {
+		b, _ := json.Marshal(v)
+		if err := c.Write(ctx, websocket.MessageText, b); err != nil {
+			t.Fatalf("WebSocket write: %v", err)
+		}
+	}
+	send(map[string]any{"type": "connection_init", "payload": map[string]string{"Authorization": auth[1]}})
+	_, ack, err := c.Read(ctx)
+	if err != nil || !strings.Contains(string(ack), "connection_ack") {
+		t.Fatalf("connection_init: %s %v", ack, err)
+	}
+	send(map[string]any{"id": "1", "type": "subscribe", "payload": map[string]string{"query": query}})
+	out := make(chan string, 16)
+	go func() {
+		defer close(out)
+		for {
+			_, b, err := c.Read(ctx)
+			if err != nil {
+				return
+			}
+			if !strings.Contains(string(b), `"type":"ping"`) {
+				out <- string(b)
+			}
+		}
+	}()
+	return out
+}
+
+// awaitEvent waits for an event that contains want.
+func awaitEvent(t *testing.T, events <-chan string, want string, within time.Duration) bool {
+	t.Helper()
+	deadline := time.After(within)
+	for {
+		select {
+		case ev, ok := <-events:
+			if !ok {
+				return false
+			}
+			if strings.Contains(ev, want) {
+				return true
+			}
+		case <-deadline:
+			return false
+		}
 	}
 }

@@ -405,6 +405,26 @@ func TestThreeReplicasBehindNginx(t *testing.T) {
 			t.Errorf("download through %s: %d, %d bytes of %d", s.url, res.StatusCode, len(b), len(pdf))
 		}
 	}
+	// The lead queue is live across replicas: subscribers on one replica, and through nginx
+	// (WebSocket upgrade), hear of a lead that another replica took.
+	queue := `subscription { leadQueue { type lead { id } } }`
+	onOne, viaNginx := subscribeWS(t, one.url, admin, queue), subscribeWS(t, lb.url, admin, queue)
+	time.Sleep(300 * time.Millisecond) // subscribed before the lead comes
+	res, b = three.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(three.withToken(t,
+		`{"kind": "callback", "name": "Across Replicas", "phone": "+91 98450 66554", "consent": {"contact": true, "notice_version": "v1"}}`)),
+		"X-Forwarded-For", "203.0.113.201")
+	var across struct{ ID string }
+	json.Unmarshal(b, &across)
+	if res.StatusCode != 201 || across.ID == "" {
+		t.Fatalf("a lead on the third replica: %d %s", res.StatusCode, b)
+	}
+	if !awaitEvent(t, onOne, across.ID, 15*time.Second) {
+		t.Errorf("a subscriber on the first replica did not hear of the lead the third took")
+	}
+	if !awaitEvent(t, viaNginx, across.ID, 15*time.Second) {
+		t.Errorf("a subscriber through nginx did not hear of the lead the third replica took")
+	}
+
 	rc.mu.Lock()
 	t.Logf("%d requests retried with their Idempotency-Key after the kill", retried.Load())
 	t.Logf("%d leads acknowledged through nginx while a replica was killed: %d lost; %d raced slots, %d booked twice; %d webhook deliveries (%d unverified) for %d events; %d lead events in the stream",

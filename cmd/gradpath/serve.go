@@ -12,7 +12,7 @@ import (
 func serve(ctx context.Context, env *environment, args []string) error {
 	fs := env.flagSet("serve", "Start the gradpath server.")
 	cfg, err := env.config(fs, args, "addr", "data", "demo", "database_url", "log_format", "log_level", "shutdown_timeout",
-		"finder", "page_cache_mb", "index_in_background_above", "catalogue_refresh", "debug_addr", "memory_limit_mb", "eligibility_tables",
+		"finder", "graphql_introspection", "page_cache_mb", "index_in_background_above", "catalogue_refresh", "debug_addr", "memory_limit_mb", "eligibility_tables",
 		"public_url", "cookie_secure", "session_idle", "session_max", "oidc_issuer", "oidc_client_id", "oidc_client_secret",
 		"region", "lead_routing", "lead_rate_limit", "calendar", "smtp_addr", "smtp_from", "smtp_username", "smtp_password", "workers", "job_timeout",
 		"trusted_proxies", "cors_origins", "tls_cert_file", "tls_key_file", "metrics_from", "metrics_addr", "otlp_endpoint", "trace_sample_ratio", "backup_schedule", "backup_dir", "backup_keep", "disk_free_min_mb", "form_min_age",

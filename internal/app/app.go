@@ -35,7 +35,6 @@ import (
 	"github.com/gradpath/gradpath/internal/live"
 	"github.com/gradpath/gradpath/internal/mail"
 	"github.com/gradpath/gradpath/internal/observability"
-	"github.com/gradpath/gradpath/internal/outbox"
 	"github.com/gradpath/gradpath/internal/postgres"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -407,5 +406,10 @@ func DescribeDatabase(cfg config.Config) string {
 }
 
 // liveEvents are the events screens watch: the lead queue and students' applications.
-var liveEvents = map[string]bool{outbox.LeadCreated: true, outbox.LeadAssigned: true, outbox.LeadContacted: true,
-	outbox.LeadOverdue: true, outbox.ApplicationStatusChanged: true}
+var liveEvents = func() map[string]bool {
+	m := map[string]bool{live.ApplicationMoved: true}
+	for _, t := range live.LeadQueue {
+		m[t] = true
+	}
+	return m
+}()

@@ -6,11 +6,7 @@ import (
 
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/live"
-	"github.com/gradpath/gradpath/internal/outbox"
 )
-
-// LeadEvents are the events of a lead queue.
-var LeadEvents = []string{outbox.LeadCreated, outbox.LeadAssigned, outbox.LeadContacted, outbox.LeadOverdue}
 
 // Subscription returns the subscription resolvers: each follows the live hub and reads every
 // record again through its service, with the subscriber's rights.
@@ -47,7 +43,7 @@ func (r *subscriptionResolver) LeadQueue(ctx context.Context) (<-chan *LeadEvent
 	if err := r.d.Leads.CanWatch(a); err != nil {
 		return nil, err
 	}
-	return follow(ctx, r.d.Live.Subscribe(ctx, LeadEvents...), func(ev live.Event) (*LeadEvent, bool) {
+	return follow(ctx, r.d.Live.Subscribe(ctx, live.LeadQueue...), func(ev live.Event) (*LeadEvent, bool) {
 		var d struct {
 			LeadID string `json:"lead_id"`
 		}
@@ -71,7 +67,7 @@ func (r *subscriptionResolver) ApplicationChanges(ctx context.Context, student *
 	if _, err := r.d.Workspace.Applications(ctx, a, id); err != nil {
 		return nil, err
 	}
-	return follow(ctx, r.d.Live.Subscribe(ctx, outbox.ApplicationStatusChanged), func(ev live.Event) (*ApplicationEvent, bool) {
+	return follow(ctx, r.d.Live.Subscribe(ctx, live.ApplicationMoved), func(ev live.Event) (*ApplicationEvent, bool) {
 		var d struct {
 			ApplicationID string `json:"application_id"`
 			StudentID     string `json:"student_id"`

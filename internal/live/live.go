@@ -18,6 +18,14 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/gradpath/gradpath/internal/outbox"
+)
+
+// LeadQueue are the events of a lead queue; ApplicationMoved is a student's application's.
+var (
+	LeadQueue        = []string{outbox.LeadCreated, outbox.LeadAssigned, outbox.LeadContacted, outbox.LeadOverdue}
+	ApplicationMoved = outbox.ApplicationStatusChanged
 )
 
 // Event is a change: its id (the same for a repeated delivery), its type (lead.created …) and

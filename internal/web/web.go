@@ -25,6 +25,7 @@ import (
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/leads"
+	"github.com/gradpath/gradpath/internal/live"
 	"github.com/gradpath/gradpath/internal/ratelimit"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/webhooks"
@@ -71,6 +72,8 @@ type Deps struct {
 	PublicURL string
 	Logger    *slog.Logger
 	Now       gradpath.Clock
+	// Live, if set, streams the lead queue's changes to the queue page.
+	Live *live.Hub
 }
 
 // Pages serves the web interface.
@@ -151,6 +154,7 @@ func (p *Pages) routes() map[string]handler {
 		"POST /sign-in":                        p.signIn,
 		"POST /sign-out":                       p.signOut,
 		"GET /queue":                           p.queue,
+		"GET /queue/events":                    p.queueEvents,
 		"POST /queue/{id}/contacted":           p.contacted,
 		"GET /static/":                         p.static,
 		"GET /favicon.ico":                     p.favicon,

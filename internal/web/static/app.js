@@ -21,6 +21,28 @@ document.addEventListener("DOMContentLoaded", () => {
     }
     if (!params.max_tuition) delete params.currency; // a currency alone filters nothing
   });
+  // The lead queue follows its changes live: a new or changed lead refreshes the table (the
+  // first page only; a search or an older page stays as it is). Without this script, or
+  // when the stream breaks, the page is as fresh as its last load.
+  const live = document.getElementById("queue-live");
+  if (live && window.EventSource && window.htmx) {
+    const source = new EventSource(live.dataset.events);
+    let pending = null;
+    source.addEventListener("lead", () => {
+      clearTimeout(pending); // a burst of events refreshes once
+      pending = setTimeout(() => {
+        htmx.ajax("GET", location.pathname + location.search, { target: "main", select: "main", swap: "outerHTML" })
+          .then(() => {
+            const note = document.getElementById("queue-live");
+            if (note) {
+              note.hidden = false;
+              note.textContent = "Updated " + new Date().toLocaleTimeString() + ": the queue changed.";
+            }
+          });
+      }, 300);
+    });
+    window.addEventListener("pagehide", () => source.close());
+  }
   // A read-only address is selected whole when it gets focus, ready to copy.
   for (const el of document.querySelectorAll("input[readonly]")) {
     el.addEventListener("focus", () => el.select());
