@@ -308,10 +308,19 @@ func TestBrowser(t *testing.T) {
 	if !strings.Contains(row, "Riya Sharma") || !strings.Contains(row, "Meera Iyer") || !strings.Contains(row, "of business time") || !strings.Contains(after, "contacted") {
 		t.Fatalf("queue row %q, after %q", row, after)
 	}
+	// A new request arrives while the queue is open: the table shows it without a reload.
+	res, body := s.call(t, "POST", "/api/v1/leads", "application/json", strings.NewReader(s.withToken(t,
+		`{"kind": "callback", "name": "Ananya Live", "phone": "98450 33221", "interest": {"course": "Data Science", "country": "AU"}, "consent": {"contact": true, "notice_version": "2026-11-01"}}`)))
+	if res.StatusCode != 201 {
+		t.Fatalf("a lead while the queue is open: %d %s", res.StatusCode, body)
+	}
+	waitText(`table tbody`, "Ananya Live")
+	waitText(`#queue-live`, "the queue changed")
+	shot("counsellor-queue-live.png")
 
 	// The counsellor opens Riya's lead, sees its history, and notes the call.
 	do("lead detail",
-		chromedp.Click(css(`table tbody tr td a[href^="/queue/"]`)),
+		chromedp.Click(chromedp.Search(`//table/tbody/tr/td/a[contains(., "Meera Iyer")]`)),
 		chromedp.WaitVisible(css(`#clock`)),
 		chromedp.SendKeys(css(`#text`), "Called; she prefers the July intake."),
 		chromedp.Click(css(`form[action$="/notes"] button`)),
@@ -413,28 +422,29 @@ func TestBrowser(t *testing.T) {
 	}
 	shot("admin-import.png")
 
-	// The owner reads the insights of the last 30 days: the two requests of this visit (Riya's
-	// callback and Meera's booking, a consultation; the counsellor contacted the first of the
-	// queue), one booking, and the student's application to Melbourne. The funnel counts the
-	// leads that got at least so far: Meera's consultation counts as contacted too.
-	contacted := "1 (50%)"
+	// The owner reads the insights of the last 30 days: the three requests of this visit
+	// (Riya's callback, Meera's booking, a consultation, and Ananya's callback that came while
+	// the queue was open; the counsellor contacted the first of the queue), one booking, and
+	// the student's application to Melbourne. The funnel counts the leads that got at least so
+	// far: Meera's consultation counts as contacted too.
+	contacted := "1 (33.3%)"
 	if strings.Contains(after, "Riya Sharma") {
-		contacted = "2 (100%)"
+		contacted = "2 (66.7%)"
 	}
 	do("insights", chromedp.Navigate(s.url+"/insights"), chromedp.WaitVisible(css(`#figure-leads`)))
-	for sel, want := range map[string]string{"#figure-leads": "2", "#figure-contacted": contacted[:1], "#figure-consultation": "1",
+	for sel, want := range map[string]string{"#figure-leads": "3", "#figure-contacted": contacted[:1], "#figure-consultation": "1",
 		"#figure-application": "0", "#figure-bookings-made": "1", "#figure-no-show": "0"} {
 		if got := text(sel); got != want {
 			t.Errorf("insights %s = %q, want %q", sel, got, want)
 		}
 	}
-	if f := textContent(`#funnel-desc`); !strings.Contains(f, "Leads: 2 (100%). Contacted: "+contacted+". Consultation: 1 (50%). Application: 0 (0%).") {
+	if f := textContent(`#funnel-desc`); !strings.Contains(f, "Leads: 3 (100%). Contacted: "+contacted+". Consultation: 1 (33.3%). Application: 0 (0%).") {
 		t.Errorf("funnel chart: %q", f)
 	}
 	if c := textContent(`#applications-by-country-desc`); !strings.Contains(c, "Australia: 1.") {
 		t.Errorf("applications by country: %q", c)
 	}
-	if src := textContent(`#sources-desc`); !strings.Contains(src, "Direct or unknown: 2.") {
+	if src := textContent(`#sources-desc`); !strings.Contains(src, "Direct or unknown: 3.") {
 		t.Errorf("sources: %q", src)
 	}
 	if rows := text(`#counsellors tbody`); !strings.Contains(rows, "100%") {
