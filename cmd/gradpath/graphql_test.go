@@ -212,6 +212,89 @@ func testGraphQL(t *testing.T, env []string) {
 		}
 	})
 
+	t.Run("accounts, reviews, costs, privacy and cohorts: the services decide who may", func(t *testing.T) {
+		var mine struct {
+			Student struct{ Applications []struct{ ID string } }
+		}
+		json.Unmarshal(s.gql(t, `{ me { student { applications { id } } } }`, nil, student...).Data["me"], &mine)
+		if len(mine.Student.Applications) == 0 {
+			t.Fatal("the demo student has no application")
+		}
+		app := mine.Student.Applications[0]
+		signsIn := func(email, password string) bool {
+			res, _ := s.call(t, "POST", "/api/v1/auth/login", "application/json", strings.NewReader(fmt.Sprintf(`{"email": %q, "password": %q}`, email, password)))
+			return res.StatusCode == 200
+		}
+		refused := map[string][]string{
+			`mutation { createUser(input: {email: "x@example.org", roles: ["admin"]}) { user { id } } }`:                                                                student,
+			`mutation { updateUser(id: "` + other.ID + `", change: {roles: ["admin"]}) { id roles } }`:                                                                  counsellor,
+			`mutation { reviewLibraryDocument(student: "` + who.ID + `", id: "any", review: {status: "verified"}) { id } }`:                                             student,
+			`mutation { eraseLead(id: "any") { id } }`:                                                                                                                  counsellor,
+			`mutation { mergeLeads(into: "a", from: "b") { id } }`:                                                                                                      student,
+			`mutation { reassignBooking(id: "any", counsellorId: "` + who.ID + `") { id } }`:                                                                            counsellor,
+			`mutation { createCohort(input: {name: "Mine", roadmap: "backend", members: ["` + other.ID + `"]}) { id } }`:                                                student,
+			`mutation { setCosts(student: "` + other.ID + `", application: "` + app.ID + `", items: []) { complete } }`:                                                 student,
+			`mutation { reviewApplicationDocument(student: "` + who.ID + `", application: "` + app.ID + `", kind: "passport", review: {status: "verified"}) { kind } }`: mentor,
+		}
+		for m, h := range refused {
+			a := s.gql(t, m, nil, h...)
+			if c := a.codes(); len(c) != 1 || c[0] != "forbidden" && c[0] != "not_found" {
+				t.Errorf("%s: want forbidden or not_found, got %s", m, a.raw)
+			}
+		}
+
+		a := s.gql(t, `mutation { createUser(input: {email: "ravi@example.org", name: "Ravi Counsellor", roles: ["counsellor"]}) { user { id name roles } initialPassword } }`, nil, admin...)
+		var created struct {
+			User            struct{ ID string }
+			InitialPassword string
+		}
+		if json.Unmarshal(a.Data["createUser"], &created) != nil || len(a.Errors) > 0 || created.User.ID == "" || len(created.InitialPassword) < 12 {
+			t.Fatalf("an admin creates a counsellor: %s", a.raw)
+		}
+		if !signsIn("ravi@example.org", created.InitialPassword) {
+			t.Error("the generated password does not sign in")
+		}
+		a = s.gql(t, `mutation { updateUser(id: "`+created.User.ID+`", change: {disabled: true}) { id } }`, nil, admin...)
+		if len(a.Errors) > 0 {
+			t.Errorf("disable: %s", a.raw)
+		}
+		if signsIn("ravi@example.org", created.InitialPassword) {
+			t.Error("a disabled account still signs in")
+		}
+		a = s.gql(t, `mutation { updateMe(name: "Asha K") { name } }`, nil, student...)
+		if !strings.Contains(a.raw, `"name":"Asha K"`) {
+			t.Errorf("updateMe: %s", a.raw)
+		}
+		a = s.gql(t, `mutation { updateMe(name: "") { name } }`, nil, student...)
+		if !slices.Equal(a.codes(), []string{"invalid"}) || !strings.Contains(a.raw, `"name"`) {
+			t.Errorf("an empty name: %s", a.raw)
+		}
+
+		a = s.gql(t, `mutation { setCosts(application: "`+app.ID+`", items: [
+			{kind: "tuition", label: "Tuition", auto: true},
+			{kind: "visa", label: "Student visa", amount: {amount: "710", currency: "AUD"}, due: "2027-01-15"}]) { items { kind label inr { amount currency } } totalInr { currency } } }`, nil, student...)
+		if len(a.Errors) > 0 || !strings.Contains(a.raw, "Student visa") || !strings.Contains(a.raw, `"currency":"INR"`) {
+			t.Errorf("setCosts: %s", a.raw)
+		}
+		a = s.gql(t, `mutation { setCosts(application: "`+app.ID+`", items: [{kind: "yacht", label: "Boat"}, {kind: "visa", label: "Visa", amount: {amount: "7", currency: "XYZ"}}]) { complete } }`, nil, student...)
+		if !slices.Equal(a.codes(), []string{"invalid"}) || !strings.Contains(a.raw, "items[") {
+			t.Errorf("bad cost items: %s", a.raw)
+		}
+
+		a = s.gql(t, `mutation { withdrawConsent(email: "not an email") }`, nil)
+		if !slices.Equal(a.codes(), []string{"invalid"}) || !strings.Contains(a.raw, `"email"`) {
+			t.Errorf("withdraw with a bad email: %s", a.raw)
+		}
+		a = s.gql(t, `mutation { withdrawConsent(email: "someone@example.org") }`, nil)
+		if len(a.Errors) > 0 || string(a.Data["withdrawConsent"]) != "true" {
+			t.Errorf("withdraw: %s", a.raw)
+		}
+		a = s.gql(t, `mutation { createCohort(input: {name: "Backend, spring", roadmap: "backend", members: ["`+who.ID+`"]}) { id name members } }`, nil, counsellor...)
+		if len(a.Errors) > 0 || !strings.Contains(a.raw, who.ID) {
+			t.Errorf("their counsellor starts a cohort: %s", a.raw)
+		}
+	})
+
 	t.Run("hostile queries are refused before anything runs", func(t *testing.T) {
 		deep := `{ programmes { items { university { programmes { items { university { programmes { items { university { programmes { items { id } } } } } } } } } } } }`
 		tests := []struct {

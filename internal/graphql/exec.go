@@ -195,6 +195,11 @@ type ComplexityRoot struct {
 		Zone  func(childComplexity int) int
 	}
 
+	CreatedUser struct {
+		InitialPassword func(childComplexity int) int
+		User            func(childComplexity int) int
+	}
+
 	Deadline struct {
 		Closes func(childComplexity int) int
 		Intake func(childComplexity int) int
@@ -321,17 +326,28 @@ type ComplexityRoot struct {
 	}
 
 	Mutation struct {
-		AddLeadNote         func(childComplexity int, id string, text string) int
-		AddToShortlist      func(childComplexity int, student *string, programmeID string) int
-		Book                func(childComplexity int, input BookingInput, idempotencyKey *string) int
-		CreateApplication   func(childComplexity int, student *string, input ApplicationInput) int
-		CreateLead          func(childComplexity int, input LeadInput, idempotencyKey *string) int
-		RemoveFromShortlist func(childComplexity int, student *string, programmeID string) int
-		SaveProfile         func(childComplexity int, student *string, profile ProfileInput, version *int) int
-		SetTopicStatus      func(childComplexity int, roadmap string, topic string, status string) int
-		UpdateApplication   func(childComplexity int, student *string, id string, change ApplicationChange) int
-		UpdateBooking       func(childComplexity int, id string, token *string, change BookingChange) int
-		UpdateLead          func(childComplexity int, id string, change LeadChange, version *int) int
+		AddLeadNote               func(childComplexity int, id string, text string) int
+		AddToShortlist            func(childComplexity int, student *string, programmeID string) int
+		Book                      func(childComplexity int, input BookingInput, idempotencyKey *string) int
+		CreateApplication         func(childComplexity int, student *string, input ApplicationInput) int
+		CreateCohort              func(childComplexity int, input CohortInput) int
+		CreateLead                func(childComplexity int, input LeadInput, idempotencyKey *string) int
+		CreateUser                func(childComplexity int, input NewUserInput) int
+		EraseLead                 func(childComplexity int, id string) int
+		MergeLeads                func(childComplexity int, into string, from string) int
+		ReassignBooking           func(childComplexity int, id string, counsellorID string) int
+		RemoveFromShortlist       func(childComplexity int, student *string, programmeID string) int
+		ReviewApplicationDocument func(childComplexity int, student string, application string, kind string, review ReviewInput) int
+		ReviewLibraryDocument     func(childComplexity int, student string, id string, review ReviewInput) int
+		SaveProfile               func(childComplexity int, student *string, profile ProfileInput, version *int) int
+		SetCosts                  func(childComplexity int, student *string, application string, items []CostItemInput) int
+		SetTopicStatus            func(childComplexity int, roadmap string, topic string, status string) int
+		UpdateApplication         func(childComplexity int, student *string, id string, change ApplicationChange) int
+		UpdateBooking             func(childComplexity int, id string, token *string, change BookingChange) int
+		UpdateLead                func(childComplexity int, id string, change LeadChange, version *int) int
+		UpdateMe                  func(childComplexity int, name string) int
+		UpdateUser                func(childComplexity int, id string, change UserChange) int
+		WithdrawConsent           func(childComplexity int, email *string, phone *string, purpose *string) int
 	}
 
 	ProfileVersion struct {
@@ -572,6 +588,17 @@ type MutationResolver interface {
 	Book(ctx context.Context, input BookingInput, idempotencyKey *string) (*BookingReceipt, error)
 	UpdateBooking(ctx context.Context, id string, token *string, change BookingChange) (*booking.Booking, error)
 	SetTopicStatus(ctx context.Context, roadmap string, topic string, status string) (*roadmap.Mark, error)
+	UpdateMe(ctx context.Context, name string) (*accounts.User, error)
+	CreateUser(ctx context.Context, input NewUserInput) (*CreatedUser, error)
+	UpdateUser(ctx context.Context, id string, change UserChange) (*accounts.User, error)
+	ReviewLibraryDocument(ctx context.Context, student string, id string, review ReviewInput) (*workspace.LibraryDocument, error)
+	ReviewApplicationDocument(ctx context.Context, student string, application string, kind string, review ReviewInput) (*workspace.Document, error)
+	SetCosts(ctx context.Context, student *string, application string, items []CostItemInput) (*workspace.CostPlan, error)
+	MergeLeads(ctx context.Context, into string, from string) (*Lead, error)
+	EraseLead(ctx context.Context, id string) (*Lead, error)
+	WithdrawConsent(ctx context.Context, email *string, phone *string, purpose *string) (bool, error)
+	ReassignBooking(ctx context.Context, id string, counsellorID string) (*booking.Booking, error)
+	CreateCohort(ctx context.Context, input CohortInput) (*roadmap.Cohort, error)
 }
 type ProfileVersionResolver interface {
 	Profile(ctx context.Context, obj *workspace.ProfileVersion) (any, error)
@@ -1210,6 +1237,19 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 
 		return e.ComplexityRoot.Counsellor.Zone(childComplexity), true
 
+	case "CreatedUser.initialPassword":
+		if e.ComplexityRoot.CreatedUser.InitialPassword == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedUser.InitialPassword(childComplexity), true
+	case "CreatedUser.user":
+		if e.ComplexityRoot.CreatedUser.User == nil {
+			break
+		}
+
+		return e.ComplexityRoot.CreatedUser.User(childComplexity), true
+
 	case "Deadline.closes":
 		if e.ComplexityRoot.Deadline.Closes == nil {
 			break
@@ -1749,6 +1789,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateApplication(childComplexity, args["student"].(*string), args["input"].(ApplicationInput)), true
+	case "Mutation.createCohort":
+		if e.ComplexityRoot.Mutation.CreateCohort == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createCohort_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateCohort(childComplexity, args["input"].(CohortInput)), true
 	case "Mutation.createLead":
 		if e.ComplexityRoot.Mutation.CreateLead == nil {
 			break
@@ -1760,6 +1811,50 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.CreateLead(childComplexity, args["input"].(LeadInput), args["idempotencyKey"].(*string)), true
+	case "Mutation.createUser":
+		if e.ComplexityRoot.Mutation.CreateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_createUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.CreateUser(childComplexity, args["input"].(NewUserInput)), true
+	case "Mutation.eraseLead":
+		if e.ComplexityRoot.Mutation.EraseLead == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_eraseLead_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.EraseLead(childComplexity, args["id"].(string)), true
+	case "Mutation.mergeLeads":
+		if e.ComplexityRoot.Mutation.MergeLeads == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_mergeLeads_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.MergeLeads(childComplexity, args["into"].(string), args["from"].(string)), true
+	case "Mutation.reassignBooking":
+		if e.ComplexityRoot.Mutation.ReassignBooking == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reassignBooking_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReassignBooking(childComplexity, args["id"].(string), args["counsellorId"].(string)), true
 	case "Mutation.removeFromShortlist":
 		if e.ComplexityRoot.Mutation.RemoveFromShortlist == nil {
 			break
@@ -1771,6 +1866,28 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.RemoveFromShortlist(childComplexity, args["student"].(*string), args["programmeId"].(string)), true
+	case "Mutation.reviewApplicationDocument":
+		if e.ComplexityRoot.Mutation.ReviewApplicationDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewApplicationDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewApplicationDocument(childComplexity, args["student"].(string), args["application"].(string), args["kind"].(string), args["review"].(ReviewInput)), true
+	case "Mutation.reviewLibraryDocument":
+		if e.ComplexityRoot.Mutation.ReviewLibraryDocument == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_reviewLibraryDocument_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.ReviewLibraryDocument(childComplexity, args["student"].(string), args["id"].(string), args["review"].(ReviewInput)), true
 	case "Mutation.saveProfile":
 		if e.ComplexityRoot.Mutation.SaveProfile == nil {
 			break
@@ -1782,6 +1899,17 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.SaveProfile(childComplexity, args["student"].(*string), args["profile"].(ProfileInput), args["version"].(*int)), true
+	case "Mutation.setCosts":
+		if e.ComplexityRoot.Mutation.SetCosts == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_setCosts_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.SetCosts(childComplexity, args["student"].(*string), args["application"].(string), args["items"].([]CostItemInput)), true
 	case "Mutation.setTopicStatus":
 		if e.ComplexityRoot.Mutation.SetTopicStatus == nil {
 			break
@@ -1826,6 +1954,39 @@ func (e *executableSchema) Complexity(ctx context.Context, typeName, field strin
 		}
 
 		return e.ComplexityRoot.Mutation.UpdateLead(childComplexity, args["id"].(string), args["change"].(LeadChange), args["version"].(*int)), true
+	case "Mutation.updateMe":
+		if e.ComplexityRoot.Mutation.UpdateMe == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateMe_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateMe(childComplexity, args["name"].(string)), true
+	case "Mutation.updateUser":
+		if e.ComplexityRoot.Mutation.UpdateUser == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_updateUser_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.UpdateUser(childComplexity, args["id"].(string), args["change"].(UserChange)), true
+	case "Mutation.withdrawConsent":
+		if e.ComplexityRoot.Mutation.WithdrawConsent == nil {
+			break
+		}
+
+		args, err := ec.field_Mutation_withdrawConsent_args(ctx, rawArgs)
+		if err != nil {
+			return 0, false
+		}
+
+		return e.ComplexityRoot.Mutation.WithdrawConsent(childComplexity, args["email"].(*string), args["phone"].(*string), args["purpose"].(*string)), true
 
 	case "ProfileVersion.profile":
 		if e.ComplexityRoot.ProfileVersion.Profile == nil {
@@ -2721,7 +2882,9 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("BookerInput", ec.unmarshalInputBookerInput),
 			graphql.NewInputUnmarshaler("BookingChange", ec.unmarshalInputBookingChange),
 			graphql.NewInputUnmarshaler("BookingInput", ec.unmarshalInputBookingInput),
+			graphql.NewInputUnmarshaler("CohortInput", ec.unmarshalInputCohortInput),
 			graphql.NewInputUnmarshaler("ConsentInput", ec.unmarshalInputConsentInput),
+			graphql.NewInputUnmarshaler("CostItemInput", ec.unmarshalInputCostItemInput),
 			graphql.NewInputUnmarshaler("EducationInput", ec.unmarshalInputEducationInput),
 			graphql.NewInputUnmarshaler("GuardianInput", ec.unmarshalInputGuardianInput),
 			graphql.NewInputUnmarshaler("InterestInput", ec.unmarshalInputInterestInput),
@@ -2729,13 +2892,16 @@ func (e *executableSchema) Exec(ctx context.Context) graphql.ResponseHandler {
 			graphql.NewInputUnmarshaler("LeadFilter", ec.unmarshalInputLeadFilter),
 			graphql.NewInputUnmarshaler("LeadInput", ec.unmarshalInputLeadInput),
 			graphql.NewInputUnmarshaler("MoneyInput", ec.unmarshalInputMoneyInput),
+			graphql.NewInputUnmarshaler("NewUserInput", ec.unmarshalInputNewUserInput),
 			graphql.NewInputUnmarshaler("PreferencesInput", ec.unmarshalInputPreferencesInput),
 			graphql.NewInputUnmarshaler("ProfileInput", ec.unmarshalInputProfileInput),
 			graphql.NewInputUnmarshaler("ProgrammeFilter", ec.unmarshalInputProgrammeFilter),
+			graphql.NewInputUnmarshaler("ReviewInput", ec.unmarshalInputReviewInput),
 			graphql.NewInputUnmarshaler("ScoreInput", ec.unmarshalInputScoreInput),
 			graphql.NewInputUnmarshaler("SectionInput", ec.unmarshalInputSectionInput),
 			graphql.NewInputUnmarshaler("TestInput", ec.unmarshalInputTestInput),
 			graphql.NewInputUnmarshaler("UniversityFilter", ec.unmarshalInputUniversityFilter),
+			graphql.NewInputUnmarshaler("UserChange", ec.unmarshalInputUserChange),
 		)
 	}
 	first := true
@@ -3108,6 +3274,16 @@ func (ec *executionContext) childFields_Counsellor(ctx context.Context, field gr
 		return ec.fieldContext_Counsellor_types(ctx, field)
 	}
 	return nil, fmt.Errorf("no field named %q was found under type Counsellor", field.Name)
+}
+
+func (ec *executionContext) childFields_CreatedUser(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+	switch field.Name {
+	case "user":
+		return ec.fieldContext_CreatedUser_user(ctx, field)
+	case "initialPassword":
+		return ec.fieldContext_CreatedUser_initialPassword(ctx, field)
+	}
+	return nil, fmt.Errorf("no field named %q was found under type CreatedUser", field.Name)
 }
 
 func (ec *executionContext) childFields_Deadline(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
@@ -3886,6 +4062,20 @@ func (ec *executionContext) field_Mutation_createApplication_args(ctx context.Co
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createCohort_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (CohortInput, error) {
+			return ec.unmarshalNCohortInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCohortInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_createLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3908,6 +4098,78 @@ func (ec *executionContext) field_Mutation_createLead_args(ctx context.Context, 
 	return args, nil
 }
 
+func (ec *executionContext) field_Mutation_createUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "input",
+		func(ctx context.Context, v any) (NewUserInput, error) {
+			return ec.unmarshalNNewUserInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐNewUserInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["input"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_eraseLead_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_mergeLeads_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "into",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["into"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "from",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["from"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reassignBooking_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "counsellorId",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["counsellorId"] = arg1
+	return args, nil
+}
+
 func (ec *executionContext) field_Mutation_removeFromShortlist_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
 	var err error
 	args := map[string]any{}
@@ -3927,6 +4189,74 @@ func (ec *executionContext) field_Mutation_removeFromShortlist_args(ctx context.
 		return nil, err
 	}
 	args["programmeId"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewApplicationDocument_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "student",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["student"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "application",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["application"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "kind",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["kind"] = arg2
+	arg3, err := graphql.ProcessArgField(ctx, rawArgs, "review",
+		func(ctx context.Context, v any) (ReviewInput, error) {
+			return ec.unmarshalNReviewInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐReviewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["review"] = arg3
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_reviewLibraryDocument_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "student",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["student"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "review",
+		func(ctx context.Context, v any) (ReviewInput, error) {
+			return ec.unmarshalNReviewInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐReviewInput(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["review"] = arg2
 	return args, nil
 }
 
@@ -3957,6 +4287,36 @@ func (ec *executionContext) field_Mutation_saveProfile_args(ctx context.Context,
 		return nil, err
 	}
 	args["version"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_setCosts_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "student",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOID2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["student"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "application",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["application"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "items",
+		func(ctx context.Context, v any) ([]CostItemInput, error) {
+			return ec.unmarshalNCostItemInput2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCostItemInputᚄ(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["items"] = arg2
 	return args, nil
 }
 
@@ -4077,6 +4437,72 @@ func (ec *executionContext) field_Mutation_updateLead_args(ctx context.Context, 
 		return nil, err
 	}
 	args["version"] = arg2
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateMe_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "name",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNString2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["name"] = arg0
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_updateUser_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "id",
+		func(ctx context.Context, v any) (string, error) {
+			return ec.unmarshalNID2string(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["id"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "change",
+		func(ctx context.Context, v any) (UserChange, error) {
+			return ec.unmarshalNUserChange2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐUserChange(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["change"] = arg1
+	return args, nil
+}
+
+func (ec *executionContext) field_Mutation_withdrawConsent_args(ctx context.Context, rawArgs map[string]any) (map[string]any, error) {
+	var err error
+	args := map[string]any{}
+	arg0, err := graphql.ProcessArgField(ctx, rawArgs, "email",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["email"] = arg0
+	arg1, err := graphql.ProcessArgField(ctx, rawArgs, "phone",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["phone"] = arg1
+	arg2, err := graphql.ProcessArgField(ctx, rawArgs, "purpose",
+		func(ctx context.Context, v any) (*string, error) {
+			return ec.unmarshalOString2ᚖstring(ctx, v)
+		})
+	if err != nil {
+		return nil, err
+	}
+	args["purpose"] = arg2
 	return args, nil
 }
 
@@ -6783,6 +7209,61 @@ func (ec *executionContext) fieldContext_Counsellor_types(_ context.Context, fie
 	return fc, nil
 }
 
+func (ec *executionContext) _CreatedUser_user(ctx context.Context, field graphql.CollectedField, obj *CreatedUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedUser_user(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.User, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *accounts.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋaccountsᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedUser_user(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "CreatedUser",
+		Field:      field,
+		IsMethod:   false,
+		IsResolver: false,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _CreatedUser_initialPassword(ctx context.Context, field graphql.CollectedField, obj *CreatedUser) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_CreatedUser_initialPassword(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			return obj.InitialPassword, nil
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *string) graphql.Marshaler {
+			return ec.marshalOString2ᚖstring(ctx, selections, v)
+		},
+		true,
+		false,
+	)
+}
+func (ec *executionContext) fieldContext_CreatedUser_initialPassword(_ context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	return graphql.NewScalarFieldContext("CreatedUser", field, false, false, "String")
+}
+
 func (ec *executionContext) _Deadline_intake(ctx context.Context, field graphql.CollectedField, obj *catalogue.Deadline) (ret graphql.Marshaler) {
 	return graphql.ResolveField(
 		ctx,
@@ -9191,6 +9672,490 @@ func (ec *executionContext) fieldContext_Mutation_setTopicStatus(ctx context.Con
 	}()
 	ctx = graphql.WithFieldContext(ctx, fc)
 	if fc.Args, err = ec.field_Mutation_setTopicStatus_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateMe(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateMe(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateMe(ctx, fc.Args["name"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *accounts.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋaccountsᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateMe(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateMe_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateUser(ctx, fc.Args["input"].(NewUserInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *CreatedUser) graphql.Marshaler {
+			return ec.marshalNCreatedUser2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCreatedUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CreatedUser(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_updateUser(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_updateUser(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().UpdateUser(ctx, fc.Args["id"].(string), fc.Args["change"].(UserChange))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *accounts.User) graphql.Marshaler {
+			return ec.marshalNUser2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋaccountsᚐUser(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_updateUser(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_User(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_updateUser_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewLibraryDocument(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewLibraryDocument(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewLibraryDocument(ctx, fc.Args["student"].(string), fc.Args["id"].(string), fc.Args["review"].(ReviewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.LibraryDocument) graphql.Marshaler {
+			return ec.marshalNLibraryDocument2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐLibraryDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewLibraryDocument(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_LibraryDocument(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewLibraryDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reviewApplicationDocument(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reviewApplicationDocument(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReviewApplicationDocument(ctx, fc.Args["student"].(string), fc.Args["application"].(string), fc.Args["kind"].(string), fc.Args["review"].(ReviewInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.Document) graphql.Marshaler {
+			return ec.marshalNApplicationDocument2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐDocument(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reviewApplicationDocument(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_ApplicationDocument(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reviewApplicationDocument_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_setCosts(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_setCosts(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().SetCosts(ctx, fc.Args["student"].(*string), fc.Args["application"].(string), fc.Args["items"].([]CostItemInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *workspace.CostPlan) graphql.Marshaler {
+			return ec.marshalNCostPlan2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐCostPlan(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_setCosts(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_CostPlan(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_setCosts_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_mergeLeads(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_mergeLeads(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().MergeLeads(ctx, fc.Args["into"].(string), fc.Args["from"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_mergeLeads(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_mergeLeads_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_eraseLead(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_eraseLead(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().EraseLead(ctx, fc.Args["id"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *Lead) graphql.Marshaler {
+			return ec.marshalNLead2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLead(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_eraseLead(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Lead(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_eraseLead_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_withdrawConsent(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_withdrawConsent(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().WithdrawConsent(ctx, fc.Args["email"].(*string), fc.Args["phone"].(*string), fc.Args["purpose"].(*string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v bool) graphql.Marshaler {
+			return ec.marshalNBoolean2bool(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_withdrawConsent(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return nil, errors.New("field of type Boolean does not have child fields")
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_withdrawConsent_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_reassignBooking(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_reassignBooking(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().ReassignBooking(ctx, fc.Args["id"].(string), fc.Args["counsellorId"].(string))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *booking.Booking) graphql.Marshaler {
+			return ec.marshalNBooking2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐBooking(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_reassignBooking(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Booking(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_reassignBooking_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
+		ec.Error(ctx, err)
+		return fc, err
+	}
+	return fc, nil
+}
+
+func (ec *executionContext) _Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (ret graphql.Marshaler) {
+	return graphql.ResolveField(
+		ctx,
+		ec.OperationContext,
+		field,
+		func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.fieldContext_Mutation_createCohort(ctx, field)
+		},
+		func(ctx context.Context) (any, error) {
+			fc := graphql.GetFieldContext(ctx)
+			return ec.Resolvers.Mutation().CreateCohort(ctx, fc.Args["input"].(CohortInput))
+		},
+		nil,
+		func(ctx context.Context, selections ast.SelectionSet, v *roadmap.Cohort) graphql.Marshaler {
+			return ec.marshalNCohort2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐCohort(ctx, selections, v)
+		},
+		true,
+		true,
+	)
+}
+func (ec *executionContext) fieldContext_Mutation_createCohort(ctx context.Context, field graphql.CollectedField) (fc *graphql.FieldContext, err error) {
+	fc = &graphql.FieldContext{
+		Object:     "Mutation",
+		Field:      field,
+		IsMethod:   true,
+		IsResolver: true,
+		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
+			return ec.childFields_Cohort(ctx, field)
+		},
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = ec.Recover(ctx, r)
+			ec.Error(ctx, err)
+		}
+	}()
+	ctx = graphql.WithFieldContext(ctx, fc)
+	if fc.Args, err = ec.field_Mutation_createCohort_args(ctx, field.ArgumentMap(ec.Variables)); err != nil {
 		ec.Error(ctx, err)
 		return fc, err
 	}
@@ -14292,6 +15257,62 @@ func UnmarshalBookingInput(ctx context.Context, raw any) (BookingInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputCohortInput(ctx context.Context, obj any) (CohortInput, error) {
+	var it CohortInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "roadmap", "members"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "roadmap":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roadmap"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roadmap = data
+		case "members":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("members"))
+			data, err := ec.unmarshalNID2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Members = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCohortInput unmarshals raw into the CohortInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCohortInput(ctx context.Context, raw any) (CohortInput, error) {
+	var out CohortInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CohortInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputConsentInput(ctx context.Context, obj any) (ConsentInput, error) {
 	var it ConsentInput
 	if obj == nil {
@@ -14352,6 +15373,83 @@ func (ec *executionContext) unmarshalInputConsentInput(ctx context.Context, obj 
 func UnmarshalConsentInput(ctx context.Context, raw any) (ConsentInput, error) {
 	var out ConsentInput
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "ConsentInput", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputCostItemInput(ctx context.Context, obj any) (CostItemInput, error) {
+	var it CostItemInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"kind", "label", "amount", "due", "paid", "auto"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "kind":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("kind"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Kind = data
+		case "label":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("label"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Label = data
+		case "amount":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("amount"))
+			data, err := ec.unmarshalOMoneyInput2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐMoneyInput(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Amount = data
+		case "due":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("due"))
+			data, err := ec.unmarshalODate2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgradpathᚐDate(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Due = data
+		case "paid":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("paid"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Paid = data
+		case "auto":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("auto"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Auto = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalCostItemInput unmarshals raw into the CostItemInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalCostItemInput(ctx context.Context, raw any) (CostItemInput, error) {
+	var out CostItemInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "CostItemInput", raw, &out)
 	return out, err
 }
 
@@ -14831,6 +15929,76 @@ func UnmarshalMoneyInput(ctx context.Context, raw any) (MoneyInput, error) {
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputNewUserInput(ctx context.Context, obj any) (NewUserInput, error) {
+	var it NewUserInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"email", "name", "roles", "password", "counsellor"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "email":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("email"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Email = data
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalNString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "password":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("password"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Password = data
+		case "counsellor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counsellor"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Counsellor = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalNewUserInput unmarshals raw into the NewUserInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalNewUserInput(ctx context.Context, raw any) (NewUserInput, error) {
+	var out NewUserInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "NewUserInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputPreferencesInput(ctx context.Context, obj any) (PreferencesInput, error) {
 	var it PreferencesInput
 	if obj == nil {
@@ -15062,6 +16230,55 @@ func UnmarshalProgrammeFilter(ctx context.Context, raw any) (ProgrammeFilter, er
 	return out, err
 }
 
+func (ec *executionContext) unmarshalInputReviewInput(ctx context.Context, obj any) (ReviewInput, error) {
+	var it ReviewInput
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"status", "reason"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "status":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("status"))
+			data, err := ec.unmarshalNString2string(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Status = data
+		case "reason":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("reason"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Reason = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalReviewInput unmarshals raw into the ReviewInput input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalReviewInput(ctx context.Context, raw any) (ReviewInput, error) {
+	var out ReviewInput
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "ReviewInput", raw, &out)
+	return out, err
+}
+
 func (ec *executionContext) unmarshalInputScoreInput(ctx context.Context, obj any) (ScoreInput, error) {
 	var it ScoreInput
 	if obj == nil {
@@ -15269,6 +16486,69 @@ func (ec *executionContext) unmarshalInputUniversityFilter(ctx context.Context, 
 func UnmarshalUniversityFilter(ctx context.Context, raw any) (UniversityFilter, error) {
 	var out UniversityFilter
 	err := graphql.UnmarshalNamedInputFromContext(ctx, "UniversityFilter", raw, &out)
+	return out, err
+}
+
+func (ec *executionContext) unmarshalInputUserChange(ctx context.Context, obj any) (UserChange, error) {
+	var it UserChange
+	if obj == nil {
+		return it, nil
+	}
+
+	asMap := map[string]any{}
+	for k, v := range obj.(map[string]any) {
+		asMap[k] = v
+	}
+
+	fieldsInOrder := [...]string{"name", "roles", "disabled", "counsellor"}
+	for _, k := range fieldsInOrder {
+		v, ok := asMap[k]
+		if !ok {
+			continue
+		}
+		switch k {
+		case "name":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("name"))
+			data, err := ec.unmarshalOString2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Name = data
+		case "roles":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("roles"))
+			data, err := ec.unmarshalOString2ᚕstringᚄ(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Roles = data
+		case "disabled":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("disabled"))
+			data, err := ec.unmarshalOBoolean2ᚖbool(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Disabled = data
+		case "counsellor":
+			ctx := graphql.WithPathContext(ctx, graphql.NewPathWithField("counsellor"))
+			data, err := ec.unmarshalOID2ᚖstring(ctx, v)
+			if err != nil {
+				return it, err
+			}
+			it.Counsellor = data
+		}
+	}
+	return it, nil
+}
+
+// UnmarshalUserChange unmarshals raw into the UserChange input type, using the
+// unmarshaler bound to ctx's request. Call it from a resolver to decode an input
+// object that was not passed as a field argument.
+//
+// ctx must come from a gqlgen request; outside one there is no unmarshaler to use
+// and the returned error says so.
+func UnmarshalUserChange(ctx context.Context, raw any) (UserChange, error) {
+	var out UserChange
+	err := graphql.UnmarshalNamedInputFromContext(ctx, "UserChange", raw, &out)
 	return out, err
 }
 
@@ -16102,6 +17382,44 @@ func (ec *executionContext) _Counsellor(ctx context.Context, sel ast.SelectionSe
 		case "types":
 			out.Values[i] = ec._Counsellor_types(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		default:
+			panic("unknown field " + strconv.Quote(field.Name))
+		}
+	}
+	out.Dispatch(ctx)
+	if out.Invalids > 0 {
+		return graphql.Null
+	}
+
+	if n := len(deferred.Defers); n > 0 {
+		atomic.AddInt32(&ec.Deferred, int32(min(n, math.MaxInt32)))
+		ec.ProcessDeferredGroup(deferred)
+	}
+
+	return out
+}
+
+var createdUserImplementors = []string{"CreatedUser"}
+
+func (ec *executionContext) _CreatedUser(ctx context.Context, sel ast.SelectionSet, obj *CreatedUser) graphql.Marshaler {
+	fields := graphql.CollectFields(ec.OperationContext, sel, createdUserImplementors)
+
+	out := graphql.NewFieldSet(fields)
+	deferred := graphql.NewDeferredGroup(ctx)
+	for i, field := range fields {
+		switch field.Name {
+		case "__typename":
+			out.Values[i] = graphql.MarshalString("CreatedUser")
+		case "user":
+			out.Values[i] = ec._CreatedUser_user(ctx, field, obj)
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "initialPassword":
+			out.Values[i] = ec._CreatedUser_initialPassword(ctx, field, obj)
+			if out.Values[i] == graphql.RequiredNull {
 				out.Invalids++
 			}
 		default:
@@ -17042,6 +18360,83 @@ func (ec *executionContext) _Mutation(ctx context.Context, sel ast.SelectionSet)
 		case "setTopicStatus":
 			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
 				return ec._Mutation_setTopicStatus(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateMe":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateMe(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "updateUser":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_updateUser(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewLibraryDocument":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewLibraryDocument(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reviewApplicationDocument":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reviewApplicationDocument(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "setCosts":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_setCosts(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "mergeLeads":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_mergeLeads(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "eraseLead":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_eraseLead(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "withdrawConsent":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_withdrawConsent(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "reassignBooking":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_reassignBooking(ctx, field)
+			})
+			if out.Values[i] == graphql.Null {
+				out.Invalids++
+			}
+		case "createCohort":
+			out.Values[i] = ec.OperationContext.RootResolverMiddleware(innerCtx, func(ctx context.Context) (res graphql.Marshaler) {
+				return ec._Mutation_createCohort(ctx, field)
 			})
 			if out.Values[i] == graphql.Null {
 				out.Invalids++
@@ -18749,6 +20144,14 @@ func (ec *executionContext) marshalNApplicationDocument2ᚕgithubᚗcomᚋgradpa
 	return ret
 }
 
+func (ec *executionContext) marshalNApplicationDocument2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐDocument(ctx context.Context, sel ast.SelectionSet, v *workspace.Document) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "ApplicationDocument!")
+		return graphql.Null
+	}
+	return ec._ApplicationDocument(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNApplicationEvent2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐApplicationEvent(ctx context.Context, sel ast.SelectionSet, v *ApplicationEvent) graphql.Marshaler {
 	if v == nil {
 		graphql.AddInvalidNullError(ctx, "ApplicationEvent!")
@@ -18902,6 +20305,19 @@ func (ec *executionContext) marshalNCohort2ᚕgithubᚗcomᚋgradpathᚋgradpath
 	return ret
 }
 
+func (ec *executionContext) marshalNCohort2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐCohort(ctx context.Context, sel ast.SelectionSet, v *roadmap.Cohort) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "Cohort!")
+		return graphql.Null
+	}
+	return ec._Cohort(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNCohortInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCohortInput(ctx context.Context, v any) (CohortInput, error) {
+	res, err := ec.unmarshalInputCohortInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
 func (ec *executionContext) marshalNCompany2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcareersᚐCompany(ctx context.Context, sel ast.SelectionSet, v careers.Company) graphql.Marshaler {
 	return ec._Company(ctx, sel, &v)
 }
@@ -18925,6 +20341,25 @@ func (ec *executionContext) marshalNCompany2ᚕgithubᚗcomᚋgradpathᚋgradpat
 func (ec *executionContext) unmarshalNConsentInput2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐConsentInput(ctx context.Context, v any) (*ConsentInput, error) {
 	res, err := ec.unmarshalInputConsentInput(ctx, v)
 	return &res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCostItemInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCostItemInput(ctx context.Context, v any) (CostItemInput, error) {
+	res, err := ec.unmarshalInputCostItemInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
+}
+
+func (ec *executionContext) unmarshalNCostItemInput2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCostItemInputᚄ(ctx context.Context, v any) ([]CostItemInput, error) {
+	vSlice := graphql.CoerceList(v)
+	var err error
+	res := make([]CostItemInput, len(vSlice))
+	for i := range vSlice {
+		ctx := graphql.WithPathContext(ctx, graphql.NewPathWithIndex(i))
+		res[i], err = ec.unmarshalNCostItemInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCostItemInput(ctx, vSlice[i])
+		if err != nil {
+			return nil, err
+		}
+	}
+	return res, nil
 }
 
 func (ec *executionContext) marshalNCostLine2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐCostLine(ctx context.Context, sel ast.SelectionSet, v workspace.CostLine) graphql.Marshaler {
@@ -18973,6 +20408,14 @@ func (ec *executionContext) marshalNCounsellor2ᚕgithubᚗcomᚋgradpathᚋgrad
 	}
 
 	return ret
+}
+
+func (ec *executionContext) marshalNCreatedUser2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐCreatedUser(ctx context.Context, sel ast.SelectionSet, v *CreatedUser) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "CreatedUser!")
+		return graphql.Null
+	}
+	return ec._CreatedUser(ctx, sel, v)
 }
 
 func (ec *executionContext) unmarshalNDate2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgradpathᚐDate(ctx context.Context, v any) (gradpath.Date, error) {
@@ -19299,8 +20742,21 @@ func (ec *executionContext) marshalNLibraryDocument2ᚕgithubᚗcomᚋgradpath�
 	return ret
 }
 
+func (ec *executionContext) marshalNLibraryDocument2ᚖgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐLibraryDocument(ctx context.Context, sel ast.SelectionSet, v *workspace.LibraryDocument) graphql.Marshaler {
+	if v == nil {
+		graphql.AddInvalidNullError(ctx, "LibraryDocument!")
+		return graphql.Null
+	}
+	return ec._LibraryDocument(ctx, sel, v)
+}
+
 func (ec *executionContext) marshalNMoney2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgradpathᚐMoney(ctx context.Context, sel ast.SelectionSet, v gradpath.Money) graphql.Marshaler {
 	return ec._Money(ctx, sel, &v)
+}
+
+func (ec *executionContext) unmarshalNNewUserInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐNewUserInput(ctx context.Context, v any) (NewUserInput, error) {
+	res, err := ec.unmarshalInputNewUserInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNProfileInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐProfileInput(ctx context.Context, v any) (ProfileInput, error) {
@@ -19370,6 +20826,11 @@ func (ec *executionContext) marshalNProgrammePage2ᚖgithubᚗcomᚋgradpathᚋg
 		return graphql.Null
 	}
 	return ec._ProgrammePage(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNReviewInput2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐReviewInput(ctx context.Context, v any) (ReviewInput, error) {
+	res, err := ec.unmarshalInputReviewInput(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) marshalNRoadmapSummary2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐSummary(ctx context.Context, sel ast.SelectionSet, v roadmap.Summary) graphql.Marshaler {
@@ -19800,6 +21261,11 @@ func (ec *executionContext) marshalNUser2ᚖgithubᚗcomᚋgradpathᚋgradpath�
 		return graphql.Null
 	}
 	return ec._User(ctx, sel, v)
+}
+
+func (ec *executionContext) unmarshalNUserChange2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐUserChange(ctx context.Context, v any) (UserChange, error) {
+	res, err := ec.unmarshalInputUserChange(ctx, v)
+	return res, graphql.ErrorOnPath(ctx, err)
 }
 
 func (ec *executionContext) unmarshalNVerdict2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋeligibilityᚐVerdict(ctx context.Context, v any) (eligibility.Verdict, error) {

@@ -5,6 +5,7 @@ package graphql
 import (
 	"time"
 
+	"github.com/gradpath/gradpath/internal/accounts"
 	"github.com/gradpath/gradpath/internal/gradpath"
 )
 
@@ -55,6 +56,13 @@ type BookingInput struct {
 	Lead *BookerInput `json:"lead,omitempty"`
 }
 
+type CohortInput struct {
+	Name    string `json:"name"`
+	Roadmap string `json:"roadmap"`
+	// The learners' user ids.
+	Members []string `json:"members"`
+}
+
 type ConsentInput struct {
 	// To be contacted about this request; without it there is no lead.
 	Contact bool `json:"contact"`
@@ -64,6 +72,24 @@ type ConsentInput struct {
 	NoticeVersion string `json:"noticeVersion"`
 	// For someone under 18: the guardian who consents for them.
 	Guardian *GuardianInput `json:"guardian,omitempty"`
+}
+
+type CostItemInput struct {
+	// tuition, living, insurance, visa, travel, deposit or other.
+	Kind  string `json:"kind"`
+	Label string `json:"label"`
+	// Absent while not known (the plan is then not complete).
+	Amount *MoneyInput    `json:"amount,omitempty"`
+	Due    *gradpath.Date `json:"due,omitempty"`
+	Paid   *bool          `json:"paid,omitempty"`
+	// Keep the amount and due date up to date from the catalogue and the agency's living costs.
+	Auto *bool `json:"auto,omitempty"`
+}
+
+type CreatedUser struct {
+	User *accounts.User `json:"user"`
+	// The generated password, shown this once; null when one was given.
+	InitialPassword *string `json:"initialPassword,omitempty"`
 }
 
 type EducationInput struct {
@@ -136,6 +162,17 @@ type MoneyInput struct {
 type Mutation struct {
 }
 
+type NewUserInput struct {
+	Email string  `json:"email"`
+	Name  *string `json:"name,omitempty"`
+	// student, counsellor or admin; one at least.
+	Roles []string `json:"roles"`
+	// At least 12 characters; omitted, one is generated and returned once.
+	Password *string `json:"password,omitempty"`
+	// For a student: the counsellor they are assigned to.
+	Counsellor *string `json:"counsellor,omitempty"`
+}
+
 type PreferencesInput struct {
 	Countries []string        `json:"countries,omitempty"`
 	Levels    []string        `json:"levels,omitempty"`
@@ -172,6 +209,13 @@ type ProgrammeFilter struct {
 type Query struct {
 }
 
+type ReviewInput struct {
+	// verified or rejected.
+	Status string `json:"status"`
+	// Why, when rejected: the student sees it.
+	Reason *string `json:"reason,omitempty"`
+}
+
 type ScoreInput struct {
 	Value float64 `json:"value"`
 	// percentage, cgpa_10, cgpa_4, uk_class …
@@ -201,4 +245,12 @@ type TestInput struct {
 type UniversityFilter struct {
 	Q       *string  `json:"q,omitempty"`
 	Country []string `json:"country,omitempty"`
+}
+
+type UserChange struct {
+	Name     *string  `json:"name,omitempty"`
+	Roles    []string `json:"roles,omitempty"`
+	Disabled *bool    `json:"disabled,omitempty"`
+	// The student's counsellor by id; an empty string unassigns.
+	Counsellor *string `json:"counsellor,omitempty"`
 }
