@@ -493,8 +493,6 @@ func textURLs(n int) []string {
 	return out
 }
 
-// writeScript writes a wrk script that sends the URLs round-robin, each thread from its own
-// offset.
 // graphqlURL is a GraphQL GET of the finder with args, asking for the fields a REST page of
 // the finder carries (the whole programme but its sources and comparison notes), its total,
 // cursor and facets: the same query as the REST workload, through the GraphQL server.
@@ -510,6 +508,8 @@ func graphqlURL(args string) string {
 	return "/api/graphql?query=" + url.QueryEscape(q)
 }
 
+// writeScript writes a wrk script that sends the URLs round-robin, each thread from its own
+// offset.
 func writeScript(path, list string, urls []string) error {
 	if err := os.WriteFile(list, []byte(strings.Join(urls, "\n")+"\n"), 0o644); err != nil {
 		return err

@@ -14,6 +14,27 @@ import (
 type FoundProgramme struct {
 	JSON         []byte
 	NextDeadline *Deadline
+
+	// Where Decode finds the programme: the index's document, or the store's decoded record.
+	ix  *Index
+	doc int32
+	p   *Programme
+}
+
+// Decode is the programme itself. Its slices may be shared with the index's cache: callers
+// must not modify them.
+func (f FoundProgramme) Decode() (Programme, error) {
+	switch {
+	case f.p != nil:
+		return *f.p, nil
+	case f.ix != nil:
+		return f.ix.Decoded(f.doc)
+	}
+	var p Programme
+	if err := json.Unmarshal(f.JSON, &p); err != nil {
+		return Programme{}, gradpath.Internal(err)
+	}
+	return p, nil
 }
 
 // Found is a page of the finder with its JSON ready to send.
@@ -158,7 +179,7 @@ func (s *Service) Find(ctx context.Context, q ProgrammeQuery) (Found, error) {
 		f = Found{Items: make([]FoundProgramme, len(page.Docs)), Total: page.Total, Facets: page.Facets, Version: ix.version,
 			DidYouMean: page.DidYouMean}
 		for i, d := range page.Docs {
-			f.Items[i].JSON = ix.Payload(d)
+			f.Items[i].JSON, f.Items[i].ix, f.Items[i].doc = ix.Payload(d), ix, d
 			if dl, ok := ix.NextDeadline(d, q.Today); ok {
 				f.Items[i].NextDeadline = &dl
 			}
@@ -176,6 +197,7 @@ func (s *Service) Find(ctx context.Context, q ProgrammeQuery) (Found, error) {
 			if f.Items[i].JSON, err = enc(p); err != nil {
 				return Found{}, gradpath.Internal(err)
 			}
+			f.Items[i].p = p
 			if dl, ok := p.NextDeadline(q.Today); ok {
 				f.Items[i].NextDeadline = &dl
 			}

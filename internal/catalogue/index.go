@@ -1,6 +1,7 @@
 package catalogue
 
 import (
+	"encoding/json"
 	"fmt"
 	"maps"
 	"math"
@@ -28,6 +29,10 @@ import (
 type Index struct {
 	version int64
 	n       int
+	// decoded keeps programmes decoded from their payloads for callers that need the structs
+	// (GraphQL): one slot per doc modulo its size, so hot programmes stay decoded and the
+	// memory is bounded.
+	decoded [decodedSlots]atomic.Pointer[decodedDoc]
 	// builtAt and buildTook say when the index was built and how long that took (reading the
 	// catalogue included), for metrics.
 	builtAt   time.Time
@@ -527,6 +532,28 @@ func (ix *Index) Len() int { return ix.n }
 
 // Payload returns the JSON of a programme as the builder encoded it.
 func (ix *Index) Payload(doc int32) []byte { return ix.payloads[doc] }
+
+const decodedSlots = 4096
+
+type decodedDoc struct {
+	doc int32
+	p   Programme
+}
+
+// Decoded is a programme decoded from its payload, from the index's small cache when it was
+// decoded lately. Its slices are shared: callers must not modify them.
+func (ix *Index) Decoded(doc int32) (Programme, error) {
+	slot := &ix.decoded[doc%decodedSlots]
+	if d := slot.Load(); d != nil && d.doc == doc {
+		return d.p, nil
+	}
+	d := &decodedDoc{doc: doc}
+	if err := json.Unmarshal(ix.payloads[doc], &d.p); err != nil {
+		return Programme{}, gradpath.Internal(err)
+	}
+	slot.Store(d)
+	return d.p, nil
+}
 
 // Has says whether the index holds a programme with this id.
 func (ix *Index) Has(id string) bool {

@@ -2,6 +2,7 @@ package catalogue_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"reflect"
@@ -152,6 +153,29 @@ func TestIndexTags(t *testing.T) {
 	for _, tag := range got {
 		if !want[tag] {
 			t.Errorf("tag %q is no programme's", tag)
+		}
+	}
+}
+
+// Decoded gives each document's programme as its payload says, from the cache or not, and
+// two documents sharing a cache slot do not see each other's.
+func TestIndexDecoded(t *testing.T) {
+	ps := generate(t, 5000, 3)
+	ix := build(t, ps, 1)
+	for _, round := range []string{"first read", "from the cache"} {
+		for _, doc := range []int32{0, 4096, 1, 4097, 4999} { // 0 and 4096 share a slot, as 1 and 4097
+			id := ix.ID(doc)
+			got, err := ix.Decoded(doc)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want catalogue.Programme
+			if err := json.Unmarshal(ix.Payload(doc), &want); err != nil {
+				t.Fatal(err)
+			}
+			if got.ID != id || !reflect.DeepEqual(got, want) {
+				t.Errorf("%s: Decoded(%s) = %s, not its payload", round, id, got.ID)
+			}
 		}
 	}
 }

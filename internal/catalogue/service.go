@@ -216,13 +216,26 @@ func (s *Service) Programmes(ctx context.Context, q ProgrammeQuery) (_ Programme
 	if err != nil {
 		return ProgrammeList{}, err
 	}
-	list := ProgrammeList{Items: make([]Programme, len(f.Items)), Total: f.Total, Facets: f.Facets, NextCursor: f.NextCursor, DidYouMean: f.DidYouMean}
-	for i, it := range f.Items {
-		if err := json.Unmarshal(it.JSON, &list.Items[i]); err != nil {
-			return ProgrammeList{}, gradpath.Internal(err)
-		}
+	items, err := Decode(f.Items)
+	if err != nil {
+		return ProgrammeList{}, err
 	}
-	return list, nil
+	return ProgrammeList{Items: items, Total: f.Total, Facets: f.Facets, NextCursor: f.NextCursor, DidYouMean: f.DidYouMean}, nil
+}
+
+// Decode decodes the programmes a finder answer found (see FoundProgramme.Decode). Decoding is
+// most of what a decoded page costs (a programme's JSON is a few kilobytes), so a caller that
+// may not need the programmes calls Find and decodes later.
+func Decode(found []FoundProgramme) ([]Programme, error) {
+	out := make([]Programme, len(found))
+	for i, it := range found {
+		p, err := it.Decode()
+		if err != nil {
+			return nil, err
+		}
+		out[i] = p
+	}
+	return out, nil
 }
 
 // Universities lists universities by name.

@@ -49,6 +49,7 @@ type ResolverRoot interface {
 	Mutation() MutationResolver
 	ProfileVersion() ProfileVersionResolver
 	Programme() ProgrammeResolver
+	ProgrammePage() ProgrammePageResolver
 	Query() QueryResolver
 	RoadmapProgress() RoadmapProgressResolver
 	Salaries() SalariesResolver
@@ -611,6 +612,9 @@ type ProgrammeResolver interface {
 	Requirements(ctx context.Context, obj *catalogue.Programme) (any, error)
 
 	Verdict(ctx context.Context, obj *catalogue.Programme) (*eligibility.Verdict, error)
+}
+type ProgrammePageResolver interface {
+	Items(ctx context.Context, obj *ProgrammePage) ([]catalogue.Programme, error)
 }
 type QueryResolver interface {
 	Programmes(ctx context.Context, filter *ProgrammeFilter, sort *catalogue.Sort, first *int, after *string) (*ProgrammePage, error)
@@ -10754,7 +10758,7 @@ func (ec *executionContext) _ProgrammePage_items(ctx context.Context, field grap
 			return ec.fieldContext_ProgrammePage_items(ctx, field)
 		},
 		func(ctx context.Context) (any, error) {
-			return obj.Items, nil
+			return ec.Resolvers.ProgrammePage().Items(ctx, obj)
 		},
 		nil,
 		func(ctx context.Context, selections ast.SelectionSet, v []catalogue.Programme) graphql.Marshaler {
@@ -10768,8 +10772,8 @@ func (ec *executionContext) fieldContext_ProgrammePage_items(_ context.Context, 
 	fc = &graphql.FieldContext{
 		Object:     "ProgrammePage",
 		Field:      field,
-		IsMethod:   false,
-		IsResolver: false,
+		IsMethod:   true,
+		IsResolver: true,
 		Child: func(ctx context.Context, field graphql.CollectedField) (*graphql.FieldContext, error) {
 			return ec.childFields_Programme(ctx, field)
 		},
@@ -18646,29 +18650,30 @@ func (ec *executionContext) _ProgrammePage(ctx context.Context, sel ast.Selectio
 		case "__typename":
 			out.Values[i] = graphql.MarshalString("ProgrammePage")
 		case "items":
-			out.Values[i] = ec._ProgrammePage_items(ctx, field, obj)
-			if out.Values[i] == graphql.Null {
-				out.Invalids++
-			}
+			out.ResolveConcurrently(ec.OperationContext, &deferred, i,
+				true, true,
+				func(ctx context.Context) graphql.Marshaler {
+					return ec._ProgrammePage_items(ctx, field, obj)
+				})
 		case "total":
 			out.Values[i] = ec._ProgrammePage_total(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "nextCursor":
 			out.Values[i] = ec._ProgrammePage_nextCursor(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "facets":
 			out.Values[i] = ec._ProgrammePage_facets(ctx, field, obj)
 			if out.Values[i] == graphql.Null {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		case "didYouMean":
 			out.Values[i] = ec._ProgrammePage_didYouMean(ctx, field, obj)
 			if out.Values[i] == graphql.RequiredNull {
-				out.Invalids++
+				atomic.AddUint32(&out.Invalids, 1)
 			}
 		default:
 			panic("unknown field " + strconv.Quote(field.Name))
@@ -20096,7 +20101,7 @@ func (ec *executionContext) marshalNApplication2githubᚗcomᚋgradpathᚋgradpa
 }
 
 func (ec *executionContext) marshalNApplication2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐApplicationᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.Application) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApplication2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐApplication(ctx, sel, v[i])
@@ -20129,7 +20134,7 @@ func (ec *executionContext) marshalNApplicationDocument2githubᚗcomᚋgradpath�
 }
 
 func (ec *executionContext) marshalNApplicationDocument2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.Document) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNApplicationDocument2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐDocument(ctx, sel, v[i])
@@ -20170,7 +20175,7 @@ func (ec *executionContext) marshalNAuditEvent2githubᚗcomᚋgradpathᚋgradpat
 }
 
 func (ec *executionContext) marshalNAuditEvent2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋaccountsᚐAuditEventᚄ(ctx context.Context, sel ast.SelectionSet, v []accounts.AuditEvent) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNAuditEvent2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋaccountsᚐAuditEvent(ctx, sel, v[i])
@@ -20190,7 +20195,7 @@ func (ec *executionContext) marshalNBooking2githubᚗcomᚋgradpathᚋgradpath�
 }
 
 func (ec *executionContext) marshalNBooking2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐBookingᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Booking) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNBooking2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐBooking(ctx, sel, v[i])
@@ -20250,7 +20255,7 @@ func (ec *executionContext) marshalNCareerRole2githubᚗcomᚋgradpathᚋgradpat
 }
 
 func (ec *executionContext) marshalNCareerRole2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcareersᚐRoleᚄ(ctx context.Context, sel ast.SelectionSet, v []careers.Role) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCareerRole2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcareersᚐRole(ctx, sel, v[i])
@@ -20270,7 +20275,7 @@ func (ec *executionContext) marshalNCheck2githubᚗcomᚋgradpathᚋgradpathᚋi
 }
 
 func (ec *executionContext) marshalNCheck2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋeligibilityᚐCheckᚄ(ctx context.Context, sel ast.SelectionSet, v []eligibility.Check) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCheck2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋeligibilityᚐCheck(ctx, sel, v[i])
@@ -20290,7 +20295,7 @@ func (ec *executionContext) marshalNCohort2githubᚗcomᚋgradpathᚋgradpathᚋ
 }
 
 func (ec *executionContext) marshalNCohort2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐCohortᚄ(ctx context.Context, sel ast.SelectionSet, v []roadmap.Cohort) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCohort2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐCohort(ctx, sel, v[i])
@@ -20323,7 +20328,7 @@ func (ec *executionContext) marshalNCompany2githubᚗcomᚋgradpathᚋgradpath�
 }
 
 func (ec *executionContext) marshalNCompany2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcareersᚐCompanyᚄ(ctx context.Context, sel ast.SelectionSet, v []careers.Company) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCompany2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcareersᚐCompany(ctx, sel, v[i])
@@ -20367,7 +20372,7 @@ func (ec *executionContext) marshalNCostLine2githubᚗcomᚋgradpathᚋgradpath�
 }
 
 func (ec *executionContext) marshalNCostLine2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐCostLineᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.CostLine) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCostLine2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐCostLine(ctx, sel, v[i])
@@ -20395,7 +20400,7 @@ func (ec *executionContext) marshalNCounsellor2githubᚗcomᚋgradpathᚋgradpat
 }
 
 func (ec *executionContext) marshalNCounsellor2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐCounsellorᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Counsellor) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNCounsellor2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐCounsellor(ctx, sel, v[i])
@@ -20442,7 +20447,7 @@ func (ec *executionContext) marshalNEligibilityMatch2githubᚗcomᚋgradpathᚋg
 }
 
 func (ec *executionContext) marshalNEligibilityMatch2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋeligibilityᚐMatchᚄ(ctx context.Context, sel ast.SelectionSet, v []eligibility.Match) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNEligibilityMatch2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋeligibilityᚐMatch(ctx, sel, v[i])
@@ -20470,7 +20475,7 @@ func (ec *executionContext) marshalNFacetValue2githubᚗcomᚋgradpathᚋgradpat
 }
 
 func (ec *executionContext) marshalNFacetValue2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐFacetValueᚄ(ctx context.Context, sel ast.SelectionSet, v []FacetValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNFacetValue2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐFacetValue(ctx, sel, v[i])
@@ -20579,7 +20584,7 @@ func (ec *executionContext) marshalNIntake2githubᚗcomᚋgradpathᚋgradpathᚋ
 }
 
 func (ec *executionContext) marshalNIntake2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐIntakeᚄ(ctx context.Context, sel ast.SelectionSet, v []catalogue.Intake) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNIntake2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐIntake(ctx, sel, v[i])
@@ -20603,7 +20608,7 @@ func (ec *executionContext) marshalNInterval2githubᚗcomᚋgradpathᚋgradpath�
 }
 
 func (ec *executionContext) marshalNInterval2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐIntervalᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.Interval) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNInterval2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐInterval(ctx, sel, v[i])
@@ -20641,7 +20646,7 @@ func (ec *executionContext) marshalNLead2githubᚗcomᚋgradpathᚋgradpathᚋin
 }
 
 func (ec *executionContext) marshalNLead2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLeadᚄ(ctx context.Context, sel ast.SelectionSet, v []Lead) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLead2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋgraphqlᚐLead(ctx, sel, v[i])
@@ -20707,7 +20712,7 @@ func (ec *executionContext) marshalNLearner2githubᚗcomᚋgradpathᚋgradpath�
 }
 
 func (ec *executionContext) marshalNLearner2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐLearnerᚄ(ctx context.Context, sel ast.SelectionSet, v []roadmap.Learner) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLearner2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐLearner(ctx, sel, v[i])
@@ -20727,7 +20732,7 @@ func (ec *executionContext) marshalNLibraryDocument2githubᚗcomᚋgradpathᚋgr
 }
 
 func (ec *executionContext) marshalNLibraryDocument2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐLibraryDocumentᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.LibraryDocument) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLibraryDocument2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐLibraryDocument(ctx, sel, v[i])
@@ -20769,7 +20774,7 @@ func (ec *executionContext) marshalNProfileVersion2githubᚗcomᚋgradpathᚋgra
 }
 
 func (ec *executionContext) marshalNProfileVersion2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐProfileVersionᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.ProfileVersion) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProfileVersion2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐProfileVersion(ctx, sel, v[i])
@@ -20797,7 +20802,7 @@ func (ec *executionContext) marshalNProgramme2githubᚗcomᚋgradpathᚋgradpath
 }
 
 func (ec *executionContext) marshalNProgramme2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐProgrammeᚄ(ctx context.Context, sel ast.SelectionSet, v []catalogue.Programme) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNProgramme2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐProgramme(ctx, sel, v[i])
@@ -20838,7 +20843,7 @@ func (ec *executionContext) marshalNRoadmapSummary2githubᚗcomᚋgradpathᚋgra
 }
 
 func (ec *executionContext) marshalNRoadmapSummary2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐSummaryᚄ(ctx context.Context, sel ast.SelectionSet, v []roadmap.Summary) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNRoadmapSummary2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋroadmapᚐSummary(ctx, sel, v[i])
@@ -20866,7 +20871,7 @@ func (ec *executionContext) marshalNScholarship2githubᚗcomᚋgradpathᚋgradpa
 }
 
 func (ec *executionContext) marshalNScholarship2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐScholarshipᚄ(ctx context.Context, sel ast.SelectionSet, v []catalogue.Scholarship) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNScholarship2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐScholarship(ctx, sel, v[i])
@@ -20891,7 +20896,7 @@ func (ec *executionContext) marshalNSessionType2githubᚗcomᚋgradpathᚋgradpa
 }
 
 func (ec *executionContext) marshalNSessionType2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐSessionTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []booking.SessionType) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSessionType2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋbookingᚐSessionType(ctx, sel, v[i])
@@ -20911,7 +20916,7 @@ func (ec *executionContext) marshalNShortlistItem2githubᚗcomᚋgradpathᚋgrad
 }
 
 func (ec *executionContext) marshalNShortlistItem2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐShortlistItemᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.ShortlistItem) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNShortlistItem2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐShortlistItem(ctx, sel, v[i])
@@ -20939,7 +20944,7 @@ func (ec *executionContext) marshalNSource2githubᚗcomᚋgradpathᚋgradpathᚋ
 }
 
 func (ec *executionContext) marshalNSource2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐSourceᚄ(ctx context.Context, sel ast.SelectionSet, v []catalogue.Source) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNSource2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐSource(ctx, sel, v[i])
@@ -20959,7 +20964,7 @@ func (ec *executionContext) marshalNStatusChange2githubᚗcomᚋgradpathᚋgradp
 }
 
 func (ec *executionContext) marshalNStatusChange2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐStatusChangeᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.StatusChange) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStatusChange2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐStatusChange(ctx, sel, v[i])
@@ -20979,7 +20984,7 @@ func (ec *executionContext) marshalNStep2githubᚗcomᚋgradpathᚋgradpathᚋin
 }
 
 func (ec *executionContext) marshalNStep2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐStepᚄ(ctx context.Context, sel ast.SelectionSet, v []workspace.Step) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNStep2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋworkspaceᚐStep(ctx, sel, v[i])
@@ -21224,7 +21229,7 @@ func (ec *executionContext) marshalNUniversity2githubᚗcomᚋgradpathᚋgradpat
 }
 
 func (ec *executionContext) marshalNUniversity2ᚕgithubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐUniversityᚄ(ctx context.Context, sel ast.SelectionSet, v []catalogue.University) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNUniversity2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋcatalogueᚐUniversity(ctx, sel, v[i])
@@ -21309,7 +21314,7 @@ func (ec *executionContext) marshalN__Directive2githubᚗcomᚋ99designsᚋgqlge
 }
 
 func (ec *executionContext) marshalN__Directive2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirectiveᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Directive) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Directive2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐDirective(ctx, sel, v[i])
@@ -21353,7 +21358,7 @@ func (ec *executionContext) unmarshalN__DirectiveLocation2ᚕstringᚄ(ctx conte
 }
 
 func (ec *executionContext) marshalN__DirectiveLocation2ᚕstringᚄ(ctx context.Context, sel ast.SelectionSet, v []string) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__DirectiveLocation2string(ctx, sel, v[i])
@@ -21381,7 +21386,7 @@ func (ec *executionContext) marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlg
 }
 
 func (ec *executionContext) marshalN__InputValue2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValueᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.InputValue) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -21409,7 +21414,7 @@ func (ec *executionContext) marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋg
 }
 
 func (ec *executionContext) marshalN__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐTypeᚄ(ctx context.Context, sel ast.SelectionSet, v []introspection.Type) graphql.Marshaler {
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])
@@ -21742,7 +21747,7 @@ func (ec *executionContext) marshalOLeadActivity2ᚕgithubᚗcomᚋgradpathᚋgr
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalNLeadActivity2githubᚗcomᚋgradpathᚋgradpathᚋinternalᚋleadsᚐActivity(ctx, sel, v[i])
@@ -22098,7 +22103,7 @@ func (ec *executionContext) marshalO__EnumValue2ᚕgithubᚗcomᚋ99designsᚋgq
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__EnumValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐEnumValue(ctx, sel, v[i])
@@ -22117,7 +22122,7 @@ func (ec *executionContext) marshalO__Field2ᚕgithubᚗcomᚋ99designsᚋgqlgen
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Field2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐField(ctx, sel, v[i])
@@ -22136,7 +22141,7 @@ func (ec *executionContext) marshalO__InputValue2ᚕgithubᚗcomᚋ99designsᚋg
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__InputValue2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐInputValue(ctx, sel, v[i])
@@ -22155,7 +22160,7 @@ func (ec *executionContext) marshalO__Type2ᚕgithubᚗcomᚋ99designsᚋgqlgen�
 	if v == nil {
 		return graphql.Null
 	}
-	ret := graphql.MarshalSliceConcurrently(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
+	ret := marshalSliceInOrder(ctx, len(v), 0, false, func(ctx context.Context, i int) graphql.Marshaler {
 		fc := graphql.GetFieldContext(ctx)
 		fc.Result = &v[i]
 		return ec.marshalN__Type2githubᚗcomᚋ99designsᚋgqlgenᚋgraphqlᚋintrospectionᚐType(ctx, sel, v[i])

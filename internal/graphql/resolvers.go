@@ -33,6 +33,9 @@ func unavailable(what string) error {
 // Query returns the query resolvers.
 func (r *Resolver) Query() QueryResolver { return &queryResolver{r} }
 
+// ProgrammePage returns the resolver of a finder page's programmes.
+func (r *Resolver) ProgrammePage() ProgrammePageResolver { return &programmePageResolver{r} }
+
 // Mutation returns the mutation resolvers.
 func (r *Resolver) Mutation() MutationResolver { return &mutationResolver{r} }
 
@@ -117,13 +120,26 @@ func (r *Resolver) find(ctx context.Context, v url.Values) (*ProgrammePage, erro
 	if err != nil {
 		return nil, finderProblems(err)
 	}
-	list, err := r.d.Catalogue.Programmes(ctx, q)
+	f, err := r.d.Catalogue.Find(ctx, q)
 	if err != nil {
 		return nil, finderProblems(err)
 	}
-	loadersOf(ctx).sawProgrammes(list.Items)
-	return &ProgrammePage{Items: list.Items, Total: list.Total, Facets: list.Facets,
-		NextCursor: optional(list.NextCursor), DidYouMean: optional(list.DidYouMean)}, nil
+	return &ProgrammePage{found: f.Items, Total: f.Total, Facets: f.Facets,
+		NextCursor: optional(f.NextCursor), DidYouMean: optional(f.DidYouMean)}, nil
+}
+
+type programmePageResolver struct{ *Resolver }
+
+// Items decodes the page's programmes, once, and lets the loaders know them (so that their
+// universities and verdicts are read in one batch).
+func (r *programmePageResolver) Items(ctx context.Context, p *ProgrammePage) ([]catalogue.Programme, error) {
+	p.decoded.Do(func() {
+		p.items, p.decodeErr = catalogue.Decode(p.found)
+		if p.decodeErr == nil {
+			loadersOf(ctx).sawProgrammes(p.items)
+		}
+	})
+	return p.items, p.decodeErr
 }
 
 func (r *queryResolver) Programme(ctx context.Context, id string) (*catalogue.Programme, error) {

@@ -9,6 +9,7 @@
 package graphql
 
 //go:generate go tool gqlgen generate --config gqlgen.yml
+//go:generate sed -i s/graphql.MarshalSliceConcurrently(/marshalSliceInOrder(/ exec.go
 
 import (
 	"bytes"

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"sync"
 	"time"
 
 	gql "github.com/99designs/gqlgen/graphql"
@@ -19,7 +20,12 @@ import (
 
 // ProgrammePage is a page of the finder.
 type ProgrammePage struct {
-	Items      []catalogue.Programme
+	// found are the page's programmes as the finder answers them, decoded (into items) only
+	// when the query asks for them: a query for the total or the facets decodes none.
+	found      []catalogue.FoundProgramme
+	items      []catalogue.Programme
+	decoded    sync.Once
+	decodeErr  error
 	Total      int
 	NextCursor *string
 	Facets     catalogue.Facets
