@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/gradpath"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
@@ -48,6 +49,52 @@ type countryOption struct {
 	Count      int
 }
 
+// programmeViews are a finder answer's programmes as the lists show them.
+func programmeViews(found catalogue.Found) []programmeView {
+	var ps []programmeView
+	for _, f := range found.Items {
+		var pr programmeView
+		if json.Unmarshal(f.JSON, &pr) == nil {
+			pr.CountryName, _ = gradpath.CountryName(pr.University.Country)
+			ps = append(ps, pr)
+		}
+	}
+	return ps
+}
+
+// university is a university's page: where it is and its programmes in the catalogue.
+func (p *Pages) university(w http.ResponseWriter, r *http.Request) error {
+	u, err := p.Catalogue.University(r.Context(), r.PathValue("id"))
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound {
+		p.fail(w, r, http.StatusNotFound, "No such university", "It may have been removed from the catalogue. Search the programmes instead.")
+		return nil
+	} else if err != nil {
+		return failed("The catalogue is not available", err)
+	}
+	found, err := p.Catalogue.Find(r.Context(), catalogue.ProgrammeQuery{Universities: []string{u.ID}, Sort: catalogue.SortName, Limit: 100})
+	if err != nil {
+		return failed("The catalogue is not available", err)
+	}
+	country, _ := gradpath.CountryName(u.Country)
+	ld := map[string]any{"@context": "https://schema.org", "@type": "CollegeOrUniversity", "name": u.Name,
+		"address": map[string]any{"@type": "PostalAddress", "addressCountry": u.Country}}
+	if len(u.WebPages) > 0 {
+		ld["url"] = u.WebPages[0]
+	}
+	where := country
+	if u.Region != "" {
+		where = u.Region + ", " + country
+	}
+	p.render(w, r, http.StatusOK, "university", u.Name, map[string]any{
+		"University": u, "CountryName": country, "Where": where, "Programmes": programmeViews(found), "Total": found.Total,
+		"Description": fmt.Sprintf("%s, %s: %d programme%s with intakes, application deadlines, entry requirements and costs in INR.",
+			u.Name, where, found.Total, map[bool]string{true: "", false: "s"}[found.Total == 1]),
+		"Crumbs": []crumb{{"Home", "/"}, {"Programmes", "/programmes"}, {country, "/programmes?country=" + u.Country}, {u.Name, ""}},
+		"LD":     []any{ld},
+	})
+	return nil
+}
+
 func (p *Pages) finder(w http.ResponseWriter, r *http.Request) error {
 	q := finderForm(r.URL.Query())
 	query := struct{ Q, Country, Level, Intake, Open, Mode, Tag, MaxTuition, Currency string }{q.Get("q"), strings.ToUpper(q.Get("country")), q.Get("level"), q.Get("intake"),
@@ -80,15 +127,7 @@ func (p *Pages) finder(w http.ResponseWriter, r *http.Request) error {
 				return failed("The finder is not available", err)
 			}
 		} else {
-			var ps []programmeView
-			for _, f := range found.Items {
-				var pr programmeView
-				if json.Unmarshal(f.JSON, &pr) == nil {
-					pr.CountryName, _ = gradpath.CountryName(pr.University.Country)
-					ps = append(ps, pr)
-				}
-			}
-			data["Programmes"], data["Total"] = ps, found.Total
+			data["Programmes"], data["Total"] = programmeViews(found), found.Total
 			if found.DidYouMean != "" {
 				corrected := r.URL.Query()
 				corrected.Set("q", found.DidYouMean)
@@ -127,7 +166,11 @@ func (p *Pages) programme(w http.ResponseWriter, r *http.Request) error {
 		return failed("The catalogue is not available", err)
 	}
 	name, _ := gradpath.CountryName(pr.University.Country)
-	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English)}
+	data := map[string]any{"Programme": pr, "CountryName": name, "English": englishLines(pr.Requirements.English),
+		"Description": programmeDescription(pr, name),
+		"Crumbs": []crumb{{"Home", "/"}, {"Programmes", "/programmes"}, {name, "/programmes?country=" + pr.University.Country},
+			{pr.University.Name, "/universities/" + url.PathEscape(pr.University.ID)}, {pr.Title, ""}},
+		"LD": []any{courseLD(edge.Origin(r, p.PublicURL), pr)}}
 	if u, _ := p.who(r); u != nil && (u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin)) {
 		// A counsellor can put the programme on one of their students' shortlists.
 		if students, err := p.Accounts.Students(r.Context(), p.actor(r), 200); err == nil {

@@ -79,7 +79,8 @@ type Deps struct {
 // Pages serves the web interface.
 type Pages struct {
 	Deps
-	pages map[string]*template.Template
+	pages   map[string]*template.Template
+	sitemap sitemaps
 }
 
 type fieldView struct {
@@ -123,7 +124,8 @@ func New(d Deps) (*Pages, error) {
 // Register mounts every page on mux.
 func (p *Pages) Register(mux *http.ServeMux) {
 	for pattern, h := range p.routes() {
-		if pattern == "GET /static/" || pattern == "GET /favicon.ico" { // styles need no sign-in
+		switch pattern {
+		case "GET /static/", "GET /favicon.ico", "GET /robots.txt", "GET /sitemap.xml", "GET /sitemaps/{part}": // no sign-in to read
 			mux.Handle(pattern, p.serve(h))
 			continue
 		}
@@ -158,6 +160,10 @@ func (p *Pages) routes() map[string]handler {
 		"POST /queue/{id}/contacted":           p.contacted,
 		"GET /static/":                         p.static,
 		"GET /favicon.ico":                     p.favicon,
+		"GET /robots.txt":                      p.robots,
+		"GET /sitemap.xml":                     p.sitemapIndex,
+		"GET /sitemaps/{part}":                 p.sitemapPart,
+		"GET /universities/{id}":               p.university,
 		"GET /book":                            p.bookIndex,
 		"GET /book/{id}":                       p.bookPage,
 		"POST /book/{id}":                      p.book,
@@ -298,6 +304,7 @@ func (p *Pages) render(w http.ResponseWriter, r *http.Request, status int, name,
 	for k, val := range data {
 		v[k] = val
 	}
+	p.seo(r, status, name, v)
 	if u, s := p.who(r); u != nil {
 		v["User"], v["CSRF"] = u.Name, s.CSRFToken
 		v["Staff"] = u.Has(gradpath.RoleCounsellor) || u.Has(gradpath.RoleAdmin)
