@@ -14,7 +14,7 @@ var layers = map[string]int{
 	"internal/gradpath": 0, "internal/mail": 0, "internal/outbox": 0, "internal/calendar": 0, "internal/ratelimit": 0,
 	"internal/config": 0, "internal/observability": 0, "internal/blobstore": 0,
 	"internal/catalogue": 1, "internal/eligibility": 1, "internal/accounts": 1, "internal/leads": 1, "internal/booking": 1,
-	"internal/workspace": 1, "internal/roadmap": 1, "internal/careers": 1, "internal/exchange": 1, "internal/synth": 1,
+	"internal/workspace": 1, "internal/roadmap": 1, "internal/guides": 1, "internal/careers": 1, "internal/exchange": 1, "internal/synth": 1,
 	"internal/transfer": 1, "internal/webhooks": 1, "internal/insights": 1, "data": 1, "data/convert": 1,
 	"internal/sqlstore": 2, "internal/sqlite": 2, "internal/postgres": 2, "internal/jobs": 2, "internal/storetest": 2, "internal/stream": 2, "internal/live": 2,
 	"internal/edge": 2, "internal/httpapi": 2, "internal/graphql": 2, "internal/web": 2, "internal/backup": 2,

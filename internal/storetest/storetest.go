@@ -181,6 +181,7 @@ func Run(t *testing.T, open Opener) {
 	t.Run("FinderAgreement", func(t *testing.T) { testFinderAgreement(t, open) })
 	t.Run("Exchange", func(t *testing.T) { testExchange(t, open) })
 	t.Run("Accounts", func(t *testing.T) { testAccounts(t, open) })
+	t.Run("Guides", func(t *testing.T) { testGuides(t, open) })
 }
 
 func wantCode(t testing.TB, err error, code gradpath.Code) {
