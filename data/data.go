@@ -14,10 +14,11 @@ import (
 
 	"github.com/gradpath/gradpath/internal/careers"
 	"github.com/gradpath/gradpath/internal/catalogue"
+	"github.com/gradpath/gradpath/internal/guides"
 	"github.com/gradpath/gradpath/internal/roadmap"
 )
 
-//go:embed universities.tsv universities.LICENSE programmes.json roadmaps.json careers.json
+//go:embed universities.tsv universities.LICENSE programmes.json roadmaps.json careers.json guides.json
 var files embed.FS
 
 // UniversitySource is the source of every university of the embedded list.
@@ -97,6 +98,13 @@ func Roadmaps() ([]roadmap.Roadmap, error) {
 		Roadmaps []roadmap.Roadmap `json:"roadmaps"`
 	}
 	return doc.Roadmaps, strict("roadmaps.json", &doc)
+}
+
+// Guides returns the demo's guides: the seed pages' course and career guides rebuilt over the
+// demo data, in the project's own words.
+func Guides() ([]guides.Guide, error) {
+	var gs []guides.Guide
+	return gs, strict("guides.json", &gs)
 }
 
 // Careers returns the career dataset of the career guide.

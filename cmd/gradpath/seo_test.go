@@ -146,3 +146,68 @@ func TestSearchEngines(t *testing.T) {
 		t.Error("a signed-in page is indexable or carries the site's structured data")
 	}
 }
+
+// TestGuides walks the demo's course guide as a visitor and a search engine see it: its
+// live programmes with their intakes, the FAQs as FAQPage structured data, the callback form
+// whose request records the guide it came from, and its place in the sitemap; and an admin's
+// preview, which nobody else may open and no search engine indexes.
+func TestGuides(t *testing.T) {
+	s := start(t, nil, "--demo")
+	res, b := s.call(t, "GET", "/guides/backend-development", "", nil)
+	html := string(b)
+	if res.StatusCode != 200 {
+		t.Fatalf("the demo guide: %d", res.StatusCode)
+	}
+	types, blocks := structuredData(t, html)
+	if !slices.Contains(types, "FAQPage") || !slices.Contains(types, "BreadcrumbList") {
+		t.Errorf("structured data %v", types)
+	}
+	for i, tp := range types {
+		if tp == "FAQPage" {
+			if qs, _ := blocks[i]["mainEntity"].([]any); len(qs) != 6 {
+				t.Errorf("FAQPage with %d questions, want the guide's 6", len(qs))
+			}
+		}
+	}
+	for _, want := range []string{
+		`<a href="/programmes/unimelb-mc-cs">Master of Computer Science</a>`,                         // the live list
+		`Starts 2027-03, apply by 2027-02`,                                                           // with its intakes
+		`<form method="post" action="/callback" novalidate>`, `name="form_token"`, `href="/privacy/`, // the callback form
+		`IELTS Academic 6.5 overall`,             // the eligibility snapshot
+		`Freeze your destination list`,           // the timeline
+		`Statement of purpose`,                   // the documents
+		`<table>`,                                // Markdown tables
+		`aria-label="Breadcrumb"`, `>Course</a>`, // Home › Guides › Course
+	} {
+		if !strings.Contains(html, want) {
+			t.Errorf("the guide lacks %s", want)
+		}
+	}
+	if strings.Contains(html, "```") {
+		t.Error("a block is shown as Markdown")
+	}
+	_, sm := s.call(t, "GET", "/sitemap.xml", "", nil)
+	for _, want := range []string{s.url + "/guides/backend-development</loc>", s.url + "/guides/backend-developer</loc>"} {
+		if !strings.Contains(string(sm), want) {
+			t.Errorf("the sitemap does not list %s", want)
+		}
+	}
+	res, b = s.call(t, "GET", "/guides/backend-developer", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `<svg viewBox=`) || !strings.Contains(string(b), `href="/book"`) {
+		t.Errorf("the career guide: %d", res.StatusCode)
+	}
+	if res, _ := s.call(t, "GET", "/guides/no-such-guide", "", nil); res.StatusCode != 404 {
+		t.Errorf("a missing guide: %d", res.StatusCode)
+	}
+
+	passwords := s.demoPasswords()
+	admin, _, _ := s.signIn(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"])
+	counsellor, _, _ := s.signIn(t, "counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"])
+	res, b = s.call(t, "GET", "/admin/guides/backend-development/preview?version=1", "", nil, "Cookie", admin)
+	if res.StatusCode != 200 || !strings.Contains(string(b), "A preview of revision 1") || !strings.Contains(string(b), `content="noindex"`) {
+		t.Errorf("the admin's preview: %d", res.StatusCode)
+	}
+	if res, _ := s.call(t, "GET", "/admin/guides/backend-development/preview", "", nil, "Cookie", counsellor); res.StatusCode != 403 {
+		t.Errorf("a counsellor's preview: %d", res.StatusCode)
+	}
+}

@@ -29,6 +29,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/guides"
 	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/jobs"
 	"github.com/gradpath/gradpath/internal/leads"
@@ -85,6 +86,7 @@ type App struct {
 	Booking     *booking.Service
 	Workspace   *workspace.Service
 	Roadmaps    *roadmap.Service
+	Guides      *guides.Service
 	Careers     *careers.Service
 	Insights    *insights.Service
 
@@ -329,6 +331,7 @@ func (a *App) services(ctx context.Context) (err error) {
 		Now: now,
 	})
 	a.Roadmaps = roadmap.NewService(sqlstore.NewRoadmapStore(db), now, a.Accounts.CanSee)
+	a.Guides = guides.NewService(sqlstore.NewGuideStore(db), now)
 	// The finder compares budgets at the admin's rates and knows the roadmaps' words.
 	a.Catalogue.SetRates(a.Exchange)
 	a.Exchange.OnChange(a.Catalogue.RatesChanged)

@@ -26,7 +26,32 @@ func (a *App) LoadDemo(ctx context.Context, out io.Writer) error {
 	if err := a.demoUsers(ctx, out); err != nil {
 		return err
 	}
-	return a.demoRoadmaps(ctx)
+	if err := a.demoRoadmaps(ctx); err != nil {
+		return err
+	}
+	return a.demoGuides(ctx)
+}
+
+// demoGuides saves and publishes the demo's guides that are not there yet.
+func (a *App) demoGuides(ctx context.Context) error {
+	gs, err := data.Guides()
+	if err != nil {
+		return fmt.Errorf("demo guides: %w", err)
+	}
+	system := &gradpath.Actor{Via: "system", UserID: "system", Roles: []gradpath.Role{gradpath.RoleAdmin}}
+	for _, g := range gs {
+		if _, err := a.Guides.Draft(ctx, system, g.Slug, g.Lang, 0); err == nil {
+			continue
+		}
+		saved, err := a.Guides.Save(ctx, system, g, 0)
+		if err != nil {
+			return fmt.Errorf("demo guide %s: %w", g.Slug, err)
+		}
+		if _, err := a.Guides.Publish(ctx, system, g.Slug, g.Lang, saved.Version, time.Time{}); err != nil {
+			return fmt.Errorf("demo guide %s: %w", g.Slug, err)
+		}
+	}
+	return nil
 }
 
 // LoadDemoCatalogue fills an empty catalogue with the demo universities and programmes.

@@ -44,7 +44,7 @@ func (a *App) site() (*site, error) {
 	identity := edge.NewIdentity(a.Accounts, edge.Cookies{Secure: cfg.CookieSecure, MaxAge: cfg.SessionMax})
 	pages, err := web.New(web.Deps{FormLimit: formLimit, Catalogue: a.Catalogue, Booking: a.Booking, Eligibility: a.Eligibility,
 		Workspace: a.Workspace, Leads: a.Leads, Accounts: a.Accounts, Rates: a.Exchange, Exchange: a.Exchange,
-		Careers: a.Careers, Insights: a.Insights, Roadmaps: a.Roadmaps, Webhooks: a.Webhooks, OIDC: cfg.OIDCIssuer != "", ResetByEmail: a.mail != nil,
+		Careers: a.Careers, Insights: a.Insights, Roadmaps: a.Roadmaps, Guides: a.Guides, Webhooks: a.Webhooks, OIDC: cfg.OIDCIssuer != "", ResetByEmail: a.mail != nil,
 		Identity: identity, PublicURL: cfg.PublicURL, Logger: a.Logger, Now: a.now, Live: a.Live})
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ const (
 	BlockDocuments = "documents"
 	// BlockCompare is a comparison table of the programmes.
 	BlockCompare = "compare"
-	// BlockSalaries is the salary charts of a career role (role).
+	// BlockSalaries is a salary chart (series: top-ten-countries, india-cities or worldwide).
 	BlockSalaries = "salaries"
 	// BlockRoadmap is a learning roadmap's steps (roadmap: its slug).
 	BlockRoadmap = "roadmap"
@@ -46,7 +46,7 @@ var BlockKinds = []string{BlockProgrammes, BlockEligibility, BlockCosts, BlockTi
 var blockSettings = map[string][]string{
 	BlockProgrammes: {"query", "limit", "title"}, BlockEligibility: {"query", "limit", "title"},
 	BlockCosts: {"query", "limit", "title"}, BlockCompare: {"query", "limit", "title"},
-	BlockTimeline: {"title"}, BlockDocuments: {"title"}, BlockSalaries: {"role", "title"},
+	BlockTimeline: {"title"}, BlockDocuments: {"title"}, BlockSalaries: {"series", "title"},
 	BlockRoadmap: {"roadmap", "title"}, BlockCallback: {"course", "country", "title"}, BlockBooking: {"title"},
 }
 

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"fmt"
 	"html/template"
 	"math"
@@ -40,6 +41,7 @@ var pageFuncs = template.FuncMap{
 	"label": label,
 	"lower": strings.ToLower,
 	// intakeState is an intake's state as a tag: its words and its colour.
+	"englishLines": englishLines,
 	"intakeState": func(st catalogue.IntakeState) template.HTML {
 		class, text := "ok", "Open"
 		switch st {
@@ -447,9 +449,21 @@ func (p *Pages) careers(w http.ResponseWriter, r *http.Request) error {
 	if p.Careers == nil {
 		return failed("Career data is not available", gradpath.Errorf(gradpath.CodeUnavailable, "career data is not set up on this server"))
 	}
-	sal, err := p.Careers.Salaries(r.Context(), careers.SalaryQuery{})
+	charts, err := p.salaryCharts(r.Context())
 	if err != nil {
 		return failed("Career data is not available", err)
+	}
+	p.render(w, r, http.StatusOK, "careers", "Careers", map[string]any{
+		"Charts": charts, "Roles": p.Careers.Roles(), "Companies": p.Careers.Companies(), "Places": p.Careers.Places(""),
+	})
+	return nil
+}
+
+// salaryCharts are the salary series drawn as bar charts, best paid first.
+func (p *Pages) salaryCharts(ctx context.Context) ([]chart, error) {
+	sal, err := p.Careers.Salaries(ctx, careers.SalaryQuery{})
+	if err != nil {
+		return nil, err
 	}
 	all := append(append([]careers.Salary{}, sal.Items...), sal.National...)
 	var charts []chart
@@ -487,10 +501,7 @@ func (p *Pages) careers(w http.ResponseWriter, r *http.Request) error {
 		}
 		charts = append(charts, newChart(series.id, series.title, "Per year, in "+cur+". Source: "+src+".", labels, values, formatAmount(cur)))
 	}
-	p.render(w, r, http.StatusOK, "careers", "Careers", map[string]any{
-		"Charts": charts, "Roles": p.Careers.Roles(), "Companies": p.Careers.Companies(), "Places": p.Careers.Places(""),
-	})
-	return nil
+	return charts, nil
 }
 
 func (p *Pages) roadmaps(w http.ResponseWriter, r *http.Request) error {

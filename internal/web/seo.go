@@ -72,7 +72,8 @@ func (p *Pages) seo(r *http.Request, status int, name string, v map[string]any) 
 		}
 		v["Canonical"] = canonical
 	}
-	public := indexable[name] && status == http.StatusOK && r.Method == http.MethodGet
+	noindex, _ := v["NoIndex"].(bool)
+	public := indexable[name] && status == http.StatusOK && r.Method == http.MethodGet && !noindex
 	v["NoIndex"] = !public
 	if _, ok := v["OGType"]; !ok {
 		v["OGType"] = "website"
@@ -194,6 +195,40 @@ type sitemaps struct {
 }
 
 func (p *Pages) sitemapEntries(ctx context.Context) ([]sitemapEntry, error) {
+	out := []sitemapEntry{}
+	for _, path := range []string{"/", "/guides", "/eligibility", "/careers", "/roadmaps", "/book", "/callback", "/updates", "/privacy"} {
+		out = append(out, sitemapEntry{path: path})
+	}
+	// Guides and roadmaps are read each time (a few rows): a guide published a minute ago is
+	// listed at once.
+	if p.Guides != nil {
+		list, err := p.Guides.PublishedList(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, st := range list {
+			if st.Lang == "en" {
+				out = append(out, sitemapEntry{path: "/guides/" + st.Slug, lastmod: gradpath.DateOf(st.UpdatedAt)})
+			}
+		}
+	}
+	if p.Roadmaps != nil {
+		if list, err := p.Roadmaps.List(ctx); err == nil {
+			for _, rm := range list {
+				out = append(out, sitemapEntry{path: "/roadmaps/" + rm.Slug})
+			}
+		}
+	}
+	cat, err := p.catalogueEntries(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, cat...), nil
+}
+
+// catalogueEntries are the programme and university pages, kept until the catalogue's index
+// moves to a new version (or, without an index, for a few minutes).
+func (p *Pages) catalogueEntries(ctx context.Context) ([]sitemapEntry, error) {
 	s := &p.sitemap
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -206,16 +241,6 @@ func (p *Pages) sitemapEntries(ctx context.Context) ([]sitemapEntry, error) {
 		return s.entries, nil
 	}
 	var out []sitemapEntry
-	for _, path := range []string{"/", "/eligibility", "/careers", "/roadmaps", "/book", "/callback", "/updates", "/privacy"} {
-		out = append(out, sitemapEntry{path: path})
-	}
-	if p.Roadmaps != nil {
-		if list, err := p.Roadmaps.List(ctx); err == nil {
-			for _, rm := range list {
-				out = append(out, sitemapEntry{path: "/roadmaps/" + rm.Slug})
-			}
-		}
-	}
 	universities := map[string]gradpath.Date{}
 	err := p.Catalogue.EachProgramme(ctx, func(pr catalogue.Programme) error {
 		d := gradpath.DateOf(pr.UpdatedAt)

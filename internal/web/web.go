@@ -23,6 +23,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/guides"
 	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/live"
@@ -74,6 +75,8 @@ type Deps struct {
 	Now       gradpath.Clock
 	// Live, if set, streams the lead queue's changes to the queue page.
 	Live *live.Hub
+	// Guides, if set, serves the agency's guides.
+	Guides *guides.Service
 }
 
 // Pages serves the web interface.
@@ -164,6 +167,9 @@ func (p *Pages) routes() map[string]handler {
 		"GET /sitemap.xml":                     p.sitemapIndex,
 		"GET /sitemaps/{part}":                 p.sitemapPart,
 		"GET /universities/{id}":               p.university,
+		"GET /guides":                          p.guidesIndex,
+		"GET /guides/{slug}":                   p.guide,
+		"GET /admin/guides/{slug}/preview":     p.previewGuide,
 		"GET /book":                            p.bookIndex,
 		"GET /book/{id}":                       p.bookPage,
 		"POST /book/{id}":                      p.book,
