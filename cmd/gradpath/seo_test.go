@@ -3,10 +3,12 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
+	"net/url"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 var (
@@ -209,5 +211,76 @@ func TestGuides(t *testing.T) {
 	}
 	if res, _ := s.call(t, "GET", "/admin/guides/backend-development/preview", "", nil, "Cookie", counsellor); res.StatusCode != 403 {
 		t.Errorf("a counsellor's preview: %d", res.StatusCode)
+	}
+}
+
+// TestGuideEditor writes a guide as an admin does on the pages: a block with a mistake is
+// refused naming its line, a save from a stale revision is a conflict that loses nothing, a
+// revision published for later is not public until its time, publishing now is, and restoring
+// brings an earlier text back; counsellors may do none of it.
+func TestGuideEditor(t *testing.T) {
+	s := start(t, nil, "--demo")
+	passwords := s.demoPasswords()
+	admin := newBrowserless(t, s)
+	admin.signIn("admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"])
+	form := func(base, body string) url.Values {
+		return url.Values{"new": {map[bool]string{true: "1", false: ""}[base == "0"]}, "base": {base}, "slug": {"study-in-australia"}, "lang": {"en"}, "kind": {"country"},
+			"title": {"Studying in Australia"}, "description": {"Studying in Australia from India: universities, intakes in February and July, costs in INR and visas."},
+			"body": {body}, "faqs": {"Q: When are the intakes?\nA: February or March, and July."}, "sources": {"Study Australia | https://www.studyaustralia.gov.au/"}}
+	}
+	admin.get("/admin/guides/new")
+	code, _, body := admin.post("/admin/guides", form("0", "Intro.\n\n```programmes\nquery: country=AU\nsort: name\n```\n"))
+	if code != 400 || !strings.Contains(body, "Line 3: a programmes block has no setting") {
+		t.Fatalf("a bad block: %d", code)
+	}
+	code, to, _ := admin.post("/admin/guides", form("0", "Intro.\n\n```programmes\nquery: country=AU\n```\n"))
+	if code != 303 || !strings.Contains(to, "saved=1") {
+		t.Fatalf("save: %d %s", code, to)
+	}
+	if res, _ := s.call(t, "GET", "/guides/study-in-australia", "", nil); res.StatusCode != 404 {
+		t.Errorf("a draft is public: %d", res.StatusCode)
+	}
+	admin.get("/admin/guides/study-in-australia")
+	if code, _, _ := admin.post("/admin/guides", form("1", "Second text.")); code != 303 {
+		t.Fatalf("revision 2: %d", code)
+	}
+	code, _, body = admin.post("/admin/guides", form("1", "A stale edit."))
+	if code != 409 || !strings.Contains(body, "A stale edit.") {
+		t.Errorf("a stale save: %d (the typed text kept: %v)", code, strings.Contains(body, "A stale edit."))
+	}
+	later := time.Now().Add(48 * time.Hour).Format("2006-01-02T15:04")
+	if code, _, _ := admin.post("/admin/guides/study-in-australia", url.Values{"lang": {"en"}, "version": {"2"}, "action": {"publish"}, "at": {later}}); code != 303 {
+		t.Fatalf("schedule: %d", code)
+	}
+	if res, _ := s.call(t, "GET", "/guides/study-in-australia", "", nil); res.StatusCode != 404 {
+		t.Errorf("a guide scheduled for later is public now: %d", res.StatusCode)
+	}
+	if code, _, _ := admin.post("/admin/guides/study-in-australia", url.Values{"lang": {"en"}, "version": {"1"}, "action": {"publish"}}); code != 303 {
+		t.Fatalf("publish: %d", code)
+	}
+	res, b := s.call(t, "GET", "/guides/study-in-australia", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `href="/programmes/unimelb-mc-cs"`) || !strings.Contains(string(b), "When are the intakes?") {
+		t.Errorf("the published guide: %d", res.StatusCode)
+	}
+	if code, to, _ := admin.post("/admin/guides/study-in-australia", url.Values{"lang": {"en"}, "version": {"1"}, "action": {"restore"}}); code != 303 || !strings.Contains(to, "saved=3") {
+		t.Errorf("restore: %d %s", code, to)
+	}
+	_, _, body = admin.get("/admin/guides/study-in-australia")
+	if !strings.Contains(body, "restored from revision 1") || !strings.Contains(body, "query: country=AU") {
+		t.Error("the editor does not show the restored text and its note")
+	}
+	_, _, body = admin.get("/admin/guides")
+	if !strings.Contains(body, "Studying in Australia") || !strings.Contains(body, "revision 1") {
+		t.Error("the guides list")
+	}
+
+	counsellor := newBrowserless(t, s)
+	counsellor.signIn("counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"])
+	if code, _, _ := counsellor.get("/admin/guides"); code != 403 {
+		t.Errorf("a counsellor opens the guides: %d", code)
+	}
+	counsellor.get("/")
+	if code, _, _ := counsellor.post("/admin/guides/study-in-australia", url.Values{"lang": {"en"}, "action": {"unpublish"}}); code != 403 {
+		t.Errorf("a counsellor unpublishes: %d", code)
 	}
 }

@@ -3,9 +3,11 @@ package web
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"html/template"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/yuin/goldmark"
@@ -18,6 +20,8 @@ import (
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/workspace"
 )
+
+var errNoGuides = failed("Guides are not available", gradpath.Errorf(gradpath.CodeUnavailable, "guides are not set up on this server"))
 
 // markdown renders a guide's text: CommonMark with tables, raw HTML left out (goldmark's
 // default), so that a guide cannot carry a script.
@@ -291,4 +295,204 @@ func (p *Pages) previewGuide(w http.ResponseWriter, r *http.Request) error {
 		return missing(err, "No such guide", "Check the guide's address and revision.")
 	}
 	return p.renderGuide(w, r, g, true)
+}
+
+// guideForm is what the guide editor shows: the guide's fields as typed.
+type guideForm struct {
+	Slug, Lang, Kind, Title, Description, Body, FAQs, Sources string
+	Base                                                      int
+	New                                                       bool
+}
+
+func formOf(g guides.Guide) guideForm {
+	var faqs, sources []string
+	for _, f := range g.FAQs {
+		faqs = append(faqs, "Q: "+f.Question+"\nA: "+f.Answer)
+	}
+	for _, s := range g.Sources {
+		sources = append(sources, strings.TrimSuffix(s.Title+" | "+s.URL, " | "))
+	}
+	return guideForm{Slug: g.Slug, Lang: g.Lang, Kind: g.Kind, Title: g.Title, Description: g.Description, Body: g.Body,
+		FAQs: strings.Join(faqs, "\n\n"), Sources: strings.Join(sources, "\n"), Base: g.Version}
+}
+
+// parse reads the editor's FAQs ("Q: …" then "A: …", a blank line between questions) and
+// sources ("title | address", one a line).
+func (f guideForm) guide() (guides.Guide, map[string]string) {
+	g := guides.Guide{Slug: f.Slug, Lang: f.Lang, Kind: f.Kind, Title: f.Title, Description: f.Description, Body: f.Body}
+	errs := map[string]string{}
+	for i, block := range strings.Split(strings.ReplaceAll(f.FAQs, "\r\n", "\n"), "\n\n") {
+		if strings.TrimSpace(block) == "" {
+			continue
+		}
+		q, a, ok := strings.Cut(strings.TrimSpace(block), "\nA:")
+		q, hasQ := strings.CutPrefix(q, "Q:")
+		if !ok || !hasQ {
+			errs["faqs"] = fmt.Sprintf("Question %d: write Q: the question, then on the next line A: the answer.", i+1)
+			continue
+		}
+		g.FAQs = append(g.FAQs, guides.FAQ{Question: strings.TrimSpace(q), Answer: strings.TrimSpace(a)})
+	}
+	for _, line := range strings.Split(f.Sources, "\n") {
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		t, u, _ := strings.Cut(line, "|")
+		g.Sources = append(g.Sources, guides.Source{Title: strings.TrimSpace(t), URL: strings.TrimSpace(u)})
+	}
+	return g, errs
+}
+
+func (p *Pages) adminGuides(w http.ResponseWriter, r *http.Request) error {
+	if p.Guides == nil {
+		return errNoGuides
+	}
+	a, _, ok := p.admins(w, r)
+	if !ok {
+		return nil
+	}
+	list, err := p.Guides.States(r.Context(), a)
+	if err != nil {
+		return failed("Guides are not available", err)
+	}
+	p.render(w, r, http.StatusOK, "adminguides", "Guides", map[string]any{"Guides": list, "Now": p.Now(), "Zone": p.zone()})
+	return nil
+}
+
+func (p *Pages) editGuide(w http.ResponseWriter, r *http.Request) error {
+	if p.Guides == nil {
+		return errNoGuides
+	}
+	a, _, ok := p.admins(w, r)
+	if !ok {
+		return nil
+	}
+	slug, lang := r.PathValue("slug"), r.URL.Query().Get("lang")
+	if lang == "" {
+		lang = "en"
+	}
+	if slug == "new" {
+		return p.renderGuideEditor(w, r, http.StatusOK, guideForm{Lang: lang, Kind: guides.KindCourse, New: true}, nil, nil)
+	}
+	g, err := p.Guides.Draft(r.Context(), a, slug, lang, 0)
+	if gradpath.ErrorCode(err) == gradpath.CodeNotFound && r.URL.Query().Get("from") != "" {
+		// A new language version starts from the English text.
+		if g, err = p.Guides.Draft(r.Context(), a, slug, r.URL.Query().Get("from"), 0); err == nil {
+			g.Lang, g.Version = lang, 0
+		}
+	}
+	if err != nil {
+		return missing(err, "No such guide", "Go back to the guides and open one from the list.")
+	}
+	return p.renderGuideEditor(w, r, http.StatusOK, formOf(g), nil, nil)
+}
+
+func (p *Pages) renderGuideEditor(w http.ResponseWriter, r *http.Request, status int, f guideForm, errs map[string]string, problem error) error {
+	a := p.actor(r)
+	data := map[string]any{"Form": f, "Errors": errs, "Kinds": guides.Kinds, "Languages": guides.Languages, "Blocks": guides.BlockKinds,
+		"Saved": r.URL.Query().Get("saved"), "Published": r.URL.Query().Get("published")}
+	if problem != nil {
+		data["Problem"] = p.explain(w, r, problem)
+	}
+	if !f.New && f.Base > 0 {
+		if st, err := p.Guides.States(r.Context(), a); err == nil {
+			for _, s := range st {
+				if s.Slug == f.Slug && s.Lang == f.Lang {
+					data["State"] = s
+				}
+			}
+		}
+		if revs, err := p.Guides.Revisions(r.Context(), a, f.Slug, f.Lang); err == nil {
+			data["Revisions"] = revs
+		}
+	}
+	title := "Edit the guide"
+	if f.New {
+		title = "A new guide"
+	}
+	p.render(w, r, status, "guideedit", title, data)
+	return nil
+}
+
+func (p *Pages) saveGuide(w http.ResponseWriter, r *http.Request) error {
+	if p.Guides == nil {
+		return errNoGuides
+	}
+	a, ok := p.form(w, r, p.admins, 512<<10)
+	if !ok {
+		return nil
+	}
+	v := func(k string) string { return r.PostFormValue(k) }
+	base, _ := strconv.Atoi(v("base"))
+	f := guideForm{Slug: strings.TrimSpace(v("slug")), Lang: v("lang"), Kind: v("kind"), Title: v("title"), Description: v("description"),
+		Body: v("body"), FAQs: v("faqs"), Sources: v("sources"), Base: base, New: v("new") == "1"}
+	g, errs := f.guide()
+	if len(errs) > 0 {
+		return p.renderGuideEditor(w, r, http.StatusBadRequest, f, errs, nil)
+	}
+	saved, err := p.Guides.Save(r.Context(), a, g, base)
+	if err != nil {
+		errs = map[string]string{}
+		for _, fe := range gradpath.ErrorFields(err) {
+			field := strings.SplitN(strings.SplitN(fe.Field, ".", 2)[0], "[", 2)[0] // faqs[2] is the FAQs box
+			if _, seen := errs[field]; !seen {
+				errs[field] = sentence(fe.Detail)
+			}
+		}
+		var problem error
+		if len(errs) == 0 {
+			problem = err
+		}
+		return p.renderGuideEditor(w, r, formStatus(err), f, errs, problem)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/guides/%s?lang=%s&saved=%d", saved.Slug, saved.Lang, saved.Version), http.StatusSeeOther)
+	return nil
+}
+
+// guideAction publishes (now or at a time in the agency's zone), unpublishes or restores.
+func (p *Pages) guideAction(w http.ResponseWriter, r *http.Request) error {
+	if p.Guides == nil {
+		return errNoGuides
+	}
+	a, ok := p.form(w, r, p.admins, 16<<10)
+	if !ok {
+		return nil
+	}
+	slug, lang := r.PathValue("slug"), r.PostFormValue("lang")
+	version, _ := strconv.Atoi(r.PostFormValue("version"))
+	var err error
+	note := ""
+	switch r.PostFormValue("action") {
+	case "publish":
+		var at time.Time
+		if s := r.PostFormValue("at"); s != "" {
+			if at, err = time.ParseInLocation("2006-01-02T15:04", s, p.zone()); err != nil {
+				err = gradpath.Invalid("at", "give the date and time, such as 2027-01-15T09:00")
+			}
+		}
+		if err == nil {
+			_, err = p.Guides.Publish(r.Context(), a, slug, lang, version, at)
+			note = "published"
+		}
+	case "unpublish":
+		_, err = p.Guides.Unpublish(r.Context(), a, slug, lang)
+		note = "unpublished"
+	case "restore":
+		var g guides.Guide
+		if g, err = p.Guides.Restore(r.Context(), a, slug, lang, version); err == nil {
+			http.Redirect(w, r, fmt.Sprintf("/admin/guides/%s?lang=%s&saved=%d", slug, lang, g.Version), http.StatusSeeOther)
+			return nil
+		}
+	default:
+		err = gradpath.Invalid("action", "publish, unpublish or restore")
+	}
+	if err != nil {
+		g, derr := p.Guides.Draft(r.Context(), a, slug, lang, 0)
+		if derr != nil {
+			return missing(derr, "No such guide", "Go back to the guides and open one from the list.")
+		}
+		return p.renderGuideEditor(w, r, formStatus(err), formOf(g), nil, err)
+	}
+	http.Redirect(w, r, fmt.Sprintf("/admin/guides/%s?lang=%s&published=%s", slug, lang, note), http.StatusSeeOther)
+	return nil
 }
