@@ -284,3 +284,65 @@ func TestGuideEditor(t *testing.T) {
 		t.Errorf("a counsellor unpublishes: %d", code)
 	}
 }
+
+// TestGuidesAPI writes and publishes a guide over REST, as another system would.
+func TestGuidesAPI(t *testing.T) {
+	s := start(t, nil, "--demo")
+	passwords := s.demoPasswords()
+	admin := s.tokenFor(t, "admin@demo.gradpath.test", passwords["admin@demo.gradpath.test"], `"read", "write", "admin"`)
+	counsellor := s.tokenFor(t, "counsellor@demo.gradpath.test", passwords["counsellor@demo.gradpath.test"], `"read", "write"`)
+	guide := func(base int, body string) string {
+		b, _ := json.Marshal(map[string]any{"lang": "en", "kind": "country", "title": "Studying in the UK", "base": base, "body": body,
+			"description": "Studying in the United Kingdom from India: one-year master's, September intakes, costs in INR and visas.",
+			"faqs":        []map[string]string{{"question": "How long is a master's?", "answer": "Usually one year."}}})
+		return string(b)
+	}
+	put := func(body string, h []string) (int, string) {
+		res, b := s.call(t, "PUT", "/api/v1/guides/study-in-the-uk", "application/json", strings.NewReader(body), h...)
+		return res.StatusCode, string(b)
+	}
+	if code, b := put(guide(0, "```compare\nlimit: many\nwhat: else\n```"), admin); code != 400 || !strings.Contains(b, `"body"`) {
+		t.Errorf("a bad block: %d %s", code, b)
+	}
+	if code, _ := put(guide(0, "Text."), counsellor); code != 403 {
+		t.Errorf("a counsellor writes a guide: %d", code)
+	}
+	if code, b := put(guide(0, "```programmes\nquery: country=GB\n```"), admin); code != 200 || !strings.Contains(b, `"version":1`) {
+		t.Fatalf("save: %d %s", code, b)
+	}
+	if code, _ := put(guide(0, "A stale edit."), admin); code != 409 {
+		t.Errorf("a stale save: %d", code)
+	}
+	if res, _ := s.call(t, "GET", "/api/v1/guides/study-in-the-uk", "", nil); res.StatusCode != 404 {
+		t.Errorf("a draft over the API: %d", res.StatusCode)
+	}
+	res, b := s.call(t, "POST", "/api/v1/guides/study-in-the-uk/publish", "application/json", strings.NewReader(`{"version": 1}`), admin...)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"live":1`) {
+		t.Fatalf("publish: %d %s", res.StatusCode, b)
+	}
+	res, b = s.call(t, "GET", "/api/v1/guides", "", nil)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"slug":"study-in-the-uk"`) || !strings.Contains(string(b), `"slug":"backend-development"`) {
+		t.Errorf("the published list: %d %s", res.StatusCode, b)
+	}
+	if res, _ := s.call(t, "GET", "/guides/study-in-the-uk", "", nil); res.StatusCode != 200 {
+		t.Errorf("the published page: %d", res.StatusCode)
+	}
+	res, b = s.call(t, "POST", "/api/v1/guides/study-in-the-uk/restore", "application/json", strings.NewReader(`{"version": 1}`), admin...)
+	if res.StatusCode != 200 || !strings.Contains(string(b), `"version":2`) {
+		t.Errorf("restore: %d %s", res.StatusCode, b)
+	}
+	res, b = s.call(t, "GET", "/api/v1/guides/study-in-the-uk/revisions", "", nil, admin...)
+	if res.StatusCode != 200 || strings.Count(string(b), `"version":`) != 2 {
+		t.Errorf("revisions: %d %s", res.StatusCode, b)
+	}
+	if res, _ := s.call(t, "GET", "/api/v1/guides/study-in-the-uk/revisions", "", nil, counsellor...); res.StatusCode != 403 {
+		t.Errorf("a counsellor reads the revisions: %d", res.StatusCode)
+	}
+	res, _ = s.call(t, "POST", "/api/v1/guides/study-in-the-uk/publish", "application/json", strings.NewReader(`{"version": 0}`), admin...)
+	if res.StatusCode != 200 {
+		t.Errorf("unpublish: %d", res.StatusCode)
+	}
+	if res, _ := s.call(t, "GET", "/guides/study-in-the-uk", "", nil); res.StatusCode != 404 {
+		t.Errorf("an unpublished page: %d", res.StatusCode)
+	}
+}

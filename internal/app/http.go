@@ -54,7 +54,7 @@ func (a *App) site() (*site, error) {
 		Now: a.now, Version: a.Version, PageCacheBytes: cfg.PageCacheMB << 20,
 		Accounts: a.Accounts, Identity: identity, CORS: edge.NewCORS(cfg.CORSOrigins), PublicURL: cfg.PublicURL, ServerURL: a.PublicURL,
 		Leads: a.Leads, LeadLimit: formLimit, Booking: a.Booking, Workspace: a.Workspace, Roadmaps: a.Roadmaps, Careers: a.Careers,
-		Webhooks: a.Webhooks, Insights: a.Insights, Pages: true,
+		Webhooks: a.Webhooks, Insights: a.Insights, Guides: a.Guides, Pages: true,
 	}
 	if cfg.OIDCIssuer != "" {
 		deps.OIDC = httpapi.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID, ClientSecret: cfg.OIDCClientSecret,

@@ -16,6 +16,7 @@ import (
 	"github.com/gradpath/gradpath/internal/edge"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/guides"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
 	"github.com/gradpath/gradpath/internal/transfer"
@@ -229,6 +230,7 @@ func (s *Server) openAPIDocument() ([]byte, error) {
 			map[string]any{"name": "workspace", "description": "A student's shortlist, applications, documents, costs and calendar"},
 			map[string]any{"name": "roadmaps", "description": "Learning roadmaps, progress and mentors' cohorts"},
 			map[string]any{"name": "careers", "description": "Roles, salaries by city and companies"},
+			map[string]any{"name": "guides", "description": "The agency's guide pages: revisions and publishing"},
 			map[string]any{"name": "webhooks", "description": "Signed webhook endpoints and their delivery logs (Standard Webhooks)"},
 			map[string]any{"name": "insights", "description": "The agency's figures: leads, the funnel, response times, bookings and applications"},
 			map[string]any{"name": "operations", "description": "Health, readiness, metrics and this document"},
@@ -281,6 +283,8 @@ var componentNames = map[reflect.Type]string{
 	reflect.TypeOf(transfer.Problem{}):     "ImportProblem",
 	reflect.TypeOf(leads.Profile{}):        "CounsellorProfile",
 	reflect.TypeOf(leads.ImportReport{}):   "LeadImportReport",
+	reflect.TypeOf(guides.Source{}):        "GuideSource",
+	reflect.TypeOf(guides.State{}):         "GuideState",
 	// Generated clients name an operation's answer <OperationId>Response: the schemas of the
 	// login and what-if answers must not take those names.
 	reflect.TypeOf(LoginResponse{}):              "LoginResult",

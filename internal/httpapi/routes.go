@@ -10,6 +10,7 @@ import (
 	"github.com/gradpath/gradpath/internal/catalogue"
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/guides"
 	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/roadmap"
@@ -303,6 +304,25 @@ func (s *Server) routeTable() []route {
 			Summary: "The agency's monthly living-cost estimates by country (and city)", Response: LivingCostTable{}}},
 		{"PUT /api/v1/living-costs", needs(s.Workspace != nil, "workspaces", s.putLivingCosts), operation{ID: "putLivingCosts", Tag: "workspace", Access: admin,
 			Summary: "Replace the living-cost estimates", Description: "New applications start their cost plan with them.", Request: LivingCostTable{}, Response: LivingCostTable{}, Errors: []int{400, 415}}},
+		{"GET /api/v1/guides", needs(s.Guides != nil, "guides", s.listGuides), operation{ID: "listGuides", Tag: "guides", Access: public,
+			Summary: "The published guides", Response: GuideList{}}},
+		{"GET /api/v1/guides/{slug}", needs(s.Guides != nil, "guides", s.getGuide), operation{ID: "getGuide", Tag: "guides", Access: public,
+			Summary:  "A published guide (its Markdown; the page at /guides/{slug} shows its live blocks)",
+			Params:   []param{pathParam("slug", "Guide slug."), queryParam("lang", "en (the default) or hi; a guide without that language answers in English.", str())},
+			Response: guides.Guide{}, Errors: []int{404}}},
+		{"PUT /api/v1/guides/{slug}", needs(s.Guides != nil, "guides", s.putGuide), operation{ID: "putGuide", Tag: "guides", Access: admin,
+			Summary:     "Save a new revision of a guide",
+			Description: "base is the revision the text was written from (0 for a new guide); a save from an older one than the latest is a 409 and changes nothing. The revision is not public until published.",
+			Params:      []param{pathParam("slug", "Guide slug.")}, Request: GuideInput{}, Response: guides.Guide{}, Errors: []int{400, 409, 415}}},
+		{"GET /api/v1/guides/{slug}/revisions", needs(s.Guides != nil, "guides", s.guideRevisions), operation{ID: "guideRevisions", Tag: "guides", Access: admin,
+			Summary: "A guide's revisions, newest first, with who saved each and when",
+			Params:  []param{pathParam("slug", "Guide slug."), queryParam("lang", "en (the default) or hi.", str())}, Response: GuideRevisions{}, Errors: []int{404}}},
+		{"POST /api/v1/guides/{slug}/publish", needs(s.Guides != nil, "guides", s.publishGuide), operation{ID: "publishGuide", Tag: "guides", Access: admin,
+			Summary: "Publish a revision now, or at a later time (at); version 0 takes the guide off the site",
+			Params:  []param{pathParam("slug", "Guide slug.")}, Request: PublishInput{}, Response: guides.State{}, Errors: []int{400, 404, 415}}},
+		{"POST /api/v1/guides/{slug}/restore", needs(s.Guides != nil, "guides", s.restoreGuide), operation{ID: "restoreGuide", Tag: "guides", Access: admin,
+			Summary: "Save an earlier revision's text as the newest revision",
+			Params:  []param{pathParam("slug", "Guide slug.")}, Request: RestoreInput{}, Response: guides.Guide{}, Errors: []int{400, 404, 415}}},
 		{"GET /api/v1/roadmaps", needs(s.Roadmaps != nil, "roadmaps", s.listRoadmaps), operation{ID: "listRoadmaps", Tag: "roadmaps", Access: public,
 			Summary: "Learning roadmaps", Response: RoadmapList{}}},
 		{"GET /api/v1/roadmaps/{slug}", needs(s.Roadmaps != nil, "roadmaps", s.getRoadmap), operation{ID: "getRoadmap", Tag: "roadmaps", Access: public,

@@ -22,6 +22,7 @@ import (
 	"github.com/gradpath/gradpath/internal/eligibility"
 	"github.com/gradpath/gradpath/internal/exchange"
 	"github.com/gradpath/gradpath/internal/gradpath"
+	"github.com/gradpath/gradpath/internal/guides"
 	"github.com/gradpath/gradpath/internal/insights"
 	"github.com/gradpath/gradpath/internal/leads"
 	"github.com/gradpath/gradpath/internal/ratelimit"
@@ -68,6 +69,8 @@ type Deps struct {
 	Roadmaps *roadmap.Service
 	Careers  *careers.Service
 	Webhooks *webhooks.Service
+	// Guides are the agency's guide pages.
+	Guides *guides.Service
 	// Insights are the owner's figures.
 	Insights *insights.Service
 	// Pages, when true, leaves the front door (GET /) to the web pages.
