@@ -28,6 +28,14 @@ var Kinds = []string{KindCourse, KindCountry, KindCareer}
 // Languages are those a guide can be written in.
 var Languages = []string{"en", "hi"}
 
+// Lang is the language a request names, English when it names none.
+func Lang(s string) string {
+	if s == "" {
+		return "en"
+	}
+	return s
+}
+
 // Guide is one revision of a guide in one language.
 type Guide struct {
 	Slug  string `json:"slug"`
@@ -176,13 +184,8 @@ func (s *Service) Save(ctx context.Context, a *gradpath.Actor, g Guide, base int
 	if err := g.Validate(); err != nil {
 		return Guide{}, err
 	}
-	st, err := s.store.State(ctx, g.Slug, g.Lang)
-	if err != nil && gradpath.ErrorCode(err) != gradpath.CodeNotFound {
-		return Guide{}, err
-	}
-	if st.Latest != base {
-		return Guide{}, gradpath.Errorf(gradpath.CodeConflict, "the guide was saved by someone else since revision %d (it is at %d): read it again", base, st.Latest)
-	}
+	// The store refuses the revision as a conflict unless base is still the latest: checked
+	// in its transaction, so two admins saving at once cannot both win.
 	g.Version, g.UpdatedAt, g.UpdatedBy = base+1, s.now().UTC(), a.UserID
 	if err := s.store.PutRevision(ctx, g); err != nil {
 		return Guide{}, err

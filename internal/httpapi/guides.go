@@ -44,13 +44,6 @@ type RestoreInput struct {
 	Version int    `json:"version"`
 }
 
-func langOf(s string) string {
-	if s == "" {
-		return "en"
-	}
-	return s
-}
-
 func (s *Server) listGuides(w http.ResponseWriter, r *http.Request) error {
 	if err := newQuery(r).err(); err != nil {
 		return err
@@ -67,7 +60,7 @@ func (s *Server) getGuide(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	g, err := s.Guides.Published(r.Context(), r.PathValue("slug"), langOf(q.one("lang")))
+	g, err := s.Guides.Published(r.Context(), r.PathValue("slug"), guides.Lang(q.one("lang")))
 	if err != nil {
 		return err
 	}
@@ -79,7 +72,7 @@ func (s *Server) putGuide(w http.ResponseWriter, r *http.Request) error {
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	g := guides.Guide{Slug: r.PathValue("slug"), Lang: langOf(in.Lang), Kind: in.Kind, Title: in.Title, Description: in.Description,
+	g := guides.Guide{Slug: r.PathValue("slug"), Lang: guides.Lang(in.Lang), Kind: in.Kind, Title: in.Title, Description: in.Description,
 		Body: in.Body, FAQs: in.FAQs, Sources: in.Sources}
 	saved, err := s.Guides.Save(r.Context(), actor(r), g, in.Base)
 	if err != nil {
@@ -93,7 +86,7 @@ func (s *Server) guideRevisions(w http.ResponseWriter, r *http.Request) error {
 	if err := q.err(); err != nil {
 		return err
 	}
-	revs, err := s.Guides.Revisions(r.Context(), actor(r), r.PathValue("slug"), langOf(q.one("lang")))
+	revs, err := s.Guides.Revisions(r.Context(), actor(r), r.PathValue("slug"), guides.Lang(q.one("lang")))
 	if err != nil {
 		return err
 	}
@@ -109,9 +102,9 @@ func (s *Server) publishGuide(w http.ResponseWriter, r *http.Request) error {
 	var st guides.State
 	var err error
 	if in.Version == 0 {
-		st, err = s.Guides.Unpublish(r.Context(), actor(r), r.PathValue("slug"), langOf(in.Lang))
+		st, err = s.Guides.Unpublish(r.Context(), actor(r), r.PathValue("slug"), guides.Lang(in.Lang))
 	} else {
-		st, err = s.Guides.Publish(r.Context(), actor(r), r.PathValue("slug"), langOf(in.Lang), in.Version, in.At)
+		st, err = s.Guides.Publish(r.Context(), actor(r), r.PathValue("slug"), guides.Lang(in.Lang), in.Version, in.At)
 	}
 	if err != nil {
 		return err
@@ -127,7 +120,7 @@ func (s *Server) restoreGuide(w http.ResponseWriter, r *http.Request) error {
 	if in.Version < 1 {
 		return gradpath.Invalid("version", "name the revision to restore, from 1")
 	}
-	g, err := s.Guides.Restore(r.Context(), actor(r), r.PathValue("slug"), langOf(in.Lang), in.Version)
+	g, err := s.Guides.Restore(r.Context(), actor(r), r.PathValue("slug"), guides.Lang(in.Lang), in.Version)
 	if err != nil {
 		return err
 	}

@@ -49,7 +49,15 @@ type countryOption struct {
 	Count      int
 }
 
-// programmeViews are a finder answer's programmes as the lists show them.
+// viewOf is a decoded programme as the lists show it.
+func viewOf(pr catalogue.Programme) programmeView {
+	v := programmeView{ID: pr.ID, Title: pr.Title, Level: pr.Level, DurationMonths: pr.DurationMonths, University: pr.University, Intakes: pr.Intakes}
+	v.CountryName, _ = gradpath.CountryName(pr.University.Country)
+	return v
+}
+
+// programmeViews are a finder answer's programmes as the lists show them, read from their
+// JSON without decoding the rest.
 func programmeViews(found catalogue.Found) []programmeView {
 	var ps []programmeView
 	for _, f := range found.Items {

@@ -61,10 +61,7 @@ func (p *Pages) guide(w http.ResponseWriter, r *http.Request) error {
 	if p.Guides == nil {
 		return failed("Guides are not available", gradpath.Errorf(gradpath.CodeUnavailable, "guides are not set up on this server"))
 	}
-	lang := r.URL.Query().Get("lang")
-	if lang == "" {
-		lang = "en"
-	}
+	lang := guides.Lang(r.URL.Query().Get("lang"))
 	g, err := p.Guides.Published(r.Context(), r.PathValue("slug"), lang)
 	if err != nil {
 		return missing(err, "No such guide", "It may have been taken down. Search the programmes, or ask a counsellor.")
@@ -141,12 +138,12 @@ func (p *Pages) block(ctx context.Context, r *http.Request, b guides.Block, form
 			bv.Error = "The programmes are not available just now; please come back in a moment."
 			break
 		}
-		bv.Views = programmeViews(found)
 		if bv.Programmes, err = catalogue.Decode(found.Items); err != nil {
 			bv.Error = "The programmes are not available just now; please come back in a moment."
 			break
 		}
 		for _, pr := range bv.Programmes {
+			bv.Views = append(bv.Views, viewOf(pr))
 			if pr.UpdatedAt.After(newest) {
 				newest = pr.UpdatedAt
 			}
@@ -285,10 +282,7 @@ func (p *Pages) previewGuide(w http.ResponseWriter, r *http.Request) error {
 	if p.Guides == nil {
 		return failed("Guides are not available", gradpath.Errorf(gradpath.CodeUnavailable, "guides are not set up on this server"))
 	}
-	lang := r.URL.Query().Get("lang")
-	if lang == "" {
-		lang = "en"
-	}
+	lang := guides.Lang(r.URL.Query().Get("lang"))
 	v, _ := strconv.Atoi(r.URL.Query().Get("version"))
 	g, err := p.Guides.Draft(r.Context(), p.actor(r), r.PathValue("slug"), lang, v)
 	if err != nil {
@@ -367,10 +361,7 @@ func (p *Pages) editGuide(w http.ResponseWriter, r *http.Request) error {
 	if !ok {
 		return nil
 	}
-	slug, lang := r.PathValue("slug"), r.URL.Query().Get("lang")
-	if lang == "" {
-		lang = "en"
-	}
+	slug, lang := r.PathValue("slug"), guides.Lang(r.URL.Query().Get("lang"))
 	if slug == "new" {
 		return p.renderGuideEditor(w, r, http.StatusOK, guideForm{Lang: lang, Kind: guides.KindCourse, New: true}, nil, nil)
 	}
